@@ -1,0 +1,106 @@
+# ktstr: build, test, install.
+#
+# Layout of the build tree mirrors the install tree so programs find their
+# helpers the same way in both: build/bin/ktstr-*, build/libexec/ktstr/ktstr-agent,
+# build/share/ktstr -> ../../share/ktstr.
+
+VERSION    := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+PKGS       := jansson libcurl libarchive libelf libcrypto libbpf zlib libzstd
+
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
+BASECFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Ilib \
+              -DKTSTR_VERSION='"$(VERSION)"'
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS     ?=
+LDFLAGS    ?=
+ALL_CFLAGS  = $(BASECFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+
+B          := build
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o)
+LIB_A      := $(B)/libktstr.a
+CMD_SRC    := $(sort $(wildcard cmd/ktstr-*.c))
+CMDS       := $(CMD_SRC:cmd/%.c=$(B)/bin/%)
+GUEST_SRC  := $(sort $(wildcard guest/*.c))
+GUEST_OBJ  := $(GUEST_SRC:%.c=$(B)/obj/%.o)
+AGENT      := $(B)/libexec/ktstr/ktstr-agent
+SCRIPTS    := $(B)/bin/ktstr
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+ASAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+ASAN_OBJ   := $(LIB_SRC:%.c=$(B)/asan/%.o)
+MANS       := $(sort $(wildcard man/*.[0-9]))
+
+all: $(CMDS) $(AGENT) $(SCRIPTS) $(B)/share/ktstr
+
+$(B)/obj/%.o: %.c $(wildcard lib/*.h guest/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/%: cmd/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(PKG_LIBS)
+
+# The guest agent runs as PID 1 inside the VM: fully static, no loader.
+$(AGENT): $(GUEST_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -static -o $@ $(GUEST_OBJ) $(LIB_A) -ljansson
+
+$(B)/bin/ktstr: cmd/ktstr.sh
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/' $< >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+$(B)/share/ktstr:
+	@mkdir -p $(B)/share
+	ln -sfn ../../share/ktstr $@
+
+# Unit tests: the library rebuilt with ASan+UBSan, linked with cmocka.
+$(B)/asan/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -c -o $@ $<
+
+$(B)/unit/%: tests/unit/%.c $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -o $@ $< $(ASAN_OBJ) $(PKG_LIBS) -lcmocka
+
+deps:
+	@bash contrib/install-deps
+
+unit: $(UNIT_BINS)
+	@bash tests/run-unit $(UNIT_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@bash tests/run-unit $(UNIT_BINS)
+	@bash tests/run-bats
+
+unit-bins: $(UNIT_BINS)
+
+demo: deps all
+	@bash contrib/demo
+
+bench: deps all
+	@bash tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/ktstr \
+		$(DESTDIR)$(PREFIX)/share/ktstr
+	install -m 755 $(CMDS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(AGENT) $(DESTDIR)$(PREFIX)/libexec/ktstr/
+	cp -R share/ktstr/. $(DESTDIR)$(PREFIX)/share/ktstr/
+	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps unit unit-bins check demo bench install clean
+.DELETE_ON_ERROR:

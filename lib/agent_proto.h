@@ -1,0 +1,43 @@
+/* The host <-> guest agent protocol.
+ *
+ * Transport: a virtio-serial port named KTSTR_AGENT_PORT_NAME.  The guest
+ * sees it as /dev/vportNpM (find it by reading /sys/class/virtio-ports/
+ * vport*\/name); the host end is a socketpair QEMU inherits.  Both
+ * directions carry JSON lines (lib/jsonl.h): one object per line with a
+ * string "type".  Keeping the job out of the initramfs lets the host cache
+ * one image and send a different command on every boot.
+ *
+ * Guest -> host, in order:
+ *   {"type":"guest_topology","cpus":N,"online":"0-3","nodes":["0-1","2-3"],
+ *    "llcs":["0-1","2-3"],"cores":["0","1",...],"smt":["0-1",...]}
+ *      read from sysfs; "llcs" lists each distinct cache/index3
+ *      shared_cpu_list (index2 when there is no L3), "smt" each distinct
+ *      thread_siblings_list, "nodes" each node's cpulist.
+ *   {"type":"agent_ready","uptime_ms":N,"kernel_release":"...",
+ *    "sched_ext_state":"disabled"|null}
+ *   ... then, per request, records below.
+ * Host -> guest, one request after agent_ready:
+ *   {"type":"exec","cmd":"shell command","env":{"K":"V"},"timeout_ms":N}
+ *      run "/bin/sh -c cmd" with stdin /dev/null, cwd /, env added.
+ *   {"type":"shell","term":"xterm-256color","colorterm":"truecolor",
+ *    "cols":N,"rows":N}
+ *      interactive /bin/sh on /dev/hvc0 (the console port wired to the
+ *      host terminal), with TERM/COLORTERM set and the window size applied.
+ * Guest -> host while a request runs:
+ *   {"type":"output","stream":"stdout"|"stderr","line":"..."}
+ *      one record per line, newline stripped; invalid UTF-8 replaced by
+ *      U+FFFD; a last unterminated line is sent at EOF; lines longer than
+ *      KTSTR_AGENT_MAX_LINE are split.
+ *   {"type":"exit","exit_code":N[,"signal":S]}
+ *      exit_code is 128+S when the command was killed by signal S.
+ *   {"type":"agent_error","message":"..."}  a request the agent could not do
+ * After "exit" (or an agent_error) the agent syncs and powers the VM off. */
+#ifndef KTSTR_AGENT_PROTO_H
+#define KTSTR_AGENT_PROTO_H
+
+#define KTSTR_AGENT_PORT_NAME "org.ktstr.agent"
+#define KTSTR_AGENT_MAX_LINE 65536
+/* Console port for --shell (guest /dev/hvc0). */
+#define KTSTR_SHELL_PORT_NAME "org.ktstr.shell"
+
+#endif

@@ -1,0 +1,72 @@
+#include "dirs.h"
+#include "diag.h"
+#include "env.h"
+#include "fsutil.h"
+
+#include <limits.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char *xdg_dir(const char *var, const char *fallback, const char *kind)
+{
+	const char *base = env_get(var);
+	const char *home = env_get("HOME");
+
+	if (base && base[0] == '/')
+		return xasprintf("%s/ktstr/%s", base, kind);
+	if (!home)
+		return NULL;
+	return xasprintf("%s/%s/ktstr/%s", home, fallback, kind);
+}
+
+char *ktstr_cache_dir(const char *kind)
+{
+	const char *over = env_get("KTSTR_CACHE_DIR");
+
+	if (over) {
+		char *root = path_expand_tilde(over);
+		char *ret;
+
+		if (!strcmp(kind, "kernels"))
+			return root;
+		ret = xasprintf("%s/.%s", root, kind);
+		free(root);
+		return ret;
+	}
+	return xdg_dir("XDG_CACHE_HOME", ".cache", kind);
+}
+
+char *ktstr_state_dir(const char *kind)
+{
+	return xdg_dir("XDG_STATE_HOME", ".local/state", kind);
+}
+
+static char *exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return xstrdup(".");
+	buf[n] = '\0';
+	return path_dirname(buf);
+}
+
+char *ktstr_libexec_path(const char *name)
+{
+	char *dir = exe_dir();
+	char *p = xasprintf("%s/../libexec/ktstr/%s", dir, name);
+
+	free(dir);
+	return p;
+}
+
+char *ktstr_share_path(const char *name)
+{
+	char *dir = exe_dir();
+	char *p = xasprintf("%s/../share/ktstr/%s", dir, name);
+
+	free(dir);
+	return p;
+}

@@ -1,0 +1,20 @@
+/* Where ktstr keeps things: cache, state and its own installed helpers. */
+#ifndef KTSTR_DIRS_H
+#define KTSTR_DIRS_H
+
+/* Cache directory for one kind of artefact ("kernels", "initramfs", ...).
+ * KTSTR_CACHE_DIR is the kernel cache verbatim (as the upstream contract
+ * says); other kinds then live in hidden siblings inside it ("<dir>/.kind").
+ * Otherwise $XDG_CACHE_HOME/ktstr/<kind> or ~/.cache/ktstr/<kind>.
+ * Not created; caller frees.  NULL only when neither HOME nor XDG is set. */
+char *ktstr_cache_dir(const char *kind);
+
+/* $XDG_STATE_HOME/ktstr/<kind> or ~/.local/state/ktstr/<kind>. */
+char *ktstr_state_dir(const char *kind);
+
+/* Installed-layout lookups relative to the running executable:
+ * <exe>/../libexec/ktstr/<name> and <exe>/../share/ktstr/<name>. */
+char *ktstr_libexec_path(const char *name);
+char *ktstr_share_path(const char *name);
+
+#endif

@@ -1,0 +1,236 @@
+#include "fsutil.h"
+#include "diag.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
+{
+	char *dir = path_dirname(path);
+
+	af->path = xstrdup(path);
+	af->tmp = xasprintf("%s/.%s.tmp.XXXXXX", dir, path_basename(path));
+	free(dir);
+	af->fd = mkostemp(af->tmp, O_CLOEXEC);
+	if (af->fd < 0) {
+		int err = errno;
+
+		free(af->path);
+		free(af->tmp);
+		af->path = af->tmp = NULL;
+		errno = err;
+		return -1;
+	}
+	if (fchmod(af->fd, mode) < 0) {
+		int err = errno;
+
+		atomic_file_abort(af);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char *dir = path_dirname(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int atomic_file_commit(struct atomic_file *af)
+{
+	int err;
+
+	if (fsync(af->fd) < 0 || close(af->fd) < 0) {
+		err = errno;
+		af->fd = -1;
+		atomic_file_abort(af);
+		errno = err;
+		return -1;
+	}
+	af->fd = -1;
+	if (rename(af->tmp, af->path) < 0) {
+		err = errno;
+		atomic_file_abort(af);
+		errno = err;
+		return -1;
+	}
+	fsync_dir_of(af->path);
+	free(af->tmp);
+	free(af->path);
+	af->tmp = af->path = NULL;
+	return 0;
+}
+
+void atomic_file_abort(struct atomic_file *af)
+{
+	if (af->fd >= 0)
+		close(af->fd);
+	af->fd = -1;
+	if (af->tmp)
+		unlink(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	af->tmp = af->path = NULL;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	struct atomic_file af;
+	const char *p = buf;
+
+	if (atomic_file_open(&af, path, mode) < 0)
+		return -1;
+	while (len) {
+		ssize_t n = write(af.fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+
+			atomic_file_abort(&af);
+			errno = err;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return atomic_file_commit(&af);
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	if (!is_directory(path)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return path_exists(path) ? -1 : 0;
+}
+
+char *make_temp_dir(const char *dir, const char *prefix)
+{
+	char *tmpl;
+
+	if (mkdir_p(dir, 0755) < 0)
+		return NULL;
+	tmpl = xasprintf("%s/%s.XXXXXX", dir, prefix);
+	if (!mkdtemp(tmpl)) {
+		int err = errno;
+
+		free(tmpl);
+		errno = err;
+		return NULL;
+	}
+	return tmpl;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+bool is_regular_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+char *path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+const char *path_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+char *path_expand_tilde(const char *path)
+{
+	const char *home = getenv("HOME");
+
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home && *home)
+		return xasprintf("%s%s", home, path + 1);
+	return xstrdup(path);
+}

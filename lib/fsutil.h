@@ -1,0 +1,49 @@
+/* Filesystem helpers: atomic writes, directory trees, temp dirs.
+ *
+ * The rule everywhere in ktstr: a file a user can see is either complete or
+ * absent.  Output is written to a temp file next to its destination, fsynced
+ * and renamed into place. */
+#ifndef KTSTR_FSUTIL_H
+#define KTSTR_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "strbuf.h"
+
+struct atomic_file {
+	char *path;	/* final destination */
+	char *tmp;	/* temp file in the same directory */
+	int fd;
+};
+
+/* Create a temp file next to path.  Returns 0, or -1 with errno set. */
+int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode);
+/* fsync, rename over path, fsync the directory.  Closes fd.  0 or -1. */
+int atomic_file_commit(struct atomic_file *af);
+/* Close and unlink the temp file (safe to call after commit). */
+void atomic_file_abort(struct atomic_file *af);
+
+/* Whole-buffer convenience wrapper around the three calls above. */
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* mkdir -p; 0 or -1 with errno set. */
+int mkdir_p(const char *path, mode_t mode);
+/* rm -rf; 0 or -1 (best effort, continues past errors). */
+int rm_rf(const char *path);
+/* mkdtemp under dir (created if missing) with the given prefix; NULL on error. */
+char *make_temp_dir(const char *dir, const char *prefix);
+
+bool path_exists(const char *path);
+bool is_regular_file(const char *path);
+bool is_directory(const char *path);
+/* "a/b" with exactly one slash between; caller frees. */
+char *path_join(const char *a, const char *b);
+/* Directory part of path (caller frees); "." when there is none. */
+char *path_dirname(const char *path);
+/* Pointer to the last component of path (no allocation). */
+const char *path_basename(const char *path);
+/* Expand a leading "~/" against $HOME; caller frees. */
+char *path_expand_tilde(const char *path);
+
+#endif

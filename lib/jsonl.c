@@ -1,0 +1,233 @@
+#include "jsonl.h"
+#include "diag.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+json_t *jsonl_record(const char *type)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		die(KTSTR_EXIT_USAGE, "out of memory");
+	json_object_set_new(o, "type", json_string(type));
+	return o;
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+	strbuf_add(data, buf, size);
+	return 0;
+}
+
+void jsonl_encode(struct strbuf *sb, const json_t *obj)
+{
+	json_dump_callback(obj, dump_cb, sb,
+			   JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	strbuf_addch(sb, '\n');
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int jsonl_emit_fd(int fd, json_t *obj)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	jsonl_encode(&sb, obj);
+	ret = write_all(fd, sb.buf, sb.len);
+	strbuf_release(&sb);
+	json_decref(obj);
+	return ret;
+}
+
+int jsonl_emit(FILE *f, json_t *obj)
+{
+	fflush(f);
+	return jsonl_emit_fd(fileno(f), obj);
+}
+
+json_t *jsonl_parse(const char *line, size_t len, struct strbuf *err)
+{
+	json_error_t jerr;
+	json_t *o, *type;
+
+	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		strbuf_addf(err, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		strbuf_addstr(err, "record is not a JSON object");
+		json_decref(o);
+		return NULL;
+	}
+	type = json_object_get(o, "type");
+	if (!json_is_string(type)) {
+		strbuf_addstr(err, "record has no string \"type\" field");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void json_set_str(json_t *o, const char *key, const char *val)
+{
+	json_object_set_new(o, key, val ? json_string(val) : json_null());
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
+	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
+	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
+	else return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void json_set_bytes(json_t *o, const char *key, const char *buf, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq((const unsigned char *)buf + i, len - i);
+
+		if (n && buf[i] != '\0') {
+			strbuf_add(&sb, buf + i, n);
+			i += n;
+		} else {
+			strbuf_addstr(&sb, "\xef\xbf\xbd");
+			i++;
+		}
+	}
+	json_object_set_new(o, key, json_stringn(sb.buf, sb.len));
+	strbuf_release(&sb);
+}
+
+void json_set_int(json_t *o, const char *key, long long val)
+{
+	json_object_set_new(o, key, json_integer(val));
+}
+
+void json_set_real(json_t *o, const char *key, double val)
+{
+	json_object_set_new(o, key, json_real(val));
+}
+
+void json_set_bool(json_t *o, const char *key, bool val)
+{
+	json_object_set_new(o, key, json_boolean(val));
+}
+
+const char *json_get_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+long long json_get_int(const json_t *o, const char *key, long long def)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+void line_reader_init(struct line_reader *lr, size_t max_line)
+{
+	strbuf_init(&lr->buf, 0);
+	lr->drop = 0;
+	lr->max_line = max_line ? max_line : (1u << 20);
+}
+
+void line_reader_release(struct line_reader *lr)
+{
+	strbuf_release(&lr->buf);
+}
+
+void line_reader_feed(struct line_reader *lr, const char *data, size_t len)
+{
+	strbuf_add(&lr->buf, data, len);
+}
+
+/* Bytes handed out by the previous call are dropped lazily, so the
+ * returned pointer stays valid until the next call. */
+static void line_reader_compact(struct line_reader *lr)
+{
+	if (!lr->drop)
+		return;
+	memmove(lr->buf.buf, lr->buf.buf + lr->drop, lr->buf.len - lr->drop);
+	strbuf_setlen(&lr->buf, lr->buf.len - lr->drop);
+	lr->drop = 0;
+}
+
+const char *line_reader_next(struct line_reader *lr, size_t *len, bool *truncated)
+{
+	char *nl;
+	size_t n;
+
+	line_reader_compact(lr);
+	if (truncated)
+		*truncated = false;
+	nl = memchr(lr->buf.buf, '\n', lr->buf.len);
+	if (!nl) {
+		if (lr->buf.len < lr->max_line)
+			return NULL;
+		/* Over-long line: hand out max_line bytes now. */
+		if (truncated)
+			*truncated = true;
+		*len = lr->max_line;
+		lr->drop = lr->max_line;
+		return lr->buf.buf;
+	}
+	n = (size_t)(nl - lr->buf.buf);
+	*nl = '\0';
+	lr->drop = n + 1;
+	if (n > lr->max_line) {
+		n = lr->max_line;
+		if (truncated)
+			*truncated = true;
+	}
+	*len = n;
+	return lr->buf.buf;
+}
+
+const char *line_reader_rest(struct line_reader *lr, size_t *len)
+{
+	line_reader_compact(lr);
+	if (!lr->buf.len)
+		return NULL;
+	*len = lr->buf.len;
+	lr->drop = lr->buf.len;
+	return lr->buf.buf;
+}

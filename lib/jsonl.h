@@ -1,0 +1,55 @@
+/* JSON lines: one compact JSON object per line, each with a "type" field.
+ *
+ * All machine output of ktstr programs goes through here so the framing is
+ * identical everywhere: compact encoding, keys in insertion order, one
+ * write(2) per record, flushed immediately (records are consumed live by the
+ * next stage of a pipeline). */
+#ifndef KTSTR_JSONL_H
+#define KTSTR_JSONL_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include "strbuf.h"
+
+/* New object {"type": type}. */
+json_t *jsonl_record(const char *type);
+/* Write obj as one line to fd and drop the reference.  Returns 0 or -1. */
+int jsonl_emit_fd(int fd, json_t *obj);
+/* Same, to a stdio stream (flushed). */
+int jsonl_emit(FILE *f, json_t *obj);
+/* Encode obj as one line (with trailing '\n') into sb; obj is not consumed. */
+void jsonl_encode(struct strbuf *sb, const json_t *obj);
+
+/* Parse one line.  On success returns a new object that has a string
+ * "type"; on failure returns NULL and describes the problem in err. */
+json_t *jsonl_parse(const char *line, size_t len, struct strbuf *err);
+
+/* Helpers for building records. */
+void json_set_str(json_t *o, const char *key, const char *val);
+/* Like json_set_str but replaces invalid UTF-8 with U+FFFD first. */
+void json_set_bytes(json_t *o, const char *key, const char *buf, size_t len);
+void json_set_int(json_t *o, const char *key, long long val);
+void json_set_real(json_t *o, const char *key, double val);
+void json_set_bool(json_t *o, const char *key, bool val);
+
+/* Typed getters with defaults, for reading records. */
+const char *json_get_str(const json_t *o, const char *key);
+long long json_get_int(const json_t *o, const char *key, long long def);
+
+/* Line splitter for a byte stream: feed bytes, get complete lines back. */
+struct line_reader {
+	struct strbuf buf;
+	size_t max_line;	/* longer lines are cut and flagged */
+	size_t drop;		/* bytes handed out, removed on next call */
+};
+void line_reader_init(struct line_reader *lr, size_t max_line);
+void line_reader_release(struct line_reader *lr);
+void line_reader_feed(struct line_reader *lr, const char *data, size_t len);
+/* Next complete line (without '\n') or NULL.  *truncated is set when the
+ * line was cut at max_line.  The pointer is valid until the next call. */
+const char *line_reader_next(struct line_reader *lr, size_t *len, bool *truncated);
+/* The unterminated tail at end of stream, or NULL if none. */
+const char *line_reader_rest(struct line_reader *lr, size_t *len);
+
+#endif

@@ -1,0 +1,75 @@
+#include "opts.h"
+#include "diag.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void print_version_and_exit(void)
+{
+	printf("%s (ktstr) %s\n", ktstr_prog, KTSTR_VERSION);
+	exit(0);
+}
+
+void print_help_and_exit(const char *text)
+{
+	fputs(text, stdout);
+	exit(0);
+}
+
+void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", ktstr_prog);
+	exit(KTSTR_EXIT_USAGE);
+}
+
+int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, unsigned long long *ms)
+{
+	static const struct { const char *suffix; double mult; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
+	};
+	char *end;
+	double v;
+	size_t i;
+
+	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || !isfinite(v) || v < 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		if (!strcmp(end, units[i].suffix)) {
+			double r = v * units[i].mult;
+
+			if (r > 1e15)
+				return -1;
+			*ms = (unsigned long long)(r + 0.5);
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,29 @@
+/* Command-line conventions shared by every program: --help/--version,
+ * usage errors, number and duration parsing. */
+#ifndef KTSTR_OPTS_H
+#define KTSTR_OPTS_H
+
+#include <stdbool.h>
+
+/* Long options every program accepts; pair with OPT_HELP/OPT_VERSION. */
+#define OPT_HELP 'h'
+#define OPT_VERSION 0x1000
+#define KTSTR_COMMON_OPTIONS \
+	{ "help", no_argument, NULL, OPT_HELP }, \
+	{ "version", no_argument, NULL, OPT_VERSION }
+
+/* "<prog> (ktstr) <version>" on stdout, exit 0. */
+void print_version_and_exit(void) __attribute__((noreturn));
+/* The usage text on stdout, exit 0. */
+void print_help_and_exit(const char *text) __attribute__((noreturn));
+/* "<prog>: message" + "Try '<prog> --help'." on stderr, exit 2. */
+void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+/* Whole decimal number in [min, max]; 0 ok, -1 otherwise. */
+int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* Duration: "250ms", "30s", "2m", "1h", "1.5s"; a bare number is seconds.
+ * 0 ok, -1 on bad syntax or overflow. */
+int parse_duration_ms(const char *s, unsigned long long *ms);
+
+#endif
