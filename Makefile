@@ -35,24 +35,33 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 ASAN_OBJ   := $(LIB_SRC:%.c=$(B)/asan/%.o)
 MANS       := $(sort $(wildcard man/*.[0-9]))
 
+# Quiet by default, as in git and the kernel; V=1 shows full commands.
+ifeq ($(V),1)
+Q :=
+say =
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
 all: $(CMDS) $(AGENT) $(SCRIPTS) $(B)/share/ktstr
 
 $(B)/obj/%.o: %.c $(wildcard lib/*.h guest/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 $(B)/bin/%: cmd/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(PKG_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(PKG_LIBS)
 
 # The guest agent runs as PID 1 inside the VM: fully static, no loader.
 $(AGENT): $(GUEST_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -static -o $@ $(GUEST_OBJ) $(LIB_A) -ljansson
+	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(LIB_A) -ljansson
 
 $(B)/bin/ktstr: cmd/ktstr.sh
 	@mkdir -p $(@D)
@@ -65,11 +74,11 @@ $(B)/share/ktstr:
 # Unit tests: the library rebuilt with ASan+UBSan, linked with cmocka.
 $(B)/asan/%.o: %.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -c -o $@ $<
 
 $(B)/unit/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -o $@ $< $(ASAN_OBJ) $(PKG_LIBS) -lcmocka
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -o $@ $< $(ASAN_OBJ) $(PKG_LIBS) -lcmocka
 
 deps:
 	@bash contrib/install-deps
@@ -104,3 +113,5 @@ clean:
 
 .PHONY: all deps unit unit-bins check demo bench install clean
 .DELETE_ON_ERROR:
+# Objects reached only through pattern chains are still worth keeping.
+.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ)

@@ -28,10 +28,16 @@
  *      one record per line, newline stripped; invalid UTF-8 replaced by
  *      U+FFFD; a last unterminated line is sent at EOF; lines longer than
  *      KTSTR_AGENT_MAX_LINE are split.
- *   {"type":"exit","exit_code":N[,"signal":S]}
- *      exit_code is 128+S when the command was killed by signal S.
+ *   {"type":"exit","exit_code":N[,"signal":S][,"timed_out":true]}
+ *      exit_code is 128+S when the command was killed by signal S;
+ *      timed_out when the request's timeout_ms killed it.
  *   {"type":"agent_error","message":"..."}  a request the agent could not do
- * After "exit" (or an agent_error) the agent syncs and powers the VM off. */
+ * Host -> guest, after reading "exit" or "agent_error":
+ *   {"type":"ack"}
+ *      virtio-serial writes complete when queued, not when QEMU has passed
+ *      them on, so the agent waits for this (or a hang-up, at most 10 s)
+ *      before it syncs and powers the VM off; otherwise queued records
+ *      could be lost with the VM. */
 #ifndef KTSTR_AGENT_PROTO_H
 #define KTSTR_AGENT_PROTO_H
 

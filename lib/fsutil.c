@@ -115,7 +115,9 @@ int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path), *s;
 
-	for (s = p + 1; *s; s++) {
+	/* Start past a leading '/' (never mkdir ""), but not past the NUL
+	 * of an empty path. */
+	for (s = *p ? p + 1 : p; *s; s++) {
 		if (*s != '/')
 			continue;
 		*s = '\0';
@@ -201,7 +203,8 @@ char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);
 
-	while (la > 1 && a[la - 1] == '/')
+	/* All trailing slashes go, even the root's: "/" + "etc" is "/etc". */
+	while (la > 0 && a[la - 1] == '/')
 		la--;
 	while (*b == '/')
 		b++;

@@ -200,24 +200,21 @@ const char *line_reader_next(struct line_reader *lr, size_t *len, bool *truncate
 	if (truncated)
 		*truncated = false;
 	nl = memchr(lr->buf.buf, '\n', lr->buf.len);
-	if (!nl) {
-		if (lr->buf.len < lr->max_line)
-			return NULL;
-		/* Over-long line: hand out max_line bytes now. */
+	n = nl ? (size_t)(nl - lr->buf.buf) : lr->buf.len;
+	if (n > lr->max_line) {
+		/* Over-long line: hand out max_line bytes now and keep the rest
+		 * as the start of the next line, the same however the bytes
+		 * were fed.  The piece is not NUL-terminated. */
 		if (truncated)
 			*truncated = true;
 		*len = lr->max_line;
 		lr->drop = lr->max_line;
 		return lr->buf.buf;
 	}
-	n = (size_t)(nl - lr->buf.buf);
+	if (!nl)
+		return NULL;
 	*nl = '\0';
 	lr->drop = n + 1;
-	if (n > lr->max_line) {
-		n = lr->max_line;
-		if (truncated)
-			*truncated = true;
-	}
 	*len = n;
 	return lr->buf.buf;
 }

@@ -46,8 +46,11 @@ struct line_reader {
 void line_reader_init(struct line_reader *lr, size_t max_line);
 void line_reader_release(struct line_reader *lr);
 void line_reader_feed(struct line_reader *lr, const char *data, size_t len);
-/* Next complete line (without '\n') or NULL.  *truncated is set when the
- * line was cut at max_line.  The pointer is valid until the next call. */
+/* Next complete line (without '\n', NUL-terminated) or NULL.  A line longer
+ * than max_line comes out in max_line pieces with *truncated set (those
+ * pieces are not NUL-terminated), then its remainder as the next line; the
+ * result does not depend on how the bytes were fed.  The pointer is valid
+ * until the next call. */
 const char *line_reader_next(struct line_reader *lr, size_t *len, bool *truncated);
 /* The unterminated tail at end of stream, or NULL if none. */
 const char *line_reader_rest(struct line_reader *lr, size_t *len);

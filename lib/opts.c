@@ -61,6 +61,9 @@ int parse_duration_ms(const char *s, unsigned long long *ms)
 	v = strtod(s, &end);
 	if (errno || !isfinite(v) || v < 0)
 		return -1;
+	/* Plain decimals only: strtod also takes hex floats and exponents. */
+	if (strspn(s, "0123456789.") != (size_t)(end - s))
+		return -1;
 	for (i = 0; i < ARRAY_SIZE(units); i++) {
 		if (!strcmp(end, units[i].suffix)) {
 			double r = v * units[i].mult;

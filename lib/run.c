@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -175,21 +176,31 @@ int run_capture(const char *const argv[], struct strbuf *out, struct strbuf *err
 	return run_wait(pid);
 }
 
+/* What execvp would run: an executable regular file, not a directory. */
+static bool is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
 char *find_program(const char *name)
 {
 	const char *path = getenv("PATH");
 	const char *p;
 
 	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+		return is_executable(name) ? xstrdup(name) : NULL;
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (p = path; ; ) {
 		const char *c = strchr(p, ':');
 		size_t len = c ? (size_t)(c - p) : strlen(p);
-		char *cand = xasprintf("%.*s/%s", (int)len, len ? p : ".", name);
+		/* An empty entry is the current directory. */
+		char *cand = len ? xasprintf("%.*s/%s", (int)len, p, name)
+				 : xasprintf("./%s", name);
 
-		if (access(cand, X_OK) == 0)
+		if (is_executable(cand))
 			return cand;
 		free(cand);
 		if (!c)

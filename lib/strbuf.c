@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <ctype.h>
 
@@ -40,10 +41,11 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 
 void strbuf_grow(struct strbuf *sb, size_t extra)
 {
-	size_t need = sb->len + extra + 1;
+	size_t need;
 
-	if (need < sb->len)
+	if (extra > SIZE_MAX - 1 - sb->len)
 		die(KTSTR_EXIT_USAGE, "strbuf size overflow");
+	need = sb->len + extra + 1;
 	if (sb->alloc && need <= sb->alloc)
 		return;
 	if (!sb->alloc) {
@@ -55,7 +57,7 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 		return;
 	}
 	while (sb->alloc < need)
-		sb->alloc = sb->alloc * 2;
+		sb->alloc = sb->alloc > SIZE_MAX / 2 ? need : sb->alloc * 2;
 	sb->buf = xrealloc(sb->buf, sb->alloc);
 }
 

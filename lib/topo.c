@@ -119,9 +119,9 @@ int topo_parse(const char *s, struct ktstr_topo *t, struct strbuf *err)
 			    "make LLCs a multiple of nodes", v[1], v[0]);
 		return -1;
 	}
-	if ((unsigned long)v[1] * v[2] * v[3] > KTSTR_TOPO_MAX_FIELD) {
+	if ((unsigned long)v[1] * v[2] * v[3] > KTSTR_TOPO_MAX_CPUS) {
 		strbuf_addf(err, "'%s' asks for %lu CPUs, more than ktstr supports (%u)",
-			    s, (unsigned long)v[1] * v[2] * v[3], KTSTR_TOPO_MAX_FIELD);
+			    s, (unsigned long)v[1] * v[2] * v[3], KTSTR_TOPO_MAX_CPUS);
 		return -1;
 	}
 	t->nodes = v[0];

@@ -13,7 +13,10 @@ struct ktstr_topo {
 	unsigned threads;	/* SMT threads per core */
 };
 
+/* Per-field and total sanity limits; the real vCPU ceiling is the QEMU
+ * machine type's, which QEMU itself enforces and ktstr-vm reports. */
 #define KTSTR_TOPO_MAX_FIELD 4096u
+#define KTSTR_TOPO_MAX_CPUS 65536u
 
 /* Parse either form.  On error returns -1 and appends to err a message that
  * names the bad part and says what is expected (no program prefix). */

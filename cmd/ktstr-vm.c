@@ -1,0 +1,304 @@
+/* ktstr-vm: boot a kernel in a VM with an exact CPU topology and run a
+ * command (or a shell) in it, reporting everything as JSON lines. */
+#include "diag.h"
+#include "dirs.h"
+#include "env.h"
+#include "fsutil.h"
+#include "initramfs.h"
+#include "jsonl.h"
+#include "kernel.h"
+#include "opts.h"
+#include "progress.h"
+#include "run.h"
+#include "strvec.h"
+#include "topo.h"
+#include "vm.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+"usage: ktstr-vm [options] [--exec CMD | --shell]\n"
+"\n"
+"Boot a kernel in QEMU with an exact CPU topology, run CMD in the guest and\n"
+"print what happened as JSON lines on stdout (see ktstr-records(7)).\n"
+"\n"
+"  -k, --kernel PATH        kernel image or build tree (default: discovery chain)\n"
+"  -t, --topo N,L,C,T       NUMA nodes, LLCs, cores per LLC, threads per core;\n"
+"                           also 1n2l4c1t (default 1,1,2,1)\n"
+"  -m, --memory MIB         guest memory (default 512 + 64 per vCPU)\n"
+"      --accel MODE         auto, kvm or tcg (default auto: KVM if /dev/kvm works)\n"
+"      --append ARGS        extra kernel command line\n"
+"  -e, --exec CMD           run CMD with /bin/sh -c in the guest (default: true)\n"
+"      --shell              interactive busybox shell on this terminal\n"
+"      --env K=V            set a variable for CMD in the guest (repeatable)\n"
+"  -i, --include PATH       put a file or directory under /include-files\n"
+"                           (repeatable; shared libraries come along)\n"
+"      --timeout DURATION   kill the VM after this long (default 10m; 0: never)\n"
+"      --raw                print the guest's stdout/stderr as plain text\n"
+"                           instead of records\n"
+"      --dmesg              verbose kernel console, echoed to stderr\n"
+"      --console-log FILE   where the kernel console goes (default under\n"
+"                           $XDG_STATE_HOME/ktstr/console)\n"
+"      --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
+"  -h, --help               show this help\n"
+"      --version            show the version\n"
+"\n"
+"Exit status: the guest command's exit code; 1 if the guest panicked or\n"
+"overran --timeout; 2 for bad usage or a VM that could not be set up;\n"
+"128+N when interrupted by signal N.\n";
+
+enum {
+	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
+	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU,
+};
+
+static const struct option longopts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "topo", required_argument, NULL, 't' },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "exec", required_argument, NULL, 'e' },
+	{ "shell", no_argument, NULL, OPT_SHELL },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "include", required_argument, NULL, 'i' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "dmesg", no_argument, NULL, OPT_DMESG },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "qemu", required_argument, NULL, OPT_QEMU },
+	KTSTR_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+struct opts {
+	const char *kernel, *topo, *append, *cmd, *console_log, *qemu;
+	unsigned long memory;
+	enum vm_accel accel;
+	bool shell, raw, dmesg;
+	unsigned long long timeout_ms;
+	struct strvec includes;
+	json_t *env;
+};
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	o->timeout_ms = 600000;
+	o->accel = VM_ACCEL_AUTO;
+	while ((c = getopt_long(argc, argv, "k:t:m:e:i:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': o->kernel = optarg; break;
+		case 't': o->topo = optarg; break;
+		case 'm':
+			if (parse_ulong(optarg, 128, 1u << 20, &o->memory))
+				usage_error("--memory '%s': expected MiB between 128 and "
+					    "1048576, e.g. --memory 2048", optarg);
+			break;
+		case OPT_ACCEL:
+			if (vm_accel_parse(optarg, &o->accel))
+				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
+			break;
+		case OPT_APPEND: o->append = optarg; break;
+		case 'e': o->cmd = optarg; break;
+		case OPT_SHELL: o->shell = true; break;
+		case OPT_ENV: {
+			const char *eq = strchr(optarg, '=');
+			char *k;
+
+			if (!eq || eq == optarg)
+				usage_error("--env '%s': expected NAME=VALUE", optarg);
+			k = xstrndup(optarg, (size_t)(eq - optarg));
+			json_object_set_new(o->env, k, json_string(eq + 1));
+			free(k);
+			break;
+		}
+		case 'i': strvec_push(&o->includes, optarg); break;
+		case OPT_TIMEOUT:
+			if (parse_duration_ms(optarg, &o->timeout_ms))
+				usage_error("--timeout '%s': expected a duration such as 90s, "
+					    "10m or 0 for none", optarg);
+			break;
+		case OPT_RAW: o->raw = true; break;
+		case OPT_DMESG: o->dmesg = true; break;
+		case OPT_CONSOLE_LOG: o->console_log = optarg; break;
+		case OPT_QEMU: o->qemu = optarg; break;
+		case OPT_HELP: print_help_and_exit(usage_text);
+		case OPT_VERSION: print_version_and_exit();
+		default: usage_error("unknown option");
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'; quote the guest command: "
+			    "--exec '%s ...'", argv[optind], argv[optind]);
+	if (o->shell && o->cmd)
+		usage_error("--exec and --shell are exclusive; pick one");
+	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+		usage_error("--shell needs a terminal on stdin and stdout");
+}
+
+/* Default console log: one file per run under the state dir. */
+static char *default_console_log(void)
+{
+	char *dir = ktstr_state_dir("console");
+	char stamp[32];
+	time_t t = time(NULL);
+	char *p;
+
+	if (!dir)
+		dir = xstrdup("/tmp/ktstr-console");
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
+	p = xasprintf("%s/vm-%s-%d.log", dir, stamp, (int)getpid());
+	free(dir);
+	return p;
+}
+
+struct emit_ctx {
+	bool raw, shell;
+};
+
+static void emit(json_t *rec, void *data)
+{
+	struct emit_ctx *e = data;
+	const char *type = json_get_str(rec, "type");
+
+	if (!strcmp(type, "vm_start")) {
+		progress("booting %s (%s, %lld vCPUs)", json_get_str(rec, "topology"),
+			 json_get_str(rec, "accel"), json_get_int(rec, "vcpus", 0));
+	} else if (!strcmp(type, "agent_ready")) {
+		progress_clear();
+	} else if (!strcmp(type, "vm_exit")) {
+		progress_clear();
+	}
+	if (e->shell) {
+		json_decref(rec);
+		return;
+	}
+	if (e->raw) {
+		if (!strcmp(type, "output")) {
+			const char *stream = json_get_str(rec, "stream");
+			const char *line = json_get_str(rec, "line");
+			FILE *f = stream && !strcmp(stream, "stderr") ? stderr : stdout;
+
+			fprintf(f, "%s\n", line ? line : "");
+			fflush(f);
+		}
+		json_decref(rec);
+		return;
+	}
+	progress_clear();
+	if (jsonl_emit(stdout, rec) < 0)
+		die_errno(KTSTR_EXIT_USAGE, "writing records to stdout");
+}
+
+static int exit_code_for(const struct vm_result *r)
+{
+	switch (r->end) {
+	case VM_END_EXITED: return r->exit_code;
+	case VM_END_TIMEOUT:
+	case VM_END_PANIC:
+	case VM_END_NO_AGENT: return KTSTR_EXIT_FAIL;
+	case VM_END_INTERRUPTED: return 128 + r->signal;
+	default: return KTSTR_EXIT_USAGE;
+	}
+}
+
+static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
+			    struct initramfs_result *res)
+{
+	struct initramfs_opts io = { 0 };
+	struct initramfs_file files[1];
+	struct strbuf err = STRBUF_INIT;
+	char *agent = ktstr_libexec_path("ktstr-agent");
+	const char *bb_env = env_get("KTSTR_BUSYBOX_PATH");
+	char *busybox = bb_env ? xstrdup(bb_env) : find_program("busybox");
+
+	if (!busybox)
+		die(KTSTR_EXIT_USAGE, "busybox not found in PATH; install busybox-static "
+		    "(contrib/install-deps) or set KTSTR_BUSYBOX_PATH");
+	io.agent = agent;
+	io.busybox = busybox;
+	io.includes = strvec_argv((struct strvec *)&o->includes);
+	io.n_includes = o->includes.n;
+	/* The guest's libbpf looks for /boot/config-$(uname -r); the agent
+	 * links that name to /boot/config at boot. */
+	if (kf->config) {
+		files[0].src = kf->config;
+		files[0].dest = "/boot/config";
+		io.files = files;
+		io.n_files = 1;
+	}
+	progress("building initramfs");
+	if (initramfs_build(&io, res, &err) < 0)
+		die(KTSTR_EXIT_USAGE, "%s", err.buf);
+	strbuf_release(&err);
+	free(agent);
+	free(busybox);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .includes = STRVEC_INIT };
+	struct ktstr_topo topo;
+	struct kernel_found kf;
+	struct initramfs_result ir = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct vm_config vc = { 0 };
+	struct vm_result r;
+	struct emit_ctx ectx;
+	char *log;
+	int code;
+
+	diag_init(argv[0]);
+	o.env = json_object();
+	parse_args(argc, argv, &o);
+
+	if (topo_parse(o.topo ? o.topo : "1,1,2,1", &topo, &err))
+		usage_error("--topo '%s': %s", o.topo, err.buf);
+	if (kernel_find(o.kernel, &kf, &err))
+		die(KTSTR_EXIT_USAGE, "%s", err.buf);
+	strbuf_reset(&err);
+	if (kernel_image_check(kf.image, &err))
+		die(KTSTR_EXIT_USAGE, "%s (found via %s)", err.buf, kf.source);
+
+	build_initramfs(&o, &kf, &ir);
+	log = o.console_log ? xstrdup(o.console_log) : default_console_log();
+
+	vc.qemu = o.qemu ? o.qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
+							  : "qemu-system-x86_64";
+	vc.kernel = kf.image;
+	vc.kernel_source = kf.source;
+	vc.initrd = ir.path;
+	vc.topo = topo;
+	vc.memory_mib = (unsigned)o.memory;
+	vc.accel = o.accel;
+	vc.append = o.append;
+	vc.verbose = o.dmesg || env_is_one("KTSTR_VERBOSE");
+	vc.mode = o.shell ? VM_MODE_SHELL : VM_MODE_EXEC;
+	vc.cmd = o.cmd ? o.cmd : "true";
+	vc.env = json_object_size(o.env) ? o.env : NULL;
+	vc.timeout_ms = o.shell ? 0 : o.timeout_ms;
+	vc.console_log = log;
+	ectx.raw = o.raw;
+	ectx.shell = o.shell;
+
+	if (vm_run(&vc, emit, &ectx, &r) < 0)
+		die(KTSTR_EXIT_USAGE, "%s", r.message);
+	if (r.end != VM_END_EXITED)
+		diag("%s", r.message);
+	code = exit_code_for(&r);
+
+	free(log);
+	initramfs_result_release(&ir);
+	kernel_found_release(&kf);
+	strvec_clear(&o.includes);
+	json_decref(o.env);
+	strbuf_release(&err);
+	return code;
+}

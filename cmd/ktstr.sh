@@ -1,0 +1,65 @@
+#!/bin/sh
+# ktstr: dispatcher.  "ktstr vm ARGS" runs "ktstr-vm ARGS", looked up first
+# next to this script, then in PATH (so a build tree works uninstalled).
+prog=ktstr
+here=$(dirname "$(readlink -f "$0")")
+
+usage() {
+	cat <<USAGE
+usage: ktstr <command> [args...]
+       ktstr help | --help | --version
+
+Commands are the ktstr-* programs; run 'ktstr help' to list those installed
+and 'ktstr <command> --help' for each one's options.
+USAGE
+}
+
+find_cmd() {
+	if [ -x "$here/ktstr-$1" ]; then
+		printf '%s\n' "$here/ktstr-$1"
+	else
+		command -v "ktstr-$1" 2>/dev/null
+	fi
+}
+
+list_cmds() {
+	{
+		for f in "$here"/ktstr-*; do [ -x "$f" ] && basename "$f"; done
+		IFS=:
+		for d in $PATH; do
+			for f in "$d"/ktstr-*; do [ -x "$f" ] && basename "$f"; done
+		done
+	} 2>/dev/null | sed 's/^ktstr-//' | sort -u
+}
+
+case "${1:-}" in
+"" )
+	usage >&2
+	exit 2 ;;
+help | -h | --help )
+	usage
+	echo
+	echo "available commands:"
+	list_cmds | sed 's/^/  /'
+	exit 0 ;;
+--version )
+	echo "ktstr (ktstr) @VERSION@"
+	exit 0 ;;
+-* )
+	echo "$prog: unknown option '$1'; run 'ktstr help'" >&2
+	exit 2 ;;
+esac
+
+sub=$1
+shift
+case "$sub" in
+*[!a-z0-9-]* )
+	echo "$prog: '$sub' is not a command name; run 'ktstr help'" >&2
+	exit 2 ;;
+esac
+cmd=$(find_cmd "$sub")
+if [ -z "$cmd" ]; then
+	echo "$prog: unknown command '$sub'; run 'ktstr help' to list commands" >&2
+	exit 2
+fi
+exec "$cmd" "$@"

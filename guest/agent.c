@@ -1,0 +1,189 @@
+/* ktstr-agent main: set up the VM, report it, run one request, power off. */
+#include "agent.h"
+#include "agent_proto.h"
+#include "diag.h"
+#include "jsonl.h"
+#include "strbuf.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <time.h>
+#include <unistd.h>
+
+bool agent_verbose;
+
+static double uptime_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void vlog(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (!agent_verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag("[%.3f] %s", uptime_s(), buf);
+}
+
+void agent_poweroff(void)
+{
+	vlog("powering off");
+	/* Stop whatever the request left behind so the sync below sees
+	 * quiet filesystems. */
+	kill(-1, SIGKILL);
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Unreachable as PID 1 with CAP_SYS_BOOT; returning would panic. */
+	for (;;)
+		pause();
+}
+
+void agent_host_gone(void)
+{
+	diag("host disconnected from %s; powering off", KTSTR_AGENT_PORT_NAME);
+	agent_poweroff();
+}
+
+void agent_fail(struct agent *ag, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag("%s", buf);
+	if (ag && ag->port >= 0) {
+		json_t *rec = jsonl_record("agent_error");
+
+		json_set_str(rec, "message", buf);
+		port_send_final(ag, rec);
+	}
+	agent_poweroff();
+}
+
+/* Library code reports fatal errors with exit(); as PID 1 that would panic
+ * the kernel, so turn it into an orderly power-off instead. */
+static void exit_poweroff(void)
+{
+	diag("exit() called in PID 1; powering off instead");
+	agent_poweroff();
+}
+
+/* KTSTR_* tokens on the kernel command line.  The kernel would also pass
+ * them in our environment, but the environment is rebuilt from scratch
+ * below, so read them from the authoritative source. */
+static void read_cmdline(char **topo)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *tok, *save = NULL;
+
+	*topo = NULL;
+	if (strbuf_read_file(&sb, "/proc/cmdline") < 0) {
+		diag("cannot read /proc/cmdline; using defaults");
+		return;
+	}
+	for (tok = strtok_r(sb.buf, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		if (!strncmp(tok, "KTSTR_TOPO=", 11)) {
+			free(*topo);
+			*topo = xstrdup(tok + 11);
+		} else if (!strcmp(tok, "KTSTR_VERBOSE=1")) {
+			agent_verbose = true;
+		}
+	}
+	strbuf_release(&sb);
+}
+
+/* A clean, predictable environment for everything we start; the kernel
+ * hands init stray command-line words as variables. */
+static void env_setup(const char *topo)
+{
+	clearenv();
+	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
+	setenv("HOME", "/root", 1);
+	/* What the kernel gives init by default; tools expect it set. */
+	setenv("TERM", "linux", 1);
+	if (topo)
+		setenv("KTSTR_TOPO", topo, 1);
+	if (agent_verbose)
+		setenv("KTSTR_VERBOSE", "1", 1);
+}
+
+static void send_hello(struct agent *ag)
+{
+	if (port_send(ag, sysinfo_topology()) < 0 ||
+	    port_send(ag, sysinfo_ready()) < 0)
+		agent_host_gone();
+	vlog("agent_ready sent");
+}
+
+static void run_request(struct agent *ag)
+{
+	struct strbuf err = STRBUF_INIT;
+	json_t *req = port_read_request(ag, &err);
+	const char *type;
+
+	if (!req)
+		agent_fail(ag, "bad request: %s", err.buf);
+	type = json_get_str(req, "type");
+	vlog("request: %s", type);
+	if (!strcmp(type, "exec"))
+		exec_run(ag, req);
+	else if (!strcmp(type, "shell"))
+		shell_run(ag, req);
+	else
+		agent_fail(ag, "unknown request type \"%s\" (expected exec or shell)", type);
+	json_decref(req);
+	strbuf_release(&err);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent ag = { .port = -1, .sigfd = -1, .outq = STRBUF_INIT };
+	char *topo;
+
+	diag_init("ktstr-agent");
+	/* Everything below (mounting over /dev, powering off) is only sane
+	 * as the init of a throwaway VM. */
+	if (getpid() != 1)
+		die(KTSTR_EXIT_USAGE, "must run as PID 1 (/init) inside the ktstr VM");
+	atexit(exit_poweroff);
+
+	mounts_early();
+	read_cmdline(&topo);
+	mounts_setup();
+	env_setup(topo);
+	free(topo);
+	vlog("filesystems ready");
+
+	ag.sigfd = child_sigfd_setup();
+	if (ag.sigfd < 0)
+		agent_fail(&ag, "signalfd: %m");
+	ag.port = port_open();
+	if (ag.port < 0)
+		agent_poweroff();
+	send_hello(&ag);
+	run_request(&ag);
+	agent_poweroff();
+}

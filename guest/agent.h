@@ -1,0 +1,91 @@
+/* The guest agent: /init inside the ktstr VM.
+ *
+ * It mounts the usual filesystems, finds the virtio-serial port the host
+ * listens on, reports the guest topology, runs exactly one request (exec or
+ * shell) and powers the VM off.  Being PID 1 it must never exit (the kernel
+ * would panic) and it inherits every orphan, so all of its waiting is done
+ * in poll loops that also reap.  The wire format is lib/agent_proto.h. */
+#ifndef KTSTR_GUEST_AGENT_H
+#define KTSTR_GUEST_AGENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include "strbuf.h"
+
+struct agent {
+	int port;		/* the host port (blocking, see port.c) */
+	bool host_seen;		/* a write went through: the host is connected */
+	int sigfd;		/* signalfd for SIGCHLD */
+	struct strbuf outq;	/* encoded records not yet written (port_queue) */
+};
+
+/* A child the agent waits for; orphans reaped meanwhile never touch it. */
+struct child {
+	pid_t pid;
+	bool done;
+	int status;		/* waitpid status, valid when done */
+};
+
+/* agent.c */
+extern bool agent_verbose;
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+long long mono_ms(void);
+/* Console message, only with KTSTR_VERBOSE=1; stamped with uptime. */
+void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* sync and power off; never returns. */
+void agent_poweroff(void) __attribute__((noreturn));
+/* Report an error to the console and (if possible) the host, then power
+ * off.  For anything the agent cannot recover from. */
+void agent_fail(struct agent *ag, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* The host went away: nobody reads our output any more. */
+void agent_host_gone(void) __attribute__((noreturn));
+
+/* mounts.c */
+/* /proc, /sys, /dev, and fds 0-2 open: what reading the command line and
+ * printing messages need. */
+void mounts_early(void);
+/* Everything else: devpts, tmpfs, cgroup2, debugfs, tracefs, bpf,
+ * hostname, base directories.  Nothing here is fatal. */
+void mounts_setup(void);
+
+/* port.c */
+/* Find and open the agent port; -1 (message printed) when there is none. */
+int port_open(void);
+/* Send one record (consumed); waits for the host to connect the first
+ * time.  0, or -1 when the host has disconnected. */
+int port_send(struct agent *ag, json_t *rec);
+/* Send the last record and make sure QEMU has taken everything, so the
+ * power-off that follows cannot lose it (see port.c). */
+int port_send_final(struct agent *ag, json_t *rec);
+/* Encode a record (consumed) for the next port_flush/port_send: output
+ * lines read together leave in one write, i.e. one virtqueue kick. */
+void port_queue(struct agent *ag, json_t *rec);
+/* Write what port_queue collected; 0, or -1 when the host disconnected. */
+int port_flush(struct agent *ag);
+/* True when poll revents on the port mean the host has disconnected. */
+bool port_hung_up(const struct agent *ag, short revents);
+/* Read the single request line; returns a parsed record or NULL with err
+ * set (bad JSON), and powers off when the host disconnects. */
+json_t *port_read_request(struct agent *ag, struct strbuf *err);
+
+/* child.c: process bookkeeping for PID 1. */
+/* Block SIGCHLD and return a signalfd for it. */
+int child_sigfd_setup(void);
+/* Reap every exited child; records c's status if it is among them. */
+void child_reap(struct agent *ag, struct child *c);
+/* In a forked child before exec: undo what PID 1 set up (signal mask). */
+void child_reset(void);
+/* {"type":"exit","exit_code":N[,"signal":S][,"timed_out":true]} */
+json_t *child_exit_record(int status, bool timed_out);
+
+/* exec.c / shell.c: run the request, send "exit", return (caller powers off). */
+void exec_run(struct agent *ag, const json_t *req);
+void shell_run(struct agent *ag, const json_t *req);
+
+/* sysinfo.c */
+json_t *sysinfo_topology(void);
+json_t *sysinfo_ready(void);
+
+#endif

@@ -1,0 +1,76 @@
+/* Child processes as seen by PID 1.
+ *
+ * Every orphan in the VM is reparented to the agent, so it reaps with
+ * waitpid(-1) and picks out the one child it is waiting for; the exit
+ * status of that child can therefore never be "stolen" by a separate
+ * waitpid on an orphan.  SIGCHLD is blocked and read from a signalfd so
+ * that child exits wake the same poll() loops that move output. */
+#include "agent.h"
+#include "jsonl.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int child_sigfd_setup(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+void child_reap(struct agent *ag, struct child *c)
+{
+	struct signalfd_siginfo si;
+
+	/* Drain first: signals coalesce, so waitpid below decides who exited,
+	 * not the number of siginfos. */
+	while (read(ag->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			return;
+		if (c && pid == c->pid) {
+			c->done = true;
+			c->status = status;
+		} else {
+			vlog("reaped orphan %d", (int)pid);
+		}
+	}
+}
+
+void child_reset(void)
+{
+	sigset_t none;
+
+	/* The signal mask survives exec; a blocked SIGCHLD would break
+	 * job control and "wait" in the shell. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+json_t *child_exit_record(int status, bool timed_out)
+{
+	json_t *rec = jsonl_record("exit");
+
+	if (WIFSIGNALED(status)) {
+		json_set_int(rec, "exit_code", 128 + WTERMSIG(status));
+		json_set_int(rec, "signal", WTERMSIG(status));
+	} else {
+		json_set_int(rec, "exit_code", WEXITSTATUS(status));
+	}
+	if (timed_out)
+		json_set_bool(rec, "timed_out", true);
+	return rec;
+}

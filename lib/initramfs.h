@@ -1,0 +1,67 @@
+/* Guest initramfs builder, shared by ktstr-initramfs and ktstr-vm.
+ *
+ * The image is a gzip-compressed newc cpio holding a minimal root: the
+ * static guest agent as /init, busybox and its applet links, /dev/console
+ * and /dev/null nodes (PID 1 needs a console before devtmpfs is mounted),
+ * operator includes under /include-files, extra host files at fixed guest
+ * paths, and the shared-library closure of every dynamically linked ELF
+ * among them.
+ *
+ * Output is a pure function of the inputs' guest paths, types, modes and
+ * contents: entries are sorted, owned by root, dated 1970, numbered in
+ * order, and the gzip header carries no name or time.  Images are cached
+ * under a key derived from exactly those things, so an unchanged input set
+ * costs one hashing pass and no compression. */
+#ifndef KTSTR_INITRAMFS_H
+#define KTSTR_INITRAMFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "strbuf.h"
+
+/* One host file placed at an exact guest path. */
+struct initramfs_file {
+	const char *src;	/* host path (symlinks followed) */
+	const char *dest;	/* absolute guest path */
+};
+
+struct initramfs_opts {
+	/* Static guest agent, packed as /init (mode 0755).  Required. */
+	const char *agent;
+	/* busybox binary, packed as /bin/busybox with a symlink to it for every
+	 * applet `busybox --list-full` prints.  NULL packs no busybox. */
+	const char *busybox;
+	/* Operator includes: a file lands at /include-files/<basename>, a
+	 * directory at /include-files/<basename>/ with its tree (symlinks kept
+	 * as symlinks).  Basenames must be unique. */
+	const char *const *includes;
+	size_t n_includes;
+	/* Extra host files at exact guest paths (scheduler binary, kernel
+	 * config, ...).  They override busybox applets and libraries at the
+	 * same path; two inputs at one path are an error. */
+	const struct initramfs_file *files;
+	size_t n_files;
+	/* Also write the image here (atomically).  NULL: the cache copy only. */
+	const char *output;
+	/* NULL: ktstr_cache_dir("initramfs"). */
+	const char *cache_dir;
+};
+
+struct initramfs_result {
+	char *path;		/* output, or the cache file when no output was asked */
+	unsigned long long bytes;	/* size of the .cpio.gz */
+	unsigned files;		/* archive entries, trailer excluded */
+	char sha256[65];	/* of the .cpio.gz bytes */
+	char key[65];		/* cache key (content hash of the entry list) */
+	bool cached;		/* the cache already held this image */
+};
+
+/* Build (or find in the cache) the image described by o.  Returns 0 and
+ * fills r (release with initramfs_result_release), or -1 with one line in
+ * err naming the offending input and the fix; no partial file is left at
+ * the cache or output path. */
+int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
+		    struct strbuf *err);
+void initramfs_result_release(struct initramfs_result *r);
+
+#endif

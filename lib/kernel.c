@@ -1,0 +1,364 @@
+#include "kernel.h"
+#include "diag.h"
+#include "dirs.h"
+#include "env.h"
+#include "fsutil.h"
+#include "strvec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define IMAGE_REL "arch/x86/boot/bzImage"
+#define KERNEL_HINT "pass --kernel PATH, set KTSTR_TEST_KERNEL to an image, or " \
+	"fetch one with share/ktstr/fetch-debian-kernel"
+
+int kernel_image_check(const char *path, struct strbuf *err)
+{
+	unsigned char hdr[0x210];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		strbuf_addf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	if (n >= 4 && !memcmp(hdr, "\177ELF", 4)) {
+		strbuf_addf(err, "%s is an uncompressed ELF vmlinux; pass the bzImage "
+			    "(arch/x86/boot/bzImage or /boot/vmlinuz-*)", path);
+		return -1;
+	}
+	/* Boot protocol: 0x55AA at 0x1fe and "HdrS" at 0x202. */
+	if (n < (ssize_t)sizeof(hdr) || hdr[0x1fe] != 0x55 || hdr[0x1ff] != 0xaa ||
+	    memcmp(hdr + 0x202, "HdrS", 4)) {
+		strbuf_addf(err, "%s is not an x86 kernel image (no bzImage boot "
+			    "header); pass arch/x86/boot/bzImage or /boot/vmlinuz-*", path);
+		return -1;
+	}
+	return 0;
+}
+
+const char *kernel_kconfig_hash(void)
+{
+	static char hex[9];
+	struct strbuf sb = STRBUF_INIT;
+	char *path;
+
+	if (hex[0])
+		return hex;
+	path = ktstr_share_path("ktstr.kconfig");
+	if (strbuf_read_file(&sb, path) == 0)
+		snprintf(hex, sizeof(hex), "%08lx",
+			 crc32(0L, (const Bytef *)sb.buf, (uInt)sb.len));
+	free(path);
+	strbuf_release(&sb);
+	return hex;
+}
+
+static void found_set(struct kernel_found *kf, const char *image, const char *config,
+		      const char *key, const char *source)
+{
+	kf->image = xstrdup(image);
+	kf->config = config && is_regular_file(config) ? xstrdup(config) : NULL;
+	kf->key = key ? xstrdup(key) : NULL;
+	kf->source = xstrdup(source);
+}
+
+void kernel_found_release(struct kernel_found *kf)
+{
+	free(kf->image);
+	free(kf->config);
+	free(kf->key);
+	free(kf->source);
+	memset(kf, 0, sizeof(*kf));
+}
+
+/* An explicit path: an image file, or a build tree holding one. */
+static int from_path(const char *what, const char *raw, struct kernel_found *kf,
+		     struct strbuf *err)
+{
+	char *p = path_expand_tilde(raw);
+	int rc = -1;
+
+	if (is_directory(p)) {
+		char *img = path_join(p, IMAGE_REL);
+		char *cfg = path_join(p, ".config");
+
+		if (is_regular_file(img)) {
+			found_set(kf, img, cfg, NULL, what);
+			rc = 0;
+		} else {
+			strbuf_addf(err, "%s=%s is a directory without %s; build the "
+				    "kernel there or point at the image file", what, raw, IMAGE_REL);
+		}
+		free(img);
+		free(cfg);
+	} else if (!path_exists(p)) {
+		strbuf_addf(err, "%s=%s does not exist; %s", what, raw, KERNEL_HINT);
+	} else {
+		struct strbuf why = STRBUF_INIT;
+
+		if (kernel_image_check(p, &why) == 0) {
+			char *dir = path_dirname(p);
+			char *cfg = path_join(dir, "config");
+
+			found_set(kf, p, cfg, NULL, what);
+			free(dir);
+			free(cfg);
+			rc = 0;
+		} else {
+			strbuf_addf(err, "%s: %s", what, why.buf);
+		}
+		strbuf_release(&why);
+	}
+	free(p);
+	return rc;
+}
+
+/* Cache entry <dir>/<key>/ with metadata.json naming its image. */
+struct cache_entry {
+	char *key;
+	char *dir;
+	char *image;
+	char *built_at;
+	char *kconfig_hash;	/* NULL: untracked (distro kernel), always usable */
+};
+
+static void cache_entry_release(struct cache_entry *e)
+{
+	free(e->key);
+	free(e->dir);
+	free(e->image);
+	free(e->built_at);
+	free(e->kconfig_hash);
+}
+
+static int cache_entry_load(const char *root, const char *key, struct cache_entry *e)
+{
+	json_t *meta, *v;
+	char *mpath;
+	const char *name;
+
+	memset(e, 0, sizeof(*e));
+	e->dir = path_join(root, key);
+	mpath = path_join(e->dir, "metadata.json");
+	meta = json_load_file(mpath, 0, NULL);
+	free(mpath);
+	if (!json_is_object(meta))
+		goto bad;
+	name = json_string_value(json_object_get(meta, "image_name"));
+	if (!name || strchr(name, '/'))
+		goto bad;
+	e->image = path_join(e->dir, name);
+	if (!is_regular_file(e->image))
+		goto bad;
+	e->key = xstrdup(key);
+	v = json_object_get(meta, "built_at");
+	e->built_at = xstrdup(json_is_string(v) ? json_string_value(v) : "");
+	v = json_object_get(meta, "kconfig_hash");
+	e->kconfig_hash = json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+	json_decref(meta);
+	return 0;
+bad:
+	json_decref(meta);
+	cache_entry_release(e);
+	return -1;
+}
+
+static void found_from_entry(struct kernel_found *kf, const struct cache_entry *e,
+			     const char *source)
+{
+	char *cfg = path_join(e->dir, "config");
+
+	found_set(kf, e->image, cfg, e->key, source);
+	free(cfg);
+}
+
+/* Newest valid entry (by built_at) whose kconfig matches ours. */
+static int from_cache_scan(const char *root, struct kernel_found *kf)
+{
+	struct cache_entry best = { 0 };
+	const char *ours = kernel_kconfig_hash();
+	struct dirent *de;
+	DIR *d = opendir(root);
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		struct cache_entry e;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (cache_entry_load(root, de->d_name, &e))
+			continue;
+		if (e.kconfig_hash && *ours && strcmp(e.kconfig_hash, ours)) {
+			cache_entry_release(&e);
+			continue;
+		}
+		if (found < 0 || strcmp(e.built_at, best.built_at) > 0 ||
+		    (!strcmp(e.built_at, best.built_at) && strcmp(e.key, best.key) > 0)) {
+			if (found == 0)
+				cache_entry_release(&best);
+			best = e;
+			found = 0;
+		} else {
+			cache_entry_release(&e);
+		}
+	}
+	closedir(d);
+	if (found == 0) {
+		found_from_entry(kf, &best, "cache");
+		cache_entry_release(&best);
+	}
+	return found;
+}
+
+static bool looks_like_version(const char *s)
+{
+	size_t i;
+
+	if (!*s)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' ||
+		      (s[i] >= 'a' && s[i] <= 'z')))
+			return false;
+	return s[0] >= '0' && s[0] <= '9';
+}
+
+/* KTSTR_KERNEL as version or cache key: exact lookups only.  Returns 0 found,
+ * 1 not found (the caller then skips the general cache scan), -1 error. */
+static int from_cache_id(const char *root, const char *id, struct kernel_found *kf,
+			 struct strbuf *err)
+{
+	struct cache_entry e;
+	char *key;
+
+	if (strstr(id, "..") || !strncmp(id, "git+", 4)) {
+		strbuf_addf(err, "KTSTR_KERNEL=%s: ranges and git sources are not "
+			    "supported in the variable; set it to one version, cache key "
+			    "or path", id);
+		return -1;
+	}
+	if (!cache_entry_load(root, id, &e)) {
+		found_from_entry(kf, &e, "KTSTR_KERNEL");
+		cache_entry_release(&e);
+		return 0;
+	}
+	if (!looks_like_version(id))
+		return 1;
+	key = xasprintf("%s-tarball-x86_64-kc%s", id, kernel_kconfig_hash());
+	if (!cache_entry_load(root, key, &e)) {
+		found_from_entry(kf, &e, "KTSTR_KERNEL");
+		cache_entry_release(&e);
+		free(key);
+		return 0;
+	}
+	free(key);
+	return 1;
+}
+
+static int from_host(struct kernel_found *kf)
+{
+	struct utsname u;
+	struct strvec cands = STRVEC_INIT;
+	size_t i;
+	int rc = -1;
+
+	uname(&u);
+	strvec_push(&cands, "./linux/" IMAGE_REL);
+	strvec_push(&cands, "../linux/" IMAGE_REL);
+	strvec_pushf(&cands, "/lib/modules/%s/build/" IMAGE_REL, u.release);
+	strvec_pushf(&cands, "/lib/modules/%s/vmlinuz", u.release);
+	strvec_pushf(&cands, "/boot/vmlinuz-%s", u.release);
+	strvec_push(&cands, "/boot/vmlinuz");
+	for (i = 0; i < cands.n && rc; i++) {
+		struct strbuf why = STRBUF_INIT;
+
+		if (is_regular_file(cands.v[i]) &&
+		    kernel_image_check(cands.v[i], &why) == 0 &&
+		    access(cands.v[i], R_OK) == 0) {
+			char *cfg = i < 3 ? xasprintf("%.*s.config",
+				(int)(strlen(cands.v[i]) - strlen(IMAGE_REL)), cands.v[i])
+				: xasprintf("/boot/config-%s", u.release);
+
+			found_set(kf, cands.v[i], cfg, NULL, "host");
+			free(cfg);
+			rc = 0;
+		}
+		strbuf_release(&why);
+	}
+	strvec_clear(&cands);
+	return rc;
+}
+
+int kernel_find(const char *explicit, struct kernel_found *kf, struct strbuf *err)
+{
+	const char *test_kernel = getenv("KTSTR_TEST_KERNEL");
+	const char *ktstr_kernel = env_get("KTSTR_KERNEL");
+	char *root = ktstr_cache_dir("kernels");
+	bool skip_scan = false;
+	int rc;
+
+	memset(kf, 0, sizeof(*kf));
+	if (explicit) {
+		rc = from_path("--kernel", explicit, kf, err);
+		goto out;
+	}
+	if (test_kernel) {
+		if (!*test_kernel) {
+			strbuf_addstr(err, "KTSTR_TEST_KERNEL not found: the variable is set "
+				      "but empty; unset it or point it at a kernel image");
+			rc = -1;
+		} else {
+			rc = from_path("KTSTR_TEST_KERNEL", test_kernel, kf, err);
+		}
+		goto out;
+	}
+	if (ktstr_kernel) {
+		if (strchr(ktstr_kernel, '/') || ktstr_kernel[0] == '~' ||
+		    ktstr_kernel[0] == '.') {
+			rc = from_path("KTSTR_KERNEL", ktstr_kernel, kf, err);
+			goto out;
+		}
+		if (!root) {
+			strbuf_addf(err, "KTSTR_KERNEL=%s needs the kernel cache, but no "
+				    "cache directory is known; set KTSTR_CACHE_DIR or HOME",
+				    ktstr_kernel);
+			rc = -1;
+			goto out;
+		}
+		rc = from_cache_id(root, ktstr_kernel, kf, err);
+		if (rc <= 0)
+			goto out;
+		skip_scan = true;
+	}
+	if (!skip_scan && root && from_cache_scan(root, kf) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (from_host(kf) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (ktstr_kernel)
+		strbuf_addf(err, "KTSTR_KERNEL=%s is not in the kernel cache (%s) and no "
+			    "local kernel was found; %s", ktstr_kernel, root ? root : "unset",
+			    KERNEL_HINT);
+	else
+		strbuf_addf(err, "no kernel found in the cache, ./linux, ../linux or "
+			    "/boot; %s", KERNEL_HINT);
+	rc = -1;
+out:
+	free(root);
+	return rc;
+}

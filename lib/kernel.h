@@ -1,0 +1,28 @@
+/* Finding a bootable kernel: the discovery chain and image checks. */
+#ifndef KTSTR_KERNEL_H
+#define KTSTR_KERNEL_H
+
+#include "strbuf.h"
+
+struct kernel_found {
+	char *image;	/* bootable image (bzImage) */
+	char *config;	/* its .config when known, else NULL */
+	char *key;	/* cache key when it came from the cache, else NULL */
+	char *source;	/* which step of the chain found it, for the records */
+};
+
+/* Resolve the kernel to boot.  explicit (a --kernel argument) wins; then
+ * KTSTR_TEST_KERNEL (set-but-empty is an error); KTSTR_KERNEL as a path,
+ * version or cache key; the newest cache entry whose kconfig is current;
+ * ./linux, ../linux, /lib/modules/$(uname -r)/build; installed kernels.
+ * Returns 0, or -1 with one actionable sentence in err. */
+int kernel_find(const char *explicit, struct kernel_found *kf, struct strbuf *err);
+void kernel_found_release(struct kernel_found *kf);
+
+/* 0 if path is an x86 bzImage; -1 with a reason in err otherwise. */
+int kernel_image_check(const char *path, struct strbuf *err);
+
+/* crc32 of ktstr.kconfig as 8 hex digits ("" when the file is missing). */
+const char *kernel_kconfig_hash(void);
+
+#endif

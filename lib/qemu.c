@@ -1,0 +1,157 @@
+#include "qemu.h"
+#include "agent_proto.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+enum vm_accel vm_accel_detect(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return VM_ACCEL_TCG;
+	close(fd);
+	return VM_ACCEL_KVM;
+}
+
+const char *vm_accel_name(enum vm_accel a)
+{
+	switch (a) {
+	case VM_ACCEL_KVM: return "kvm";
+	case VM_ACCEL_TCG: return "tcg";
+	default: return "auto";
+	}
+}
+
+int vm_accel_parse(const char *s, enum vm_accel *out)
+{
+	if (!strcmp(s, "auto"))
+		*out = VM_ACCEL_AUTO;
+	else if (!strcmp(s, "kvm"))
+		*out = VM_ACCEL_KVM;
+	else if (!strcmp(s, "tcg"))
+		*out = VM_ACCEL_TCG;
+	else
+		return -1;
+	return 0;
+}
+
+unsigned qemu_round_memory(const struct ktstr_topo *t, unsigned m)
+{
+	return (m + t->nodes - 1) / t->nodes * t->nodes;
+}
+
+unsigned qemu_default_memory_mib(const struct ktstr_topo *t)
+{
+	/* The kernel and initramfs need ~300 MiB; workers add per-CPU load.
+	 * Capped so a huge topology does not ask the host for absurd RAM. */
+	unsigned long m = 512 + 64ul * topo_cpus(t);
+
+	return qemu_round_memory(t, m > 16384 ? 16384 : (unsigned)m);
+}
+
+void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool verbose,
+			 const char *extra)
+{
+	/* panic=-1 reboots at once on panic and -no-reboot turns that into a
+	 * QEMU exit, so a panicking guest never hangs until the watchdog. */
+	strbuf_addstr(sb, "console=ttyS0 rdinit=/init panic=-1 nokaslr");
+	if (verbose)
+		strbuf_addstr(sb, " loglevel=7 earlyprintk=serial");
+	else
+		strbuf_addstr(sb, " quiet loglevel=4");
+	strbuf_addstr(sb, " KTSTR_TOPO=");
+	topo_format(t, sb);
+	if (verbose)
+		strbuf_addstr(sb, " KTSTR_VERBOSE=1");
+	if (extra && *extra)
+		strbuf_addf(sb, " %s", extra);
+}
+
+static void push_smp(const struct qemu_spec *s, struct strvec *argv)
+{
+	const struct ktstr_topo *t = &s->topo;
+
+	/* One socket per NUMA node, one die per LLC: with the L3 cache bound
+	 * to the die level, the guest sees exactly one LLC per die. */
+	strvec_push(argv, "-smp");
+	strvec_pushf(argv, "cpus=%u,sockets=%u,dies=%u,cores=%u,threads=%u",
+		     topo_cpus(t), t->nodes, topo_llcs_per_node(t), t->cores, t->threads);
+}
+
+static void push_numa(const struct qemu_spec *s, struct strvec *argv)
+{
+	const struct ktstr_topo *t = &s->topo;
+	unsigned per_node = topo_cpus(t) / t->nodes;
+	unsigned mem = s->memory_mib / t->nodes;
+	unsigned n;
+
+	if (t->nodes < 2)
+		return;
+	for (n = 0; n < t->nodes; n++) {
+		strvec_push(argv, "-object");
+		strvec_pushf(argv, "memory-backend-ram,id=ktstr-mem%u,size=%uM", n, mem);
+		strvec_push(argv, "-numa");
+		strvec_pushf(argv, "node,nodeid=%u,cpus=%u-%u,memdev=ktstr-mem%u", n,
+			     n * per_node, (n + 1) * per_node - 1, n);
+	}
+}
+
+void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
+{
+	strvec_push(argv, s->qemu);
+	strvec_push(argv, "-name");
+	strvec_push(argv, "ktstr");
+	strvec_push(argv, "-nodefaults");
+	strvec_push(argv, "-no-user-config");
+	strvec_push(argv, "-display");
+	strvec_push(argv, "none");
+	strvec_push(argv, "-no-reboot");
+	strvec_push(argv, "-machine");
+	strvec_push(argv, "q35,smp-cache.0.cache=l3,smp-cache.0.topology=die");
+	strvec_push(argv, "-accel");
+	if (s->accel == VM_ACCEL_KVM) {
+		strvec_push(argv, "kvm");
+		strvec_push(argv, "-cpu");
+		strvec_push(argv, "host,l3-cache=on");
+	} else {
+		/* Single-threaded TCG: multi-threaded TCG can oops the guest
+		 * while static keys are patched (scheduler attach/detach), and
+		 * on a small host it costs no wall time. */
+		strvec_push(argv, "tcg,thread=single");
+		/* Intel flavour so the LLC follows the die; level 0xd hides
+		 * CPUID leaf 0x1f, which makes QEMU 10.0 abort with dies. */
+		strvec_push(argv, "-cpu");
+		strvec_push(argv, "max,vendor=GenuineIntel,level=0xd");
+	}
+	push_smp(s, argv);
+	strvec_push(argv, "-m");
+	strvec_pushf(argv, "%u", s->memory_mib);
+	push_numa(s, argv);
+	strvec_push(argv, "-kernel");
+	strvec_push(argv, s->kernel);
+	strvec_push(argv, "-initrd");
+	strvec_push(argv, s->initrd);
+	strvec_push(argv, "-append");
+	strvec_push(argv, s->cmdline);
+	strvec_push(argv, "-chardev");
+	strvec_pushf(argv, "socket,id=ktstr-con,fd=%d", s->console_fd);
+	strvec_push(argv, "-serial");
+	strvec_push(argv, "chardev:ktstr-con");
+	strvec_push(argv, "-device");
+	strvec_push(argv, "virtio-serial-pci,id=ktstr-vser");
+	if (s->shell) {
+		/* First console port: the guest's /dev/hvc0. */
+		strvec_push(argv, "-chardev");
+		strvec_push(argv, "stdio,id=ktstr-shell,signal=off");
+		strvec_push(argv, "-device");
+		strvec_push(argv, "virtconsole,bus=ktstr-vser.0,chardev=ktstr-shell,name="
+			    KTSTR_SHELL_PORT_NAME);
+	}
+	strvec_push(argv, "-chardev");
+	strvec_pushf(argv, "socket,id=ktstr-agent,fd=%d", s->agent_fd);
+	strvec_push(argv, "-device");
+	strvec_push(argv, "virtserialport,bus=ktstr-vser.0,chardev=ktstr-agent,name="
+		    KTSTR_AGENT_PORT_NAME);
+}

@@ -1,0 +1,45 @@
+/* Turning a ktstr VM description into a qemu-system-x86_64 command line.
+ *
+ * Kept separate from the runner so the exact flags can be unit-tested
+ * without booting anything. */
+#ifndef KTSTR_QEMU_H
+#define KTSTR_QEMU_H
+
+#include <stdbool.h>
+#include "strbuf.h"
+#include "strvec.h"
+#include "topo.h"
+
+enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
+
+struct qemu_spec {
+	const char *qemu;		/* binary */
+	const char *kernel;
+	const char *initrd;
+	struct ktstr_topo topo;
+	unsigned memory_mib;
+	enum vm_accel accel;		/* resolved: KVM or TCG */
+	const char *cmdline;		/* full kernel command line */
+	int console_fd;			/* host end QEMU inherits for ttyS0 */
+	int agent_fd;			/* host end QEMU inherits for the agent port */
+	bool shell;			/* wire a virtconsole to QEMU's stdio */
+};
+
+/* KVM when /dev/kvm can be opened read-write, else TCG. */
+enum vm_accel vm_accel_detect(void);
+const char *vm_accel_name(enum vm_accel a);
+/* "auto", "kvm", "tcg"; -1 on anything else. */
+int vm_accel_parse(const char *s, enum vm_accel *out);
+
+/* Default guest memory: grows with the vCPU count, split evenly by node. */
+unsigned qemu_default_memory_mib(const struct ktstr_topo *t);
+/* Round m up so every NUMA node gets the same whole number of MiB. */
+unsigned qemu_round_memory(const struct ktstr_topo *t, unsigned m);
+
+/* Kernel command line for a ktstr guest plus the user's extra text. */
+void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool verbose,
+			 const char *extra);
+
+void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv);
+
+#endif

@@ -1,0 +1,595 @@
+#include "vm.h"
+#include "diag.h"
+#include "fsutil.h"
+#include "jsonl.h"
+#include "run.h"
+#include "strvec.h"
+#include "agent_proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* After the guest reports "exit" it powers off; give it this long. */
+#define POWEROFF_GRACE_MS 15000
+/* Console lines kept for the failure tail. */
+#define CONSOLE_TAIL 25
+
+const char *vm_end_name(enum vm_end e)
+{
+	static const char *const names[] = {
+		[VM_END_EXITED] = "exited",
+		[VM_END_TIMEOUT] = "timeout",
+		[VM_END_PANIC] = "panic",
+		[VM_END_AGENT_ERROR] = "agent_error",
+		[VM_END_NO_AGENT] = "no_agent",
+		[VM_END_QEMU_ERROR] = "qemu_error",
+		[VM_END_INTERRUPTED] = "interrupted",
+	};
+	return e < ARRAY_SIZE(names) ? names[e] : "unknown";
+}
+
+/* The one QEMU we own, for the atexit safety net. */
+static pid_t qemu_pid = -1;
+
+static void kill_qemu(void)
+{
+	if (qemu_pid > 0) {
+		kill(qemu_pid, SIGKILL);
+		waitpid(qemu_pid, NULL, 0);
+		qemu_pid = -1;
+	}
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct vm_run {
+	const struct vm_config *c;
+	void (*emit)(json_t *, void *);
+	void *ctx;
+	struct vm_result *r;
+
+	int con_fd, agent_fd, qerr_fd, sig_fd, log_fd;
+	struct line_reader con_lr, agent_lr;
+	struct strbuf qemu_stderr;
+	char *tail[CONSOLE_TAIL];
+	unsigned tail_pos;
+	char panic_line[256];
+	long long start_ms, exit_seen_ms;
+	bool ready, exit_seen, qemu_gone;
+	bool log_written;	/* the console said anything at all */
+	int qemu_status;
+};
+
+static void set_message(struct vm_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_message(struct vm_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+}
+
+static void remember_console_line(struct vm_run *v, const char *line, size_t len)
+{
+	const char *p;
+
+	free(v->tail[v->tail_pos]);
+	v->tail[v->tail_pos] = xstrndup(line, len);
+	v->tail_pos = (v->tail_pos + 1) % CONSOLE_TAIL;
+	p = memmem(line, len, "Kernel panic - not syncing", 26);
+	if (p && !v->panic_line[0])
+		snprintf(v->panic_line, sizeof(v->panic_line), "%.*s",
+			 (int)(len - (size_t)(p - line)), p);
+}
+
+static void handle_console(struct vm_run *v, const char *buf, size_t n)
+{
+	const char *line;
+	size_t len;
+
+	v->log_written = true;
+	if (v->log_fd >= 0 && write(v->log_fd, buf, n) < 0) {
+		diag("cannot write the console log: %s", strerror(errno));
+		close(v->log_fd);
+		v->log_fd = -1;
+	}
+	/* Echo is best effort: a closed stderr must not stop the VM. */
+	if (v->c->verbose)
+		(void)!write(STDERR_FILENO, buf, n);
+	line_reader_feed(&v->con_lr, buf, n);
+	while ((line = line_reader_next(&v->con_lr, &len, NULL))) {
+		if (len && line[len - 1] == '\r')
+			len--;
+		remember_console_line(v, line, len);
+	}
+}
+
+static int send_request(struct vm_run *v)
+{
+	const struct vm_config *c = v->c;
+	json_t *req;
+
+	if (c->mode == VM_MODE_SHELL) {
+		struct winsize ws = { 0 };
+		const char *term = getenv("TERM");
+		const char *colorterm = getenv("COLORTERM");
+
+		req = jsonl_record("shell");
+		json_set_str(req, "term", term && *term ? term : "linux");
+		if (colorterm && *colorterm)
+			json_set_str(req, "colorterm", colorterm);
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
+			json_set_int(req, "cols", ws.ws_col);
+			json_set_int(req, "rows", ws.ws_row);
+		}
+	} else {
+		req = jsonl_record("exec");
+		json_set_str(req, "cmd", c->cmd);
+		if (c->env)
+			json_object_set(req, "env", c->env);
+	}
+	return jsonl_emit_fd(v->agent_fd, req);
+}
+
+/* The agent powers off only after we acknowledge its final record: until
+ * then QEMU may still hold records we have not read. */
+static void ack_final(struct vm_run *v)
+{
+	if (jsonl_emit_fd(v->agent_fd, jsonl_record("ack")) < 0)
+		diag("cannot acknowledge the guest's final record: %s", strerror(errno));
+}
+
+static void handle_record(struct vm_run *v, json_t *rec)
+{
+	const char *type = json_get_str(rec, "type");
+
+	if (!strcmp(type, "agent_ready") && !v->ready) {
+		v->ready = true;
+		v->r->boot_ms = now_ms() - v->start_ms;
+		json_set_int(rec, "boot_ms", v->r->boot_ms);
+		v->emit(rec, v->ctx);
+		if (send_request(v) < 0) {
+			set_message(v->r, "cannot send the request to the guest agent: %s",
+				    strerror(errno));
+			v->r->end = VM_END_AGENT_ERROR;
+			v->exit_seen = true;
+			v->exit_seen_ms = now_ms();
+		}
+		return;
+	}
+	if (!strcmp(type, "exit") && !v->exit_seen) {
+		v->exit_seen = true;
+		v->exit_seen_ms = now_ms();
+		v->r->end = VM_END_EXITED;
+		v->r->exit_code = (int)json_get_int(rec, "exit_code", 1);
+		ack_final(v);
+	} else if (!strcmp(type, "agent_error") && !v->exit_seen) {
+		v->exit_seen = true;
+		v->exit_seen_ms = now_ms();
+		v->r->end = VM_END_AGENT_ERROR;
+		set_message(v->r, "guest agent: %s",
+			    json_get_str(rec, "message") ? json_get_str(rec, "message") : "error");
+		ack_final(v);
+	}
+	v->emit(rec, v->ctx);
+}
+
+static void handle_agent(struct vm_run *v, const char *buf, size_t n)
+{
+	const char *line;
+	size_t len;
+	bool cut;
+
+	line_reader_feed(&v->agent_lr, buf, n);
+	while ((line = line_reader_next(&v->agent_lr, &len, &cut))) {
+		struct strbuf err = STRBUF_INIT;
+		json_t *rec;
+
+		if (!len)
+			continue;
+		rec = cut ? NULL : jsonl_parse(line, len, &err);
+		if (!rec)
+			diag("ignoring malformed record from the guest agent (%s): %.80s",
+			     cut ? "line too long" : err.buf, line);
+		else
+			handle_record(v, rec);
+		strbuf_release(&err);
+	}
+}
+
+/* Read what is there; returns false at EOF or error. */
+static bool drain(int fd, void (*fn)(struct vm_run *, const char *, size_t),
+		  struct vm_run *v)
+{
+	char buf[16384];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			if (fn)
+				fn(v, buf, (size_t)n);
+			else
+				strbuf_add(&v->qemu_stderr, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN;
+	}
+}
+
+static void emit_console_tail(struct vm_run *v)
+{
+	unsigned i, shown = 0;
+
+	for (i = 0; i < CONSOLE_TAIL; i++) {
+		const char *l = v->tail[(v->tail_pos + i) % CONSOLE_TAIL];
+
+		if (!l)
+			continue;
+		if (!shown++)
+			diag("last kernel console lines (%s):", v->c->console_log);
+		fprintf(stderr, "  | %s\n", l);
+	}
+}
+
+static int setup_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, old);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* First meaningful line of QEMU's stderr, without its "qemu-system-x86_64: " prefix. */
+static const char *qemu_error_line(struct vm_run *v)
+{
+	char *s = v->qemu_stderr.buf, *nl, *colon;
+
+	strbuf_trim(&v->qemu_stderr);
+	if (!*s)
+		return "QEMU exited without a message";
+	nl = strchr(s, '\n');
+	if (nl)
+		*nl = '\0';
+	colon = strstr(s, ": ");
+	if (colon && !strncmp(s, "qemu-system", 11))
+		return colon + 2;
+	return s;
+}
+
+static void classify_qemu_exit(struct vm_run *v)
+{
+	struct vm_result *r = v->r;
+	const struct ktstr_topo *t = &v->c->topo;
+
+	if (v->exit_seen)
+		return;
+	if (v->panic_line[0]) {
+		r->end = VM_END_PANIC;
+		set_message(r, "guest kernel panic: %s", v->panic_line);
+	} else if (!v->ready && v->qemu_stderr.len) {
+		const char *line = qemu_error_line(v);
+
+		r->end = VM_END_QEMU_ERROR;
+		if (strstr(line, "max CPUs") || strstr(line, "SMP CPUs"))
+			set_message(r, "--topo %u,%u,%u,%u: %s; ask for fewer CPUs",
+				    t->nodes, t->llcs, t->cores, t->threads, line);
+		else
+			set_message(r, "QEMU failed: %s", line);
+	} else if (!v->ready) {
+		r->end = VM_END_NO_AGENT;
+		set_message(r, "the VM stopped before the guest agent started "
+			    "(is the kernel bootable with virtio-serial? see %s)",
+			    v->c->console_log);
+	} else {
+		r->end = VM_END_NO_AGENT;
+		set_message(r, "the VM stopped before the guest command finished "
+			    "(see %s)", v->c->console_log);
+	}
+}
+
+static void reap_qemu(struct vm_run *v)
+{
+	int st;
+
+	if (qemu_pid > 0 && waitpid(qemu_pid, &st, WNOHANG) == qemu_pid) {
+		v->qemu_status = st;
+		qemu_pid = -1;
+		v->qemu_gone = true;
+	}
+}
+
+static void on_signal(struct vm_run *v)
+{
+	struct signalfd_siginfo si;
+
+	while (read(v->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap_qemu(v);
+			continue;
+		}
+		if (v->r->end != VM_END_INTERRUPTED || !v->r->signal) {
+			v->r->end = VM_END_INTERRUPTED;
+			v->r->signal = (int)si.ssi_signo;
+			set_message(v->r, "interrupted by %s", strsignal((int)si.ssi_signo));
+			v->exit_seen = true;
+		}
+		kill_qemu();
+		v->qemu_gone = true;
+	}
+}
+
+static int open_log(const char *path, struct vm_result *r)
+{
+	char *dir = path_dirname(path);
+	int fd;
+
+	if (mkdir_p(dir, 0755) < 0) {
+		set_message(r, "--console-log %s: cannot create %s: %s; choose a writable "
+			    "path", path, dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		set_message(r, "--console-log %s: %s; choose a writable path", path,
+			    strerror(errno));
+	return fd;
+}
+
+static void emit_start(struct vm_run *v, const struct qemu_spec *s)
+{
+	struct strbuf topo = STRBUF_INIT, shortt = STRBUF_INIT;
+	json_t *rec = jsonl_record("vm_start");
+
+	topo_format(&s->topo, &topo);
+	topo_format_short(&s->topo, &shortt);
+	json_set_str(rec, "kernel", v->c->kernel);
+	json_set_str(rec, "kernel_source", v->c->kernel_source);
+	json_set_str(rec, "initramfs", v->c->initrd);
+	json_set_str(rec, "accel", vm_accel_name(s->accel));
+	json_set_str(rec, "topo", topo.buf);
+	json_set_str(rec, "topology", shortt.buf);
+	json_set_int(rec, "vcpus", topo_cpus(&s->topo));
+	json_set_int(rec, "memory_mib", s->memory_mib);
+	json_set_str(rec, "console_log", v->c->console_log);
+	json_set_str(rec, "cmdline", s->cmdline);
+	json_set_str(rec, "mode", v->c->mode == VM_MODE_SHELL ? "shell" : "exec");
+	v->emit(rec, v->ctx);
+	strbuf_release(&topo);
+	strbuf_release(&shortt);
+}
+
+static void emit_exit(struct vm_run *v)
+{
+	struct vm_result *r = v->r;
+	json_t *rec = jsonl_record("vm_exit");
+
+	json_set_str(rec, "reason", vm_end_name(r->end));
+	json_set_int(rec, "exit_code", r->end == VM_END_EXITED ? r->exit_code : -1);
+	json_set_int(rec, "wall_ms", r->wall_ms);
+	if (r->boot_ms >= 0)
+		json_set_int(rec, "boot_ms", r->boot_ms);
+	else
+		json_object_set_new(rec, "boot_ms", json_null());
+	if (r->end != VM_END_EXITED)
+		json_set_str(rec, "message", r->message);
+	if (v->panic_line[0])
+		json_set_str(rec, "panic", v->panic_line);
+	json_set_str(rec, "console_log", v->log_written ? v->c->console_log : NULL);
+	v->emit(rec, v->ctx);
+}
+
+/* The main loop: console, agent, QEMU's stderr, signals, watchdog. */
+static void event_loop(struct vm_run *v)
+{
+	const struct vm_config *c = v->c;
+
+	while (!v->qemu_gone) {
+		struct pollfd p[4] = {
+			{ .fd = v->con_fd, .events = POLLIN },
+			{ .fd = v->agent_fd, .events = POLLIN },
+			{ .fd = v->qerr_fd, .events = POLLIN },
+			{ .fd = v->sig_fd, .events = POLLIN },
+		};
+		long long now = now_ms(), wait = 1000;
+
+		if (c->timeout_ms && !v->exit_seen) {
+			long long left = v->start_ms + (long long)c->timeout_ms - now;
+
+			if (left <= 0) {
+				v->r->end = VM_END_TIMEOUT;
+				set_message(v->r, "the VM overran --timeout %llu ms and was "
+					    "killed%s", c->timeout_ms,
+					    v->ready ? "" : " before the guest agent started");
+				v->exit_seen = true;
+				kill_qemu();
+				v->qemu_gone = true;
+				break;
+			}
+			if (left < wait)
+				wait = left;
+		}
+		if (v->exit_seen && now - v->exit_seen_ms > POWEROFF_GRACE_MS) {
+			diag("guest did not power off within %d s; killing QEMU",
+			     POWEROFF_GRACE_MS / 1000);
+			kill_qemu();
+			v->qemu_gone = true;
+			break;
+		}
+		if (poll(p, 4, (int)wait) < 0 && errno != EINTR)
+			die_errno(KTSTR_EXIT_USAGE, "poll");
+		if (p[0].revents && !drain(v->con_fd, handle_console, v))
+			v->con_fd = -1;
+		if (p[1].revents && !drain(v->agent_fd, handle_agent, v))
+			v->agent_fd = -1;
+		if (p[2].revents && !drain(v->qerr_fd, NULL, v))
+			v->qerr_fd = -1;
+		if (p[3].revents)
+			on_signal(v);
+	}
+	/* QEMU is gone: collect whatever it left in the pipes. */
+	if (v->con_fd >= 0)
+		drain(v->con_fd, handle_console, v);
+	if (v->agent_fd >= 0)
+		drain(v->agent_fd, handle_agent, v);
+	if (v->qerr_fd >= 0)
+		drain(v->qerr_fd, NULL, v);
+}
+
+static void nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
+	   struct vm_result *r)
+{
+	struct vm_run v = { .c = c, .emit = emit, .ctx = ctx, .r = r,
+			    .con_fd = -1, .agent_fd = -1, .qerr_fd = -1, .sig_fd = -1,
+			    .log_fd = -1 };
+	struct qemu_spec s = { 0 };
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf cmdline = STRBUF_INIT;
+	struct run_opts ro = RUN_OPTS_INIT;
+	int con[2] = { -1, -1 }, agent[2] = { -1, -1 }, qerr[2] = { -1, -1 };
+	int keep[2];
+	sigset_t oldmask;
+	char *qemu_path;
+	unsigned i;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->boot_ms = -1;
+	r->exit_code = -1;
+	qemu_path = find_program(c->qemu);
+	if (!qemu_path) {
+		set_message(r, "%s not found in PATH; install QEMU (contrib/install-deps) "
+			    "or set KTSTR_QEMU to its path", c->qemu);
+		return -1;
+	}
+	v.log_fd = open_log(c->console_log, r);
+	if (v.log_fd < 0) {
+		free(qemu_path);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent) < 0 ||
+	    pipe2(qerr, O_CLOEXEC) < 0) {
+		set_message(r, "cannot create VM channels: %s", strerror(errno));
+		goto out;
+	}
+
+	s.qemu = qemu_path;
+	s.kernel = c->kernel;
+	s.initrd = c->initrd;
+	s.topo = c->topo;
+	s.accel = c->accel == VM_ACCEL_AUTO ? vm_accel_detect() : c->accel;
+	s.memory_mib = qemu_round_memory(&c->topo, c->memory_mib ? c->memory_mib :
+					 qemu_default_memory_mib(&c->topo));
+	qemu_kernel_cmdline(&cmdline, &c->topo, c->verbose, c->append);
+	s.cmdline = cmdline.buf;
+	s.console_fd = con[1];
+	s.agent_fd = agent[1];
+	s.shell = c->mode == VM_MODE_SHELL;
+	qemu_build_argv(&s, &argv);
+
+	line_reader_init(&v.con_lr, 4096);
+	line_reader_init(&v.agent_lr, 4 * KTSTR_AGENT_MAX_LINE);
+	strbuf_init(&v.qemu_stderr, 0);
+	v.sig_fd = setup_signals(&oldmask);
+	atexit(kill_qemu);
+
+	keep[0] = con[1];
+	keep[1] = agent[1];
+	ro.keep_fds = keep;
+	ro.n_keep = 2;
+	ro.stdin_fd = s.shell ? RUN_FD_INHERIT : RUN_FD_NULL;
+	ro.stdout_fd = s.shell ? RUN_FD_INHERIT : RUN_FD_NULL;
+	ro.stderr_fd = qerr[1];
+	ro.die_with_parent = true;
+	/* Own process group: a terminal ^C reaches only us, and we decide
+	 * how QEMU is stopped. */
+	ro.new_pgrp = true;
+	emit_start(&v, &s);
+	v.start_ms = now_ms();
+	qemu_pid = run_spawn(strvec_argv(&argv), &ro);
+	close(con[1]);
+	close(agent[1]);
+	close(qerr[1]);
+	con[1] = agent[1] = qerr[1] = -1;
+	if (qemu_pid < 0) {
+		set_message(r, "cannot start %s: %s", qemu_path, strerror(errno));
+		goto out_loop;
+	}
+	v.con_fd = con[0];
+	v.agent_fd = agent[0];
+	v.qerr_fd = qerr[0];
+	nonblock(v.con_fd);
+	nonblock(v.agent_fd);
+	nonblock(v.qerr_fd);
+
+	event_loop(&v);
+	kill_qemu();
+	r->wall_ms = now_ms() - v.start_ms;
+	classify_qemu_exit(&v);
+	/* QEMU that never booted leaves an empty log: not worth keeping. */
+	if (!v.log_written)
+		unlink(c->console_log);
+	if (r->end != VM_END_EXITED && r->end != VM_END_INTERRUPTED)
+		emit_console_tail(&v);
+	emit_exit(&v);
+	rc = 0;
+out_loop:
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (v.sig_fd >= 0)
+		close(v.sig_fd);
+	line_reader_release(&v.con_lr);
+	line_reader_release(&v.agent_lr);
+	strbuf_release(&v.qemu_stderr);
+	for (i = 0; i < CONSOLE_TAIL; i++)
+		free(v.tail[i]);
+out:
+	for (i = 0; i < 2; i++) {
+		if (con[i] >= 0)
+			close(con[i]);
+		if (agent[i] >= 0)
+			close(agent[i]);
+		if (qerr[i] >= 0)
+			close(qerr[i]);
+	}
+	if (v.log_fd >= 0)
+		close(v.log_fd);
+	strvec_clear(&argv);
+	strbuf_release(&cmdline);
+	free(qemu_path);
+	return rc;
+}

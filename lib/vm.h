@@ -1,0 +1,61 @@
+/* Booting a ktstr VM and talking to its agent.
+ *
+ * vm_run() owns the QEMU process from spawn to reap: it wires the serial
+ * console to a log file, exchanges JSON lines with the guest agent, enforces
+ * the watchdog, spots kernel panics, and guarantees that no QEMU process
+ * outlives it (signals, errors and crashes included). */
+#ifndef KTSTR_VM_H
+#define KTSTR_VM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "qemu.h"
+#include "topo.h"
+
+enum vm_mode { VM_MODE_EXEC, VM_MODE_SHELL };
+
+struct vm_config {
+	const char *qemu;		/* binary name or path */
+	const char *kernel;
+	const char *kernel_source;	/* discovery step, for the vm_start record */
+	const char *initrd;
+	struct ktstr_topo topo;
+	unsigned memory_mib;		/* 0: qemu_default_memory_mib() */
+	enum vm_accel accel;		/* AUTO: detect */
+	const char *append;		/* extra kernel command line */
+	bool verbose;			/* loud console, echoed to stderr */
+	enum vm_mode mode;
+	const char *cmd;		/* VM_MODE_EXEC */
+	json_t *env;			/* object of extra guest env vars, or NULL */
+	unsigned long long timeout_ms;	/* whole-VM watchdog, 0 = none */
+	const char *console_log;	/* kernel console is written here */
+};
+
+/* Why the VM ended. */
+enum vm_end {
+	VM_END_EXITED,		/* the guest command finished */
+	VM_END_TIMEOUT,		/* watchdog fired */
+	VM_END_PANIC,		/* guest kernel panicked */
+	VM_END_AGENT_ERROR,	/* agent reported it could not run the request */
+	VM_END_NO_AGENT,	/* QEMU stopped before the agent reported */
+	VM_END_QEMU_ERROR,	/* QEMU refused to start or died */
+	VM_END_INTERRUPTED,	/* SIGINT/SIGTERM/SIGHUP */
+};
+const char *vm_end_name(enum vm_end e);
+
+struct vm_result {
+	enum vm_end end;
+	int exit_code;			/* guest command's code when EXITED */
+	long long boot_ms;		/* QEMU start to agent_ready, -1 if never */
+	long long wall_ms;
+	int signal;			/* signal that interrupted us */
+	char message[512];		/* one-line explanation when not EXITED */
+};
+
+/* Each record (host-made or from the guest) is handed to emit, which takes
+ * the reference.  Returns 0 when the VM ran (see r->end), -1 on a setup
+ * failure before QEMU started (message in r->message). */
+int vm_run(const struct vm_config *c, void (*emit)(json_t *rec, void *ctx), void *ctx,
+	   struct vm_result *r);
+
+#endif

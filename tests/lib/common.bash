@@ -1,0 +1,40 @@
+# Shared bats helpers.  Every test gets a private cache, state and temp dir so
+bats_require_minimum_version 1.5.0
+# runs never see each other's files; the e2e kernel comes from run-bats.
+
+common_setup() {
+	TEST_TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ktstr-test.XXXXXX")
+	export XDG_STATE_HOME="$TEST_TMP/state"
+	# Initramfs images are worth sharing between tests: one cache per run.
+	export XDG_CACHE_HOME="${BATS_RUN_TMPDIR:-$TEST_TMP}/cache"
+	unset KTSTR_CACHE_DIR KTSTR_KERNEL KTSTR_TEST_KERNEL KTSTR_VERBOSE
+	KERNEL=${KTSTR_E2E_KERNEL:-}
+}
+
+common_teardown() {
+	rm -rf "$TEST_TMP"
+}
+
+# Records of a given type from a JSON-lines file.
+records() {
+	jq -c --arg t "$2" 'select(.type == $t)' "$1"
+}
+
+# Fail unless no QEMU process is left (ours or anybody's started by a test).
+assert_no_qemu() {
+	local left
+	left=$(pgrep -a qemu-system || true)
+	if [ -n "$left" ]; then
+		echo "QEMU left running: $left" >&2
+		return 1
+	fi
+}
+
+# The output must be exactly one diagnostic line, prefixed with the program.
+assert_one_line_error() {
+	local prog=$1 text=$2
+	[ "$(printf '%s\n' "$text" | grep -c .)" -le 2 ] || {
+		echo "expected one diagnostic line, got: $text" >&2; return 1; }
+	printf '%s\n' "$text" | head -n1 | grep -q "^$prog: " || {
+		echo "diagnostic not prefixed with '$prog: ': $text" >&2; return 1; }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Drive `ktstr-vm --shell` on a real pty, as a person at a terminal would.
+
+Sets TERM and a 101x33 window, waits for the guest prompt, types a command
+that echoes TERM and the guest's idea of the window size, then exits the
+shell with status 0.  Prints everything the terminal showed.
+"""
+import fcntl, os, pty, select, struct, sys, termios, time
+
+argv = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["TERM"] = "xterm-256color"
+    os.execvp(argv[0], argv)
+
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+seen = b""
+deadline = time.time() + 120
+sent = False
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    if not sent and (b"# " in seen or b"$ " in seen):
+        os.write(fd, b'echo SHELL-OK $TERM $(stty size)\n')
+        time.sleep(1)
+        os.write(fd, b"exit 0\n")
+        sent = True
+sys.stdout.write(seen.decode(errors="replace"))
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))

@@ -1,0 +1,259 @@
+/* Unit tests for lib/opts.c: number and duration parsing, and the exits of
+ * the usage helpers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "opts.h"
+#include "strbuf.h"
+
+static void ulong_ok(const char *s, unsigned long min, unsigned long max,
+		     unsigned long want)
+{
+	unsigned long v = 12345;
+
+	if (parse_ulong(s, min, max, &v) != 0)
+		fail_msg("parse_ulong(\"%s\", %lu, %lu) failed", s, min, max);
+	assert_int_equal(v, want);
+}
+
+static void ulong_bad(const char *s, unsigned long min, unsigned long max)
+{
+	unsigned long v = 12345;
+
+	if (parse_ulong(s, min, max, &v) != -1)
+		fail_msg("parse_ulong(\"%s\", %lu, %lu) succeeded", s ? s : "(null)",
+			 min, max);
+	assert_int_equal(v, 12345);
+}
+
+static void test_ulong_ok(void **state)
+{
+	ulong_ok("0", 0, 10, 0);
+	ulong_ok("5", 0, 10, 5);
+	ulong_ok("10", 0, 10, 10);
+	ulong_ok("1", 1, 1, 1);
+	ulong_ok("010", 0, 100, 10);	/* decimal, not octal */
+	ulong_ok("4096", 1, 4096, 4096);
+	ulong_ok("18446744073709551615", 0, ULONG_MAX, ULONG_MAX);
+}
+
+static void test_ulong_bounds(void **state)
+{
+	ulong_bad("0", 1, 10);
+	ulong_bad("11", 0, 10);
+	ulong_bad("4097", 1, 4096);
+	ulong_bad("2", 3, 3);
+	ulong_bad("18446744073709551616", 0, ULONG_MAX);
+	ulong_bad("99999999999999999999999", 0, ULONG_MAX);
+}
+
+static void test_ulong_syntax(void **state)
+{
+	ulong_bad(NULL, 0, 10);
+	ulong_bad("", 0, 10);
+	ulong_bad("-1", 0, ULONG_MAX);
+	ulong_bad("-0", 0, 10);
+	ulong_bad("+1", 0, 10);
+	ulong_bad(" 1", 0, 10);
+	ulong_bad("1 ", 0, 10);
+	ulong_bad("1x", 0, 10);
+	ulong_bad("x", 0, 10);
+	ulong_bad("0x10", 0, 100);
+	ulong_bad("1.0", 0, 10);
+	ulong_bad("1e2", 0, 1000);
+}
+
+static void dur_ok(const char *s, unsigned long long want)
+{
+	unsigned long long v = 424242;
+
+	if (parse_duration_ms(s, &v) != 0)
+		fail_msg("parse_duration_ms(\"%s\") failed", s);
+	if (v != want)
+		fail_msg("parse_duration_ms(\"%s\") = %llu, want %llu", s, v, want);
+}
+
+static void dur_bad(const char *s)
+{
+	unsigned long long v = 424242;
+
+	if (parse_duration_ms(s, &v) != -1)
+		fail_msg("parse_duration_ms(\"%s\") succeeded with %llu",
+			 s ? s : "(null)", v);
+	assert_int_equal(v, 424242);
+}
+
+static void test_duration_units(void **state)
+{
+	dur_ok("250ms", 250);
+	dur_ok("30s", 30000);
+	dur_ok("2m", 120000);
+	dur_ok("1h", 3600000);
+	dur_ok("1.5s", 1500);
+	dur_ok("10", 10000);
+	dur_ok("0", 0);
+	dur_ok("0s", 0);
+	dur_ok("0ms", 0);
+	dur_ok("0.5", 500);
+	dur_ok("0.25m", 15000);
+	dur_ok("1.5h", 5400000);
+	dur_ok("1000ms", 1000);
+	dur_ok("007s", 7000);
+}
+
+static void test_duration_rounding(void **state)
+{
+	dur_ok("1.5ms", 2);
+	dur_ok("1.4ms", 1);
+	dur_ok("0.0004s", 0);
+	dur_ok("0.0006s", 1);
+	dur_ok("0.001", 1);
+}
+
+static void test_duration_bad(void **state)
+{
+	dur_bad(NULL);
+	dur_bad("");
+	dur_bad("-1");
+	dur_bad("-1s");
+	dur_bad("5x");
+	dur_bad("s");
+	dur_bad("ms");
+	dur_bad("h");
+	dur_bad(".");
+	dur_bad(".s");
+	dur_bad(" 5s");
+	dur_bad("5 s");
+	dur_bad("5s ");
+	dur_bad("5S");
+	dur_bad("5sec");
+	dur_bad("5mss");
+	dur_bad("1.5.5s");
+	dur_bad("1s2");
+	dur_bad("+5s");
+	dur_bad("inf");
+	dur_bad("nan");
+}
+
+static void test_duration_not_c_float(void **state)
+{
+	/* Only plain decimals: no hex floats or exponents from strtod. */
+	dur_bad("0x10");
+	dur_bad("0x10s");
+	dur_bad("0x1p3");
+	dur_bad("1e3");
+	dur_bad("1e3s");
+	dur_bad("1E2ms");
+	dur_bad("1e-3");
+}
+
+static void test_duration_overflow(void **state)
+{
+	dur_bad("99999999999999999999h");
+	dur_bad("1e400");
+	dur_bad("10000000000000000000000000000000000000000000000000000000");
+	dur_ok("1000000h", 3600000000000ULL);
+}
+
+/* Run fn in a child with stdout/stderr captured; returns the exit status. */
+static int run_child(void (*fn)(void), struct strbuf *out, struct strbuf *err)
+{
+	int po[2], pe[2], st;
+	pid_t pid;
+
+	assert_int_equal(pipe(po), 0);
+	assert_int_equal(pipe(pe), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		fn();
+		_exit(99);
+	}
+	close(po[1]);
+	close(pe[1]);
+	strbuf_read_fd(out, po[0]);
+	strbuf_read_fd(err, pe[0]);
+	close(po[0]);
+	close(pe[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void do_usage_error(void)
+{
+	diag_init("/usr/bin/ktstr-demo");
+	usage_error("unknown option '%s'", "--bogus");
+}
+
+static void do_version(void)
+{
+	diag_init("ktstr-demo");
+	print_version_and_exit();
+}
+
+static void do_help(void)
+{
+	print_help_and_exit("Usage: demo [OPTION]...\n");
+}
+
+static void test_usage_error(void **state)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+
+	assert_int_equal(run_child(do_usage_error, &out, &err), 2);
+	assert_int_equal(out.len, 0);
+	assert_string_equal(err.buf, "ktstr-demo: unknown option '--bogus'\n"
+			    "Try 'ktstr-demo --help' for more information.\n");
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void test_version_help(void **state)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+
+	assert_int_equal(run_child(do_version, &out, &err), 0);
+	assert_true(strncmp(out.buf, "ktstr-demo (ktstr) ", 19) == 0);
+	assert_string_equal(out.buf + 19, KTSTR_VERSION "\n");
+	assert_int_equal(err.len, 0);
+	strbuf_reset(&out);
+	assert_int_equal(run_child(do_help, &out, &err), 0);
+	assert_string_equal(out.buf, "Usage: demo [OPTION]...\n");
+	assert_int_equal(err.len, 0);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ulong_ok),
+		cmocka_unit_test(test_ulong_bounds),
+		cmocka_unit_test(test_ulong_syntax),
+		cmocka_unit_test(test_duration_units),
+		cmocka_unit_test(test_duration_rounding),
+		cmocka_unit_test(test_duration_bad),
+		cmocka_unit_test(test_duration_not_c_float),
+		cmocka_unit_test(test_duration_overflow),
+		cmocka_unit_test(test_usage_error),
+		cmocka_unit_test(test_version_help),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

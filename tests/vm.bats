@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# ktstr-vm end to end: real QEMU (TCG here), real Debian sched_ext kernel.
+
+load lib/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# Boot TOPO and compare what the guest reports with what sysfs says.
+# Args: topo cpus nodes llcs smt  (lists space-separated, as the kernel writes them)
+check_topology() {
+	local topo=$1 cpus=$2 nodes=$3 llcs=$4 smt=$5
+	local probe='
+		for f in /sys/devices/system/node/node*/cpulist; do cat $f; done | tr "\n" " "; echo
+		cat /sys/devices/system/cpu/cpu*/cache/index3/shared_cpu_list | sort -un | tr "\n" " "; echo
+		cat /sys/devices/system/cpu/cpu*/topology/thread_siblings_list | sort -un | tr "\n" " "; echo
+		nproc'
+	run ktstr-vm -k "$KERNEL" --topo "$topo" --raw --exec "$probe"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$nodes " ]
+	[ "${lines[1]}" = "$llcs " ]
+	[ "${lines[2]}" = "$smt " ]
+	[ "${lines[3]}" = "$cpus" ]
+}
+
+@test "1,1,2,1: one node, one LLC, no SMT" {
+	check_topology 1,1,2,1 2 "0-1" "0-1" "0 1"
+}
+
+@test "1,2,2,1: two LLCs of two cores" {
+	check_topology 1,2,2,1 4 "0-3" "0-1 2-3" "0 1 2 3"
+}
+
+@test "2,2,2,1: two NUMA nodes, one LLC each" {
+	check_topology 2,2,2,1 4 "0-1 2-3" "0-1 2-3" "0 1 2 3"
+}
+
+@test "1n1l2c2t: SMT pairs in the short form" {
+	check_topology 1n1l2c2t 4 "0-3" "0-3" "0-1 2-3"
+}
+
+@test "records: vm_start, guest_topology, agent_ready, output, exit, vm_exit" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,2,2,1 --exec 'cat /sys/kernel/sched_ext/state'
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	# Every stdout line is a JSON object with a type.
+	jq -e 'type == "object" and (.type | type == "string")' "$TEST_TMP/out" >/dev/null
+	[ "$(jq -r .type "$TEST_TMP/out" | head -n1)" = vm_start ]
+	[ "$(jq -r .type "$TEST_TMP/out" | tail -n1)" = vm_exit ]
+	records "$TEST_TMP/out" vm_start | jq -e '.topo == "1,2,2,1" and .topology == "1n2l2c1t" and .vcpus == 4 and (.accel == "tcg" or .accel == "kvm") and (.kernel | length > 0)'
+	records "$TEST_TMP/out" guest_topology | jq -e '.cpus == 4 and .llcs == ["0-1","2-3"]'
+	records "$TEST_TMP/out" agent_ready | jq -e '.boot_ms > 0 and .sched_ext_state == "disabled"'
+	records "$TEST_TMP/out" output | jq -e '.stream == "stdout" and .line == "disabled"'
+	records "$TEST_TMP/out" exit | jq -e '.exit_code == 0'
+	records "$TEST_TMP/out" vm_exit | jq -e '.reason == "exited" and .exit_code == 0 and .wall_ms >= .boot_ms'
+	log=$(records "$TEST_TMP/out" vm_exit | jq -r .console_log)
+	[ -s "$log" ]
+	assert_no_qemu
+}
+
+@test "--exec 'cat /sys/kernel/sched_ext/state' prints disabled (raw)" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'cat /sys/kernel/sched_ext/state'
+	[ "$status" -eq 0 ]
+	[ "$output" = disabled ]
+}
+
+@test "--exec 'exit 7' exits 7; stderr lines stay on stderr" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'echo out; echo err >&2; exit 7'
+	[ "$status" -eq 7 ]
+	[ "$output" = out ]
+	[[ "$stderr" == *err* ]]
+}
+
+@test "an included directory keeps its tree under /include-files" {
+	mkdir -p "$TEST_TMP/data/sub/deeper"
+	echo alpha >"$TEST_TMP/data/a.txt"
+	echo beta >"$TEST_TMP/data/sub/deeper/b.txt"
+	ln -s a.txt "$TEST_TMP/data/link"
+	run --separate-stderr ktstr-vm -k "$KERNEL" -i "$TEST_TMP/data" --raw \
+		--exec 'cd /include-files && find data | sort && cat data/sub/deeper/b.txt && readlink data/link'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'data\ndata/a.txt\ndata/link\ndata/sub\ndata/sub/deeper\ndata/sub/deeper/b.txt\nbeta\na.txt')" ]
+}
+
+@test "a dynamically linked include runs in the guest" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" -i /usr/bin/jq --raw \
+		--exec 'echo "{\"a\":[1,2,3]}" | /include-files/jq -c ".a | add"'
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = 6 ]
+}
+
+@test "--env reaches the guest command; KTSTR_TOPO is set" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --env FOO=bar --raw --exec 'echo $FOO $KTSTR_TOPO'
+	[ "$status" -eq 0 ]
+	[ "$output" = "bar 1,1,2,1" ]
+}
+
+@test "the watchdog kills a guest that overruns --timeout" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --timeout 20s --exec 'sleep 600'
+	[ "$status" -eq 1 ]
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "timeout"'
+	[[ "$stderr" == *"overran --timeout"* ]]
+	assert_no_qemu
+}
+
+@test "a guest kernel panic is reported as such" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --exec 'echo c > /proc/sysrq-trigger; sleep 30'
+	[ "$status" -eq 1 ]
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "panic" and (.panic | test("Kernel panic"))'
+	[[ "$stderr" == *"guest kernel panic"* ]]
+	assert_no_qemu
+}
+
+@test "SIGINT stops the VM and leaves no QEMU behind" {
+	ktstr-vm -k "$KERNEL" --exec 'sleep 600' >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		grep -q agent_ready "$TEST_TMP/out" 2>/dev/null && break
+		sleep 0.2
+	done
+	grep -q agent_ready "$TEST_TMP/out"
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 130 ]
+	jq -e 'select(.type == "vm_exit") | .reason == "interrupted"' "$TEST_TMP/out"
+	assert_no_qemu
+}
+
+@test "SIGKILL of ktstr-vm still takes QEMU down" {
+	ktstr-vm -k "$KERNEL" --exec 'sleep 600' >"$TEST_TMP/out" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 300); do
+		grep -q agent_ready "$TEST_TMP/out" 2>/dev/null && break
+		sleep 0.2
+	done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	for _ in $(seq 50); do
+		pgrep qemu-system >/dev/null || break
+		sleep 0.1
+	done
+	assert_no_qemu
+}
+
+@test "--shell: interactive busybox shell with TERM and window size" {
+	run python3 "$BATS_TEST_DIRNAME/lib/pty-shell.py" "$KTSTR_BIN/ktstr-vm" -k "$KERNEL" --shell
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SHELL-OK xterm-256color 33 101"* ]]
+	assert_no_qemu
+}
+
+@test "KTSTR_TEST_KERNEL picks the kernel; --kernel wins over it" {
+	KTSTR_TEST_KERNEL="$KERNEL" run --separate-stderr ktstr-vm --raw --exec 'echo hi'
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	KTSTR_TEST_KERNEL=/nonexistent run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'echo hi'
+	[ "$status" -eq 0 ]
+}
