@@ -104,7 +104,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/ktstr
 	install -m 755 $(CMDS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(AGENT) $(DESTDIR)$(PREFIX)/libexec/ktstr/
-	cp -R share/ktstr/. $(DESTDIR)$(PREFIX)/share/ktstr/
+	cp -RL share/ktstr/. $(DESTDIR)$(PREFIX)/share/ktstr/
 	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 

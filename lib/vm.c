@@ -536,9 +536,11 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	ro.stdout_fd = s.shell ? RUN_FD_INHERIT : RUN_FD_NULL;
 	ro.stderr_fd = qerr[1];
 	ro.die_with_parent = true;
-	/* Own process group: a terminal ^C reaches only us, and we decide
-	 * how QEMU is stopped. */
-	ro.new_pgrp = true;
+	/* Own process group, so a terminal ^C reaches only us and we decide
+	 * how QEMU stops.  Not for --shell: QEMU then owns the terminal and
+	 * must stay in the foreground group or SIGTTIN stops it; its raw
+	 * mode turns ^C into a byte for the guest anyway. */
+	ro.new_pgrp = !s.shell;
 	emit_start(&v, &s);
 	v.start_ms = now_ms();
 	qemu_pid = run_spawn(strvec_argv(&argv), &ro);
