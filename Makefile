@@ -86,10 +86,12 @@ deps:
 unit: $(UNIT_BINS)
 	@bash tests/run-unit $(UNIT_BINS)
 
+# Both runners always run, so CI shows both summary lines; either failing
+# fails the target.
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@bash tests/run-unit $(UNIT_BINS)
-	@bash tests/run-bats
+	@rc=0; bash tests/run-unit $(UNIT_BINS) || rc=1; \
+	bash tests/run-bats || rc=1; exit $$rc
 
 unit-bins: $(UNIT_BINS)
 

@@ -133,9 +133,18 @@ static void test_parse_huge(void **state)
 	parse_bad("18446744073709551617,1,1,1", "NUMA nodes", "too large", NULL);
 	parse_bad("4294967297,1,1,1", "NUMA nodes", "too large", NULL);
 	parse_bad("1n1l99999999999c1t", "cores per LLC", "too large", NULL);
-	/* Each field fits but the product is too many CPUs. */
-	parse_bad("1,64,64,2", "8192 CPUs", "'1,64,64,2'", "4096", NULL);
+	/* Each field fits but the product is more than ktstr's sanity limit.
+	 * (Below it, the QEMU machine type's own limit applies at boot.) */
+	parse_bad("1,64,64,32", "131072 CPUs", "'1,64,64,32'", "65536", NULL);
 	parse_bad("1,4096,4096,4096", "CPUs", NULL);
+	{
+		struct ktstr_topo t;
+		struct strbuf err = STRBUF_INIT;
+
+		assert_int_equal(topo_parse("1,64,64,2", &t, &err), 0);
+		assert_int_equal(topo_cpus(&t), 8192);
+		strbuf_release(&err);
+	}
 }
 
 static void test_parse_trailing(void **state)
