@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 static const char usage[] =
-	"Usage: ktstr-initramfs [-i PATH]... [-o OUTPUT] [--agent PATH] [--busybox PATH]\n"
+	"usage: ktstr-initramfs [-i PATH]... [-o OUTPUT] [--agent PATH] [--busybox PATH]\n"
 	"\n"
 	"Build a gzip-compressed cpio initramfs for ktstr guests: the guest agent\n"
 	"as /init, busybox with its applet links, and the given includes (plus the\n"

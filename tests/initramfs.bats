@@ -52,7 +52,7 @@ EOF
 @test "--help and --version" {
 	run "$BIN" --help
 	[ "$status" -eq 0 ]
-	[[ "$output" == Usage:\ ktstr-initramfs* ]]
+	[[ "$output" == usage:\ ktstr-initramfs* ]]
 	[[ "$output" == *--include* ]]
 	run "$BIN" --version
 	[ "$status" -eq 0 ]
