@@ -10,9 +10,11 @@
 #include "opts.h"
 #include "progress.h"
 #include "run.h"
+#include "scenario.h"
 #include "strvec.h"
 #include "topo.h"
 #include "vm.h"
+#include "vm_request.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -22,10 +24,11 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-"usage: ktstr-vm [options] [--exec CMD | --shell]\n"
+"usage: ktstr-vm [options] [--exec CMD | --shell | --scenario NAME|FILE]\n"
 "\n"
-"Boot a kernel in QEMU with an exact CPU topology, run CMD in the guest and\n"
-"print what happened as JSON lines on stdout (see ktstr-records(7)).\n"
+"Boot a kernel in QEMU with an exact CPU topology, run a command or a\n"
+"scheduler scenario in the guest and print what happened as JSON lines on\n"
+"stdout (see ktstr-records(7)); pipe a scenario run into ktstr-stats.\n"
 "\n"
 "  -k, --kernel PATH        kernel image or build tree (default: discovery chain)\n"
 "  -t, --topo N,L,C,T       NUMA nodes, LLCs, cores per LLC, threads per core;\n"
@@ -35,6 +38,16 @@ static const char usage_text[] =
 "      --append ARGS        extra kernel command line\n"
 "  -e, --exec CMD           run CMD with /bin/sh -c in the guest (default: true)\n"
 "      --shell              interactive busybox shell on this terminal\n"
+"  -s, --scenario NAME|FILE run a canned scenario or a scenario file\n"
+"                           (see ktstr-scenario(5))\n"
+"      --cgroup SPEC        add a cgroup, e.g. cg_0:workers=2,work=bursty:50ms:100ms\n"
+"                           (repeatable; alone it makes a quick scenario)\n"
+"      --duration DURATION  scenario duration (default: the scenario's, 5s)\n"
+"      --scheduler NAME|PATH  sched_ext scheduler to attach (default: the\n"
+"                           kernel's EEVDF); a name is looked up in\n"
+"                           KTSTR_SCHEDULER_BIN_<NAME>, KTSTR_SCHEDULER, the\n"
+"                           built-scheduler cache, then PATH\n"
+"      --sched-arg ARG      argument for the scheduler (repeatable)\n"
 "      --env K=V            set a variable for CMD in the guest (repeatable)\n"
 "  -i, --include PATH       put a file or directory under /include-files\n"
 "                           (repeatable; shared libraries come along)\n"
@@ -54,7 +67,8 @@ static const char usage_text[] =
 
 enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
-	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU,
+	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
+	OPT_SCHED_ARG,
 };
 
 static const struct option longopts[] = {
@@ -72,17 +86,23 @@ static const struct option longopts[] = {
 	{ "dmesg", no_argument, NULL, OPT_DMESG },
 	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
 	{ "qemu", required_argument, NULL, OPT_QEMU },
+	{ "scenario", required_argument, NULL, 's' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
+	{ "sched-arg", required_argument, NULL, OPT_SCHED_ARG },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
 struct opts {
 	const char *kernel, *topo, *append, *cmd, *console_log, *qemu;
+	const char *scenario, *scheduler;
 	unsigned long memory;
 	enum vm_accel accel;
-	bool shell, raw, dmesg;
-	unsigned long long timeout_ms;
-	struct strvec includes;
+	bool shell, raw, dmesg, timeout_set;
+	unsigned long long timeout_ms, duration_ms;
+	struct strvec includes, cgroups, sched_args;
 	json_t *env;
 };
 
@@ -92,7 +112,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 	o->timeout_ms = 600000;
 	o->accel = VM_ACCEL_AUTO;
-	while ((c = getopt_long(argc, argv, "k:t:m:e:i:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:t:m:e:i:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
 		case 't': o->topo = optarg; break;
@@ -124,7 +144,17 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			if (parse_duration_ms(optarg, &o->timeout_ms))
 				usage_error("--timeout '%s': expected a duration such as 90s, "
 					    "10m or 0 for none", optarg);
+			o->timeout_set = true;
 			break;
+		case 's': o->scenario = optarg; break;
+		case OPT_CGROUP: strvec_push(&o->cgroups, optarg); break;
+		case OPT_DURATION:
+			if (parse_duration_ms(optarg, &o->duration_ms) || !o->duration_ms)
+				usage_error("--duration '%s': expected a positive duration "
+					    "such as 5s or 1500ms", optarg);
+			break;
+		case OPT_SCHEDULER: o->scheduler = optarg; break;
+		case OPT_SCHED_ARG: strvec_push(&o->sched_args, optarg); break;
 		case OPT_RAW: o->raw = true; break;
 		case OPT_DMESG: o->dmesg = true; break;
 		case OPT_CONSOLE_LOG: o->console_log = optarg; break;
@@ -137,8 +167,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (optind < argc)
 		usage_error("unexpected argument '%s'; quote the guest command: "
 			    "--exec '%s ...'", argv[optind], argv[optind]);
-	if (o->shell && o->cmd)
-		usage_error("--exec and --shell are exclusive; pick one");
+	if (!!o->shell + !!o->cmd + !!(o->scenario || o->cgroups.n) > 1)
+		usage_error("--exec, --shell and --scenario/--cgroup are exclusive; pick one");
+	if (o->duration_ms && !(o->scenario || o->cgroups.n))
+		usage_error("--duration needs --scenario or --cgroup");
+	if (o->sched_args.n && !o->scheduler)
+		usage_error("--sched-arg needs --scheduler");
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
@@ -210,10 +244,11 @@ static int exit_code_for(const struct vm_result *r)
 }
 
 static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
+			    const char *sched_host, const char *sched_guest,
 			    struct initramfs_result *res)
 {
 	struct initramfs_opts io = { 0 };
-	struct initramfs_file files[1];
+	struct initramfs_file files[2];
 	struct strbuf err = STRBUF_INIT;
 	char *agent = ktstr_libexec_path("ktstr-agent");
 	const char *bb_env = env_get("KTSTR_BUSYBOX_PATH");
@@ -228,11 +263,14 @@ static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
 	io.n_includes = o->includes.n;
 	/* The guest's libbpf looks for /boot/config-$(uname -r); the agent
 	 * links that name to /boot/config at boot. */
+	io.files = files;
 	if (kf->config) {
-		files[0].src = kf->config;
-		files[0].dest = "/boot/config";
-		io.files = files;
-		io.n_files = 1;
+		files[io.n_files].src = kf->config;
+		files[io.n_files++].dest = "/boot/config";
+	}
+	if (sched_host) {
+		files[io.n_files].src = sched_host;
+		files[io.n_files++].dest = sched_guest;
 	}
 	progress("building initramfs");
 	if (initramfs_build(&io, res, &err) < 0)
@@ -242,9 +280,64 @@ static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
 	free(busybox);
 }
 
+/* Load, complete and validate the scenario; NULL when none was asked for.
+ * Exits 2 on a bad scenario and 3 (after a scenario_skip record) when it
+ * does not fit the topology. */
+static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *topo,
+				 unsigned long long *duration_ms)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct scenario s;
+	json_t *doc;
+	size_t i;
+	int fit;
+
+	if (!o->scenario && !o->cgroups.n)
+		return NULL;
+	if (o->scenario) {
+		doc = scenario_load(o->scenario, &err);
+		if (!doc)
+			die(KTSTR_EXIT_USAGE, "--scenario %s: %s", o->scenario, err.buf);
+	} else {
+		doc = json_object();
+		json_set_str(doc, "name", "custom");
+	}
+	for (i = 0; i < o->cgroups.n; i++)
+		if (scenario_add_cgroup_flag(doc, o->cgroups.v[i], &err))
+			die(KTSTR_EXIT_USAGE, "--cgroup '%s': %s", o->cgroups.v[i], err.buf);
+	if (o->duration_ms) {
+		json_object_del(doc, "duration");
+		json_set_int(doc, "duration_ms", (long long)o->duration_ms);
+	}
+	if (scenario_parse(doc, &s, &err))
+		die(KTSTR_EXIT_USAGE, "%s: %s", o->scenario ? o->scenario : "--cgroup",
+		    err.buf);
+	fit = scenario_fit(&s, topo, &err);
+	if (fit < 0)
+		die(KTSTR_EXIT_USAGE, "%s: %s", o->scenario ? o->scenario : "--cgroup",
+		    err.buf);
+	if (fit > 0) {
+		struct strbuf shortt = STRBUF_INIT;
+		json_t *rec = jsonl_record("scenario_skip");
+
+		topo_format_short(topo, &shortt);
+		json_set_str(rec, "name", s.name);
+		json_set_str(rec, "topology", shortt.buf);
+		json_set_str(rec, "reason", err.buf);
+		jsonl_emit(stdout, rec);
+		diag("skipping scenario '%s' on %s: %s", s.name, shortt.buf, err.buf);
+		exit(KTSTR_EXIT_SKIP);
+	}
+	*duration_ms = s.duration_ms;
+	scenario_release(&s);
+	strbuf_release(&err);
+	return doc;
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = { .includes = STRVEC_INIT };
+	struct opts o = { .includes = STRVEC_INIT, .cgroups = STRVEC_INIT,
+			  .sched_args = STRVEC_INIT };
 	struct ktstr_topo topo;
 	struct kernel_found kf;
 	struct initramfs_result ir = { 0 };
@@ -252,7 +345,9 @@ int main(int argc, char **argv)
 	struct vm_config vc = { 0 };
 	struct vm_result r;
 	struct emit_ctx ectx;
-	char *log;
+	char *log, *sched_host = NULL, *sched_guest = NULL;
+	unsigned long long duration_ms = 0;
+	json_t *doc;
 	int code;
 
 	diag_init(argv[0]);
@@ -261,13 +356,20 @@ int main(int argc, char **argv)
 
 	if (topo_parse(o.topo ? o.topo : "1,1,2,1", &topo, &err))
 		usage_error("--topo '%s': %s", o.topo, err.buf);
+	doc = prepare_scenario(&o, &topo, &duration_ms);
 	if (kernel_find(o.kernel, &kf, &err))
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	strbuf_reset(&err);
 	if (kernel_image_check(kf.image, &err))
 		die(KTSTR_EXIT_USAGE, "%s (found via %s)", err.buf, kf.source);
+	if (o.scheduler) {
+		sched_host = scheduler_resolve(o.scheduler, kf.key, &err);
+		if (!sched_host)
+			die(KTSTR_EXIT_USAGE, "%s", err.buf);
+		sched_guest = xasprintf("/usr/bin/%s", path_basename(sched_host));
+	}
 
-	build_initramfs(&o, &kf, &ir);
+	build_initramfs(&o, &kf, sched_host, sched_guest, &ir);
 	log = o.console_log ? xstrdup(o.console_log) : default_console_log();
 
 	vc.qemu = o.qemu ? o.qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
@@ -281,9 +383,16 @@ int main(int argc, char **argv)
 	vc.append = o.append;
 	vc.verbose = o.dmesg || env_is_one("KTSTR_VERBOSE");
 	vc.mode = o.shell ? VM_MODE_SHELL : VM_MODE_EXEC;
-	vc.cmd = o.cmd ? o.cmd : "true";
-	vc.env = json_object_size(o.env) ? o.env : NULL;
+	if (o.shell)
+		vc.request = vm_request_shell();
+	else if (doc)
+		vc.request = vm_request_scenario(doc, sched_guest, &o.sched_args, &topo);
+	else
+		vc.request = vm_request_exec(o.cmd ? o.cmd : "true", o.env);
 	vc.timeout_ms = o.shell ? 0 : o.timeout_ms;
+	/* A long scenario must not trip the default watchdog. */
+	if (doc && !o.timeout_set && duration_ms * 2 + 300000 > vc.timeout_ms)
+		vc.timeout_ms = duration_ms * 2 + 300000;
 	vc.console_log = log;
 	ectx.raw = o.raw;
 	ectx.shell = o.shell;
@@ -295,9 +404,15 @@ int main(int argc, char **argv)
 	code = exit_code_for(&r);
 
 	free(log);
+	free(sched_host);
+	free(sched_guest);
+	json_decref(vc.request);
+	json_decref(doc);
 	initramfs_result_release(&ir);
 	kernel_found_release(&kf);
 	strvec_clear(&o.includes);
+	strvec_clear(&o.cgroups);
+	strvec_clear(&o.sched_args);
 	json_decref(o.env);
 	strbuf_release(&err);
 	return code;

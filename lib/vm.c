@@ -13,11 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,29 +124,7 @@ static void handle_console(struct vm_run *v, const char *buf, size_t n)
 
 static int send_request(struct vm_run *v)
 {
-	const struct vm_config *c = v->c;
-	json_t *req;
-
-	if (c->mode == VM_MODE_SHELL) {
-		struct winsize ws = { 0 };
-		const char *term = getenv("TERM");
-		const char *colorterm = getenv("COLORTERM");
-
-		req = jsonl_record("shell");
-		json_set_str(req, "term", term && *term ? term : "linux");
-		if (colorterm && *colorterm)
-			json_set_str(req, "colorterm", colorterm);
-		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
-			json_set_int(req, "cols", ws.ws_col);
-			json_set_int(req, "rows", ws.ws_row);
-		}
-	} else {
-		req = jsonl_record("exec");
-		json_set_str(req, "cmd", c->cmd);
-		if (c->env)
-			json_object_set(req, "env", c->env);
-	}
-	return jsonl_emit_fd(v->agent_fd, req);
+	return jsonl_emit_fd(v->agent_fd, json_incref(v->c->request));
 }
 
 /* The agent powers off only after we acknowledge its final record: until

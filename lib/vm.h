@@ -24,9 +24,10 @@ struct vm_config {
 	enum vm_accel accel;		/* AUTO: detect */
 	const char *append;		/* extra kernel command line */
 	bool verbose;			/* loud console, echoed to stderr */
-	enum vm_mode mode;
-	const char *cmd;		/* VM_MODE_EXEC */
-	json_t *env;			/* object of extra guest env vars, or NULL */
+	enum vm_mode mode;		/* SHELL wires the terminal to the guest */
+	json_t *request;		/* sent to the agent once it is ready
+					 * (exec, shell or scenario; see
+					 * agent_proto.h) */
 	unsigned long long timeout_ms;	/* whole-VM watchdog, 0 = none */
 	const char *console_log;	/* kernel console is written here */
 };
