@@ -14,7 +14,7 @@ WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -W
 BASECFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Ilib \
               -DKTSTR_VERSION='"$(VERSION)"'
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CFLAGS     ?=
 LDFLAGS    ?=
 ALL_CFLAGS  = $(BASECFLAGS) $(PKG_CFLAGS) $(CFLAGS)
@@ -61,7 +61,7 @@ $(B)/bin/%: cmd/%.c $(LIB_A)
 # The guest agent runs as PID 1 inside the VM: fully static, no loader.
 $(AGENT): $(GUEST_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(LIB_A) -ljansson
+	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(LIB_A) -ljansson -lm
 
 $(B)/bin/ktstr: cmd/ktstr.sh
 	@mkdir -p $(@D)

@@ -177,6 +177,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
 
+#define CONSOLE_LOGS_KEPT 50
+
 /* Default console log: one file per run under the state dir. */
 static char *default_console_log(void)
 {
@@ -189,6 +191,8 @@ static char *default_console_log(void)
 		dir = xstrdup("/tmp/ktstr-console");
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
 	p = xasprintf("%s/vm-%s-%d.log", dir, stamp, (int)getpid());
+	/* One log per run adds up: keep the most recent ones only. */
+	prune_old_files(dir, "vm-", CONSOLE_LOGS_KEPT);
 	free(dir);
 	return p;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,59 @@ char *make_temp_dir(const char *dir, const char *prefix)
 		return NULL;
 	}
 	return tmpl;
+}
+
+struct aged { char *path; struct timespec mtime; };
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+unsigned prune_old_files(const char *dir, const char *prefix, unsigned keep)
+{
+	struct aged *files = NULL;
+	size_t n = 0, alloc = 0, i;
+	unsigned removed = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		path = path_join(dir, de->d_name);
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			files = xrealloc(files, alloc * sizeof(*files));
+		}
+		files[n].path = path;
+		files[n++].mtime = st.st_mtim;
+	}
+	closedir(d);
+	if (n)
+		qsort(files, n, sizeof(*files), newest_first);
+	for (i = 0; i < n; i++) {
+		if (i >= keep && unlink(files[i].path) == 0)
+			removed++;
+		free(files[i].path);
+	}
+	free(files);
+	return removed;
 }
 
 bool path_exists(const char *path)

@@ -34,6 +34,10 @@ int rm_rf(const char *path);
 /* mkdtemp under dir (created if missing) with the given prefix; NULL on error. */
 char *make_temp_dir(const char *dir, const char *prefix);
 
+/* Delete all but the `keep` most recently modified regular files in dir
+ * whose names start with prefix.  Best effort; returns how many went. */
+unsigned prune_old_files(const char *dir, const char *prefix, unsigned keep);
+
 bool path_exists(const char *path);
 bool is_regular_file(const char *path);
 bool is_directory(const char *path);

@@ -456,6 +456,33 @@ static void test_path_expand_tilde(void **state)
 	}
 }
 
+static void test_prune_old_files(void **state)
+{
+	struct fx *fx = *state;
+	struct timespec ts[2] = { { 0, 0 }, { 0, 0 } };
+	char name[32];
+	int i;
+
+	/* Five logs with distinct ages, and files that must not be touched. */
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "vm-%d.log", i);
+		assert_int_equal(write_file_atomic(P(state, name), "x", 1, 0644), 0);
+		ts[0].tv_sec = ts[1].tv_sec = 1000000 + i * 10;
+		assert_int_equal(utimensat(AT_FDCWD, P(state, name), ts, 0), 0);
+	}
+	assert_int_equal(write_file_atomic(P(state, "other.log"), "x", 1, 0644), 0);
+	assert_int_equal(mkdir_p(P(state, "vm-dir"), 0755), 0);
+	assert_int_equal(prune_old_files(fx->dir, "vm-", 2), 3);
+	assert_true(path_exists(P(state, "vm-4.log")));
+	assert_true(path_exists(P(state, "vm-3.log")));
+	assert_false(path_exists(P(state, "vm-2.log")));
+	assert_false(path_exists(P(state, "vm-0.log")));
+	assert_true(path_exists(P(state, "other.log")));
+	assert_true(is_directory(P(state, "vm-dir")));
+	assert_int_equal(prune_old_files(fx->dir, "vm-", 2), 0);
+	assert_int_equal(prune_old_files(P(state, "missing"), "vm-", 0), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -475,6 +502,7 @@ int main(void)
 		T(test_rm_rf_simple),
 		T(test_make_temp_dir),
 		T(test_predicates),
+		T(test_prune_old_files),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_path_dirname),
 		cmocka_unit_test(test_path_basename),

@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# Scenarios under real schedulers, end to end: ktstr-vm | ktstr-stats.
+
+load lib/common
+
+setup() {
+	common_setup
+	SCHED=${KTSTR_E2E_SCHED_DIR:-/nonexistent-schedulers}
+	FIX=$BATS_TEST_DIRNAME/fixtures/scenarios
+}
+teardown() { common_teardown; }
+
+# Run a scenario and its verdict; leaves records in $TEST_TMP/rec and the
+# JSON verdict in $TEST_TMP/verdict.
+scenario_verdict() {
+	ktstr-vm -k "$KERNEL" "$@" >"$TEST_TMP/rec" 2>"$TEST_TMP/vm.err" || true
+	run --separate-stderr ktstr-stats --json "$TEST_TMP/rec"
+	printf '%s\n' "$output" >"$TEST_TMP/verdict"
+	echo "verdict: $output"
+	echo "stats stderr: $stderr"
+	cat "$TEST_TMP/vm.err"
+}
+
+@test "steady on 1,2,2,1 passes under EEVDF" {
+	scenario_verdict --topo 1,2,2,1 --scenario steady
+	[ "$status" -eq 0 ]
+	jq -e '.result == "pass" and .scheduler == null' "$TEST_TMP/verdict"
+	# Four workers did real work on four CPUs.
+	[ "$(jq -c 'select(.type == "worker")' "$TEST_TMP/rec" | wc -l)" -eq 4 ]
+	jq -e 'select(.type == "worker") | .iterations > 0' "$TEST_TMP/rec" >/dev/null
+}
+
+@test "steady on 1,2,2,1 passes under scx_simple" {
+	scenario_verdict --topo 1,2,2,1 --scenario steady --scheduler "$SCHED/scx_simple"
+	[ "$status" -eq 0 ]
+	jq -e '.result == "pass" and .scheduler == "scx_simple"' "$TEST_TMP/verdict"
+	jq -e 'select(.type == "scheduler" and .event == "attached") | .ops == "simple"' "$TEST_TMP/rec"
+	jq -e 'select(.type == "scheduler" and .event == "detached") | .clean == true' "$TEST_TMP/rec"
+}
+
+@test "steady on 1,2,2,1 passes under scx_central" {
+	scenario_verdict --topo 1,2,2,1 --scenario steady --scheduler "$SCHED/scx_central"
+	[ "$status" -eq 0 ]
+	jq -e '.result == "pass" and .scheduler == "scx_central"' "$TEST_TMP/verdict"
+}
+
+@test "a scheduler named on the command line resolves through KTSTR_SCHEDULER_BIN_<NAME>" {
+	KTSTR_SCHEDULER_BIN_SCX_SIMPLE="$SCHED/scx_simple" \
+		scenario_verdict --topo 1,1,2,1 --scenario steady --scheduler scx_simple --duration 3s
+	[ "$status" -eq 0 ]
+	jq -e '.scheduler == "scx_simple"' "$TEST_TMP/verdict"
+}
+
+@test "cpuset scenario: workers never run outside their cpuset" {
+	scenario_verdict --topo 1,2,2,1 --scenario cpuset_apply --scheduler "$SCHED/scx_simple"
+	[ "$status" -eq 0 ]
+	jq -e '.result == "pass"' "$TEST_TMP/verdict"
+	# The isolation check was evaluated, per cgroup, and passed.
+	jq -e '[.checks[] | select(.check == "isolation")] | length >= 2 and all(.pass)' "$TEST_TMP/verdict"
+	jq -e 'select(.type == "cgroup_stats") | .isolation_violations == 0' "$TEST_TMP/rec" >/dev/null
+}
+
+@test "a SCHED_FIFO hog sharing a CPU with normal workers fails, naming the CPU" {
+	scenario_verdict --topo 1,1,2,1 --scenario "$FIX/fifo-hog.json"
+	[ "$status" -eq 1 ]
+	jq -e '.result == "fail"' "$TEST_TMP/verdict"
+	jq -e '[.failures[] | select(.check == "gap" or .check == "starvation")] | length >= 1' "$TEST_TMP/verdict"
+	run ktstr-stats "$TEST_TMP/rec"
+	echo "$output"
+	[[ "$output" == *"on cpu1"* || "$output" == *"starved"* ]]
+}
+
+@test "a scheduler that dies mid-run fails with 'scheduler died' and the kernel's reason" {
+	# scx_qmap -e N calls scx_bpf_error() after N enqueues: the kernel ejects it.
+	scenario_verdict --topo 1,2,2,1 --scenario steady --duration 8s \
+		--scheduler "$SCHED/scx_qmap" --sched-arg -e --sched-arg 2000
+	[ "$status" -eq 1 ]
+	jq -e '.result == "fail"' "$TEST_TMP/verdict"
+	jq -e 'select(.type == "scheduler" and .event == "died") | .reason | length > 0' "$TEST_TMP/rec"
+	run ktstr-stats "$TEST_TMP/rec"
+	echo "$output"
+	[[ "$output" == *"scheduler died"* ]]
+}
+
+@test "steady_llc on a single-LLC VM is skipped with a reason, not failed" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario steady_llc
+	[ "$status" -eq 3 ]
+	printf '%s\n' "$output" | jq -e 'select(.type == "scenario_skip") | .reason | test("LLC")'
+	printf '%s\n' "$output" | ktstr-stats >/dev/null || st=$?
+	[ "${st:-0}" -eq 3 ]
+	assert_no_qemu
+}
+
+@test "quick scenario from --cgroup flags" {
+	scenario_verdict --topo 1,1,2,1 --cgroup cg_0:workers=2 \
+		--cgroup cg_1:workers=2,work=bursty:50ms:100ms --duration 4s
+	[ "$status" -eq 0 ]
+	jq -e 'select(.type == "cgroup_stats" and .cgroup == "cg_1") | .p99_wake_latency_us != null' "$TEST_TMP/rec"
+}
+
+bad_scenario() {
+	local file=$1 want=$2
+	run --separate-stderr ktstr-vm -k "$KERNEL" --scenario "$FIX/$file"
+	echo "status=$status stderr=$stderr"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"$want"* ]]
+	assert_no_qemu
+}
+
+@test "bad scenario: unknown work type names its JSON path" {
+	bad_scenario bad-work-type.json '$.cgroups[1].work.type'
+}
+
+@test "bad scenario: negative workers names its JSON path" {
+	bad_scenario negative-workers.json '$.cgroups[0].workers'
+}
+
+@test "bad scenario: cpuset beyond the topology names its JSON path" {
+	bad_scenario cpuset-beyond.json '$.cgroups[0].cpuset'
+}
+
+@test "bad scenario: invalid JSON names the file and position" {
+	bad_scenario invalid.json 'invalid JSON'
+}
+
+@test "unknown canned scenario lists the known ones" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --scenario no_such_thing
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"steady"* ]]
+}

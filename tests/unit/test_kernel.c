@@ -1,0 +1,262 @@
+/* Unit tests for lib/kernel.c: image checks and the discovery chain, on a
+ * private fake cache. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "fsutil.h"
+#include "kernel.h"
+#include "vm_request.h"
+
+static char dir[] = "/tmp/ktstr-test-kernel.XXXXXX";
+
+/* A file that passes the bzImage header check. */
+static void fake_image(const char *path)
+{
+	unsigned char img[1024] = { 0 };
+
+	img[0x1fe] = 0x55;
+	img[0x1ff] = 0xaa;
+	memcpy(img + 0x202, "HdrS", 4);
+	assert_int_equal(write_file_atomic(path, img, sizeof(img), 0644), 0);
+}
+
+static char *p(const char *rel)
+{
+	return path_join(dir, rel);
+}
+
+/* A cache entry <dir>/cache/<key> built at `when` with kconfig hash kc
+ * (NULL: untracked). */
+static void entry(const char *key, const char *when, const char *kc)
+{
+	char *d = xasprintf("%s/cache/%s", dir, key);
+	char *img = path_join(d, "bzImage");
+	char *meta = path_join(d, "metadata.json");
+	char *json = xasprintf("{\"version\":\"x\",\"image_name\":\"bzImage\","
+			       "\"built_at\":\"%s\",\"kconfig_hash\":%s%s%s}", when,
+			       kc ? "\"" : "", kc ? kc : "null", kc ? "\"" : "");
+
+	assert_int_equal(mkdir_p(d, 0755), 0);
+	fake_image(img);
+	assert_int_equal(write_file_atomic(meta, json, strlen(json), 0644), 0);
+	free(d);
+	free(img);
+	free(meta);
+	free(json);
+}
+
+static int setup(void **state)
+{
+	char *cache;
+
+	if (!mkdtemp(dir))
+		return -1;
+	cache = p("cache");
+	setenv("KTSTR_CACHE_DIR", cache, 1);
+	free(cache);
+	unsetenv("KTSTR_KERNEL");
+	unsetenv("KTSTR_TEST_KERNEL");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rm_rf(dir);
+	return 0;
+}
+
+static int reset(void **state)
+{
+	char *cache = p("cache");
+
+	rm_rf(cache);
+	mkdir_p(cache, 0755);
+	free(cache);
+	unsetenv("KTSTR_KERNEL");
+	unsetenv("KTSTR_TEST_KERNEL");
+	return 0;
+}
+
+static void test_image_check(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *good = p("good"), *bad = p("bad");
+
+	fake_image(good);
+	assert_int_equal(kernel_image_check(good, &err), 0);
+	assert_int_equal(write_file_atomic(bad, "hello", 5, 0644), 0);
+	assert_int_equal(kernel_image_check(bad, &err), -1);
+	assert_non_null(strstr(err.buf, "not an x86 kernel image"));
+	strbuf_reset(&err);
+	assert_int_equal(kernel_image_check("/bin/sh", &err), -1);
+	assert_non_null(strstr(err.buf, "ELF vmlinux"));
+	strbuf_reset(&err);
+	assert_int_equal(kernel_image_check("/nonexistent/k", &err), -1);
+	strbuf_release(&err);
+	free(good);
+	free(bad);
+}
+
+static void test_explicit(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct kernel_found kf;
+	char *tree = p("linux"), *img = p("linux/arch/x86/boot/bzImage");
+
+	mkdir_p(tree, 0755);
+	assert_int_equal(kernel_find(tree, &kf, &err), -1);
+	assert_non_null(strstr(err.buf, "directory without arch/x86/boot/bzImage"));
+	strbuf_reset(&err);
+	{
+		char *d = path_dirname(img);
+
+		mkdir_p(d, 0755);
+		free(d);
+	}
+	fake_image(img);
+	assert_int_equal(kernel_find(tree, &kf, &err), 0);
+	assert_string_equal(kf.image, img);
+	assert_string_equal(kf.source, "--kernel");
+	kernel_found_release(&kf);
+	/* --kernel wins over the variables. */
+	setenv("KTSTR_TEST_KERNEL", "/nonexistent", 1);
+	assert_int_equal(kernel_find(img, &kf, &err), 0);
+	kernel_found_release(&kf);
+	assert_int_equal(kernel_find("/nonexistent/bzImage", &kf, &err), -1);
+	assert_non_null(strstr(err.buf, "--kernel=/nonexistent/bzImage does not exist"));
+	strbuf_release(&err);
+	free(tree);
+	free(img);
+}
+
+static void test_test_kernel_env(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct kernel_found kf;
+	char *img = p("k1");
+
+	fake_image(img);
+	entry("cached-1", "2026-01-01T00:00:00Z", NULL);
+	setenv("KTSTR_TEST_KERNEL", img, 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.image, img);
+	assert_string_equal(kf.source, "KTSTR_TEST_KERNEL");
+	kernel_found_release(&kf);
+	/* Set but empty: a hard error, never a fall-through to the cache. */
+	setenv("KTSTR_TEST_KERNEL", "", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), -1);
+	assert_non_null(strstr(err.buf, "KTSTR_TEST_KERNEL not found"));
+	strbuf_release(&err);
+	free(img);
+}
+
+static void test_cache_scan(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct kernel_found kf;
+	const char *ours = kernel_kconfig_hash();
+	char *bad_meta;
+
+	assert_int_equal((int)strlen(ours), 8);
+	entry("old-untracked", "2026-01-01T00:00:00Z", NULL);
+	entry("mid-current", "2026-02-01T00:00:00Z", ours);
+	entry("new-stale", "2026-03-01T00:00:00Z", "deadbeef");
+	entry("newest-corrupt", "2026-04-01T00:00:00Z", NULL);
+	bad_meta = p("cache/newest-corrupt/metadata.json");
+	assert_int_equal(write_file_atomic(bad_meta, "{not json", 9, 0644), 0);
+	free(bad_meta);
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	/* Stale kconfig and corrupt metadata are skipped; newest valid wins. */
+	assert_string_equal(kf.key, "mid-current");
+	assert_string_equal(kf.source, "cache");
+	kernel_found_release(&kf);
+	strbuf_release(&err);
+}
+
+static void test_ktstr_kernel(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct kernel_found kf;
+	char *key = xasprintf("6.14.2-tarball-x86_64-kc%s", kernel_kconfig_hash());
+
+	entry(key, "2026-01-01T00:00:00Z", kernel_kconfig_hash());
+	entry("other", "2026-05-01T00:00:00Z", NULL);
+	setenv("KTSTR_KERNEL", "6.14.2", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.key, key);
+	kernel_found_release(&kf);
+	setenv("KTSTR_KERNEL", " other ", 1);	/* trimmed, exact cache key */
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.key, "other");
+	kernel_found_release(&kf);
+	/* A version that is not cached never substitutes another entry. */
+	setenv("KTSTR_KERNEL", "6.99", 1);
+	if (kernel_find(NULL, &kf, &err) == 0) {
+		assert_string_equal(kf.source, "host");
+		kernel_found_release(&kf);
+	} else {
+		assert_non_null(strstr(err.buf, "KTSTR_KERNEL=6.99 is not in the kernel cache"));
+	}
+	strbuf_reset(&err);
+	setenv("KTSTR_KERNEL", "6.12..6.14", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), -1);
+	assert_non_null(strstr(err.buf, "ranges and git sources"));
+	strbuf_release(&err);
+	free(key);
+}
+
+static void test_scheduler_env_name(void **state)
+{
+	char *n = scheduler_env_name("scx-ktstr.v2");
+
+	assert_string_equal(n, "KTSTR_SCHEDULER_BIN_SCX_KTSTR_V2");
+	free(n);
+}
+
+static void test_scheduler_resolve(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *bin = p("my_sched"), *r;
+
+	assert_int_equal(write_file_atomic(bin, "#!/bin/sh\n", 10, 0755), 0);
+	r = scheduler_resolve(bin, NULL, &err);
+	assert_string_equal(r, bin);
+	free(r);
+	setenv("KTSTR_SCHEDULER_BIN_MY_SCHED", bin, 1);
+	r = scheduler_resolve("my_sched", NULL, &err);
+	assert_string_equal(r, bin);
+	free(r);
+	setenv("KTSTR_SCHEDULER_BIN_MY_SCHED", "/nonexistent", 1);
+	assert_null(scheduler_resolve("my_sched", NULL, &err));
+	assert_non_null(strstr(err.buf, "KTSTR_SCHEDULER_BIN_MY_SCHED=/nonexistent"));
+	unsetenv("KTSTR_SCHEDULER_BIN_MY_SCHED");
+	strbuf_reset(&err);
+	assert_null(scheduler_resolve("no_such_sched_anywhere", NULL, &err));
+	assert_non_null(strstr(err.buf, "not found"));
+	strbuf_release(&err);
+	free(bin);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_image_check, reset),
+		cmocka_unit_test_setup(test_explicit, reset),
+		cmocka_unit_test_setup(test_test_kernel_env, reset),
+		cmocka_unit_test_setup(test_cache_scan, reset),
+		cmocka_unit_test_setup(test_ktstr_kernel, reset),
+		cmocka_unit_test(test_scheduler_env_name),
+		cmocka_unit_test_setup(test_scheduler_resolve, reset),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,164 @@
+/* Unit tests for lib/qemu.c: the exact QEMU flags each topology gets. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "qemu.h"
+
+static struct ktstr_topo topo(const char *s)
+{
+	struct ktstr_topo t;
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(topo_parse(s, &t, &err), 0);
+	strbuf_release(&err);
+	return t;
+}
+
+/* Value following flag number n (0-based) in argv, or NULL. */
+static const char *flag(const struct strvec *argv, const char *name, unsigned n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < argv->n; i++)
+		if (!strcmp(argv->v[i], name) && n-- == 0)
+			return argv->v[i + 1];
+	return NULL;
+}
+
+static void build(const char *t, enum vm_accel accel, bool shell, struct strvec *argv)
+{
+	struct qemu_spec s = {
+		.qemu = "qemu-system-x86_64", .kernel = "K", .initrd = "I",
+		.topo = topo(t), .accel = accel, .cmdline = "C",
+		.console_fd = 5, .agent_fd = 6, .shell = shell,
+	};
+
+	s.memory_mib = qemu_default_memory_mib(&s.topo);
+	qemu_build_argv(&s, argv);
+}
+
+static void test_smp_layout(void **state)
+{
+	struct strvec a = STRVEC_INIT;
+
+	build("1,2,4,1", VM_ACCEL_TCG, false, &a);
+	assert_string_equal(flag(&a, "-smp", 0), "cpus=8,sockets=1,dies=2,cores=4,threads=1");
+	assert_string_equal(flag(&a, "-machine", 0),
+			    "q35,smp-cache.0.cache=l3,smp-cache.0.topology=die");
+	assert_null(flag(&a, "-numa", 0));
+	strvec_clear(&a);
+
+	build("1n1l2c2t", VM_ACCEL_TCG, false, &a);
+	assert_string_equal(flag(&a, "-smp", 0), "cpus=4,sockets=1,dies=1,cores=2,threads=2");
+	strvec_clear(&a);
+}
+
+static void test_numa_nodes(void **state)
+{
+	struct strvec a = STRVEC_INIT;
+
+	build("2,4,2,1", VM_ACCEL_TCG, false, &a);
+	assert_string_equal(flag(&a, "-smp", 0), "cpus=8,sockets=2,dies=2,cores=2,threads=1");
+	/* 512 + 64 * 8 = 1024 MiB, split evenly over the two nodes. */
+	assert_string_equal(flag(&a, "-m", 0), "1024");
+	assert_string_equal(flag(&a, "-object", 0), "memory-backend-ram,id=ktstr-mem0,size=512M");
+	assert_string_equal(flag(&a, "-numa", 0), "node,nodeid=0,cpus=0-3,memdev=ktstr-mem0");
+	assert_string_equal(flag(&a, "-numa", 1), "node,nodeid=1,cpus=4-7,memdev=ktstr-mem1");
+	assert_null(flag(&a, "-numa", 2));
+	strvec_clear(&a);
+}
+
+static void test_accel(void **state)
+{
+	struct strvec a = STRVEC_INIT;
+
+	build("1,1,2,1", VM_ACCEL_TCG, false, &a);
+	assert_string_equal(flag(&a, "-accel", 0), "tcg,thread=single");
+	assert_string_equal(flag(&a, "-cpu", 0), "max,vendor=GenuineIntel,level=0xd");
+	strvec_clear(&a);
+	build("1,1,2,1", VM_ACCEL_KVM, false, &a);
+	assert_string_equal(flag(&a, "-accel", 0), "kvm");
+	assert_string_equal(flag(&a, "-cpu", 0), "host,l3-cache=on");
+	strvec_clear(&a);
+}
+
+static void test_channels(void **state)
+{
+	struct strvec a = STRVEC_INIT;
+
+	build("1,1,2,1", VM_ACCEL_TCG, false, &a);
+	assert_string_equal(flag(&a, "-chardev", 0), "socket,id=ktstr-con,fd=5");
+	assert_string_equal(flag(&a, "-chardev", 1), "socket,id=ktstr-agent,fd=6");
+	assert_null(flag(&a, "-chardev", 2));
+	assert_string_equal(flag(&a, "-device", 1),
+			    "virtserialport,bus=ktstr-vser.0,chardev=ktstr-agent,name=org.ktstr.agent");
+	strvec_clear(&a);
+
+	/* The shell console must be the first console port (hvc0). */
+	build("1,1,2,1", VM_ACCEL_TCG, true, &a);
+	assert_string_equal(flag(&a, "-chardev", 1), "stdio,id=ktstr-shell,signal=off");
+	assert_string_equal(flag(&a, "-device", 1),
+			    "virtconsole,bus=ktstr-vser.0,chardev=ktstr-shell,name=org.ktstr.shell");
+	strvec_clear(&a);
+}
+
+static void test_memory(void **state)
+{
+	struct ktstr_topo t = topo("3,3,1,1");
+
+	assert_int_equal(qemu_default_memory_mib(&t), 705);	/* 704 rounded to 3 nodes */
+	assert_int_equal(qemu_round_memory(&t, 1000), 1002);
+	t = topo("1,64,64,2");
+	assert_int_equal(qemu_default_memory_mib(&t), 16384);	/* capped */
+}
+
+static void test_cmdline(void **state)
+{
+	struct ktstr_topo t = topo("1,2,2,1");
+	struct strbuf sb = STRBUF_INIT;
+
+	qemu_kernel_cmdline(&sb, &t, false, "foo=bar");
+	assert_non_null(strstr(sb.buf, "console=ttyS0 rdinit=/init panic=-1"));
+	assert_non_null(strstr(sb.buf, " quiet "));
+	assert_non_null(strstr(sb.buf, "KTSTR_TOPO=1,2,2,1"));
+	assert_string_equal(sb.buf + sb.len - 8, " foo=bar");
+	strbuf_reset(&sb);
+	qemu_kernel_cmdline(&sb, &t, true, NULL);
+	assert_null(strstr(sb.buf, "quiet"));
+	assert_non_null(strstr(sb.buf, "loglevel=7 earlyprintk=serial"));
+	assert_non_null(strstr(sb.buf, "KTSTR_VERBOSE=1"));
+	strbuf_release(&sb);
+}
+
+static void test_accel_parse(void **state)
+{
+	enum vm_accel a;
+
+	assert_int_equal(vm_accel_parse("kvm", &a), 0);
+	assert_int_equal(a, VM_ACCEL_KVM);
+	assert_int_equal(vm_accel_parse("tcg", &a), 0);
+	assert_int_equal(a, VM_ACCEL_TCG);
+	assert_int_equal(vm_accel_parse("auto", &a), 0);
+	assert_int_equal(vm_accel_parse("xen", &a), -1);
+	assert_string_equal(vm_accel_name(VM_ACCEL_TCG), "tcg");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_smp_layout),
+		cmocka_unit_test(test_numa_nodes),
+		cmocka_unit_test(test_accel),
+		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_accel_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
