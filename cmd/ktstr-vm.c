@@ -301,7 +301,7 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
 	if (o->scenario) {
 		doc = scenario_load(o->scenario, &err);
 		if (!doc)
-			die(KTSTR_EXIT_USAGE, "--scenario %s: %s", o->scenario, err.buf);
+			die(KTSTR_EXIT_USAGE, "--scenario: %s", err.buf);
 	} else {
 		doc = json_object();
 		json_set_str(doc, "name", "custom");
@@ -311,6 +311,7 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
 			die(KTSTR_EXIT_USAGE, "--cgroup '%s': %s", o->cgroups.v[i], err.buf);
 	if (o->duration_ms) {
 		json_object_del(doc, "duration");
+		json_object_del(doc, "duration_us");
 		json_set_int(doc, "duration_ms", (long long)o->duration_ms);
 	}
 	if (scenario_parse(doc, &s, &err))

@@ -1,0 +1,540 @@
+/* Scenario documents from files, canned names and --cgroup style flags. */
+#include "scenario.h"
+#include "diag.h"
+#include "dirs.h"
+#include "env.h"
+#include "fsutil.h"
+#include "jsonl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *scenario_dir(void)
+{
+	const char *over = env_get("KTSTR_SHARE_DIR");
+
+	if (over)
+		return xasprintf("%s/scenarios", over);
+	return ktstr_share_path("scenarios");
+}
+
+int scenario_list_canned(struct strvec *names, struct strbuf *err)
+{
+	char *dir = scenario_dir();
+	struct strvec found = STRVEC_INIT;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t i;
+
+	if (!d) {
+		strbuf_addf(err, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] != '.' && len > 5 && !strcmp(de->d_name + len - 5, ".json"))
+			strvec_pushf(&found, "%.*s", (int)(len - 5), de->d_name);
+	}
+	closedir(d);
+	free(dir);
+	strvec_sort(&found);
+	for (i = 0; i < found.n; i++)
+		strvec_push(names, found.v[i]);
+	strvec_clear(&found);
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static void unknown_scenario(const char *name, struct strbuf *err)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf why = STRBUF_INIT;
+	size_t i;
+
+	strbuf_addf(err, "unknown scenario '%s'; ", name);
+	if (scenario_list_canned(&names, &why)) {
+		strbuf_addf(err, "no canned scenarios could be listed (%s)", why.buf);
+	} else if (!names.n) {
+		char *dir = scenario_dir();
+
+		strbuf_addf(err, "there are no canned scenarios in %s", dir);
+		free(dir);
+	} else {
+		strbuf_addstr(err, "canned scenarios: ");
+		for (i = 0; i < names.n; i++)
+			strbuf_addf(err, "%s%s", i ? ", " : "", names.v[i]);
+	}
+	strvec_clear(&names);
+	strbuf_release(&why);
+}
+
+json_t *scenario_load(const char *arg, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	char *path;
+
+	if (!arg || !*arg) {
+		strbuf_addstr(err, "no scenario given; name a canned scenario or a .json file");
+		return NULL;
+	}
+	if (strchr(arg, '/') || ends_with(arg, ".json")) {
+		path = xstrdup(arg);
+	} else {
+		char *dir = scenario_dir();
+
+		path = xasprintf("%s/%s.json", dir, arg);
+		free(dir);
+		if (strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789_-.") != strlen(arg) || !is_regular_file(path)) {
+			unknown_scenario(arg, err);
+			free(path);
+			return NULL;
+		}
+	}
+	if (strbuf_read_file(&text, path)) {
+		strbuf_addf(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	doc = json_loadb(text.buf, text.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc)
+		strbuf_addf(err, "%s: invalid JSON at line %d column %d: %s", path,
+			    jerr.line, jerr.column, jerr.text);
+out:
+	strbuf_release(&text);
+	free(path);
+	return doc;
+}
+
+/* ---- --cgroup flags --------------------------------------------------- */
+
+static const char *const flag_keys[] = {
+	"workers", "work", "cpuset", "nice", "policy", "rt_priority", "pinned", "background",
+	NULL
+};
+
+static bool list_contains(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return true;
+	return false;
+}
+
+/* Optional sign, digits, nothing else. */
+static int flag_int(const char *s, long long *out)
+{
+	const char *p = s;
+	char *end;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 12)
+		return -1;
+	*out = strtoll(s, &end, 10);
+	return 0;
+}
+
+/* Plain decimal fraction ("0.25", "1", ".5"). */
+static int flag_frac(const char *s, double *out)
+{
+	char *end;
+
+	if (!*s || strspn(s, "0123456789.") != strlen(s) || strcspn(s, "0123456789") == strlen(s))
+		return -1;
+	*out = strtod(s, &end);
+	return *end ? -1 : 0;
+}
+
+/* A duration for a work parameter: validated, kept as text. */
+static int flag_duration(const char *s)
+{
+	size_t n = strspn(s, "0123456789.");
+	static const char *const units[] = { "us", "ms", "s", "m", "h", NULL };
+	size_t i;
+
+	if (!n || strcspn(s, "0123456789") >= n)
+		return -1;
+	for (i = 0; units[i]; i++)
+		if (!strcmp(s + n, units[i]))
+			return 0;
+	return -1;
+}
+
+/* Fail with "PART: message"; the caller names the whole flag. */
+static int __attribute__((format(printf, 4, 5)))
+flag_err(struct strbuf *err, const char *spec, const char *part, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)spec;
+	strbuf_addf(err, "%s: ", part);
+	va_start(ap, fmt);
+	strbuf_vaddf(err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+struct work_params {
+	enum work_type type;
+	const char *names[2];
+	bool duration;		/* params are durations, else whole numbers */
+};
+
+static const struct work_params work_params[] = {
+	{ WORK_BURSTY, { "burst", "sleep" }, true },
+	{ WORK_MIXED, { "sleep", NULL }, true },
+	{ WORK_IO_SYNC, { "bytes", NULL }, false },
+	{ WORK_PIPE_IO, { "bytes", NULL }, false },
+	{ WORK_CACHE_PRESSURE, { "kib", NULL }, false },
+	{ WORK_PAGE_FAULT_CHURN, { "kib", NULL }, false },
+	{ WORK_FUTEX_FAN_OUT, { "fan", NULL }, false },
+};
+
+/* work=type[:p1[:p2]] */
+static json_t *flag_work(const char *spec, const char *part, const char *val,
+			 struct strbuf *err)
+{
+	const struct work_params *wp = NULL;
+	char *copy = xstrdup(val), *p = copy, *tok[4];
+	size_t i, n = 0, max;
+	json_t *w = NULL;
+	enum work_type t;
+
+	for (;;) {
+		char *c = strchr(p, ':');
+
+		if (n < ARRAY_SIZE(tok))
+			tok[n] = p;
+		n++;
+		if (!c)
+			break;
+		*c = '\0';
+		p = c + 1;
+	}
+	if (work_type_parse(tok[0], &t)) {
+		struct strbuf l = STRBUF_INIT;
+
+		for (i = 0; i < WORK__COUNT; i++)
+			strbuf_addf(&l, "%s%s", i ? ", " : "", work_type_name((enum work_type)i));
+		flag_err(err, spec, part, "unknown work type '%s'; expected one of %s",
+			 tok[0], l.buf);
+		strbuf_release(&l);
+		goto out;
+	}
+	if (t == WORK_SEQUENCE) {
+		flag_err(err, spec, part, "sequence needs a list of phases; write it in a "
+			 "scenario file");
+		goto out;
+	}
+	if (n == 1) {
+		w = json_string(tok[0]);
+		goto out;
+	}
+	for (i = 0; i < ARRAY_SIZE(work_params); i++)
+		if (work_params[i].type == t)
+			wp = &work_params[i];
+	if (!wp) {
+		flag_err(err, spec, part, "%s takes no parameters", tok[0]);
+		goto out;
+	}
+	max = wp->names[1] ? 2 : 1;
+	if (n - 1 > max) {
+		flag_err(err, spec, part, "%s takes at most %zu parameter%s (%s%s%s)", tok[0],
+			 max, max == 1 ? "" : "s", wp->names[0], wp->names[1] ? ":" : "",
+			 wp->names[1] ? wp->names[1] : "");
+		goto out;
+	}
+	w = json_object();
+	json_object_set_new(w, "type", json_string(tok[0]));
+	for (i = 1; i < n; i++) {
+		const char *name = wp->names[i - 1];
+
+		if (wp->duration) {
+			if (flag_duration(tok[i])) {
+				flag_err(err, spec, part, "%s '%s' is not a duration; expected a "
+					 "number with a unit (us, ms, s, m or h), e.g. 50ms",
+					 name, tok[i]);
+				goto bad;
+			}
+			json_object_set_new(w, name, json_string(tok[i]));
+		} else {
+			long long v;
+
+			if (flag_int(tok[i], &v)) {
+				flag_err(err, spec, part, "%s '%s' is not a whole number", name, tok[i]);
+				goto bad;
+			}
+			json_object_set_new(w, name, json_integer(v));
+		}
+	}
+	goto out;
+bad:
+	json_decref(w);
+	w = NULL;
+out:
+	free(copy);
+	return w;
+}
+
+/* cpuset=llc:i | node:i | cpus:0-1;4 | disjoint:i/n | overlap:i/n:f |
+ * range:a-b | none */
+static json_t *flag_cpuset(const char *spec, const char *part, const char *val,
+			   struct strbuf *err, bool *bad)
+{
+	const char *colon = strchr(val, ':');
+	const char *arg = colon ? colon + 1 : "";
+	size_t klen = colon ? (size_t)(colon - val) : strlen(val);
+	json_t *o = json_object();
+	long long a, b;
+	double f, g;
+
+	*bad = false;
+	if (!strcmp(val, "none")) {
+		json_decref(o);
+		return json_null();
+	}
+	if ((klen == 3 && !strncmp(val, "llc", 3)) || (klen == 4 && !strncmp(val, "node", 4))) {
+		if (flag_int(arg, &a) || a < 0)
+			goto syntax;
+		json_object_set_new(o, klen == 3 ? "llc" : "node", json_integer(a));
+		return o;
+	}
+	if (klen == 4 && !strncmp(val, "cpus", 4)) {
+		char *list = xstrdup(arg), *p;
+
+		for (p = list; *p; p++)
+			if (*p == ';')
+				*p = ',';
+		json_object_set_new(o, "cpus", json_string(list));
+		free(list);
+		if (!*arg)
+			goto syntax;
+		return o;
+	}
+	if ((klen == 8 && !strncmp(val, "disjoint", 8)) ||
+	    (klen == 7 && !strncmp(val, "overlap", 7))) {
+		bool ov = klen == 7;
+		char *copy = xstrdup(arg), *slash = strchr(copy, '/'), *c2;
+		json_t *s;
+
+		c2 = slash ? strchr(slash + 1, ':') : NULL;
+		if (c2)
+			*c2++ = '\0';
+		if (slash)
+			*slash++ = '\0';
+		if (!slash || flag_int(copy, &a) || flag_int(slash, &b) || a < 0 || b < 0 ||
+		    (ov ? !c2 || flag_frac(c2, &f) : c2 != NULL)) {
+			free(copy);
+			goto syntax;
+		}
+		free(copy);
+		s = json_object();
+		json_object_set_new(s, "index", json_integer(a));
+		json_object_set_new(s, "of", json_integer(b));
+		if (ov)
+			json_object_set_new(s, "frac", json_real(f));
+		json_object_set_new(o, ov ? "overlap" : "disjoint", s);
+		return o;
+	}
+	if (klen == 5 && !strncmp(val, "range", 5)) {
+		char *copy = xstrdup(arg), *dash = strchr(copy, '-');
+		json_t *r;
+
+		if (dash)
+			*dash++ = '\0';
+		if (!dash || flag_frac(copy, &f) || flag_frac(dash, &g)) {
+			free(copy);
+			goto syntax;
+		}
+		free(copy);
+		r = json_array();
+		json_array_append_new(r, json_real(f));
+		json_array_append_new(r, json_real(g));
+		json_object_set_new(o, "range", r);
+		return o;
+	}
+syntax:
+	json_decref(o);
+	*bad = true;
+	flag_err(err, spec, part, "expected llc:I, node:I, cpus:LIST (';' between items, "
+		 "e.g. cpus:0-1;4), disjoint:I/N, overlap:I/N:FRAC, range:START-END "
+		 "(fractions, e.g. range:0-0.5) or none");
+	return NULL;
+}
+
+static int flag_bool(const char *val, bool *out)
+{
+	if (!val || !strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "yes")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(val, "false") || !strcmp(val, "0") || !strcmp(val, "no")) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+static int flag_items(json_t *cg, const char *spec, char *items, struct strbuf *err)
+{
+	char *item, *next;
+
+	if (!*items) {
+		strbuf_addstr(err, "nothing after ':'; expected key=value items such as "
+			      "workers=2, or drop the ':'");
+		return -1;
+	}
+	for (item = items; item; item = next) {
+		char *eq;
+		const char *key = item, *val;
+		char part[64];
+		long long n;
+		bool b;
+
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		eq = strchr(item, '=');
+		val = eq ? eq + 1 : NULL;
+		snprintf(part, sizeof(part), "%s", item);
+		if (eq)
+			*eq = '\0';
+		if (!part[0]) {
+			strbuf_addstr(err, "empty item (two commas in a row or a trailing "
+				      "comma)");
+			return -1;
+		}
+		if (!*key)
+			return flag_err(err, spec, part, "missing key before '='");
+		if (!list_contains(flag_keys, key)) {
+			struct strbuf l = STRBUF_INIT;
+			size_t i;
+
+			for (i = 0; flag_keys[i]; i++)
+				strbuf_addf(&l, "%s%s", i ? ", " : "", flag_keys[i]);
+			flag_err(err, spec, part, "unknown key '%s'; expected one of %s", key, l.buf);
+			strbuf_release(&l);
+			return -1;
+		}
+		if (json_object_get(cg, key))
+			return flag_err(err, spec, part, "%s is given more than once", key);
+		if (!strcmp(key, "pinned") || !strcmp(key, "background")) {
+			if (flag_bool(val, &b))
+				return flag_err(err, spec, part, "expected %s, %s=true or %s=false",
+						key, key, key);
+			json_object_set_new(cg, key, json_boolean(b));
+			continue;
+		}
+		if (!val || !*val)
+			return flag_err(err, spec, part, "%s needs a value (%s=...)", key, key);
+		if (!strcmp(key, "workers") || !strcmp(key, "nice") || !strcmp(key, "rt_priority")) {
+			if (flag_int(val, &n))
+				return flag_err(err, spec, part, "'%s' is not a whole number", val);
+			json_object_set_new(cg, key, json_integer(n));
+		} else if (!strcmp(key, "policy")) {
+			json_object_set_new(cg, key, json_string(val));
+		} else if (!strcmp(key, "work")) {
+			json_t *w = flag_work(spec, part, val, err);
+
+			if (!w)
+				return -1;
+			json_object_set_new(cg, key, w);
+		} else {
+			json_t *c = flag_cpuset(spec, part, val, err, &b);
+
+			if (b)
+				return -1;
+			json_object_set_new(cg, key, c);
+		}
+	}
+	return 0;
+}
+
+int scenario_add_cgroup_flag(json_t *doc, const char *spec, struct strbuf *err)
+{
+	json_t *cg = NULL, *arr, *probe = NULL;
+	const char *colon;
+	struct strbuf perr = STRBUF_INIT;
+	struct scenario s;
+	char *name, *items = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (!json_is_object(doc)) {
+		strbuf_addstr(err, "internal error: the scenario document is not an object");
+		return -1;
+	}
+	arr = json_object_get(doc, "cgroups");
+	if (arr && !json_is_array(arr)) {
+		strbuf_addstr(err, "the scenario's \"cgroups\" is not an array");
+		return -1;
+	}
+	if (!spec || !*spec) {
+		strbuf_addstr(err, "empty cgroup spec; expected NAME[:key=value,...], "
+			      "e.g. cg_0:workers=2,work=bursty");
+		return -1;
+	}
+	colon = strchr(spec, ':');
+	name = colon ? xstrndup(spec, (size_t)(colon - spec)) : xstrdup(spec);
+	if (!*name || strchr(name, '=') || strchr(name, ',')) {
+		strbuf_addstr(err, "expected NAME[:key=value,...] with the cgroup name "
+			      "first, e.g. cg_0:workers=2,work=bursty");
+		goto out;
+	}
+	cg = json_object();
+	json_object_set_new(cg, "name", json_string(name));
+	if (colon) {
+		items = xstrdup(colon + 1);
+		if (flag_items(cg, spec, items, err))
+			goto out;
+	}
+	/* Validate it alone, with the scenario parser's own rules. */
+	probe = json_object();
+	json_object_set_new(probe, "cgroups", json_array());
+	json_array_append(json_object_get(probe, "cgroups"), cg);
+	if (scenario_parse(probe, &s, &perr)) {
+		const char *msg = perr.buf, *pfx = "$.cgroups[0].";
+
+		if (!strncmp(msg, pfx, strlen(pfx)))
+			msg += strlen(pfx);
+		strbuf_addstr(err, msg);
+		goto out;
+	}
+	scenario_release(&s);
+	if (arr) {
+		for (i = 0; i < json_array_size(arr); i++) {
+			const char *other = json_get_str(json_array_get(arr, i), "name");
+
+			if (other && !strcmp(other, name)) {
+				strbuf_addf(err, "a cgroup named '%s' is already defined", name);
+				goto out;
+			}
+		}
+	} else {
+		arr = json_array();
+		json_object_set_new(doc, "cgroups", arr);
+	}
+	json_array_append(arr, cg);
+	rc = 0;
+out:
+	json_decref(probe);
+	json_decref(cg);
+	strbuf_release(&perr);
+	free(items);
+	free(name);
+	return rc;
+}
