@@ -1,0 +1,193 @@
+/* The check engine: turn the records of one scenario run (ktstr-records(7))
+ * into a verdict.
+ *
+ *   struct verdict v;
+ *   verdict_init(&v);
+ *   for each line:  verdict_feed_line(&v, line, len, lineno, &err);
+ *   verdict_finish(&v, &flag_thresholds);   (NULL: scenario + defaults)
+ *   v.result, v.checks[], verdict_to_json(&v), verdict_format(&v, &sb)
+ *
+ * Records are ingested one at a time, in any order, so a live consumer can
+ * feed them as they arrive; unknown record types and fields are ignored.
+ * Values of the wrong type (a string where a number belongs, a negative
+ * count, ...) are treated as missing and reported once per record type and
+ * field through verdict.warn.  Nothing in the input can make the engine
+ * abort.
+ *
+ * Outcome precedence (first match wins):
+ *   error         no records, or no ktstr record at all
+ *   fail          any check failed (decisive even in a truncated stream:
+ *                 every record the engine reads is final when emitted)
+ *   error         scenario_error, agent_error, vm_exit qemu_error or
+ *                 agent_error, no_agent before the scenario started, a
+ *                 scenario_end with an "error", or a finished VM run that
+ *                 never started a scenario
+ *   skip          scenario_skip
+ *   inconclusive  no scenario_end (truncated, interrupted, guest exited)
+ *   pass */
+#ifndef KTSTR_VERDICT_H
+#define KTSTR_VERDICT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "scenario.h"
+#include "strbuf.h"
+#include "strvec.h"
+
+enum verdict_result {
+	VERDICT_PASS,
+	VERDICT_FAIL,
+	VERDICT_SKIP,
+	VERDICT_INCONCLUSIVE,
+	VERDICT_ERROR,
+};
+
+/* "pass", "fail", "skip", "inconclusive", "error". */
+const char *verdict_result_name(enum verdict_result r);
+/* 0 pass, 1 fail, 3 skip/inconclusive, 2 error (diag.h). */
+int verdict_exit_code(enum verdict_result r);
+/* The worse of two results, for several runs: error > fail >
+ * skip/inconclusive > pass (between skip and inconclusive, a). */
+enum verdict_result verdict_worst(enum verdict_result a, enum verdict_result b);
+
+/* Direction of a threshold. */
+enum verdict_bound {
+	VERDICT_AT_MOST,	/* value <= limit passes */
+	VERDICT_AT_LEAST,	/* value >= limit passes */
+	VERDICT_NONE,		/* no numeric limit (scheduler, vm) */
+};
+
+/* One evaluated check. */
+struct verdict_check {
+	const char *check;	/* "starvation", "crash", "spread", "gap",
+				 * "isolation", "p99_wake_latency",
+				 * "iteration_rate", "migration_ratio",
+				 * "scheduler", "vm" */
+	char *cgroup;		/* NULL for run-wide checks */
+	double value, limit;	/* NAN when not numeric */
+	enum verdict_bound bound;
+	bool pass;
+	char *message;		/* one line, failures only */
+	struct strvec kernel_log;	/* scheduler failures: the kernel's */
+	struct strvec output;		/* and the scheduler's own lines */
+};
+
+/* How far value is from limit, in percent of limit: positive inside,
+ * negative past it.  NAN when there is no numeric limit or it is 0. */
+double verdict_margin_pct(const struct verdict_check *c);
+
+/* What a cgroup_stats record said.  NAN: missing. */
+struct verdict_cgroup {
+	char *name;
+	bool background;
+	char *cpuset;			/* cpulist, or NULL */
+	char *violating_cpus;		/* cpulist, or NULL */
+	double workers, cpus, spread_pct, worst_gap_ms, worst_gap_cpu,
+	       worst_gap_at_ms, migrations, iterations, iterations_per_sec,
+	       p50_wake_latency_us, p99_wake_latency_us,
+	       isolation_violations, starved_workers;
+};
+
+/* What a worker record said. */
+struct verdict_worker {
+	char *cgroup;
+	double index, pid, iterations;	/* NAN: missing */
+	bool crashed;
+	int signal;			/* 0: none reported */
+};
+
+struct verdict {
+	/* Set by the caller (optional): called for each problem with the
+	 * input that does not stop the verdict, with the line number passed
+	 * to verdict_feed_line (0 when unknown). */
+	void (*warn)(void *ctx, unsigned long line, const char *msg);
+	void *warn_ctx;
+
+	/* ---- what the stream said ---- */
+	unsigned long line;		/* current input line, for warnings */
+	unsigned long records;		/* parsed records */
+	unsigned long known;		/* ... of a type ktstr-stats knows */
+	unsigned long bad_lines;	/* lines that were not records */
+	char *scenario;			/* scenario_start name */
+	char *topology;			/* "1n2l2c1t" */
+	char *scheduler;		/* name, or NULL for the kernel's own */
+	bool saw_vm_start, saw_agent_ready, saw_start, saw_end, saw_skip;
+	double duration_ms, start_cpus;
+	struct checks scenario_checks;	/* from scenario_start: NAN/-1 not
+					 * set, INFINITY off (null there) */
+
+	/* first scheduler death or attach failure */
+	char *sched_event;		/* "died" or "attach_failed", or NULL */
+	char *sched_reason;
+	double sched_at_ms, sched_exit_code;
+	struct strvec sched_kernel_log, sched_output;
+
+	struct verdict_cgroup *cgroups;
+	size_t n_cgroups, alloc_cgroups;
+	struct verdict_worker *workers;
+	size_t n_workers, alloc_workers;
+	json_t *scx_events;		/* sched_ext event totals: {KEY: N} */
+
+	/* scenario_end: NAN when missing */
+	double end_elapsed_ms, end_workers, end_cpus, end_migrations,
+	       end_worst_spread_pct, end_worst_gap_ms;
+	int end_scheduler_alive;	/* -1 unknown */
+	char *end_error;		/* scenario_end "error": the run did
+					 * not really happen */
+
+	char *skip_reason;
+	char *error_reason;		/* first setup problem */
+	double cmd_exit_code;		/* exit record; NAN when none */
+	char *vm_exit_reason, *vm_exit_message, *vm_panic, *console_log;
+	double vm_wall_ms;
+	struct strvec output_tail;	/* last guest output lines */
+
+	struct strvec warnings;		/* every warning, in order */
+	struct strvec warned;		/* keys already warned about */
+
+	/* ---- filled by verdict_finish ---- */
+	enum verdict_result result;
+	char *reason;			/* skip/inconclusive/error: why */
+	struct checks limits;		/* effective: NAN/0 = off */
+	struct verdict_check *checks;
+	size_t n_checks, alloc_checks;
+	size_t n_failures;
+};
+
+void verdict_init(struct verdict *v);
+void verdict_release(struct verdict *v);
+
+/* Parse one line of input and feed it.  Blank lines are ignored.  Returns
+ * 0, or -1 when the line is not a record, with the reason in err
+ * ("invalid JSON at column 12: ...") and bad_lines counted.  Integers too
+ * big for 64 bits are read as reals rather than rejected. */
+int verdict_feed_line(struct verdict *v, const char *line, size_t len,
+		      unsigned long lineno, struct strbuf *err);
+/* Feed one parsed record (not consumed). */
+void verdict_feed(struct verdict *v, const json_t *rec);
+/* Report a problem with the input at v->line (and keep it in warnings). */
+void verdict_warn(struct verdict *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Effective thresholds: flags over the scenario's over the defaults.  In
+ * scenario and flags, NAN / -1 mean "not given" and INFINITY means "off"
+ * (for the min_ threshold too).  In out, a NAN limit means the check is
+ * off. */
+void verdict_thresholds(const struct checks *scenario, const struct checks *flags,
+			struct checks *out);
+/* A struct checks with nothing set (all NAN / -1). */
+void verdict_checks_unset(struct checks *c);
+
+/* Evaluate every check and decide the outcome.  flags may be NULL. */
+void verdict_finish(struct verdict *v, const struct checks *flags);
+
+/* The verdict record (ktstr-records(7), "RECORDS FROM ktstr-stats").
+ * source may be NULL. */
+json_t *verdict_to_json(const struct verdict *v, const char *source);
+/* The human report: the header line, failures, then the stats block. */
+void verdict_format(const struct verdict *v, struct strbuf *out);
+/* Just the header: "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple]". */
+void verdict_format_title(const struct verdict *v, struct strbuf *out);
+
+#endif

@@ -1,0 +1,428 @@
+#!/usr/bin/env bats
+# ktstr-stats: verdicts over hand-written record streams in
+# tests/fixtures/stats/.  No VM is booted here.
+
+load lib/common
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	common_setup
+	BIN=${KTSTR_BIN:-$BATS_TEST_DIRNAME/../build/bin}/ktstr-stats
+	FX=$BATS_TEST_DIRNAME/fixtures/stats
+}
+
+teardown() { common_teardown; }
+
+stats() {
+	run --separate-stderr "$BIN" "$@"
+}
+
+# ---- basics --------------------------------------------------------------
+
+@test "--help and --version" {
+	run "$BIN" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: ktstr-stats "* ]]
+	[[ "$output" == *--max-spread-pct* ]]
+	[[ "$output" == *--pass-through* ]]
+	[[ "$output" == *"Exit status"* ]]
+	run "$BIN" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ktstr-stats (ktstr) "* ]]
+	run "$BIN" verdict --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: ktstr-stats "* ]]
+}
+
+@test "bad options are usage errors" {
+	stats --bogus "$FX/pass.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"Try 'ktstr-stats --help'"* ]]
+	stats --max-spread-pct abc "$FX/pass.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--max-spread-pct 'abc': expected a number"* ]]
+	stats --max-gap-ms -5 "$FX/pass.jsonl"
+	[ "$status" -eq 2 ]
+	stats --min-iter-rate 1e3 "$FX/pass.jsonl"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+}
+
+@test "pass: header, stats block, sched_ext events" {
+	stats "$FX/pass.jsonl"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] passed" ]
+	[ "${lines[1]}" = "--- stats ---" ]
+	[ "${lines[2]}" = "4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=890ms" ]
+	[ "${lines[3]}" = "cg_0: workers=2 cpus=2 spread=5.1% gap=410ms migrations=4 iter=15230" ]
+	[ "${lines[4]}" = "cg_1: workers=2 cpus=2 spread=12.3% gap=890ms migrations=4 iter=14870 p99_wake=162us" ]
+	# Only the non-zero deltas.
+	[ "${lines[5]}" = "sched_ext events: SCX_EV_SELECT_CPU_FALLBACK=12 SCX_EV_DISPATCH_KEEP_LAST=3" ]
+	[ "${#lines[@]}" -eq 6 ]
+}
+
+@test "reads stdin by default and with -; 'verdict' names the default subcommand" {
+	run --separate-stderr bash -c "'$BIN' < '$FX/pass.jsonl'"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"passed" ]]
+	run --separate-stderr bash -c "cat '$FX/fail-gap.jsonl' | '$BIN' -"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"failed:" ]]
+	stats verdict "$FX/pass.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"passed" ]]
+}
+
+@test "EEVDF run; background cgroups are not checked" {
+	stats "$FX/pass-background.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ktstr 'with_noise' [topo=1n1l4c1t sched=eevdf] passed" ]
+	[[ "$output" == *"noise: workers=1 cpus=4 spread=95.0% gap=5000ms"*"(background, not checked)"* ]]
+	stats --json "$FX/pass-background.jsonl"
+	[ "$(jq '[.checks[] | select(.cgroup == "noise")] | length' <<<"$output")" -eq 0 ]
+	# The scenario's own 20% limit applies.
+	[ "$(jq -c '.checks[] | select(.check == "spread") | [.value, .limit, .margin_pct]' <<<"$output")" = "[18.5,20,7.5]" ]
+}
+
+@test "a stream captured from the real guest engine reads cleanly" {
+	# ktstr-vm --scheduler scx_simple --scenario steady --duration 3s, TCG.
+	stats "$FX/captured-scx_simple.jsonl"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=scx_simple] passed" ]
+	[[ "$output" == *"sched_ext events: "* ]]
+	stats --json "$FX/captured-scx_simple.jsonl"
+	[ "$(jq '.warnings | length' <<<"$output")" -eq 0 ]
+	[ "$(jq '[.checks[] | select(.check == "spread" or .check == "gap")] | length' <<<"$output")" -eq 4 ]
+	[ "$(jq -r '[.checks[] | select(.check == "scheduler")][0].pass' <<<"$output")" = true ]
+}
+
+# ---- each failure kind -----------------------------------------------------
+
+@test "gap: the upstream example" {
+	stats "$FX/fail-gap.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] failed:" ]
+	[ "${lines[1]}" = "  stuck 3500ms on cpu1 at +1200ms (cg_0)" ]
+	[ "${lines[2]}" = "--- stats ---" ]
+	[ "${lines[3]}" = "4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=3500ms" ]
+	[ "${lines[4]}" = "cg_0: workers=2 cpus=2 spread=5.1% gap=3500ms migrations=4 iter=15230" ]
+}
+
+@test "spread" {
+	stats "$FX/fail-spread.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  unfair: cg_1 spread 23.4% > 15%" ]
+}
+
+@test "starvation" {
+	stats "$FX/fail-starved.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  starved: cg_0 worker 1 (pid 123) did no work" ]
+	# A null spread is shown as unknown, not as zero.
+	[[ "$output" == *"cg_0: workers=2 cpus=2 spread=? gap=20ms"* ]]
+}
+
+@test "scheduler died: reason, kernel log and scheduler output" {
+	stats "$FX/fail-sched-died.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  scheduler died at +3200ms: runnable task stall (kworker/1:2[88] failed to run for 5.02s)" ]
+	[ "${lines[2]}" = "    kernel log:" ]
+	[ "${lines[3]}" = '      sched_ext: BPF scheduler "simple" disabled (runtime error)' ]
+	[[ "$output" == *"    scheduler output:"*"      EXIT: runnable task stall"* ]]
+	# scheduler_alive=false at the end is the same death, not a second failure.
+	stats --json "$FX/fail-sched-died.jsonl"
+	[ "$(jq '.failures | length' <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.failures[0].check' <<<"$output")" = scheduler ]
+	[ "$(jq '.failures[0].kernel_log | length' <<<"$output")" -eq 3 ]
+	[ "$(jq '.failures[0].output | length' <<<"$output")" -eq 2 ]
+}
+
+@test "scheduler attach failure wins over the scenario_error it causes" {
+	stats "$FX/fail-attach.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  scheduler failed to attach: BPF program load failed: Permission denied (-13)" ]
+	[[ "$output" == *"R1 type=ctx expected=fp"* ]]
+}
+
+@test "isolation" {
+	stats "$FX/fail-isolation.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  cpuset violated: cg_0 ran on cpu 3 outside 0-1" ]
+	stats --no-isolation "$FX/fail-isolation.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "p99 wake latency, limit from the scenario" {
+	stats "$FX/fail-p99.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "ktstr 'wake_chain' [topo=1n2l2c1t sched=eevdf] failed:" ]
+	[ "${lines[1]}" = "  slow wakeups: cg_1 p99 wake latency 850us > 500us" ]
+	stats --max-p99-wake-us 1000 "$FX/fail-p99.jsonl"
+	[ "$status" -eq 0 ]
+	stats --max-p99-wake-us off "$FX/fail-p99.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "iteration rate and migration ratio, from flags" {
+	stats "$FX/pass.jsonl" --min-iter-rate 1500
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  too little progress: cg_1 1486.7 iterations/s < 1500" ]
+	[ "${#lines[@]}" -gt 2 ]
+	stats --max-migration-ratio 0.0002 "$FX/pass.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "${lines[1]}" == "  migrating too much: cg_0 4 migrations in 15230 iterations"*"> 0.0002" ]]
+	stats --max-migration-ratio 0.001 --min-iter-rate 1000 "$FX/pass.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "a crashed worker fails the run" {
+	stats "$FX/fail-crash.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  worker crashed: cg_0 worker 0 (pid 301) killed by SIGSEGV" ]
+}
+
+@test "guest kernel panic and VM timeout" {
+	stats "$FX/fail-panic.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "${lines[1]}" == "  guest kernel panic: Kernel panic - not syncing: watchdog: BUG: soft lockup"* ]]
+	stats "$FX/fail-timeout.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "${lines[1]}" == "  VM overran its timeout after 600000ms"* ]]
+}
+
+@test "flags win over the scenario's thresholds" {
+	stats --max-spread-pct 25 "$FX/fail-spread.jsonl"
+	[ "$status" -eq 0 ]
+	stats --max-spread-pct off "$FX/fail-spread.jsonl"
+	[ "$status" -eq 0 ]
+	stats --max-gap-ms 4000 "$FX/fail-gap.jsonl"
+	[ "$status" -eq 0 ]
+	stats --max-gap-ms 800 "$FX/pass.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  stuck 890ms on cpu3 at +4020ms (cg_1)" ]
+	stats --no-starvation "$FX/fail-starved.jsonl"
+	[ "$status" -eq 0 ]
+	stats --no-starvation --starvation "$FX/fail-starved.jsonl"
+	[ "$status" -eq 1 ]
+	stats --json --max-gap-ms 800 --max-p99-wake-us 300 "$FX/pass.jsonl"
+	[ "$(jq -c '.thresholds | [.max_spread_pct, .max_gap_ms, .max_p99_wake_latency_us]' <<<"$output")" = "[15,800,300]" ]
+}
+
+# ---- outcomes that are not pass/fail --------------------------------------
+
+@test "skip: exit 3 with the reason" {
+	stats "$FX/skip.jsonl"
+	[ "$status" -eq 3 ]
+	# ktstr-vm prints scenario_skip instead of booting: the only record.
+	[ "${lines[0]}" = "ktstr 'llc_spread' [topo=1n2l2c1t sched=?] skipped: needs at least 4 LLCs, topology 1n2l2c1t has 2" ]
+	[ "${#lines[@]}" -eq 1 ]
+	stats --json "$FX/skip.jsonl"
+	[ "$status" -eq 3 ]
+	[ "$(jq -r '.result + ": " + .reason' <<<"$output")" = "skip: needs at least 4 LLCs, topology 1n2l2c1t has 2" ]
+}
+
+@test "truncated stream: inconclusive, the cut line reported with its number" {
+	stats "$FX/truncated.jsonl"
+	[ "$status" -eq 3 ]
+	[[ "${lines[0]}" == *"inconclusive: the record stream ended before scenario_end"* ]]
+	[[ "$stderr" == "ktstr-stats: $FX/truncated.jsonl:7: invalid JSON at column "*"; line ignored" ]]
+	# What did arrive is still shown.
+	[[ "$output" == *"cg_0: workers=2 cpus=2 spread=5.1%"* ]]
+}
+
+@test "truncated after a scheduler death: fail, not inconclusive" {
+	stats "$FX/fail-sched-died-truncated.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "${lines[1]}" == "  scheduler died at +640ms: scx_bpf_error"* ]]
+}
+
+@test "interrupted run: inconclusive" {
+	stats "$FX/interrupted.jsonl"
+	[ "$status" -eq 3 ]
+	[[ "${lines[0]}" == *"inconclusive: the run was interrupted before scenario_end"* ]]
+}
+
+@test "setup errors: exit 2" {
+	stats "$FX/error-scenario.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *"error: scenario error: cannot create cgroup cg_0: No space left on device" ]]
+	[[ "$output" == *"last guest output:"* ]]
+	stats "$FX/error-qemu.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *"error: QEMU failed: qemu-system-x86_64: -smp 4096"* ]]
+	stats "$FX/not-a-scenario.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *"error: not a scenario run"* ]]
+}
+
+# ---- bad input ----------------------------------------------------------------
+
+@test "garbage lines and weird values are reported, never fatal" {
+	stats "$FX/garbage.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=eevdf] passed" ]
+	[[ "$stderr" == *"garbage.jsonl:2: invalid JSON at column 20: "*"; line ignored"* ]]
+	[[ "$stderr" == *"garbage.jsonl:5: record has no string \"type\" field; line ignored"* ]]
+	[[ "$stderr" == *"garbage.jsonl:6: record is not a JSON object; line ignored"* ]]
+	[[ "$stderr" == *"garbage.jsonl:7: cgroup_stats.iterations: expected a number below 2^53, got a huge one; treated as missing"* ]]
+	# A bad field is mentioned once, though two records have it.
+	[ "$(grep -c 'cgroup_stats.spread_pct' <<<"$stderr")" -eq 1 ]
+	# The last line has no newline and still counts (vm_exit: not truncated).
+	[ "$(tail -c1 "$FX/garbage.jsonl" | od -An -c | tr -d ' ')" = "}" ]
+	stats --json "$FX/garbage.jsonl"
+	[ "$(jq '.warnings | length' <<<"$output")" -ge 5 ]
+}
+
+@test "empty input: exit 2 with one line" {
+	stats "$FX/empty.jsonl"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[ "$stderr" = "ktstr-stats: $FX/empty.jsonl: no records (empty input)" ]
+	run --separate-stderr bash -c "'$BIN' </dev/null"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ktstr-stats: stdin: no records (empty input)" ]
+	# Only garbage: still one line.
+	printf 'not json\nnor this\n' >"$TEST_TMP/junk"
+	stats "$TEST_TMP/junk"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"junk: no records: none of the 2 input lines is a JSON record" ]]
+}
+
+@test "missing or unreadable file: exit 2 naming it" {
+	stats "$TEST_TMP/nope.jsonl"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[ "$stderr" = "ktstr-stats: $TEST_TMP/nope.jsonl: cannot open: No such file or directory" ]
+	stats "$TEST_TMP"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-stats: $TEST_TMP: cannot read: Is a directory" ]]
+	stats --json "$TEST_TMP/nope.jsonl"
+	[ "$status" -eq 2 ]
+	[ "$(jq -r '.result + " " + .source' <<<"$output")" = "error $TEST_TMP/nope.jsonl" ]
+}
+
+@test "a line over 16 MiB is reported and skipped" {
+	{
+		head -n 4 "$FX/pass.jsonl"
+		python3 -c 'import sys; sys.stdout.write("{\"type\":\"output\",\"line\":\"" + "x" * (17 << 20) + "\"}\n")'
+		tail -n +5 "$FX/pass.jsonl"
+	} >"$TEST_TMP/long.jsonl"
+	stats "$TEST_TMP/long.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ktstr-stats: $TEST_TMP/long.jsonl:5: line longer than 16 MiB; line ignored" ]
+}
+
+# ---- --json -------------------------------------------------------------------
+
+@test "--json: one verdict record with failures, checks and margins" {
+	stats --json "$FX/fail-gap.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	j=$output
+	[ "$(jq -r .type <<<"$j")" = verdict ]
+	[ "$(jq -c '[.scenario, .topology, .scheduler, .result, .reason]' <<<"$j")" = '["steady","1n2l2c1t","scx_simple","fail",null]' ]
+	[ "$(jq -c '.failures' <<<"$j")" = '[{"check":"gap","cgroup":"cg_0","message":"stuck 3500ms on cpu1 at +1200ms (cg_0)","value":3500,"limit":2000}]' ]
+	[ "$(jq -c '.checks[] | select(.check == "spread" and .cgroup == "cg_0")' <<<"$j")" = '{"check":"spread","cgroup":"cg_0","value":5.1,"limit":15,"margin_pct":66,"pass":true}' ]
+	grep -q '"margin_pct":66.0' <<<"$j"
+	[ "$(jq -c '.checks[] | select(.check == "gap" and .cgroup == "cg_0") | [.margin_pct, .pass]' <<<"$j")" = '[-75,false]' ]
+	# Every check carries the same keys.
+	[ "$(jq -c '[.checks[] | keys] | unique' <<<"$j")" = '[["cgroup","check","limit","margin_pct","pass","value"]]' ]
+	[ "$(jq -c '.stats | [.workers, .cpus, .migrations, .worst_spread_pct, .worst_gap_ms]' <<<"$j")" = '[4,4,8,12.3,3500]' ]
+	[ "$(jq -c '.stats.cgroups | map(.cgroup)' <<<"$j")" = '["cg_0","cg_1"]' ]
+	[ "$(jq '.stats.cgroups[1].p99_wake_latency_us' <<<"$j")" -eq 162 ]
+}
+
+@test "--json: pass, scheduler null for EEVDF, events" {
+	stats --json "$FX/pass.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.result, .failures, .reason]' <<<"$output")" = '["pass",[],null]' ]
+	[ "$(jq -c '.stats.sched_ext_events' <<<"$output")" = '{"SCX_EV_SELECT_CPU_FALLBACK":12,"SCX_EV_DISPATCH_KEEP_LAST":3}' ]
+	[ "$(jq '[.checks[] | select(.pass | not)] | length' <<<"$output")" -eq 0 ]
+	stats --json "$FX/pass-background.jsonl"
+	[ "$(jq .scheduler <<<"$output")" = null ]
+}
+
+@test "--json: inconclusive and error carry a reason" {
+	stats --json "$FX/truncated.jsonl"
+	[ "$status" -eq 3 ]
+	[ "$(jq -r .result <<<"$output")" = inconclusive ]
+	[[ "$(jq -r .reason <<<"$output")" == *"before scenario_end"* ]]
+	stats --json "$FX/empty.jsonl"
+	[ "$status" -eq 2 ]
+	[ "$(jq -r '.result + ": " + .reason' <<<"$output")" = "error: no records (empty input)" ]
+}
+
+# ---- several inputs ------------------------------------------------------------
+
+@test "several files: one verdict each, the worst exit status" {
+	stats "$FX/pass.jsonl" "$FX/fail-gap.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "==> $FX/pass.jsonl <==" ]
+	[[ "$output" == *"==> $FX/fail-gap.jsonl <=="* ]]
+	stats "$FX/pass.jsonl" "$FX/skip.jsonl"
+	[ "$status" -eq 3 ]
+	stats "$FX/skip.jsonl" "$FX/fail-gap.jsonl" "$FX/truncated.jsonl"
+	[ "$status" -eq 1 ]
+	stats "$FX/fail-gap.jsonl" "$FX/error-qemu.jsonl" "$FX/pass.jsonl"
+	[ "$status" -eq 2 ]
+	stats "$FX/fail-gap.jsonl" "$TEST_TMP/missing"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"stuck 3500ms"* ]]
+	stats --json "$FX/pass.jsonl" "$FX/skip.jsonl" "$FX/fail-spread.jsonl"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .result <<<"$output" | tr '\n' ' ')" = "pass skip fail " ]
+}
+
+# ---- --pass-through --------------------------------------------------------------
+
+@test "--pass-through: input copied unchanged, report on stderr" {
+	run --separate-stderr bash -c "'$BIN' --pass-through <'$FX/fail-gap.jsonl' >'$TEST_TMP/out'"
+	[ "$status" -eq 1 ]
+	cmp "$TEST_TMP/out" "$FX/fail-gap.jsonl"
+	[[ "$stderr" == *"stuck 3500ms on cpu1 at +1200ms (cg_0)"* ]]
+	# Garbage and a missing final newline are copied as they are.
+	run --separate-stderr bash -c "'$BIN' --pass-through <'$FX/garbage.jsonl' >'$TEST_TMP/out'"
+	[ "$status" -eq 0 ]
+	cmp "$TEST_TMP/out" "$FX/garbage.jsonl"
+	[[ "$stderr" == *"line ignored"*"passed"* ]]
+}
+
+@test "--pass-through --json: the verdict record follows the input" {
+	run --separate-stderr bash -c "'$BIN' --pass-through --json <'$FX/garbage.jsonl' >'$TEST_TMP/out'"
+	[ "$status" -eq 0 ]
+	size=$(wc -c <"$FX/garbage.jsonl")
+	head -c "$size" "$TEST_TMP/out" | cmp - "$FX/garbage.jsonl"
+	# The input lacked a final newline: one is added before the verdict.
+	[ "$(tail -c +$((size + 1)) "$TEST_TMP/out" | head -c 1 | od -An -c | tr -d ' ')" = '\n' ]
+	[ "$(tail -n 1 "$TEST_TMP/out" | jq -r '.type + " " + .result')" = "verdict pass" ]
+	[ "$(wc -l <"$TEST_TMP/out")" -eq "$(($(wc -l <"$FX/garbage.jsonl") + 2))" ]
+}
+
+@test "--pass-through copies records as they arrive" {
+	mkfifo "$TEST_TMP/in"
+	"$BIN" --pass-through <"$TEST_TMP/in" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	exec 8>"$TEST_TMP/in"	# bats keeps fd 3 for itself
+	head -n 3 "$FX/pass.jsonl" >&8
+	for _ in $(seq 50); do
+		[ "$(wc -l <"$TEST_TMP/out")" -eq 3 ] && break
+		sleep 0.1
+	done
+	[ "$(wc -l <"$TEST_TMP/out")" -eq 3 ]
+	tail -n +4 "$FX/pass.jsonl" >&8
+	exec 8>&-
+	wait "$pid"
+	cmp "$TEST_TMP/out" "$FX/pass.jsonl"
+	grep -q passed "$TEST_TMP/err"
+}
+
+@test "--pass-through keeps judging when the reader goes away" {
+	run --separate-stderr bash -c "set -o pipefail; '$BIN' --pass-through <'$FX/fail-spread.jsonl' | true"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"unfair: cg_1 spread 23.4% > 15%"* ]]
+}

@@ -1,0 +1,965 @@
+/* Unit tests for lib/verdict.c: every check, thresholds from the scenario
+ * and from flags, outcome precedence, truncated streams, malformed lines
+ * and values, and the shape of the JSON and human output. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "jsonl.h"
+#include "verdict.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+#define VM_START "{\"type\":\"vm_start\",\"topo\":\"1,2,2,1\",\"topology\":\"1n2l2c1t\",\"vcpus\":4}"
+#define START(sched, checks) \
+	"{\"type\":\"scenario_start\",\"name\":\"steady\",\"duration_ms\":5000," \
+	"\"cpus\":4,\"topo\":\"1,2,2,1\",\"scheduler\":" sched ",\"checks\":" checks "}"
+#define START_DEFAULT START("null", "{}")
+#define START_SCX START("\"scx_simple\"", "{}")
+/* A cgroup_stats record with the values that matter here; extra adds
+ * fields (isolation_violations, starved_workers, ...; duplicate keys
+ * would make the line invalid). */
+#define CG(name, spread, gap, extra) \
+	"{\"type\":\"cgroup_stats\",\"cgroup\":\"" name "\",\"workers\":2,\"cpus\":2," \
+	"\"background\":false,\"spread_pct\":" spread ",\"worst_gap_ms\":" gap "," \
+	"\"worst_gap_cpu\":1,\"worst_gap_at_ms\":1200,\"migrations\":4," \
+	"\"iterations\":15230,\"iterations_per_sec\":1522.7" extra "}"
+#define CLEAN ",\"isolation_violations\":0,\"starved_workers\":0"
+#define END "{\"type\":\"scenario_end\",\"elapsed_ms\":5012,\"workers\":4,\"cpus\":4," \
+	"\"migrations\":8,\"worst_spread_pct\":12.3,\"worst_gap_ms\":890,\"scheduler_alive\":true}"
+#define VM_EXIT(reason) "{\"type\":\"vm_exit\",\"reason\":\"" reason "\",\"exit_code\":0," \
+	"\"wall_ms\":7000,\"message\":\"msg\"}"
+
+struct warned {
+	unsigned n;
+	unsigned long last_line;
+	char last[512];
+};
+
+static void warn_cb(void *ctx, unsigned long line, const char *msg)
+{
+	struct warned *w = ctx;
+
+	w->n++;
+	w->last_line = line;
+	snprintf(w->last, sizeof(w->last), "%s", msg);
+}
+
+/* Feed newline-separated records; returns the number of bad lines. */
+static unsigned feed(struct verdict *v, const char *text)
+{
+	const char *p = text;
+	unsigned long lineno = v->line;
+	unsigned bad = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		struct strbuf err = STRBUF_INIT;
+
+		if (verdict_feed_line(v, p, len, ++lineno, &err) < 0) {
+			bad++;
+			assert_true(err.len > 0);
+		} else {
+			assert_int_equal(err.len, 0);
+		}
+		strbuf_release(&err);
+		p += len + (nl ? 1 : 0);
+	}
+	return bad;
+}
+
+/* Judge text with flags (may be NULL); the caller releases v. */
+static void judge(struct verdict *v, const char *text, const struct checks *flags,
+		  struct warned *w)
+{
+	verdict_init(v);
+	if (w) {
+		memset(w, 0, sizeof(*w));
+		v->warn = warn_cb;
+		v->warn_ctx = w;
+	}
+	feed(v, text);
+	verdict_finish(v, flags);
+}
+
+static const struct verdict_check *find_check(const struct verdict *v, const char *check,
+					      const char *cgroup)
+{
+	for (size_t i = 0; i < v->n_checks; i++) {
+		const struct verdict_check *c = &v->checks[i];
+
+		if (strcmp(c->check, check))
+			continue;
+		if (!cgroup ? !c->cgroup : c->cgroup && !strcmp(c->cgroup, cgroup))
+			return c;
+	}
+	return NULL;
+}
+
+static const struct verdict_check *only_failure(const struct verdict *v)
+{
+	const struct verdict_check *f = NULL;
+
+	assert_int_equal(v->n_failures, 1);
+	for (size_t i = 0; i < v->n_checks; i++)
+		if (!v->checks[i].pass)
+			f = &v->checks[i];
+	assert_non_null(f);
+	return f;
+}
+
+/* ---- results and thresholds --------------------------------------------- */
+
+static void test_result_names_and_codes(void **state)
+{
+	assert_string_equal(verdict_result_name(VERDICT_PASS), "pass");
+	assert_string_equal(verdict_result_name(VERDICT_FAIL), "fail");
+	assert_string_equal(verdict_result_name(VERDICT_SKIP), "skip");
+	assert_string_equal(verdict_result_name(VERDICT_INCONCLUSIVE), "inconclusive");
+	assert_string_equal(verdict_result_name(VERDICT_ERROR), "error");
+	assert_int_equal(verdict_exit_code(VERDICT_PASS), 0);
+	assert_int_equal(verdict_exit_code(VERDICT_FAIL), 1);
+	assert_int_equal(verdict_exit_code(VERDICT_ERROR), 2);
+	assert_int_equal(verdict_exit_code(VERDICT_SKIP), 3);
+	assert_int_equal(verdict_exit_code(VERDICT_INCONCLUSIVE), 3);
+}
+
+static void test_worst(void **state)
+{
+	assert_int_equal(verdict_worst(VERDICT_PASS, VERDICT_SKIP), VERDICT_SKIP);
+	assert_int_equal(verdict_worst(VERDICT_INCONCLUSIVE, VERDICT_FAIL), VERDICT_FAIL);
+	assert_int_equal(verdict_worst(VERDICT_FAIL, VERDICT_ERROR), VERDICT_ERROR);
+	assert_int_equal(verdict_worst(VERDICT_ERROR, VERDICT_FAIL), VERDICT_ERROR);
+	assert_int_equal(verdict_worst(VERDICT_FAIL, VERDICT_PASS), VERDICT_FAIL);
+	assert_int_equal(verdict_worst(VERDICT_SKIP, VERDICT_INCONCLUSIVE), VERDICT_SKIP);
+	assert_int_equal(verdict_worst(VERDICT_PASS, VERDICT_PASS), VERDICT_PASS);
+}
+
+static void test_thresholds_defaults(void **state)
+{
+	struct checks out;
+
+	verdict_thresholds(NULL, NULL, &out);
+	assert_true(out.max_spread_pct == KTSTR_DEFAULT_MAX_SPREAD_PCT);
+	assert_true(out.max_gap_ms == KTSTR_DEFAULT_MAX_GAP_MS);
+	assert_true(isnan(out.max_p99_wake_latency_us));
+	assert_true(isnan(out.min_iterations_per_sec));
+	assert_true(isnan(out.max_migration_ratio));
+	assert_int_equal(out.isolation, 1);
+	assert_int_equal(out.starvation, 1);
+}
+
+static void test_thresholds_layering(void **state)
+{
+	struct checks scen, flags, out;
+
+	verdict_checks_unset(&scen);
+	verdict_checks_unset(&flags);
+	scen.max_spread_pct = 30;
+	scen.max_gap_ms = 500;
+	scen.max_p99_wake_latency_us = 800;
+	scen.isolation = 0;
+	flags.max_gap_ms = 900;		/* flag wins over scenario */
+	flags.max_p99_wake_latency_us = INFINITY;	/* flag turns it off */
+	flags.min_iterations_per_sec = 100;	/* flag turns it on */
+	flags.starvation = 0;
+	verdict_thresholds(&scen, &flags, &out);
+	assert_true(out.max_spread_pct == 30);
+	assert_true(out.max_gap_ms == 900);
+	assert_true(isnan(out.max_p99_wake_latency_us));
+	assert_true(out.min_iterations_per_sec == 100);
+	assert_true(isnan(out.max_migration_ratio));
+	assert_int_equal(out.isolation, 0);
+	assert_int_equal(out.starvation, 0);
+	/* Flag back on over a scenario's off. */
+	flags.isolation = 1;
+	verdict_thresholds(&scen, &flags, &out);
+	assert_int_equal(out.isolation, 1);
+	/* Off for a default-on threshold. */
+	flags.max_spread_pct = INFINITY;
+	verdict_thresholds(&scen, &flags, &out);
+	assert_true(isnan(out.max_spread_pct));
+}
+
+static void test_thresholds_from_stream(void **state)
+{
+	struct verdict v;
+	struct checks flags;
+
+	/* The scenario lowers the spread limit: 12.3% now fails. */
+	judge(&v, VM_START "\n"
+	      START("null", "{\"max_spread_pct\":10,\"max_gap_ms\":null,\"isolation\":true}") "\n"
+	      CG("cg_0", "12.3", "890", "") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message, "unfair: cg_0 spread 12.3% > 10%");
+	/* scenario_start carries effective thresholds: null is off. */
+	assert_true(isnan(v.limits.max_gap_ms));
+	assert_null(find_check(&v, "gap", "cg_0"));
+	verdict_release(&v);
+
+	/* A missing key is not set: the default applies. */
+	judge(&v, VM_START "\n" START("null", "{\"max_spread_pct\":10}") "\n"
+	      CG("cg_0", "1", "2500", "") "\n" END, NULL, NULL);
+	assert_true(v.limits.max_gap_ms == 2000);
+	assert_string_equal(only_failure(&v)->check, "gap");
+	verdict_release(&v);
+
+	/* A flag turns back on what the scenario turned off. */
+	verdict_checks_unset(&flags);
+	flags.max_gap_ms = 1000;
+	judge(&v, VM_START "\n" START("null", "{\"max_gap_ms\":null}") "\n"
+	      CG("cg_0", "1", "2500", "") "\n" END, &flags, NULL);
+	assert_string_equal(only_failure(&v)->check, "gap");
+	verdict_release(&v);
+
+	/* A flag puts it back. */
+	verdict_checks_unset(&flags);
+	flags.max_spread_pct = 15;
+	judge(&v, VM_START "\n"
+	      START("null", "{\"max_spread_pct\":10}") "\n"
+	      CG("cg_0", "12.3", "890", "") "\n" END, &flags, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	assert_true(find_check(&v, "spread", "cg_0")->limit == 15);
+	verdict_release(&v);
+}
+
+/* ---- the checks --------------------------------------------------------- */
+
+static void test_pass_and_margins(void **state)
+{
+	struct verdict v;
+	const struct verdict_check *c;
+
+	judge(&v, VM_START "\n" START_DEFAULT "\n" CG("cg_0", "5.1", "500", CLEAN) "\n" END,
+	      NULL, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	assert_null(v.reason);
+	assert_int_equal(v.n_failures, 0);
+	c = find_check(&v, "spread", "cg_0");
+	assert_non_null(c);
+	assert_true(c->pass);
+	assert_true(fabs(verdict_margin_pct(c) - 66.0) < 1e-9);
+	c = find_check(&v, "gap", "cg_0");
+	assert_true(fabs(verdict_margin_pct(c) - 75.0) < 1e-9);
+	c = find_check(&v, "isolation", "cg_0");
+	assert_true(c->pass);
+	assert_true(isnan(verdict_margin_pct(c)));	/* limit 0 */
+	c = find_check(&v, "starvation", "cg_0");
+	assert_true(c->pass);
+	/* Off by default: not evaluated. */
+	assert_null(find_check(&v, "p99_wake_latency", "cg_0"));
+	assert_null(find_check(&v, "iteration_rate", "cg_0"));
+	assert_null(find_check(&v, "migration_ratio", "cg_0"));
+	/* EEVDF run: no scheduler check. */
+	assert_null(find_check(&v, "scheduler", NULL));
+	verdict_release(&v);
+}
+
+static void test_margin_directions(void **state)
+{
+	struct verdict_check c = { .value = 3500, .limit = 2000, .bound = VERDICT_AT_MOST };
+
+	assert_true(fabs(verdict_margin_pct(&c) + 75.0) < 1e-9);
+	c.bound = VERDICT_AT_LEAST;
+	c.value = 1200;
+	c.limit = 1000;
+	assert_true(fabs(verdict_margin_pct(&c) - 20.0) < 1e-9);
+	c.value = 500;
+	assert_true(fabs(verdict_margin_pct(&c) + 50.0) < 1e-9);
+	c.bound = VERDICT_NONE;
+	assert_true(isnan(verdict_margin_pct(&c)));
+}
+
+static void test_gap(void **state)
+{
+	struct verdict v;
+	const struct verdict_check *f;
+
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5.1", "3500", "") "\n" END,
+	      NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	f = only_failure(&v);
+	assert_string_equal(f->check, "gap");
+	assert_string_equal(f->cgroup, "cg_0");
+	assert_string_equal(f->message, "stuck 3500ms on cpu1 at +1200ms (cg_0)");
+	assert_true(f->value == 3500 && f->limit == 2000);
+	/* Equal to the limit passes. */
+	verdict_release(&v);
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5.1", "2000", "") "\n" END,
+	      NULL, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	verdict_release(&v);
+}
+
+static void test_gap_without_cpu(void **state)
+{
+	struct verdict v;
+	struct warned w;
+
+	/* The engine writes -1 when it has no CPU: not a value to warn about. */
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_0\",\"worst_gap_ms\":2500.25,"
+	      "\"worst_gap_cpu\":-1,\"worst_gap_at_ms\":70}\n" END, NULL, &w);
+	assert_int_equal(w.n, 0);
+	assert_string_equal(only_failure(&v)->message, "stuck 2500.25ms at +70ms (cg_0)");
+	verdict_release(&v);
+}
+
+static void test_spread(void **state)
+{
+	struct verdict v;
+
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5.1", "10", "") "\n"
+	      CG("cg_1", "23.4", "10", "") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message, "unfair: cg_1 spread 23.4% > 15%");
+	verdict_release(&v);
+}
+
+static void test_starvation_from_workers(void **state)
+{
+	struct verdict v;
+	struct checks flags;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":0,\"pid\":122,\"iterations\":50}\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":1,\"pid\":123,\"iterations\":0}\n"
+	      END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message,
+			    "starved: cg_0 worker 1 (pid 123) did no work");
+	verdict_release(&v);
+
+	/* Turned off by flag. */
+	verdict_checks_unset(&flags);
+	flags.starvation = 0;
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":1,\"pid\":123,\"iterations\":0}\n"
+	      END, &flags, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	assert_null(find_check(&v, "starvation", "cg_0"));
+	verdict_release(&v);
+}
+
+static void test_starvation_from_count(void **state)
+{
+	struct verdict v;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      CG("cg_0", "5", "10", ",\"starved_workers\":2") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message, "starved: cg_0 2 workers did no work");
+	assert_true(only_failure(&v)->value == 2);
+	verdict_release(&v);
+}
+
+static void test_background_excluded(void **state)
+{
+	struct verdict v;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"noise\",\"index\":0,\"pid\":9,\"iterations\":0}\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"noise\",\"background\":true,"
+	      "\"spread_pct\":90,\"worst_gap_ms\":9000,\"isolation_violations\":4,"
+	      "\"starved_workers\":1}\n"
+	      CG("cg_0", "5", "10", "") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	for (size_t i = 0; i < v.n_checks; i++)
+		assert_true(!v.checks[i].cgroup || strcmp(v.checks[i].cgroup, "noise"));
+	verdict_release(&v);
+}
+
+static void test_crash(void **state)
+{
+	struct verdict v;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":3,\"pid\":77,\"iterations\":5,"
+	      "\"crashed\":true,\"signal\":11}\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message,
+			    "worker crashed: cg_0 worker 3 (pid 77) killed by SIGSEGV");
+	verdict_release(&v);
+}
+
+static void test_isolation(void **state)
+{
+	struct verdict v;
+	struct checks flags;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      CG("cg_0", "5", "10", ",\"cpuset\":\"0-1\",\"isolation_violations\":3,"
+		 "\"violating_cpus\":[3]") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message,
+			    "cpuset violated: cg_0 ran on cpu 3 outside 0-1");
+	verdict_release(&v);
+
+	/* Several CPUs become a cpulist. */
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      CG("cg_0", "5", "10", ",\"cpuset\":\"0-1\",\"isolation_violations\":3,"
+		 "\"violating_cpus\":[5,3,2,7]") "\n" END, NULL, NULL);
+	assert_string_equal(only_failure(&v)->message,
+			    "cpuset violated: cg_0 ran on cpus 2-3,5,7 outside 0-1");
+	verdict_release(&v);
+
+	/* No CPU list at all. */
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      CG("cg_0", "5", "10", ",\"isolation_violations\":1") "\n" END, NULL, NULL);
+	assert_string_equal(only_failure(&v)->message,
+			    "cpuset violated: cg_0 ran outside its cpuset (1 violation)");
+	verdict_release(&v);
+
+	/* --no-isolation. */
+	verdict_checks_unset(&flags);
+	flags.isolation = 0;
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      CG("cg_0", "5", "10", ",\"isolation_violations\":1") "\n" END, &flags, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	verdict_release(&v);
+}
+
+static void test_p99(void **state)
+{
+	struct verdict v;
+	const struct verdict_check *c;
+
+	judge(&v, VM_START "\n" START("null", "{\"max_p99_wake_latency_us\":500}") "\n"
+	      CG("cg_0", "5", "10", ",\"p99_wake_latency_us\":850") "\n"
+	      CG("cg_1", "5", "10", ",\"p99_wake_latency_us\":400") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message,
+			    "slow wakeups: cg_0 p99 wake latency 850us > 500us");
+	c = find_check(&v, "p99_wake_latency", "cg_1");
+	assert_true(c->pass);
+	assert_true(fabs(verdict_margin_pct(c) - 20.0) < 1e-9);
+	verdict_release(&v);
+}
+
+static void test_iteration_rate(void **state)
+{
+	struct verdict v;
+	struct checks flags;
+	const struct verdict_check *f;
+
+	verdict_checks_unset(&flags);
+	flags.min_iterations_per_sec = 2000;
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5", "10", "") "\n" END,
+	      &flags, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	f = only_failure(&v);
+	assert_string_equal(f->check, "iteration_rate");
+	assert_int_equal(f->bound, VERDICT_AT_LEAST);
+	assert_string_equal(f->message, "too little progress: cg_0 1522.7 iterations/s < 2000");
+	verdict_release(&v);
+}
+
+static void test_migration_ratio(void **state)
+{
+	struct verdict v;
+	const struct verdict_check *f;
+
+	/* 4 migrations / 15230 iterations = 0.000263 */
+	judge(&v, VM_START "\n" START("null", "{\"max_migration_ratio\":0.0001}") "\n"
+	      CG("cg_0", "5", "10", "") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	f = only_failure(&v);
+	assert_string_equal(f->check, "migration_ratio");
+	assert_true(fabs(f->value - 4.0 / 15230) < 1e-12);
+	verdict_release(&v);
+
+	/* No iterations: no ratio to judge. */
+	judge(&v, VM_START "\n" START("null", "{\"max_migration_ratio\":0.0001}") "\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_0\",\"migrations\":4,\"iterations\":0}\n"
+	      END, NULL, NULL);
+	assert_null(find_check(&v, "migration_ratio", "cg_0"));
+	verdict_release(&v);
+}
+
+static void test_scheduler_died(void **state)
+{
+	struct verdict v;
+	const struct verdict_check *f;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"scheduler\",\"event\":\"attached\",\"name\":\"scx_simple\"}\n"
+	      "{\"type\":\"scheduler\",\"event\":\"died\",\"name\":\"scx_simple\","
+	      "\"reason\":\"runnable task stall\",\"at_ms\":3200,"
+	      "\"kernel_log\":[\"sched_ext: disabled\",\"stall\"],\"output\":[\"EXIT\"]}\n"
+	      "{\"type\":\"scheduler\",\"event\":\"died\",\"reason\":\"second\"}\n"
+	      CG("cg_0", "5", "10", "") "\n"
+	      "{\"type\":\"scenario_end\",\"scheduler_alive\":false}", NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	f = only_failure(&v);
+	assert_string_equal(f->check, "scheduler");
+	assert_null(f->cgroup);
+	assert_string_equal(f->message, "scheduler died at +3200ms: runnable task stall");
+	assert_int_equal(f->kernel_log.n, 2);
+	assert_string_equal(f->kernel_log.v[1], "stall");
+	assert_int_equal(f->output.n, 1);
+	verdict_release(&v);
+}
+
+static void test_scheduler_attach_failed(void **state)
+{
+	struct verdict v;
+
+	/* attach_failed followed by scenario_error: the failure explains it. */
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"scheduler\",\"event\":\"attach_failed\",\"name\":\"scx_simple\","
+	      "\"reason\":\"load failed\",\"output\":\"line one\\nline two\"}\n"
+	      "{\"type\":\"scenario_error\",\"message\":\"scheduler did not attach\"}\n"
+	      VM_EXIT("exited"), NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message, "scheduler failed to attach: load failed");
+	assert_int_equal(only_failure(&v)->output.n, 2);
+	verdict_release(&v);
+}
+
+static void test_scheduler_gone_at_end(void **state)
+{
+	struct verdict v;
+
+	/* The engine's end record when the scheduler never attached. */
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"scenario_end\",\"elapsed_ms\":0,\"workers\":0,"
+	      "\"scheduler_alive\":false,\"error\":\"the scheduler did not attach\"}",
+	      NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->message,
+			    "scheduler failed: the scheduler did not attach");
+	verdict_release(&v);
+	/* The same "error" without a scheduler: the run did not happen. */
+	judge(&v, VM_START "\n" START_DEFAULT "\n"
+	      "{\"type\":\"scenario_end\",\"error\":\"no workers\"}", NULL, NULL);
+	assert_int_equal(v.result, VERDICT_ERROR);
+	assert_string_equal(v.reason, "scenario error: no workers");
+	verdict_release(&v);
+
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5", "10", "") "\n"
+	      "{\"type\":\"scenario_end\",\"scheduler_alive\":false}", NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_string_equal(only_failure(&v)->check, "scheduler");
+	verdict_release(&v);
+
+	/* EEVDF: scheduler_alive means nothing. */
+	judge(&v, VM_START "\n" START_DEFAULT "\n" CG("cg_0", "5", "10", "") "\n"
+	      "{\"type\":\"scenario_end\",\"scheduler_alive\":false}", NULL, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	verdict_release(&v);
+}
+
+/* ---- outcomes ------------------------------------------------------------ */
+
+static void expect(const char *text, enum verdict_result want, const char *reason_part)
+{
+	struct verdict v;
+
+	judge(&v, text, NULL, NULL);
+	if (v.result != want)
+		fail_msg("got %s (%s), want %s", verdict_result_name(v.result),
+			 v.reason ? v.reason : "-", verdict_result_name(want));
+	if (reason_part) {
+		assert_non_null(v.reason);
+		if (!strstr(v.reason, reason_part))
+			fail_msg("reason '%s' lacks '%s'", v.reason, reason_part);
+	}
+	verdict_release(&v);
+}
+
+static void test_outcome_skip(void **state)
+{
+	struct verdict v;
+	struct strbuf sb = STRBUF_INIT;
+
+	expect(VM_START "\n{\"type\":\"scenario_skip\",\"reason\":\"needs 4 LLCs\"}\n"
+	       VM_EXIT("exited"), VERDICT_SKIP, "needs 4 LLCs");
+	/* As ktstr-vm prints it instead of booting: the only record. */
+	judge(&v, "{\"type\":\"scenario_skip\",\"name\":\"llc_spread\","
+	      "\"topology\":\"1,1,2,1\",\"reason\":\"needs 2 LLCs\"}", NULL, NULL);
+	assert_int_equal(v.result, VERDICT_SKIP);
+	verdict_format(&v, &sb);
+	assert_string_equal(sb.buf, "ktstr 'llc_spread' [topo=1n1l2c1t sched=?] skipped:"
+			    " needs 2 LLCs\n");
+	strbuf_release(&sb);
+	verdict_release(&v);
+}
+
+static void test_outcome_truncated(void **state)
+{
+	struct verdict v;
+
+	expect(VM_START "\n" START_SCX "\n" CG("cg_0", "5", "10", ""), VERDICT_INCONCLUSIVE,
+	       "truncated");
+	/* Cut mid-line: the piece is a bad line, the rest still counts. */
+	verdict_init(&v);
+	assert_int_equal(feed(&v, VM_START "\n" START_SCX "\n{\"type\":\"cgroup_st"), 1);
+	verdict_finish(&v, NULL);
+	assert_int_equal(v.result, VERDICT_INCONCLUSIVE);
+	assert_int_equal(v.bad_lines, 1);
+	verdict_release(&v);
+}
+
+static void test_outcome_truncated_but_decisive(void **state)
+{
+	expect(VM_START "\n" START_SCX "\n"
+	       "{\"type\":\"scheduler\",\"event\":\"died\",\"reason\":\"stall\"}\n"
+	       "{\"type\":\"cgro", VERDICT_FAIL, NULL);
+	expect(VM_START "\n" START_SCX "\n" CG("cg_0", "40", "10", ""), VERDICT_FAIL, NULL);
+}
+
+static void test_outcome_vm_exits(void **state)
+{
+	expect(VM_START "\n" START_SCX "\n" VM_EXIT("interrupted"), VERDICT_INCONCLUSIVE,
+	       "interrupted");
+	expect(VM_START "\n" START_SCX "\n"
+	       "{\"type\":\"vm_exit\",\"reason\":\"panic\",\"panic\":\"Kernel panic - not syncing: x\"}",
+	       VERDICT_FAIL, NULL);
+	expect(VM_START "\n" START_SCX "\n" VM_EXIT("timeout"), VERDICT_FAIL, NULL);
+	/* Overrunning after scenario_end is not a scenario failure. */
+	expect(VM_START "\n" START_SCX "\n" CG("cg_0", "5", "10", "") "\n" END "\n"
+	       VM_EXIT("timeout"), VERDICT_PASS, NULL);
+	/* A panic is never fine. */
+	expect(VM_START "\n" START_SCX "\n" CG("cg_0", "5", "10", "") "\n" END "\n"
+	       VM_EXIT("panic"), VERDICT_FAIL, NULL);
+	expect(VM_START "\n" VM_EXIT("qemu_error"), VERDICT_ERROR, "QEMU failed: msg");
+	expect(VM_START "\n" START_SCX "\n" VM_EXIT("agent_error"), VERDICT_ERROR,
+	       "guest agent error");
+	expect(VM_START "\n" VM_EXIT("no_agent"), VERDICT_ERROR, "never came up");
+	expect(VM_START "\n{\"type\":\"agent_ready\"}\n" START_SCX "\n" VM_EXIT("no_agent"),
+	       VERDICT_FAIL, NULL);
+	expect(VM_START "\n" START_SCX "\n{\"type\":\"exit\",\"exit_code\":139}\n"
+	       VM_EXIT("exited"), VERDICT_INCONCLUSIVE, "status 139");
+}
+
+static void test_outcome_errors(void **state)
+{
+	struct verdict v;
+
+	expect("", VERDICT_ERROR, "empty input");
+	expect("\n  \n", VERDICT_ERROR, "empty input");
+	expect("garbage\nmore garbage", VERDICT_ERROR, "none of the 2 input lines");
+	expect("{\"type\":\"something_else\"}", VERDICT_ERROR, "no ktstr records");
+	expect(VM_START "\n{\"type\":\"output\",\"stream\":\"stdout\",\"line\":\"hi\"}\n"
+	       VM_EXIT("exited"), VERDICT_ERROR, "not a scenario run");
+	expect(VM_START "\n" START_SCX "\n{\"type\":\"scenario_error\",\"message\":\"no cgroup\"}\n"
+	       VM_EXIT("exited"), VERDICT_ERROR, "scenario error: no cgroup");
+	expect(VM_START "\n" START_SCX "\n{\"type\":\"agent_error\",\"message\":\"bad request\"}",
+	       VERDICT_ERROR, "guest agent error: bad request");
+	/* Error wins over skip. */
+	expect(VM_START "\n{\"type\":\"scenario_skip\",\"reason\":\"x\"}\n" VM_EXIT("qemu_error"),
+	       VERDICT_ERROR, NULL);
+	/* The last guest output is kept for the report. */
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"1\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"2\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"3\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"4\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"5\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"6\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"7\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"8\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"9\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"10\"}\n"
+	      "{\"type\":\"output\",\"stream\":\"stderr\",\"line\":\"11\"}\n"
+	      "{\"type\":\"scenario_error\",\"message\":\"boom\"}", NULL, NULL);
+	assert_int_equal(v.output_tail.n, 10);
+	assert_string_equal(v.output_tail.v[0], "2");
+	assert_string_equal(v.output_tail.v[9], "11");
+	verdict_release(&v);
+}
+
+/* ---- malformed input ------------------------------------------------------ */
+
+static void test_bad_lines(void **state)
+{
+	struct verdict v;
+	struct strbuf err = STRBUF_INIT;
+
+	verdict_init(&v);
+	assert_int_equal(verdict_feed_line(&v, "{\"type\":", 8, 7, &err), -1);
+	assert_non_null(strstr(err.buf, "invalid JSON at column"));
+	strbuf_reset(&err);
+	assert_int_equal(verdict_feed_line(&v, "[1]", 3, 8, &err), -1);
+	assert_string_equal(err.buf, "record is not a JSON object");
+	strbuf_reset(&err);
+	assert_int_equal(verdict_feed_line(&v, "{\"type\":3}", 10, 9, &err), -1);
+	strbuf_reset(&err);
+	/* Blank lines and CRLF endings are fine. */
+	assert_int_equal(verdict_feed_line(&v, " \r", 2, 10, &err), 0);
+	assert_int_equal(verdict_feed_line(&v, VM_START "\r", strlen(VM_START) + 1, 11, &err), 0);
+	/* Embedded NUL. */
+	assert_int_equal(verdict_feed_line(&v, "{\"type\":\"x\0\"}", 13, 12, &err), -1);
+	strbuf_reset(&err);
+	/* Duplicate keys are ambiguous, so rejected. */
+	assert_int_equal(verdict_feed_line(&v, "{\"type\":\"a\",\"type\":\"b\"}", 23, 13, &err), -1);
+	assert_int_equal(v.bad_lines, 5);
+	assert_int_equal(v.records, 1);
+	assert_true(v.saw_vm_start);
+	strbuf_release(&err);
+	verdict_release(&v);
+}
+
+static void test_weird_values(void **state)
+{
+	struct verdict v;
+	struct warned w;
+	const struct verdict_check *c;
+
+	judge(&v, VM_START "\n"
+	      START("42", "{\"max_spread_pct\":\"fifteen\",\"isolation\":\"yes\","
+		    "\"max_gap_ms\":-5}") "\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_0\",\"spread_pct\":\"NaN\","
+	      "\"worst_gap_ms\":1e400,\"migrations\":-4,\"iterations\":{},"
+	      "\"isolation_violations\":null,\"violating_cpus\":{\"x\":1},\"background\":7}\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_1\",\"spread_pct\":\"9.9\","
+	      "\"worst_gap_ms\":123456789012345678901234567890}\n"
+	      "{\"type\":\"worker\",\"cgroup\":[1],\"iterations\":\"0\",\"signal\":\"KILL\"}\n"
+	      "{\"type\":\"sched_ext_events\",\"deltas\":{\"A\":\"x\",\"B\":2}}\n"
+	      END, NULL, &w);
+	/* 1e400 overflows jansson's reals: that whole line is lost, reported
+	 * by the caller; the huge integer is read as a real and warned about. */
+	assert_int_equal(v.bad_lines, 1);
+	assert_int_equal(v.result, VERDICT_PASS);
+	assert_true(v.limits.max_spread_pct == 15);	/* bad value: default */
+	assert_true(v.limits.max_gap_ms == 2000);
+	assert_int_equal(v.limits.isolation, 1);
+	assert_null(v.scheduler);
+	assert_int_equal(v.n_cgroups, 1);
+	assert_true(isnan(v.cgroups[0].spread_pct));
+	assert_true(isnan(v.cgroups[0].worst_gap_ms));
+	assert_null(find_check(&v, "spread", "cg_1"));
+	assert_null(find_check(&v, "gap", "cg_1"));
+	/* The worker's cgroup became "?"; its string iterations are missing,
+	 * so it does not count as starved. */
+	c = find_check(&v, "starvation", "?");
+	assert_non_null(c);
+	assert_true(c->pass);
+	assert_true(w.n >= 8);
+	/* Said once per field: spread_pct was bad twice. */
+	{
+		unsigned n = 0;
+
+		for (size_t i = 0; i < v.warnings.n; i++)
+			if (strstr(v.warnings.v[i], "cgroup_stats.spread_pct"))
+				n++;
+		assert_int_equal(n, 1);
+	}
+	assert_int_equal(w.n, v.warnings.n);
+	verdict_release(&v);
+}
+
+static void test_warning_line_numbers(void **state)
+{
+	struct verdict v;
+	struct warned w;
+
+	judge(&v, VM_START "\n" START_SCX "\n\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_0\",\"spread_pct\":true}", NULL, &w);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.last_line, 4);
+	assert_non_null(strstr(w.last, "cgroup_stats.spread_pct: expected a number, got a boolean"));
+	verdict_release(&v);
+}
+
+static void test_control_chars_in_messages(void **state)
+{
+	struct verdict v;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      "{\"type\":\"scheduler\",\"event\":\"died\",\"reason\":\"two\\nlines\\u0007\"}",
+	      NULL, NULL);
+	assert_string_equal(only_failure(&v)->message, "scheduler died: two lines");
+	verdict_release(&v);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void test_json_shape(void **state)
+{
+	struct verdict v;
+	struct strbuf sb = STRBUF_INIT;
+	json_t *j, *f, *c;
+
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5.1", "3500", "") "\n"
+	      "{\"type\":\"sched_ext_events\",\"deltas\":{\"SCX_EV_A\":2,\"SCX_EV_Z\":0}}\n"
+	      "{\"type\":\"sched_ext_events\",\"deltas\":{\"SCX_EV_A\":3}}\n" END, NULL, NULL);
+	j = verdict_to_json(&v, "run.jsonl");
+	assert_string_equal(json_get_str(j, "type"), "verdict");
+	assert_string_equal(json_get_str(j, "source"), "run.jsonl");
+	assert_string_equal(json_get_str(j, "scenario"), "steady");
+	assert_string_equal(json_get_str(j, "topology"), "1n2l2c1t");
+	assert_string_equal(json_get_str(j, "scheduler"), "scx_simple");
+	assert_string_equal(json_get_str(j, "result"), "fail");
+	assert_true(json_is_null(json_object_get(j, "reason")));
+	f = json_array_get(json_object_get(j, "failures"), 0);
+	assert_string_equal(json_get_str(f, "check"), "gap");
+	assert_string_equal(json_get_str(f, "cgroup"), "cg_0");
+	assert_int_equal(json_get_int(f, "value", 0), 3500);
+	assert_int_equal(json_get_int(f, "limit", 0), 2000);
+	assert_non_null(json_get_str(f, "message"));
+	/* Spread: margin 66.0, encoded as a real. */
+	for (size_t i = 0; i < json_array_size(json_object_get(j, "checks")); i++) {
+		c = json_array_get(json_object_get(j, "checks"), i);
+		if (strcmp(json_get_str(c, "check"), "spread"))
+			continue;
+		assert_true(json_is_real(json_object_get(c, "margin_pct")));
+		assert_true(json_real_value(json_object_get(c, "margin_pct")) == 66.0);
+		assert_true(json_is_true(json_object_get(c, "pass")));
+	}
+	c = json_object_get(json_object_get(j, "stats"), "sched_ext_events");
+	assert_int_equal(json_get_int(c, "SCX_EV_A", 0), 5);
+	assert_null(json_object_get(c, "SCX_EV_Z"));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "stats"), "cgroups")), 1);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "thresholds"), "isolation")));
+	/* One line. */
+	jsonl_encode(&sb, j);
+	assert_ptr_equal(strchr(sb.buf, '\n'), sb.buf + sb.len - 1);
+	strbuf_release(&sb);
+	json_decref(j);
+	verdict_release(&v);
+}
+
+static void test_stats_without_end(void **state)
+{
+	struct verdict v;
+	json_t *j, *st;
+
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5.1", "300", "") "\n"
+	      CG("cg_1", "9.5", "800", ""), NULL, NULL);
+	assert_int_equal(v.result, VERDICT_INCONCLUSIVE);
+	j = verdict_to_json(&v, NULL);
+	assert_null(json_object_get(j, "source"));
+	st = json_object_get(j, "stats");
+	assert_int_equal(json_get_int(st, "workers", 0), 4);
+	assert_int_equal(json_get_int(st, "cpus", 0), 4);	/* scenario_start's */
+	assert_int_equal(json_get_int(st, "migrations", 0), 8);
+	assert_int_equal(json_get_int(st, "worst_gap_ms", 0), 800);
+	assert_true(json_real_value(json_object_get(st, "worst_spread_pct")) == 9.5);
+	assert_true(json_is_null(json_object_get(st, "elapsed_ms")));
+	json_decref(j);
+	verdict_release(&v);
+}
+
+static void test_human_fail(void **state)
+{
+	struct verdict v;
+	struct strbuf sb = STRBUF_INIT;
+
+	judge(&v, VM_START "\n" START_SCX "\n"
+	      CG("cg_0", "5.1", "3500", "") "\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_1\",\"workers\":2,\"cpus\":2,"
+	      "\"spread_pct\":12.3,\"worst_gap_ms\":890,\"migrations\":4,\"iterations\":14870,"
+	      "\"p99_wake_latency_us\":120}\n"
+	      "{\"type\":\"scenario_end\",\"workers\":4,\"cpus\":4,\"migrations\":8,"
+	      "\"worst_spread_pct\":12.3,\"worst_gap_ms\":3500}", NULL, NULL);
+	verdict_format(&v, &sb);
+	assert_string_equal(sb.buf,
+		"ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] failed:\n"
+		"  stuck 3500ms on cpu1 at +1200ms (cg_0)\n"
+		"--- stats ---\n"
+		"4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=3500ms\n"
+		"cg_0: workers=2 cpus=2 spread=5.1% gap=3500ms migrations=4 iter=15230\n"
+		"cg_1: workers=2 cpus=2 spread=12.3% gap=890ms migrations=4 iter=14870"
+		" p99_wake=120us\n");
+	strbuf_release(&sb);
+	verdict_release(&v);
+}
+
+static void test_human_pass_and_skip(void **state)
+{
+	struct verdict v;
+	struct strbuf sb = STRBUF_INIT;
+
+	judge(&v, VM_START "\n" START_DEFAULT "\n"
+	      "{\"type\":\"sched_ext_events\",\"deltas\":{\"SCX_EV_X\":0,\"SCX_EV_Y\":4}}\n"
+	      END, NULL, NULL);
+	verdict_format(&v, &sb);
+	assert_string_equal(sb.buf,
+		"ktstr 'steady' [topo=1n2l2c1t sched=eevdf] passed\n"
+		"--- stats ---\n"
+		"4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=890ms\n"
+		"sched_ext events: SCX_EV_Y=4\n");
+	strbuf_release(&sb);
+	verdict_release(&v);
+
+	judge(&v, VM_START "\n{\"type\":\"scenario_skip\",\"reason\":\"needs SMT\"}", NULL, NULL);
+	verdict_format(&v, &sb);
+	assert_string_equal(sb.buf, "ktstr '?' [topo=1n2l2c1t sched=?] skipped: needs SMT\n");
+	strbuf_release(&sb);
+	verdict_release(&v);
+}
+
+static void test_human_scheduler_details(void **state)
+{
+	struct verdict v;
+	struct strbuf sb = STRBUF_INIT;
+
+	judge(&v, START_SCX "\n"
+	      "{\"type\":\"scheduler\",\"event\":\"died\",\"reason\":\"stall\","
+	      "\"kernel_log\":[\"k1\"],\"output\":[\"o1\",\"o2\"]}", NULL, NULL);
+	verdict_format(&v, &sb);
+	/* topo from scenario_start when vm_start is missing */
+	assert_string_equal(sb.buf,
+		"ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] failed:\n"
+		"  scheduler died: stall\n"
+		"    kernel log:\n"
+		"      k1\n"
+		"    scheduler output:\n"
+		"      o1\n"
+		"      o2\n");
+	strbuf_release(&sb);
+	verdict_release(&v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_result_names_and_codes),
+		cmocka_unit_test(test_worst),
+		cmocka_unit_test(test_thresholds_defaults),
+		cmocka_unit_test(test_thresholds_layering),
+		cmocka_unit_test(test_thresholds_from_stream),
+		cmocka_unit_test(test_pass_and_margins),
+		cmocka_unit_test(test_margin_directions),
+		cmocka_unit_test(test_gap),
+		cmocka_unit_test(test_gap_without_cpu),
+		cmocka_unit_test(test_spread),
+		cmocka_unit_test(test_starvation_from_workers),
+		cmocka_unit_test(test_starvation_from_count),
+		cmocka_unit_test(test_background_excluded),
+		cmocka_unit_test(test_crash),
+		cmocka_unit_test(test_isolation),
+		cmocka_unit_test(test_p99),
+		cmocka_unit_test(test_iteration_rate),
+		cmocka_unit_test(test_migration_ratio),
+		cmocka_unit_test(test_scheduler_died),
+		cmocka_unit_test(test_scheduler_attach_failed),
+		cmocka_unit_test(test_scheduler_gone_at_end),
+		cmocka_unit_test(test_outcome_skip),
+		cmocka_unit_test(test_outcome_truncated),
+		cmocka_unit_test(test_outcome_truncated_but_decisive),
+		cmocka_unit_test(test_outcome_vm_exits),
+		cmocka_unit_test(test_outcome_errors),
+		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_weird_values),
+		cmocka_unit_test(test_warning_line_numbers),
+		cmocka_unit_test(test_control_chars_in_messages),
+		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_stats_without_end),
+		cmocka_unit_test(test_human_fail),
+		cmocka_unit_test(test_human_pass_and_skip),
+		cmocka_unit_test(test_human_scheduler_details),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
