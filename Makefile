@@ -100,6 +100,7 @@ demo: deps all
 
 bench: deps all
 	@bash tests/bench/run
+	@bash tests/bench/ctprof
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/ktstr \

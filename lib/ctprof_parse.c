@@ -1,0 +1,442 @@
+#include "ctprof_parse.h"
+#include "diag.h"
+#include "jsonl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct key_map {
+	const char *kernel;	/* name as the kernel prints it */
+	const char *field;	/* our field name (unit suffix included) */
+};
+
+/* Known /proc/.../sched keys.  Schedstats keys are matched after dropping
+ * the "se.statistics." (before 5.16) or "stats." prefix, so every kernel
+ * version maps to the same field. */
+static const struct key_map sched_keys[] = {
+	{ "se.sum_exec_runtime", "sum_exec_runtime_ns" },
+	{ "se.nr_migrations", "nr_migrations" },
+	{ "nr_switches", "nr_switches" },
+	{ "nr_voluntary_switches", "nr_voluntary_switches" },
+	{ "nr_involuntary_switches", "nr_involuntary_switches" },
+	{ "se.slice", "slice_ns" },
+	{ "ext.enabled", "ext_enabled" },
+	{ "wait_sum", "wait_sum_ns" },
+	{ "wait_count", "wait_count" },
+	{ "wait_max", "wait_max_ns" },
+	{ "sum_sleep_runtime", "sleep_sum_ns" },
+	{ "sleep_max", "sleep_max_ns" },
+	{ "sum_block_runtime", "block_sum_ns" },
+	{ "block_max", "block_max_ns" },
+	{ "iowait_sum", "iowait_sum_ns" },
+	{ "iowait_count", "iowait_count" },
+	{ "exec_max", "exec_max_ns" },
+	{ "slice_max", "slice_max_ns" },
+	{ "nr_wakeups", "nr_wakeups" },
+	{ "nr_wakeups_sync", "nr_wakeups_sync" },
+	{ "nr_wakeups_migrate", "nr_wakeups_migrate" },
+	{ "nr_wakeups_local", "nr_wakeups_local" },
+	{ "nr_wakeups_remote", "nr_wakeups_remote" },
+	{ "nr_wakeups_affine", "nr_wakeups_affine" },
+	{ "nr_wakeups_affine_attempts", "nr_wakeups_affine_attempts" },
+	{ "nr_wakeups_passive", "nr_wakeups_passive" },
+	{ "nr_wakeups_idle", "nr_wakeups_idle" },
+	{ "nr_migrations_cold", "nr_migrations_cold" },
+	{ "nr_failed_migrations_affine", "nr_failed_migrations_affine" },
+	{ "nr_failed_migrations_running", "nr_failed_migrations_running" },
+	{ "nr_failed_migrations_hot", "nr_failed_migrations_hot" },
+	{ "nr_forced_migrations", "nr_forced_migrations" },
+	{ "core_forceidle_sum", "core_forceidle_sum_ns" },
+	{ "numa_pages_migrated", "numa_pages_migrated" },
+	{ "total_numa_faults", "numa_faults" },
+};
+
+static const struct key_map io_keys[] = {
+	{ "rchar", "rchar_bytes" },
+	{ "wchar", "wchar_bytes" },
+	{ "syscr", "syscr" },
+	{ "syscw", "syscw" },
+	{ "read_bytes", "read_bytes" },
+	{ "write_bytes", "write_bytes" },
+	{ "cancelled_write_bytes", "cancelled_write_bytes" },
+};
+
+static const struct key_map cpu_stat_keys[] = {
+	{ "usage_usec", "cpu_usage_us" },
+	{ "user_usec", "cpu_user_us" },
+	{ "system_usec", "cpu_system_us" },
+	{ "nr_periods", "cpu_nr_periods" },
+	{ "nr_throttled", "cpu_nr_throttled" },
+	{ "throttled_usec", "cpu_throttled_us" },
+	{ "nr_bursts", "cpu_nr_bursts" },
+	{ "burst_usec", "cpu_burst_us" },
+};
+
+static const char *map_key(const struct key_map *map, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(map[i].kernel, key))
+			return map[i].field;
+	return NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+int ctprof_parse_ll(const char *s, long long *out)
+{
+	char *end;
+	long long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ctprof_parse_sched_value(const char *s, long long *out, bool *was_split)
+{
+	const char *dot = strchr(s, '.');
+	long long ms, frac = 0;
+	bool neg;
+	int digits = 0;
+	char *end;
+
+	*was_split = false;
+	if (!dot)
+		return ctprof_parse_ll(s, out);
+	/* SPLIT_NS(): "%Ld.%06ld", the part before the dot in ms, the six
+	 * digits after it the ns remainder.  The remainder of a negative
+	 * value is printed unsigned, so the sign applies to both parts. */
+	while (isspace((unsigned char)*s))
+		s++;
+	neg = *s == '-';
+	errno = 0;
+	ms = strtoll(s, &end, 10);
+	if (errno || end != dot || end == s || (neg && end == s + 1))
+		return -1;
+	for (s = dot + 1; isdigit((unsigned char)*s); s++, digits++)
+		if (digits < 9)
+			frac = frac * 10 + (*s - '0');
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s || digits != 6)
+		return -1;
+	if (ms < 0)
+		ms = -ms;
+	if (ms > LLONG_MAX / 1000000 - 1)
+		return -1;
+	*out = (ms * 1000000 + frac) * (neg ? -1 : 1);
+	*was_split = true;
+	return 0;
+}
+
+/* Next line of *p (NUL-terminated copy in buf, truncated to size); false at
+ * the end.  Copies so callers can cut the line into pieces. */
+static bool next_line(const char **p, char *buf, size_t size)
+{
+	const char *s = *p, *nl;
+	size_t n;
+
+	if (!*s)
+		return false;
+	nl = strchr(s, '\n');
+	n = nl ? (size_t)(nl - s) : strlen(s);
+	*p = nl ? nl + 1 : s + n;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return true;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int ctprof_parse_sched(const char *text, json_t *thread)
+{
+	char line[512];
+	int n = 0;
+
+	while (next_line(&text, line, sizeof(line))) {
+		char *colon = strchr(line, ':'), *key, *val;
+		const char *field;
+		long long v;
+		bool split;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		key = trim(line);
+		val = trim(colon + 1);
+		if (!strncmp(key, "se.statistics.", 14))
+			key += 14;
+		else if (!strncmp(key, "stats.", 6))
+			key += 6;
+		field = map_key(sched_keys, ARRAY_SIZE(sched_keys), key);
+		/* The header line ("comm (pid, #threads: n)") has a colon too;
+		 * it never maps to a known key, whatever the comm. */
+		if (!field || ctprof_parse_sched_value(val, &v, &split) < 0)
+			continue;
+		/* A split value is a time; only time fields may take one. */
+		if (split && !ends_with(field, "_ns"))
+			continue;
+		json_set_int(thread, field, v);
+		n++;
+	}
+	return n;
+}
+
+/* Ticks to a unit with `per_sec` steps per second, without overflow for
+ * any plausible uptime. */
+static long long ticks_to(unsigned long long ticks, long clk_tck, long long per_sec)
+{
+	return (long long)(ticks / (unsigned long long)clk_tck * (unsigned long long)per_sec +
+			   ticks % (unsigned long long)clk_tck * (unsigned long long)per_sec /
+			   (unsigned long long)clk_tck);
+}
+
+int ctprof_parse_stat(const char *text, long clk_tck, json_t *thread)
+{
+	/* Field numbers as in proc(5), counted from 1 (pid). */
+	enum { F_STATE = 3, F_MINFLT = 10, F_MAJFLT = 12, F_UTIME = 14, F_STIME = 15,
+	       F_PRIORITY = 18, F_NICE = 19, F_STARTTIME = 22, F_PROCESSOR = 39,
+	       F_RT_PRIORITY = 40, F_POLICY = 41, F_MAX = 41 };
+	const char *open = strchr(text, '('), *close = strrchr(text, ')'), *s;
+	long long f[F_MAX + 1];
+	bool have[F_MAX + 1] = { false };
+	char state[2] = { 0, 0 };
+	int field;
+
+	if (!open || !close || close < open || clk_tck <= 0)
+		return -1;
+	s = close + 1;
+	for (field = F_STATE; field <= F_MAX; field++) {
+		char *end;
+
+		while (*s == ' ')
+			s++;
+		if (!*s || *s == '\n')
+			break;
+		if (field == F_STATE) {
+			state[0] = *s++;
+			if (*s && *s != ' ' && *s != '\n')
+				return -1;
+			continue;
+		}
+		/* Fields we do not keep can exceed a long long (rsslim is
+		 * often ULONG_MAX); strtoll clamps those, which is harmless. */
+		f[field] = strtoll(s, &end, 10);
+		if (end == s || (*end && *end != ' ' && *end != '\n'))
+			return -1;
+		have[field] = true;
+		s = end;
+	}
+	if (!state[0])
+		return -1;
+	json_set_bytes(thread, "comm", open + 1, (size_t)(close - open - 1));
+	json_set_str(thread, "state", state);
+	if (have[F_MINFLT]) json_set_int(thread, "minflt", f[F_MINFLT]);
+	if (have[F_MAJFLT]) json_set_int(thread, "majflt", f[F_MAJFLT]);
+	if (have[F_UTIME])
+		json_set_int(thread, "utime_us", ticks_to((unsigned long long)f[F_UTIME], clk_tck, 1000000));
+	if (have[F_STIME])
+		json_set_int(thread, "stime_us", ticks_to((unsigned long long)f[F_STIME], clk_tck, 1000000));
+	if (have[F_PRIORITY]) json_set_int(thread, "priority", f[F_PRIORITY]);
+	if (have[F_NICE]) json_set_int(thread, "nice", f[F_NICE]);
+	if (have[F_STARTTIME])
+		json_set_int(thread, "start_time_ms",
+			     ticks_to((unsigned long long)f[F_STARTTIME], clk_tck, 1000));
+	if (have[F_PROCESSOR]) json_set_int(thread, "last_cpu", f[F_PROCESSOR]);
+	if (have[F_RT_PRIORITY]) json_set_int(thread, "rt_priority", f[F_RT_PRIORITY]);
+	if (have[F_POLICY]) json_set_int(thread, "policy", f[F_POLICY]);
+	return 0;
+}
+
+int ctprof_parse_schedstat(const char *text, json_t *thread)
+{
+	unsigned long long run, delay, slices;
+	char extra;
+
+	if (sscanf(text, "%llu %llu %llu %c", &run, &delay, &slices, &extra) != 3)
+		return -1;
+	json_set_int(thread, "run_time_ns", (long long)run);
+	json_set_int(thread, "run_delay_ns", (long long)delay);
+	json_set_int(thread, "timeslices", (long long)slices);
+	return 0;
+}
+
+/* "key<sep>value" lines mapped through map; values must be whole numbers. */
+static int parse_kv(const char *text, char sep, const struct key_map *map, size_t n_map,
+		    json_t *obj)
+{
+	char line[256];
+	int n = 0;
+
+	while (next_line(&text, line, sizeof(line))) {
+		char *cut = strchr(line, sep);
+		const char *field;
+		long long v;
+
+		if (!cut)
+			continue;
+		*cut = '\0';
+		field = map_key(map, n_map, trim(line));
+		if (field && ctprof_parse_ll(cut + 1, &v) == 0) {
+			json_set_int(obj, field, v);
+			n++;
+		}
+	}
+	return n;
+}
+
+int ctprof_parse_io(const char *text, json_t *thread)
+{
+	return parse_kv(text, ':', io_keys, ARRAY_SIZE(io_keys), thread);
+}
+
+int ctprof_parse_cpu_stat(const char *text, json_t *cgroup)
+{
+	return parse_kv(text, ' ', cpu_stat_keys, ARRAY_SIZE(cpu_stat_keys), cgroup);
+}
+
+int ctprof_parse_status(const char *text, json_t *thread)
+{
+	char line[4096];	/* Cpus_allowed_list can be long on big machines */
+	int n = 0;
+
+	while (next_line(&text, line, sizeof(line))) {
+		char *colon = strchr(line, ':'), *val;
+		long long v;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		val = trim(colon + 1);
+		if (!strcmp(line, "Cpus_allowed_list")) {
+			int count = ctprof_cpulist_count(val);
+
+			json_set_bytes(thread, "cpus_allowed", val, strlen(val));
+			if (count >= 0)
+				json_set_int(thread, "cpus_allowed_count", count);
+			n++;
+		} else if ((!strcmp(line, "voluntary_ctxt_switches") ||
+			    !strcmp(line, "nonvoluntary_ctxt_switches")) &&
+			   ctprof_parse_ll(val, &v) == 0) {
+			json_set_int(thread, line, v);
+			n++;
+		}
+	}
+	return n;
+}
+
+char *ctprof_parse_cgroup(const char *text)
+{
+	char line[4096];
+
+	while (next_line(&text, line, sizeof(line)))
+		if (!strncmp(line, "0::", 3))
+			return xstrdup(line + 3);
+	return NULL;
+}
+
+int ctprof_cpulist_count(const char *list)
+{
+	const char *s = list;
+	int count = 0;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	while (*s && !isspace((unsigned char)*s)) {
+		unsigned long a, b;
+		char *end;
+
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		a = b = strtoul(s, &end, 10);
+		s = end;
+		if (*s == '-') {
+			if (!isdigit((unsigned char)s[1]))
+				return -1;
+			b = strtoul(s + 1, &end, 10);
+			s = end;
+		}
+		if (b < a || b - a >= (unsigned long)INT_MAX - (unsigned long)count)
+			return -1;
+		count += (int)(b - a + 1);
+		if (*s == ',')
+			s++;
+		else if (*s && !isspace((unsigned char)*s))
+			return -1;
+	}
+	return count;
+}
+
+int ctprof_parse_psi(const char *text, const char *res, json_t *obj)
+{
+	char line[256];
+	int n = 0;
+
+	while (next_line(&text, line, sizeof(line))) {
+		char *tok, *save = NULL;
+		const char *kind;
+
+		tok = strtok_r(line, " \t", &save);
+		if (!tok || (strcmp(tok, "some") && strcmp(tok, "full")))
+			continue;
+		kind = tok;
+		while ((tok = strtok_r(NULL, " \t", &save))) {
+			char *eq = strchr(tok, '='), *end, key[64];
+
+			if (!eq)
+				continue;
+			*eq = '\0';
+			if (!strcmp(tok, "avg10") || !strcmp(tok, "avg60")) {
+				double v = strtod(eq + 1, &end);
+
+				if (end == eq + 1 || *end)
+					continue;
+				snprintf(key, sizeof(key), "%s_%s_%s_pct", res, kind, tok);
+				json_set_real(obj, key, v);
+				n++;
+			} else if (!strcmp(tok, "total")) {
+				long long v;
+
+				if (ctprof_parse_ll(eq + 1, &v) < 0)
+					continue;
+				snprintf(key, sizeof(key), "%s_%s_total_us", res, kind);
+				json_set_int(obj, key, v);
+				n++;
+			}
+		}
+	}
+	return n;
+}
