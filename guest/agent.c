@@ -5,12 +5,14 @@
 #include "jsonl.h"
 #include "strbuf.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +88,10 @@ void agent_fail(struct agent *ag, const char *fmt, ...)
  * the kernel, so turn it into an orderly power-off instead. */
 static void exit_poweroff(void)
 {
+	/* A forked child (a scenario worker, say) that reaches exit() must
+	 * not power the VM off on its parent's behalf. */
+	if (getpid() != 1)
+		_exit(KTSTR_EXIT_FAIL);
 	diag("exit() called in PID 1; powering off instead");
 	agent_poweroff();
 }
@@ -130,6 +136,22 @@ static void env_setup(const char *topo)
 		setenv("KTSTR_VERBOSE", "1", 1);
 }
 
+/* libbpf looks for the kernel config at /boot/config-$(uname -r) (the
+ * kernel has no IKCONFIG; scx_central needs it).  The initramfs carries it
+ * as /boot/config when the host knows it. */
+static void boot_config_link(void)
+{
+	struct utsname u;
+	char *link;
+
+	if (access("/boot/config", F_OK) < 0 || uname(&u) < 0)
+		return;
+	link = xasprintf("/boot/config-%s", u.release);
+	if (symlink("/boot/config", link) < 0 && errno != EEXIST)
+		vlog("symlink %s: %s", link, strerror(errno));
+	free(link);
+}
+
 static void send_hello(struct agent *ag)
 {
 	if (port_send(ag, sysinfo_topology()) < 0 ||
@@ -152,8 +174,11 @@ static void run_request(struct agent *ag)
 		exec_run(ag, req);
 	else if (!strcmp(type, "shell"))
 		shell_run(ag, req);
+	else if (!strcmp(type, "scenario"))
+		scenario_run(ag, req);
 	else
-		agent_fail(ag, "unknown request type \"%s\" (expected exec or shell)", type);
+		agent_fail(ag, "unknown request type \"%s\" (expected exec, shell or scenario)",
+			   type);
 	json_decref(req);
 	strbuf_release(&err);
 }
@@ -175,6 +200,7 @@ int main(int argc, char **argv)
 	mounts_setup();
 	env_setup(topo);
 	free(topo);
+	boot_config_link();
 	vlog("filesystems ready");
 
 	ag.sigfd = child_sigfd_setup();

@@ -2,7 +2,7 @@
  *
  * It mounts the usual filesystems, finds the virtio-serial port the host
  * listens on, reports the guest topology, runs exactly one request (exec or
- * shell) and powers the VM off.  Being PID 1 it must never exit (the kernel
+ * shell or scenario) and powers the VM off.  Being PID 1 it must never exit (the kernel
  * would panic) and it inherits every orphan, so all of its waiting is done
  * in poll loops that also reap.  The wire format is lib/agent_proto.h. */
 #ifndef KTSTR_GUEST_AGENT_H
@@ -80,9 +80,12 @@ void child_reset(void);
 /* {"type":"exit","exit_code":N[,"signal":S][,"timed_out":true]} */
 json_t *child_exit_record(int status, bool timed_out);
 
-/* exec.c / shell.c: run the request, send "exit", return (caller powers off). */
+/* exec.c / shell.c / scenario.c: run the request, send "exit", return
+ * (caller powers off). */
 void exec_run(struct agent *ag, const json_t *req);
 void shell_run(struct agent *ag, const json_t *req);
+/* {"type":"scenario",...}: see scenario.c and engine.h. */
+void scenario_run(struct agent *ag, const json_t *req);
 
 /* sysinfo.c */
 json_t *sysinfo_topology(void);

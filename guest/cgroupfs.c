@@ -1,0 +1,231 @@
+/* cgroup v2 operations for the scenario engine, all under CG_ROOT.
+ *
+ * Every cgroup the scenario names lives below /sys/fs/cgroup/ktstr, so a
+ * single cgroup.kill plus a bottom-up rmdir of that tree undoes a run,
+ * whatever state it ended in.  Intermediate cgroups ("outer" for
+ * "outer/a") get the cpu and cpuset controllers in their subtree_control;
+ * leaves do not, since cgroup v2 forbids processes in a cgroup that
+ * distributes domain controllers to children. */
+#include "engine.h"
+#include "diag.h"
+#include "fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long removal waits for killed tasks to leave a cgroup. */
+#define RMDIR_WAIT_MS 3000
+#define RMDIR_RETRY_NS 10000000L
+
+static const char *const controllers[] = { "+cpuset", "+cpu" };
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	err = errno;
+	close(fd);
+	errno = err;
+	return n < 0 ? -1 : 0;
+}
+
+/* Controllers one write each: the kernel rejects a whole line when one
+ * of them is unavailable.  Only cpuset is essential (cpusets are what the
+ * checks are about); without cpu the scheduler's cgroup hooks see less. */
+static int enable_controllers(const char *dir, struct strbuf *err)
+{
+	char *path = xasprintf("%s/cgroup.subtree_control", dir);
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(controllers); i++) {
+		if (write_str(path, controllers[i]) == 0)
+			continue;
+		if (i == 0) {
+			strbuf_addf(err, "%s: cannot enable %s: %s", path,
+				    controllers[i], strerror(errno));
+			ret = -1;
+			break;
+		}
+		vlog("%s: %s not enabled: %s", path, controllers[i], strerror(errno));
+	}
+	free(path);
+	return ret;
+}
+
+static void sleep_retry(void)
+{
+	struct timespec ts = { 0, RMDIR_RETRY_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+/* rmdir a cgroup directory and everything below it, children first.
+ * Tasks were killed before; rmdir still fails with EBUSY until the last
+ * of them has left, so retry for a while. */
+static int rmdir_tree(const char *dir, long long deadline)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") ||
+		    !strcmp(de->d_name, ".."))
+			continue;
+		sub = xasprintf("%s/%s", dir, de->d_name);
+		if (rmdir_tree(sub, deadline) < 0)
+			ret = -1;
+		free(sub);
+	}
+	closedir(d);
+	while (rmdir(dir) < 0) {
+		if (errno == ENOENT)
+			break;
+		if (errno != EBUSY || mono_ms() >= deadline) {
+			vlog("rmdir %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		sleep_retry();
+	}
+	return ret;
+}
+
+static void kill_tree(const char *dir)
+{
+	char *path = xasprintf("%s/cgroup.kill", dir);
+
+	/* ENOENT: a kernel before 5.14; the workers were stopped anyway. */
+	if (write_str(path, "1") < 0 && errno != ENOENT)
+		vlog("%s: %s", path, strerror(errno));
+	free(path);
+}
+
+int cgfs_setup_root(struct strbuf *err)
+{
+	if (!is_directory("/sys/fs/cgroup") ||
+	    access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) < 0) {
+		strbuf_addstr(err, "cgroup v2 is not mounted on /sys/fs/cgroup");
+		return -1;
+	}
+	if (is_directory(CG_ROOT))
+		cgfs_teardown();
+	if (enable_controllers("/sys/fs/cgroup", err) < 0)
+		return -1;
+	if (mkdir(CG_ROOT, 0755) < 0) {
+		strbuf_addf(err, "mkdir %s: %s", CG_ROOT, strerror(errno));
+		return -1;
+	}
+	return enable_controllers(CG_ROOT, err);
+}
+
+int cgfs_create(const char *name, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	const char *p = name;
+	int ret = 0;
+
+	strbuf_addstr(&path, CG_ROOT);
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+		strbuf_addch(&path, '/');
+		strbuf_add(&path, p, len);
+		if (mkdir(path.buf, 0755) < 0 && errno != EEXIST) {
+			strbuf_addf(err, "mkdir %s: %s", path.buf, strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (!slash)
+			break;
+		/* An intermediate cgroup: pass the controllers on. */
+		if (enable_controllers(path.buf, err) < 0) {
+			ret = -1;
+			break;
+		}
+		p = slash + 1;
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
+static int cg_write(const char *name, const char *file, const char *val,
+		    struct strbuf *err)
+{
+	char *path = xasprintf(CG_ROOT "/%s/%s", name, file);
+	int ret = write_str(path, val);
+
+	if (ret < 0)
+		strbuf_addf(err, "write \"%s\" to %s: %s", val, path, strerror(errno));
+	free(path);
+	return ret;
+}
+
+int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,
+		    struct strbuf *err)
+{
+	/* An empty write never reaches the kernel's handler; a newline is
+	 * the empty list. */
+	if (cg_write(name, "cpuset.cpus", *cpus ? cpus : "\n", err) < 0)
+		return -1;
+	if (mems && cg_write(name, "cpuset.mems", *mems ? mems : "\n", err) < 0)
+		return -1;
+	return 0;
+}
+
+int cgfs_effective(const char *name, struct strbuf *out)
+{
+	char *path = xasprintf(CG_ROOT "/%s/cpuset.cpus.effective", name);
+	int ret = strbuf_read_file(out, path);
+
+	free(path);
+	strbuf_trim(out);
+	return ret;
+}
+
+int cgfs_attach(const char *name, pid_t pid, struct strbuf *err)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return cg_write(name, "cgroup.procs", buf, err);
+}
+
+int cgfs_remove(const char *name, struct strbuf *err)
+{
+	char *dir = xasprintf(CG_ROOT "/%s", name);
+	int ret;
+
+	kill_tree(dir);
+	ret = rmdir_tree(dir, mono_ms() + RMDIR_WAIT_MS);
+	if (ret < 0)
+		strbuf_addf(err, "cannot remove %s: %s", dir, strerror(errno));
+	free(dir);
+	return ret;
+}
+
+void cgfs_teardown(void)
+{
+	if (!is_directory(CG_ROOT))
+		return;
+	kill_tree(CG_ROOT);
+	if (rmdir_tree(CG_ROOT, mono_ms() + RMDIR_WAIT_MS) < 0)
+		diag("could not remove %s completely", CG_ROOT);
+}
