@@ -10,6 +10,15 @@ setup() {
 }
 teardown() { common_teardown; }
 
+# Assert on the run's records as one array: jq 1.6's -e judges only the
+# last input, so per-line select() checks would pass or fail at random.
+recq() {
+	jq -e -s "$1" "$TEST_TMP/rec" >/dev/null || {
+		echo "records check failed: $1" >&2
+		return 1
+	}
+}
+
 # Run a scenario and its verdict; leaves records in $TEST_TMP/rec and the
 # JSON verdict in $TEST_TMP/verdict.
 scenario_verdict() {
@@ -27,15 +36,15 @@ scenario_verdict() {
 	jq -e '.result == "pass" and .scheduler == null' "$TEST_TMP/verdict"
 	# Four workers did real work on four CPUs.
 	[ "$(jq -c 'select(.type == "worker")' "$TEST_TMP/rec" | wc -l)" -eq 4 ]
-	jq -e 'select(.type == "worker") | .iterations > 0' "$TEST_TMP/rec" >/dev/null
+	recq 'map(select(.type == "worker")) | length == 4 and all(.iterations > 0)'
 }
 
 @test "steady on 1,2,2,1 passes under scx_simple" {
 	scenario_verdict --topo 1,2,2,1 --scenario steady --scheduler "$SCHED/scx_simple"
 	[ "$status" -eq 0 ]
 	jq -e '.result == "pass" and .scheduler == "scx_simple"' "$TEST_TMP/verdict"
-	jq -e 'select(.type == "scheduler" and .event == "attached") | .ops == "simple"' "$TEST_TMP/rec"
-	jq -e 'select(.type == "scheduler" and .event == "detached") | .clean == true' "$TEST_TMP/rec"
+	recq 'any(.[]; .type == "scheduler" and .event == "attached" and .ops == "simple")'
+	recq 'any(.[]; .type == "scheduler" and .event == "detached" and .clean == true)'
 }
 
 @test "steady on 1,2,2,1 passes under scx_central" {
@@ -57,7 +66,9 @@ scenario_verdict() {
 	jq -e '.result == "pass"' "$TEST_TMP/verdict"
 	# The isolation check was evaluated, per cgroup, and passed.
 	jq -e '[.checks[] | select(.check == "isolation")] | length >= 2 and all(.pass)' "$TEST_TMP/verdict"
-	jq -e 'select(.type == "cgroup_stats") | .isolation_violations == 0' "$TEST_TMP/rec" >/dev/null
+	recq 'map(select(.type == "cgroup_stats")) | length >= 2 and all(.isolation_violations == 0)'
+	# And the cpusets really were applied: each cgroup ran on its own half.
+	recq '[.[] | select(.type == "cgroup_stats") | .cpuset] | sort == ["0-1", "2-3"]'
 }
 
 @test "a SCHED_FIFO hog sharing a CPU with normal workers fails, naming the CPU" {
@@ -71,21 +82,23 @@ scenario_verdict() {
 }
 
 @test "a scheduler that dies mid-run fails with 'scheduler died' and the kernel's reason" {
-	# scx_qmap -e N calls scx_bpf_error() after N enqueues: the kernel ejects it.
+	# scx_qmap -e N calls scx_bpf_error() after N enqueues: the kernel ejects it
+	# (300 lands a few seconds after attach under TCG).
 	scenario_verdict --topo 1,2,2,1 --scenario steady --duration 8s \
-		--scheduler "$SCHED/scx_qmap" --sched-arg -e --sched-arg 2000
+		--scheduler "$SCHED/scx_qmap" --sched-arg -e --sched-arg 300
 	[ "$status" -eq 1 ]
 	jq -e '.result == "fail"' "$TEST_TMP/verdict"
-	jq -e 'select(.type == "scheduler" and .event == "died") | .reason | length > 0' "$TEST_TMP/rec"
+	recq 'any(.[]; .type == "scheduler" and .event == "died" and (.reason | length > 0))'
 	run ktstr-stats "$TEST_TMP/rec"
 	echo "$output"
 	[[ "$output" == *"scheduler died"* ]]
+	[[ "$output" == *"scx_bpf_error"* ]]
 }
 
 @test "steady_llc on a single-LLC VM is skipped with a reason, not failed" {
 	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario steady_llc
 	[ "$status" -eq 3 ]
-	printf '%s\n' "$output" | jq -e 'select(.type == "scenario_skip") | .reason | test("LLC")'
+	printf '%s\n' "$output" | jq -e -s 'any(.[]; .type == "scenario_skip" and (.reason | test("LLC")))'
 	printf '%s\n' "$output" | ktstr-stats >/dev/null || st=$?
 	[ "${st:-0}" -eq 3 ]
 	assert_no_qemu
@@ -95,7 +108,7 @@ scenario_verdict() {
 	scenario_verdict --topo 1,1,2,1 --cgroup cg_0:workers=2 \
 		--cgroup cg_1:workers=2,work=bursty:50ms:100ms --duration 4s
 	[ "$status" -eq 0 ]
-	jq -e 'select(.type == "cgroup_stats" and .cgroup == "cg_1") | .p99_wake_latency_us != null' "$TEST_TMP/rec"
+	recq 'any(.[]; .type == "cgroup_stats" and .cgroup == "cg_1" and .p99_wake_latency_us != null)'
 }
 
 bad_scenario() {
@@ -129,4 +142,13 @@ bad_scenario() {
 	run --separate-stderr ktstr-vm -k "$KERNEL" --scenario no_such_thing
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"steady"* ]]
+}
+
+@test "ten repeated steady runs under scx_simple: zero false failures" {
+	run bash "$BATS_TEST_DIRNAME/soak/repeat" -n 10 -- -k "$KERNEL" --topo 1,2,2,1 \
+		--scenario steady --scheduler "$SCHED/scx_simple"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | tail -n1 | jq -e '.type == "repeat_summary" and .pass == 10'
+	assert_no_qemu
 }

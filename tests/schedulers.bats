@@ -52,17 +52,6 @@ built_output() {
 	cat "$BATS_FILE_TMPDIR"/a.out
 }
 
-# No QEMU left behind by this test (its console log is under $TEST_TMP;
-# other QEMUs on a shared machine are not ours to judge).
-assert_no_qemu_here() {
-	local left
-	left=$(pgrep -af qemu-system | grep -F "$TEST_TMP" || true)
-	if [ -n "$left" ]; then
-		echo "QEMU left running: $left" >&2
-		return 1
-	fi
-}
-
 @test "build-schedulers: two concurrent first runs both succeed" {
 	read -r ra rb ms <"$BATS_FILE_TMPDIR/status"
 	cat "$BATS_FILE_TMPDIR"/a.err "$BATS_FILE_TMPDIR"/b.err
@@ -199,7 +188,7 @@ attach_detach() {
 		[ "$rc" -eq 0 ]
 		echo "# $name: attach ${attach} ms, detach ${detach} ms (guest clock, 10 ms resolution)" >&3
 	done
-	assert_no_qemu_here
+	assert_no_qemu
 }
 
 @test "scx_simple attaches and detaches in the guest" {

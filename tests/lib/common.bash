@@ -4,6 +4,9 @@ bats_require_minimum_version 1.5.0
 
 common_setup() {
 	TEST_TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ktstr-test.XXXXXX")
+	# Inherited by every ktstr-vm and QEMU this test starts, so leftovers
+	# can be told apart from other runs' VMs on a shared machine.
+	export KTSTR_TEST_MARK="$TEST_TMP"
 	export XDG_STATE_HOME="$TEST_TMP/state"
 	# Initramfs images are worth sharing between tests: one cache per run.
 	export XDG_CACHE_HOME="${BATS_RUN_TMPDIR:-$TEST_TMP}/cache"
@@ -20,14 +23,22 @@ records() {
 	jq -c --arg t "$2" 'select(.type == $t)' "$1"
 }
 
-# Fail unless no QEMU process is left (ours or anybody's started by a test).
+# Fail if a QEMU started by this test is still running (after a short grace
+# for one that is being reaped).  .ci/run checks for any QEMU at all.
 assert_no_qemu() {
-	local left
-	left=$(pgrep -a qemu-system || true)
-	if [ -n "$left" ]; then
-		echo "QEMU left running: $left" >&2
-		return 1
-	fi
+	local pid left tries
+	for tries in $(seq 20); do
+		left=
+		for pid in $(pgrep qemu-system || true); do
+			tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+				grep -qxF "KTSTR_TEST_MARK=$TEST_TMP" && left="$left $pid"
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "QEMU left running:$left" >&2
+	ps -o pid,args -p ${left// /,} >&2 || true
+	return 1
 }
 
 # The output must be exactly one diagnostic line, prefixed with the program.
