@@ -4,6 +4,7 @@
  * default when none is named.  The checks themselves live in lib/verdict.c
  * so a test runner can judge runs without going through this program. */
 #include "diag.h"
+#include "fsutil.h"
 #include "jsonl.h"
 #include "opts.h"
 #include "scenario.h"
@@ -114,7 +115,7 @@ static void parse_verdict_args(int argc, char **argv, struct verdict_opts *o)
 	struct checks *f = &o->flags;
 	int c;
 
-	verdict_checks_unset(f);
+	checks_init(f);
 	while ((c = getopt_long(argc, argv, "h", verdict_longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: o->json = true; break;
@@ -161,21 +162,6 @@ static void warn_cb(void *ctx, unsigned long line, const char *msg)
 		diag("%s:%lu: %s", in->name, line, msg);
 	else
 		diag("%s: %s", in->name, msg);
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static void copy_out(struct sink *s, const char *buf, size_t len)

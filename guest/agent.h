@@ -75,6 +75,13 @@ json_t *port_read_request(struct agent *ag, struct strbuf *err);
 int child_sigfd_setup(void);
 /* Reap every exited child; records c's status if it is among them. */
 void child_reap(struct agent *ag, struct child *c);
+/* Reap every exited child; claim() says whether a pid was one the caller
+ * tracks (orphans are just logged). */
+void child_reap_each(struct agent *ag, bool (*claim)(pid_t pid, int status, void *ctx),
+		     void *ctx);
+/* In a freshly forked child: clean signal mask, own session, stdin from
+ * /dev/null, stdout/stderr to out/err, cwd /. */
+void child_stdio(int out, int err);
 /* In a forked child before exec: undo what PID 1 set up (signal mask). */
 void child_reset(void);
 /* {"type":"exit","exit_code":N[,"signal":S][,"timed_out":true]} */

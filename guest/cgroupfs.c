@@ -26,21 +26,6 @@
 
 static const char *const controllers[] = { "+cpuset", "+cpu" };
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	err = errno;
-	close(fd);
-	errno = err;
-	return n < 0 ? -1 : 0;
-}
-
 /* Controllers one write each: the kernel rejects a whole line when one
  * of them is unavailable.  Only cpuset is essential (cpusets are what the
  * checks are about); without cpu the scheduler's cgroup hooks see less. */
@@ -51,7 +36,7 @@ static int enable_controllers(const char *dir, struct strbuf *err)
 	int ret = 0;
 
 	for (i = 0; i < ARRAY_SIZE(controllers); i++) {
-		if (write_str(path, controllers[i]) == 0)
+		if (write_control(path, controllers[i]) == 0)
 			continue;
 		if (i == 0) {
 			strbuf_addf(err, "%s: cannot enable %s: %s", path,
@@ -112,7 +97,7 @@ static void kill_tree(const char *dir)
 	char *path = xasprintf("%s/cgroup.kill", dir);
 
 	/* ENOENT: a kernel before 5.14; the workers were stopped anyway. */
-	if (write_str(path, "1") < 0 && errno != ENOENT)
+	if (write_control(path, "1") < 0 && errno != ENOENT)
 		vlog("%s: %s", path, strerror(errno));
 	free(path);
 }
@@ -170,7 +155,7 @@ static int cg_write(const char *name, const char *file, const char *val,
 		    struct strbuf *err)
 {
 	char *path = xasprintf(CG_ROOT "/%s/%s", name, file);
-	int ret = write_str(path, val);
+	int ret = write_control(path, val);
 
 	if (ret < 0)
 		strbuf_addf(err, "write \"%s\" to %s: %s", val, path, strerror(errno));

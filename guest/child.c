@@ -9,6 +9,9 @@
 #include "jsonl.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -25,7 +28,7 @@ int child_sigfd_setup(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-void child_reap(struct agent *ag, struct child *c)
+void child_reap_each(struct agent *ag, bool (*claim)(pid_t, int, void *), void *ctx)
 {
 	struct signalfd_siginfo si;
 
@@ -41,13 +44,41 @@ void child_reap(struct agent *ag, struct child *c)
 			continue;
 		if (pid <= 0)
 			return;
-		if (c && pid == c->pid) {
-			c->done = true;
-			c->status = status;
-		} else {
+		if (!claim || !claim(pid, status, ctx))
 			vlog("reaped orphan %d", (int)pid);
-		}
 	}
+}
+
+static bool claim_child(pid_t pid, int status, void *ctx)
+{
+	struct child *c = ctx;
+
+	if (!c || pid != c->pid)
+		return false;
+	c->done = true;
+	c->status = status;
+	return true;
+}
+
+void child_reap(struct agent *ag, struct child *c)
+{
+	child_reap_each(ag, claim_child, c);
+}
+
+void child_stdio(int out, int err)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	child_reset();
+	/* Own session and process group: the agent can kill the whole
+	 * thing, and nothing in it can grab the agent's console. */
+	setsid();
+	if (null >= 0)
+		dup2(null, 0);
+	dup2(out, 1);
+	dup2(err, 2);
+	if (chdir("/") < 0)
+		dprintf(2, "ktstr-agent: chdir /: %s\n", strerror(errno));
 }
 
 void child_reset(void)

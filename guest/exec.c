@@ -81,18 +81,8 @@ child_main(const json_t *req, int out, int err)
 	const json_t *env = json_object_get(req, "env");
 	const char *key;
 	json_t *val;
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	child_reset();
-	/* Own session and process group: the agent can kill the whole
-	 * command, and nothing in it can grab the agent's console. */
-	setsid();
-	if (null >= 0)
-		dup2(null, 0);
-	dup2(out, 1);
-	dup2(err, 2);
-	if (chdir("/") < 0)
-		dprintf(2, "ktstr-agent: chdir /: %s\n", strerror(errno));
+	child_stdio(out, err);
 	if (json_is_object(env))
 		json_object_foreach((json_t *)env, key, val)
 			setenv(key, json_string_value(val), 1);

@@ -90,21 +90,6 @@ void mounts_early(void)
 	std_fds_setup();
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	err = errno;
-	close(fd);
-	errno = err;
-	return n < 0 ? -1 : 0;
-}
-
 /* One write per controller: the kernel rejects the whole line if any one
  * controller is missing. */
 static void cgroup_enable(void)
@@ -115,7 +100,7 @@ static void cgroup_enable(void)
 		char buf[32];
 
 		snprintf(buf, sizeof(buf), "+%s", cgroup_controllers[i]);
-		if (write_str("/sys/fs/cgroup/cgroup.subtree_control", buf) < 0)
+		if (write_control("/sys/fs/cgroup/cgroup.subtree_control", buf) < 0)
 			vlog("cgroup controller %s not enabled: %s",
 			     cgroup_controllers[i], strerror(errno));
 	}

@@ -71,24 +71,16 @@ void engine_flush(struct engine *e)
 		agent_host_gone();
 }
 
+static bool engine_claim(pid_t pid, int status, void *ctx)
+{
+	struct engine *e = ctx;
+
+	return workers_on_exit(e, pid, status) || sched_on_exit(e, pid, status);
+}
+
 void engine_reap(struct engine *e)
 {
-	struct signalfd_siginfo si;
-
-	/* Signals coalesce: waitpid decides who exited. */
-	while (read(e->ag->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		;
-	for (;;) {
-		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG);
-
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid <= 0)
-			return;
-		if (!workers_on_exit(e, pid, status) && !sched_on_exit(e, pid, status))
-			vlog("reaped orphan %d", (int)pid);
-	}
+	child_reap_each(e->ag, engine_claim, e);
 }
 
 void engine_wait(struct engine *e, long long deadline)

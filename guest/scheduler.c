@@ -324,16 +324,7 @@ static void emit_events(struct engine *e, bool partial)
 static void __attribute__((noreturn))
 sched_child(const char *path, char **argv, int out)
 {
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	child_reset();
-	setsid();
-	if (null >= 0)
-		dup2(null, 0);
-	dup2(out, 1);
-	dup2(out, 2);
-	if (chdir("/") < 0)
-		dprintf(2, "ktstr-agent: chdir /: %s\n", strerror(errno));
+	child_stdio(out, out);
 	execv(path, argv);
 	dprintf(2, "ktstr-agent: cannot run %s: %s\n", path, strerror(errno));
 	_exit(127);

@@ -90,26 +90,48 @@ void atomic_file_abort(struct atomic_file *af)
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	struct atomic_file af;
-	const char *p = buf;
-
 	if (atomic_file_open(&af, path, mode) < 0)
 		return -1;
+	if (write_all(af.fd, buf, len) < 0) {
+		int err = errno;
+
+		atomic_file_abort(&af);
+		errno = err;
+		return -1;
+	}
+	return atomic_file_commit(&af);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
 	while (len) {
-		ssize_t n = write(af.fd, p, len);
+		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int err = errno;
-
-			atomic_file_abort(&af);
-			errno = err;
+		if (n < 0)
 			return -1;
-		}
 		p += n;
 		len -= (size_t)n;
 	}
-	return atomic_file_commit(&af);
+	return 0;
+}
+
+int write_control(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	err = errno;
+	close(fd);
+	errno = err;
+	return n < 0 ? -1 : 0;
 }
 
 int mkdir_p(const char *path, mode_t mode)

@@ -27,6 +27,12 @@ void atomic_file_abort(struct atomic_file *af);
 /* Whole-buffer convenience wrapper around the three calls above. */
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 
+/* write(2) until done, retrying on EINTR and short writes; 0 or -1. */
+int write_all(int fd, const void *buf, size_t len);
+/* Write s to an existing file in one write(2) (sysfs, cgroupfs and procfs
+ * control files); 0, or -1 with errno set. */
+int write_control(const char *path, const char *s);
+
 /* mkdir -p; 0 or -1 with errno set. */
 int mkdir_p(const char *path, mode_t mode);
 /* rm -rf; 0 or -1 (best effort, continues past errors). */

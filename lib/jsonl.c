@@ -1,5 +1,6 @@
 #include "jsonl.h"
 #include "diag.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <string.h>
@@ -26,21 +27,6 @@ void jsonl_encode(struct strbuf *sb, const json_t *obj)
 	json_dump_callback(obj, dump_cb, sb,
 			   JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	strbuf_addch(sb, '\n');
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int jsonl_emit_fd(int fd, json_t *obj)

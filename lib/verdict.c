@@ -153,22 +153,11 @@ static json_t *json_str_or_null(const char *s)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-void verdict_checks_unset(struct checks *c)
-{
-	c->max_spread_pct = NAN;
-	c->max_gap_ms = NAN;
-	c->max_p99_wake_latency_us = NAN;
-	c->min_iterations_per_sec = NAN;
-	c->max_migration_ratio = NAN;
-	c->isolation = -1;
-	c->starvation = -1;
-}
-
 void verdict_init(struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
-	verdict_checks_unset(&v->scenario_checks);
-	verdict_checks_unset(&v->limits);
+	checks_init(&v->scenario_checks);
+	checks_init(&v->limits);
 	v->duration_ms = v->start_cpus = NAN;
 	v->sched_at_ms = v->sched_exit_code = NAN;
 	v->end_elapsed_ms = v->end_workers = v->end_cpus = NAN;
@@ -833,7 +822,7 @@ void verdict_thresholds(const struct checks *scen, const struct checks *flags,
 {
 	struct checks none;
 
-	verdict_checks_unset(&none);
+	checks_init(&none);
 	if (!flags)
 		flags = &none;
 	if (!scen)

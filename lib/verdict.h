@@ -176,8 +176,6 @@ void verdict_warn(struct verdict *v, const char *fmt, ...)
  * off. */
 void verdict_thresholds(const struct checks *scenario, const struct checks *flags,
 			struct checks *out);
-/* A struct checks with nothing set (all NAN / -1). */
-void verdict_checks_unset(struct checks *c);
 
 /* Evaluate every check and decide the outcome.  flags may be NULL. */
 void verdict_finish(struct verdict *v, const struct checks *flags);

@@ -162,8 +162,8 @@ static void test_thresholds_layering(void **state)
 {
 	struct checks scen, flags, out;
 
-	verdict_checks_unset(&scen);
-	verdict_checks_unset(&flags);
+	checks_init(&scen);
+	checks_init(&flags);
 	scen.max_spread_pct = 30;
 	scen.max_gap_ms = 500;
 	scen.max_p99_wake_latency_us = 800;
@@ -214,7 +214,7 @@ static void test_thresholds_from_stream(void **state)
 	verdict_release(&v);
 
 	/* A flag turns back on what the scenario turned off. */
-	verdict_checks_unset(&flags);
+	checks_init(&flags);
 	flags.max_gap_ms = 1000;
 	judge(&v, VM_START "\n" START("null", "{\"max_gap_ms\":null}") "\n"
 	      CG("cg_0", "1", "2500", "") "\n" END, &flags, NULL);
@@ -222,7 +222,7 @@ static void test_thresholds_from_stream(void **state)
 	verdict_release(&v);
 
 	/* A flag puts it back. */
-	verdict_checks_unset(&flags);
+	checks_init(&flags);
 	flags.max_spread_pct = 15;
 	judge(&v, VM_START "\n"
 	      START("null", "{\"max_spread_pct\":10}") "\n"
@@ -340,7 +340,7 @@ static void test_starvation_from_workers(void **state)
 	verdict_release(&v);
 
 	/* Turned off by flag. */
-	verdict_checks_unset(&flags);
+	checks_init(&flags);
 	flags.starvation = 0;
 	judge(&v, VM_START "\n" START_SCX "\n"
 	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":1,\"pid\":123,\"iterations\":0}\n"
@@ -420,7 +420,7 @@ static void test_isolation(void **state)
 	verdict_release(&v);
 
 	/* --no-isolation. */
-	verdict_checks_unset(&flags);
+	checks_init(&flags);
 	flags.isolation = 0;
 	judge(&v, VM_START "\n" START_SCX "\n"
 	      CG("cg_0", "5", "10", ",\"isolation_violations\":1") "\n" END, &flags, NULL);
@@ -451,7 +451,7 @@ static void test_iteration_rate(void **state)
 	struct checks flags;
 	const struct verdict_check *f;
 
-	verdict_checks_unset(&flags);
+	checks_init(&flags);
 	flags.min_iterations_per_sec = 2000;
 	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "5", "10", "") "\n" END,
 	      &flags, NULL);
