@@ -1,5 +1,6 @@
 /* ktstr-vm: boot a kernel in a VM with an exact CPU topology and run a
  * command (or a shell) in it, reporting everything as JSON lines. */
+#include "ctprof.h"
 #include "diag.h"
 #include "dirs.h"
 #include "env.h"
@@ -16,6 +17,7 @@
 #include "vm.h"
 #include "vm_request.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,9 @@ static const char usage_text[] =
 "                           KTSTR_SCHEDULER_BIN_<NAME>, KTSTR_SCHEDULER, the\n"
 "                           built-scheduler cache, then PATH\n"
 "      --sched-arg ARG      argument for the scheduler (repeatable)\n"
+"      --ctprof FILE        with a scenario: capture every guest thread's\n"
+"                           scheduling profile at its end (see ktstr-ctprof(1);\n"
+"                           zstd when FILE ends in .zst)\n"
 "      --env K=V            set a variable for CMD in the guest (repeatable)\n"
 "  -i, --include PATH       put a file or directory under /include-files\n"
 "                           (repeatable; shared libraries come along)\n"
@@ -68,7 +73,7 @@ static const char usage_text[] =
 enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
 	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
-	OPT_SCHED_ARG,
+	OPT_SCHED_ARG, OPT_CTPROF,
 };
 
 static const struct option longopts[] = {
@@ -91,13 +96,14 @@ static const struct option longopts[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 	{ "sched-arg", required_argument, NULL, OPT_SCHED_ARG },
+	{ "ctprof", required_argument, NULL, OPT_CTPROF },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
 struct opts {
 	const char *kernel, *topo, *append, *cmd, *console_log, *qemu;
-	const char *scenario, *scheduler;
+	const char *scenario, *scheduler, *ctprof;
 	unsigned long memory;
 	enum vm_accel accel;
 	bool shell, raw, dmesg, timeout_set;
@@ -155,6 +161,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_SCHEDULER: o->scheduler = optarg; break;
 		case OPT_SCHED_ARG: strvec_push(&o->sched_args, optarg); break;
+		case OPT_CTPROF: o->ctprof = optarg; break;
 		case OPT_RAW: o->raw = true; break;
 		case OPT_DMESG: o->dmesg = true; break;
 		case OPT_CONSOLE_LOG: o->console_log = optarg; break;
@@ -173,11 +180,25 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage_error("--duration needs --scenario or --cgroup");
 	if (o->sched_args.n && !o->scheduler)
 		usage_error("--sched-arg needs --scheduler");
+	if (o->ctprof && !(o->scenario || o->cgroups.n))
+		usage_error("--ctprof needs --scenario or --cgroup");
+
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
 
 #define CONSOLE_LOGS_KEPT 50
+
+/* Fail before booting when an output file could not be written later. */
+static void check_output_dir(const char *opt, const char *path)
+{
+	char *dir = path_dirname(path);
+
+	if (access(dir, W_OK) < 0)
+		die(KTSTR_EXIT_USAGE, "%s %s: cannot write into %s: %s; choose a writable "
+		    "path", opt, path, dir, strerror(errno));
+	free(dir);
+}
 
 /* Default console log: one file per run under the state dir. */
 static char *default_console_log(void)
@@ -199,7 +220,34 @@ static char *default_console_log(void)
 
 struct emit_ctx {
 	bool raw, shell;
+	const char *ctprof;	/* where a guest ctprof snapshot goes */
 };
+
+/* Swap the guest's (large) ctprof record for a note of where it went. */
+static json_t *save_ctprof(json_t *rec, const char *path)
+{
+	json_t *snap = json_object_get(rec, "snapshot");
+	struct strbuf err = STRBUF_INIT;
+	json_t *out;
+
+	if (!path) {
+		out = jsonl_record("ctprof_error");
+		json_set_str(out, "message", "snapshot received but no --ctprof path");
+	} else if (ctprof_save(snap, path, &err) < 0) {
+		diag("--ctprof %s: %s", path, err.buf);
+		out = jsonl_record("ctprof_error");
+		json_set_str(out, "message", err.buf);
+	} else {
+		out = jsonl_record("ctprof_saved");
+		json_set_str(out, "path", path);
+		json_set_int(out, "threads",
+			     (long long)json_array_size(json_object_get(snap, "threads")));
+		json_set_int(out, "at_ms", json_get_int(rec, "at_ms", -1));
+	}
+	json_decref(rec);
+	strbuf_release(&err);
+	return out;
+}
 
 static void emit(json_t *rec, void *data)
 {
@@ -213,6 +261,10 @@ static void emit(json_t *rec, void *data)
 		progress_clear();
 	} else if (!strcmp(type, "vm_exit")) {
 		progress_clear();
+	}
+	if (!strcmp(type, "ctprof")) {
+		rec = save_ctprof(rec, e->ctprof);
+		type = json_get_str(rec, "type");
 	}
 	if (e->shell) {
 		json_decref(rec);
@@ -358,6 +410,8 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	o.env = json_object();
 	parse_args(argc, argv, &o);
+	if (o.ctprof)
+		check_output_dir("--ctprof", o.ctprof);
 
 	if (topo_parse(o.topo ? o.topo : "1,1,2,1", &topo, &err))
 		usage_error("--topo '%s': %s", o.topo, err.buf);
@@ -399,6 +453,9 @@ int main(int argc, char **argv)
 	if (doc && !o.timeout_set && duration_ms * 2 + 300000 > vc.timeout_ms)
 		vc.timeout_ms = duration_ms * 2 + 300000;
 	vc.console_log = log;
+	if (o.ctprof)
+		json_set_bool(vc.request, "ctprof", true);
+	ectx.ctprof = o.ctprof;
 	ectx.raw = o.raw;
 	ectx.shell = o.shell;
 

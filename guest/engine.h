@@ -156,6 +156,7 @@ struct engine {
 	struct agent *ag;
 	struct scenario sc;
 	bool parsed;
+	bool ctprof;			/* request asked for a ctprof capture */
 	struct ktstr_topo topo;
 	unsigned ncpus;			/* CPUs of the topology */
 	unsigned nbits;			/* bitmap size: max(possible CPUs, ncpus) */

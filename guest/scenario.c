@@ -30,6 +30,7 @@
  * Every wait is bounded, and whatever happens the cgroup tree is killed
  * and removed before the exit record goes out. */
 #include "engine.h"
+#include "ctprof.h"
 #include "agent_proto.h"
 #include "diag.h"
 #include "jsonl.h"
@@ -311,6 +312,26 @@ static void kmsg_open(struct engine *e)
 		lseek(e->kmsg, 0, SEEK_END);
 }
 
+/* The per-thread profile, taken while the workers and the scheduler still
+ * run so their threads are in it.  Sent whole; the host saves it. */
+static void emit_ctprof(struct engine *e)
+{
+	struct strbuf err = STRBUF_INIT;
+	json_t *snap = NULL, *rec;
+
+	if (ctprof_capture(&snap, &err) < 0) {
+		rec = jsonl_record("ctprof_error");
+		json_set_str(rec, "message", err.buf);
+	} else {
+		rec = jsonl_record("ctprof");
+		json_set_int(rec, "at_ms", engine_at_ms(e));
+		json_object_set_new(rec, "snapshot", snap);
+	}
+	engine_emit(e, rec);
+	engine_flush(e);
+	strbuf_release(&err);
+}
+
 static void finish(struct engine *e)
 {
 	long long elapsed = engine_at_ms(e);
@@ -318,6 +339,8 @@ static void finish(struct engine *e)
 	size_t i, n = 0;
 	bool alive;
 
+	if (e->ctprof)
+		emit_ctprof(e);
 	workers_stop(e, NULL, NULL);
 	report_workers(e, NULL, NULL);
 	for (i = 0; i < e->ncgs; i++)
@@ -373,6 +396,7 @@ static int run(struct engine *e, const json_t *req)
 		scenario_error(e, "\"scheduler\" must be an object or null");
 		return EXIT_ERROR;
 	}
+	e->ctprof = json_is_true(json_object_get(req, "ctprof"));
 	if (scenario_parse(doc, &e->sc, &err) < 0) {
 		scenario_error(e, "%s", err.buf);
 		strbuf_release(&err);

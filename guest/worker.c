@@ -98,6 +98,18 @@ static void close_fds_except(int a, int b)
 	close_range((unsigned)hi + 1, ~0u, 0);
 }
 
+/* Name the worker after its cgroup ("kw:cg_0", the kernel keeps 15
+ * bytes), so per-thread tools such as ktstr-ctprof can tell workers from
+ * the agent they were forked from and group them by cgroup. */
+static void worker_name(const char *cgroup)
+{
+	const char *leaf = strrchr(cgroup, '/');
+	char name[16];
+
+	snprintf(name, sizeof(name), "kw:%s", leaf ? leaf + 1 : cgroup);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
 static void __attribute__((noreturn))
 worker_child(struct wctx *w, _Atomic uint32_t *go, work_fn fn)
 {
@@ -341,8 +353,10 @@ long workers_spawn(struct engine *e, size_t cgi, unsigned count,
 		memcpy(wslot_allowed(s), cg->effective, MASK_WORDS(e->nbits) * sizeof(uint64_t));
 		wire(&w, spec, i, count, base, ssz);
 		pid = fork();
-		if (pid == 0)
+		if (pid == 0) {
+			worker_name(cg->name);
 			worker_child(&w, *go, work_lookup(spec->type));
+		}
 		if (pid < 0) {
 			strbuf_addf(err, "fork: %s", strerror(errno));
 			ret = -1;

@@ -499,7 +499,8 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	qemu_build_argv(&s, &argv);
 
 	line_reader_init(&v.con_lr, 4096);
-	line_reader_init(&v.agent_lr, 4 * KTSTR_AGENT_MAX_LINE);
+	/* Records are small except a ctprof snapshot, which can be megabytes. */
+	line_reader_init(&v.agent_lr, 64u << 20);
 	strbuf_init(&v.qemu_stderr, 0);
 	v.sig_fd = setup_signals(&oldmask);
 	atexit(kill_qemu);

@@ -152,3 +152,53 @@ bad_scenario() {
 	printf '%s\n' "$output" | tail -n1 | jq -e '.type == "repeat_summary" and .pass == 10'
 	assert_no_qemu
 }
+
+@test "--ctprof: per-thread profiles from the guest, compared across schedulers" {
+	ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario steady --duration 3s \
+		--ctprof "$TEST_TMP/eevdf.ctprof" >"$TEST_TMP/a.jsonl"
+	ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario steady --duration 3s \
+		--scheduler "$SCHED/scx_simple" --ctprof "$TEST_TMP/simple.ctprof.zst" >"$TEST_TMP/b.jsonl"
+	# The huge snapshot record is replaced by a note of where it went.
+	jq -e -s 'any(.[]; .type == "ctprof_saved" and .threads > 10) and all(.[]; .type != "ctprof")' "$TEST_TMP/a.jsonl"
+	[ "$(head -c4 "$TEST_TMP/simple.ctprof.zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ]
+	run --separate-stderr ktstr-ctprof compare "$TEST_TMP/eevdf.ctprof" "$TEST_TMP/simple.ctprof.zst" \
+		--group-by comm --json
+	[ "$status" -eq 0 ]
+	# Workers are named after their cgroup and ran in both captures.
+	printf '%s\n' "$output" | jq -e -s 'any(.[]; .type == "ctprof_group" and .group == "kw:cg_0" and .status == "both")'
+	printf '%s\n' "$output" | jq -e -s 'any(.[]; .type == "ctprof_delta" and .group == "kw:cg_0" and .metric == "sum_exec_runtime_ns" and .a > 1e9 and .b > 1e9)'
+	# Only the scx_simple capture saw sched_ext enabled.
+	ktstr-ctprof convert "$TEST_TMP/simple.ctprof.zst" - | jq -e '.sched_ext.state == "enabled"'
+	ktstr-ctprof convert "$TEST_TMP/eevdf.ctprof" - | jq -e '.sched_ext.state == "disabled"'
+}
+
+@test "--ctprof bad inputs: no scenario, unwritable path" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --ctprof "$TEST_TMP/x.ctprof" --exec true
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--ctprof needs --scenario"* ]]
+	run --separate-stderr ktstr-vm -k "$KERNEL" --scenario steady --ctprof /nonexistent/dir/x.ctprof
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"--ctprof /nonexistent/dir/x.ctprof: cannot write into /nonexistent/dir"* ]]
+	assert_no_qemu
+}
+
+@test "every canned scenario runs and passes under EEVDF on 1,2,2,1" {
+	local names failed=
+	names=$(ls "$BATS_TEST_DIRNAME/../share/ktstr/scenarios" | sed 's/\.json$//')
+	[ "$(printf '%s\n' "$names" | wc -l)" -ge 14 ]
+	for n in $names; do
+		ktstr-vm -k "$KERNEL" --topo 1,2,2,1 --scenario "$n" --duration 3s \
+			>"$TEST_TMP/$n.jsonl" 2>"$TEST_TMP/$n.err" || true
+		if ! ktstr-stats "$TEST_TMP/$n.jsonl" >"$TEST_TMP/$n.txt" 2>&1; then
+			failed="$failed $n"
+			cat "$TEST_TMP/$n.txt" "$TEST_TMP/$n.err"
+		fi
+		# Every step's ops were applied without errors.
+		jq -e -s 'all(.[]; .type != "stimulus" or (.error == null))' "$TEST_TMP/$n.jsonl" >/dev/null ||
+			failed="$failed $n(stimulus)"
+	done
+	echo "failed:$failed"
+	[ -z "$failed" ]
+}
