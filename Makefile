@@ -98,6 +98,11 @@ unit-bins: $(UNIT_BINS)
 demo: deps all
 	@bash contrib/demo
 
+# A real kernel build (Debian's linux-source with ktstr.kconfig): far too
+# slow for every CI run, so it is opt-in.
+check-slow: deps all
+	@bash tests/slow/kernel-build
+
 bench: deps all
 	@bash tests/bench/run
 	@bash tests/bench/ctprof
@@ -114,7 +119,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit unit-bins check demo bench install clean
+.PHONY: all deps unit unit-bins check check-slow demo bench install clean
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
 .SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ)

@@ -3,17 +3,15 @@
 #include "dirs.h"
 #include "env.h"
 #include "fsutil.h"
+#include "kcache.h"
 #include "strvec.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define IMAGE_REL "arch/x86/boot/bzImage"
 #define KERNEL_HINT "pass --kernel PATH, set KTSTR_TEST_KERNEL to an image, or " \
@@ -56,8 +54,7 @@ const char *kernel_kconfig_hash(void)
 		return hex;
 	path = ktstr_share_path("ktstr.kconfig");
 	if (strbuf_read_file(&sb, path) == 0)
-		snprintf(hex, sizeof(hex), "%08lx",
-			 crc32(0L, (const Bytef *)sb.buf, (uInt)sb.len));
+		kcache_crc32_hex(sb.buf, sb.len, hex);
 	free(path);
 	strbuf_release(&sb);
 	return hex;
@@ -123,57 +120,7 @@ static int from_path(const char *what, const char *raw, struct kernel_found *kf,
 	return rc;
 }
 
-/* Cache entry <dir>/<key>/ with metadata.json naming its image. */
-struct cache_entry {
-	char *key;
-	char *dir;
-	char *image;
-	char *built_at;
-	char *kconfig_hash;	/* NULL: untracked (distro kernel), always usable */
-};
-
-static void cache_entry_release(struct cache_entry *e)
-{
-	free(e->key);
-	free(e->dir);
-	free(e->image);
-	free(e->built_at);
-	free(e->kconfig_hash);
-}
-
-static int cache_entry_load(const char *root, const char *key, struct cache_entry *e)
-{
-	json_t *meta, *v;
-	char *mpath;
-	const char *name;
-
-	memset(e, 0, sizeof(*e));
-	e->dir = path_join(root, key);
-	mpath = path_join(e->dir, "metadata.json");
-	meta = json_load_file(mpath, 0, NULL);
-	free(mpath);
-	if (!json_is_object(meta))
-		goto bad;
-	name = json_string_value(json_object_get(meta, "image_name"));
-	if (!name || strchr(name, '/'))
-		goto bad;
-	e->image = path_join(e->dir, name);
-	if (!is_regular_file(e->image))
-		goto bad;
-	e->key = xstrdup(key);
-	v = json_object_get(meta, "built_at");
-	e->built_at = xstrdup(json_is_string(v) ? json_string_value(v) : "");
-	v = json_object_get(meta, "kconfig_hash");
-	e->kconfig_hash = json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
-	json_decref(meta);
-	return 0;
-bad:
-	json_decref(meta);
-	cache_entry_release(e);
-	return -1;
-}
-
-static void found_from_entry(struct kernel_found *kf, const struct cache_entry *e,
+static void found_from_entry(struct kernel_found *kf, const struct kcache_entry *e,
 			     const char *source)
 {
 	char *cfg = path_join(e->dir, "config");
@@ -185,41 +132,13 @@ static void found_from_entry(struct kernel_found *kf, const struct cache_entry *
 /* Newest valid entry (by built_at) whose kconfig matches ours. */
 static int from_cache_scan(const char *root, struct kernel_found *kf)
 {
-	struct cache_entry best = { 0 };
-	const char *ours = kernel_kconfig_hash();
-	struct dirent *de;
-	DIR *d = opendir(root);
-	int found = -1;
+	struct kcache_entry e;
 
-	if (!d)
+	if (kcache_newest(root, kernel_kconfig_hash(), &e))
 		return -1;
-	while ((de = readdir(d))) {
-		struct cache_entry e;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (cache_entry_load(root, de->d_name, &e))
-			continue;
-		if (e.kconfig_hash && *ours && strcmp(e.kconfig_hash, ours)) {
-			cache_entry_release(&e);
-			continue;
-		}
-		if (found < 0 || strcmp(e.built_at, best.built_at) > 0 ||
-		    (!strcmp(e.built_at, best.built_at) && strcmp(e.key, best.key) > 0)) {
-			if (found == 0)
-				cache_entry_release(&best);
-			best = e;
-			found = 0;
-		} else {
-			cache_entry_release(&e);
-		}
-	}
-	closedir(d);
-	if (found == 0) {
-		found_from_entry(kf, &best, "cache");
-		cache_entry_release(&best);
-	}
-	return found;
+	found_from_entry(kf, &e, "cache");
+	kcache_entry_release(&e);
+	return 0;
 }
 
 static bool looks_like_version(const char *s)
@@ -240,7 +159,7 @@ static bool looks_like_version(const char *s)
 static int from_cache_id(const char *root, const char *id, struct kernel_found *kf,
 			 struct strbuf *err)
 {
-	struct cache_entry e;
+	struct kcache_entry e;
 	char *key;
 
 	if (strstr(id, "..") || !strncmp(id, "git+", 4)) {
@@ -249,20 +168,22 @@ static int from_cache_id(const char *root, const char *id, struct kernel_found *
 			    "or path", id);
 		return -1;
 	}
-	if (!cache_entry_load(root, id, &e)) {
+	if (kcache_load(root, id, NULL, &e) == 0) {
 		found_from_entry(kf, &e, "KTSTR_KERNEL");
-		cache_entry_release(&e);
+		kcache_entry_release(&e);
 		return 0;
 	}
+	kcache_entry_release(&e);
 	if (!looks_like_version(id))
 		return 1;
-	key = xasprintf("%s-tarball-x86_64-kc%s", id, kernel_kconfig_hash());
-	if (!cache_entry_load(root, key, &e)) {
+	key = kcache_key_tarball(id, kernel_kconfig_hash(), NULL);
+	if (kcache_load(root, key, NULL, &e) == 0) {
 		found_from_entry(kf, &e, "KTSTR_KERNEL");
-		cache_entry_release(&e);
+		kcache_entry_release(&e);
 		free(key);
 		return 0;
 	}
+	kcache_entry_release(&e);
 	free(key);
 	return 1;
 }
