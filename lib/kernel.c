@@ -4,6 +4,7 @@
 #include "env.h"
 #include "fsutil.h"
 #include "kcache.h"
+#include "kernel_id.h"
 #include "strvec.h"
 
 #include <errno.h>
@@ -141,51 +142,85 @@ static int from_cache_scan(const char *root, struct kernel_found *kf)
 	return 0;
 }
 
-static bool looks_like_version(const char *s)
-{
-	size_t i;
-
-	if (!*s)
-		return false;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' ||
-		      (s[i] >= 'a' && s[i] <= 'z')))
-			return false;
-	return s[0] >= '0' && s[0] <= '9';
-}
-
-/* KTSTR_KERNEL as version or cache key: exact lookups only.  Returns 0 found,
- * 1 not found (the caller then skips the general cache scan), -1 error. */
-static int from_cache_id(const char *root, const char *id, struct kernel_found *kf,
-			 struct strbuf *err)
+/* Exact lookup of one cache key; 0 found, 1 not. */
+static int from_cache_key(const char *root, const char *key, struct kernel_found *kf)
 {
 	struct kcache_entry e;
-	char *key;
+	int rc = 1;
 
-	if (strstr(id, "..") || !strncmp(id, "git+", 4)) {
-		strbuf_addf(err, "KTSTR_KERNEL=%s: ranges and git sources are not "
-			    "supported in the variable; set it to one version, cache key "
-			    "or path", id);
-		return -1;
-	}
-	if (kcache_load(root, id, NULL, &e) == 0) {
-		found_from_entry(kf, &e, "KTSTR_KERNEL");
-		kcache_entry_release(&e);
-		return 0;
-	}
-	kcache_entry_release(&e);
-	if (!looks_like_version(id))
-		return 1;
-	key = kcache_key_tarball(id, kernel_kconfig_hash(), NULL);
 	if (kcache_load(root, key, NULL, &e) == 0) {
 		found_from_entry(kf, &e, "KTSTR_KERNEL");
-		kcache_entry_release(&e);
-		free(key);
-		return 0;
+		rc = 0;
 	}
 	kcache_entry_release(&e);
-	free(key);
-	return 1;
+	return rc;
+}
+
+/* The newest valid debian-* entry; 0 found, 1 not. */
+static int from_cache_debian(const char *root, struct kernel_found *kf)
+{
+	struct kcache_entry *v;
+	size_t n = kcache_list(root, NULL, &v), i;
+	int rc = 1;
+
+	for (i = 0; i < n && rc; i++) {
+		if (v[i].corrupt || strncmp(v[i].key, "debian-", 7))
+			continue;
+		found_from_entry(kf, &v[i], "KTSTR_KERNEL");
+		rc = 0;
+	}
+	kcache_list_free(v, n);
+	return rc;
+}
+
+/* KTSTR_KERNEL, parsed with the one kernel id grammar (lib/kernel_id).
+ * A version or cache key is an exact cache lookup.  Returns 0 found, 1 not
+ * found (the caller then skips the general cache scan, so an unrelated
+ * cached kernel is never substituted), -1 error. */
+static int from_ktstr_kernel(const char *root, const char *val, struct kernel_found *kf,
+			     struct strbuf *err)
+{
+	struct kernel_id id;
+	char *key;
+	int rc;
+
+	if (kernel_id_parse(val, &id, err) < 0) {
+		kernel_id_release(&id);
+		strbuf_addf(err, " (from KTSTR_KERNEL)");
+		return -1;
+	}
+	if (!root && id.kind != KID_PATH && id.kind != KID_RANGE && id.kind != KID_GIT) {
+		strbuf_addf(err, "KTSTR_KERNEL=%s needs the kernel cache, but no cache "
+			    "directory is known; set KTSTR_CACHE_DIR or HOME", val);
+		kernel_id_release(&id);
+		return -1;
+	}
+	switch (id.kind) {
+	case KID_PATH:
+		rc = from_path("KTSTR_KERNEL", val, kf, err) == 0 ? 0 : -1;
+		break;
+	case KID_RANGE:
+	case KID_GIT:
+	case KID_LATEST:
+		strbuf_addf(err, "KTSTR_KERNEL=%s: ranges and git sources are not "
+			    "supported in the variable; set it to one version, cache key "
+			    "or path (build others with ktstr-fetch | ktstr-build)", val);
+		rc = -1;
+		break;
+	case KID_CACHE_KEY:
+		rc = from_cache_key(root, id.path, kf);
+		break;
+	case KID_DEBIAN:
+		rc = from_cache_debian(root, kf);
+		break;
+	default:	/* KID_VERSION, KID_PREFIX: the tarball key, as given */
+		key = kcache_key_tarball(id.text, kernel_kconfig_hash(), NULL);
+		rc = from_cache_key(root, key, kf);
+		free(key);
+		break;
+	}
+	kernel_id_release(&id);
+	return rc;
 }
 
 static int from_host(struct kernel_found *kf)
@@ -246,19 +281,7 @@ int kernel_find(const char *explicit, struct kernel_found *kf, struct strbuf *er
 		goto out;
 	}
 	if (ktstr_kernel) {
-		if (strchr(ktstr_kernel, '/') || ktstr_kernel[0] == '~' ||
-		    ktstr_kernel[0] == '.') {
-			rc = from_path("KTSTR_KERNEL", ktstr_kernel, kf, err);
-			goto out;
-		}
-		if (!root) {
-			strbuf_addf(err, "KTSTR_KERNEL=%s needs the kernel cache, but no "
-				    "cache directory is known; set KTSTR_CACHE_DIR or HOME",
-				    ktstr_kernel);
-			rc = -1;
-			goto out;
-		}
-		rc = from_cache_id(root, ktstr_kernel, kf, err);
+		rc = from_ktstr_kernel(root, ktstr_kernel, kf, err);
 		if (rc <= 0)
 			goto out;
 		skip_scan = true;

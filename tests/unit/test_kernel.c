@@ -187,16 +187,28 @@ static void test_ktstr_kernel(void **state)
 	struct strbuf err = STRBUF_INIT;
 	struct kernel_found kf;
 	char *key = xasprintf("6.14.2-tarball-x86_64-kc%s", kernel_kconfig_hash());
+	char *local = xasprintf("local-abc1234-x86_64-kc%s", kernel_kconfig_hash());
 
 	entry(key, "2026-01-01T00:00:00Z", kernel_kconfig_hash());
-	entry("other", "2026-05-01T00:00:00Z", NULL);
+	entry(local, "2026-05-01T00:00:00Z", NULL);
+	entry("debian-7.3.4+deb13-cloud-amd64-x86_64", "2026-02-01T00:00:00Z", NULL);
 	setenv("KTSTR_KERNEL", "6.14.2", 1);
 	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
 	assert_string_equal(kf.key, key);
+	assert_string_equal(kf.source, "KTSTR_KERNEL");
 	kernel_found_release(&kf);
-	setenv("KTSTR_KERNEL", " other ", 1);	/* trimmed, exact cache key */
+	{
+		char *padded = xasprintf(" %s ", local);	/* trimmed, exact key */
+
+		setenv("KTSTR_KERNEL", padded, 1);
+		free(padded);
+	}
 	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
-	assert_string_equal(kf.key, "other");
+	assert_string_equal(kf.key, local);
+	kernel_found_release(&kf);
+	setenv("KTSTR_KERNEL", "debian", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.key, "debian-7.3.4+deb13-cloud-amd64-x86_64");
 	kernel_found_release(&kf);
 	/* A version that is not cached never substitutes another entry. */
 	setenv("KTSTR_KERNEL", "6.99", 1);
@@ -210,8 +222,18 @@ static void test_ktstr_kernel(void **state)
 	setenv("KTSTR_KERNEL", "6.12..6.14", 1);
 	assert_int_equal(kernel_find(NULL, &kf, &err), -1);
 	assert_non_null(strstr(err.buf, "ranges and git sources"));
+	strbuf_reset(&err);
+	/* The grammar's own errors come through: an inverted range, garbage. */
+	setenv("KTSTR_KERNEL", "6.14..6.12", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), -1);
+	assert_non_null(strstr(err.buf, "swap the endpoints"));
+	strbuf_reset(&err);
+	setenv("KTSTR_KERNEL", "foo bar", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), -1);
+	assert_non_null(strstr(err.buf, "foo bar"));
 	strbuf_release(&err);
 	free(key);
+	free(local);
 }
 
 static void test_scheduler_env_name(void **state)
