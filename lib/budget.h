@@ -1,0 +1,37 @@
+/* Budget selection: under a time budget, greedily pick the cases that
+ * cover the most distinct values of (scenario feature, topology shape,
+ * scheduler), using measured durations from earlier runs when known.
+ *
+ * Coverage features of a case: the test's features (testfile.h), the
+ * preset's shape ("llcs:<n>", "smt:<0|1>", "nodes:<n>", "preset:<name>")
+ * and "sched:<name|eevdf>".  Each step picks the case with the most new
+ * features per estimated second (ties: fewer seconds, then sorted order);
+ * a case that does not fit the remaining budget is passed over. */
+#ifndef KTSTR_BUDGET_H
+#define KTSTR_BUDGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "gauntlet.h"
+#include "strbuf.h"
+
+/* Seconds assumed for a case never measured: boot + duration + slack. */
+double budget_estimate_secs(const struct gcase *c);
+
+/* KTSTR_BUDGET_SECS / --budget: a positive number, fractional allowed.
+ * 0 ok, -1 with the reason in err. */
+int budget_parse(const char *s, double *secs, struct strbuf *err);
+
+struct budget_report {
+	size_t selected, total;
+	double selected_secs, budget_secs;
+	size_t features_covered, features_total;
+};
+
+/* Select within budget_secs; the kept cases are moved to the front of v in
+ * their original order, the rest released.  Cases with a skip reason cost
+ * nothing and are always kept.  Returns the new count. */
+size_t budget_select(struct gcase *v, size_t n, double budget_secs,
+		     struct budget_report *rep);
+
+#endif

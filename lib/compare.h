@@ -1,0 +1,79 @@
+/* Comparing two runs' sidecars: per case and metric, a change is a
+ * regression only when both its absolute and its relative size pass the
+ * metric's gate, in the metric's bad direction; with at least two samples
+ * on each side a Welch t-test (alpha 0.05) must also reject "same mean",
+ * so noise is not reported as a regression.
+ *
+ * Default gates (absolute / relative):
+ *   worst_spread_pct             5     / 25 %
+ *   worst_gap_ms                 500   / 50 %
+ *   total_migrations             10    / 30 %
+ *   worst_migration_ratio        0.05  / 25 %
+ *   worst_p99_wake_latency_us    50    / 25 %
+ *   worst_median_wake_latency_us 20    / 25 %
+ *   total_iterations             100   / 10 %  higher is better
+ *   min_iterations_per_sec       10    / 10 %  higher is better
+ *   starved_workers              0     / 0 %
+ *   isolation_violations         0     / 0 %
+ * Other metrics found in sidecars are shown but not gated. */
+#ifndef KTSTR_COMPARE_H
+#define KTSTR_COMPARE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "sidecar.h"
+#include "strbuf.h"
+
+struct metric_gate {
+	const char *name;
+	double abs, rel_pct;
+	bool higher_is_better;
+};
+
+const struct metric_gate *compare_gates(size_t *n);
+const struct metric_gate *compare_gate_find(const char *name);
+
+/* Welch's two-sample t-test: the two-sided p-value for "equal means".
+ * NAN when either side has fewer than 2 samples or both variances are 0
+ * and the means are equal; 0 when variances are 0 and means differ. */
+double welch_p_value(const double *a, size_t na, const double *b, size_t nb);
+
+/* Filters: NULL fields match everything; a sidecar matches when every
+ * given field equals (kernel: label prefix; topology: preset name or
+ * spec; work_type: any of its work types). */
+struct compare_filter {
+	const char *kernel, *scheduler, *topology, *work_type, *commit, *run_source,
+		   *test;
+};
+bool compare_filter_match(const struct compare_filter *f, const struct sidecar *s);
+
+/* One metric of one case, compared. */
+struct compare_row {
+	char *case_key;		/* "suite test/preset" (kernel and commit are
+				 * what differ between runs, so not part) */
+	const char *metric;
+	double a_mean, b_mean;	/* NAN when a side lacks it */
+	size_t na, nb;
+	double delta, delta_pct;
+	double p_value;		/* NAN when not computed */
+	bool gated, regression, improvement;
+};
+
+struct compare_result {
+	struct compare_row *rows;
+	size_t n;
+	size_t cases_a, cases_b, cases_both;
+	size_t regressions, improvements;
+	struct strvec only_a, only_b;	/* case keys present on one side */
+};
+
+/* Compare sets a and b (already loaded) under filter f (may be NULL);
+ * alpha is the t-test level (0.05).  Returns 0, or -1 when either side
+ * has no matching sidecar (err says which). */
+int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
+		 const struct compare_filter *f, double alpha,
+		 struct compare_result *r, struct strbuf *err);
+void compare_result_release(struct compare_result *r);
+
+#endif

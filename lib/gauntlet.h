@@ -1,0 +1,91 @@
+/* Gauntlet: the topology presets tests are expanded over, and the
+ * expansion of tests x presets x kernels into cases.
+ *
+ * Presets follow upstream ktstr's list (tiny-1llc 1n1l4c1t, tiny-2llc
+ * 1n2l2c1t, odd-3llc 1n3l3c1t, smt-2llc 1n2l2c2t, medium-4llc 1n4l4c2t,
+ * numa2-4llc 2n4l4c1t, ...).  A host-capacity filter drops presets this
+ * host cannot run: under KVM a preset needs at most as many vCPUs as the
+ * host has usable CPUs; under TCG one QEMU thread runs every vCPU, so the
+ * bound is KTSTR_TCG_VCPUS_PER_HOST_CPU (8) vCPUs per usable host CPU. */
+#ifndef KTSTR_GAUNTLET_H
+#define KTSTR_GAUNTLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "strbuf.h"
+#include "testfile.h"
+#include "topo.h"
+
+#define KTSTR_TCG_VCPUS_PER_HOST_CPU 8u
+
+struct preset {
+	const char *name;	/* "tiny-2llc" */
+	const char *spec;	/* "1n2l2c1t" */
+	const char *about;	/* one line */
+	struct ktstr_topo topo;
+};
+
+/* The built-in table, in order (small to large). */
+const struct preset *preset_table(size_t *n);
+const struct preset *preset_find(const char *name);
+
+/* Host capacity in vCPUs: see above.  kvm: whether VMs will use KVM. */
+unsigned gauntlet_host_vcpu_cap(bool kvm, unsigned host_cpus);
+/* Host CPU slots one VM of topo occupies: its vCPUs under KVM (at most
+ * host_cpus), 1 under TCG. */
+unsigned gauntlet_vm_slots(const struct ktstr_topo *topo, bool kvm, unsigned host_cpus);
+
+/* 1 when topo satisfies c, 0 when not (reason in why when given). */
+int topo_constraints_match(const struct topo_constraints *c,
+			   const struct ktstr_topo *topo, struct strbuf *why);
+
+/* One kernel the runner will boot. */
+struct gauntlet_kernel {
+	char *label;	/* shown in case names and sidecars: "7.3.4" */
+	char *image;	/* bzImage path */
+	char *key;	/* cache key or NULL */
+};
+
+/* One (test, preset, kernel) case. */
+struct gcase {
+	const struct ktest *test;
+	const struct preset *preset;
+	const struct gauntlet_kernel *kernel;	/* NULL when there is one kernel */
+	char *name;		/* "test/preset" or "test/preset/kernel" */
+	char *full_name;	/* "suite test/preset[/kernel]" */
+	char *skip_reason;	/* non-NULL: will not run, reported as SKIP */
+	double est_secs;	/* estimated wall time (budget) */
+	unsigned slots;		/* host CPU slots (gauntlet_vm_slots) */
+};
+
+struct gauntlet_opts {
+	bool kvm;
+	unsigned host_cpus;		/* usable host CPUs */
+	bool no_perf_mode;		/* KTSTR_NO_PERF_MODE */
+	const struct gauntlet_kernel *kernels;
+	size_t n_kernels;		/* >= 1 */
+};
+
+/* Expand tests over presets and kernels.  A test with no preset that
+ * fits its constraints gets one case with preset NULL and a skip reason;
+ * a test naming an unknown preset is an error (-1, err names the test
+ * file and lists the valid presets); presets beyond host capacity are
+ * dropped (or, when the test named them explicitly, become skips naming
+ * the capacity).  Cases are sorted by full_name. */
+int gauntlet_expand(const struct ktest *tests, size_t ntests,
+		    const struct gauntlet_opts *o, struct gcase **out, size_t *n,
+		    struct strbuf *err);
+void gauntlet_free(struct gcase *v, size_t n);
+
+/* Keep the cases whose name or full_name matches pattern: a shell glob
+ * (fnmatch) when it has any of "*?[", a substring otherwise.  Returns the
+ * new count (cases compacted in place, dropped ones released). */
+size_t gauntlet_filter(struct gcase *v, size_t n, const char *pattern);
+
+/* "K/N" with 1 <= K <= N: 0 or -1 with a message in err. */
+int shard_parse(const char *s, unsigned *k, unsigned *n, struct strbuf *err);
+/* Keep shard k of n: the cases at sorted index i with i % n == k - 1.
+ * Returns the new count (compacted in place, dropped ones released). */
+size_t gauntlet_shard(struct gcase *v, size_t n, unsigned k, unsigned of);
+
+#endif

@@ -1,0 +1,87 @@
+/* Test files: one scheduler test per JSON file, a directory of them a suite.
+ *
+ *   {
+ *     "name": "steady_fair",            optional: default is the file name
+ *                                       without ".json"/".ktstr.json"
+ *     "description": "...",             optional
+ *     "scenario": "steady"              a canned scenario name or a path
+ *                 | { ...inline scenario, ktstr-scenario(5) ... },
+ *     "scheduler": "scx_simple"         discover name or path (relative
+ *                                       paths are against the test file's
+ *                                       directory); null or "eevdf": none
+ *     "scheduler_args": ["-v"],         optional
+ *     "duration": "3s",                 optional: overrides the scenario's
+ *     "topology": {                     optional constraints, all optional
+ *       "min_llcs": 1, "max_llcs": 4, "min_cpus": 2, "max_cpus": 16,
+ *       "min_numa_nodes": 1, "max_numa_nodes": 1, "smt": true|false
+ *     },
+ *     "presets": ["tiny-2llc", ...],    optional: only these presets
+ *     "thresholds": { "max_spread_pct": 20, "max_gap_ms": 3000,
+ *                     "max_p99_wake_us": 5000, "min_iter_rate": 10,
+ *                     "max_migration_ratio": 0.5,
+ *                     "isolation": bool, "starvation": bool },
+ *                                       a number, or "off"
+ *     "timeout": "2m",                  optional VM timeout
+ *     "performance_mode": false,        optional; skipped under
+ *                                       KTSTR_NO_PERF_MODE
+ *     "append": "...", "env": {"K": "V"} optional, passed to ktstr-vm
+ *   }
+ *
+ * Unknown keys are errors, as in scenario files: a typo must not silently
+ * run a different test. */
+#ifndef KTSTR_TESTFILE_H
+#define KTSTR_TESTFILE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "scenario.h"
+#include "strbuf.h"
+#include "strvec.h"
+
+struct topo_constraints {
+	unsigned min_llcs, max_llcs;	/* 0: no bound */
+	unsigned min_cpus, max_cpus;
+	unsigned min_nodes, max_nodes;
+	int smt;			/* -1 either, 0 without, 1 with */
+};
+
+struct ktest {
+	char *name;		/* unique within a suite */
+	char *suite;		/* the suite directory's base name, or the
+				 * file's directory when given one file */
+	char *path;		/* the test file */
+	char *description;	/* or NULL */
+	char *scenario_ref;	/* canned name or absolute path; NULL when inline */
+	json_t *scenario_doc;	/* the scenario JSON (loaded even when
+				 * canned, with duration applied) */
+	char *scenario_name;	/* its "name" */
+	char *scheduler;	/* discover name or absolute path; NULL: EEVDF */
+	struct strvec sched_args;
+	unsigned long long duration_ms;	/* effective duration */
+	unsigned long long timeout_ms;	/* 0: runner default */
+	struct topo_constraints topo;
+	struct strvec presets;	/* empty: every preset that fits */
+	struct checks thresholds;	/* NAN / -1 unset, INFINITY off */
+	bool performance_mode;
+	char *append;		/* or NULL */
+	struct strvec env;	/* "K=V" */
+	struct strvec features;	/* coverage features for budget selection:
+				 * "scenario:<name>", "op:<kind>",
+				 * "work:<type>", "cgroups:<n>", sorted */
+};
+
+/* Load one test file.  0, or -1 with one line in err naming the file and
+ * the JSON path ("tests/a.json: $.topology.min_llcs: expected ...").
+ * suite may be NULL (then the file's directory name). */
+int ktest_load(const char *path, const char *suite, struct ktest *t, struct strbuf *err);
+void ktest_release(struct ktest *t);
+
+/* Load every test in paths: a file is one test; a directory is a suite of
+ * its "*.json" files (not recursive, sorted by name).  Duplicate test
+ * names within one suite are an error.  Returns 0 or -1 (err set; tests
+ * loaded so far are kept in *out for release). */
+int ktest_load_paths(const char *const *paths, size_t npaths,
+		     struct ktest **out, size_t *n, struct strbuf *err);
+void ktest_free_all(struct ktest *v, size_t n);
+
+#endif
