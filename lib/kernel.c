@@ -68,6 +68,7 @@ static void found_set(struct kernel_found *kf, const char *image, const char *co
 	kf->config = config && is_regular_file(config) ? xstrdup(config) : NULL;
 	kf->key = key ? xstrdup(key) : NULL;
 	kf->source = xstrdup(source);
+	kf->version = NULL;
 }
 
 void kernel_found_release(struct kernel_found *kf)
@@ -76,6 +77,7 @@ void kernel_found_release(struct kernel_found *kf)
 	free(kf->config);
 	free(kf->key);
 	free(kf->source);
+	free(kf->version);
 	memset(kf, 0, sizeof(*kf));
 }
 
@@ -127,6 +129,8 @@ static void found_from_entry(struct kernel_found *kf, const struct kcache_entry 
 	char *cfg = path_join(e->dir, "config");
 
 	found_set(kf, e->image, cfg, e->key, source);
+	if (e->version && *e->version)
+		kf->version = xstrdup(e->version);
 	free(cfg);
 }
 
@@ -305,4 +309,194 @@ int kernel_find(const char *explicit, struct kernel_found *kf, struct strbuf *er
 out:
 	free(root);
 	return rc;
+}
+
+/* ---- several kernels from one id (test runners) ------------------------- */
+
+/* The numeric head of a cache entry's version ("7.3.4" of "7.3.4+deb13");
+ * -1 when it has none. */
+static int entry_ver(const struct kcache_entry *e, struct kernel_ver *v)
+{
+	size_t len = strspn(e->version ? e->version : "", "0123456789.");
+
+	while (len && e->version[len - 1] == '.')
+		len--;
+	return len ? kernel_ver_parse(e->version, len, v) : -1;
+}
+
+static void list_push(struct kernel_found **out, size_t *n, const struct kcache_entry *e,
+		      const char *source)
+{
+	*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+	memset(&(*out)[*n], 0, sizeof(**out));
+	found_from_entry(&(*out)[(*n)++], e, source);
+}
+
+/* Versions and ranges against the valid cache entries.  kcache_list sorts
+ * newest-built first, so the first entry of a version is the one kept. */
+static void list_from_cache(const char *root, const struct kernel_id *id,
+			    struct kernel_found **out, size_t *n)
+{
+	struct kcache_entry *v;
+	size_t cnt = kcache_list(root, kernel_kconfig_hash(), &v), i, j, best = cnt;
+	struct kernel_ver ver, bestver = { { 0 }, 0 };
+
+	for (i = 0; i < cnt; i++) {
+		if (v[i].corrupt || entry_ver(&v[i], &ver) < 0)
+			continue;
+		switch (id->kind) {
+		case KID_VERSION:
+			if (!kernel_ver_cmp(&ver, &id->ver) && best == cnt)
+				best = i;
+			break;
+		case KID_PREFIX:
+			if (kernel_ver_has_prefix(&ver, &id->ver) &&
+			    (best == cnt || kernel_ver_cmp(&ver, &bestver) > 0)) {
+				best = i;
+				bestver = ver;
+			}
+			break;
+		case KID_RANGE: {
+			bool dup = false;
+
+			if (!kernel_ver_in_range(&ver, &id->lo, &id->hi))
+				break;
+			for (j = 0; j < *n && !dup; j++) {
+				struct kcache_entry tmp = { .version = (*out)[j].version };
+				struct kernel_ver other;
+
+				dup = entry_ver(&tmp, &other) == 0 && !kernel_ver_cmp(&other, &ver);
+			}
+			if (!dup)
+				list_push(out, n, &v[i], "range");
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (best < cnt)
+		list_push(out, n, &v[best], "version");
+	kcache_list_free(v, cnt);
+}
+
+static int cmp_found_ver(const void *a, const void *b)
+{
+	struct kcache_entry x = { .version = ((const struct kernel_found *)a)->version };
+	struct kcache_entry y = { .version = ((const struct kernel_found *)b)->version };
+	struct kernel_ver vx, vy;
+
+	entry_ver(&x, &vx);
+	entry_ver(&y, &vy);
+	return kernel_ver_cmp(&vx, &vy);
+}
+
+int kernel_find_list(const char *idstr, struct kernel_found **out, size_t *n,
+		     struct strbuf *err)
+{
+	char *root = ktstr_cache_dir("kernels");
+	struct kernel_id id;
+	struct kcache_entry e;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (kernel_id_parse(idstr, &id, err) < 0) {
+		kernel_id_release(&id);
+		free(root);
+		return -1;
+	}
+	if (id.kind != KID_PATH && !root) {
+		strbuf_addf(err, "kernel '%s' needs the kernel cache, but no cache directory "
+			    "is known; set KTSTR_CACHE_DIR or HOME", idstr);
+		rc = -1;
+		goto out;
+	}
+	*out = xcalloc(1, sizeof(**out));
+	switch (id.kind) {
+	case KID_PATH:
+		if (from_path("--kernel", idstr, *out, err) == 0)
+			*n = 1;
+		else
+			rc = -1;
+		goto out;
+	case KID_GIT:
+		strbuf_addf(err, "kernel '%s' is a git source: build it first with "
+			    "`ktstr-fetch '%s' | ktstr-build` and pass the cache key it prints",
+			    idstr, idstr);
+		rc = -1;
+		goto out;
+	case KID_CACHE_KEY:
+		if (from_cache_key(root, id.path, *out) == 0)
+			*n = 1;
+		break;
+	case KID_DEBIAN:
+		if (from_cache_debian(root, *out) == 0)
+			*n = 1;
+		break;
+	case KID_LATEST:
+		if (kcache_newest(root, kernel_kconfig_hash(), &e) == 0) {
+			found_from_entry(*out, &e, "cache");
+			kcache_entry_release(&e);
+			*n = 1;
+		}
+		break;
+	default:
+		free(*out);
+		*out = NULL;
+		list_from_cache(root, &id, out, n);
+		if (*n > 1)
+			qsort(*out, *n, sizeof(**out), cmp_found_ver);
+		break;
+	}
+	if (!*n) {
+		strbuf_addf(err, "kernel '%s': no kernel in the cache (%s) matches; get one "
+			    "with `ktstr-fetch '%s' | ktstr-build` (or "
+			    "share/ktstr/fetch-debian-kernel), and see `ktstr-build list`",
+			    idstr, root, idstr);
+		rc = -1;
+	}
+out:
+	if (rc < 0) {
+		kernel_found_free(*out, *n ? *n : (*out ? 1 : 0));
+		*out = NULL;
+		*n = 0;
+	}
+	kernel_id_release(&id);
+	free(root);
+	return rc;
+}
+
+void kernel_found_free(struct kernel_found *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		kernel_found_release(&v[i]);
+	free(v);
+}
+
+char *kernel_found_label(const struct kernel_found *kf)
+{
+	char *dir, *label;
+	size_t len;
+
+	if (kf->version && *kf->version)
+		return xstrdup(kf->version);
+	if (kf->key)
+		return xstrdup(kf->key);
+	/* A build tree's image: name the tree, not "boot". */
+	len = strlen(kf->image);
+	if (len > strlen("/" IMAGE_REL) &&
+	    !strcmp(kf->image + len - strlen("/" IMAGE_REL), "/" IMAGE_REL)) {
+		char *tree = xstrndup(kf->image, len - strlen("/" IMAGE_REL));
+
+		label = xstrdup(path_basename(tree));
+		free(tree);
+		return label;
+	}
+	dir = path_dirname(kf->image);
+	label = xstrdup(path_basename(dir));
+	free(dir);
+	return label;
 }

@@ -9,6 +9,7 @@ struct kernel_found {
 	char *config;	/* its .config when known, else NULL */
 	char *key;	/* cache key when it came from the cache, else NULL */
 	char *source;	/* which step of the chain found it, for the records */
+	char *version;	/* the cache entry's version, else NULL */
 };
 
 /* Resolve the kernel to boot.  explicit (a --kernel argument) wins; then
@@ -18,6 +19,21 @@ struct kernel_found {
  * Returns 0, or -1 with one actionable sentence in err. */
 int kernel_find(const char *explicit, struct kernel_found *kf, struct strbuf *err);
 void kernel_found_release(struct kernel_found *kf);
+
+/* Every kernel one id names, for runners that boot several: a path, a
+ * cache key, "debian", an exact version or prefix (the highest cached
+ * match), a range (one cached kernel per version in it, ascending) or ""
+ * (the newest valid cache entry).  Only the cache and the filesystem are
+ * consulted: nothing is downloaded or built.  Returns 0 with *n >= 1, or
+ * -1 with one sentence in err that names the id and how to get a kernel
+ * for it.  Free with kernel_found_free. */
+int kernel_find_list(const char *id, struct kernel_found **out, size_t *n,
+		     struct strbuf *err);
+void kernel_found_free(struct kernel_found *v, size_t n);
+/* A short name for case names and run directories: the version when
+ * known ("7.3.4+deb13"), else the cache key, else the image's directory
+ * name.  Caller frees. */
+char *kernel_found_label(const struct kernel_found *kf);
 
 /* 0 if path is an x86 bzImage; -1 with a reason in err otherwise. */
 int kernel_image_check(const char *path, struct strbuf *err);

@@ -65,6 +65,9 @@ pid_t run_spawn(const char *const argv[], const struct run_opts *o)
 		}
 		if (o->new_pgrp)
 			setpgid(0, 0);
+		/* Best effort: a runner's reservation is advisory anyway. */
+		if (o->affinity)
+			sched_setaffinity(0, sizeof(*o->affinity), o->affinity);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);

@@ -3,6 +3,7 @@
 #define KTSTR_RUN_H
 
 #include <stdbool.h>
+#include <sched.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "strbuf.h"
@@ -19,6 +20,7 @@ struct run_opts {
 	bool new_pgrp;		/* own process group (not killed by the tty's ^C) */
 	bool die_with_parent;	/* PR_SET_PDEATHSIG(SIGKILL): never outlive us */
 	const char *const *env_set;	/* "K=V" entries added to the environment */
+	const cpu_set_t *affinity;	/* CPUs the child may run on, or NULL */
 };
 #define RUN_OPTS_INIT { .stdin_fd = RUN_FD_INHERIT, .stdout_fd = RUN_FD_INHERIT, \
 			.stderr_fd = RUN_FD_INHERIT }

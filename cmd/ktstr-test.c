@@ -1,0 +1,626 @@
+/* ktstr-test: run a directory of scheduler tests over the gauntlet of
+ * topology presets and kernels, in parallel, with nextest-style output,
+ * sidecars for ktstr-stats, JUnit for CI, budgets and shards. */
+#include "budget.h"
+#include "caserun.h"
+#include "diag.h"
+#include "env.h"
+#include "fsutil.h"
+#include "gauntlet.h"
+#include "jsonl.h"
+#include "junit.h"
+#include "kernel.h"
+#include "opts.h"
+#include "runner.h"
+#include "sidecar.h"
+#include "testfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+"usage: ktstr-test [options] [PATH...]\n"
+"\n"
+"Run scheduler tests: each PATH is a test file or a directory of them (a\n"
+"suite; see ktstr-test(5)); default ./ktstr-tests.  Every test is expanded\n"
+"over the topology presets that satisfy its constraints and fit this host,\n"
+"and over every kernel given, and the cases run in parallel in VMs\n"
+"(ktstr-vm ... | ktstr-stats underneath).  One line per case:\n"
+"\n"
+"    PASS [  11.34s] suite test/preset[/kernel]\n"
+"\n"
+"  -k, --kernel ID          kernel to test (repeatable; a version, prefix,\n"
+"                           range such as 6.12..7.0, cache key, \"debian\" or\n"
+"                           path; default KTSTR_KERNEL_LIST, else the\n"
+"                           discovery chain of ktstr-vm)\n"
+"  -E, --filter PATTERN     only cases whose name matches (glob or substring)\n"
+"  -j, --jobs N             cases at once (default: usable host CPUs)\n"
+"      --shard K/N          run shard K of N (deterministic split)\n"
+"      --budget SECS        pick the cases that cover the most within SECS\n"
+"                           (default KTSTR_BUDGET_SECS)\n"
+"      --runs N             run every case N times (for compare's t-test)\n"
+"      --junit FILE         write a JUnit XML report\n"
+"      --list               print the planned cases and exit\n"
+"      --json               JSON lines instead of the human lines\n"
+"      --accel MODE         auto, kvm or tcg (passed to ktstr-vm)\n"
+"      --no-skip-mode       skips count as failures (KTSTR_NO_SKIP_MODE)\n"
+"      --no-perf-mode       skip performance_mode tests (KTSTR_NO_PERF_MODE)\n"
+"  -h, --help               show this help\n"
+"      --version            show the version\n"
+"\n"
+"Sidecars go to {runs root}/{kernel}-{commit}/ (KTSTR_RUNS_ROOT, default\n"
+"~/.local/state/ktstr/runs; KTSTR_SIDECAR_DIR overrides); read them with\n"
+"ktstr-stats list/show/compare.\n"
+"\n"
+"Exit status: 0 nothing failed; 1 a case failed; 2 bad usage, a bad test\n"
+"file or no kernel; 130 interrupted.\n";
+
+enum {
+	OPT_SHARD = 0x100, OPT_BUDGET, OPT_RUNS, OPT_JUNIT, OPT_LIST, OPT_JSON,
+	OPT_ACCEL, OPT_NO_SKIP, OPT_NO_PERF,
+};
+
+static const struct option longopts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "filter", required_argument, NULL, 'E' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "runs", required_argument, NULL, OPT_RUNS },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "no-skip-mode", no_argument, NULL, OPT_NO_SKIP },
+	{ "no-perf-mode", no_argument, NULL, OPT_NO_PERF },
+	KTSTR_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+struct opts {
+	struct strvec kernels, filters;
+	unsigned jobs, runs, shard_k, shard_n;
+	double budget;
+	const char *junit, *accel;
+	bool list, json, no_skip, no_perf;
+};
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	struct strbuf err = STRBUF_INIT;
+	unsigned long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hk:E:j:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': strvec_push(&o->kernels, optarg); break;
+		case 'E': strvec_push(&o->filters, optarg); break;
+		case 'j':
+			if (parse_ulong(optarg, 1, 1024, &n) < 0)
+				usage_error("--jobs '%s': expected a number from 1 to 1024", optarg);
+			o->jobs = (unsigned)n;
+			break;
+		case OPT_SHARD:
+			if (shard_parse(optarg, &o->shard_k, &o->shard_n, &err) < 0)
+				usage_error("%s", err.buf);
+			break;
+		case OPT_BUDGET:
+			if (budget_parse(optarg, &o->budget, &err) < 0)
+				usage_error("--budget %s", err.buf);
+			break;
+		case OPT_RUNS:
+			if (parse_ulong(optarg, 1, 100, &n) < 0)
+				usage_error("--runs '%s': expected a number from 1 to 100", optarg);
+			o->runs = (unsigned)n;
+			break;
+		case OPT_JUNIT: o->junit = optarg; break;
+		case OPT_LIST: o->list = true; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_ACCEL:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
+			o->accel = optarg;
+			break;
+		case OPT_NO_SKIP: o->no_skip = true; break;
+		case OPT_NO_PERF: o->no_perf = true; break;
+		case OPT_HELP: print_help_and_exit(usage_text);
+		case OPT_VERSION: print_version_and_exit();
+		default: usage_error("unknown option");
+		}
+	}
+	strbuf_release(&err);
+}
+
+/* Environment defaults, after the flags (flags win). */
+static void apply_env(struct opts *o)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *s;
+
+	/* Presence-only, as the seeds say: even an empty value turns it on. */
+	if (getenv("KTSTR_NO_SKIP_MODE"))
+		o->no_skip = true;
+	if (env_get("KTSTR_NO_PERF_MODE"))
+		o->no_perf = true;
+	if (!o->budget && (s = env_get("KTSTR_BUDGET_SECS"))) {
+		if (budget_parse(s, &o->budget, &err) < 0) {
+			diag("KTSTR_BUDGET_SECS %s; ignoring it and running every case", err.buf);
+			o->budget = 0;
+		}
+	}
+	if (!o->jobs)
+		o->jobs = hostlock_usable_cpus();
+	if (!o->runs)
+		o->runs = 1;
+	strbuf_release(&err);
+}
+
+/* ---- kernels ------------------------------------------------------------ */
+
+static void add_kernel(struct gauntlet_kernel **v, size_t *n, const struct kernel_found *kf,
+		       const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].image, kf->image))
+			return;		/* the same kernel named twice */
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[*n].label = label ? xstrdup(label) : kernel_found_label(kf);
+	(*v)[*n].image = xstrdup(kf->image);
+	(*v)[*n].key = kf->key ? xstrdup(kf->key) : NULL;
+	(*n)++;
+}
+
+/* KTSTR_KERNEL_LIST: "label=path;label=path". */
+static int kernels_from_list(const char *list, struct gauntlet_kernel **v, size_t *n)
+{
+	char *copy = xstrdup(list), *save = NULL, *item;
+	int rc = 0;
+
+	for (item = strtok_r(copy, ";", &save); item && !rc; item = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(item, '=');
+		struct kernel_found kf;
+		struct strbuf err = STRBUF_INIT;
+
+		if (!eq || eq == item || !eq[1]) {
+			diag("KTSTR_KERNEL_LIST entry '%s': expected LABEL=PATH; entries are "
+			     "separated by ';'", item);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		if (kernel_find(eq + 1, &kf, &err) < 0) {
+			diag("KTSTR_KERNEL_LIST entry '%s': %s", item, err.buf);
+			rc = -1;
+		} else {
+			add_kernel(v, n, &kf, item);
+		}
+		kernel_found_release(&kf);
+		strbuf_release(&err);
+	}
+	free(copy);
+	return rc;
+}
+
+static int resolve_kernels(const struct opts *o, struct gauntlet_kernel **v, size_t *n)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *list = env_get("KTSTR_KERNEL_LIST");
+	size_t i, j;
+	int rc = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (o->kernels.n) {
+		for (i = 0; i < o->kernels.n && !rc; i++) {
+			struct kernel_found *kf;
+			size_t nk;
+
+			if (kernel_find_list(o->kernels.v[i], &kf, &nk, &err) < 0) {
+				diag("--kernel %s", err.buf);
+				rc = -1;
+				break;
+			}
+			for (j = 0; j < nk; j++)
+				add_kernel(v, n, &kf[j], NULL);
+			kernel_found_free(kf, nk);
+		}
+	} else if (list) {
+		rc = kernels_from_list(list, v, n);
+	} else {
+		struct kernel_found kf;
+
+		if (kernel_find(NULL, &kf, &err) < 0) {
+			diag("%s", err.buf);
+			rc = -1;
+		} else {
+			add_kernel(v, n, &kf, NULL);
+		}
+		kernel_found_release(&kf);
+	}
+	strbuf_release(&err);
+	return rc;
+}
+
+static void free_kernels(struct gauntlet_kernel *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].label);
+		free(v[i].image);
+		free(v[i].key);
+	}
+	free(v);
+}
+
+/* ---- reporting ---------------------------------------------------------- */
+
+struct report_state {
+	bool json;
+	struct junit_case *junit;
+	size_t n_junit;
+	struct strvec junit_text;	/* owned strings the junit cases point at */
+};
+
+static const char *outcome_word(enum case_outcome oc)
+{
+	switch (oc) {
+	case CASE_PASS: return "PASS";
+	case CASE_FAIL: return "FAIL";
+	case CASE_SKIP: return "SKIP";
+	default: return "INTR";
+	}
+}
+
+static char *case_label(const struct case_report *rep)
+{
+	if (rep->runs > 1)
+		return xasprintf("%s #%u", rep->c->full_name, rep->repeat);
+	return xstrdup(rep->c->full_name);
+}
+
+static const char *keep(struct report_state *st, char *s)
+{
+	strvec_push(&st->junit_text, s);
+	free(s);
+	return st->junit_text.v[st->junit_text.n - 1];
+}
+
+static void report_cb(void *cb, const struct case_report *rep)
+{
+	struct report_state *st = cb;
+	struct strbuf block = STRBUF_INIT, line = STRBUF_INIT;
+	char *label = case_label(rep);
+	struct junit_case *jc;
+	size_t i;
+
+	/* The failure block: the verdict's report, then ktstr-vm's own last
+	 * words when the run did not get as far as a verdict. */
+	if (rep->outcome == CASE_FAIL && rep->run) {
+		verdict_format(&rep->run->v, &block);
+		if (rep->run->v.result == VERDICT_ERROR ||
+		    rep->run->v.result == VERDICT_INCONCLUSIVE) {
+			if (rep->run->err_tail.n)
+				strbuf_addstr(&block, "--- ktstr-vm stderr ---\n");
+			for (i = 0; i < rep->run->err_tail.n; i++)
+				strbuf_addf(&block, "%s\n", rep->run->err_tail.v[i]);
+		}
+	} else if (rep->outcome == CASE_FAIL && rep->reason) {
+		strbuf_addf(&block, "skipped, and KTSTR_NO_SKIP_MODE turns skips into "
+			    "failures: %s\n", rep->reason);
+	}
+
+	if (st->json) {
+		json_t *rec = jsonl_record("case_result");
+
+		json_set_str(rec, "case", rep->c->full_name);
+		json_set_str(rec, "suite", rep->c->test->suite);
+		json_set_str(rec, "test", rep->c->test->name);
+		json_set_str(rec, "preset", rep->c->preset ? rep->c->preset->name : NULL);
+		json_set_str(rec, "kernel", rep->c->kernel ? rep->c->kernel->label : NULL);
+		json_set_int(rec, "repeat", rep->repeat);
+		json_set_str(rec, "outcome", outcome_word(rep->outcome));
+		json_set_str(rec, "result", rep->run ? verdict_result_name(rep->run->v.result)
+			     : "skip");
+		json_set_int(rec, "wall_ms", (long long)(rep->secs * 1000));
+		json_set_str(rec, "reason", rep->reason);
+		json_set_str(rec, "sidecar", rep->sidecar);
+		jsonl_emit(stdout, rec);
+		json_decref(rec);
+	} else {
+		if (rep->outcome == CASE_SKIP || (rep->outcome == CASE_FAIL && !rep->run))
+			strbuf_addf(&line, "%4s [%9s] %s: %s\n", outcome_word(rep->outcome),
+				    "", label, rep->reason ? rep->reason : "skipped");
+		else
+			strbuf_addf(&line, "%4s [%8.2fs] %s\n", outcome_word(rep->outcome),
+				    rep->secs, label);
+		if (block.len) {
+			strbuf_addstr(&line, "--- verdict ---\n");
+			strbuf_add(&line, block.buf, block.len);
+		}
+		fwrite(line.buf, 1, line.len, stdout);
+		fflush(stdout);
+	}
+
+	st->junit = xrealloc(st->junit, (st->n_junit + 1) * sizeof(*st->junit));
+	jc = &st->junit[st->n_junit++];
+	memset(jc, 0, sizeof(*jc));
+	jc->suite = rep->c->test->suite;
+	jc->name = keep(st, xstrdup(label + strlen(rep->c->test->suite) + 1));
+	jc->secs = rep->secs;
+	jc->status = rep->outcome == CASE_PASS ? JUNIT_PASS :
+		     rep->outcome == CASE_SKIP ? JUNIT_SKIP :
+		     rep->outcome == CASE_FAIL ? JUNIT_FAIL : JUNIT_ERROR;
+	/* The JUnit message: the first failed check, else why it did not run. */
+	for (i = 0; rep->run && i < rep->run->v.n_checks && !jc->message; i++)
+		if (!rep->run->v.checks[i].pass && rep->run->v.checks[i].message)
+			jc->message = keep(st, xstrdup(rep->run->v.checks[i].message));
+	if (!jc->message && (rep->reason || rep->outcome == CASE_FAIL))
+		jc->message = keep(st, xstrdup(rep->reason ? rep->reason : "check failed"));
+	if (block.len)
+		jc->detail = keep(st, strbuf_detach(&block, NULL));
+	free(label);
+	strbuf_release(&block);
+	strbuf_release(&line);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static bool kvm_usable(const char *accel)
+{
+	int fd;
+
+	if (accel && strcmp(accel, "auto"))
+		return !strcmp(accel, "kvm");
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static char *find_vm_prog(void)
+{
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n > 0) {
+		char *dir, *p;
+
+		buf[n] = '\0';
+		dir = path_dirname(buf);
+		p = path_join(dir, "ktstr-vm");
+		free(dir);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return xstrdup("ktstr-vm");
+}
+
+static void print_plan(const struct gcase *c, size_t n, bool json)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (json) {
+			json_t *rec = jsonl_record("case_plan");
+
+			json_set_str(rec, "case", c[i].full_name);
+			json_set_str(rec, "suite", c[i].test->suite);
+			json_set_str(rec, "test", c[i].test->name);
+			json_set_str(rec, "preset", c[i].preset ? c[i].preset->name : NULL);
+			json_set_str(rec, "topology", c[i].preset ? c[i].preset->spec : NULL);
+			json_set_str(rec, "kernel", c[i].kernel ? c[i].kernel->label : NULL);
+			json_set_real(rec, "est_secs", c[i].est_secs);
+			json_set_str(rec, "skip_reason", c[i].skip_reason);
+			jsonl_emit(stdout, rec);
+			json_decref(rec);
+		} else if (c[i].skip_reason) {
+			printf("%s (skip: %s)\n", c[i].full_name, c[i].skip_reason);
+		} else {
+			printf("%s\n", c[i].full_name);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .kernels = STRVEC_INIT, .filters = STRVEC_INIT };
+	struct strbuf err = STRBUF_INIT;
+	struct ktest *tests = NULL;
+	size_t ntests = 0, ncases = 0, nk = 0, i;
+	struct gauntlet_kernel *kernels = NULL;
+	struct gcase *cases = NULL;
+	struct gauntlet_opts go = { 0 };
+	struct budget_report brep;
+	struct caserun_ctx ctx = { 0 };
+	struct runner_opts ro = { 0 };
+	struct runner_totals tot;
+	struct report_state st = { .junit_text = STRVEC_INIT };
+	struct sidecar_dir *dirs = NULL;
+	const struct sidecar_dir **dirp = NULL;
+	const char *def_path[] = { "ktstr-tests" };
+	char *runs_root = NULL, *workdir = NULL, *commit = NULL, *run_id = NULL;
+	int rc = KTSTR_EXIT_USAGE;
+
+	diag_init(argv[0]);
+	parse_args(argc, argv, &o);
+	apply_env(&o);
+
+	if (optind < argc) {
+		if (ktest_load_paths((const char *const *)argv + optind, (size_t)(argc - optind),
+				     &tests, &ntests, &err) < 0) {
+			diag("%s", err.buf);
+			goto out;
+		}
+	} else if (is_directory(def_path[0])) {
+		if (ktest_load_paths(def_path, 1, &tests, &ntests, &err) < 0) {
+			diag("%s", err.buf);
+			goto out;
+		}
+	} else {
+		usage_error("no tests given and no ./ktstr-tests directory; name a test "
+			    "file or a suite directory");
+	}
+	if (resolve_kernels(&o, &kernels, &nk) < 0)
+		goto out;
+
+	go.kvm = kvm_usable(o.accel);
+	go.host_cpus = hostlock_usable_cpus();
+	go.no_perf_mode = o.no_perf;
+	go.kernels = kernels;
+	go.n_kernels = nk;
+	if (gauntlet_expand(tests, ntests, &go, &cases, &ncases, &err) < 0) {
+		diag("%s", err.buf);
+		goto out;
+	}
+	for (i = 0; i < o.filters.n; i++)
+		ncases = gauntlet_filter(cases, ncases, o.filters.v[i]);
+	if (o.shard_n)
+		ncases = gauntlet_shard(cases, ncases, o.shard_k, o.shard_n);
+	runs_root = sidecar_runs_root();
+	if (o.budget > 0) {
+		if (runs_root)
+			budget_apply_history(cases, ncases, runs_root);
+		ncases = budget_select(cases, ncases, o.budget, &brep);
+		diag("budget %.0fs: %zu of %zu cases selected (est %.1fs), covering %zu of "
+		     "%zu features", brep.budget_secs, brep.selected, brep.total,
+		     brep.selected_secs, brep.features_covered, brep.features_total);
+		if (o.json) {
+			json_t *rec = jsonl_record("budget");
+
+			json_set_real(rec, "budget_secs", brep.budget_secs);
+			json_set_int(rec, "selected", (long long)brep.selected);
+			json_set_int(rec, "total", (long long)brep.total);
+			json_set_real(rec, "selected_secs", brep.selected_secs);
+			json_set_int(rec, "features_covered", (long long)brep.features_covered);
+			json_set_int(rec, "features_total", (long long)brep.features_total);
+			jsonl_emit(stdout, rec);
+			json_decref(rec);
+		}
+	}
+	if (o.list) {
+		print_plan(cases, ncases, o.json);
+		rc = 0;
+		goto out;
+	}
+	if (!ncases) {
+		diag("no case left to run (filters, shard or budget removed them all)");
+		rc = 0;
+		goto out;
+	}
+
+	workdir = make_temp_dir(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", "ktstr-test-");
+	if (!workdir) {
+		diag("cannot create a temp directory: %s", strerror(errno));
+		goto out;
+	}
+	{
+		/* The commit of the project the tests live in, not of ktstr. */
+		char *tdir = path_dirname(tests[0].path);
+
+		commit = sidecar_project_commit(tdir);
+		free(tdir);
+	}
+	run_id = sidecar_new_run_id();
+	dirs = xcalloc(nk, sizeof(*dirs));
+	dirp = xcalloc(nk, sizeof(*dirp));
+	for (i = 0; i < nk; i++) {
+		dirs[i].lock_fd = -1;
+		if (sidecar_dir_open(&dirs[i], kernels[i].label, commit, &err) < 0) {
+			diag("sidecars: %s", err.buf);
+			goto out;
+		}
+		dirp[i] = &dirs[i];
+	}
+
+	ctx.vm_prog = find_vm_prog();
+	ctx.default_kernel = &kernels[0];
+	ctx.workdir = workdir;
+	ctx.accel = o.accel;
+	ctx.run_id = run_id;
+	ctx.run_source = sidecar_run_source();
+	ctx.commit = commit;
+	ctx.host = sidecar_host_context();
+	ctx.runs = o.runs;
+	st.json = o.json;
+	ro.jobs = o.jobs;
+	ro.runs = o.runs;
+	ro.no_skip_mode = o.no_skip;
+	ro.report = report_cb;
+	ro.cb = &st;
+	ro.dirs = dirp;
+	ro.kernels = kernels;
+	ro.n_kernels = nk;
+
+	if (runner_run(cases, ncases, &ctx, &ro, &tot) < 0) {
+		rc = KTSTR_EXIT_USAGE;
+	} else if (tot.interrupted_by_signal) {
+		rc = 128 + tot.signal;
+	} else {
+		rc = tot.failed ? KTSTR_EXIT_FAIL : KTSTR_EXIT_PASS;
+	}
+	if (o.json) {
+		json_t *rec = jsonl_record("test_summary");
+
+		json_set_int(rec, "passed", (long long)tot.passed);
+		json_set_int(rec, "failed", (long long)tot.failed);
+		json_set_int(rec, "skipped", (long long)tot.skipped);
+		json_set_int(rec, "interrupted", (long long)tot.interrupted);
+		json_set_int(rec, "wall_ms", (long long)(tot.secs * 1000));
+		json_set_str(rec, "run_dir", dirs[0].path);
+		json_set_str(rec, "run_id", run_id);
+		jsonl_emit(stdout, rec);
+		json_decref(rec);
+	} else {
+		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu skipped%s\n", tot.secs,
+		       tot.passed, tot.failed, tot.skipped,
+		       tot.interrupted_by_signal ? " (interrupted)" : "");
+		fflush(stdout);
+	}
+	if (o.junit) {
+		char ts[32];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (junit_write(o.junit, "ktstr", st.junit, st.n_junit, ts) < 0) {
+			diag("--junit %s: cannot write: %s", o.junit, strerror(errno));
+			if (rc == KTSTR_EXIT_PASS)
+				rc = KTSTR_EXIT_USAGE;
+		}
+	}
+out:
+	for (i = 0; dirs && i < nk; i++)
+		sidecar_dir_close(&dirs[i]);
+	free(dirs);
+	free(dirp);
+	if (workdir)
+		rm_rf(workdir);
+	free(workdir);
+	free(runs_root);
+	free(commit);
+	free(run_id);
+	free((char *)ctx.vm_prog);
+	json_decref(ctx.host);
+	free(st.junit);
+	strvec_clear(&st.junit_text);
+	gauntlet_free(cases, ncases);
+	free_kernels(kernels, nk);
+	ktest_free_all(tests, ntests);
+	strvec_clear(&o.kernels);
+	strvec_clear(&o.filters);
+	strbuf_release(&err);
+	return rc;
+}

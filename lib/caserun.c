@@ -1,0 +1,413 @@
+#include "caserun.h"
+#include "diag.h"
+#include "fsutil.h"
+#include "run.h"
+#include "sidecar.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Longest record line kept whole; the check engine skips longer ones. */
+#define MAX_LINE (16u << 20)
+/* ktstr-vm stderr lines kept for the failure block. */
+#define ERR_TAIL_LINES 40
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A file-name-safe version of a case name. */
+static char *safe_stem(const char *name, unsigned repeat)
+{
+	char *s = xasprintf("%s.r%u", name, repeat), *p;
+
+	for (p = s; *p; p++)
+		if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			*p = '_';
+	return s;
+}
+
+json_t *caserun_topology_json(const struct ktstr_topo *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *o = json_object();
+
+	topo_format_short(t, &sb);
+	json_set_str(o, "spec", sb.buf);
+	json_set_int(o, "nodes", t->nodes);
+	json_set_int(o, "llcs", t->llcs);
+	json_set_int(o, "cores_per_llc", t->cores);
+	json_set_int(o, "threads_per_core", t->threads);
+	json_set_int(o, "cpus", topo_cpus(t));
+	strbuf_release(&sb);
+	return o;
+}
+
+static const struct gauntlet_kernel *case_kernel(const struct gcase *c,
+						 const struct caserun_ctx *ctx)
+{
+	return c->kernel ? c->kernel : ctx->default_kernel;
+}
+
+int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct gcase *c,
+		  unsigned repeat, struct hostlock *lock, struct strbuf *err)
+{
+	const struct ktest *t = c->test;
+	const struct gauntlet_kernel *k = case_kernel(c, ctx);
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf topo = STRBUF_INIT;
+	struct run_opts ro = RUN_OPTS_INIT;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	char *stem;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->repeat = repeat;
+	r->out_fd = r->err_fd = -1;
+	r->exit_code = -1;
+	r->lock = *lock;
+	memset(lock, 0, sizeof(*lock));
+	verdict_init(&r->v);
+	line_reader_init(&r->out_lr, MAX_LINE);
+	line_reader_init(&r->err_lr, 64 * 1024);
+	r->cgroups = json_array();
+	r->stimulus = json_array();
+
+	/* The scenario goes to ktstr-vm as a file: canned or inline alike,
+	 * with the test's duration already applied. */
+	stem = safe_stem(c->name, repeat);
+	r->scenario_path = xasprintf("%s/%s.scenario.json", ctx->workdir, stem);
+	free(stem);
+	if (json_dump_file(t->scenario_doc, r->scenario_path, JSON_COMPACT) < 0) {
+		strbuf_addf(err, "cannot write %s: %s", r->scenario_path, strerror(errno));
+		goto fail;
+	}
+
+	topo_format(&c->preset->topo, &topo);
+	strvec_push(&argv, ctx->vm_prog);
+	strvec_pushf(&argv, "--kernel=%s", k->image);
+	strvec_pushf(&argv, "--topo=%s", topo.buf);
+	strvec_pushf(&argv, "--scenario=%s", r->scenario_path);
+	if (t->scheduler)
+		strvec_pushf(&argv, "--scheduler=%s", t->scheduler);
+	for (i = 0; i < t->sched_args.n; i++)
+		strvec_pushf(&argv, "--sched-arg=%s", t->sched_args.v[i]);
+	if (ctx->accel)
+		strvec_pushf(&argv, "--accel=%s", ctx->accel);
+	/* A run that overstays its duration by minutes is stuck, not slow. */
+	strvec_pushf(&argv, "--timeout=%llums",
+		     t->timeout_ms ? t->timeout_ms : t->duration_ms + 180000ull);
+	if (t->append)
+		strvec_pushf(&argv, "--append=%s", t->append);
+
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	ro.stdin_fd = RUN_FD_NULL;
+	ro.stdout_fd = outp[1];
+	ro.stderr_fd = errp[1];
+	ro.new_pgrp = true;		/* ^C reaches the runner, which stops us in order */
+	ro.die_with_parent = true;	/* a killed runner takes its VMs along */
+	ro.affinity = &r->lock.set;
+	r->start_ms = now_ms();
+	r->pid = run_spawn(strvec_argv(&argv), &ro);
+	if (r->pid < 0) {
+		strbuf_addf(err, "cannot run %s: %s", ctx->vm_prog, strerror(errno));
+		goto fail;
+	}
+	close(outp[1]);
+	close(errp[1]);
+	r->out_fd = outp[0];
+	r->err_fd = errp[0];
+	fcntl(r->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(r->err_fd, F_SETFL, O_NONBLOCK);
+	strvec_clear(&argv);
+	strbuf_release(&topo);
+	return 0;
+fail:
+	for (i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&topo);
+	caserun_release(r);
+	return -1;
+}
+
+/* Keep what the sidecar wants beyond the verdict's own digest. */
+static void collect(struct caserun *r, json_t *rec)
+{
+	const char *type = json_get_str(rec, "type");
+
+	if (!type)
+		return;
+	if (!strcmp(type, "agent_ready")) {
+		json_decref(r->agent_ready);
+		r->agent_ready = json_incref(rec);
+	} else if (!strcmp(type, "cgroup_stats")) {
+		json_array_append(r->cgroups, rec);
+	} else if (!strcmp(type, "stimulus")) {
+		json_array_append(r->stimulus, rec);
+	} else if (!strcmp(type, "scenario_end")) {
+		json_decref(r->scenario_end);
+		r->scenario_end = json_incref(rec);
+	}
+}
+
+static void record_line(struct caserun *r, const char *line, size_t len)
+{
+	struct strbuf err = STRBUF_INIT;
+	json_t *rec;
+
+	r->lineno++;
+	if (!len)
+		return;
+	rec = jsonl_parse(line, len, &err);
+	if (!rec) {
+		r->v.bad_lines++;
+	} else {
+		r->v.line = r->lineno;
+		verdict_feed(&r->v, rec);
+		collect(r, rec);
+		json_decref(rec);
+	}
+	strbuf_release(&err);
+}
+
+static void err_line(struct caserun *r, const char *line, size_t len)
+{
+	if (r->err_tail.n == ERR_TAIL_LINES) {
+		free(r->err_tail.v[0]);
+		memmove(r->err_tail.v, r->err_tail.v + 1,
+			(r->err_tail.n - 1) * sizeof(*r->err_tail.v));
+		r->err_tail.v[--r->err_tail.n] = NULL;
+	}
+	strvec_pushf(&r->err_tail, "%.*s", (int)len, line);
+}
+
+static void drain_lines(struct caserun *r, bool is_out)
+{
+	struct line_reader *lr = is_out ? &r->out_lr : &r->err_lr;
+	const char *line;
+	size_t len;
+	bool truncated;
+
+	while ((line = line_reader_next(lr, &len, &truncated))) {
+		if (!is_out) {
+			err_line(r, line, len);
+		} else if (truncated) {
+			if (!r->in_long) {
+				r->lineno++;
+				r->v.bad_lines++;
+			}
+			r->in_long = true;
+		} else if (r->in_long) {
+			r->in_long = false;
+		} else {
+			record_line(r, line, len);
+		}
+	}
+}
+
+bool caserun_read(struct caserun *r, int fd)
+{
+	bool is_out = fd == r->out_fd;
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* EOF (or a dead pipe): the unterminated tail counts. */
+			struct line_reader *lr = is_out ? &r->out_lr : &r->err_lr;
+			const char *rest;
+			size_t len;
+
+			if ((rest = line_reader_rest(lr, &len))) {
+				if (is_out && !r->in_long)
+					record_line(r, rest, len);
+				else if (!is_out)
+					err_line(r, rest, len);
+			}
+			close(fd);
+			if (is_out)
+				r->out_fd = -1;
+			else
+				r->err_fd = -1;
+			break;
+		}
+		line_reader_feed(is_out ? &r->out_lr : &r->err_lr, buf, (size_t)n);
+		drain_lines(r, is_out);
+	}
+	return r->out_fd >= 0 || r->err_fd >= 0;
+}
+
+void caserun_interrupt(struct caserun *r)
+{
+	r->interrupted = true;
+	if (r->pid > 0 && r->exit_code < 0)
+		kill(r->pid, SIGTERM);
+}
+
+void caserun_finish(struct caserun *r)
+{
+	if (r->out_fd >= 0)
+		while (caserun_read(r, r->out_fd) && r->out_fd >= 0)
+			;
+	if (r->err_fd >= 0)
+		while (caserun_read(r, r->err_fd) && r->err_fd >= 0)
+			;
+	if (r->pid > 0 && r->exit_code < 0)
+		r->exit_code = run_wait(r->pid);
+	r->wall_ms = now_ms() - r->start_ms;
+	hostlock_release(&r->lock);
+	verdict_finish(&r->v, &r->c->test->thresholds);
+}
+
+/* ---- sidecars ----------------------------------------------------------- */
+
+static json_t *base_doc(const struct gcase *c, const struct caserun_ctx *ctx, unsigned repeat)
+{
+	const struct ktest *t = c->test;
+	const struct gauntlet_kernel *k = case_kernel(c, ctx);
+	json_t *doc = jsonl_record("sidecar"), *o, *a;
+	char *ts = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	char buf[32];
+	size_t i;
+
+	json_set_int(doc, "schema", SIDECAR_SCHEMA);
+	json_set_str(doc, "run_id", ctx->run_id);
+	json_set_str(doc, "run_source", ctx->run_source);
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_set_str(doc, "timestamp", buf);
+	json_set_str(doc, "suite", t->suite);
+	json_set_str(doc, "test", t->name);
+	json_set_str(doc, "preset", c->preset ? c->preset->name : NULL);
+	json_set_str(doc, "case", c->full_name);
+	json_set_int(doc, "repeat", repeat);
+	json_object_set_new(doc, "topology", c->preset ?
+			    caserun_topology_json(&c->preset->topo) : json_null());
+
+	o = json_object();
+	json_set_str(o, "name", t->scheduler ? path_basename(t->scheduler) : "eevdf");
+	json_set_str(o, "path", t->scheduler && strchr(t->scheduler, '/') ? t->scheduler : NULL);
+	a = json_array();
+	for (i = 0; i < t->sched_args.n; i++)
+		json_array_append_new(a, json_string(t->sched_args.v[i]));
+	json_object_set_new(o, "args", a);
+	json_object_set_new(doc, "scheduler", o);
+
+	o = json_object();
+	json_set_str(o, "name", t->scenario_name);
+	json_set_int(o, "duration_ms", (long long)t->duration_ms);
+	a = json_array();
+	for (i = 0; i < t->features.n; i++)
+		json_array_append_new(a, json_string(t->features.v[i]));
+	json_object_set_new(o, "features", a);
+	a = json_array();
+	for (i = 0; i < t->features.n; i++)
+		if (!strncmp(t->features.v[i], "work:", 5))
+			json_array_append_new(a, json_string(t->features.v[i] + 5));
+	json_object_set_new(o, "work_types", a);
+	json_object_set_new(doc, "scenario", o);
+
+	o = json_object();
+	json_set_str(o, "label", k ? k->label : NULL);
+	json_set_str(o, "key", k ? k->key : NULL);
+	json_set_str(o, "image", k ? k->image : NULL);
+	json_object_set_new(doc, "kernel", o);
+	json_set_str(doc, "project_commit", ctx->commit);
+	json_object_set(doc, "host", ctx->host);
+	free(ts);
+	return doc;
+}
+
+json_t *caserun_skip_sidecar(const struct gcase *c, const struct caserun_ctx *ctx)
+{
+	json_t *doc = base_doc(c, ctx, 1);
+
+	json_set_str(doc, "result", "skip");
+	json_set_str(doc, "reason", c->skip_reason);
+	json_set_int(doc, "exit_code", 3);
+	json_set_int(doc, "wall_ms", 0);
+	json_object_set_new(doc, "metrics", json_object());
+	return doc;
+}
+
+json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx)
+{
+	json_t *doc = base_doc(r->c, ctx, r->repeat), *g, *kernel;
+	const json_t *ready = r->agent_ready;
+
+	json_set_str(doc, "result", verdict_result_name(r->v.result));
+	json_set_str(doc, "reason", r->v.reason);
+	json_set_int(doc, "exit_code", r->exit_code);
+	json_set_int(doc, "wall_ms", r->wall_ms);
+	json_object_set_new(doc, "verdict", verdict_to_json(&r->v, r->c->full_name));
+	json_object_set_new(doc, "metrics", sidecar_metrics(&r->v));
+	json_object_set(doc, "cgroups", r->cgroups);
+	json_object_set_new(doc, "scenario_end", r->scenario_end ?
+			    json_incref(r->scenario_end) : json_null());
+	json_object_set(doc, "stimulus", r->stimulus);
+	json_object_set_new(doc, "sched_ext_events", json_deep_copy(r->v.scx_events));
+
+	g = json_object();
+	json_set_str(g, "kernel_release", ready ? json_get_str(ready, "kernel_release") : NULL);
+	json_set_str(g, "cmdline", ready ? json_get_str(ready, "cmdline") : NULL);
+	json_object_set_new(g, "sysctls", ready && json_object_get(ready, "sysctls") ?
+			    json_deep_copy(json_object_get(ready, "sysctls")) : json_object());
+	json_object_set_new(doc, "guest", g);
+	kernel = json_object_get(doc, "kernel");
+	json_set_str(kernel, "release", ready ? json_get_str(ready, "kernel_release") : NULL);
+	return doc;
+}
+
+void caserun_release(struct caserun *r)
+{
+	if (r->pid > 0 && r->exit_code < 0) {
+		kill(r->pid, SIGKILL);
+		r->exit_code = run_wait(r->pid);
+	}
+	if (r->out_fd >= 0)
+		close(r->out_fd);
+	if (r->err_fd >= 0)
+		close(r->err_fd);
+	hostlock_release(&r->lock);
+	line_reader_release(&r->out_lr);
+	line_reader_release(&r->err_lr);
+	verdict_release(&r->v);
+	strvec_clear(&r->err_tail);
+	json_decref(r->agent_ready);
+	json_decref(r->cgroups);
+	json_decref(r->stimulus);
+	json_decref(r->scenario_end);
+	if (r->scenario_path)
+		unlink(r->scenario_path);
+	free(r->scenario_path);
+	memset(r, 0, sizeof(*r));
+	r->out_fd = r->err_fd = -1;
+}

@@ -1,0 +1,68 @@
+/* One test case run: a ktstr-vm child whose records are judged live by
+ * the check engine (lib/verdict) and turned into a sidecar document.
+ *
+ * The runner owns scheduling (lib/hostlock, --jobs); a caserun owns one
+ * child: its pipes, the records seen, the stderr tail, the verdict. */
+#ifndef KTSTR_CASERUN_H
+#define KTSTR_CASERUN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include "gauntlet.h"
+#include "hostlock.h"
+#include "jsonl.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "verdict.h"
+
+/* What every case of one runner invocation shares. */
+struct caserun_ctx {
+	const char *vm_prog;		/* ktstr-vm to spawn */
+	const struct gauntlet_kernel *default_kernel;	/* for cases with none */
+	const char *workdir;		/* the runner's temp dir */
+	const char *accel;		/* "auto", "kvm", "tcg" */
+	const char *run_id, *run_source, *commit;
+	json_t *host;			/* sidecar_host_context() */
+	unsigned runs;			/* repeats per case */
+};
+
+struct caserun {
+	const struct gcase *c;
+	unsigned repeat;		/* 1-based */
+	pid_t pid;
+	int out_fd, err_fd;		/* -1 once at EOF */
+	struct hostlock lock;
+	struct line_reader out_lr, err_lr;
+	unsigned long lineno;
+	bool in_long;
+	struct verdict v;
+	struct strvec err_tail;		/* last stderr lines of ktstr-vm */
+	json_t *agent_ready, *cgroups, *stimulus, *scenario_end;
+	long long start_ms, wall_ms;
+	int exit_code;			/* ktstr-vm's; -1 until reaped */
+	bool interrupted;
+	char *scenario_path;
+};
+
+/* Spawn ktstr-vm for case c (repeat r) under the reservation in lock (moved
+ * into the caserun).  Returns 0, or -1 with the reason in err (nothing
+ * left running). */
+int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct gcase *c,
+		  unsigned repeat, struct hostlock *lock, struct strbuf *err);
+/* Read what fd has (one of r's); returns false once both pipes are done. */
+bool caserun_read(struct caserun *r, int fd);
+/* Reap the child (blocking) and judge the run. */
+void caserun_finish(struct caserun *r);
+/* Ask the child to stop (SIGTERM); the case then counts as interrupted. */
+void caserun_interrupt(struct caserun *r);
+/* The sidecar document for a finished case. */
+json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx);
+/* A sidecar for a case that never ran (plan-time skip). */
+json_t *caserun_skip_sidecar(const struct gcase *c, const struct caserun_ctx *ctx);
+void caserun_release(struct caserun *r);
+
+/* "1n2l2c1t" and friends for a topology, as a sidecar object. */
+json_t *caserun_topology_json(const struct ktstr_topo *t);
+
+#endif
