@@ -332,6 +332,8 @@ static void report_cb(void *cb, const struct case_report *rep)
 		json_set_str(rec, "result", rep->run ? verdict_result_name(rep->run->v.result)
 			     : "skip");
 		json_set_int(rec, "wall_ms", (long long)(rep->secs * 1000));
+		json_set_int(rec, "start_ms", rep->start_ms);
+		json_set_int(rec, "end_ms", rep->end_ms);
 		json_set_str(rec, "reason", rep->reason);
 		json_set_str(rec, "sidecar", rep->sidecar);
 		jsonl_emit(stdout, rec);

@@ -25,6 +25,7 @@ struct caserun_ctx {
 	const char *run_id, *run_source, *commit;
 	json_t *host;			/* sidecar_host_context() */
 	unsigned runs;			/* repeats per case */
+	long long t0_ms;		/* runner start (CLOCK_MONOTONIC) */
 };
 
 struct caserun {

@@ -83,6 +83,8 @@ static void finish_one(struct caserun *r, struct caserun_ctx *ctx,
 	caserun_finish(r);
 	rep.outcome = outcome_of(r, o);
 	rep.secs = r->wall_ms / 1000.0;
+	rep.start_ms = r->start_ms - ctx->t0_ms;
+	rep.end_ms = rep.start_ms + r->wall_ms;
 	rep.reason = r->v.reason;
 	rep.run = r;
 	/* An interrupted case measured nothing: no sidecar to mislead stats. */
@@ -135,6 +137,7 @@ int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 	int sfd, rc = 0;
 
 	memset(tot, 0, sizeof(*tot));
+	ctx->t0_ms = t0;
 	for (i = 0; i < n; i++)
 		total += cases[i].skip_reason ? 1 : o->runs;
 	sfd = block_signals(&old);

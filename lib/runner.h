@@ -24,6 +24,7 @@ struct case_report {
 	unsigned repeat, runs;
 	enum case_outcome outcome;
 	double secs;
+	long long start_ms, end_ms;	/* offsets from the runner's start */
 	const char *reason;		/* skip / error reason, or NULL */
 	const struct caserun *run;	/* NULL for plan-time skips */
 	const char *sidecar;		/* path written, or NULL */

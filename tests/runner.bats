@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# ktstr-test: planning (presets, filters, shards, budgets), bad inputs, and
+# real suites in TCG VMs: PASS/FAIL/SKIP lines, parallel cases, sidecars,
+# JUnit, Ctrl-C, and compare on the history it leaves.
+
+load lib/common
+
+BIN="$BATS_TEST_DIRNAME/../build/bin"
+FIX="$BATS_TEST_DIRNAME/fixtures"
+
+setup() {
+	common_setup
+	export KTSTR_RUNS_ROOT="$TEST_TMP/runs"
+	export KTSTR_LOCK_DIR="$TEST_TMP/locks"
+	unset KTSTR_SIDECAR_DIR KTSTR_BUDGET_SECS KTSTR_KERNEL_LIST KTSTR_NO_SKIP_MODE \
+		KTSTR_NO_PERF_MODE KTSTR_CI KTSTR_PROJECT_COMMIT
+	if [ -n "${KTSTR_E2E_SCHED_DIR:-}" ]; then
+		export KTSTR_SCHEDULER_BIN_SCX_SIMPLE="$KTSTR_E2E_SCHED_DIR/scx_simple"
+	fi
+}
+
+teardown() {
+	common_teardown
+}
+
+ktest() {
+	"$BIN/ktstr-test" --kernel "$KERNEL" "$@"
+}
+
+@test "ktstr-test: --help and --version" {
+	run "$BIN/ktstr-test" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--shard K/N"* ]]
+	run "$BIN/ktstr-test" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ktstr-test (ktstr) "* ]]
+	run "$BIN/ktstr" test --version
+	[ "$status" -eq 0 ]
+}
+
+@test "ktstr-test: --list expands tests over presets and honours constraints" {
+	run --separate-stderr ktest --list "$FIX/suite" "$FIX/suite-extra"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/list"
+	# 4 presets each for the two steady tests; max_llcs=1 leaves strict_gap
+	# one; huge fits nothing and is planned as a skip.
+	[ "$(grep -c '^suite steady_eevdf/' "$TEST_TMP/list")" -eq 4 ]
+	[ "$(grep -c '^suite steady_simple/' "$TEST_TMP/list")" -eq 4 ]
+	grep -qx 'suite strict_gap/tiny-1llc' "$TEST_TMP/list"
+	! grep -q 'strict_gap/tiny-2llc' "$TEST_TMP/list"
+	grep -q '^suite-extra huge/.*(skip: ' "$TEST_TMP/list"
+	[ "$(wc -l <"$TEST_TMP/list")" -eq 10 ]
+	# No VM was booted for a listing.
+	assert_no_qemu
+}
+
+@test "ktstr-test: --filter takes globs and substrings" {
+	run ktest --list --filter 'steady_*/tiny-*' "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 4 ]
+	run ktest --list --filter smt-2llc "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 2 ]
+}
+
+@test "ktstr-test: shards 1/3..3/3 cover the suite exactly once" {
+	ktest --list "$FIX/suite" "$FIX/suite-extra" | sort >"$TEST_TMP/all"
+	for k in 1 2 3; do
+		ktest --list --shard "$k/3" "$FIX/suite" "$FIX/suite-extra" >"$TEST_TMP/s$k"
+		[ -s "$TEST_TMP/s$k" ]
+	done
+	sort "$TEST_TMP"/s1 "$TEST_TMP"/s2 "$TEST_TMP"/s3 >"$TEST_TMP/union"
+	diff "$TEST_TMP/all" "$TEST_TMP/union"
+	# Deterministic: the same shard twice is the same list.
+	ktest --list --shard 2/3 "$FIX/suite" "$FIX/suite-extra" | diff - "$TEST_TMP/s2"
+}
+
+@test "ktstr-test: a budget smaller than the suite picks a covering subset" {
+	run --separate-stderr ktest --list --json --budget 40 "$FIX/suite"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/plan"
+	jq -e -s '[.[] | select(.type == "budget")][0] |
+		.selected < .total and .selected >= 1 and .selected_secs <= 40 and
+		.features_covered >= 1 and .features_covered <= .features_total' "$TEST_TMP/plan"
+	sel=$(jq -s '[.[] | select(.type == "case_plan")] | length' "$TEST_TMP/plan")
+	[ "$sel" -eq "$(jq -s '[.[] | select(.type == "budget")][0].selected' "$TEST_TMP/plan")" ]
+	# Both schedulers are worth covering before a second preset of either.
+	jq -e -s '[.[] | select(.type == "case_plan") | .test] | unique | length >= 2' "$TEST_TMP/plan"
+	[[ "$stderr" == *"covering"*"features"* ]]
+	# The variable does the same; a bad value warns and runs everything.
+	run --separate-stderr env KTSTR_BUDGET_SECS=40 "$BIN/ktstr-test" --kernel "$KERNEL" --list "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c .)" -eq "$sel" ]
+	run --separate-stderr env KTSTR_BUDGET_SECS=soon "$BIN/ktstr-test" --kernel "$KERNEL" --list "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 9 ]
+	[[ "$stderr" == *KTSTR_BUDGET_SECS* ]]
+}
+
+@test "ktstr-test: bad inputs give one line and exit 2" {
+	mkdir -p "$TEST_TMP/bad"
+	printf '{ "scenario": "steady", ' >"$TEST_TMP/bad/broken.json"
+	run --separate-stderr ktest --list "$TEST_TMP/bad"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *broken.json* ]]
+
+	rm "$TEST_TMP/bad/broken.json"
+	echo '{ "scenario": "steady", "presets": ["giant-99llc"] }' >"$TEST_TMP/bad/p.json"
+	run --separate-stderr ktest --list "$TEST_TMP/bad"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *giant-99llc* && "$stderr" == *tiny-1llc* ]]
+
+	run --separate-stderr ktest --list "$TEST_TMP/nope"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+
+	for bad in 0/3 4/3 x 1/0; do
+		run --separate-stderr ktest --list --shard "$bad" "$FIX/suite"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"--shard"* ]]
+	done
+	run --separate-stderr ktest --list --budget -5 "$FIX/suite"
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$BIN/ktstr-test" --kernel 9.99 --list "$FIX/suite"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *9.99* ]]
+}
+
+# The whole mixed suite: 8 passing cases, one failing, one skipped.
+@test "ktstr-test: a suite over 4 presets runs in parallel with PASS/FAIL/SKIP lines" {
+	run --separate-stderr ktest --jobs 2 --junit "$TEST_TMP/junit.xml" \
+		"$FIX/suite" "$FIX/suite-extra"
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	echo "$stderr" >&2
+	cat "$TEST_TMP/out" >&2
+	[ "$status" -eq 1 ]
+	[ "$(grep -cE '^PASS \[ *[0-9.]+s\] suite steady_(eevdf|simple)/' "$TEST_TMP/out")" -eq 8 ]
+	grep -qE '^FAIL \[ *[0-9.]+s\] suite strict_gap/tiny-1llc$' "$TEST_TMP/out"
+	grep -q '^--- verdict ---' "$TEST_TMP/out"
+	grep -qE '^SKIP .*suite-extra huge/' "$TEST_TMP/out"
+	grep -qE '^Summary \[ *[0-9.]+s\] 8 passed, 1 failed, 1 skipped$' "$TEST_TMP/out"
+
+	# One sidecar per case, all valid, in {runs root}/{kernel}-{commit}/.
+	run_dir=$(ls -d "$KTSTR_RUNS_ROOT"/*/)
+	[ "$(ls "$run_dir"*.ktstr.json | wc -l)" -eq 10 ]
+	for f in "$run_dir"*.ktstr.json; do
+		jq -e '.type == "sidecar" and .schema == 1 and (.run_id | length > 0)' "$f" >/dev/null
+	done
+	jq -e -s 'map(select(.test == "steady_simple")) | length == 4 and
+		all(.[]; .scheduler.name == "scx_simple" and .result == "pass" and
+		    .metrics.total_iterations > 0 and .guest.kernel_release != null)' \
+		"$run_dir"*.ktstr.json
+
+	# JUnit: well-formed, with the failure and the skip.
+	python3 - "$TEST_TMP/junit.xml" <<'PY'
+import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+cases = d.getElementsByTagName("testcase")
+assert len(cases) == 10, len(cases)
+assert len(d.getElementsByTagName("failure")) == 1
+assert len(d.getElementsByTagName("skipped")) == 1
+PY
+	assert_no_qemu
+}
+
+@test "ktstr-test: cases overlap in time with --jobs 2" {
+	run --separate-stderr ktest --jobs 2 --json --filter steady_eevdf "$FIX/suite"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	jq -e -s '[.[] | select(.type == "case_result")] as $c |
+		($c | length) == 4 and
+		any($c[]; . as $a | any($c[]; . != $a and .start_ms < $a.end_ms and
+		                                $a.start_ms < .end_ms))' "$TEST_TMP/out"
+	jq -e -s 'any(.[]; .type == "test_summary" and .passed == 4)' "$TEST_TMP/out"
+}
+
+@test "ktstr-test: Ctrl-C stops the run; no QEMU, no held lock, finished sidecars intact" {
+	"$BIN/ktstr-test" --kernel "$KERNEL" --jobs 2 --json "$FIX/suite" \
+		>"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	for i in $(seq 600); do
+		grep -q '"case_result"' "$TEST_TMP/out" 2>/dev/null && break
+		sleep 0.2
+	done
+	grep -q '"case_result"' "$TEST_TMP/out"
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$TEST_TMP/err" >&2
+	[ "$rc" -eq 130 ]
+	assert_no_qemu
+	# Every lock file can be taken at once: nothing is still held.
+	for f in "$KTSTR_LOCK_DIR"/ktstr-locks/*.lock; do
+		flock -n "$f" true
+	done
+	# Finished cases kept their sidecars, interrupted ones wrote none.
+	done_n=$(jq -s '[.[] | select(.type == "case_result" and .outcome != "INTR")] | length' \
+		"$TEST_TMP/out")
+	[ "$done_n" -ge 1 ]
+	[ "$(ls "$KTSTR_RUNS_ROOT"/*/*.ktstr.json | wc -l)" -eq "$done_n" ]
+	for f in "$KTSTR_RUNS_ROOT"/*/*.ktstr.json; do jq -e .result "$f" >/dev/null; done
+	! ls "$TEST_TMP"/ktstr-test-* 2>/dev/null
+}
+
+@test "ktstr-test: compare flags a CPU hog and stays quiet for a rerun" {
+	for run in base1 base2; do
+		KTSTR_PROJECT_COMMIT=$run ktest --jobs 2 --runs 3 "$FIX/regress/base/cmp" >&2
+	done
+	KTSTR_PROJECT_COMMIT=hog ktest --jobs 2 --runs 3 "$FIX/regress/hog/cmp" >&2
+	runs=$("$BIN/ktstr-stats" list | jq -r .run | sort)
+	[ "$(printf '%s\n' "$runs" | wc -l)" -eq 3 ]
+	a=$(printf '%s\n' "$runs" | grep -- '-base1$')
+	b=$(printf '%s\n' "$runs" | grep -- '-base2$')
+	h=$(printf '%s\n' "$runs" | grep -- '-hog$')
+	run "$BIN/ktstr-stats" compare "$a" "$b"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	run "$BIN/ktstr-stats" compare "$a" "$h"
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *REGRESSION*total_iterations* || "$output" == *total_iterations*REGRESSION* ]]
+}
+
+@test "contrib/ci/ktstr.mk: make ktstr-test drives the runner" {
+	root="$BATS_TEST_DIRNAME/.."
+	# The fragment's kernel step finds the e2e kernel already cached.
+	export XDG_CACHE_HOME="${KERNEL%/ktstr/kernels/*}"
+	run make -s -f "$root/contrib/ci/ktstr.mk" -C "$TEST_TMP" ktstr-test \
+		KTSTR_DIR="$root" KTSTR_TESTS="$FIX/suite" KTSTR_KERNEL_ID="$KERNEL" \
+		KTSTR_SHARD=1/1 KTSTR_TEST_ARGS=--list
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^suite ')" -eq 9 ]
+}
