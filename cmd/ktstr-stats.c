@@ -1,13 +1,19 @@
-/* ktstr-stats: read the JSON-lines records of scenario runs and judge them.
+/* ktstr-stats: read the JSON-lines records of scenario runs and judge them,
+ * and browse and compare the run history (sidecars).
  *
- * Built around subcommands; "verdict" is the only one so far and the
- * default when none is named.  The checks themselves live in lib/verdict.c
- * so a test runner can judge runs without going through this program. */
+ * Built around subcommands: "verdict" (the default when none is named),
+ * "list", "show" and "compare".  The checks live in lib/verdict.c, the
+ * history in lib/sidecar.c and lib/compare.c, the tables in
+ * lib/stats_report.c, so a test runner can use them without going through
+ * this program. */
+#include "compare.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "jsonl.h"
 #include "opts.h"
 #include "scenario.h"
+#include "sidecar.h"
+#include "stats_report.h"
 #include "strbuf.h"
 #include "verdict.h"
 
@@ -28,6 +34,12 @@
 
 static const char usage_text[] =
 "usage: ktstr-stats [verdict] [options] [FILE...]\n"
+"   or: ktstr-stats list [--dir ROOT] [--json]\n"
+"   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json]\n"
+"   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--json]\n"
+"\n"
+"list, show and compare read the run history ktstr test writes (one\n"
+"sidecar per case); see 'ktstr-stats list --help'.\n"
 "\n"
 "Judge a scenario run from its JSON-lines records (the output of\n"
 "ktstr-vm --scenario), read from FILE or stdin (\"-\").  Each FILE is one\n"
@@ -341,6 +353,304 @@ static int cmd_verdict(int argc, char **argv)
 	return verdict_exit_code(worst);
 }
 
+/* ---- the run history: list, show, compare ------------------------------- */
+
+static const char history_usage_text[] =
+"usage: ktstr-stats list [--dir ROOT] [--json|--table]\n"
+"   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json|--table]\n"
+"   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--all] [--json]\n"
+"\n"
+"Every ktstr test run writes one sidecar (*.ktstr.json) per case into a run\n"
+"directory {kernel}-{project_commit} under the runs root.\n"
+"\n"
+"  list      the runs, newest first (RUN, TESTS, DATE, ARCH)\n"
+"  show      the cases of RUN (default: the newest run)\n"
+"  compare   the cases of run A against run B: a metric regressed when it\n"
+"            got worse past both its absolute and its relative gate (and,\n"
+"            with repeats on both sides, a Welch t-test agrees)\n"
+"\n"
+"RUN, A and B are run names from 'ktstr-stats list' or directory paths.\n"
+"\n"
+"      --dir ROOT               runs root (default: KTSTR_RUNS_ROOT, else\n"
+"                               $XDG_STATE_HOME/ktstr/runs)\n"
+"      --json                   JSON lines (see ktstr-records(7)); list and\n"
+"                               show print them when stdout is not a terminal\n"
+"      --table                  a table even when stdout is not a terminal\n"
+"      --alpha P                t-test level for compare (default 0.05)\n"
+"      --all                    compare: every metric, changed or not\n"
+"\n"
+"Filters (show and compare; a case must match all given):\n"
+"      --kernel K               kernel label starts with K\n"
+"      --scheduler S            scheduler name (\"eevdf\": the kernel's own)\n"
+"      --topology T             topology preset name or spec (1n2l2c1t)\n"
+"      --work-type W            the scenario uses work type W\n"
+"      --commit C               project commit starts with C\n"
+"      --run-source local|ci    where the run happened\n"
+"      --test NAME              test or case name (a shell glob)\n"
+"\n"
+"  -h, --help                   show this help and exit\n"
+"      --version                show the version and exit\n"
+"\n"
+"Exit status: 0 ok (compare: no regression), 1 compare found a regression,\n"
+"2 error (missing run, a run without sidecars, bad usage).\n";
+
+enum {
+	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_ALPHA, OPT_ALL, OPT_F_KERNEL,
+	OPT_F_SCHED, OPT_F_TOPO, OPT_F_WORK, OPT_F_COMMIT, OPT_F_SOURCE, OPT_F_TEST,
+};
+
+static const struct option history_longopts[] = {
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "json", no_argument, NULL, OPT_HJSON },
+	{ "table", no_argument, NULL, OPT_TABLE },
+	{ "alpha", required_argument, NULL, OPT_ALPHA },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "kernel", required_argument, NULL, OPT_F_KERNEL },
+	{ "scheduler", required_argument, NULL, OPT_F_SCHED },
+	{ "topology", required_argument, NULL, OPT_F_TOPO },
+	{ "work-type", required_argument, NULL, OPT_F_WORK },
+	{ "commit", required_argument, NULL, OPT_F_COMMIT },
+	{ "run-source", required_argument, NULL, OPT_F_SOURCE },
+	{ "test", required_argument, NULL, OPT_F_TEST },
+	KTSTR_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+struct history_opts {
+	const char *cmd;		/* "list", "show", "compare" */
+	const char *dir;
+	int json;			/* 1 --json, 0 --table, -1 by stdout */
+	bool all, filtered;
+	double alpha;
+	struct compare_filter filter;
+	char **args;			/* positional arguments */
+	int nargs;
+};
+
+static void parse_history_args(int argc, char **argv, struct history_opts *o)
+{
+	struct compare_filter *f = &o->filter;
+	bool filters_ok = strcmp(o->cmd, "list");
+	char *end;
+	int c;
+
+	o->json = -1;
+	o->alpha = 0.05;
+	while ((c = getopt_long(argc, argv, "h", history_longopts, NULL)) != -1) {
+		if (c >= OPT_F_KERNEL && c <= OPT_F_TEST) {
+			if (!filters_ok)
+				usage_error("%s: filters apply to show and compare, not list",
+					    o->cmd);
+			o->filtered = true;
+		}
+		switch (c) {
+		case OPT_DIR: o->dir = optarg; break;
+		case OPT_HJSON: o->json = 1; break;
+		case OPT_TABLE: o->json = 0; break;
+		case OPT_ALL: o->all = true; break;
+		case OPT_ALPHA:
+			errno = 0;
+			o->alpha = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->alpha > 0 && o->alpha < 1))
+				usage_error("--alpha '%s': expected a level between 0 and 1,"
+					    " such as 0.05", optarg);
+			break;
+		case OPT_F_KERNEL: f->kernel = optarg; break;
+		case OPT_F_SCHED: f->scheduler = optarg; break;
+		case OPT_F_TOPO: f->topology = optarg; break;
+		case OPT_F_WORK: f->work_type = optarg; break;
+		case OPT_F_COMMIT: f->commit = optarg; break;
+		case OPT_F_SOURCE:
+			if (strcmp(optarg, "local") && strcmp(optarg, "ci"))
+				usage_error("--run-source '%s': expected 'local' or 'ci'", optarg);
+			f->run_source = optarg;
+			break;
+		case OPT_F_TEST: f->test = optarg; break;
+		case OPT_HELP: print_help_and_exit(history_usage_text);
+		case OPT_VERSION: print_version_and_exit();
+		default: usage_error("unknown option");
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+}
+
+static bool want_json(const struct history_opts *o)
+{
+	return o->json < 0 ? !isatty(STDOUT_FILENO) : o->json;
+}
+
+static char *runs_root(const struct history_opts *o)
+{
+	char *root = o->dir ? path_expand_tilde(o->dir) : sidecar_runs_root();
+
+	if (!root)
+		die(KTSTR_EXIT_USAGE, "%s: no runs root: set HOME or KTSTR_RUNS_ROOT,"
+		    " or pass --dir", o->cmd);
+	return root;
+}
+
+static void print_out(struct strbuf *out)
+{
+	if (out->len && (fwrite(out->buf, 1, out->len, stdout) != out->len ||
+			 fflush(stdout)))
+		die_errno(KTSTR_EXIT_USAGE, "writing to stdout");
+	strbuf_release(out);
+}
+
+/* A run directory: a name under the root, else a path. */
+static char *resolve_run(const struct history_opts *o, const char *root, const char *run)
+{
+	char *p;
+
+	if (!*run)
+		die(KTSTR_EXIT_USAGE, "%s: empty run name; 'ktstr-stats list' shows the runs",
+		    o->cmd);
+	if (!strchr(run, '/') && strcmp(run, ".") && strcmp(run, "..")) {
+		p = path_join(root, run);
+		if (is_directory(p))
+			return p;
+		free(p);
+	}
+	if (is_directory(run))
+		return xstrdup(run);
+	die(KTSTR_EXIT_USAGE, "%s: run '%s' not found (no such directory%s%s);"
+	    " 'ktstr-stats list' shows the runs", o->cmd, run,
+	    strchr(run, '/') ? "" : " under ", strchr(run, '/') ? "" : root);
+}
+
+/* Load a run, reporting each unreadable sidecar on its own line. */
+static void load_run(const struct history_opts *o, const char *run, const char *path,
+		     struct sidecar_set *set)
+{
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+
+	if (sidecar_load_dir(path, set, &err) < 0)
+		die(KTSTR_EXIT_USAGE, "%s: run '%s': %s", o->cmd, run, err.buf);
+	for (i = 0; i < set->bad.n; i++)
+		diag("%s; skipped", set->bad.v[i]);
+	strbuf_release(&err);
+}
+
+static size_t count_matching(const struct sidecar_set *set, const struct compare_filter *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < set->n; i++)
+		n += compare_filter_match(f, &set->v[i]);
+	return n;
+}
+
+/* Die unless set has a sidecar matching the filters, in one line. */
+static void need_sidecars(const struct history_opts *o, const char *run,
+			  const char *path, const struct sidecar_set *set)
+{
+	if (!set->n && !set->bad.n)
+		die(KTSTR_EXIT_USAGE, "%s: run '%s' has no sidecars (%s is empty);"
+		    " run ktstr test first", o->cmd, run, path);
+	if (!set->n)
+		die(KTSTR_EXIT_USAGE, "%s: run '%s' has no readable sidecars (%zu in %s,"
+		    " all unreadable)", o->cmd, run, set->bad.n, path);
+	if (!count_matching(set, &o->filter))
+		die(KTSTR_EXIT_USAGE, "%s: run '%s' has no sidecars matching the filters"
+		    " (%zu in %s)", o->cmd, run, set->n, path);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct history_opts o = { .cmd = "list" };
+	struct strbuf out = STRBUF_INIT;
+	struct sidecar_run *runs;
+	char *root;
+	size_t n;
+
+	parse_history_args(argc, argv, &o);
+	if (o.nargs)
+		usage_error("list: unexpected argument '%s'", o.args[0]);
+	root = runs_root(&o);
+	n = sidecar_list_runs(root, &runs);
+	if (!n)
+		diag("list: no runs under %s; ktstr test writes them", root);
+	else
+		stats_report_runs(runs, n, want_json(&o), &out);
+	print_out(&out);
+	sidecar_runs_free(runs, n);
+	free(root);
+	return KTSTR_EXIT_PASS;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	struct history_opts o = { .cmd = "show" };
+	struct strbuf out = STRBUF_INIT;
+	struct sidecar_set set = { 0 };
+	struct sidecar_run *runs = NULL;
+	size_t nruns = 0;
+	char *root, *path;
+	const char *run;
+
+	parse_history_args(argc, argv, &o);
+	if (o.nargs > 1)
+		usage_error("show: one run at a time ('%s' is extra)", o.args[1]);
+	root = runs_root(&o);
+	if (o.nargs) {
+		run = o.args[0];
+		path = resolve_run(&o, root, run);
+	} else {
+		nruns = sidecar_list_runs(root, &runs);
+		if (!nruns)
+			die(KTSTR_EXIT_USAGE, "show: no runs under %s; run ktstr test first",
+			    root);
+		run = runs[0].name;
+		path = xstrdup(runs[0].path);
+	}
+	load_run(&o, run, path, &set);
+	need_sidecars(&o, run, path, &set);
+	stats_report_cases(run, &set, &o.filter, want_json(&o), &out);
+	print_out(&out);
+	sidecar_set_release(&set);
+	sidecar_runs_free(runs, nruns);
+	free(path);
+	free(root);
+	return KTSTR_EXIT_PASS;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+	struct history_opts o = { .cmd = "compare" };
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct sidecar_set a = { 0 }, b = { 0 };
+	struct compare_result r;
+	char *root, *pa, *pb;
+	int ret;
+
+	parse_history_args(argc, argv, &o);
+	if (o.nargs != 2)
+		usage_error("compare: expected two runs, A and B ('ktstr-stats list'"
+			    " shows them)");
+	root = runs_root(&o);
+	pa = resolve_run(&o, root, o.args[0]);
+	pb = resolve_run(&o, root, o.args[1]);
+	load_run(&o, o.args[0], pa, &a);
+	load_run(&o, o.args[1], pb, &b);
+	need_sidecars(&o, o.args[0], pa, &a);
+	need_sidecars(&o, o.args[1], pb, &b);
+	if (compare_runs(&a, &b, &o.filter, o.alpha, &r, &err) < 0)
+		die(KTSTR_EXIT_USAGE, "compare: %s", err.buf);
+	stats_report_compare(&r, o.args[0], o.args[1], o.alpha, o.json == 1, o.all, &out);
+	print_out(&out);
+	ret = r.regressions ? KTSTR_EXIT_FAIL : KTSTR_EXIT_PASS;
+	compare_result_release(&r);
+	sidecar_set_release(&a);
+	sidecar_set_release(&b);
+	strbuf_release(&err);
+	free(pa);
+	free(pb);
+	free(root);
+	return ret;
+}
+
 /* ---- subcommands -------------------------------------------------------- */
 
 static const struct subcommand {
@@ -348,6 +658,9 @@ static const struct subcommand {
 	int (*run)(int argc, char **argv);
 } subcommands[] = {
 	{ "verdict", cmd_verdict },
+	{ "list", cmd_list },
+	{ "show", cmd_show },
+	{ "compare", cmd_compare },
 };
 
 int main(int argc, char **argv)

@@ -15,7 +15,16 @@
  *   min_iterations_per_sec       10    / 10 %  higher is better
  *   starved_workers              0     / 0 %
  *   isolation_violations         0     / 0 %
- * Other metrics found in sidecars are shown but not gated. */
+ * Other metrics found in sidecars are shown but not gated.
+ *
+ * A case whose result went from pass (every sample) to fail (any sample)
+ * is a regression too, reported as metric "result" (gate 0 / 0 %, higher
+ * is better, a_mean/b_mean the fraction of passing samples); fail to pass
+ * is an improvement.  Changes to or from skip or error are not judged.
+ *
+ * Additions to the first cut: the "result" pseudo-gate (found by
+ * compare_gate_find, not listed by compare_gates), commit matched as a
+ * prefix, test as a glob. */
 #ifndef KTSTR_COMPARE_H
 #define KTSTR_COMPARE_H
 
@@ -40,8 +49,9 @@ const struct metric_gate *compare_gate_find(const char *name);
 double welch_p_value(const double *a, size_t na, const double *b, size_t nb);
 
 /* Filters: NULL fields match everything; a sidecar matches when every
- * given field equals (kernel: label prefix; topology: preset name or
- * spec; work_type: any of its work types). */
+ * given field equals (kernel: label prefix; commit: prefix, so a short
+ * hash works; topology: preset name or spec; work_type: any of its work
+ * types; test: a shell glob against the test name or the case name). */
 struct compare_filter {
 	const char *kernel, *scheduler, *topology, *work_type, *commit, *run_source,
 		   *test;
@@ -52,13 +62,17 @@ bool compare_filter_match(const struct compare_filter *f, const struct sidecar *
 struct compare_row {
 	char *case_key;		/* "suite test/preset" (kernel and commit are
 				 * what differ between runs, so not part) */
-	const char *metric;
+	const char *metric;	/* borrowed from the gate table or the sets'
+				 * documents: valid while they live */
 	double a_mean, b_mean;	/* NAN when a side lacks it */
 	size_t na, nb;
 	double delta, delta_pct;
 	double p_value;		/* NAN when not computed */
 	bool gated, regression, improvement;
 };
+/* Rows come per case key (sorted), "result" first when the result
+ * changed, then the gated metrics in table order, then the others by
+ * name; a metric neither side has is left out. */
 
 struct compare_result {
 	struct compare_row *rows;

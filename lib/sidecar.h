@@ -24,7 +24,12 @@
  *   {name: number} (sidecar_metrics), cgroups[] (cgroup_stats records),
  *   scenario_end, stimulus[] (stimulus records), sched_ext_events {},
  *   guest {kernel_release, cmdline, sysctls{}}, host {cpu_model, cpus,
- *   mem_total_kib, kernel_release, sched_tunables{}}. */
+ *   mem_total_kib, kernel_release, arch, sched_tunables{}}.
+ *
+ * Additions to the first cut of this interface: host.arch (uname machine;
+ * readers default it to "x86_64"), struct sidecar.spare, the SCX_EV_
+ * prefix dropped from scx_ metric names, and the file name's run id part
+ * (see sidecar_write). */
 #ifndef KTSTR_SIDECAR_H
 #define KTSTR_SIDECAR_H
 
@@ -51,8 +56,11 @@ char *sidecar_new_run_id(void);
 /* "local" or "ci" (KTSTR_CI non-empty). */
 const char *sidecar_run_source(void);
 
-/* Host context: cpu_model, cpus, mem_total_kib, kernel_release,
- * sched_tunables {name: value} from /proc/sys/kernel/sched_*. */
+/* Host context: cpu_model, cpus (usable by this process), mem_total_kib,
+ * kernel_release, arch (uname machine: "x86_64", "aarch64"),
+ * sched_tunables {name: value} from /proc/sys/kernel/sched_* (numbers as
+ * numbers, anything else as the trimmed text; unreadable ones left out).
+ * Fields that cannot be read are null. */
 json_t *sidecar_host_context(void);
 
 /* Comparable metrics of one judged run, over its non-background cgroups:
@@ -60,7 +68,10 @@ json_t *sidecar_host_context(void);
  * worst_p99_wake_latency_us, worst_median_wake_latency_us,
  * total_iterations, min_iterations_per_sec, starved_workers,
  * isolation_violations, and the sched_ext event totals as
- * scx_<event lowercased>.  Missing values are left out. */
+ * scx_<event lowercased> without the SCX_EV_ prefix
+ * (SCX_EV_SELECT_CPU_FALLBACK: scx_select_cpu_fallback).  Without
+ * cgroup_stats, scenario_end's worst spread, worst gap and migrations
+ * stand in.  Missing values are left out. */
 json_t *sidecar_metrics(const struct verdict *v);
 
 /* An open run directory. */
@@ -79,7 +90,10 @@ void sidecar_dir_close(struct sidecar_dir *d);
 
 /* Write doc as <dir>/<stem>.<run_id>.ktstr.json atomically, where stem is
  * the case name with '/' and other unsafe characters mapped to '_' and
- * the repeat appended ("steady_fair_tiny-2llc.r1").  Returns the path
+ * the repeat appended ("steady_fair_tiny-2llc.r1"), so
+ * "steady_fair_tiny-2llc.r1.20250102T030405Z-1a2b3c4d.ktstr.json".  The
+ * file is written to a temp file, fsynced and linked into place: an
+ * existing file is never replaced (an error instead).  Returns the path
  * (caller frees), or NULL with the reason in err. */
 char *sidecar_write(const struct sidecar_dir *d, const char *case_name, unsigned repeat,
 		    const char *run_id, const json_t *doc, struct strbuf *err);
@@ -95,6 +109,7 @@ struct sidecar {
 		   *arch;
 	json_t *metrics;	/* object (borrowed; empty when missing) */
 	json_t *work_types;	/* array (borrowed; empty when missing) */
+	json_t *spare;		/* owns the empty metrics/work_types */
 };
 
 struct sidecar_set {
@@ -104,9 +119,13 @@ struct sidecar_set {
 				 * be read or parsed */
 };
 
-/* Load every *.ktstr.json directly in dir.  Unreadable or malformed files
- * are listed in set->bad, not fatal.  0, or -1 when dir itself cannot be
- * read (err set). */
+/* Load every *.ktstr.json directly in dir (hidden files, such as temp
+ * files being written, are skipped), in file name order.  Unreadable or
+ * malformed files, documents that are not objects, not of type "sidecar"
+ * or of another schema, and a "metrics" that is not an object are listed
+ * in set->bad, not fatal.  0, or -1 when dir itself cannot be read (err
+ * set).  set starts zeroed ({ 0 }); loading several dirs into one set
+ * adds to it. */
 int sidecar_load_dir(const char *dir, struct sidecar_set *set, struct strbuf *err);
 void sidecar_set_release(struct sidecar_set *set);
 
@@ -116,10 +135,12 @@ struct sidecar_run {
 	char *path;
 	size_t tests;		/* sidecar files */
 	char *date;		/* newest timestamp in it, or its mtime */
-	char *arch;		/* "x86_64" */
+	char *arch;		/* of the newest sidecar; "x86_64" default */
 };
 
-/* Every run directory under root, newest first.  Returns count. */
+/* Every run directory under root (hidden ones skipped), newest first by
+ * date, then by name.  tests counts unreadable sidecar files too.  Returns
+ * count; 0 (and *out NULL) when root is missing. */
 size_t sidecar_list_runs(const char *root, struct sidecar_run **out);
 void sidecar_runs_free(struct sidecar_run *v, size_t n);
 

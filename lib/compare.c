@@ -1,0 +1,403 @@
+/* Comparing two runs' sidecars (compare.h); the t-test is in welch.c. */
+#include "compare.h"
+#include "diag.h"
+#include "strvec.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct metric_gate gates[] = {
+	{ "worst_spread_pct", 5, 25, false },
+	{ "worst_gap_ms", 500, 50, false },
+	{ "total_migrations", 10, 30, false },
+	{ "worst_migration_ratio", 0.05, 25, false },
+	{ "worst_p99_wake_latency_us", 50, 25, false },
+	{ "worst_median_wake_latency_us", 20, 25, false },
+	{ "total_iterations", 100, 10, true },
+	{ "min_iterations_per_sec", 10, 10, true },
+	{ "starved_workers", 0, 0, false },
+	{ "isolation_violations", 0, 0, false },
+};
+
+/* The pass -> fail row: a_mean and b_mean are the fractions of passing
+ * samples, and any drop from "all passed" is a regression. */
+static const struct metric_gate result_gate = { "result", 0, 0, true };
+
+const struct metric_gate *compare_gates(size_t *n)
+{
+	*n = ARRAY_SIZE(gates);
+	return gates;
+}
+
+const struct metric_gate *compare_gate_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(gates); i++)
+		if (!strcmp(gates[i].name, name))
+			return &gates[i];
+	if (!strcmp(name, result_gate.name))
+		return &result_gate;
+	return NULL;
+}
+
+/* ---- filters ------------------------------------------------------------ */
+
+static bool prefix(const char *p, const char *s)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+bool compare_filter_match(const struct compare_filter *f, const struct sidecar *s)
+{
+	size_t i;
+	bool any;
+
+	if (!f)
+		return true;
+	if (f->kernel && !prefix(f->kernel, s->kernel))
+		return false;
+	if (f->scheduler && strcmp(f->scheduler, s->scheduler))
+		return false;
+	if (f->topology && strcmp(f->topology, s->preset) && strcmp(f->topology, s->topology))
+		return false;
+	if (f->commit && (!*s->commit || !prefix(f->commit, s->commit)))
+		return false;
+	if (f->run_source && strcmp(f->run_source, s->run_source))
+		return false;
+	if (f->test && fnmatch(f->test, s->test, 0) && fnmatch(f->test, s->case_name, 0))
+		return false;
+	if (f->work_type) {
+		any = false;
+		for (i = 0; i < json_array_size(s->work_types); i++) {
+			const char *w = json_string_value(json_array_get(s->work_types, i));
+
+			if (w && !strcmp(w, f->work_type))
+				any = true;
+		}
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/* ---- grouping by case ---------------------------------------------------- */
+
+static char *case_key(const struct sidecar *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (*s->suite)
+		strbuf_addf(&sb, "%s ", s->suite);
+	strbuf_addstr(&sb, *s->test ? s->test : *s->case_name ? s->case_name : "?");
+	if (*s->preset)
+		strbuf_addf(&sb, "/%s", s->preset);
+	return strbuf_detach(&sb, NULL);
+}
+
+struct group {
+	char *key;
+	const struct sidecar **v;
+	size_t n;
+};
+
+struct side {
+	struct group *g;
+	size_t n;
+};
+
+static struct group *group_find(struct side *sd, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sd->n; i++)
+		if (!strcmp(sd->g[i].key, key))
+			return &sd->g[i];
+	return NULL;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct group *)a)->key, ((const struct group *)b)->key);
+}
+
+/* Group the matching sidecars of set by case key, keys sorted. */
+static void group_set(const struct sidecar_set *set, const struct compare_filter *f,
+		      struct side *sd)
+{
+	size_t i;
+
+	sd->g = NULL;
+	sd->n = 0;
+	for (i = 0; i < set->n; i++) {
+		const struct sidecar *s = &set->v[i];
+		char *key;
+		struct group *g;
+
+		if (!compare_filter_match(f, s))
+			continue;
+		key = case_key(s);
+		g = group_find(sd, key);
+		if (g) {
+			free(key);
+		} else {
+			sd->g = xrealloc(sd->g, (sd->n + 1) * sizeof(*sd->g));
+			g = &sd->g[sd->n++];
+			g->key = key;
+			g->v = NULL;
+			g->n = 0;
+		}
+		g->v = xrealloc(g->v, (g->n + 1) * sizeof(*g->v));
+		g->v[g->n++] = s;
+	}
+	if (sd->n > 1)
+		qsort(sd->g, sd->n, sizeof(*sd->g), group_cmp);
+}
+
+static void side_release(struct side *sd)
+{
+	size_t i;
+
+	for (i = 0; i < sd->n; i++) {
+		free(sd->g[i].key);
+		free(sd->g[i].v);
+	}
+	free(sd->g);
+}
+
+/* ---- one metric --------------------------------------------------------- */
+
+/* The samples of metric in group g (numbers only). */
+static size_t samples(const struct group *g, const char *metric, double *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->n; i++) {
+		json_t *v = json_object_get(g->v[i]->metrics, metric);
+
+		if (json_is_number(v) && isfinite(json_number_value(v)))
+			out[n++] = json_number_value(v);
+	}
+	return n;
+}
+
+static double mean(const double *x, size_t n)
+{
+	double s = 0;
+	size_t i;
+
+	if (!n)
+		return NAN;
+	for (i = 0; i < n; i++)
+		s += x[i];
+	return s / (double)n;
+}
+
+/* Fill delta, delta_pct and the verdict of row r from its means. */
+static void judge_row(struct compare_row *r, const struct metric_gate *gate, double alpha)
+{
+	bool worse, past;
+
+	r->delta = r->b_mean - r->a_mean;
+	if (isnan(r->delta))
+		r->delta_pct = NAN;
+	else if (r->a_mean != 0)
+		r->delta_pct = r->delta / fabs(r->a_mean) * 100.0;
+	else
+		r->delta_pct = r->delta == 0 ? 0 : copysign(INFINITY, r->delta);
+	r->gated = gate != NULL;
+	if (!gate || isnan(r->delta) || r->delta == 0)
+		return;
+	worse = gate->higher_is_better ? r->delta < 0 : r->delta > 0;
+	/* Both gates must pass, so a tiny metric's big relative swing and a
+	 * big metric's small relative drift are both left alone; with
+	 * repeats, the t-test also has to call the change real. */
+	past = fabs(r->delta) > gate->abs && fabs(r->delta_pct) > gate->rel_pct &&
+	       (isnan(r->p_value) || r->p_value < alpha);
+	if (!past)
+		return;
+	r->regression = worse;
+	r->improvement = !worse;
+}
+
+static struct compare_row *new_row(struct compare_result *r, size_t *alloc,
+				   const char *key, const char *metric)
+{
+	struct compare_row *row;
+
+	if (r->n == *alloc) {
+		*alloc = *alloc ? 2 * *alloc : 32;
+		r->rows = xrealloc(r->rows, *alloc * sizeof(*r->rows));
+	}
+	row = &r->rows[r->n++];
+	memset(row, 0, sizeof(*row));
+	row->case_key = xstrdup(key);
+	row->metric = metric;
+	row->p_value = NAN;
+	return row;
+}
+
+static double pass_fraction(const struct group *g)
+{
+	size_t i, pass = 0;
+
+	for (i = 0; i < g->n; i++)
+		pass += !strcmp(g->v[i]->result, "pass");
+	return (double)pass / (double)g->n;
+}
+
+static bool any_result(const struct group *g, const char *res)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (!strcmp(g->v[i]->result, res))
+			return true;
+	return false;
+}
+
+/* Gated metrics in table order, then the others by name.  Names are
+ * borrowed from the gate table or the sidecar documents. */
+static void metric_names(const struct group *ga, const struct group *gb,
+			 const char ***out, size_t *n)
+{
+	struct strvec other = STRVEC_INIT;
+	const struct group *gs[2] = { ga, gb };
+	const char **v;
+	const char *key;
+	json_t *val;
+	size_t i, j, k, m = 0, cap;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < gs[k]->n; i++)
+			json_object_foreach(gs[k]->v[i]->metrics, key, val)
+				if (!compare_gate_find(key) && json_is_number(val))
+					strvec_push_unique(&other, key);
+	strvec_sort(&other);
+	cap = ARRAY_SIZE(gates) + other.n;
+	v = xcalloc(cap ? cap : 1, sizeof(*v));
+	for (i = 0; i < ARRAY_SIZE(gates); i++)
+		v[m++] = gates[i].name;
+	/* Point at a document's own copy of the key, not the strvec's. */
+	for (j = 0; j < other.n; j++) {
+		const char *name = NULL;
+
+		for (k = 0; k < 2 && !name; k++)
+			for (i = 0; i < gs[k]->n && !name; i++) {
+				void *it = json_object_iter_at(gs[k]->v[i]->metrics,
+							       other.v[j]);
+
+				if (it)
+					name = json_object_iter_key(it);
+			}
+		if (name)
+			v[m++] = name;
+	}
+	strvec_clear(&other);
+	*out = v;
+	*n = m;
+}
+
+static void compare_case(const struct group *ga, const struct group *gb, double alpha,
+			 struct compare_result *r, size_t *alloc)
+{
+	size_t cap = ga->n > gb->n ? ga->n : gb->n, i, n;
+	double *xa = xcalloc(cap, sizeof(double)), *xb = xcalloc(cap, sizeof(double));
+	const char **names;
+	struct compare_row *row;
+
+	/* pass -> fail first: it is the loudest change a case can show. */
+	if (any_result(ga, "pass") || any_result(gb, "pass") || any_result(ga, "fail") ||
+	    any_result(gb, "fail")) {
+		double pa = pass_fraction(ga), pb = pass_fraction(gb);
+
+		if (pa != pb && (any_result(ga, "pass") || any_result(gb, "pass"))) {
+			row = new_row(r, alloc, ga->key, result_gate.name);
+			row->a_mean = pa;
+			row->b_mean = pb;
+			row->na = ga->n;
+			row->nb = gb->n;
+			judge_row(row, &result_gate, alpha);
+			/* Only pass -> fail and fail -> pass count; pass ->
+			 * skip is not a scheduler regression. */
+			if (!(pa == 1 && any_result(gb, "fail")))
+				row->regression = false;
+			if (!(pb == 1 && any_result(ga, "fail")))
+				row->improvement = false;
+		}
+	}
+	metric_names(ga, gb, &names, &n);
+	for (i = 0; i < n; i++) {
+		size_t na = samples(ga, names[i], xa), nb = samples(gb, names[i], xb);
+
+		if (!na && !nb)
+			continue;
+		row = new_row(r, alloc, ga->key, names[i]);
+		row->na = na;
+		row->nb = nb;
+		row->a_mean = mean(xa, na);
+		row->b_mean = mean(xb, nb);
+		row->p_value = welch_p_value(xa, na, xb, nb);
+		judge_row(row, compare_gate_find(names[i]), alpha);
+	}
+	free(names);
+	free(xa);
+	free(xb);
+}
+
+int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
+		 const struct compare_filter *f, double alpha,
+		 struct compare_result *r, struct strbuf *err)
+{
+	struct side sa, sb;
+	size_t i, alloc = 0;
+
+	memset(r, 0, sizeof(*r));
+	group_set(a, f, &sa);
+	group_set(b, f, &sb);
+	if (!sa.n || !sb.n) {
+		const struct sidecar_set *set = !sa.n ? a : b;
+
+		strbuf_addf(err, "the %s run has no sidecars%s", !sa.n ? "first" : "second",
+			    set->n ? " matching the filters" : "");
+		side_release(&sa);
+		side_release(&sb);
+		return -1;
+	}
+	r->cases_a = sa.n;
+	r->cases_b = sb.n;
+	for (i = 0; i < sa.n; i++) {
+		struct group *gb = group_find(&sb, sa.g[i].key);
+
+		if (!gb) {
+			strvec_push(&r->only_a, sa.g[i].key);
+			continue;
+		}
+		r->cases_both++;
+		compare_case(&sa.g[i], gb, alpha, r, &alloc);
+	}
+	for (i = 0; i < sb.n; i++)
+		if (!group_find(&sa, sb.g[i].key))
+			strvec_push(&r->only_b, sb.g[i].key);
+	for (i = 0; i < r->n; i++) {
+		r->regressions += r->rows[i].regression;
+		r->improvements += r->rows[i].improvement;
+	}
+	side_release(&sa);
+	side_release(&sb);
+	return 0;
+}
+
+void compare_result_release(struct compare_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->rows[i].case_key);
+	free(r->rows);
+	strvec_clear(&r->only_a);
+	strvec_clear(&r->only_b);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,723 @@
+/* Sidecars: writing one run's per-case documents and reading them back.
+ * See sidecar.h for the layout, the lock protocol and the document. */
+#include "sidecar.h"
+#include "diag.h"
+#include "dirs.h"
+#include "env.h"
+#include "fsutil.h"
+#include "run.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- identity of a run -------------------------------------------------- */
+
+char *sidecar_runs_root(void)
+{
+	const char *over = env_get("KTSTR_RUNS_ROOT");
+
+	if (over)
+		return path_expand_tilde(over);
+	return ktstr_state_dir("runs");
+}
+
+char *sidecar_project_commit(const char *dir)
+{
+	const char *over = env_get("KTSTR_PROJECT_COMMIT");
+	const char *rev[] = { "git", "-C", dir ? dir : ".", "rev-parse", "--short=12",
+			      "HEAD", NULL };
+	const char *st[] = { "git", "-C", dir ? dir : ".", "status", "--porcelain", NULL };
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	char *ret;
+
+	if (over)
+		return xstrdup(over);
+	/* git's complaints ("not a git repository") are captured and dropped:
+	 * "nogit" says it. */
+	if (run_capture(rev, &out, &err) != 0) {
+		ret = xstrdup("nogit");
+		goto out;
+	}
+	strbuf_trim(&out);
+	if (!out.len) {
+		ret = xstrdup("nogit");
+		goto out;
+	}
+	ret = strbuf_detach(&out, NULL);
+	strbuf_reset(&err);
+	if (run_capture(st, &out, &err) == 0) {
+		strbuf_trim(&out);
+		if (out.len) {
+			char *dirty = xasprintf("%s-dirty", ret);
+
+			free(ret);
+			ret = dirty;
+		}
+	}
+out:
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
+}
+
+char *sidecar_new_run_id(void)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	unsigned int r;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	/* Two runners started in the same second still get different ids;
+	 * the fallback only matters without getrandom(2). */
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = (unsigned int)getpid() * 2654435761u ^ (unsigned int)ts.tv_nsec;
+	}
+	return xasprintf("%s-%08x", stamp, r);
+}
+
+const char *sidecar_run_source(void)
+{
+	return env_get("KTSTR_CI") ? "ci" : "local";
+}
+
+/* ---- host context ------------------------------------------------------- */
+
+/* Value of the first "key<blanks>:" line of a /proc file, trimmed. */
+static char *proc_field(const char *path, const char *key)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t klen = strlen(key);
+	char *line, *next, *ret = NULL;
+
+	if (strbuf_read_file(&sb, path) < 0)
+		goto out;
+	for (line = sb.buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, key, klen))
+			continue;
+		line += klen;
+		line += strspn(line, " \t");
+		if (*line != ':')
+			continue;
+		line++;
+		line += strspn(line, " \t");
+		ret = xstrdup(line);
+		break;
+	}
+out:
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* A tunable's text as a JSON number when it is one, else a string. */
+static json_t *tunable_value(const char *s)
+{
+	char *end;
+	long long ll;
+	double d;
+
+	if (!*s)
+		return json_string("");
+	errno = 0;
+	ll = strtoll(s, &end, 10);
+	if (!errno && !*end)
+		return json_integer(ll);
+	errno = 0;
+	d = strtod(s, &end);
+	if (!errno && !*end && isfinite(d))
+		return json_real(d);
+	return json_string(s);
+}
+
+static json_t *sched_tunables(void)
+{
+	json_t *o = json_object();
+	DIR *d = opendir("/proc/sys/kernel");
+	struct dirent *e;
+	struct strvec names = STRVEC_INIT;
+	size_t i;
+
+	if (!d)
+		return o;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "sched_", 6))
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	strvec_sort(&names);
+	for (i = 0; i < names.n; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		char *path = xasprintf("/proc/sys/kernel/%s", names.v[i]);
+
+		/* Some are write-only or root-only: those are simply absent. */
+		if (strbuf_read_file(&sb, path) == 0) {
+			strbuf_trim(&sb);
+			json_object_set_new(o, names.v[i], tunable_value(sb.buf));
+		}
+		strbuf_release(&sb);
+		free(path);
+	}
+	strvec_clear(&names);
+	return o;
+}
+
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+json_t *sidecar_host_context(void)
+{
+	json_t *o = json_object();
+	struct utsname u;
+	char *model = proc_field("/proc/cpuinfo", "model name");
+	char *mem = proc_field("/proc/meminfo", "MemTotal");
+	long cpus = usable_cpus();
+
+	json_object_set_new(o, "cpu_model", model ? json_string(model) : json_null());
+	json_object_set_new(o, "cpus", cpus > 0 ? json_integer(cpus) : json_null());
+	json_object_set_new(o, "mem_total_kib",
+			    mem ? json_integer(strtoll(mem, NULL, 10)) : json_null());
+	if (uname(&u) == 0) {
+		json_object_set_new(o, "kernel_release", json_string(u.release));
+		json_object_set_new(o, "arch", json_string(u.machine));
+	} else {
+		json_object_set_new(o, "kernel_release", json_null());
+		json_object_set_new(o, "arch", json_null());
+	}
+	json_object_set_new(o, "sched_tunables", sched_tunables());
+	free(model);
+	free(mem);
+	return o;
+}
+
+/* ---- metrics of a verdict ---------------------------------------------- */
+
+struct agg {
+	double max, min, sum;
+	bool any;
+};
+
+static void agg_add(struct agg *a, double x)
+{
+	if (isnan(x))
+		return;
+	if (!a->any || x > a->max)
+		a->max = x;
+	if (!a->any || x < a->min)
+		a->min = x;
+	a->sum = a->any ? a->sum + x : x;
+	a->any = true;
+}
+
+static void put(json_t *o, const char *name, bool any, double x)
+{
+	if (!any || !isfinite(x))
+		return;
+	if (x == floor(x) && fabs(x) < 9e15)
+		json_object_set_new(o, name, json_integer((json_int_t)x));
+	else
+		json_object_set_new(o, name, json_real(x));
+}
+
+json_t *sidecar_metrics(const struct verdict *v)
+{
+	struct agg spread = { 0 }, gap = { 0 }, migr = { 0 }, ratio = { 0 }, p99 = { 0 },
+		   p50 = { 0 }, iter = { 0 }, rate = { 0 }, starved = { 0 }, iso = { 0 };
+	json_t *o = json_object(), *val;
+	const char *key;
+	size_t i;
+
+	for (i = 0; i < v->n_cgroups; i++) {
+		const struct verdict_cgroup *g = &v->cgroups[i];
+
+		/* Background load is there to disturb, not to be measured. */
+		if (g->background)
+			continue;
+		agg_add(&spread, g->spread_pct);
+		agg_add(&gap, g->worst_gap_ms);
+		agg_add(&migr, g->migrations);
+		if (!isnan(g->migrations) && !isnan(g->iterations) && g->iterations > 0)
+			agg_add(&ratio, g->migrations / g->iterations);
+		agg_add(&p99, g->p99_wake_latency_us);
+		agg_add(&p50, g->p50_wake_latency_us);
+		agg_add(&iter, g->iterations);
+		agg_add(&rate, g->iterations_per_sec);
+		agg_add(&starved, g->starved_workers);
+		agg_add(&iso, g->isolation_violations);
+	}
+	/* Without cgroup_stats, scenario_end's run-wide worst values stand in. */
+	if (!spread.any)
+		agg_add(&spread, v->end_worst_spread_pct);
+	if (!gap.any)
+		agg_add(&gap, v->end_worst_gap_ms);
+	if (!migr.any)
+		agg_add(&migr, v->end_migrations);
+
+	put(o, "worst_spread_pct", spread.any, spread.max);
+	put(o, "worst_gap_ms", gap.any, gap.max);
+	put(o, "total_migrations", migr.any, migr.sum);
+	put(o, "worst_migration_ratio", ratio.any, ratio.max);
+	put(o, "worst_p99_wake_latency_us", p99.any, p99.max);
+	put(o, "worst_median_wake_latency_us", p50.any, p50.max);
+	put(o, "total_iterations", iter.any, iter.sum);
+	put(o, "min_iterations_per_sec", rate.any, rate.min);
+	put(o, "starved_workers", starved.any, starved.sum);
+	put(o, "isolation_violations", iso.any, iso.sum);
+
+	if (v->scx_events)
+		json_object_foreach(v->scx_events, key, val) {
+			const char *ev = key;
+			char *name, *p;
+
+			if (!json_is_number(val))
+				continue;
+			if (!strncasecmp(ev, "SCX_EV_", 7))
+				ev += 7;
+			name = xasprintf("scx_%s", ev);
+			for (p = name; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			put(o, name, true, json_number_value(val));
+			free(name);
+		}
+	return o;
+}
+
+/* ---- the run directory -------------------------------------------------- */
+
+/* Characters kept in file and directory names; the rest become '_'. */
+static char *safe_name(const char *s)
+{
+	char *r = xstrdup(s && *s ? s : "unknown"), *p;
+
+	for (p = r; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-+", *p))
+			*p = '_';
+	if (r[0] == '.')	/* never a hidden file, never ".." */
+		r[0] = '_';
+	return r;
+}
+
+static bool is_sidecar_name(const char *name)
+{
+	size_t n = strlen(name), s = strlen(SIDECAR_SUFFIX);
+
+	return name[0] != '.' && n > s && !strcmp(name + n - s, SIDECAR_SUFFIX);
+}
+
+/* Remove the previous run's sidecars (only called holding LOCK_EX). */
+static void clear_sidecars(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (is_sidecar_name(e->d_name))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+static int flock_retry(int fd, int op)
+{
+	int rc;
+
+	while ((rc = flock(fd, op)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+int sidecar_dir_open(struct sidecar_dir *d, const char *kernel_label,
+		     const char *commit, struct strbuf *err)
+{
+	const char *over = env_get("KTSTR_SIDECAR_DIR");
+	char *root, *name, *lock;
+
+	d->path = NULL;
+	d->lock_fd = -1;
+	d->cleared = false;
+	if (over) {
+		d->path = path_expand_tilde(over);
+		if (mkdir_p(d->path, 0755) < 0) {
+			strbuf_addf(err, "KTSTR_SIDECAR_DIR '%s': cannot create: %s",
+				    d->path, strerror(errno));
+			goto fail;
+		}
+		return 0;
+	}
+	root = sidecar_runs_root();
+	if (!root) {
+		strbuf_addstr(err, "no runs root: set HOME, XDG_STATE_HOME or KTSTR_RUNS_ROOT");
+		return -1;
+	}
+	{
+		char *k = safe_name(kernel_label), *c = safe_name(commit);
+
+		name = xasprintf("%s-%s", k, c);
+		free(k);
+		free(c);
+	}
+	d->path = path_join(root, name);
+	free(root);
+	free(name);
+	if (mkdir_p(d->path, 0755) < 0) {
+		strbuf_addf(err, "run directory '%s': cannot create: %s", d->path,
+			    strerror(errno));
+		goto fail;
+	}
+	lock = path_join(d->path, ".lock");
+	d->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (d->lock_fd < 0) {
+		strbuf_addf(err, "'%s': cannot open the lock file: %s", lock, strerror(errno));
+		free(lock);
+		goto fail;
+	}
+	/* Alone: the previous run's sidecars go, then share the lock with
+	 * runners that start later.  Not alone: a peer of this run already
+	 * cleared it (or is clearing it: LOCK_SH waits for that). */
+	if (flock_retry(d->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		clear_sidecars(d->path);
+		d->cleared = true;
+	}
+	if (flock_retry(d->lock_fd, LOCK_SH) < 0) {
+		strbuf_addf(err, "'%s': cannot lock: %s", lock, strerror(errno));
+		free(lock);
+		goto fail;
+	}
+	free(lock);
+	return 0;
+fail:
+	sidecar_dir_close(d);
+	return -1;
+}
+
+void sidecar_dir_close(struct sidecar_dir *d)
+{
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);	/* drops the flock */
+	d->lock_fd = -1;
+	free(d->path);
+	d->path = NULL;
+}
+
+char *sidecar_write(const struct sidecar_dir *d, const char *case_name, unsigned repeat,
+		    const char *run_id, const json_t *doc, struct strbuf *err)
+{
+	char *stem = safe_name(case_name), *id = safe_name(run_id), *file, *path;
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				JSON_REAL_PRECISION(10));
+	struct atomic_file af;
+	int e;
+
+	file = xasprintf("%s.r%u.%s%s", stem, repeat, id, SIDECAR_SUFFIX);
+	path = path_join(d->path, file);
+	free(stem);
+	free(id);
+	free(file);
+	if (!text) {
+		strbuf_addf(err, "'%s': the document cannot be encoded as JSON", path);
+		goto fail;
+	}
+	if (atomic_file_open(&af, path, 0644) < 0) {
+		strbuf_addf(err, "'%s': cannot create: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (write_all(af.fd, text, strlen(text)) < 0 || write_all(af.fd, "\n", 1) < 0 ||
+	    fsync(af.fd) < 0) {
+		e = errno;
+		atomic_file_abort(&af);
+		strbuf_addf(err, "'%s': cannot write: %s", path, strerror(e));
+		goto fail;
+	}
+	/* link(2), not rename(2): an existing file is never replaced. */
+	if (link(af.tmp, path) < 0) {
+		e = errno;
+		atomic_file_abort(&af);
+		strbuf_addf(err, "'%s': %s", path,
+			    e == EEXIST ? "already exists (run ids must be unique)"
+					: strerror(e));
+		goto fail;
+	}
+	atomic_file_abort(&af);		/* only the temp name goes */
+	{
+		int dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(text);
+	return path;
+fail:
+	free(text);
+	free(path);
+	return NULL;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static const char *str_at(const json_t *o, const char *key, const char *sub)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (sub)
+		v = json_is_object(v) ? json_object_get(v, sub) : NULL;
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static const char *json_kind_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* Check the document and fill the views; NULL, or why it is not a sidecar. */
+static char *sidecar_view(struct sidecar *s)
+{
+	json_t *doc = s->doc, *type, *schema, *m, *sc, *wt;
+
+	if (!json_is_object(doc))
+		return xasprintf("not a sidecar: the document is %s, not an object",
+				 json_kind_name(doc));
+	type = json_object_get(doc, "type");
+	if (!json_is_string(type) || strcmp(json_string_value(type), "sidecar"))
+		return xstrdup("not a sidecar: \"type\" is not \"sidecar\"");
+	schema = json_object_get(doc, "schema");
+	if (!json_is_integer(schema))
+		return xstrdup("not a sidecar: no integer \"schema\"");
+	if (json_integer_value(schema) != SIDECAR_SCHEMA)
+		return xasprintf("schema %lld, this ktstr reads schema %d",
+				 (long long)json_integer_value(schema), SIDECAR_SCHEMA);
+	m = json_object_get(doc, "metrics");
+	if (m && !json_is_null(m) && !json_is_object(m))
+		return xasprintf("\"metrics\" is %s, not an object", json_kind_name(m));
+	sc = json_object_get(doc, "scenario");
+	wt = json_is_object(sc) ? json_object_get(sc, "work_types") : NULL;
+	if (wt && !json_is_null(wt) && !json_is_array(wt))
+		return xasprintf("\"scenario.work_types\" is %s, not an array",
+				 json_kind_name(wt));
+
+	s->spare = json_pack("{s:{},s:[]}", "metrics", "work_types");
+	s->metrics = json_is_object(m) ? m : json_object_get(s->spare, "metrics");
+	s->work_types = json_is_array(wt) ? wt : json_object_get(s->spare, "work_types");
+	s->run_id = str_at(doc, "run_id", NULL);
+	s->run_source = str_at(doc, "run_source", NULL);
+	s->timestamp = str_at(doc, "timestamp", NULL);
+	s->suite = str_at(doc, "suite", NULL);
+	s->test = str_at(doc, "test", NULL);
+	s->preset = str_at(doc, "preset", NULL);
+	s->case_name = str_at(doc, "case", NULL);
+	s->scheduler = str_at(doc, "scheduler", "name");
+	s->kernel = str_at(doc, "kernel", "label");
+	s->commit = str_at(doc, "project_commit", NULL);
+	s->result = str_at(doc, "result", NULL);
+	s->topology = str_at(doc, "topology", "spec");
+	s->arch = str_at(doc, "host", "arch");
+	if (!*s->arch)
+		s->arch = "x86_64";
+	return NULL;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct sidecar *)a)->path, ((const struct sidecar *)b)->path);
+}
+
+/* Load one file into set (or its problem into set->bad). */
+static void load_one(const char *path, struct sidecar_set *set)
+{
+	struct sidecar s = { 0 };
+	json_error_t jerr;
+	char *why;
+
+	s.doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!s.doc) {
+		if (jerr.line > 0)
+			strvec_pushf(&set->bad, "%s: invalid JSON at line %d column %d: %s",
+				     path, jerr.line, jerr.column, jerr.text);
+		else
+			strvec_pushf(&set->bad, "%s: %s", path, jerr.text);
+		return;
+	}
+	if ((why = sidecar_view(&s))) {
+		strvec_pushf(&set->bad, "%s: %s", path, why);
+		free(why);
+		json_decref(s.doc);
+		return;
+	}
+	s.path = xstrdup(path);
+	if (set->n == set->alloc) {
+		set->alloc = set->alloc ? 2 * set->alloc : 16;
+		set->v = xrealloc(set->v, set->alloc * sizeof(*set->v));
+	}
+	set->v[set->n++] = s;
+}
+
+int sidecar_load_dir(const char *dir, struct sidecar_set *set, struct strbuf *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct strvec names = STRVEC_INIT;
+	size_t i;
+
+	if (!d) {
+		strbuf_addf(err, "'%s': cannot read the directory: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)))
+		if (is_sidecar_name(e->d_name))
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	strvec_sort(&names);
+	for (i = 0; i < names.n; i++) {
+		char *path = path_join(dir, names.v[i]);
+
+		if (is_regular_file(path))
+			load_one(path, set);
+		else
+			strvec_pushf(&set->bad, "%s: not a regular file", path);
+		free(path);
+	}
+	strvec_clear(&names);
+	if (set->n > 1)
+		qsort(set->v, set->n, sizeof(*set->v), by_path);
+	return 0;
+}
+
+void sidecar_set_release(struct sidecar_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		free(set->v[i].path);
+		json_decref(set->v[i].doc);
+		json_decref(set->v[i].spare);
+	}
+	free(set->v);
+	set->v = NULL;
+	set->n = set->alloc = 0;
+	strvec_clear(&set->bad);
+}
+
+/* ---- listing runs ------------------------------------------------------- */
+
+static char *mtime_iso(const char *path)
+{
+	struct stat st;
+	struct tm tm;
+	char buf[32];
+
+	if (stat(path, &st) < 0)
+		return xstrdup("");
+	gmtime_r(&st.st_mtime, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct sidecar_run *x = a, *y = b;
+	int c = strcmp(y->date, x->date);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+size_t sidecar_list_runs(const char *root, struct sidecar_run **out)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	struct sidecar_run *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	*out = NULL;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		struct sidecar_set set = { 0 };
+		struct strbuf err = STRBUF_INIT;
+		struct sidecar_run *r;
+		const char *newest = "", *arch = "x86_64";
+		char *path;
+		size_t i;
+
+		if (e->d_name[0] == '.')
+			continue;
+		path = path_join(root, e->d_name);
+		if (!is_directory(path) || sidecar_load_dir(path, &set, &err) < 0) {
+			free(path);
+			strbuf_release(&err);
+			continue;
+		}
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 8;
+			v = xrealloc(v, alloc * sizeof(*v));
+		}
+		r = &v[n++];
+		r->name = xstrdup(e->d_name);
+		r->path = path;
+		r->tests = set.n + set.bad.n;	/* every sidecar file, readable or not */
+		for (i = 0; i < set.n; i++)
+			if (strcmp(set.v[i].timestamp, newest) > 0) {
+				newest = set.v[i].timestamp;
+				arch = set.v[i].arch;
+			}
+		if (set.n && !*newest)
+			arch = set.v[0].arch;
+		r->date = *newest ? xstrdup(newest) : mtime_iso(path);
+		r->arch = xstrdup(arch);
+		sidecar_set_release(&set);
+		strbuf_release(&err);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), newest_first);
+	*out = v;
+	return n;
+}
+
+void sidecar_runs_free(struct sidecar_run *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].path);
+		free(v[i].date);
+		free(v[i].arch);
+	}
+	free(v);
+}
