@@ -15,8 +15,19 @@
 #include "gauntlet.h"
 #include "strbuf.h"
 
-/* Seconds assumed for a case never measured: boot + duration + slack. */
+/* Seconds assumed for a case never measured: boot + duration + slack,
+ * times a slowdown factor (1.0: the estimate already assumes TCG). */
+#define KTSTR_BUDGET_BOOT_SECS 8.0
+#define KTSTR_BUDGET_SLACK_SECS 2.0
+#define KTSTR_BUDGET_FACTOR 1.0
 double budget_estimate_secs(const struct gcase *c);
+
+/* Replace est_secs of every case that will run with the newest measured
+ * wall time of the same case name: the "wall_ms" of the *.ktstr.json
+ * sidecar under runs_root/{dir}/ with the same "case" and the greatest
+ * "timestamp" (ISO 8601, compared as text).  Unreadable or malformed
+ * files, and a missing runs_root, are ignored. */
+void budget_apply_history(struct gcase *v, size_t n, const char *runs_root);
 
 /* KTSTR_BUDGET_SECS / --budget: a positive number, fractional allowed.
  * 0 ok, -1 with the reason in err. */

@@ -23,6 +23,7 @@ struct preset {
 	const char *spec;	/* "1n2l2c1t" */
 	const char *about;	/* one line */
 	struct ktstr_topo topo;
+	unsigned memory_mb;	/* guest memory upstream gives this preset */
 };
 
 /* The built-in table, in order (small to large). */
@@ -66,16 +67,24 @@ struct gauntlet_opts {
 	size_t n_kernels;		/* >= 1 */
 };
 
-/* Expand tests over presets and kernels.  A test with no preset that
- * fits its constraints gets one case with preset NULL and a skip reason;
+/* Expand tests over presets and kernels.  A preset fits a test when it
+ * satisfies the test's "topology" constraints and scenario_fit() accepts
+ * it (the scenario's "requires" and cpusets); presets that do not fit are
+ * dropped silently.  A test with no preset that fits gets one case with
+ * preset NULL, kernel NULL, name "test/-" and a skip reason saying why;
  * a test naming an unknown preset is an error (-1, err names the test
  * file and lists the valid presets); presets beyond host capacity are
  * dropped (or, when the test named them explicitly, become skips naming
- * the capacity).  Cases are sorted by full_name. */
+ * the capacity; a named preset that does not fit is a skip too).  Under
+ * no_perf_mode every case of a performance_mode test is a skip.  Skips
+ * have est_secs 0 and slots 0; the rest get budget_estimate_secs() and
+ * gauntlet_vm_slots().  Cases are sorted by full_name. */
 int gauntlet_expand(const struct ktest *tests, size_t ntests,
 		    const struct gauntlet_opts *o, struct gcase **out, size_t *n,
 		    struct strbuf *err);
 void gauntlet_free(struct gcase *v, size_t n);
+/* Free what one case owns (name, full_name, skip_reason). */
+void gcase_release(struct gcase *c);
 
 /* Keep the cases whose name or full_name matches pattern: a shell glob
  * (fnmatch) when it has any of "*?[", a substring otherwise.  Returns the

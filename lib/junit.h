@@ -7,6 +7,10 @@
  *         <system-out>...</system-out>
  *       </testcase>
  *
+ * Suites appear in the order their first case does; a NULL suite is
+ * "ktstr".  Times are seconds with millisecond precision.  JUNIT_ERROR
+ * renders as <error message= type=>DETAIL</error>.
+ *
  * Written atomically (temp file, fsync, rename). */
 #ifndef KTSTR_JUNIT_H
 #define KTSTR_JUNIT_H
@@ -24,6 +28,8 @@ struct junit_case {
 	const char *message;	/* one line, or NULL */
 	const char *detail;	/* multi-line, or NULL */
 	const char *out;	/* system-out, or NULL */
+	const char *type;	/* failure/error type (the failed check), or
+				 * NULL: "failure" / "error" */
 };
 
 /* Escape text for XML content or attribute values (&<>"' and control
