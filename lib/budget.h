@@ -45,8 +45,4 @@ struct budget_report {
 size_t budget_select(struct gcase *v, size_t n, double budget_secs,
 		     struct budget_report *rep);
 
-/* Set est_secs of each case from the newest measured wall_ms of the same
- * case name in the sidecars under runs_root/<run>/. */
-void budget_apply_history(struct gcase *v, size_t n, const char *runs_root);
-
 #endif

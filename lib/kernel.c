@@ -1,4 +1,5 @@
 #include "kernel.h"
+#include <jansson.h>
 #include "diag.h"
 #include "dirs.h"
 #include "env.h"
@@ -391,6 +392,21 @@ static int cmp_found_ver(const void *a, const void *b)
 	return kernel_ver_cmp(&vx, &vy);
 }
 
+/* An image inside a cache entry named by path still has a version: its
+ * metadata.json says so. */
+static void version_from_metadata(struct kernel_found *kf)
+{
+	char *dir = path_dirname(kf->image), *meta = path_join(dir, "metadata.json");
+	json_t *doc = json_load_file(meta, 0, NULL);
+	const char *v = doc ? json_string_value(json_object_get(doc, "version")) : NULL;
+
+	if (v && *v && !kf->version)
+		kf->version = xstrdup(v);
+	json_decref(doc);
+	free(meta);
+	free(dir);
+}
+
 int kernel_find_list(const char *idstr, struct kernel_found **out, size_t *n,
 		     struct strbuf *err)
 {
@@ -415,10 +431,12 @@ int kernel_find_list(const char *idstr, struct kernel_found **out, size_t *n,
 	*out = xcalloc(1, sizeof(**out));
 	switch (id.kind) {
 	case KID_PATH:
-		if (from_path("--kernel", idstr, *out, err) == 0)
+		if (from_path("--kernel", idstr, *out, err) == 0) {
 			*n = 1;
-		else
+			version_from_metadata(*out);
+		} else {
 			rc = -1;
+		}
 		goto out;
 	case KID_GIT:
 		strbuf_addf(err, "kernel '%s' is a git source: build it first with "

@@ -36,13 +36,13 @@ static char *p(const char *rel)
 
 /* A cache entry <dir>/cache/<key> built at `when` with kconfig hash kc
  * (NULL: untracked). */
-static void entry(const char *key, const char *when, const char *kc)
+static void entry_v(const char *key, const char *when, const char *kc, const char *ver)
 {
 	char *d = xasprintf("%s/cache/%s", dir, key);
 	char *img = path_join(d, "bzImage");
 	char *meta = path_join(d, "metadata.json");
-	char *json = xasprintf("{\"version\":\"x\",\"image_name\":\"bzImage\","
-			       "\"built_at\":\"%s\",\"kconfig_hash\":%s%s%s}", when,
+	char *json = xasprintf("{\"version\":\"%s\",\"image_name\":\"bzImage\","
+			       "\"built_at\":\"%s\",\"kconfig_hash\":%s%s%s}", ver, when,
 			       kc ? "\"" : "", kc ? kc : "null", kc ? "\"" : "");
 
 	assert_int_equal(mkdir_p(d, 0755), 0);
@@ -52,6 +52,11 @@ static void entry(const char *key, const char *when, const char *kc)
 	free(img);
 	free(meta);
 	free(json);
+}
+
+static void entry(const char *key, const char *when, const char *kc)
+{
+	entry_v(key, when, kc, "x");
 }
 
 static int setup(void **state)
@@ -236,6 +241,90 @@ static void test_ktstr_kernel(void **state)
 	free(local);
 }
 
+/* kernel_find_list: what ktstr-test's repeated --kernel resolves to. */
+static void test_find_list(void **state)
+{
+	const char *kc = kernel_kconfig_hash();
+	struct strbuf err = STRBUF_INIT;
+	struct kernel_found *v;
+	char *k612 = xasprintf("6.12.9-tarball-x86_64-kc%s", kc);
+	char *k614 = xasprintf("6.14.2-tarball-x86_64-kc%s", kc);
+	char *k6141 = xasprintf("6.14.1-tarball-x86_64-kc%s", kc);
+	char *k70 = xasprintf("7.0-tarball-x86_64-kc%s", kc);
+	char *label, *img;
+	size_t n;
+
+	entry_v(k612, "2026-01-01T00:00:00Z", kc, "6.12.9");
+	entry_v(k6141, "2026-01-02T00:00:00Z", kc, "6.14.1");
+	entry_v(k614, "2026-01-03T00:00:00Z", kc, "6.14.2");
+	entry_v(k70, "2026-01-04T00:00:00Z", kc, "7.0");
+	entry_v("debian-7.3.4+deb13-cloud-amd64-x86_64", "2026-01-05T00:00:00Z", NULL,
+		"7.3.4+deb13");
+
+	/* A prefix is the highest cached match. */
+	assert_int_equal(kernel_find_list("6.14", &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].key, k614);
+	label = kernel_found_label(&v[0]);
+	assert_string_equal(label, "6.14.2");
+	free(label);
+	kernel_found_free(v, n);
+
+	/* A range is every version in it, ascending; the distro kernel's
+	 * "7.3.4+deb13" reads as 7.3.4. */
+	assert_int_equal(kernel_find_list("6.12..7.3", &v, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(v[0].version, "6.12.9");
+	assert_string_equal(v[1].version, "6.14.1");
+	assert_string_equal(v[2].version, "6.14.2");
+	assert_string_equal(v[3].version, "7.0");
+	assert_string_equal(v[4].version, "7.3.4+deb13");
+	kernel_found_free(v, n);
+	assert_int_equal(kernel_find_list("6.13..6.14.1", &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].version, "6.14.1");
+	kernel_found_free(v, n);
+
+	/* Exact versions, keys, "debian", newest, and a path with metadata. */
+	assert_int_equal(kernel_find_list("7.0", &v, &n, &err), 0);
+	assert_string_equal(v[0].key, k70);
+	kernel_found_free(v, n);
+	assert_int_equal(kernel_find_list("debian", &v, &n, &err), 0);
+	assert_string_equal(v[0].version, "7.3.4+deb13");
+	kernel_found_free(v, n);
+	assert_int_equal(kernel_find_list("", &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	kernel_found_free(v, n);
+	img = xasprintf("%s/cache/%s/bzImage", dir, k612);
+	assert_int_equal(kernel_find_list(img, &v, &n, &err), 0);
+	assert_string_equal(v[0].version, "6.12.9");
+	kernel_found_free(v, n);
+	free(img);
+
+	/* Misses and sources that need a build name the id and the fix. */
+	assert_int_equal(kernel_find_list("6.99", &v, &n, &err), -1);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.buf, "kernel '6.99'"));
+	assert_non_null(strstr(err.buf, "ktstr-fetch"));
+	strbuf_reset(&err);
+	assert_int_equal(kernel_find_list("8.0..8.1", &v, &n, &err), -1);
+	strbuf_reset(&err);
+	assert_int_equal(kernel_find_list("git+https://example.org/l.git#tag=v7.0", &v, &n,
+					  &err), -1);
+	assert_non_null(strstr(err.buf, "ktstr-build"));
+	strbuf_reset(&err);
+	assert_int_equal(kernel_find_list("6.14..6.12", &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "swap the endpoints"));
+	strbuf_reset(&err);
+	assert_int_equal(kernel_find_list("/nonexistent/bzImage", &v, &n, &err), -1);
+	strbuf_release(&err);
+	free(k612);
+	free(k614);
+	free(k6141);
+	free(k70);
+}
+
 static void test_scheduler_env_name(void **state)
 {
 	char *n = scheduler_env_name("scx-ktstr.v2");
@@ -276,6 +365,7 @@ int main(void)
 		cmocka_unit_test_setup(test_test_kernel_env, reset),
 		cmocka_unit_test_setup(test_cache_scan, reset),
 		cmocka_unit_test_setup(test_ktstr_kernel, reset),
+		cmocka_unit_test_setup(test_find_list, reset),
 		cmocka_unit_test(test_scheduler_env_name),
 		cmocka_unit_test_setup(test_scheduler_resolve, reset),
 	};
