@@ -42,14 +42,14 @@ ktest() {
 	run --separate-stderr ktest --list "$FIX/suite" "$FIX/suite-extra"
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" >"$TEST_TMP/list"
-	# 4 presets each for the two steady tests; max_llcs=1 leaves strict_gap
-	# one; huge fits nothing and is planned as a skip.
+	# 4 presets each for the two steady tests; max_llcs=1 turns strict_gap's
+	# second (named) preset into a skip; huge fits nothing at all.
 	[ "$(grep -c '^suite steady_eevdf/' "$TEST_TMP/list")" -eq 4 ]
 	[ "$(grep -c '^suite steady_simple/' "$TEST_TMP/list")" -eq 4 ]
 	grep -qx 'suite strict_gap/tiny-1llc' "$TEST_TMP/list"
-	! grep -q 'strict_gap/tiny-2llc' "$TEST_TMP/list"
-	grep -q '^suite-extra huge/.*(skip: ' "$TEST_TMP/list"
-	[ "$(wc -l <"$TEST_TMP/list")" -eq 10 ]
+	grep -q '^suite strict_gap/tiny-2llc (skip: .*max_llcs' "$TEST_TMP/list"
+	grep -q '^suite-extra huge/.*(skip: .*min_cpus' "$TEST_TMP/list"
+	[ "$(wc -l <"$TEST_TMP/list")" -eq 11 ]
 	# No VM was booted for a listing.
 	assert_no_qemu
 }
@@ -93,7 +93,7 @@ ktest() {
 	[ "$(printf '%s\n' "$output" | grep -c .)" -eq "$sel" ]
 	run --separate-stderr env KTSTR_BUDGET_SECS=soon "$BIN/ktstr-test" --kernel "$KERNEL" --list "$FIX/suite"
 	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 9 ]
+	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 10 ]
 	[[ "$stderr" == *KTSTR_BUDGET_SECS* ]]
 }
 
@@ -129,7 +129,7 @@ ktest() {
 	[[ "$stderr" == *9.99* ]]
 }
 
-# The whole mixed suite: 8 passing cases, one failing, one skipped.
+# The whole mixed suite: 8 passing cases, one failing, two skipped.
 @test "ktstr-test: a suite over 4 presets runs in parallel with PASS/FAIL/SKIP lines" {
 	run --separate-stderr ktest --jobs 2 --junit "$TEST_TMP/junit.xml" \
 		"$FIX/suite" "$FIX/suite-extra"
@@ -141,11 +141,12 @@ ktest() {
 	grep -qE '^FAIL \[ *[0-9.]+s\] suite strict_gap/tiny-1llc$' "$TEST_TMP/out"
 	grep -q '^--- verdict ---' "$TEST_TMP/out"
 	grep -qE '^SKIP .*suite-extra huge/' "$TEST_TMP/out"
-	grep -qE '^Summary \[ *[0-9.]+s\] 8 passed, 1 failed, 1 skipped$' "$TEST_TMP/out"
+	grep -qE '^SKIP .*suite strict_gap/tiny-2llc' "$TEST_TMP/out"
+	grep -qE '^Summary \[ *[0-9.]+s\] 8 passed, 1 failed, 2 skipped$' "$TEST_TMP/out"
 
 	# One sidecar per case, all valid, in {runs root}/{kernel}-{commit}/.
 	run_dir=$(ls -d "$KTSTR_RUNS_ROOT"/*/)
-	[ "$(ls "$run_dir"*.ktstr.json | wc -l)" -eq 10 ]
+	[ "$(ls "$run_dir"*.ktstr.json | wc -l)" -eq 11 ]
 	for f in "$run_dir"*.ktstr.json; do
 		jq -e '.type == "sidecar" and .schema == 1 and (.run_id | length > 0)' "$f" >/dev/null
 	done
@@ -159,9 +160,9 @@ ktest() {
 import sys, xml.dom.minidom
 d = xml.dom.minidom.parse(sys.argv[1])
 cases = d.getElementsByTagName("testcase")
-assert len(cases) == 10, len(cases)
+assert len(cases) == 11, len(cases)
 assert len(d.getElementsByTagName("failure")) == 1
-assert len(d.getElementsByTagName("skipped")) == 1
+assert len(d.getElementsByTagName("skipped")) == 2
 PY
 	assert_no_qemu
 }
@@ -178,6 +179,7 @@ PY
 }
 
 @test "ktstr-test: Ctrl-C stops the run; no QEMU, no held lock, finished sidecars intact" {
+	export TMPDIR="$TEST_TMP"
 	"$BIN/ktstr-test" --kernel "$KERNEL" --jobs 2 --json "$FIX/suite" \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 	pid=$!
@@ -233,5 +235,5 @@ PY
 		KTSTR_SHARD=1/1 KTSTR_TEST_ARGS=--list
 	echo "$output" >&2
 	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | grep -c '^suite ')" -eq 9 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^suite ')" -eq 10 ]
 }
