@@ -247,7 +247,7 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 				free(problem);
 			continue;
 		}
-		for (k = 0; k < o->n_kernels; k++) {
+		for (k = 0; k < (o->n_kernels ? o->n_kernels : 1); k++) {
 			const struct gauntlet_kernel *kern = o->n_kernels > 1 ? &o->kernels[k] : NULL;
 			char *skip = problem ? xstrdup(problem) : perf ? xstrdup(perf) : NULL;
 			struct gcase *c = add_case(cs, t, p, kern, skip);

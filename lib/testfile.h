@@ -28,7 +28,19 @@
  *   }
  *
  * Unknown keys are errors, as in scenario files: a typo must not silently
- * run a different test. */
+ * run a different test.  JSON null is the same as leaving a key out (for
+ * "scheduler": EEVDF).  Details (man ktstr-test(5)):
+ *   - "scenario" is a path when it contains '/' or ends in ".json", else a
+ *     canned name; the document is checked with scenario_parse() at load.
+ *   - "duration" (and "timeout") take parse_duration_ms() strings, more
+ *     than 0; "duration" (at most 1 h) replaces the document's
+ *     duration/duration_us/duration_ms with "duration_ms".
+ *   - "scheduler_args" without a scheduler is an error.
+ *   - "presets" must be known (preset_find), non-empty, without repeats.
+ *   - "thresholds" keys map to struct checks: max_p99_wake_us is
+ *     max_p99_wake_latency_us, min_iter_rate is min_iterations_per_sec;
+ *     "off" stores INFINITY, which verdict treats as disabled.
+ *   - "env" names are [A-Za-z_][A-Za-z0-9_]*; t->env is sorted. */
 #ifndef KTSTR_TESTFILE_H
 #define KTSTR_TESTFILE_H
 
@@ -71,15 +83,17 @@ struct ktest {
 };
 
 /* Load one test file.  0, or -1 with one line in err naming the file and
- * the JSON path ("tests/a.json: $.topology.min_llcs: expected ...").
+ * the JSON path ("tests/a.json: $.topology.min_llcs: expected ...");
+ * after a failure *t is empty (all NULL) and safe to release.
  * suite may be NULL (then the file's directory name). */
 int ktest_load(const char *path, const char *suite, struct ktest *t, struct strbuf *err);
 void ktest_release(struct ktest *t);
 
 /* Load every test in paths: a file is one test; a directory is a suite of
  * its "*.json" files (not recursive, sorted by name).  Duplicate test
- * names within one suite are an error.  Returns 0 or -1 (err set; tests
- * loaded so far are kept in *out for release). */
+ * names within one suite are an error naming both files; so are a
+ * directory without any "*.json" and a path that does not exist.  Returns
+ * 0 or -1 (err set; tests loaded so far are kept in *out for release). */
 int ktest_load_paths(const char *const *paths, size_t npaths,
 		     struct ktest **out, size_t *n, struct strbuf *err);
 void ktest_free_all(struct ktest *v, size_t n);

@@ -144,6 +144,30 @@ static void test_table(void **state)
 	assert_null(preset_find(NULL));
 }
 
+/* man/ktstr-test.5 lists the same table, row for row. */
+static void test_table_in_man_page(void **state)
+{
+	struct strbuf page = STRBUF_INIT;
+	size_t n, i;
+	const struct preset *p = preset_table(&n);
+	const char *prev = NULL;
+
+	(void)state;
+	assert_int_equal(strbuf_read_file(&page, "man/ktstr-test.5"), 0);
+	for (i = 0; i < n; i++) {
+		char *row = xasprintf("\n%s\t%s\t%u\t%s\n", p[i].name, p[i].spec,
+				      topo_cpus(&p[i].topo), p[i].about);
+		const char *at = strstr(page.buf, row);
+
+		if (!at)
+			fail_msg("man/ktstr-test.5 lacks the row for %s: %s", p[i].name, row + 1);
+		assert_true(!prev || at > prev);
+		prev = at;
+		free(row);
+	}
+	strbuf_release(&page);
+}
+
 static void test_capacity(void **state)
 {
 	struct ktstr_topo t16 = { 2, 4, 4, 1 }, t4 = { 1, 1, 4, 1 };
@@ -534,6 +558,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table_in_man_page),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_capacity_filter),
 		cmocka_unit_test(test_constraints_match),
