@@ -4,6 +4,7 @@
 #include "dirs.h"
 #include "env.h"
 #include "fsutil.h"
+#include "hash.h"
 #include "jsonl.h"
 #include "kcache.h"
 #include "kernel.h"
@@ -28,6 +29,7 @@
 static const char usage_text[] =
 "usage: ktstr-build [options] [--source DIR]\n"
 "       ktstr-fetch VERSION | ktstr-build [options]\n"
+"       ktstr-build --sched DIR [--kernel ID | --kernel-dir ENTRY] [--out DIR]\n"
 "       ktstr-build list\n"
 "       ktstr-build clean [--keep N]\n"
 "\n"
@@ -44,13 +46,28 @@ static const char usage_text[] =
 "                           of the CPUs this process may use, at least 1)\n"
 "  -f, --force              rebuild even when the key is already cached\n"
 "      --keep N             with clean: keep the N newest valid entries\n"
+"\n"
+"With --sched, build a C sched_ext scheduler tree laid out like the kernel's\n"
+"tools/sched_ext (NAME.bpf.c + NAME.c pairs, include/scx) against a cached\n"
+"kernel's BTF into static binaries; one {\"type\":\"scheduler\"} line each and\n"
+"a final {\"type\":\"sched_build\"} line.\n"
+"      --sched DIR          the scheduler tree\n"
+"      --kernel ID          cache key, version or path of the kernel (default:\n"
+"                           the discovery chain, as ktstr-vm)\n"
+"      --kernel-dir ENTRY   a kernel cache entry directory\n"
+"      --out DIR            where the binaries go (default: the scheduler\n"
+"                           cache, <kernel key>/custom-<hash of DIR>)\n"
+"      --clang PATH         BPF compiler (default: the newest clang >= 22)\n"
+"\n"
 "  -h, --help               show this help\n"
 "      --version            show the version\n"
 "\n"
 "Exit status: 0 built or reused; 1 the build failed; 2 bad usage, a\n"
-"missing source or a config that lost an option ktstr needs.\n";
+"missing source or a config that lost an option ktstr needs (with --sched:\n"
+"a missing tree, no *.bpf.c, a kernel without BTF).\n";
 
-enum { OPT_EXTRA = 0x100, OPT_KEEP };
+enum { OPT_EXTRA = 0x100, OPT_KEEP, OPT_SCHED, OPT_KERNEL, OPT_KERNEL_DIR, OPT_OUT,
+       OPT_CLANG };
 
 static const struct option longopts[] = {
 	{ "source", required_argument, NULL, 's' },
@@ -58,6 +75,11 @@ static const struct option longopts[] = {
 	{ "cpu-cap", required_argument, NULL, 'j' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "sched", required_argument, NULL, OPT_SCHED },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "kernel-dir", required_argument, NULL, OPT_KERNEL_DIR },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "clang", required_argument, NULL, OPT_CLANG },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -69,6 +91,7 @@ static const char *const required_opts[] = {
 
 struct opts {
 	const char *source, *extra_path, *cpu_cap_arg, *keep_arg;
+	const char *sched, *kernel, *kernel_dir, *out, *clang;	/* --sched mode */
 	bool force;
 	unsigned long jobs;
 	struct strbuf extra;	/* extra kconfig content */
@@ -717,6 +740,97 @@ static int cmd_clean(struct opts *o)
 	return rc;
 }
 
+/* The cache entry directory of the kernel to build against: --kernel-dir
+ * as given, else --kernel or the discovery chain, which must land on a
+ * cache entry (its BTF and key are what the build needs). */
+static char *sched_kernel_entry(const struct opts *o)
+{
+	struct kernel_found kf;
+	struct strbuf err = STRBUF_INIT;
+	char *dir, *meta;
+
+	if (o->kernel_dir)
+		return xstrdup(o->kernel_dir);
+	if (o->kernel) {
+		/* One grammar for kernel ids: the one KTSTR_KERNEL takes. */
+		unsetenv("KTSTR_TEST_KERNEL");
+		setenv("KTSTR_KERNEL", o->kernel, 1);
+	}
+	if (kernel_find(NULL, &kf, &err)) {
+		/* The chain words it for the variable; the user typed --kernel. */
+		struct strbuf m = STRBUF_INIT;
+		const char *p = err.buf, *hit;
+
+		while (o->kernel && (hit = strstr(p, "KTSTR_KERNEL"))) {
+			strbuf_add(&m, p, (size_t)(hit - p));
+			strbuf_addstr(&m, "--kernel");
+			p = hit + strlen("KTSTR_KERNEL");
+		}
+		strbuf_addstr(&m, p);
+		die(KTSTR_EXIT_USAGE, "%s", m.buf);
+	}
+	dir = path_dirname(kf.image);
+	meta = path_join(dir, "metadata.json");
+	if (!is_regular_file(meta))
+		die(KTSTR_EXIT_USAGE, "the kernel %s%s resolved to %s (via %s), which is "
+		    "not in the kernel cache; pass --kernel with a cache key or version, "
+		    "or build one with ktstr-fetch | ktstr-build",
+		    o->kernel ? "--kernel " : "to build against", o->kernel ? o->kernel : "",
+		    kf.image, kf.source);
+	free(meta);
+	kernel_found_release(&kf);
+	strbuf_release(&err);
+	return dir;
+}
+
+/* ktstr-build --sched: resolve the kernel and the output directory, then
+ * hand over to share/ktstr/build-sched-tree, which prints the records. */
+static int cmd_sched(const struct opts *o)
+{
+	char *real = realpath(o->sched, NULL), *entry, *out, *helper;
+	struct strvec argv = STRVEC_INIT;
+	char jobs[32];
+
+	if (!real || !is_directory(real))
+		die(KTSTR_EXIT_USAGE, "--sched %s: no such directory; pass a scheduler tree "
+		    "laid out like the kernel's tools/sched_ext", o->sched);
+	entry = sched_kernel_entry(o);
+	if (o->out) {
+		out = xstrdup(o->out);
+	} else {
+		char hex[SHA256_HEX_LEN + 1], *root = ktstr_cache_dir("schedulers");
+		char *e = xstrdup(entry);
+		size_t n = strlen(e);
+
+		if (!root)
+			die(KTSTR_EXIT_USAGE, "no cache directory: set KTSTR_CACHE_DIR or HOME, "
+			    "or pass --out");
+		while (n > 1 && e[n - 1] == '/')
+			e[--n] = '\0';
+		sha256_buf_hex(real, strlen(real), hex);
+		out = xasprintf("%s/%s/custom-%.12s", root, path_basename(e), hex);
+		free(root);
+		free(e);
+	}
+	helper = ktstr_share_path("build-sched-tree");
+	if (access(helper, X_OK) < 0)
+		die(KTSTR_EXIT_USAGE, "%s not found next to ktstr-build; is ktstr installed?",
+		    helper);
+	snprintf(jobs, sizeof(jobs), "%lu", o->jobs);
+	strvec_push(&argv, helper);
+	{
+		const char *args[] = { "--sched", real, "--kernel-dir", entry, "--out", out,
+				       "-j", jobs, "--clang", o->clang };
+		size_t i, n = ARRAY_SIZE(args) - (o->clang ? 0 : 2);
+
+		for (i = 0; i < n; i++)
+			strvec_push(&argv, args[i]);
+	}
+	fflush(stdout);
+	execv(helper, (char *const *)strvec_argv(&argv));
+	die_errno(KTSTR_EXIT_USAGE, "cannot run %s", helper);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .extra = STRBUF_INIT };
@@ -731,6 +845,11 @@ int main(int argc, char **argv)
 		case 'j': o.cpu_cap_arg = optarg; break;
 		case 'f': o.force = true; break;
 		case OPT_KEEP: o.keep_arg = optarg; break;
+		case OPT_SCHED: o.sched = optarg; break;
+		case OPT_KERNEL: o.kernel = optarg; break;
+		case OPT_KERNEL_DIR: o.kernel_dir = optarg; break;
+		case OPT_OUT: o.out = optarg; break;
+		case OPT_CLANG: o.clang = optarg; break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -744,6 +863,17 @@ int main(int argc, char **argv)
 		usage_error("unknown command '%s'; expected list or clean", sub);
 	if (o.keep_arg && (!sub || strcmp(sub, "clean")))
 		usage_error("--keep only goes with 'clean'");
+	if (!o.sched && (o.kernel || o.kernel_dir || o.out || o.clang))
+		usage_error("--kernel, --kernel-dir, --out and --clang go with --sched DIR");
+	if (o.sched && (sub || o.source || o.extra_path || o.force))
+		usage_error("--sched builds a scheduler tree; it does not combine with "
+			    "list, clean, --source, --extra-kconfig or --force");
+	if (o.kernel && o.kernel_dir)
+		usage_error("--kernel and --kernel-dir both name the kernel; pass one");
+	if (o.sched) {
+		resolve_jobs(&o);
+		return cmd_sched(&o);
+	}
 	o.root = ktstr_cache_dir("kernels");
 	if (!o.root)
 		die(KTSTR_EXIT_USAGE, "no kernel cache directory: set KTSTR_CACHE_DIR or HOME");

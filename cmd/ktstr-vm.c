@@ -25,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Stands in for the initramfs path in a --dry-run command line. */
+#define DRY_RUN_INITRD "<initramfs>"
+
 static const char usage_text[] =
 "usage: ktstr-vm [options] [--exec CMD | --shell | --scenario NAME|FILE]\n"
 "\n"
@@ -63,6 +66,9 @@ static const char usage_text[] =
 "      --console-log FILE   where the kernel console goes (default under\n"
 "                           $XDG_STATE_HOME/ktstr/console)\n"
 "      --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
+"      --dry-run            resolve the kernel, the scheduler and the QEMU\n"
+"                           command line, print them as records and exit\n"
+"                           without building the initramfs or booting\n"
 "  -h, --help               show this help\n"
 "      --version            show the version\n"
 "\n"
@@ -73,7 +79,7 @@ static const char usage_text[] =
 enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
 	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
-	OPT_SCHED_ARG, OPT_CTPROF,
+	OPT_SCHED_ARG, OPT_CTPROF, OPT_DRY_RUN,
 };
 
 static const struct option longopts[] = {
@@ -97,6 +103,7 @@ static const struct option longopts[] = {
 	{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 	{ "sched-arg", required_argument, NULL, OPT_SCHED_ARG },
 	{ "ctprof", required_argument, NULL, OPT_CTPROF },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -106,7 +113,7 @@ struct opts {
 	const char *scenario, *scheduler, *ctprof;
 	unsigned long memory;
 	enum vm_accel accel;
-	bool shell, raw, dmesg, timeout_set;
+	bool shell, raw, dmesg, timeout_set, dry_run;
 	unsigned long long timeout_ms, duration_ms;
 	struct strvec includes, cgroups, sched_args;
 	json_t *env;
@@ -166,6 +173,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_DMESG: o->dmesg = true; break;
 		case OPT_CONSOLE_LOG: o->console_log = optarg; break;
 		case OPT_QEMU: o->qemu = optarg; break;
+		case OPT_DRY_RUN: o->dry_run = true; break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -391,6 +399,53 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
 	return doc;
 }
 
+/* --dry-run: what a real run would boot, without building or booting
+ * anything.  The initramfs does not exist yet and QEMU's channels are not
+ * open, so the qemu_argv record carries placeholders for them. */
+static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
+		   const char *sched_spec, const char *sched_host, const char *sched_guest)
+{
+	struct qemu_spec s;
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf cmdline = STRBUF_INIT;
+	char *qemu_path = find_program(vc->qemu);
+	json_t *rec, *arr;
+	size_t i;
+
+	rec = jsonl_record("kernel_resolved");
+	json_set_str(rec, "image", kf->image);
+	if (kf->key)
+		json_set_str(rec, "key", kf->key);
+	else
+		json_object_set_new(rec, "key", json_null());
+	json_set_str(rec, "source", kf->source);
+	jsonl_emit(stdout, rec);
+	if (sched_host) {
+		rec = jsonl_record("scheduler_resolved");
+		json_set_str(rec, "name", sched_spec);
+		json_set_str(rec, "path", sched_host);
+		json_set_str(rec, "guest_path", sched_guest);
+		jsonl_emit(stdout, rec);
+	}
+	if (!qemu_path)
+		die(KTSTR_EXIT_USAGE, "%s not found in PATH; install QEMU (contrib/install-deps) "
+		    "or set KTSTR_QEMU to its path", vc->qemu);
+	vc->initrd = DRY_RUN_INITRD;
+	vm_qemu_spec(vc, qemu_path, -1, -1, &s, &cmdline);
+	qemu_build_argv(&s, &argv);
+	rec = jsonl_record("qemu_argv");
+	arr = json_array();
+	for (i = 0; i < argv.n; i++)
+		json_array_append_new(arr, json_string(argv.v[i]));
+	json_object_set_new(rec, "argv", arr);
+	if (jsonl_emit(stdout, rec) < 0 || fflush(stdout) == EOF)
+		die_errno(KTSTR_EXIT_USAGE, "writing records to stdout");
+	strvec_clear(&argv);
+	strbuf_release(&cmdline);
+	free(qemu_path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .includes = STRVEC_INIT, .cgroups = STRVEC_INIT,
@@ -428,20 +483,22 @@ int main(int argc, char **argv)
 		sched_guest = xasprintf("/usr/bin/%s", path_basename(sched_host));
 	}
 
-	build_initramfs(&o, &kf, sched_host, sched_guest, &ir);
-	log = o.console_log ? xstrdup(o.console_log) : default_console_log();
-
 	vc.qemu = o.qemu ? o.qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
 							  : "qemu-system-x86_64";
 	vc.kernel = kf.image;
 	vc.kernel_source = kf.source;
-	vc.initrd = ir.path;
 	vc.topo = topo;
 	vc.memory_mib = (unsigned)o.memory;
 	vc.accel = o.accel;
 	vc.append = o.append;
 	vc.verbose = o.dmesg || env_is_one("KTSTR_VERBOSE");
 	vc.mode = o.shell ? VM_MODE_SHELL : VM_MODE_EXEC;
+	if (o.dry_run)
+		return dry_run(&vc, &kf, o.scheduler, sched_host, sched_guest);
+
+	build_initramfs(&o, &kf, sched_host, sched_guest, &ir);
+	log = o.console_log ? xstrdup(o.console_log) : default_console_log();
+	vc.initrd = ir.path;
 	if (o.shell)
 		vc.request = vm_request_shell();
 	else if (doc)

@@ -446,6 +446,24 @@ static void nonblock(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_fd,
+		  int agent_fd, struct qemu_spec *s, struct strbuf *cmdline)
+{
+	memset(s, 0, sizeof(*s));
+	s->qemu = qemu_path;
+	s->kernel = c->kernel;
+	s->initrd = c->initrd;
+	s->topo = c->topo;
+	s->accel = c->accel == VM_ACCEL_AUTO ? vm_accel_detect() : c->accel;
+	s->memory_mib = qemu_round_memory(&c->topo, c->memory_mib ? c->memory_mib :
+					  qemu_default_memory_mib(&c->topo));
+	qemu_kernel_cmdline(cmdline, &c->topo, c->verbose, c->append);
+	s->cmdline = cmdline->buf;
+	s->console_fd = console_fd;
+	s->agent_fd = agent_fd;
+	s->shell = c->mode == VM_MODE_SHELL;
+}
+
 int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	   struct vm_result *r)
 {
@@ -484,18 +502,7 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 		goto out;
 	}
 
-	s.qemu = qemu_path;
-	s.kernel = c->kernel;
-	s.initrd = c->initrd;
-	s.topo = c->topo;
-	s.accel = c->accel == VM_ACCEL_AUTO ? vm_accel_detect() : c->accel;
-	s.memory_mib = qemu_round_memory(&c->topo, c->memory_mib ? c->memory_mib :
-					 qemu_default_memory_mib(&c->topo));
-	qemu_kernel_cmdline(&cmdline, &c->topo, c->verbose, c->append);
-	s.cmdline = cmdline.buf;
-	s.console_fd = con[1];
-	s.agent_fd = agent[1];
-	s.shell = c->mode == VM_MODE_SHELL;
+	vm_qemu_spec(c, qemu_path, con[1], agent[1], &s, &cmdline);
 	qemu_build_argv(&s, &argv);
 
 	line_reader_init(&v.con_lr, 4096);

@@ -53,6 +53,12 @@ struct vm_result {
 	char message[512];		/* one-line explanation when not EXITED */
 };
 
+/* The QEMU description vm_run() boots from c: accelerator resolved,
+ * memory rounded, kernel command line built into cmdline (which s then
+ * points into).  The fds are the host ends QEMU inherits. */
+void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_fd,
+		  int agent_fd, struct qemu_spec *s, struct strbuf *cmdline);
+
 /* Each record (host-made or from the guest) is handed to emit, which takes
  * the reference.  Returns 0 when the VM ran (see r->end), -1 on a setup
  * failure before QEMU started (message in r->message). */

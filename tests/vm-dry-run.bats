@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# ktstr-vm --dry-run: the kernel discovery chain, the scheduler and the QEMU
+# command line, resolved and printed without building or booting anything.
+
+load lib/common
+
+setup() {
+	common_setup
+	# The e2e kernel's cache (KTSTR_CACHE_DIR is the kernel cache verbatim).
+	ENTRY=$(dirname "${KERNEL:-/nonexistent/bzImage}")
+	export KTSTR_CACHE_DIR
+	KTSTR_CACHE_DIR=$(dirname "$ENTRY")
+	KEY=$(basename "$ENTRY")
+}
+teardown() { common_teardown; }
+
+initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc -l; }
+
+@test "--dry-run: the cached kernel is resolved and the QEMU argv printed; nothing built or booted" {
+	before=$(initramfs_count)
+	run --separate-stderr ktstr-vm --dry-run --topo 1,2,2,1
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 2 ]
+	jq -e --arg img "$KERNEL" --arg key "$KEY" \
+		'select(.type == "kernel_resolved") | .image == $img and .key == $key and .source == "cache"' \
+		<<<"${lines[0]}"
+	argv=$(jq -c 'select(.type == "qemu_argv") | .argv' <<<"${lines[1]}")
+	[[ "$(jq -r '.[0]' <<<"$argv")" == */qemu-system-x86_64 ]]
+	jq -e --arg img "$KERNEL" 'index("-kernel") as $i | .[$i + 1] == $img' <<<"$argv"
+	jq -e 'index("-initrd") as $i | .[$i + 1] == "<initramfs>"' <<<"$argv"
+	jq -e 'index("-smp") as $i | .[$i + 1] == "cpus=4,sockets=1,dies=2,cores=2,threads=1"' <<<"$argv"
+	jq -e 'index("-append") as $i | .[$i + 1] | test("KTSTR_TOPO=1,2,2,1")' <<<"$argv"
+	[ "$(initramfs_count)" -eq "$before" ]
+	assert_no_qemu
+}
+
+@test "--dry-run: KTSTR_KERNEL as a cache key, and a scheduler path" {
+	printf '#!/bin/sh\n' >"$TEST_TMP/scx_fake"
+	chmod +x "$TEST_TMP/scx_fake"
+	KTSTR_KERNEL=$KEY run --separate-stderr ktstr-vm --dry-run --scheduler "$TEST_TMP/scx_fake"
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "kernel_resolved") | .source' <<<"$output")" = KTSTR_KERNEL ]
+	[ "$(jq -r 'select(.type == "kernel_resolved") | .key' <<<"$output")" = "$KEY" ]
+	jq -e -s --arg p "$TEST_TMP/scx_fake" 'map(select(.type == "scheduler_resolved")) |
+		length == 1 and .[0].path == $p and .[0].guest_path == "/usr/bin/scx_fake"' <<<"$output"
+}
+
+@test "--dry-run: a bad KTSTR_KERNEL fails with one line naming it" {
+	KTSTR_KERNEL=9.9.9 run --separate-stderr ktstr-vm --dry-run
+	echo "$output $stderr"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"KTSTR_KERNEL=9.9.9 is not in the kernel cache"* ]]
+
+	KTSTR_KERNEL='6.14..6.12' run --separate-stderr ktstr-vm --dry-run
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *KTSTR_KERNEL* ]]
+}
