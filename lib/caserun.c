@@ -292,7 +292,6 @@ static json_t *base_doc(const struct gcase *c, const struct caserun_ctx *ctx, un
 	const struct ktest *t = c->test;
 	const struct gauntlet_kernel *k = case_kernel(c, ctx);
 	json_t *doc = jsonl_record("sidecar"), *o, *a;
-	char *ts = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
 	char buf[32];
@@ -342,7 +341,6 @@ static json_t *base_doc(const struct gcase *c, const struct caserun_ctx *ctx, un
 	json_object_set_new(doc, "kernel", o);
 	json_set_str(doc, "project_commit", ctx->commit);
 	json_object_set(doc, "host", ctx->host);
-	free(ts);
 	return doc;
 }
 
