@@ -399,7 +399,9 @@ int sidecar_dir_open(struct sidecar_dir *d, const char *kernel_label,
 	}
 	/* Alone: the previous run's sidecars go, then share the lock with
 	 * runners that start later.  Not alone: a peer of this run already
-	 * cleared it (or is clearing it: LOCK_SH waits for that). */
+	 * cleared it (or is clearing it: LOCK_SH waits for that).  flock's
+	 * EX -> SH conversion is not atomic, so a runner starting in that
+	 * instant may clear too; harmless, as nobody has written yet. */
 	if (flock_retry(d->lock_fd, LOCK_EX | LOCK_NB) == 0) {
 		clear_sidecars(d->path);
 		d->cleared = true;

@@ -1,0 +1,229 @@
+#!/usr/bin/env bats
+# ktstr-stats list / show / compare over the hand-written runs in
+# tests/fixtures/runs/: a baseline (aaaa), the same again with noise (bbbb),
+# a regressed run (cccc: fewer iterations, longer gaps, mixed fails) and a
+# run with a corrupt and a future-schema sidecar (dddd).  No VM is booted.
+
+load lib/common
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	common_setup
+	BIN=${KTSTR_BIN:-$BATS_TEST_DIRNAME/../build/bin}/ktstr-stats
+	# A private copy: the empty run is made here (git keeps no empty
+	# dirs), and nothing a test does can touch the fixtures.
+	ROOT=$TEST_TMP/runs
+	mkdir -p "$ROOT"
+	cp -r "$BATS_TEST_DIRNAME"/fixtures/runs/. "$ROOT"/
+	BASE=6.14.2-aaaaaaaaaaaa SAME=6.14.2-bbbbbbbbbbbb BAD=6.14.2-cccccccccccc
+	CORRUPT=6.14.2-dddddddddddd
+	unset KTSTR_RUNS_ROOT KTSTR_SIDECAR_DIR KTSTR_CI
+}
+
+teardown() { common_teardown; }
+
+stats() {
+	run --separate-stderr "$BIN" "$@"
+}
+
+# ---- list ------------------------------------------------------------------
+
+@test "list: a table with RUN TESTS DATE ARCH, newest first" {
+	stats list --dir "$ROOT" --table
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 5 ]
+	read -r -a head <<<"${lines[0]}"
+	[ "${head[*]}" = "RUN TESTS DATE ARCH" ]
+	read -r -a row <<<"${lines[1]}"
+	[ "${row[*]}" = "$CORRUPT 3 2025-01-04T10:01:00Z x86_64" ]
+	read -r -a row <<<"${lines[4]}"
+	[ "${row[*]}" = "$BASE 4 2025-01-01T10:05:00Z x86_64" ]
+	[[ "${lines[2]}" == "$BAD "* ]]
+	[[ "${lines[3]}" == "$SAME "* ]]
+}
+
+@test "list: JSON lines when piped, KTSTR_RUNS_ROOT as the default root" {
+	KTSTR_RUNS_ROOT=$ROOT run --separate-stderr "$BIN" list
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	echo "$output" >"$TEST_TMP/out"
+	[ "$(jq -r .type "$TEST_TMP/out" | sort -u)" = run ]
+	[ "$(jq -r .run "$TEST_TMP/out" | head -1)" = "$CORRUPT" ]
+	[ "$(jq -r 'select(.run == "'$BASE'") | [.tests, .date, .arch, .path] | @tsv' \
+		"$TEST_TMP/out")" = "$(printf '4\t2025-01-01T10:05:00Z\tx86_64\t%s' "$ROOT/$BASE")" ]
+	# --dir wins over the variable
+	KTSTR_RUNS_ROOT=/nonexistent run --separate-stderr "$BIN" list --dir "$ROOT" --json
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "list: no runs is a message, not an error" {
+	stats list --dir "$TEST_TMP/nothing-here"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[[ "$stderr" == *"no runs under $TEST_TMP/nothing-here"* ]]
+	# the default root follows XDG_STATE_HOME
+	stats list
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no runs under $XDG_STATE_HOME/ktstr/runs"* ]]
+}
+
+# ---- show ------------------------------------------------------------------
+
+@test "show: one line per sidecar" {
+	stats show "$BASE" --dir "$ROOT" --table
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 5 ]
+	read -r -a head <<<"${lines[0]}"
+	[ "${head[*]}" = "CASE REPEAT RESULT SPREAD_PCT GAP_MS ITERATIONS P99_WAKE_US MIGRATIONS" ]
+	read -r -a row <<<"${lines[1]}"
+	[ "${row[*]}" = "demo mixed/tiny-2llc 1 pass 6.5 700 12000 120 90" ]
+	read -r -a row <<<"${lines[3]}"
+	[ "${row[*]}" = "demo steady/tiny-2llc 2 pass 6.5 380 30500 120 40" ]
+}
+
+@test "show: JSON case records, filters, a run given as a path" {
+	stats show "$ROOT/$BAD" --test mixed
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	echo "${lines[0]}" >"$TEST_TMP/out"
+	[ "$(jq -r '[.type, .run, .case, .suite, .preset, .kernel, .scheduler, .commit,
+		.run_source, .repeat, .result] | @tsv' "$TEST_TMP/out")" = \
+		"$(printf 'case\t%s\tmixed/tiny-2llc\tdemo\ttiny-2llc\t6.14.2\tscx_simple\tcccccccccccc\tlocal\t1\tfail' "$ROOT/$BAD")" ]
+	[ "$(jq -r .metrics.worst_gap_ms "$TEST_TMP/out")" = 3500 ]
+	[[ "$(jq -r .reason "$TEST_TMP/out")" == "gap: "* ]]
+	stats show "$BAD" --dir "$ROOT" --json --work-type yield_heavy --topology 1n2l2c1t
+	[ "${#lines[@]}" -eq 1 ]
+	stats show "$BAD" --dir "$ROOT" --json --kernel 6.14 --scheduler scx_simple
+	[ "${#lines[@]}" -eq 4 ]
+	# a filter nothing matches: one line, exit 2
+	stats show "$BAD" --dir "$ROOT" --scheduler scx_lavd
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[[ "$stderr" == *"run '$BAD' has no sidecars matching the filters"* ]]
+}
+
+@test "show: without a run, the newest" {
+	stats show --dir "$ROOT" --json
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *'"run":"'$CORRUPT'"'* ]]
+}
+
+@test "show: a corrupt sidecar is one warning line each, the rest shown" {
+	stats show "$CORRUPT" --dir "$ROOT" --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == *'"case":"steady/tiny-2llc"'* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ]
+	[[ "$stderr" == *"ktstr-stats: $ROOT/$CORRUPT/mixed_tiny-2llc.r1.20250104T100000Z-0000000d.ktstr.json: invalid JSON at line 2"*"; skipped"* ]]
+	[[ "$stderr" == *"ktstr-stats: $ROOT/$CORRUPT/future_tiny-2llc.r1.20250104T100000Z-0000000d.ktstr.json: schema 7, this ktstr reads schema 1; skipped"* ]]
+	# nothing readable at all: exit 2
+	rm "$ROOT/$CORRUPT"/steady_*
+	stats show "$CORRUPT" --dir "$ROOT"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"run '$CORRUPT' has no readable sidecars (2 in $ROOT/$CORRUPT, all unreadable)"* ]]
+}
+
+# ---- compare ---------------------------------------------------------------
+
+@test "compare: the same run again is quiet" {
+	stats compare "$BASE" "$SAME" --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "compare: 2 cases, 0 regressions, 0 improvements" ]
+	stats compare "$BASE" "$SAME" --dir "$ROOT" --json
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.regression or .improvement)')" = "" ]
+	[ "$(records "$TEST_TMP/out" compare_summary | jq -r '[.cases, .regressions, .improvements] | @tsv')" = "$(printf '2\t0\t0')" ]
+	# the steady case has three repeats a side: a t-test ran
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.case == "demo steady/tiny-2llc" and .metric == "total_iterations") | [.a_samples, .b_samples, (.p_value > 0.05)] | @tsv')" = "$(printf '3\t3\ttrue')" ]
+}
+
+@test "compare: the regressed run is flagged, exit 1" {
+	stats compare "$BASE" "$BAD" --dir "$ROOT"
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	read -r -a head <<<"${lines[0]}"
+	[ "${head[*]}" = "CASE METRIC A B DELTA DELTA_PCT P" ]
+	[[ "$output" == *"demo mixed/tiny-2llc"*result*pass*fail*REGRESSION* ]]
+	printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +total_iterations +30166\.7 +18133\.3 +-12033\.3 +-39\.9% +1\.26e-06 +REGRESSION$'
+	printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +worst_gap_ms .*\+287\.1% .*REGRESSION$'
+	[ "${lines[-1]}" = "compare: 2 cases, 5 regressions, 0 improvements" ]
+	# the other way round, the same changes are improvements
+	stats compare "$BAD" "$BASE" --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 5 improvements" ]
+	[[ "$output" == *improvement* ]]
+}
+
+@test "compare --json: rows and a summary" {
+	stats compare "$BASE" "$BAD" --dir "$ROOT" --json
+	[ "$status" -eq 1 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	[ "$(jq -r .type "$TEST_TMP/out" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" = "compare_row=9 compare_summary=1 " ]
+	[ "$(jq -r .type "$TEST_TMP/out" | tail -1)" = compare_summary ]
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.regression) | .metric' | sort | tr '\n' ' ')" = \
+		"min_iterations_per_sec result total_iterations worst_gap_ms worst_gap_ms " ]
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.metric == "total_iterations" and .case == "demo steady/tiny-2llc") | [.a_mean, .b_mean, .delta, .higher_is_better, .gated] | @tsv' | cut -c1-40)" = "$(printf '30166.66667\t18133.33333\t-12033.33333\ttrue\ttrue' | cut -c1-40)" ]
+	[ "$(records "$TEST_TMP/out" compare_summary | jq -c '[.a, .b, .cases_a, .cases_b, .only_a, .only_b, .regressions, .alpha]')" = \
+		"[\"$BASE\",\"$BAD\",2,2,[],[],5,0.05]" ]
+	# filters narrow both sides; --alpha moves the t-test's bar (the
+	# steady case's p-values are 0.00089 and 1.3e-6)
+	stats compare "$BASE" "$BAD" --dir "$ROOT" --json --test steady --alpha 0.0000001
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	[ "$(records "$TEST_TMP/out" compare_summary | jq -r '[.cases, .regressions] | @tsv')" = "$(printf '1\t0')" ]
+}
+
+@test "compare: a run without sidecars is one clear line, exit 2" {
+	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
+	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[ "$stderr" = "ktstr-stats: compare: run '6.14.2-eeeeeeeeeeee' has no sidecars ($ROOT/6.14.2-eeeeeeeeeeee is empty); run ktstr test first" ]
+}
+
+@test "compare: a missing run is one clear line, exit 2" {
+	stats compare "$BASE" 6.14.2-nope --dir "$ROOT"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[[ "$stderr" == *"run '6.14.2-nope' not found (no such directory under $ROOT); 'ktstr-stats list' shows the runs"* ]]
+	stats compare "$BASE" "$TEST_TMP/not/there" --dir "$ROOT"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[[ "$stderr" == *"run '$TEST_TMP/not/there' not found"* ]]
+}
+
+@test "compare: corrupt sidecars warn, the readable ones are compared" {
+	stats compare "$BASE" "$CORRUPT" --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c '; skipped$')" -eq 2 ]
+	[[ "$output" == *"only in '$BASE': 1 case (demo mixed/tiny-2llc)"* ]]
+	[ "${lines[-1]}" = "compare: 1 cases, 0 regressions, 0 improvements" ]
+}
+
+@test "compare: usage errors" {
+	stats compare "$BASE" --dir "$ROOT"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"compare: expected two runs"* ]]
+	stats compare "$BASE" "$SAME" --dir "$ROOT" --alpha 2
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--alpha '2': expected a level between 0 and 1"* ]]
+	stats compare "$BASE" "$SAME" --dir "$ROOT" --run-source cloud
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--run-source 'cloud': expected 'local' or 'ci'"* ]]
+	stats list --dir "$ROOT" --kernel 6
+	[ "$status" -eq 2 ]
+	stats compare --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--work-type W"* ]]
+	[[ "$output" == *"Exit status"* ]]
+}

@@ -1,0 +1,462 @@
+/* Unit tests for lib/compare.c and lib/welch.c: the t-test against values
+ * computed independently (mpmath, 30 digits: the regularized incomplete
+ * beta and a numerical integral of the t density agree), the gates (both
+ * must be passed), higher-is-better metrics, repeats, pass -> fail, and the
+ * filters.  Sidecars are written to a temp dir and loaded, as ktstr-stats
+ * does. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "diag.h"
+#include "fsutil.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *tmpdir(void)
+{
+	char *d = make_temp_dir("/tmp", "ktstr-test-compare.");
+
+	assert_non_null(d);
+	return d;
+}
+
+/* Write a sidecar into dir: case test/tiny-2llc of suite "s", with the
+ * given result and metrics (a JSON object's body), plus extra top-level
+ * fields (",\"k\":v..." or ""). */
+static void put(const char *dir, const char *test, unsigned repeat, const char *result,
+		const char *metrics, const char *extra)
+{
+	char *text = xasprintf(
+		"{\"type\":\"sidecar\",\"schema\":1,\"run_id\":\"r\",\"run_source\":\"local\","
+		"\"timestamp\":\"2025-01-01T00:00:00Z\",\"suite\":\"s\",\"test\":\"%s\","
+		"\"preset\":\"tiny-2llc\",\"case\":\"%s/tiny-2llc\",\"repeat\":%u,"
+		"\"topology\":{\"spec\":\"1n2l2c1t\"},\"scheduler\":{\"name\":\"scx_simple\"},"
+		"\"scenario\":{\"name\":\"x\",\"work_types\":[\"cpu_spin\",\"yield_heavy\"]},"
+		"\"kernel\":{\"label\":\"6.14.2\"},\"project_commit\":\"abcdef123456\","
+		"\"result\":\"%s\",\"metrics\":{%s}%s}",
+		test, test, repeat, result, metrics, extra);
+	char *name = xasprintf("%s/%s.r%u.ktstr.json", dir, test, repeat);
+
+	assert_int_equal(write_file_atomic(name, text, strlen(text), 0644), 0);
+	free(text);
+	free(name);
+}
+
+static void load(const char *dir, struct sidecar_set *set)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	memset(set, 0, sizeof(*set));
+	assert_int_equal(sidecar_load_dir(dir, set, &err), 0);
+	strbuf_release(&err);
+}
+
+static const struct compare_row *row(const struct compare_result *r, const char *key,
+				     const char *metric)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->rows[i].case_key, key) && !strcmp(r->rows[i].metric, metric))
+			return &r->rows[i];
+	return NULL;
+}
+
+struct pair {
+	char *a, *b;
+	struct sidecar_set sa, sb;
+	struct compare_result r;
+};
+
+static void pair_init(struct pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->a = tmpdir();
+	p->b = tmpdir();
+}
+
+static int pair_compare(struct pair *p, const struct compare_filter *f, struct strbuf *err)
+{
+	load(p->a, &p->sa);
+	load(p->b, &p->sb);
+	return compare_runs(&p->sa, &p->sb, f, 0.05, &p->r, err);
+}
+
+static void pair_release(struct pair *p)
+{
+	compare_result_release(&p->r);
+	sidecar_set_release(&p->sa);
+	sidecar_set_release(&p->sb);
+	rm_rf(p->a);
+	rm_rf(p->b);
+	free(p->a);
+	free(p->b);
+}
+
+/* ---- welch -------------------------------------------------------------- */
+
+static void assert_close(double got, double want)
+{
+	if (!(fabs(got - want) <= 1e-9 * fabs(want) + 1e-15))
+		fail_msg("p-value %.15g, expected %.15g", got, want);
+}
+
+static void test_welch_known_values(void **state)
+{
+	/* Welch's own kind of example: two groups of 15, unequal spread;
+	 * t = -2.4554, df = 24.989. */
+	static const double a1[] = { 27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1,
+				     21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4 };
+	static const double b1[] = { 27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0,
+				     24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4 };
+	static const double a2[] = { 1, 2, 3 }, b2[] = { 4, 5, 6, 7 };
+	static const double a3[] = { 10, 12 }, b3[] = { 11, 15 };
+	static const double a4[] = { 30100, 30500, 29900 }, b4[] = { 18000, 18500, 17900 };
+	static const double a5[] = { 100, 140, 90, 130 }, b5[] = { 120, 160, 95, 150, 110 };
+
+	(void)state;
+	assert_close(welch_p_value(a1, 15, b1, 15), 0.0213780014628671);
+	assert_close(welch_p_value(a2, 3, b2, 4), 0.0100769433479889);
+	/* df = 1.47: far from the normal approximation */
+	assert_close(welch_p_value(a3, 2, b3, 2), 0.493132708120847);
+	/* t = 47: deep in the tail */
+	assert_close(welch_p_value(a4, 3, b4, 3), 1.2616013214953e-6);
+	assert_close(welch_p_value(a5, 4, b5, 5), 0.504566734941378);
+	/* symmetric in its arguments */
+	assert_close(welch_p_value(b5, 5, a5, 4), 0.504566734941378);
+}
+
+static void test_welch_edges(void **state)
+{
+	static const double one[] = { 5 }, same[] = { 3, 3, 3 }, other[] = { 4, 4 };
+	static const double a[] = { 1, 2, 3 };
+
+	(void)state;
+	assert_true(isnan(welch_p_value(one, 1, a, 3)));
+	assert_true(isnan(welch_p_value(a, 3, one, 1)));
+	assert_true(isnan(welch_p_value(same, 3, same, 2)));
+	assert_true(welch_p_value(same, 3, other, 2) == 0.0);
+	/* identical samples: t = 0, p = 1 */
+	assert_close(welch_p_value(a, 3, a, 3), 1.0);
+}
+
+/* ---- gates -------------------------------------------------------------- */
+
+static void test_gate_table(void **state)
+{
+	size_t n;
+	const struct metric_gate *g = compare_gates(&n);
+
+	(void)state;
+	assert_int_equal(n, 10);
+	assert_string_equal(g[0].name, "worst_spread_pct");
+	assert_true(g[0].abs == 5 && g[0].rel_pct == 25 && !g[0].higher_is_better);
+	assert_string_equal(g[1].name, "worst_gap_ms");
+	assert_true(g[1].abs == 500 && g[1].rel_pct == 50);
+	assert_true(compare_gate_find("total_migrations")->abs == 10);
+	assert_true(compare_gate_find("total_migrations")->rel_pct == 30);
+	assert_true(compare_gate_find("worst_migration_ratio")->abs == 0.05);
+	assert_true(compare_gate_find("worst_p99_wake_latency_us")->abs == 50);
+	assert_true(compare_gate_find("worst_median_wake_latency_us")->abs == 20);
+	assert_true(compare_gate_find("total_iterations")->higher_is_better);
+	assert_true(compare_gate_find("total_iterations")->abs == 100);
+	assert_true(compare_gate_find("total_iterations")->rel_pct == 10);
+	assert_true(compare_gate_find("min_iterations_per_sec")->higher_is_better);
+	assert_true(compare_gate_find("starved_workers")->abs == 0);
+	assert_true(compare_gate_find("isolation_violations")->rel_pct == 0);
+	assert_null(compare_gate_find("scx_select_cpu_fallback"));
+	assert_null(compare_gate_find("bogus"));
+}
+
+/* Each case has one sample per side; gap changes. */
+static void test_both_gates_must_pass(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	pair_init(&p);
+	/* +300 % but only +300 ms: under the absolute gate (500) */
+	put(p.a, "rel", 1, "pass", "\"worst_gap_ms\":100", "");
+	put(p.b, "rel", 1, "pass", "\"worst_gap_ms\":400", "");
+	/* +600 ms but only +30 %: under the relative gate (50 %) */
+	put(p.a, "abs", 1, "pass", "\"worst_gap_ms\":2000", "");
+	put(p.b, "abs", 1, "pass", "\"worst_gap_ms\":2600", "");
+	/* +600 ms and +60 %: a regression */
+	put(p.a, "both", 1, "pass", "\"worst_gap_ms\":1000", "");
+	put(p.b, "both", 1, "pass", "\"worst_gap_ms\":1600", "");
+	/* exactly at the gates (+500 ms, +50 %): not past them */
+	put(p.a, "edge", 1, "pass", "\"worst_gap_ms\":1000", "");
+	put(p.b, "edge", 1, "pass", "\"worst_gap_ms\":1500", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+
+	assert_int_equal(p.r.cases_both, 4);
+	r = row(&p.r, "s rel/tiny-2llc", "worst_gap_ms");
+	assert_non_null(r);
+	assert_true(r->gated && !r->regression && !r->improvement);
+	assert_true(r->delta == 300 && r->delta_pct == 300);
+	assert_true(isnan(r->p_value));
+	r = row(&p.r, "s abs/tiny-2llc", "worst_gap_ms");
+	assert_true(!r->regression && r->delta_pct == 30);
+	r = row(&p.r, "s edge/tiny-2llc", "worst_gap_ms");
+	assert_false(r->regression);
+	r = row(&p.r, "s both/tiny-2llc", "worst_gap_ms");
+	assert_true(r->regression && !r->improvement);
+	assert_true(r->a_mean == 1000 && r->b_mean == 1600 && r->na == 1 && r->nb == 1);
+	assert_int_equal(p.r.regressions, 1);
+	assert_int_equal(p.r.improvements, 0);
+	/* metrics neither side has are left out */
+	assert_null(row(&p.r, "s both/tiny-2llc", "worst_spread_pct"));
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+static void test_direction(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	pair_init(&p);
+	put(p.a, "t", 1, "pass",
+	    "\"total_iterations\":10000,\"min_iterations_per_sec\":500,"
+	    "\"worst_gap_ms\":3000,\"starved_workers\":0,\"isolation_violations\":2,"
+	    "\"scx_select_cpu_fallback\":5", "");
+	put(p.b, "t", 1, "pass",
+	    "\"total_iterations\":8000,\"min_iterations_per_sec\":600,"
+	    "\"worst_gap_ms\":1000,\"starved_workers\":1,\"isolation_violations\":2,"
+	    "\"scx_select_cpu_fallback\":500", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	/* fewer iterations: worse */
+	r = row(&p.r, "s t/tiny-2llc", "total_iterations");
+	assert_true(r->regression && r->delta == -2000 && r->delta_pct == -20);
+	/* a higher rate: better */
+	r = row(&p.r, "s t/tiny-2llc", "min_iterations_per_sec");
+	assert_true(r->improvement && !r->regression);
+	/* a shorter gap: better */
+	r = row(&p.r, "s t/tiny-2llc", "worst_gap_ms");
+	assert_true(r->improvement);
+	/* 0 -> 1 starved worker: any increase (gate 0 / 0 %) */
+	r = row(&p.r, "s t/tiny-2llc", "starved_workers");
+	assert_true(r->regression && isinf(r->delta_pct));
+	r = row(&p.r, "s t/tiny-2llc", "isolation_violations");
+	assert_true(!r->regression && !r->improvement && r->delta == 0);
+	/* not gated: shown, never judged */
+	r = row(&p.r, "s t/tiny-2llc", "scx_select_cpu_fallback");
+	assert_non_null(r);
+	assert_true(!r->gated && !r->regression && r->delta == 495);
+	assert_int_equal(p.r.regressions, 2);
+	assert_int_equal(p.r.improvements, 2);
+	/* gated rows come in table order, the others after */
+	assert_string_equal(p.r.rows[0].metric, "worst_gap_ms");
+	assert_string_equal(p.r.rows[p.r.n - 1].metric, "scx_select_cpu_fallback");
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+/* Three repeats per side: the means move past both gates, but only the
+ * steady case is beyond noise. */
+static void test_repeats_t_test(void **state)
+{
+	static const int noisy_a[] = { 1000, 3000, 500 }, noisy_b[] = { 3500, 800, 4000 };
+	static const int steady_a[] = { 1000, 1010, 990 }, steady_b[] = { 1800, 1790, 1810 };
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+	char m[64];
+
+	(void)state;
+	pair_init(&p);
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(m, sizeof(m), "\"worst_gap_ms\":%d", noisy_a[i]);
+		put(p.a, "noisy", i + 1, "pass", m, "");
+		snprintf(m, sizeof(m), "\"worst_gap_ms\":%d", noisy_b[i]);
+		put(p.b, "noisy", i + 1, "pass", m, "");
+		snprintf(m, sizeof(m), "\"worst_gap_ms\":%d", steady_a[i]);
+		put(p.a, "steady", i + 1, "pass", m, "");
+		snprintf(m, sizeof(m), "\"worst_gap_ms\":%d", steady_b[i]);
+		put(p.b, "steady", i + 1, "pass", m, "");
+	}
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	assert_int_equal(p.r.cases_both, 2);
+	r = row(&p.r, "s noisy/tiny-2llc", "worst_gap_ms");
+	assert_int_equal(r->na, 3);
+	assert_int_equal(r->nb, 3);
+	assert_true(r->delta > 500 && r->delta_pct > 50);
+	assert_true(r->p_value > 0.05);
+	assert_false(r->regression);
+	r = row(&p.r, "s steady/tiny-2llc", "worst_gap_ms");
+	assert_true(r->a_mean == 1000 && r->b_mean == 1800);
+	assert_true(r->p_value < 0.001);
+	assert_true(r->regression);
+	assert_int_equal(p.r.regressions, 1);
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+static void test_result_change(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	pair_init(&p);
+	put(p.a, "broke", 1, "pass", "", "");
+	put(p.b, "broke", 1, "fail", "", "");
+	put(p.a, "fixed", 1, "fail", "", "");
+	put(p.b, "fixed", 1, "pass", "", "");
+	put(p.a, "skipped", 1, "pass", "", "");
+	put(p.b, "skipped", 1, "skip", "", "");
+	put(p.a, "same", 1, "pass", "", "");
+	put(p.b, "same", 1, "pass", "", "");
+	/* one of two repeats failed */
+	put(p.a, "flaky", 1, "pass", "", "");
+	put(p.b, "flaky", 1, "pass", "", "");
+	put(p.b, "flaky", 2, "fail", "", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	r = row(&p.r, "s broke/tiny-2llc", "result");
+	assert_non_null(r);
+	assert_true(r->gated && r->regression && r->a_mean == 1 && r->b_mean == 0);
+	r = row(&p.r, "s fixed/tiny-2llc", "result");
+	assert_true(r->improvement && !r->regression);
+	r = row(&p.r, "s skipped/tiny-2llc", "result");
+	assert_true(!r || (!r->regression && !r->improvement));
+	assert_null(row(&p.r, "s same/tiny-2llc", "result"));
+	r = row(&p.r, "s flaky/tiny-2llc", "result");
+	assert_true(r->regression && r->b_mean == 0.5 && r->nb == 2);
+	assert_int_equal(p.r.regressions, 2);
+	assert_int_equal(p.r.improvements, 1);
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+static void test_one_sided_and_empty(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	pair_init(&p);
+	put(p.a, "both", 1, "pass", "\"worst_gap_ms\":1", "");
+	put(p.b, "both", 1, "pass", "\"worst_gap_ms\":1", "");
+	put(p.a, "gone", 1, "pass", "", "");
+	put(p.b, "new", 1, "pass", "", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	assert_int_equal(p.r.cases_a, 2);
+	assert_int_equal(p.r.cases_b, 2);
+	assert_int_equal(p.r.cases_both, 1);
+	assert_int_equal(p.r.only_a.n, 1);
+	assert_string_equal(p.r.only_a.v[0], "s gone/tiny-2llc");
+	assert_int_equal(p.r.only_b.n, 1);
+	assert_string_equal(p.r.only_b.v[0], "s new/tiny-2llc");
+	assert_int_equal(p.r.regressions, 0);
+	pair_release(&p);
+
+	/* an empty side is an error naming it */
+	pair_init(&p);
+	put(p.a, "x", 1, "pass", "", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), -1);
+	assert_non_null(strstr(err.buf, "second run has no sidecars"));
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+/* ---- filters ------------------------------------------------------------ */
+
+static void test_filters(void **state)
+{
+	char *dir = tmpdir();
+	struct sidecar_set set;
+	struct compare_filter f;
+	const struct sidecar *s;
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	put(dir, "steady", 1, "pass", "", "");
+	load(dir, &set);
+	s = &set.v[0];
+	memset(&f, 0, sizeof(f));
+	assert_true(compare_filter_match(&f, s));
+	assert_true(compare_filter_match(NULL, s));
+#define YES(field, val) do { memset(&f, 0, sizeof(f)); f.field = val; \
+	assert_true(compare_filter_match(&f, s)); } while (0)
+#define NO(field, val) do { memset(&f, 0, sizeof(f)); f.field = val; \
+	assert_false(compare_filter_match(&f, s)); } while (0)
+	YES(kernel, "6.14.2");
+	YES(kernel, "6.14");
+	NO(kernel, "6.15");
+	YES(scheduler, "scx_simple");
+	NO(scheduler, "scx_simpl");
+	NO(scheduler, "eevdf");
+	YES(topology, "tiny-2llc");
+	YES(topology, "1n2l2c1t");
+	NO(topology, "tiny-1llc");
+	YES(work_type, "cpu_spin");
+	YES(work_type, "yield_heavy");
+	NO(work_type, "io");
+	YES(commit, "abcdef123456");
+	YES(commit, "abcdef1");
+	NO(commit, "bcdef");
+	YES(run_source, "local");
+	NO(run_source, "ci");
+	YES(test, "steady");
+	YES(test, "st*");
+	YES(test, "steady/tiny-2llc");
+	NO(test, "mixed");
+	/* all given fields must match */
+	memset(&f, 0, sizeof(f));
+	f.kernel = "6.14";
+	f.scheduler = "other";
+	assert_false(compare_filter_match(&f, s));
+#undef YES
+#undef NO
+	sidecar_set_release(&set);
+	rm_rf(dir);
+	free(dir);
+
+	/* compare_runs applies the filter on both sides */
+	pair_init(&p);
+	put(p.a, "steady", 1, "pass", "\"worst_gap_ms\":1000", "");
+	put(p.b, "steady", 1, "pass", "\"worst_gap_ms\":9000", "");
+	put(p.a, "mixed", 1, "pass", "", "");
+	put(p.b, "mixed", 1, "pass", "", "");
+	memset(&f, 0, sizeof(f));
+	f.test = "mixed";
+	assert_int_equal(pair_compare(&p, &f, &err), 0);
+	assert_int_equal(p.r.cases_both, 1);
+	assert_int_equal(p.r.regressions, 0);
+	compare_result_release(&p.r);
+	f.test = "nothing";
+	assert_int_equal(compare_runs(&p.sa, &p.sb, &f, 0.05, &p.r, &err), -1);
+	assert_non_null(strstr(err.buf, "first run has no sidecars matching the filters"));
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_welch_known_values),
+		cmocka_unit_test(test_welch_edges),
+		cmocka_unit_test(test_gate_table),
+		cmocka_unit_test(test_both_gates_must_pass),
+		cmocka_unit_test(test_direction),
+		cmocka_unit_test(test_repeats_t_test),
+		cmocka_unit_test(test_result_change),
+		cmocka_unit_test(test_one_sided_and_empty),
+		cmocka_unit_test(test_filters),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
