@@ -3,6 +3,8 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -213,4 +215,32 @@ const char *line_reader_rest(struct line_reader *lr, size_t *len)
 	*len = lr->buf.len;
 	lr->drop = lr->buf.len;
 	return lr->buf.buf;
+}
+
+const char *json_kind_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+const char *json_brief(const json_t *v, char *buf, size_t size)
+{
+	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+	if (!s)
+		snprintf(buf, size, "%s", v ? "?" : "nothing");
+	else if (strlen(s) > 60)
+		snprintf(buf, size, "%.57s...", s);
+	else
+		snprintf(buf, size, "%s", s);
+	free(s);
+	return buf;
 }

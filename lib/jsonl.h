@@ -35,6 +35,11 @@ void json_set_bool(json_t *o, const char *key, bool val);
 
 /* Typed getters with defaults, for reading records. */
 const char *json_get_str(const json_t *o, const char *key);
+/* "an object", "a string", "a number", ... for messages about types. */
+const char *json_kind_name(const json_t *v);
+/* Compact JSON of v cut to about 60 characters ("nothing" for NULL), for
+ * "got ..." in messages; written into buf, which is returned. */
+const char *json_brief(const json_t *v, char *buf, size_t size);
 long long json_get_int(const json_t *o, const char *key, long long def);
 
 /* Line splitter for a byte stream: feed bytes, get complete lines back. */

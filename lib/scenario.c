@@ -4,6 +4,7 @@
  * the static guest agent can link it. */
 #include "scenario.h"
 #include "diag.h"
+#include "jsonl.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -476,16 +477,7 @@ perr_key(struct pctx *c, const char *key, const char *fmt, ...)
 /* A short rendering of v for "got ..." (valid until the next call). */
 static const char *show(struct pctx *c, const json_t *v)
 {
-	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-
-	if (!s)
-		snprintf(c->shown, sizeof(c->shown), "%s", v ? "?" : "nothing");
-	else if (strlen(s) > 60)
-		snprintf(c->shown, sizeof(c->shown), "%.57s...", s);
-	else
-		snprintf(c->shown, sizeof(c->shown), "%s", s);
-	free(s);
-	return c->shown;
+	return json_brief(v, c->shown, sizeof(c->shown));
 }
 
 /* The value at key, treating JSON null as absent. */

@@ -2,6 +2,7 @@
  * See sidecar.h for the layout, the lock protocol and the document. */
 #include "sidecar.h"
 #include "diag.h"
+#include "jsonl.h"
 #include "dirs.h"
 #include "env.h"
 #include "fsutil.h"
@@ -491,20 +492,6 @@ static const char *str_at(const json_t *o, const char *key, const char *sub)
 	if (sub)
 		v = json_is_object(v) ? json_object_get(v, sub) : NULL;
 	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static const char *json_kind_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
 }
 
 /* Check the document and fill the views; NULL, or why it is not a sidecar. */

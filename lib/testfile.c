@@ -1,6 +1,7 @@
 /* Test files (testfile.h): parsing, scenario resolution, suites. */
 #include "testfile.h"
 #include "diag.h"
+#include "jsonl.h"
 #include "fsutil.h"
 #include "gauntlet.h"
 #include "opts.h"
@@ -40,16 +41,7 @@ terr(struct tctx *c, const char *jpath, const char *fmt, ...)
 /* Compact JSON of v, shortened, for "got ..." in messages. */
 static const char *show(struct tctx *c, const json_t *v)
 {
-	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-
-	if (!s)
-		snprintf(c->shown, sizeof(c->shown), "%s", v ? "?" : "nothing");
-	else if (strlen(s) > 60)
-		snprintf(c->shown, sizeof(c->shown), "%.57s...", s);
-	else
-		snprintf(c->shown, sizeof(c->shown), "%s", s);
-	free(s);
-	return c->shown;
+	return json_brief(v, c->shown, sizeof(c->shown));
 }
 
 /* The value at key; JSON null counts as absent (except where noted). */

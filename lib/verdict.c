@@ -240,21 +240,6 @@ void verdict_warn(struct verdict *v, const char *fmt, ...)
 
 /* ---- typed field access ------------------------------------------------- */
 
-static const char *json_kind(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "something else";
-}
-
 /* Warn about type.key once per run. */
 static void weird(struct verdict *v, const char *type, const char *key,
 		  const char *want, const char *got)
@@ -279,7 +264,7 @@ static bool get_num(struct verdict *v, const json_t *rec, const char *type,
 	if (!j || json_is_null(j))
 		return false;
 	if (!json_is_number(j)) {
-		weird(v, type, key, "a number", json_kind(j));
+		weird(v, type, key, "a number", json_kind_name(j));
 		return false;
 	}
 	x = json_number_value(j);
@@ -324,7 +309,7 @@ static const char *get_str(struct verdict *v, const json_t *rec, const char *typ
 	if (!j || json_is_null(j))
 		return NULL;
 	if (!json_is_string(j)) {
-		weird(v, type, key, "a string", json_kind(j));
+		weird(v, type, key, "a string", json_kind_name(j));
 		return NULL;
 	}
 	return json_string_value(j);
@@ -339,7 +324,7 @@ static int get_bool(struct verdict *v, const json_t *rec, const char *type,
 	if (!j || json_is_null(j))
 		return -1;
 	if (!json_is_boolean(j)) {
-		weird(v, type, key, "true or false", json_kind(j));
+		weird(v, type, key, "true or false", json_kind_name(j));
 		return -1;
 	}
 	return json_is_true(j);
@@ -370,7 +355,7 @@ static void get_lines(struct verdict *v, const json_t *rec, const char *type,
 		return;
 	}
 	if (!json_is_array(j)) {
-		weird(v, type, key, "an array of strings", json_kind(j));
+		weird(v, type, key, "an array of strings", json_kind_name(j));
 		return;
 	}
 	json_array_foreach(j, i, e) {
@@ -406,7 +391,7 @@ static char *get_cpulist(struct verdict *v, const json_t *rec, const char *type,
 	if (json_is_integer(j))
 		return xasprintf("%lld", (long long)json_integer_value(j));
 	if (!json_is_array(j)) {
-		weird(v, type, key, "a CPU list", json_kind(j));
+		weird(v, type, key, "a CPU list", json_kind_name(j));
 		return NULL;
 	}
 	cpus = xcalloc(json_array_size(j) + 1, sizeof(*cpus));
@@ -504,12 +489,12 @@ static void feed_scenario_start(struct verdict *v, const json_t *rec)
 	if (json_is_string(sched))
 		replace_name(&v->scheduler, json_string_value(sched));
 	else if (sched && !json_is_null(sched))
-		weird(v, "scenario_start", "scheduler", "a name or null", json_kind(sched));
+		weird(v, "scenario_start", "scheduler", "a name or null", json_kind_name(sched));
 	set_topology(v, topo);
 	if (!checks || json_is_null(checks))
 		return;
 	if (!json_is_object(checks)) {
-		weird(v, "scenario_start", "checks", "an object", json_kind(checks));
+		weird(v, "scenario_start", "checks", "an object", json_kind_name(checks));
 		return;
 	}
 	scenario_limit(v, checks, "max_spread_pct", &c->max_spread_pct);
@@ -565,7 +550,7 @@ static void feed_sched_ext_events(struct verdict *v, const json_t *rec)
 	if (!deltas || json_is_null(deltas))
 		return;
 	if (!json_is_object(deltas)) {
-		weird(v, "sched_ext_events", "deltas", "an object", json_kind(deltas));
+		weird(v, "sched_ext_events", "deltas", "an object", json_kind_name(deltas));
 		return;
 	}
 	json_object_foreach(deltas, key, val) {
@@ -573,7 +558,7 @@ static void feed_sched_ext_events(struct verdict *v, const json_t *rec)
 		double d;
 
 		if (!json_is_number(val) || !isfinite(json_number_value(val))) {
-			weird(v, "sched_ext_events.deltas", key, "a number", json_kind(val));
+			weird(v, "sched_ext_events.deltas", key, "a number", json_kind_name(val));
 			continue;
 		}
 		d = json_number_value(val) + (sum ? json_number_value(sum) : 0);
