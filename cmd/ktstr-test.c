@@ -364,8 +364,10 @@ static void report_cb(void *cb, const struct case_report *rep)
 		     rep->outcome == CASE_FAIL ? JUNIT_FAIL : JUNIT_ERROR;
 	/* The JUnit message: the first failed check, else why it did not run. */
 	for (i = 0; rep->run && i < rep->run->v.n_checks && !jc->message; i++)
-		if (!rep->run->v.checks[i].pass && rep->run->v.checks[i].message)
+		if (!rep->run->v.checks[i].pass && rep->run->v.checks[i].message) {
 			jc->message = keep(st, xstrdup(rep->run->v.checks[i].message));
+			jc->type = rep->run->v.checks[i].check;
+		}
 	if (!jc->message && (rep->reason || rep->outcome == CASE_FAIL))
 		jc->message = keep(st, xstrdup(rep->reason ? rep->reason : "check failed"));
 	if (block.len)

@@ -167,10 +167,33 @@ PY
 	assert_no_qemu
 }
 
+@test "ktstr-test: skips, KTSTR_NO_SKIP_MODE and KTSTR_SIDECAR_DIR" {
+	export KTSTR_SIDECAR_DIR="$TEST_TMP/mine"
+	run ktest "$FIX/suite-extra"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SKIP "*"suite-extra huge/-: no preset satisfies min_cpus=4096"* ]]
+	[[ "$output" == *"0 passed, 0 failed, 1 skipped"* ]]
+	# The operator's directory is used as is: no {kernel}-{commit} level.
+	jq -e '.result == "skip" and .run_source == "local"' "$KTSTR_SIDECAR_DIR"/*.ktstr.json
+	[ ! -e "$KTSTR_RUNS_ROOT" ]
+	# Presence alone turns skips into failures, even an empty value.
+	KTSTR_NO_SKIP_MODE= run ktest "$FIX/suite-extra"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"FAIL "*"huge/-"* && "$output" == *"0 passed, 1 failed, 0 skipped"* ]]
+	run ktest --no-skip-mode "$FIX/suite-extra"
+	[ "$status" -eq 1 ]
+	assert_no_qemu
+}
+
 @test "ktstr-test: cases overlap in time with --jobs 2" {
+	export KTSTR_CI=1
 	run --separate-stderr ktest --jobs 2 --json --filter steady_eevdf "$FIX/suite"
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" >"$TEST_TMP/out"
+	# KTSTR_CI stamps the run's source for stats filters.
+	jq -e -s 'length == 4 and all(.[]; .run_source == "ci" and (.stimulus | type) == "array"
+		and (.guest.sysctls | length) > 0 and (.guest.cmdline | test("console"))
+		and (.host.cpus >= 1))' "$KTSTR_RUNS_ROOT"/*/*.ktstr.json
 	jq -e -s '[.[] | select(.type == "case_result")] as $c |
 		($c | length) == 4 and
 		any($c[]; . as $a | any($c[]; . != $a and .start_ms < $a.end_ms and
