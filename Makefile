@@ -33,6 +33,11 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 ASAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 ASAN_OBJ   := $(LIB_SRC:%.c=$(B)/asan/%.o)
+# The guest engine for tests/unit/test_guest_*.c: all of guest/ but
+# agent.c (main() and the PID-1 entry points), in an archive so a test
+# pulls only the objects it reaches.
+GUEST_ASAN_OBJ := $(filter-out $(B)/asan/guest/agent.o,$(GUEST_SRC:%.c=$(B)/asan/%.o))
+GUEST_ASAN_A   := $(B)/asan/libguest.a
 MANS       := $(sort $(wildcard man/*.[0-9]))
 
 # Quiet by default, as in git and the kernel; V=1 shows full commands.
@@ -72,13 +77,23 @@ $(B)/share/ktstr:
 	ln -sfn ../../share/ktstr $@
 
 # Unit tests: the library rebuilt with ASan+UBSan, linked with cmocka.
-$(B)/asan/%.o: %.c $(wildcard lib/*.h)
+$(B)/asan/%.o: %.c $(wildcard lib/*.h guest/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -c -o $@ $<
 
 $(B)/unit/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -o $@ $< $(ASAN_OBJ) $(PKG_LIBS) -lcmocka
+
+$(GUEST_ASAN_A): $(GUEST_ASAN_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+# Tests of the guest engine (the more specific pattern wins) see its
+# headers and link the guest archive before the library it uses.
+$(B)/unit/test_guest_%: tests/unit/test_guest_%.c $(GUEST_ASAN_A) $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -Iguest -o $@ $< $(GUEST_ASAN_A) \
+		$(ASAN_OBJ) $(PKG_LIBS) -lcmocka
 
 deps:
 	@bash contrib/install-deps
@@ -122,4 +137,4 @@ clean:
 .PHONY: all deps unit unit-bins check check-slow demo bench install clean
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
-.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ)
+.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ)
