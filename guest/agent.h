@@ -96,6 +96,9 @@ void scenario_run(struct agent *ag, const json_t *req);
 
 /* sysinfo.c */
 json_t *sysinfo_topology(void);
+/* The same with every sysfs path under root ("" is the real one): for
+ * the unit tests, which pass a fake tree. */
+json_t *sysinfo_topology_at(const char *root);
 json_t *sysinfo_ready(void);
 
 #endif

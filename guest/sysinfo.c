@@ -2,7 +2,10 @@
  *
  * The host compares these with the topology it asked QEMU for, so lists
  * are passed on exactly as the kernel prints them (cpulist strings), in a
- * stable order: nodes by id, everything else by first CPU. */
+ * stable order: nodes by id, everything else by first CPU.
+ *
+ * The topology is read under a root directory, "" in the guest: unit
+ * tests pass a fake sysfs tree (sysinfo_topology_at). */
 #include "agent.h"
 #include "diag.h"
 #include "jsonl.h"
@@ -131,16 +134,16 @@ static long cpulist_count(const char *s)
 
 /* The CPUs sharing cpu's last-level cache: index3 (L3) when present,
  * otherwise the highest cache index the CPU has. */
-static char *llc_list(unsigned cpu)
+static char *llc_list(const char *root, unsigned cpu)
 {
 	char *dir, *s;
 	unsigned *idx;
 	size_t n;
 
-	s = read_trimmedf(CPU_DIR "/cpu%u/cache/index3/shared_cpu_list", cpu);
+	s = read_trimmedf("%s" CPU_DIR "/cpu%u/cache/index3/shared_cpu_list", root, cpu);
 	if (s)
 		return s;
-	dir = xasprintf(CPU_DIR "/cpu%u/cache", cpu);
+	dir = xasprintf("%s" CPU_DIR "/cpu%u/cache", root, cpu);
 	idx = numbered_entries(dir, "index", &n);
 	s = n ? read_trimmedf("%s/index%u/shared_cpu_list", dir, idx[n - 1]) : NULL;
 	free(idx);
@@ -150,18 +153,19 @@ static char *llc_list(unsigned cpu)
 
 /* llcs, cores and smt: one pass over the CPUs in id order.  Offline CPUs
  * have no topology or cache directory and drop out by themselves. */
-static void add_cpu_groups(json_t *rec)
+static void add_cpu_groups(json_t *rec, const char *root)
 {
 	json_t *llcs = json_array(), *cores = json_array(), *smt = json_array();
+	char *dir = xasprintf("%s" CPU_DIR, root);
 	unsigned *cpus;
 	size_t n, i;
 
-	cpus = numbered_entries(CPU_DIR, "cpu", &n);
+	cpus = numbered_entries(dir, "cpu", &n);
 	for (i = 0; i < n; i++) {
-		char *llc = llc_list(cpus[i]);
-		char *thr = read_trimmedf(CPU_DIR "/cpu%u/topology/thread_siblings_list", cpus[i]);
+		char *llc = llc_list(root, cpus[i]);
+		char *thr = read_trimmedf("%s/cpu%u/topology/thread_siblings_list", dir, cpus[i]);
 		/* core_cpus_list is the newer name (5.x) of the same mask. */
-		char *core = read_trimmedf(CPU_DIR "/cpu%u/topology/core_cpus_list", cpus[i]);
+		char *core = read_trimmedf("%s/cpu%u/topology/core_cpus_list", dir, cpus[i]);
 
 		add_distinct(llcs, llc);
 		add_distinct(cores, core ? core : thr);
@@ -171,45 +175,53 @@ static void add_cpu_groups(json_t *rec)
 		free(core);
 	}
 	free(cpus);
+	free(dir);
 	json_object_set_new(rec, "llcs", llcs);
 	json_object_set_new(rec, "cores", cores);
 	json_object_set_new(rec, "smt", smt);
 }
 
 /* Each node's cpulist by node id; a kernel without NUMA is one node. */
-static json_t *node_lists(const char *online)
+static json_t *node_lists(const char *root, const char *online)
 {
 	json_t *nodes = json_array();
+	char *dir = xasprintf("%s" NODE_DIR, root);
 	unsigned *ids;
 	size_t n, i;
 
-	ids = numbered_entries(NODE_DIR, "node", &n);
+	ids = numbered_entries(dir, "node", &n);
 	for (i = 0; i < n; i++) {
-		char *s = read_trimmedf(NODE_DIR "/node%u/cpulist", ids[i]);
+		char *s = read_trimmedf("%s/node%u/cpulist", dir, ids[i]);
 
 		json_array_append_new(nodes, json_string(s ? s : ""));
 		free(s);
 	}
 	free(ids);
+	free(dir);
 	if (!n && online)
 		json_array_append_new(nodes, json_string(online));
 	return nodes;
 }
 
-json_t *sysinfo_topology(void)
+json_t *sysinfo_topology_at(const char *root)
 {
 	json_t *rec = jsonl_record("guest_topology");
-	char *online = read_trimmed(CPU_DIR "/online");
+	char *online = read_trimmedf("%s" CPU_DIR "/online", root);
 	long cpus = online ? cpulist_count(online) : -1;
 
 	if (cpus < 0)
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	json_set_int(rec, "cpus", cpus);
 	json_set_str(rec, "online", online);
-	json_object_set_new(rec, "nodes", node_lists(online));
-	add_cpu_groups(rec);
+	json_object_set_new(rec, "nodes", node_lists(root, online));
+	add_cpu_groups(rec, root);
 	free(online);
 	return rec;
+}
+
+json_t *sysinfo_topology(void)
+{
+	return sysinfo_topology_at("");
 }
 
 static long long uptime_ms(void)
