@@ -204,6 +204,19 @@ static void test_empty(void **state)
 	json_decref(rec);
 }
 
+/* The agent's own call reads the real sysfs, the same files with an
+ * empty root: on this host it must agree with the C library. */
+static void test_real_sysfs(void **state)
+{
+	json_t *a = sysinfo_topology(), *b = sysinfo_topology_at("");
+
+	assert_true(json_equal(a, b));
+	assert_int_equal(json_get_int(a, "cpus", -1), sysconf(_SC_NPROCESSORS_ONLN));
+	assert_true(json_array_size(json_object_get(a, "nodes")) >= 1);
+	json_decref(a);
+	json_decref(b);
+}
+
 #define ROOT(t) cmocka_unit_test_setup_teardown(t, root_setup, root_teardown)
 
 int main(void)
@@ -213,6 +226,7 @@ int main(void)
 		ROOT(test_cpu_order),
 		ROOT(test_online_fallback),
 		ROOT(test_empty),
+		cmocka_unit_test(test_real_sysfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
