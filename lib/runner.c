@@ -105,6 +105,7 @@ static void plan_skip(const struct gcase *c, struct caserun_ctx *ctx,
 
 	rep.outcome = o->no_skip_mode ? CASE_FAIL : CASE_SKIP;
 	rep.reason = c->skip_reason;
+	progress_clear();
 	rep.sidecar = path;
 	count(tot, rep.outcome);
 	o->report(o->cb, &rep);
