@@ -262,3 +262,52 @@ PY
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | grep -c '^suite ')" -eq 10 ]
 }
+
+# Two kernels: a copy of the e2e kernel filed in a private cache as 7.0.1,
+# beside the Debian entry.
+two_kernel_cache() {
+	export KTSTR_CACHE_DIR="$TEST_TMP/kcache"
+	local deb="$KTSTR_CACHE_DIR/debian-7.3.4+deb13-cloud-amd64-x86_64"
+	local old="$KTSTR_CACHE_DIR/7.0.1-tarball-x86_64-kc00000000"
+	mkdir -p "$deb" "$old"
+	cp "$KERNEL" "$deb/bzImage"
+	cp "$KERNEL" "$old/bzImage"
+	echo '{"version":"7.3.4+deb13","image_name":"bzImage","built_at":"2026-11-02T00:00:00Z","kconfig_hash":null}' >"$deb/metadata.json"
+	echo '{"version":"7.0.1","image_name":"bzImage","built_at":"2026-11-01T00:00:00Z","kconfig_hash":null}' >"$old/metadata.json"
+	IMG_NEW="$deb/bzImage"
+	IMG_OLD="$old/bzImage"
+}
+
+@test "ktstr-test: several kernels from a range, repeated --kernel or KTSTR_KERNEL_LIST" {
+	two_kernel_cache
+	want=$'suite steady_eevdf/tiny-1llc/7.0.1\nsuite steady_eevdf/tiny-1llc/7.3.4+deb13'
+	run "$BIN/ktstr-test" --list --kernel 7.0..7.9 --filter steady_eevdf/tiny-1llc "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	run "$BIN/ktstr-test" --list --kernel 7.0.1 --kernel debian --kernel 7.3 \
+		--filter steady_eevdf/tiny-1llc "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	KTSTR_KERNEL_LIST="old=$IMG_OLD;new=$IMG_NEW" run "$BIN/ktstr-test" --list \
+		--filter steady_eevdf/tiny-1llc "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'suite steady_eevdf/tiny-1llc/new\nsuite steady_eevdf/tiny-1llc/old' ]
+	KTSTR_KERNEL_LIST="$IMG_OLD" run --separate-stderr "$BIN/ktstr-test" --list "$FIX/suite"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *"LABEL=PATH"* ]]
+	run --separate-stderr "$BIN/ktstr-test" --list --kernel 6.1..6.9 "$FIX/suite"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *"6.1..6.9"* ]]
+
+	# For real: one case per kernel, each with its own run directory.
+	run "$BIN/ktstr-test" --jobs 2 --kernel 7.0..7.9 --filter steady_eevdf/tiny-1llc "$FIX/suite"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PASS ["*"] suite steady_eevdf/tiny-1llc/7.0.1"* ]]
+	[[ "$output" == *"PASS ["*"] suite steady_eevdf/tiny-1llc/7.3.4+deb13"* ]]
+	[ "$(ls -d "$KTSTR_RUNS_ROOT"/7.0.1-* "$KTSTR_RUNS_ROOT"/7.3.4+deb13-* | wc -l)" -eq 2 ]
+	jq -e '.kernel.label == "7.0.1"' "$KTSTR_RUNS_ROOT"/7.0.1-*/*.ktstr.json
+	assert_no_qemu
+}
