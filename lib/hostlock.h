@@ -3,10 +3,15 @@
  * A VM run reserves host CPUs by holding an exclusive flock on
  * <lock dir>/ktstr-locks/cpu-<N>.lock for each CPU it will use, so two test
  * runners (or two jobs of one) never put more VMs on a CPU than it has.
+ * Host LLCs have locks too, llc-<first CPU>.lock: an ordinary run holds
+ * the LLCs it uses shared, a performance-mode run holds whole LLCs
+ * exclusive, so nothing else shares its caches.  CPUs are taken from as
+ * few LLCs as possible (the fullest-fitting LLC first).
+ *
  * The lock dir is KTSTR_LOCK_DIR, else /tmp.  The lock files stay; the
- * locks themselves die with the process that holds them, so a crash or
- * SIGKILL never leaves a CPU reserved.  KTSTR_BYPASS_LLC_LOCKS turns the
- * whole scheme off (only the runner's own --jobs bound remains). */
+ * locks die with the process that holds them, so a crash or SIGKILL never
+ * leaves a CPU reserved.  KTSTR_BYPASS_LLC_LOCKS turns the whole scheme off
+ * (only the runner's own --jobs bound remains). */
 #ifndef KTSTR_HOSTLOCK_H
 #define KTSTR_HOSTLOCK_H
 
@@ -17,10 +22,10 @@
 struct hostlock {
 	unsigned n;		/* CPUs held */
 	unsigned *cpus;		/* their numbers */
-	int *fds;		/* their lock fds (-1 when bypassed) */
-	cpu_set_t set;		/* the same as a mask, for sched_setaffinity */
+	int *fds;		/* every lock fd held (CPUs and LLCs) */
+	unsigned nfds;
+	cpu_set_t set;		/* the CPUs as a mask, for sched_setaffinity */
 };
-#define HOSTLOCK_INIT { 0, NULL, NULL, { { 0 } } }
 
 /* True when KTSTR_BYPASS_LLC_LOCKS is set (non-empty). */
 bool hostlock_bypassed(void);
@@ -29,11 +34,24 @@ unsigned hostlock_usable_cpus(void);
 /* <KTSTR_LOCK_DIR or /tmp>/ktstr-locks; caller frees. */
 char *hostlock_dir(void);
 
-/* Try, without blocking, to reserve slots CPUs among the usable ones.
- * Returns 1 when reserved (h filled), 0 when not enough are free right
- * now, -1 when the lock directory cannot be used (err set).  When
+/* Try, without blocking, to reserve slots CPUs among the usable ones;
+ * with whole_llcs, whole host LLCs (every CPU in them) until slots are
+ * covered.  Returns 1 when reserved (h filled), 0 when not enough are free
+ * right now, -1 when the lock directory cannot be used (err set).  When
  * bypassed, always reserves (h->set covers every usable CPU). */
-int hostlock_try(struct hostlock *h, unsigned slots, struct strbuf *err);
+int hostlock_try(struct hostlock *h, unsigned slots, bool whole_llcs, struct strbuf *err);
 void hostlock_release(struct hostlock *h);
+
+/* The host LLC of each CPU in usable, read under sysfs_cpu_dir
+ * (/sys/devices/system/cpu): llc_of[cpu] = the first CPU of the
+ * highest-level cache shared_cpu_list holding cpu.  Without cache
+ * information, every CPU is in one LLC (llc_of = the first usable CPU).
+ * Exposed for tests. */
+void hostlock_read_llcs(const char *sysfs_cpu_dir, const cpu_set_t *usable,
+			int llc_of[CPU_SETSIZE]);
+/* hostlock_try on a given CPU set and LLC map (tests). */
+int hostlock_try_on(struct hostlock *h, unsigned slots, bool whole_llcs,
+		    const cpu_set_t *usable, const int llc_of[CPU_SETSIZE],
+		    struct strbuf *err);
 
 #endif

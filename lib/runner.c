@@ -164,7 +164,7 @@ int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 				next++;
 				continue;
 			}
-			got = hostlock_try(&lock, c->slots, &err);
+			got = hostlock_try(&lock, c->slots, c->test->performance_mode, &err);
 			if (got < 0) {
 				diag("%s", err.buf);
 				strbuf_release(&err);

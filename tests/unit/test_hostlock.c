@@ -1,11 +1,13 @@
 /* Unit tests for lib/hostlock.c: CPU reservations are exclusive between
- * holders, released on release, and bypassable. */
+ * holders, released on release, bypassable, and LLC-aware (on a fake
+ * sysfs of 8 CPUs in LLCs {0-3} {4-5} {6-7}). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,18 +41,18 @@ static void test_exclusive(void **state)
 
 	assert_true(cpus >= 1);
 	/* Every CPU taken by a: b cannot get even one. */
-	assert_int_equal(hostlock_try(&a, cpus, &err), 1);
+	assert_int_equal(hostlock_try(&a, cpus, false, &err), 1);
 	assert_int_equal(a.n, cpus);
 	assert_int_equal(CPU_COUNT(&a.set), (int)cpus);
-	assert_int_equal(hostlock_try(&b, 1, &err), 0);
+	assert_int_equal(hostlock_try(&b, 1, false, &err), 0);
 	assert_int_equal(b.n, 0);
 	/* More than the host has is never granted. */
 	hostlock_release(&a);
-	assert_int_equal(hostlock_try(&c, cpus + 1, &err), 0);
+	assert_int_equal(hostlock_try(&c, cpus + 1, false, &err), 0);
 	/* Released: available again, and distinct CPUs for two holders. */
-	assert_int_equal(hostlock_try(&a, 1, &err), 1);
+	assert_int_equal(hostlock_try(&a, 1, false, &err), 1);
 	if (cpus >= 2) {
-		assert_int_equal(hostlock_try(&b, 1, &err), 1);
+		assert_int_equal(hostlock_try(&b, 1, false, &err), 1);
 		assert_int_not_equal(a.cpus[0], b.cpus[0]);
 		hostlock_release(&b);
 	}
@@ -66,8 +68,8 @@ static void test_bypass(void **state)
 
 	setenv("KTSTR_BYPASS_LLC_LOCKS", "1", 1);
 	assert_true(hostlock_bypassed());
-	assert_int_equal(hostlock_try(&a, cpus, &err), 1);
-	assert_int_equal(hostlock_try(&b, cpus, &err), 1);
+	assert_int_equal(hostlock_try(&a, cpus, false, &err), 1);
+	assert_int_equal(hostlock_try(&b, cpus, false, &err), 1);
 	assert_int_equal(CPU_COUNT(&b.set), (int)cpus);
 	hostlock_release(&a);
 	hostlock_release(&b);
@@ -86,10 +88,115 @@ static void test_bad_dir(void **state)
 
 	assert_int_equal(write_file_atomic(file, "x", 1, 0644), 0);
 	setenv("KTSTR_LOCK_DIR", file, 1);
-	assert_int_equal(hostlock_try(&a, 1, &err), -1);
+	assert_int_equal(hostlock_try(&a, 1, false, &err), -1);
 	assert_non_null(strstr(err.buf, "KTSTR_LOCK_DIR"));
 	setenv("KTSTR_LOCK_DIR", dir, 1);
 	free(file);
+	strbuf_release(&err);
+}
+
+/* cpu<N>/cache/index{0,3}: L1 private, L3 shared by list. */
+static void fake_cpu(const char *root, int cpu, const char *l3)
+{
+	char *d0 = xasprintf("%s/cpu%d/cache/index0", root, cpu);
+	char *d3 = xasprintf("%s/cpu%d/cache/index3", root, cpu);
+	char *f, self[16];
+
+	assert_int_equal(mkdir_p(d0, 0755), 0);
+	assert_int_equal(mkdir_p(d3, 0755), 0);
+	snprintf(self, sizeof(self), "%d\n", cpu);
+	f = path_join(d0, "level");
+	write_file_atomic(f, "1\n", 2, 0644);
+	free(f);
+	f = path_join(d0, "shared_cpu_list");
+	write_file_atomic(f, self, strlen(self), 0644);
+	free(f);
+	f = path_join(d3, "level");
+	write_file_atomic(f, "3\n", 2, 0644);
+	free(f);
+	f = path_join(d3, "shared_cpu_list");
+	write_file_atomic(f, l3, strlen(l3), 0644);
+	free(f);
+	free(d0);
+	free(d3);
+}
+
+static void fake_host(int llc_of[CPU_SETSIZE], cpu_set_t *usable)
+{
+	char *root = path_join(dir, "sys");
+	int cpu;
+
+	CPU_ZERO(usable);
+	for (cpu = 0; cpu < 8; cpu++) {
+		fake_cpu(root, cpu, cpu < 4 ? "0-3\n" : cpu < 6 ? "4-5\n" : "6-7\n");
+		CPU_SET(cpu, usable);
+	}
+	hostlock_read_llcs(root, usable, llc_of);
+	free(root);
+}
+
+static void test_read_llcs(void **state)
+{
+	int llc_of[CPU_SETSIZE];
+	cpu_set_t usable;
+	char *root;
+
+	fake_host(llc_of, &usable);
+	assert_int_equal(llc_of[0], 0);
+	assert_int_equal(llc_of[3], 0);
+	assert_int_equal(llc_of[4], 4);
+	assert_int_equal(llc_of[5], 4);
+	assert_int_equal(llc_of[7], 6);
+	assert_int_equal(llc_of[8], -1);	/* not usable */
+	/* No cache information at all: one LLC, named by the first CPU. */
+	root = path_join(dir, "empty");
+	mkdir_p(root, 0755);
+	CPU_ZERO(&usable);
+	CPU_SET(2, &usable);
+	CPU_SET(5, &usable);
+	hostlock_read_llcs(root, &usable, llc_of);
+	assert_int_equal(llc_of[2], 2);
+	assert_int_equal(llc_of[5], 2);
+	free(root);
+}
+
+static void test_llc_fit(void **state)
+{
+	int llc_of[CPU_SETSIZE];
+	cpu_set_t usable;
+	struct hostlock a, b, c, d;
+	struct strbuf err = STRBUF_INIT;
+
+	fake_host(llc_of, &usable);
+	/* Two CPUs fit the 2-CPU LLC {4,5} best: the big LLC stays whole. */
+	assert_int_equal(hostlock_try_on(&a, 2, false, &usable, llc_of, &err), 1);
+	assert_true(CPU_ISSET(4, &a.set) && CPU_ISSET(5, &a.set));
+	/* Four fit only {0-3}. */
+	assert_int_equal(hostlock_try_on(&b, 4, false, &usable, llc_of, &err), 1);
+	assert_int_equal(CPU_COUNT(&b.set), 4);
+	assert_true(CPU_ISSET(0, &b.set) && CPU_ISSET(3, &b.set));
+	/* A performance-mode run wants a whole LLC: {6,7} is the one left. */
+	assert_int_equal(hostlock_try_on(&c, 1, true, &usable, llc_of, &err), 1);
+	assert_int_equal(CPU_COUNT(&c.set), 2);
+	assert_true(CPU_ISSET(6, &c.set) && CPU_ISSET(7, &c.set));
+	/* Nothing left, for anyone. */
+	assert_int_equal(hostlock_try_on(&d, 1, false, &usable, llc_of, &err), 0);
+	hostlock_release(&b);
+	/* {0-3} is free again, but partly used runs keep a whole-LLC run out
+	 * of an LLC they share. */
+	assert_int_equal(hostlock_try_on(&b, 1, false, &usable, llc_of, &err), 1);
+	assert_int_equal(hostlock_try_on(&d, 1, true, &usable, llc_of, &err), 0);
+	hostlock_release(&b);
+	assert_int_equal(hostlock_try_on(&d, 1, true, &usable, llc_of, &err), 1);
+	assert_int_equal(CPU_COUNT(&d.set), 4);
+	/* ... and a whole-LLC holder keeps ordinary runs out of its LLC. */
+	hostlock_release(&a);
+	assert_int_equal(hostlock_try_on(&b, 3, false, &usable, llc_of, &err), 0);
+	assert_int_equal(hostlock_try_on(&b, 2, false, &usable, llc_of, &err), 1);
+	assert_true(CPU_ISSET(4, &b.set) && CPU_ISSET(5, &b.set));
+	hostlock_release(&b);
+	hostlock_release(&c);
+	hostlock_release(&d);
 	strbuf_release(&err);
 }
 
@@ -99,6 +206,8 @@ int main(void)
 		cmocka_unit_test(test_exclusive),
 		cmocka_unit_test(test_bypass),
 		cmocka_unit_test(test_bad_dir),
+		cmocka_unit_test(test_read_llcs),
+		cmocka_unit_test(test_llc_fit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
