@@ -424,19 +424,12 @@ int ctprof_capture(json_t **out, struct strbuf *err)
 	return ctprof_capture_with(NULL, out, err);
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-	strbuf_add(data, buf, size);
-	return 0;
-}
-
 void ctprof_encode(const json_t *snap, struct strbuf *out)
 {
-	/* Ten significant digits keep PSI averages as the kernel printed them
-	 * ("3.11", not "3.1099999999999999"), and survive load/save. */
-	json_dump_callback(snap, dump_cb, out,
-			   JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	strbuf_addch(out, '\n');
+	/* A snapshot is one JSON line like any record; jsonl_encode's ten
+	 * significant digits keep PSI averages as the kernel printed them
+	 * ("3.11", not "3.1099999999999999") through load/save. */
+	jsonl_encode(out, snap);
 }
 
 int ctprof_validate(const json_t *doc, struct strbuf *err)
