@@ -15,6 +15,21 @@
 #define CF_EPS 1e-14
 #define CF_TINY 1e-300
 
+/* One modified-Lentz step: fold the partial numerator num into the
+ * running c and d (kept away from zero) and return the factor by which
+ * the fraction's value changes. */
+static double lentz_step(double num, double *c, double *d)
+{
+	*d = 1.0 + num * *d;
+	*c = 1.0 + num / *c;
+	if (fabs(*d) < CF_TINY)
+		*d = CF_TINY;
+	if (fabs(*c) < CF_TINY)
+		*c = CF_TINY;
+	*d = 1.0 / *d;
+	return *d * *c;
+}
+
 /* The continued fraction for I_x(a, b), converging fast for
  * x < (a + 1) / (a + b + 2). */
 static double beta_cf(double a, double b, double x)
@@ -27,26 +42,11 @@ static double beta_cf(double a, double b, double x)
 	d = 1.0 / d;
 	h = d;
 	for (m = 1; m <= CF_MAX_TERMS; m++) {
-		/* Even term d_{2m}. */
+		/* Even term d_{2m}, then odd term d_{2m+1}. */
 		num = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
-		d = 1.0 + num * d;
-		c = 1.0 + num / c;
-		if (fabs(d) < CF_TINY)
-			d = CF_TINY;
-		if (fabs(c) < CF_TINY)
-			c = CF_TINY;
-		d = 1.0 / d;
-		h *= d * c;
-		/* Odd term d_{2m+1}. */
+		h *= lentz_step(num, &c, &d);
 		num = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));
-		d = 1.0 + num * d;
-		c = 1.0 + num / c;
-		if (fabs(d) < CF_TINY)
-			d = CF_TINY;
-		if (fabs(c) < CF_TINY)
-			c = CF_TINY;
-		d = 1.0 / d;
-		step = d * c;
+		step = lentz_step(num, &c, &d);
 		h *= step;
 		if (fabs(step - 1.0) < CF_EPS)
 			break;
