@@ -81,7 +81,7 @@ $(B)/asan/%.o: %.c $(wildcard lib/*.h guest/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -c -o $@ $<
 
-$(B)/unit/%: tests/unit/%.c $(ASAN_OBJ)
+$(B)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -o $@ $< $(ASAN_OBJ) $(PKG_LIBS) -lcmocka
 
@@ -90,7 +90,7 @@ $(GUEST_ASAN_A): $(GUEST_ASAN_OBJ)
 
 # Tests of the guest engine (the more specific pattern wins) see its
 # headers and link the guest archive before the library it uses.
-$(B)/unit/test_guest_%: tests/unit/test_guest_%.c $(GUEST_ASAN_A) $(ASAN_OBJ)
+$(B)/unit/test_guest_%: tests/unit/test_guest_%.c $(wildcard tests/unit/*.h) $(GUEST_ASAN_A) $(ASAN_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -Iguest -o $@ $< $(GUEST_ASAN_A) \
 		$(ASAN_OBJ) $(PKG_LIBS) -lcmocka

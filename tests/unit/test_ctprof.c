@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <fcntl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -311,10 +313,7 @@ static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
-	if (!fx)
-		return -1;
-	strcpy(fx->dir, "/tmp/ktstr-test-ctprof.XXXXXX");
-	if (!mkdtemp(fx->dir)) {
+	if (!fx || tmpdir_create(fx->dir, sizeof(fx->dir), "ctprof") < 0) {
 		free(fx);
 		return -1;
 	}
@@ -325,24 +324,15 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
-	int rc;
+	int rc = tmpdir_remove(fx->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	rc = system(cmd);
 	free(fx);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 static const char *P(void **state, const char *rel)
 {
-	static char bufs[16][512];
-	static unsigned n;
-	struct fx *fx = *state;
-	char *b = bufs[n++ % 16];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", fx->dir, rel);
-	return b;
+	return tmpdir_path(((struct fx *)*state)->dir, rel);
 }
 
 static void put(void **state, const char *rel, const char *text)

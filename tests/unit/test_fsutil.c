@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +27,7 @@ static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
-	if (!fx)
-		return -1;
-	strcpy(fx->dir, "/tmp/ktstr-test-fsutil.XXXXXX");
-	if (!mkdtemp(fx->dir)) {
+	if (!fx || tmpdir_create(fx->dir, sizeof(fx->dir), "fsutil") < 0) {
 		free(fx);
 		return -1;
 	}
@@ -39,26 +38,17 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
-	int rc;
+	int rc = tmpdir_remove(fx->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	rc = system(cmd);
 	free(fx);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /* path under the fixture directory; static buffers rotate so a test can
  * hold a few at once. */
 static const char *P(void **state, const char *rel)
 {
-	static char bufs[32][512];
-	static unsigned n;
-	struct fx *fx = *state;
-	char *b = bufs[n++ % 32];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", fx->dir, rel);
-	return b;
+	return tmpdir_path(((struct fx *)*state)->dir, rel);
 }
 
 /* Number of entries (besides . and ..) in dir; names joined into names. */

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -42,10 +44,7 @@ static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
-	if (!fx)
-		return -1;
-	strcpy(fx->dir, "/tmp/ktstr-test-initramfs.XXXXXX");
-	if (!mkdtemp(fx->dir)) {
+	if (!fx || tmpdir_create(fx->dir, sizeof(fx->dir), "initramfs") < 0) {
 		free(fx);
 		return -1;
 	}
@@ -57,14 +56,11 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
-	int rc;
+	int rc = tmpdir_remove(fx->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	rc = system(cmd);
 	free(fx->cache);
 	free(fx);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /* Path under the fixture dir; valid until the next call with the same slot. */
