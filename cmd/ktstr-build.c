@@ -1,5 +1,6 @@
 /* ktstr-build: configure and build a kernel for ktstr and store it in the
  * kernel cache; list and prune the cache. */
+#include "clock.h"
 #include "diag.h"
 #include "dirs.h"
 #include "env.h"
@@ -428,7 +429,7 @@ static void build_one(struct opts *o, struct source *s, const char *key)
 		json_set_str(meta, "extra_kconfig_hash", o->xkc);
 	else
 		json_object_set_new(meta, "extra_kconfig_hash", json_null());
-	now = kcache_now_iso8601();
+	now = iso8601_utc(time(NULL));
 	json_set_str(meta, "built_at", now);
 	free(now);
 	json_set_int(meta, "build_ms", elapsed_ms(&t0));

@@ -1,4 +1,5 @@
 #include "caserun.h"
+#include "clock.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "run.h"
@@ -18,14 +19,6 @@
 #define MAX_LINE (16u << 20)
 /* ktstr-vm stderr lines kept for the failure block. */
 #define ERR_TAIL_LINES 40
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A file-name-safe version of a case name. */
 static char *safe_stem(const char *name, unsigned repeat)
@@ -123,7 +116,7 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 	ro.new_pgrp = true;		/* ^C reaches the runner, which stops us in order */
 	ro.die_with_parent = true;	/* a killed runner takes its VMs along */
 	ro.affinity = &r->lock.set;
-	r->start_ms = now_ms();
+	r->start_ms = monotonic_ms();
 	r->pid = run_spawn(strvec_argv(&argv), &ro);
 	if (r->pid < 0) {
 		strbuf_addf(err, "cannot run %s: %s", ctx->vm_prog, strerror(errno));
@@ -280,7 +273,7 @@ void caserun_finish(struct caserun *r)
 			;
 	if (r->pid > 0 && r->exit_code < 0)
 		r->exit_code = run_wait(r->pid);
-	r->wall_ms = now_ms() - r->start_ms;
+	r->wall_ms = monotonic_ms() - r->start_ms;
 	hostlock_release(&r->lock);
 	verdict_finish(&r->v, &r->c->test->thresholds);
 }
@@ -292,17 +285,14 @@ static json_t *base_doc(const struct gcase *c, const struct caserun_ctx *ctx, un
 	const struct ktest *t = c->test;
 	const struct gauntlet_kernel *k = case_kernel(c, ctx);
 	json_t *doc = jsonl_record("sidecar"), *o, *a;
-	time_t now = time(NULL);
-	struct tm tm;
-	char buf[32];
+	char *now = iso8601_utc(time(NULL));
 	size_t i;
 
 	json_set_int(doc, "schema", SIDECAR_SCHEMA);
 	json_set_str(doc, "run_id", ctx->run_id);
 	json_set_str(doc, "run_source", ctx->run_source);
-	gmtime_r(&now, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_set_str(doc, "timestamp", buf);
+	json_set_str(doc, "timestamp", now);
+	free(now);
 	json_set_str(doc, "suite", t->suite);
 	json_set_str(doc, "test", t->name);
 	json_set_str(doc, "preset", c->preset ? c->preset->name : NULL);

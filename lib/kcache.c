@@ -1,4 +1,5 @@
 #include "kcache.h"
+#include "clock.h"
 #include "diag.h"
 #include "env.h"
 #include "fsutil.h"
@@ -244,20 +245,12 @@ int kcache_lock_timeout(unsigned long long *ms, struct strbuf *err)
 	return 0;
 }
 
-static unsigned long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
-}
-
 int kcache_lock(const char *root, const char *key, unsigned long long timeout_ms,
 		bool *waited, struct strbuf *err)
 {
 	char *ldir = path_join(root, ".locks");
 	char *lpath = xasprintf("%s/%s.lock", ldir, key);
-	unsigned long long start = now_ms();
+	unsigned long long start = monotonic_ms();
 	int fd = -1;
 
 	if (waited)
@@ -284,7 +277,7 @@ int kcache_lock(const char *root, const char *key, unsigned long long timeout_ms
 		}
 		if (waited)
 			*waited = true;
-		if (now_ms() - start >= timeout_ms) {
+		if (monotonic_ms() - start >= timeout_ms) {
 			strbuf_addf(err, "timed out after %llums waiting for the cache lock %s "
 				    "(another build of %s is running); raise "
 				    "KTSTR_CACHE_STORE_LOCK_TIMEOUT or wait for it",
@@ -394,13 +387,3 @@ int kcache_publish(const char *root, const char *staged, const char *key,
 	return rc;
 }
 
-char *kcache_now_iso8601(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}

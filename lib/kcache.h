@@ -80,7 +80,5 @@ int kcache_publish(const char *root, const char *staged, const char *key,
  * 0 or -1 with errno. */
 int kcache_remove(const char *root, const char *key);
 
-/* UTC "YYYY-MM-DDTHH:MM:SSZ" for now; caller frees. */
-char *kcache_now_iso8601(void);
 
 #endif

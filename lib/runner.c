@@ -1,4 +1,5 @@
 #include "runner.h"
+#include "clock.h"
 #include "diag.h"
 #include "progress.h"
 
@@ -13,14 +14,6 @@
 
 /* How often a runner whose next case cannot get host CPUs looks again. */
 #define LOCK_RETRY_MS 250
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Index of c's kernel in o->kernels (0 when it has none). */
 static size_t kernel_index(const struct runner_opts *o, const struct gcase *c)
@@ -132,7 +125,7 @@ int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 	struct pollfd *pfd = xcalloc(2 * o->jobs + 1, sizeof(*pfd));
 	size_t next = 0, nrun = 0, total = 0, done = 0, i;
 	unsigned rep = 1;
-	long long t0 = now_ms();
+	long long t0 = monotonic_ms();
 	bool stopping = false, lock_wait = false;
 	sigset_t old;
 	int sfd, rc = 0;
@@ -259,7 +252,7 @@ int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 			finish_one(&running[i], ctx, o, tot);
 		}
 	progress_clear();
-	tot->secs = (now_ms() - t0) / 1000.0;
+	tot->secs = (monotonic_ms() - t0) / 1000.0;
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(running);

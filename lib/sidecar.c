@@ -1,6 +1,7 @@
 /* Sidecars: writing one run's per-case documents and reading them back.
  * See sidecar.h for the layout, the lock protocol and the document. */
 #include "sidecar.h"
+#include "clock.h"
 #include "diag.h"
 #include "jsonl.h"
 #include "dirs.h"
@@ -627,14 +628,10 @@ void sidecar_set_release(struct sidecar_set *set)
 static char *mtime_iso(const char *path)
 {
 	struct stat st;
-	struct tm tm;
-	char buf[32];
 
 	if (stat(path, &st) < 0)
 		return xstrdup("");
-	gmtime_r(&st.st_mtime, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
+	return iso8601_utc(st.st_mtime);
 }
 
 static int newest_first(const void *a, const void *b)

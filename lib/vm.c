@@ -1,4 +1,5 @@
 #include "vm.h"
+#include "clock.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "jsonl.h"
@@ -48,14 +49,6 @@ static void kill_qemu(void)
 		waitpid(qemu_pid, NULL, 0);
 		qemu_pid = -1;
 	}
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct vm_run {
@@ -141,7 +134,7 @@ static void handle_record(struct vm_run *v, json_t *rec)
 
 	if (!strcmp(type, "agent_ready") && !v->ready) {
 		v->ready = true;
-		v->r->boot_ms = now_ms() - v->start_ms;
+		v->r->boot_ms = monotonic_ms() - v->start_ms;
 		json_set_int(rec, "boot_ms", v->r->boot_ms);
 		v->emit(rec, v->ctx);
 		if (send_request(v) < 0) {
@@ -149,19 +142,19 @@ static void handle_record(struct vm_run *v, json_t *rec)
 				    strerror(errno));
 			v->r->end = VM_END_AGENT_ERROR;
 			v->exit_seen = true;
-			v->exit_seen_ms = now_ms();
+			v->exit_seen_ms = monotonic_ms();
 		}
 		return;
 	}
 	if (!strcmp(type, "exit") && !v->exit_seen) {
 		v->exit_seen = true;
-		v->exit_seen_ms = now_ms();
+		v->exit_seen_ms = monotonic_ms();
 		v->r->end = VM_END_EXITED;
 		v->r->exit_code = (int)json_get_int(rec, "exit_code", 1);
 		ack_final(v);
 	} else if (!strcmp(type, "agent_error") && !v->exit_seen) {
 		v->exit_seen = true;
-		v->exit_seen_ms = now_ms();
+		v->exit_seen_ms = monotonic_ms();
 		v->r->end = VM_END_AGENT_ERROR;
 		set_message(v->r, "guest agent: %s",
 			    json_get_str(rec, "message") ? json_get_str(rec, "message") : "error");
@@ -396,7 +389,7 @@ static void event_loop(struct vm_run *v)
 			{ .fd = v->qerr_fd, .events = POLLIN },
 			{ .fd = v->sig_fd, .events = POLLIN },
 		};
-		long long now = now_ms(), wait = 1000;
+		long long now = monotonic_ms(), wait = 1000;
 
 		if (c->timeout_ms && !v->exit_seen) {
 			long long left = v->start_ms + (long long)c->timeout_ms - now;
@@ -526,7 +519,7 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	 * mode turns ^C into a byte for the guest anyway. */
 	ro.new_pgrp = !s.shell;
 	emit_start(&v, &s);
-	v.start_ms = now_ms();
+	v.start_ms = monotonic_ms();
 	qemu_pid = run_spawn(strvec_argv(&argv), &ro);
 	close(con[1]);
 	close(agent[1]);
@@ -545,7 +538,7 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 
 	event_loop(&v);
 	kill_qemu();
-	r->wall_ms = now_ms() - v.start_ms;
+	r->wall_ms = monotonic_ms() - v.start_ms;
 	classify_qemu_exit(&v);
 	/* QEMU that never booted leaves an empty log: not worth keeping. */
 	if (!v.log_written)

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "jsonl.h"
@@ -288,7 +289,7 @@ static void test_lock_contention(void **state)
 
 static void test_now(void **state)
 {
-	char *s = kcache_now_iso8601();
+	char *s = iso8601_utc(time(NULL));
 
 	assert_int_equal(strlen(s), 20);
 	assert_int_equal(s[10], 'T');
