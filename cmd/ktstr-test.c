@@ -556,7 +556,6 @@ int main(int argc, char **argv)
 	ctx.run_source = sidecar_run_source();
 	ctx.commit = commit;
 	ctx.host = sidecar_host_context();
-	ctx.runs = o.runs;
 	st.json = o.json;
 	ro.jobs = o.jobs;
 	ro.runs = o.runs;

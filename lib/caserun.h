@@ -24,7 +24,6 @@ struct caserun_ctx {
 	const char *accel;		/* "auto", "kvm", "tcg" */
 	const char *run_id, *run_source, *commit;
 	json_t *host;			/* sidecar_host_context() */
-	unsigned runs;			/* repeats per case */
 	long long t0_ms;		/* runner start (CLOCK_MONOTONIC) */
 };
 
