@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "jsonl.h"
 #include "strbuf.h"
+#include "sysctl.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -233,37 +234,6 @@ static long long uptime_ms(void)
 	return (long long)(up * 1000 + 0.5);
 }
 
-/* The scheduler-related sysctls as the guest booted with them: every
- * /proc/sys/kernel/sched_* file, a number when it reads as one.  Recorded so
- * a run's sidecar says which knobs the verdict was measured under. */
-static json_t *sched_sysctls(void)
-{
-	json_t *obj = json_object();
-	DIR *d = opendir("/proc/sys/kernel");
-	struct dirent *de;
-
-	if (!d)
-		return obj;
-	while ((de = readdir(d))) {
-		char *val, *end;
-		long long n;
-
-		if (strncmp(de->d_name, "sched_", 6))
-			continue;
-		val = read_trimmedf("/proc/sys/kernel/%s", de->d_name);
-		if (!val)
-			continue;
-		n = strtoll(val, &end, 10);
-		if (*val && !*end)
-			json_object_set_new(obj, de->d_name, json_integer(n));
-		else
-			json_object_set_new(obj, de->d_name, json_string(val));
-		free(val);
-	}
-	closedir(d);
-	return obj;
-}
-
 json_t *sysinfo_ready(void)
 {
 	char *cmdline = read_trimmed("/proc/cmdline");
@@ -276,7 +246,8 @@ json_t *sysinfo_ready(void)
 	json_set_str(rec, "kernel_release", uname(&u) == 0 ? u.release : NULL);
 	json_set_str(rec, "sched_ext_state", scx);
 	json_set_str(rec, "cmdline", cmdline);
-	json_object_set_new(rec, "sysctls", sched_sysctls());
+	/* The scheduler knobs the guest booted with, for the sidecar. */
+	json_object_set_new(rec, "sysctls", sysctl_json("/proc/sys/kernel", "sched_"));
 	free(scx);
 	free(cmdline);
 	return rec;

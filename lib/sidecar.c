@@ -8,6 +8,7 @@
 #include "env.h"
 #include "fsutil.h"
 #include "run.h"
+#include "sysctl.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -132,57 +133,6 @@ out:
 	return ret;
 }
 
-/* A tunable's text as a JSON number when it is one, else a string. */
-static json_t *tunable_value(const char *s)
-{
-	char *end;
-	long long ll;
-	double d;
-
-	if (!*s)
-		return json_string("");
-	errno = 0;
-	ll = strtoll(s, &end, 10);
-	if (!errno && !*end)
-		return json_integer(ll);
-	errno = 0;
-	d = strtod(s, &end);
-	if (!errno && !*end && isfinite(d))
-		return json_real(d);
-	return json_string(s);
-}
-
-static json_t *sched_tunables(void)
-{
-	json_t *o = json_object();
-	DIR *d = opendir("/proc/sys/kernel");
-	struct dirent *e;
-	struct strvec names = STRVEC_INIT;
-	size_t i;
-
-	if (!d)
-		return o;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "sched_", 6))
-			strvec_push(&names, e->d_name);
-	closedir(d);
-	strvec_sort(&names);
-	for (i = 0; i < names.n; i++) {
-		struct strbuf sb = STRBUF_INIT;
-		char *path = xasprintf("/proc/sys/kernel/%s", names.v[i]);
-
-		/* Some are write-only or root-only: those are simply absent. */
-		if (strbuf_read_file(&sb, path) == 0) {
-			strbuf_trim(&sb);
-			json_object_set_new(o, names.v[i], tunable_value(sb.buf));
-		}
-		strbuf_release(&sb);
-		free(path);
-	}
-	strvec_clear(&names);
-	return o;
-}
-
 static long usable_cpus(void)
 {
 	cpu_set_t set;
@@ -211,7 +161,7 @@ json_t *sidecar_host_context(void)
 		json_object_set_new(o, "kernel_release", json_null());
 		json_object_set_new(o, "arch", json_null());
 	}
-	json_object_set_new(o, "sched_tunables", sched_tunables());
+	json_object_set_new(o, "sched_tunables", sysctl_json("/proc/sys/kernel", "sched_"));
 	free(model);
 	free(mem);
 	return o;
