@@ -2,17 +2,53 @@
 #include "agent_proto.h"
 
 #include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <unistd.h>
 
+/* The host CPU advertises hardware virtualisation.  A /dev/kvm can exist
+ * and even create VMs on a host without it (seen on sandboxed machines),
+ * and QEMU then fails or hangs setting up the vCPUs. */
+static bool cpu_has_virt(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *line, *save = NULL;
+	bool found = false;
+
+	if (strbuf_read_file(&sb, "/proc/cpuinfo") < 0) {
+		strbuf_release(&sb);
+		return false;
+	}
+	for (line = strtok_r(sb.buf, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		found = strstr(line, " vmx") || strstr(line, " svm");
+		break;
+	}
+	strbuf_release(&sb);
+	return found;
+}
+
 enum vm_accel vm_accel_detect(void)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
+	bool usable;
 
 	if (fd < 0)
 		return VM_ACCEL_TCG;
+	/* The API QEMU speaks, and a VM the kernel agrees to create. */
+	usable = ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+	if (usable) {
+		vm = ioctl(fd, KVM_CREATE_VM, 0);
+		usable = vm >= 0;
+		if (vm >= 0)
+			close(vm);
+	}
 	close(fd);
-	return VM_ACCEL_KVM;
+	return usable && cpu_has_virt() ? VM_ACCEL_KVM : VM_ACCEL_TCG;
 }
 
 const char *vm_accel_name(enum vm_accel a)
