@@ -16,6 +16,7 @@
 #include "topo.h"
 #include "vm.h"
 #include "vm_request.h"
+#include "vm_monitor.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +54,9 @@ static const char usage_text[] =
 "                           KTSTR_SCHEDULER_BIN_<NAME>, KTSTR_SCHEDULER, the\n"
 "                           built-scheduler cache, then PATH\n"
 "      --sched-arg ARG      argument for the scheduler (repeatable)\n"
+"      --monitor-interval DURATION  host-side monitor of the guest kernel:\n"
+"                           sample every runqueue this often (default 100ms)\n"
+"      --no-monitor         do not read guest memory from the host\n"
 "      --ctprof FILE        with a scenario: capture every guest thread's\n"
 "                           scheduling profile at its end (see ktstr-ctprof(1);\n"
 "                           zstd when FILE ends in .zst)\n"
@@ -79,7 +83,7 @@ static const char usage_text[] =
 enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
 	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
-	OPT_SCHED_ARG, OPT_CTPROF, OPT_DRY_RUN,
+	OPT_SCHED_ARG, OPT_CTPROF, OPT_DRY_RUN, OPT_MONITOR_INTERVAL, OPT_NO_MONITOR,
 };
 
 static const struct option longopts[] = {
@@ -104,6 +108,8 @@ static const struct option longopts[] = {
 	{ "sched-arg", required_argument, NULL, OPT_SCHED_ARG },
 	{ "ctprof", required_argument, NULL, OPT_CTPROF },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "monitor-interval", required_argument, NULL, OPT_MONITOR_INTERVAL },
+	{ "no-monitor", no_argument, NULL, OPT_NO_MONITOR },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -114,7 +120,7 @@ struct opts {
 	unsigned long memory;
 	enum vm_accel accel;
 	bool shell, raw, dmesg, timeout_set, dry_run;
-	unsigned long long timeout_ms, duration_ms;
+	unsigned long long timeout_ms, duration_ms, monitor_interval_ms;
 	struct strvec includes, cgroups, sched_args;
 	json_t *env;
 };
@@ -124,6 +130,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->timeout_ms = 600000;
+	o->monitor_interval_ms = VM_MONITOR_DEFAULT_INTERVAL_MS;
 	o->accel = VM_ACCEL_AUTO;
 	while ((c = getopt_long(argc, argv, "k:t:m:e:i:s:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -174,6 +181,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_CONSOLE_LOG: o->console_log = optarg; break;
 		case OPT_QEMU: o->qemu = optarg; break;
 		case OPT_DRY_RUN: o->dry_run = true; break;
+		case OPT_MONITOR_INTERVAL:
+			if (parse_duration_ms(optarg, &o->monitor_interval_ms) ||
+			    o->monitor_interval_ms < 10 || o->monitor_interval_ms > 10000)
+				usage_error("--monitor-interval '%s': expected a duration "
+					    "from 10ms to 10s, e.g. 100ms", optarg);
+			break;
+		case OPT_NO_MONITOR: o->monitor_interval_ms = 0; break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -432,6 +446,8 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 		    "or set KTSTR_QEMU to its path", vc->qemu);
 	vc->initrd = DRY_RUN_INITRD;
 	vm_qemu_spec(vc, qemu_path, -1, -1, &s, &cmdline);
+	if (vc->monitor_interval_ms && vc->mode != VM_MODE_SHELL)
+		s.mem_dir = "<monitor-ram-dir>";
 	qemu_build_argv(&s, &argv);
 	rec = jsonl_record("qemu_argv");
 	arr = json_array();
@@ -493,6 +509,7 @@ int main(int argc, char **argv)
 	vc.append = o.append;
 	vc.verbose = o.dmesg || env_is_one("KTSTR_VERBOSE");
 	vc.mode = o.shell ? VM_MODE_SHELL : VM_MODE_EXEC;
+	vc.monitor_interval_ms = (unsigned)o.monitor_interval_ms;
 	if (o.dry_run)
 		return dry_run(&vc, &kf, o.scheduler, sched_host, sched_guest);
 

@@ -170,6 +170,10 @@ static void run_request(struct agent *ag)
 		agent_fail(ag, "bad request: %s", err.buf);
 	type = json_get_str(req, "type");
 	vlog("request: %s", type);
+	/* The host-side monitor's map of the kernel, before anything runs. */
+	if (json_is_true(json_object_get(req, "kernel_symbols")) &&
+	    port_send(ag, ksyms_record()) < 0)
+		agent_host_gone();
 	if (!strcmp(type, "exec"))
 		exec_run(ag, req);
 	else if (!strcmp(type, "shell"))

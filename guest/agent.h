@@ -42,6 +42,12 @@ void agent_fail(struct agent *ag, const char *fmt, ...)
 /* The host went away: nobody reads our output any more. */
 void agent_host_gone(void) __attribute__((noreturn));
 
+/* ksyms.c */
+/* The kernel_symbols record (lib/monitor.h) from /proc/kallsyms and
+ * /proc/iomem; the _at form reads other files, for tests. */
+json_t *ksyms_record(void);
+json_t *ksyms_record_at(const char *kallsyms, const char *iomem);
+
 /* mounts.c */
 /* /proc, /sys, /dev, and fds 0-2 open: what reading the command line and
  * printing messages need. */

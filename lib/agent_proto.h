@@ -23,6 +23,13 @@
  *    "cols":N,"rows":N}
  *      interactive /bin/sh on /dev/hvc0 (the console port wired to the
  *      host terminal), with TERM/COLORTERM set and the window size applied.
+ *   A request may carry "kernel_symbols":true: the agent then first sends
+ *   {"type":"kernel_symbols","symbols":{"runqueues":"0xffff...",...},
+ *    "missing":["scx_root"],"kernel_code_phys":"0x1000000"}
+ *      addresses from /proc/kallsyms as hex strings (they do not fit a
+ *      signed 64-bit JSON integer), the wanted names it did not find, and
+ *      the physical start of "Kernel code" from /proc/iomem; the host-side
+ *      monitor (lib/monitor.h) needs them to read guest memory.
  * Guest -> host while a request runs:
  *   {"type":"output","stream":"stdout"|"stderr","line":"..."}
  *      one record per line, newline stripped; invalid UTF-8 replaced by

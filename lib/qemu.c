@@ -1,10 +1,12 @@
 #include "qemu.h"
 #include "agent_proto.h"
+#include "diag.h"
 
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,18 +118,46 @@ static void push_smp(const struct qemu_spec *s, struct strvec *argv)
 		     topo_cpus(t), t->nodes, topo_llcs_per_node(t), t->cores, t->threads);
 }
 
-static void push_numa(const struct qemu_spec *s, struct strvec *argv)
+char *qemu_mem_path(const char *mem_dir, unsigned node)
+{
+	return xasprintf("%s/node%u.ram", mem_dir, node);
+}
+
+/* One memory backend per NUMA node.  With a mem_dir they are files that
+ * QEMU maps shared, so ktstr-vm can map them too and read guest memory
+ * while the guest runs (lib/monitor.h); RAM otherwise. */
+static void push_backend(const struct qemu_spec *s, unsigned n, unsigned mib,
+			 struct strvec *argv)
+{
+	strvec_push(argv, "-object");
+	if (s->mem_dir) {
+		char *path = qemu_mem_path(s->mem_dir, n);
+
+		strvec_pushf(argv, "memory-backend-file,id=ktstr-mem%u,size=%uM,"
+			     "mem-path=%s,share=on", n, mib, path);
+		free(path);
+	} else {
+		strvec_pushf(argv, "memory-backend-ram,id=ktstr-mem%u,size=%uM", n, mib);
+	}
+}
+
+static void push_memory(const struct qemu_spec *s, struct strvec *argv)
 {
 	const struct ktstr_topo *t = &s->topo;
 	unsigned per_node = topo_cpus(t) / t->nodes;
 	unsigned mem = s->memory_mib / t->nodes;
 	unsigned n;
 
-	if (t->nodes < 2)
+	if (t->nodes < 2) {
+		if (s->mem_dir) {
+			push_backend(s, 0, s->memory_mib, argv);
+			strvec_push(argv, "-machine");
+			strvec_push(argv, "memory-backend=ktstr-mem0");
+		}
 		return;
+	}
 	for (n = 0; n < t->nodes; n++) {
-		strvec_push(argv, "-object");
-		strvec_pushf(argv, "memory-backend-ram,id=ktstr-mem%u,size=%uM", n, mem);
+		push_backend(s, n, mem, argv);
 		strvec_push(argv, "-numa");
 		strvec_pushf(argv, "node,nodeid=%u,cpus=%u-%u,memdev=ktstr-mem%u", n,
 			     n * per_node, (n + 1) * per_node - 1, n);
@@ -138,7 +168,9 @@ void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
 {
 	strvec_push(argv, s->qemu);
 	strvec_push(argv, "-name");
-	strvec_push(argv, "ktstr");
+	/* Named vCPU threads ("CPU 0/KVM", "ALL CPUs/TCG"): the monitor reads
+	 * how much host CPU time each vCPU got (lib/vcpu_threads.h). */
+	strvec_push(argv, "ktstr,debug-threads=on");
 	strvec_push(argv, "-nodefaults");
 	strvec_push(argv, "-no-user-config");
 	strvec_push(argv, "-display");
@@ -164,7 +196,7 @@ void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
 	push_smp(s, argv);
 	strvec_push(argv, "-m");
 	strvec_pushf(argv, "%u", s->memory_mib);
-	push_numa(s, argv);
+	push_memory(s, argv);
 	strvec_push(argv, "-kernel");
 	strvec_push(argv, s->kernel);
 	strvec_push(argv, "-initrd");

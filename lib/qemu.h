@@ -23,7 +23,13 @@ struct qemu_spec {
 	int console_fd;			/* host end QEMU inherits for ttyS0 */
 	int agent_fd;			/* host end QEMU inherits for the agent port */
 	bool shell;			/* wire a virtconsole to QEMU's stdio */
+	const char *mem_dir;		/* guest RAM as shared files here
+					 * (qemu_mem_path), for the host-side
+					 * monitor; NULL: anonymous RAM */
 };
+
+/* The file backing NUMA node n's RAM under s->mem_dir (caller frees). */
+char *qemu_mem_path(const char *mem_dir, unsigned node);
 
 /* KVM when /dev/kvm can be opened read-write, else TCG. */
 enum vm_accel vm_accel_detect(void);

@@ -6,6 +6,7 @@
 #include "run.h"
 #include "strvec.h"
 #include "agent_proto.h"
+#include "vm_monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,8 @@ const char *vm_end_name(enum vm_end e)
 
 /* The one QEMU we own, for the atexit safety net. */
 static pid_t qemu_pid = -1;
+/* Its RAM files until the monitor has mapped and unlinked them. */
+static const char *mem_dir_left;
 
 static void kill_qemu(void)
 {
@@ -48,6 +51,10 @@ static void kill_qemu(void)
 		kill(qemu_pid, SIGKILL);
 		waitpid(qemu_pid, NULL, 0);
 		qemu_pid = -1;
+	}
+	if (mem_dir_left) {
+		rm_rf(mem_dir_left);
+		mem_dir_left = NULL;
 	}
 }
 
@@ -63,6 +70,7 @@ struct vm_run {
 	char *tail[CONSOLE_TAIL];
 	unsigned tail_pos;
 	char panic_line[256];
+	struct vm_monitor mon;
 	long long start_ms, exit_seen_ms;
 	bool ready, exit_seen, qemu_gone;
 	bool log_written;	/* the console said anything at all */
@@ -128,15 +136,34 @@ static void ack_final(struct vm_run *v)
 		diag("cannot acknowledge the guest's final record: %s", strerror(errno));
 }
 
+/* Guest records that mark the scenario's timeline get the host's clock
+ * too, so ktstr-stats can line them up with the monitor's samples. */
+static bool on_timeline(const char *type)
+{
+	return !strcmp(type, "scenario_start") || !strcmp(type, "step") ||
+	       !strcmp(type, "stimulus") || !strcmp(type, "scenario_end");
+}
+
 static void handle_record(struct vm_run *v, json_t *rec)
 {
 	const char *type = json_get_str(rec, "type");
+	long long t_ms = monotonic_ms() - v->start_ms;
 
+	if (!strcmp(type, "kernel_symbols")) {
+		vm_monitor_symbols(&v->mon, rec, qemu_pid, t_ms);
+		mem_dir_left = v->mon.mem_dir;
+		json_decref(rec);
+		return;
+	}
+	if (on_timeline(type))
+		json_set_int(rec, "host_ms", t_ms);
 	if (!strcmp(type, "agent_ready") && !v->ready) {
 		v->ready = true;
-		v->r->boot_ms = monotonic_ms() - v->start_ms;
+		v->r->boot_ms = t_ms;
 		json_set_int(rec, "boot_ms", v->r->boot_ms);
 		v->emit(rec, v->ctx);
+		vm_monitor_agent_ready(&v->mon, qemu_pid, t_ms);
+		mem_dir_left = v->mon.mem_dir;
 		if (send_request(v) < 0) {
 			set_message(v->r, "cannot send the request to the guest agent: %s",
 				    strerror(errno));
@@ -395,10 +422,15 @@ static void event_loop(struct vm_run *v)
 			long long left = v->start_ms + (long long)c->timeout_ms - now;
 
 			if (left <= 0) {
+				struct strbuf seen = STRBUF_INIT;
+
+				vm_monitor_describe(&v->mon, now - v->start_ms, &seen);
 				v->r->end = VM_END_TIMEOUT;
 				set_message(v->r, "the VM overran --timeout %llu ms and was "
-					    "killed%s", c->timeout_ms,
-					    v->ready ? "" : " before the guest agent started");
+					    "killed%s%s%s", c->timeout_ms,
+					    v->ready ? "" : " before the guest agent started",
+					    seen.len ? "; " : "", seen.buf);
+				strbuf_release(&seen);
 				v->exit_seen = true;
 				kill_qemu();
 				v->qemu_gone = true;
@@ -406,6 +438,12 @@ static void event_loop(struct vm_run *v)
 			}
 			if (left < wait)
 				wait = left;
+		}
+		{
+			long long due = vm_monitor_wait_ms(&v->mon, now - v->start_ms);
+
+			if (due >= 0 && due < wait)
+				wait = due;
 		}
 		if (v->exit_seen && now - v->exit_seen_ms > POWEROFF_GRACE_MS) {
 			diag("guest did not power off within %d s; killing QEMU",
@@ -424,6 +462,9 @@ static void event_loop(struct vm_run *v)
 			v->qerr_fd = -1;
 		if (p[3].revents)
 			on_signal(v);
+		now = monotonic_ms() - v->start_ms;
+		if (!v->qemu_gone && vm_monitor_wait_ms(&v->mon, now) == 0)
+			vm_monitor_sample(&v->mon, now);
 	}
 	/* QEMU is gone: collect whatever it left in the pipes. */
 	if (v->con_fd >= 0)
@@ -496,6 +537,9 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	}
 
 	vm_qemu_spec(c, qemu_path, con[1], agent[1], &s, &cmdline);
+	vm_monitor_prepare(&v.mon, c->monitor_interval_ms, c->kernel, &s, c->request,
+			   emit, ctx);
+	mem_dir_left = v.mon.mem_dir;
 	qemu_build_argv(&s, &argv);
 
 	line_reader_init(&v.con_lr, 4096);
@@ -539,6 +583,7 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	event_loop(&v);
 	kill_qemu();
 	r->wall_ms = monotonic_ms() - v.start_ms;
+	vm_monitor_finish(&v.mon, r->wall_ms);
 	classify_qemu_exit(&v);
 	/* QEMU that never booted leaves an empty log: not worth keeping. */
 	if (!v.log_written)
@@ -557,6 +602,8 @@ out_loop:
 	for (i = 0; i < CONSOLE_TAIL; i++)
 		free(v.tail[i]);
 out:
+	mem_dir_left = NULL;
+	vm_monitor_finish(&v.mon, r->wall_ms);
 	for (i = 0; i < 2; i++) {
 		if (con[i] >= 0)
 			close(con[i]);

@@ -30,6 +30,8 @@ struct vm_config {
 					 * agent_proto.h) */
 	unsigned long long timeout_ms;	/* whole-VM watchdog, 0 = none */
 	const char *console_log;	/* kernel console is written here */
+	unsigned monitor_interval_ms;	/* host-side monitor (lib/vm_monitor.h)
+					 * sample interval; 0: off */
 };
 
 /* Why the VM ended. */
