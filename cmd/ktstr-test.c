@@ -11,6 +11,7 @@
 #include "junit.h"
 #include "kernel.h"
 #include "opts.h"
+#include "qemu.h"
 #include "runner.h"
 #include "sidecar.h"
 #include "testfile.h"
@@ -379,17 +380,12 @@ static void report_cb(void *cb, const struct case_report *rep)
 
 /* ---- main --------------------------------------------------------------- */
 
+/* Whether the VMs will run under KVM, by the same probe ktstr-vm uses. */
 static bool kvm_usable(const char *accel)
 {
-	int fd;
-
 	if (accel && strcmp(accel, "auto"))
 		return !strcmp(accel, "kvm");
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
+	return vm_accel_detect() == VM_ACCEL_KVM;
 }
 
 static char *find_vm_prog(void)

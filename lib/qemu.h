@@ -31,7 +31,8 @@ struct qemu_spec {
 /* The file backing NUMA node n's RAM under s->mem_dir (caller frees). */
 char *qemu_mem_path(const char *mem_dir, unsigned node);
 
-/* KVM when /dev/kvm can be opened read-write, else TCG. */
+/* KVM when /dev/kvm opens, speaks the API and creates a VM on a CPU with
+ * vmx/svm; else TCG. */
 enum vm_accel vm_accel_detect(void);
 const char *vm_accel_name(enum vm_accel a);
 /* "auto", "kvm", "tcg"; -1 on anything else. */
