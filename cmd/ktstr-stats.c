@@ -6,6 +6,7 @@
  * history in lib/sidecar.c and lib/compare.c, the tables in
  * lib/stats_report.c, so a test runner can use them without going through
  * this program. */
+#include "checktab.h"
 #include "compare.h"
 #include "diag.h"
 #include "fsutil.h"
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,8 +34,9 @@
 /* Malformed lines reported one by one per input; the rest are counted. */
 #define MAX_BAD_LINE_REPORTS 20
 
-static const char usage_text[] =
+static const char usage_head[] =
 "usage: ktstr-stats [verdict] [options] [FILE...]\n"
+"   or: ktstr-stats --list-checks [--json]\n"
 "   or: ktstr-stats list [--dir ROOT] [--json]\n"
 "   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json]\n"
 "   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--json]\n"
@@ -53,19 +56,13 @@ static const char usage_text[] =
 "      --pass-through           copy the input to stdout unchanged and print\n"
 "                               the report on stderr (with --json, the verdict\n"
 "                               record is appended to stdout)\n"
+"      --list-checks            print the table of checks and exit (with\n"
+"                               --json, one check_def record per check)\n"
 "\n"
 "Thresholds (these win over the scenario's own; N is a plain number,\n"
-"'off' disables the check):\n"
-"      --max-spread-pct N       per-cgroup off-CPU spread (default 15)\n"
-"      --max-gap-ms N           longest time a worker went unscheduled\n"
-"                               (default 2000)\n"
-"      --max-p99-wake-us N      p99 wakeup latency (default off)\n"
-"      --min-iter-rate N        cgroup iterations per second (default off)\n"
-"      --max-migration-ratio N  migrations per iteration (default off)\n"
-"      --isolation, --no-isolation\n"
-"                               workers stay inside their cpuset (default on)\n"
-"      --starvation, --no-starvation\n"
-"                               every worker makes progress (default on)\n"
+"'off' disables the check; see --list-checks):\n";
+
+static const char usage_tail[] =
 "\n"
 "  -h, --help                   show this help and exit\n"
 "      --version                show the version and exit\n"
@@ -74,36 +71,166 @@ static const char usage_text[] =
 "usage, unreadable input, no records, or a run that could not be set up).\n"
 "With several inputs the worst wins: 2 over 1 over 3 over 0.\n";
 
-enum {
-	OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_MAX_SPREAD, OPT_MAX_GAP, OPT_MAX_P99,
-	OPT_MIN_RATE, OPT_MAX_MIGR, OPT_ISOLATION, OPT_NO_ISOLATION, OPT_STARVATION,
-	OPT_NO_STARVATION,
-};
+enum { OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS };
 
-static const struct option verdict_longopts[] = {
+/* A threshold option's getopt value: row i of the check table, the --no-
+ * form of a switch being the odd one.  Above OPT_VERSION. */
+#define OPT_CHECK 0x2000
+#define OPT_CHECK_ROW(c) (((c) - OPT_CHECK) / 2)
+#define OPT_CHECK_NEG(c) (((c) - OPT_CHECK) % 2)
+
+static const struct option verdict_fixed_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "pass-through", no_argument, NULL, OPT_PASS_THROUGH },
-	{ "max-spread-pct", required_argument, NULL, OPT_MAX_SPREAD },
-	{ "max-gap-ms", required_argument, NULL, OPT_MAX_GAP },
-	{ "max-p99-wake-us", required_argument, NULL, OPT_MAX_P99 },
-	{ "min-iter-rate", required_argument, NULL, OPT_MIN_RATE },
-	{ "max-migration-ratio", required_argument, NULL, OPT_MAX_MIGR },
-	{ "isolation", no_argument, NULL, OPT_ISOLATION },
-	{ "no-isolation", no_argument, NULL, OPT_NO_ISOLATION },
-	{ "starvation", no_argument, NULL, OPT_STARVATION },
-	{ "no-starvation", no_argument, NULL, OPT_NO_STARVATION },
+	{ "list-checks", no_argument, NULL, OPT_LIST_CHECKS },
 	KTSTR_COMMON_OPTIONS,
-	{ NULL, 0, NULL, 0 },
 };
 
+/* The options of the verdict subcommand: the fixed ones, then one per
+ * spelling of each threshold of the check table (--KEY, --ALIAS, and
+ * --no-KEY for a switch), so a new check gets its option without code
+ * here.  Names are kept in names until verdict_opts_release. */
+struct verdict_optset {
+	struct option *v;
+	size_t n;
+	struct strvec names;
+};
+
+static void optset_add(struct verdict_optset *os, const char *prefix, const char *key,
+		       int has_arg, int val)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, prefix);
+	check_flag_name(key, &sb);
+	strvec_push(&os->names, sb.buf);
+	os->v[os->n++] = (struct option){ NULL, has_arg, NULL, val };
+	strbuf_release(&sb);
+}
+
+static void optset_build(struct verdict_optset *os)
+{
+	const struct check_def *t;
+	size_t i, j, n, cap, first;
+
+	t = checktab(&n);
+	cap = ARRAY_SIZE(verdict_fixed_opts) + 1;
+	for (i = 0; i < n; i++)
+		cap += 2 + CHECK_MAX_ALIASES;
+	os->v = xcalloc(cap, sizeof(*os->v));
+	for (i = 0; i < ARRAY_SIZE(verdict_fixed_opts); i++)
+		os->v[os->n++] = verdict_fixed_opts[i];
+	first = os->n;
+	for (i = 0; i < n; i++) {
+		const struct check_def *d = &t[i];
+		int arg = d->kind == CHECK_LIMIT ? required_argument : no_argument;
+		int val = OPT_CHECK + 2 * (int)i;
+
+		if (d->kind == CHECK_ALWAYS)
+			continue;
+		optset_add(os, "", d->key, arg, val);
+		for (j = 0; d->aliases[j]; j++)
+			optset_add(os, "", d->aliases[j], arg, val);
+		if (d->kind == CHECK_SWITCH)
+			optset_add(os, "no-", d->key, no_argument, val + 1);
+	}
+	/* The strvec may move its strings' array, not the strings. */
+	for (i = first; i < os->n; i++)
+		os->v[i].name = os->names.v[i - first];
+}
+
+static void optset_release(struct verdict_optset *os)
+{
+	free(os->v);
+	strvec_clear(&os->names);
+}
+
+/* text wrapped to 79 columns, continuation lines indented by indent. */
+static void add_wrapped(struct strbuf *sb, size_t col, size_t indent, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t w = strcspn(p, " ");
+
+		if (col > indent && col + 1 + w > 79) {
+			strbuf_addf(sb, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			strbuf_addch(sb, ' ');
+			col++;
+		}
+		strbuf_add(sb, p, w);
+		col += w;
+		p += w;
+		p += strspn(p, " ");
+	}
+	strbuf_addch(sb, '\n');
+}
+
+/* The thresholds part of --help, from the check table. */
+static void threshold_help(struct strbuf *sb)
+{
+	const struct check_def *t;
+	size_t i, j, n;
+
+	t = checktab(&n);
+	for (i = 0; i < n; i++) {
+		const struct check_def *d = &t[i];
+		struct strbuf opt = STRBUF_INIT, text = STRBUF_INIT;
+
+		if (d->kind == CHECK_ALWAYS)
+			continue;
+		strbuf_addstr(&opt, "      --");
+		check_flag_name(d->key, &opt);
+		if (d->kind == CHECK_LIMIT) {
+			strbuf_addstr(&opt, " N");
+		} else {
+			strbuf_addstr(&opt, ", --no-");
+			check_flag_name(d->key, &opt);
+		}
+		strbuf_addstr(&text, d->help);
+		strbuf_addstr(&text, " (default ");
+		check_default_format(d, &text);
+		strbuf_addch(&text, ')');
+		for (j = 0; d->aliases[j]; j++) {
+			strbuf_addstr(&text, j ? ", --" : "; also --");
+			check_flag_name(d->aliases[j], &text);
+		}
+		strbuf_addstr(sb, opt.buf);
+		if (opt.len + 1 > 31) {
+			strbuf_addf(sb, "\n%31s", "");
+			add_wrapped(sb, 31, 31, text.buf);
+		} else {
+			strbuf_addf(sb, "%*s", (int)(31 - opt.len), "");
+			add_wrapped(sb, 31, 31, text.buf);
+		}
+		strbuf_release(&opt);
+		strbuf_release(&text);
+	}
+}
+
+static void __attribute__((noreturn)) verdict_help_and_exit(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, usage_head);
+	threshold_help(&sb);
+	strbuf_addstr(&sb, usage_tail);
+	print_help_and_exit(sb.buf);
+}
+
 struct verdict_opts {
-	bool json, pass_through;
+	bool json, pass_through, list_checks;
 	struct checks flags;
 };
 
-/* N (plain decimal, >= 0) or "off" (INFINITY, as verdict.h wants). */
-static void parse_threshold(const char *opt, const char *s, double *out)
+/* N (plain decimal, within the row's limits) or "off" (INFINITY, as
+ * verdict.h wants). */
+static void parse_threshold(const struct check_def *d, const char *opt, const char *s,
+			    double *out)
 {
+	struct strbuf want = STRBUF_INIT;
 	char *end;
 	double x;
 
@@ -114,44 +241,74 @@ static void parse_threshold(const char *opt, const char *s, double *out)
 	if (*s && strspn(s, "0123456789.") == strlen(s)) {
 		errno = 0;
 		x = strtod(s, &end);
-		if (!errno && !*end && end != s && x >= 0 && x < 1e15) {
+		if (!errno && !*end && end != s && x < 1e15 && check_limit_valid(d, x)) {
 			*out = x;
 			return;
 		}
 	}
-	usage_error("--%s '%s': expected a number such as 20 or 0.5, or 'off'", opt, s);
+	check_limit_expect(d, &want);
+	usage_error("--%s '%s': expected %s such as 20 or 0.5, or 'off'", opt, s,
+		    want.buf);
 }
 
 static void parse_verdict_args(int argc, char **argv, struct verdict_opts *o)
 {
+	struct verdict_optset os = { 0 };
+	const struct check_def *t;
 	struct checks *f = &o->flags;
-	int c;
+	size_t nrows;
+	int c, idx;
 
 	checks_init(f);
-	while ((c = getopt_long(argc, argv, "h", verdict_longopts, NULL)) != -1) {
+	t = checktab(&nrows);
+	optset_build(&os);
+	while ((c = getopt_long(argc, argv, "h", os.v, &idx)) != -1) {
+		if (c >= OPT_CHECK && (size_t)OPT_CHECK_ROW(c) < nrows) {
+			const struct check_def *d = &t[OPT_CHECK_ROW(c)];
+
+			if (d->kind == CHECK_LIMIT)
+				parse_threshold(d, os.v[idx].name, optarg, check_limit(f, d));
+			else
+				*check_switch(f, d) = !OPT_CHECK_NEG(c);
+			continue;
+		}
 		switch (c) {
 		case OPT_JSON: o->json = true; break;
 		case OPT_PASS_THROUGH: o->pass_through = true; break;
-		case OPT_MAX_SPREAD: parse_threshold("max-spread-pct", optarg, &f->max_spread_pct); break;
-		case OPT_MAX_GAP: parse_threshold("max-gap-ms", optarg, &f->max_gap_ms); break;
-		case OPT_MAX_P99:
-			parse_threshold("max-p99-wake-us", optarg, &f->max_p99_wake_latency_us);
-			break;
-		case OPT_MIN_RATE:
-			parse_threshold("min-iter-rate", optarg, &f->min_iterations_per_sec);
-			break;
-		case OPT_MAX_MIGR:
-			parse_threshold("max-migration-ratio", optarg, &f->max_migration_ratio);
-			break;
-		case OPT_ISOLATION: f->isolation = 1; break;
-		case OPT_NO_ISOLATION: f->isolation = 0; break;
-		case OPT_STARVATION: f->starvation = 1; break;
-		case OPT_NO_STARVATION: f->starvation = 0; break;
-		case OPT_HELP: print_help_and_exit(usage_text);
+		case OPT_LIST_CHECKS: o->list_checks = true; break;
+		case OPT_HELP: verdict_help_and_exit();
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
 		}
 	}
+	optset_release(&os);
+}
+
+/* --list-checks: the check table, for people or (--json) for programs. */
+static int list_checks(bool json)
+{
+	struct strbuf out = STRBUF_INIT;
+	const struct check_def *t;
+	size_t i, n;
+
+	t = checktab(&n);
+	if (json) {
+		for (i = 0; i < n; i++) {
+			json_t *rec = check_def_json(&t[i]);
+
+			jsonl_encode(&out, rec);
+			json_decref(rec);
+		}
+	} else {
+		checktab_format(&out);
+		strbuf_addstr(&out, "\nOptions: --KEY N or --KEY off for a limit (with '-' for '_'),\n"
+			      "--KEY / --no-KEY for an on/off check; aliases are older spellings,\n"
+			      "accepted everywhere the key is.\n");
+	}
+	if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout))
+		die_errno(KTSTR_EXIT_USAGE, "writing to stdout");
+	strbuf_release(&out);
+	return KTSTR_EXIT_PASS;
 }
 
 /* ---- reading one input -------------------------------------------------- */
@@ -339,6 +496,8 @@ static int cmd_verdict(int argc, char **argv)
 	int i, n;
 
 	parse_verdict_args(argc, argv, &o);
+	if (o.list_checks)
+		return list_checks(o.json);
 	s.pass_through = o.pass_through;
 	if (o.pass_through)	/* a closed reader must not cost the verdict */
 		signal(SIGPIPE, SIG_IGN);
@@ -358,7 +517,8 @@ static int cmd_verdict(int argc, char **argv)
 static const char history_usage_text[] =
 "usage: ktstr-stats list [--dir ROOT] [--json|--table]\n"
 "   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json|--table]\n"
-"   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--all] [--json]\n"
+"   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--all]\n"
+"                        [--phase N[,N...]] [--json]\n"
 "\n"
 "Every ktstr test run writes one sidecar (*.ktstr.json) per case into a run\n"
 "directory {kernel}-{project_commit} under the runs root.\n"
@@ -378,6 +538,8 @@ static const char history_usage_text[] =
 "      --table                  a table even when stdout is not a terminal\n"
 "      --alpha P                t-test level for compare (default 0.05)\n"
 "      --all                    compare: every metric, changed or not\n"
+"      --phase N[,N...]         compare: only the per-phase metrics\n"
+"                               (phase<N>.*) of phase N (repeatable)\n"
 "\n"
 "Filters (show and compare; a case must match all given):\n"
 "      --kernel K               kernel label starts with K\n"
@@ -395,7 +557,7 @@ static const char history_usage_text[] =
 "2 error (missing run, a run without sidecars, bad usage).\n";
 
 enum {
-	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_ALPHA, OPT_ALL, OPT_F_KERNEL,
+	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_ALPHA, OPT_ALL, OPT_PHASE, OPT_F_KERNEL,
 	OPT_F_SCHED, OPT_F_TOPO, OPT_F_WORK, OPT_F_COMMIT, OPT_F_SOURCE, OPT_F_TEST,
 };
 
@@ -405,6 +567,7 @@ static const struct option history_longopts[] = {
 	{ "table", no_argument, NULL, OPT_TABLE },
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "phase", required_argument, NULL, OPT_PHASE },
 	{ "kernel", required_argument, NULL, OPT_F_KERNEL },
 	{ "scheduler", required_argument, NULL, OPT_F_SCHED },
 	{ "topology", required_argument, NULL, OPT_F_TOPO },
@@ -425,7 +588,41 @@ struct history_opts {
 	struct compare_filter filter;
 	char **args;			/* positional arguments */
 	int nargs;
+	unsigned *phases;		/* --phase, into filter */
+	size_t n_phases;
 };
+
+/* --phase N[,N...]: phase numbers, added to o->phases (duplicates kept
+ * once). */
+static void parse_phases(struct history_opts *o, const char *arg)
+{
+	const char *p = arg;
+
+	if (strcmp(o->cmd, "compare"))
+		usage_error("%s: --phase applies to compare", o->cmd);
+	for (;;) {
+		unsigned long n;
+		char *end;
+		size_t i;
+
+		errno = 0;
+		n = *p >= '0' && *p <= '9' ? strtoul(p, &end, 10) : ULONG_MAX;
+		if (errno || n > 999999 || (*end && *end != ','))
+			usage_error("--phase '%s': expected phase numbers separated by"
+				    " commas, such as 1 or 1,3", arg);
+		for (i = 0; i < o->n_phases && o->phases[i] != n; i++)
+			;
+		if (i == o->n_phases) {
+			o->phases = xrealloc(o->phases, (o->n_phases + 1) * sizeof(*o->phases));
+			o->phases[o->n_phases++] = (unsigned)n;
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	o->filter.phases = o->phases;
+	o->filter.n_phases = o->n_phases;
+}
 
 static void parse_history_args(int argc, char **argv, struct history_opts *o)
 {
@@ -448,6 +645,7 @@ static void parse_history_args(int argc, char **argv, struct history_opts *o)
 		case OPT_HJSON: o->json = 1; break;
 		case OPT_TABLE: o->json = 0; break;
 		case OPT_ALL: o->all = true; break;
+		case OPT_PHASE: parse_phases(o, optarg); break;
 		case OPT_ALPHA:
 			errno = 0;
 			o->alpha = strtod(optarg, &end);
@@ -645,6 +843,7 @@ static int cmd_compare(int argc, char **argv)
 	sidecar_set_release(&a);
 	sidecar_set_release(&b);
 	strbuf_release(&err);
+	free(o.phases);
 	free(pa);
 	free(pb);
 	free(root);

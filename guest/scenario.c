@@ -30,6 +30,7 @@
  * Every wait is bounded, and whatever happens the cgroup tree is killed
  * and removed before the exit record goes out. */
 #include "engine.h"
+#include "checktab.h"
 #include "ctprof.h"
 #include "agent_proto.h"
 #include "diag.h"
@@ -131,17 +132,21 @@ static void scenario_error(struct engine *e, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
+/* Every threshold of the check table under its canonical key: a limit as
+ * a number or null (off), an on/off check as a bool. */
 static json_t *checks_json(const struct checks *c)
 {
 	json_t *o = json_object();
+	const struct check_def *t;
+	size_t i, n;
 
-	json_set_real_or_null(o, "max_spread_pct", c->max_spread_pct);
-	json_set_real_or_null(o, "max_gap_ms", c->max_gap_ms);
-	json_set_real_or_null(o, "max_p99_wake_latency_us", c->max_p99_wake_latency_us);
-	json_set_real_or_null(o, "min_iterations_per_sec", c->min_iterations_per_sec);
-	json_set_real_or_null(o, "max_migration_ratio", c->max_migration_ratio);
-	json_set_bool(o, "isolation", c->isolation != 0);
-	json_set_bool(o, "starvation", c->starvation != 0);
+	t = checktab(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].kind == CHECK_LIMIT)
+			json_set_real_or_null(o, t[i].key, check_limit_get(c, &t[i]));
+		else if (t[i].kind == CHECK_SWITCH)
+			json_set_bool(o, t[i].key, check_switch_get(c, &t[i]) != 0);
+	}
 	return o;
 }
 

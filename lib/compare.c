@@ -1,5 +1,6 @@
 /* Comparing two runs' sidecars (compare.h); the t-test is in welch.c. */
 #include "compare.h"
+#include "checktab.h"
 #include "diag.h"
 #include "strvec.h"
 
@@ -8,38 +9,102 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct metric_gate gates[] = {
-	{ "worst_spread_pct", 5, 25, false },
-	{ "worst_gap_ms", 500, 50, false },
+/* Gates of the metrics no check maps to.  A check's metric (worst_gap_ms,
+ * min_iterations_per_sec, max_imbalance_ratio, ...) takes its gate and its
+ * good direction from the check table (checktab.h), so a new check's
+ * metric is gated without a row here. */
+static const struct metric_gate own_gates[] = {
 	{ "total_migrations", 10, 30, false },
-	{ "worst_migration_ratio", 0.05, 25, false },
-	{ "worst_p99_wake_latency_us", 50, 25, false },
 	{ "worst_median_wake_latency_us", 20, 25, false },
 	{ "total_iterations", 100, 10, true },
-	{ "min_iterations_per_sec", 10, 10, true },
-	{ "starved_workers", 0, 0, false },
-	{ "isolation_violations", 0, 0, false },
 };
 
 /* The pass -> fail row: a_mean and b_mean are the fractions of passing
  * samples, and any drop from "all passed" is a regression. */
 static const struct metric_gate result_gate = { "result", 0, 0, true };
 
+/* Per-phase metrics, "phase<N>.<name>" (sidecar.h), are gated as the
+ * metric <name> when it has a gate (the check table's machine metrics),
+ * else by these, which only phases have.  Lower is better for all. */
+static const struct metric_gate phase_gates[] = {
+	{ "mean_imbalance_ratio", 1, 50, false },
+	{ "idle_while_runnable_ms", 250, 50, false },
+};
+
+/* The check table's metrics in its order, then own_gates; built once. */
+static struct metric_gate *gates;
+static size_t n_gates;
+
+static void gates_build(void)
+{
+	const struct check_def *t;
+	size_t i, n;
+
+	if (gates)
+		return;
+	t = checktab(&n);
+	gates = xcalloc(n + ARRAY_SIZE(own_gates), sizeof(*gates));
+	for (i = 0; i < n; i++)
+		if (t[i].metric)
+			gates[n_gates++] = (struct metric_gate){ t[i].metric, t[i].gate_abs,
+								 t[i].gate_rel_pct,
+								 t[i].higher_is_better };
+	for (i = 0; i < ARRAY_SIZE(own_gates); i++)
+		gates[n_gates++] = own_gates[i];
+}
+
 const struct metric_gate *compare_gates(size_t *n)
 {
-	*n = ARRAY_SIZE(gates);
+	gates_build();
+	*n = n_gates;
 	return gates;
+}
+
+static const struct metric_gate *gate_exact(const char *name)
+{
+	size_t i;
+
+	gates_build();
+	for (i = 0; i < n_gates; i++)
+		if (!strcmp(gates[i].name, name))
+			return &gates[i];
+	return NULL;
+}
+
+long compare_metric_phase(const char *name, const char **base)
+{
+	const char *p = name + 5;
+	long n = 0;
+
+	if (strncmp(name, "phase", 5) || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((n = n * 10 + (*p - '0')) > 999999)
+			return -1;
+	if (*p != '.' || !p[1])
+		return -1;
+	if (base)
+		*base = p + 1;
+	return n;
 }
 
 const struct metric_gate *compare_gate_find(const char *name)
 {
+	const struct metric_gate *g = gate_exact(name);
+	const char *base;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(gates); i++)
-		if (!strcmp(gates[i].name, name))
-			return &gates[i];
+	if (g)
+		return g;
 	if (!strcmp(name, result_gate.name))
 		return &result_gate;
+	if (compare_metric_phase(name, &base) < 0)
+		return NULL;
+	if ((g = gate_exact(base)))
+		return g;
+	for (i = 0; i < ARRAY_SIZE(phase_gates); i++)
+		if (!strcmp(phase_gates[i].name, base))
+			return &phase_gates[i];
 	return NULL;
 }
 
@@ -258,8 +323,23 @@ static bool any_result(const struct group *g, const char *res)
 	return false;
 }
 
-/* Gated metrics in table order, then the others by name.  Names are
- * borrowed from the gate table or the sidecar documents. */
+/* Per-phase metrics first, by phase then name; the rest by name. */
+static int metric_order(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	const char *bx = x, *by = y;
+	long px = compare_metric_phase(x, &bx), py = compare_metric_phase(y, &by);
+
+	if ((px >= 0) != (py >= 0))
+		return px >= 0 ? -1 : 1;
+	if (px != py)
+		return px < py ? -1 : 1;
+	return strcmp(bx, by);
+}
+
+/* Gated metrics in table order, then the per-phase ones by phase, then
+ * the others by name.  Names are borrowed from the gate table or the
+ * sidecar documents. */
 static void metric_names(const struct group *ga, const struct group *gb,
 			 const char ***out, size_t *n)
 {
@@ -273,12 +353,14 @@ static void metric_names(const struct group *ga, const struct group *gb,
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < gs[k]->n; i++)
 			json_object_foreach(gs[k]->v[i]->metrics, key, val)
-				if (!compare_gate_find(key) && json_is_number(val))
+				if (!gate_exact(key) && json_is_number(val))
 					strvec_push_unique(&other, key);
-	strvec_sort(&other);
-	cap = ARRAY_SIZE(gates) + other.n;
+	if (other.n > 1)
+		qsort(other.v, other.n, sizeof(*other.v), metric_order);
+	gates_build();
+	cap = n_gates + other.n;
 	v = xcalloc(cap ? cap : 1, sizeof(*v));
-	for (i = 0; i < ARRAY_SIZE(gates); i++)
+	for (i = 0; i < n_gates; i++)
 		v[m++] = gates[i].name;
 	/* Point at a document's own copy of the key, not the strvec's. */
 	for (j = 0; j < other.n; j++) {
@@ -300,8 +382,24 @@ static void metric_names(const struct group *ga, const struct group *gb,
 	*n = m;
 }
 
+/* --phase: only phase<N>.* metrics of the listed phases. */
+static bool phase_wanted(const struct compare_filter *f, const char *metric)
+{
+	long n;
+
+	if (!f || !f->n_phases)
+		return true;
+	if ((n = compare_metric_phase(metric, NULL)) < 0)
+		return false;
+	for (size_t i = 0; i < f->n_phases; i++)
+		if (f->phases[i] == (unsigned long)n)
+			return true;
+	return false;
+}
+
 static void compare_case(const struct group *ga, const struct group *gb, double alpha,
-			 struct compare_result *r, size_t *alloc)
+			 const struct compare_filter *f, struct compare_result *r,
+			 size_t *alloc)
 {
 	size_t cap = ga->n > gb->n ? ga->n : gb->n, i, n;
 	double *xa = xcalloc(cap, sizeof(double)), *xb = xcalloc(cap, sizeof(double));
@@ -309,8 +407,9 @@ static void compare_case(const struct group *ga, const struct group *gb, double 
 	struct compare_row *row;
 
 	/* pass -> fail first: it is the loudest change a case can show. */
-	if (any_result(ga, "pass") || any_result(gb, "pass") || any_result(ga, "fail") ||
-	    any_result(gb, "fail")) {
+	if ((!f || !f->n_phases) &&
+	    (any_result(ga, "pass") || any_result(gb, "pass") || any_result(ga, "fail") ||
+	     any_result(gb, "fail"))) {
 		double pa = pass_fraction(ga), pb = pass_fraction(gb);
 
 		if (pa != pb && (any_result(ga, "pass") || any_result(gb, "pass"))) {
@@ -330,8 +429,12 @@ static void compare_case(const struct group *ga, const struct group *gb, double 
 	}
 	metric_names(ga, gb, &names, &n);
 	for (i = 0; i < n; i++) {
-		size_t na = samples(ga, names[i], xa), nb = samples(gb, names[i], xb);
+		size_t na, nb;
 
+		if (!phase_wanted(f, names[i]))
+			continue;
+		na = samples(ga, names[i], xa);
+		nb = samples(gb, names[i], xb);
 		if (!na && !nb)
 			continue;
 		row = new_row(r, alloc, ga->key, names[i]);
@@ -376,7 +479,7 @@ int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
 			continue;
 		}
 		r->cases_both++;
-		compare_case(&sa.g[i], gb, alpha, r, &alloc);
+		compare_case(&sa.g[i], gb, alpha, f, r, &alloc);
 	}
 	for (i = 0; i < sb.n; i++)
 		if (!group_find(&sa, sb.g[i].key))

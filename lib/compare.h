@@ -4,17 +4,24 @@
  * on each side a Welch t-test (alpha 0.05) must also reject "same mean",
  * so noise is not reported as a regression.
  *
- * Default gates (absolute / relative):
- *   worst_spread_pct             5     / 25 %
- *   worst_gap_ms                 500   / 50 %
+ * Default gates (absolute / relative).  Those of the metrics a check maps
+ * to are rows of the check table (checktab.h: gate_abs, gate_rel_pct,
+ * higher_is_better), listed first in its order; then compare's own:
+ *   worst_spread_pct             5     / 25 %   (check table)
+ *   worst_gap_ms                 500   / 50 %   (check table)
+ *   worst_p99_wake_latency_us    50    / 25 %   (check table)
+ *   min_iterations_per_sec       10    / 10 %   (check table) higher is better
+ *   worst_migration_ratio        0.05  / 25 %   (check table)
+ *   isolation_violations         0     / 0 %    (check table)
+ *   starved_workers              0     / 0 %    (check table)
+ *   the machine checks' metrics                 (check table)
  *   total_migrations             10    / 30 %
- *   worst_migration_ratio        0.05  / 25 %
- *   worst_p99_wake_latency_us    50    / 25 %
  *   worst_median_wake_latency_us 20    / 25 %
  *   total_iterations             100   / 10 %  higher is better
- *   min_iterations_per_sec       10    / 10 %  higher is better
- *   starved_workers              0     / 0 %
- *   isolation_violations         0     / 0 %
+ * Per-phase metrics "phase<N>.<name>" are gated as <name> (the machine
+ * metrics of the check table), else:
+ *   mean_imbalance_ratio         1     / 50 %
+ *   idle_while_runnable_ms       250   / 50 %
  * Other metrics found in sidecars are shown but not gated.
  *
  * A case whose result went from pass (every sample) to fail (any sample)
@@ -42,6 +49,9 @@ struct metric_gate {
 
 const struct metric_gate *compare_gates(size_t *n);
 const struct metric_gate *compare_gate_find(const char *name);
+/* N of a per-phase metric "phase<N>.<name>" (with *base set to <name>
+ * when base is not NULL); -1 for any other name. */
+long compare_metric_phase(const char *name, const char **base);
 
 /* Welch's two-sample t-test: the two-sided p-value for "equal means".
  * NAN when either side has fewer than 2 samples or both variances are 0
@@ -55,6 +65,11 @@ double welch_p_value(const double *a, size_t na, const double *b, size_t nb);
 struct compare_filter {
 	const char *kernel, *scheduler, *topology, *work_type, *commit, *run_source,
 		   *test;
+	/* Not a sidecar filter: when n_phases, compare_runs compares only
+	 * the phase<N>.* metrics of these phases (no "result" row, no
+	 * run-wide metrics). */
+	const unsigned *phases;
+	size_t n_phases;
 };
 bool compare_filter_match(const struct compare_filter *f, const struct sidecar *s);
 
@@ -71,8 +86,9 @@ struct compare_row {
 	bool gated, regression, improvement;
 };
 /* Rows come per case key (sorted), "result" first when the result
- * changed, then the gated metrics in table order, then the others by
- * name; a metric neither side has is left out. */
+ * changed, then the gated metrics in table order, then the per-phase
+ * metrics by phase and name, then the others by name; a metric neither
+ * side has is left out. */
 
 struct compare_result {
 	struct compare_row *rows;

@@ -3,6 +3,7 @@
  * flags are in scenario_file.c; this file needs only jansson and libc so
  * the static guest agent can link it. */
 #include "scenario.h"
+#include "checktab.h"
 #include "diag.h"
 #include "jsonl.h"
 
@@ -119,42 +120,51 @@ static void list_join(const char *const *list, struct strbuf *sb)
 
 /* ---- checks ----------------------------------------------------------- */
 
+/* Every threshold comes from the check table (checktab.h), so a new check
+ * needs no code here. */
+
 void checks_init(struct checks *c)
 {
-	c->max_spread_pct = NAN;
-	c->max_gap_ms = NAN;
-	c->max_p99_wake_latency_us = NAN;
-	c->min_iterations_per_sec = NAN;
-	c->max_migration_ratio = NAN;
-	c->isolation = -1;
-	c->starvation = -1;
+	const struct check_def *t;
+	size_t i, n;
+
+	memset(c, 0, sizeof(*c));
+	t = checktab(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].kind == CHECK_LIMIT)
+			*check_limit(c, &t[i]) = NAN;
+		else if (t[i].kind == CHECK_SWITCH)
+			*check_switch(c, &t[i]) = -1;
+	}
 }
 
 void checks_overlay(struct checks *base, const struct checks *over)
 {
-	if (!isnan(over->max_spread_pct))
-		base->max_spread_pct = over->max_spread_pct;
-	if (!isnan(over->max_gap_ms))
-		base->max_gap_ms = over->max_gap_ms;
-	if (!isnan(over->max_p99_wake_latency_us))
-		base->max_p99_wake_latency_us = over->max_p99_wake_latency_us;
-	if (!isnan(over->min_iterations_per_sec))
-		base->min_iterations_per_sec = over->min_iterations_per_sec;
-	if (!isnan(over->max_migration_ratio))
-		base->max_migration_ratio = over->max_migration_ratio;
-	if (over->isolation != -1)
-		base->isolation = over->isolation;
-	if (over->starvation != -1)
-		base->starvation = over->starvation;
+	const struct check_def *t;
+	size_t i, n;
+
+	t = checktab(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].kind == CHECK_LIMIT && !isnan(check_limit_get(over, &t[i])))
+			*check_limit(base, &t[i]) = check_limit_get(over, &t[i]);
+		else if (t[i].kind == CHECK_SWITCH && check_switch_get(over, &t[i]) != -1)
+			*check_switch(base, &t[i]) = check_switch_get(over, &t[i]);
+	}
 }
 
 void checks_effective(const struct checks *in, struct checks *out)
 {
+	const struct check_def *t;
+	size_t i, n;
+
 	checks_init(out);
-	out->max_spread_pct = KTSTR_DEFAULT_MAX_SPREAD_PCT;
-	out->max_gap_ms = KTSTR_DEFAULT_MAX_GAP_MS;
-	out->isolation = 1;
-	out->starvation = 1;
+	t = checktab(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].kind == CHECK_LIMIT)
+			*check_limit(out, &t[i]) = t[i].def;
+		else if (t[i].kind == CHECK_SWITCH)
+			*check_switch(out, &t[i]) = t[i].def != 0;
+	}
 	checks_overlay(out, in);
 }
 
@@ -552,21 +562,6 @@ static int get_whole_req(struct pctx *c, const json_t *obj, const char *key,
 		return perr_key(c, key, "missing; expected a whole number from %lld to %lld",
 				min, max);
 	return get_whole(c, obj, key, min, max, 0, out);
-}
-
-/* A number at key; *present false when absent. */
-static int get_number(struct pctx *c, const json_t *obj, const char *key, double *out,
-		      bool *present)
-{
-	const json_t *v = get(obj, key);
-
-	*present = v != NULL;
-	if (!v)
-		return 0;
-	if (!json_is_number(v))
-		return perr_key(c, key, "must be a number, got %s", show(c, v));
-	*out = json_number_value(v);
-	return 0;
 }
 
 /* A fraction 0 < f <= 1 at key. */
@@ -1613,10 +1608,6 @@ static const char *const k_top[] = {
 	"checks", "cgroups", "steps", NULL
 };
 static const char *const k_requires[] = { "min_llcs", "min_cpus", "min_nodes", "smt", NULL };
-static const char *const k_checks[] = {
-	"max_spread_pct", "max_gap_ms", "max_p99_wake_latency_us", "min_iterations_per_sec",
-	"max_migration_ratio", "isolation", "starvation", NULL
-};
 
 static int parse_requires(struct pctx *c, const json_t *v, struct requires *r)
 {
@@ -1638,36 +1629,66 @@ static int parse_requires(struct pctx *c, const json_t *v, struct requires *r)
 	return get_bool(c, v, "smt", &r->smt);
 }
 
-static int check_min(struct pctx *c, const json_t *v, const char *key, double *out,
-		     double min, bool strict)
+/* One threshold of the checks object: d's key or an alias of it at key. */
+static int parse_check(struct pctx *c, const json_t *v, const char *key,
+		       const struct check_def *d, struct checks *k)
 {
-	bool have;
+	const json_t *x = get(v, key);
+	struct strbuf want = STRBUF_INIT;
+	int rc = 0;
 
-	if (get_number(c, v, key, out, &have))
-		return -1;
-	if (have && (strict ? !(*out > min) : !(*out >= min)))
-		return perr_key(c, key, "must be a number %s %g, got %s",
-				strict ? "greater than" : "of at least", min,
-				show(c, get(v, key)));
-	return 0;
+	if (!x)
+		return 0;
+	if (d->kind == CHECK_SWITCH)
+		return get_bool(c, v, key, check_switch(k, d));
+	if (json_is_string(x) && !strcmp(json_string_value(x), "off")) {
+		*check_limit(k, d) = INFINITY;
+		return 0;
+	}
+	if (!json_is_number(x) || !check_limit_valid(d, json_number_value(x))) {
+		check_limit_expect(d, &want);
+		rc = perr_key(c, key, "must be %s or \"off\", got %s", want.buf, show(c, x));
+	} else {
+		*check_limit(k, d) = json_number_value(x);
+	}
+	strbuf_release(&want);
+	return rc;
 }
 
+/* The keys and their meaning come from the check table; each check may be
+ * spelled by its key or an older alias (max_p99_wake_us), but only once. */
 static int parse_checks(struct pctx *c, const json_t *v, struct checks *k)
 {
+	const char *key;
+	json_t *x;
+
 	if (!json_is_object(v))
 		return perr(c, "must be an object such as {\"max_spread_pct\": 20}, got %s",
 			    show(c, v));
-	if (check_keys(c, v, k_checks, NULL))
-		return -1;
-	if (check_min(c, v, "max_spread_pct", &k->max_spread_pct, 0, false) ||
-	    check_min(c, v, "max_gap_ms", &k->max_gap_ms, 0, true) ||
-	    check_min(c, v, "max_p99_wake_latency_us", &k->max_p99_wake_latency_us, 0, true) ||
-	    check_min(c, v, "min_iterations_per_sec", &k->min_iterations_per_sec, 0, false) ||
-	    check_min(c, v, "max_migration_ratio", &k->max_migration_ratio, 0, false))
-		return -1;
-	if (get_bool(c, v, "isolation", &k->isolation))
-		return -1;
-	return get_bool(c, v, "starvation", &k->starvation);
+	json_object_foreach((json_t *)v, key, x) {
+		const struct check_def *d = checktab_find(key);
+		const char *other;
+		json_t *y;
+
+		if (!d) {
+			struct strbuf l = STRBUF_INIT;
+
+			checktab_keys_join(&l);
+			perr_key(c, key, "unknown key; expected one of %s", l.buf);
+			strbuf_release(&l);
+			return -1;
+		}
+		json_object_foreach((json_t *)v, other, y) {
+			if (other == key)
+				break;
+			if (checktab_find(other) == d)
+				return perr_key(c, key, "the same check as %s, given before it; "
+						"give one of them", other);
+		}
+		if (parse_check(c, v, key, d, k))
+			return -1;
+	}
+	return 0;
 }
 
 static bool valid_scenario_name(const char *s)

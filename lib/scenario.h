@@ -133,19 +133,27 @@ struct step {
 	struct hold hold;
 };
 
-/* Thresholds.  NAN (or -1 for the bools) means "not set here": the
- * defaults below apply unless the scenario or the command line sets one. */
+/* Thresholds.  NAN (or -1 for the on/off ones) means "not set here";
+ * INFINITY means "off".  What each field means, its default, its accepted
+ * spellings and its limits are rows of the check table (checktab.h), which
+ * every reader and writer of these loops over. */
 struct checks {
-	double max_spread_pct;		/* default 15 */
-	double max_gap_ms;		/* default 2000 */
-	double max_p99_wake_latency_us;	/* default off */
-	double min_iterations_per_sec;	/* per worker; default off */
-	double max_migration_ratio;	/* migrations per iteration; default off */
-	int isolation;			/* workers stay in their cpuset; default on */
-	int starvation;			/* every worker does work; default on */
+	double max_spread_pct;		/* off-CPU share spread in a cgroup */
+	double max_gap_ms;		/* longest time a worker went unscheduled */
+	double max_p99_wake_latency_us;
+	double min_iterations_per_sec;	/* per worker */
+	double max_migration_ratio;	/* migrations per iteration */
+	int isolation;			/* workers stay in their cpuset */
+	int starvation;			/* every worker does work */
+	/* Machine checks, from ktstr-vm's host-side monitor records. */
+	double max_idle_while_runnable_ms; /* work conservation */
+	double max_imbalance_ratio;	/* max/max(1,min) nr_running */
+	double max_local_dsq_depth;
+	double max_runnable_wait_ms;	/* oldest sched_ext task's wait */
+	double max_fallback_per_sec;	/* SELECT_CPU_FALLBACK */
+	double max_keep_last_per_sec;	/* DISPATCH_KEEP_LAST */
+	int stall;			/* rq clock stuck on a busy CPU */
 };
-#define KTSTR_DEFAULT_MAX_SPREAD_PCT 15.0
-#define KTSTR_DEFAULT_MAX_GAP_MS 2000.0
 
 struct requires {
 	unsigned min_llcs, min_cpus, min_nodes;
@@ -184,7 +192,7 @@ int scenario_fit(const struct scenario *s, const struct ktstr_topo *t, struct st
 int cpuset_resolve(const struct cpuset_spec *c, const struct ktstr_topo *t,
 		   struct strbuf *out, struct strbuf *err);
 
-/* Effective thresholds: scenario values over defaults. */
+/* Effective thresholds: scenario values over the check table's defaults. */
 void checks_effective(const struct checks *in, struct checks *out);
 /* Overlay: every field set in over replaces base's. */
 void checks_overlay(struct checks *base, const struct checks *over);

@@ -256,6 +256,9 @@ json_t *sidecar_metrics(const struct verdict *v)
 			put(o, name, true, json_number_value(val));
 			free(name);
 		}
+	/* The machine checks' values and the per-phase metrics, from the
+	 * monitor's samples ("phase<N>.<metric>"); none without a monitor. */
+	machine_metrics(&v->machine_result, o);
 	return o;
 }
 

@@ -69,7 +69,13 @@ json_t *sidecar_host_context(void);
  * total_iterations, min_iterations_per_sec, starved_workers,
  * isolation_violations, and the sched_ext event totals as
  * scx_<event lowercased> without the SCX_EV_ prefix
- * (SCX_EV_SELECT_CPU_FALLBACK: scx_select_cpu_fallback).  Without
+ * (SCX_EV_SELECT_CPU_FALLBACK: scx_select_cpu_fallback), the machine
+ * checks' max_idle_while_runnable_ms, max_imbalance_ratio,
+ * max_local_dsq_depth, stall_count, max_runnable_wait_ms,
+ * fallback_per_sec, keep_last_per_sec and per phase
+ * "phase<N>.<name>" (machine.h: mean_imbalance_ratio,
+ * max_imbalance_ratio, max_local_dsq_depth, stall_count,
+ * idle_while_runnable_ms, fallback_per_sec, keep_last_per_sec).  Without
  * cgroup_stats, scenario_end's worst spread, worst gap and migrations
  * stand in.  Missing values are left out. */
 json_t *sidecar_metrics(const struct verdict *v);

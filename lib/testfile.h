@@ -17,10 +17,10 @@
  *     },
  *     "presets": ["tiny-2llc", ...],    optional: only these presets
  *     "thresholds": { "max_spread_pct": 20, "max_gap_ms": 3000,
- *                     "max_p99_wake_us": 5000, "min_iter_rate": 10,
- *                     "max_migration_ratio": 0.5,
- *                     "isolation": bool, "starvation": bool },
- *                                       a number, or "off"
+ *                     "max_p99_wake_latency_us": 5000, "stall": bool, ... },
+ *                                       any key of the check table
+ *                                       (checktab.h): a number, "off", or
+ *                                       for on/off checks a bool
  *     "timeout": "2m",                  optional VM timeout
  *     "performance_mode": false,        optional; skipped under
  *                                       KTSTR_NO_PERF_MODE
@@ -37,9 +37,10 @@
  *     duration/duration_us/duration_ms with "duration_ms".
  *   - "scheduler_args" without a scheduler is an error.
  *   - "presets" must be known (preset_find), non-empty, without repeats.
- *   - "thresholds" keys map to struct checks: max_p99_wake_us is
- *     max_p99_wake_latency_us, min_iter_rate is min_iterations_per_sec;
- *     "off" stores INFINITY, which verdict treats as disabled.
+ *   - "thresholds" keys are the check table's keys or their aliases
+ *     (max_p99_wake_us for max_p99_wake_latency_us, min_iter_rate for
+ *     min_iterations_per_sec), one spelling per check; "off" stores
+ *     INFINITY, which verdict treats as disabled.
  *   - "env" names are [A-Za-z_][A-Za-z0-9_]*; t->env is sorted. */
 #ifndef KTSTR_TESTFILE_H
 #define KTSTR_TESTFILE_H

@@ -1,5 +1,6 @@
 /* The check engine behind ktstr-stats; see verdict.h. */
 #include "verdict.h"
+#include "checktab.h"
 #include "diag.h"
 #include "jsonl.h"
 #include "topo.h"
@@ -153,6 +154,12 @@ static json_t *json_str_or_null(const char *s)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* The machine view's input problems go out as the engine's own. */
+static void machine_warn(void *ctx, const char *msg)
+{
+	verdict_warn(ctx, "%s", msg);
+}
+
 void verdict_init(struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -166,6 +173,9 @@ void verdict_init(struct verdict *v)
 	v->cmd_exit_code = NAN;
 	v->vm_wall_ms = NAN;
 	v->scx_events = json_object();
+	machine_init(&v->machine);
+	v->machine.warn = machine_warn;
+	v->machine.warn_ctx = v;
 	v->result = VERDICT_ERROR;
 }
 
@@ -184,6 +194,7 @@ static void checks_clear(struct verdict *v)
 	free(v->checks);
 	v->checks = NULL;
 	v->n_checks = v->alloc_checks = v->n_failures = 0;
+	machine_result_release(&v->machine_result);
 	free(v->reason);
 	v->reason = NULL;
 }
@@ -210,6 +221,7 @@ void verdict_release(struct verdict *v)
 		free(v->workers[i].cgroup);
 	free(v->workers);
 	json_decref(v->scx_events);
+	machine_release(&v->machine);
 	free(v->skip_reason);
 	free(v->error_reason);
 	free(v->end_error);
@@ -452,19 +464,30 @@ static void feed_vm_start(struct verdict *v, const json_t *rec)
 	}
 }
 
-/* Threshold from scenario_start.checks, which carries the scenario's
- * effective thresholds: null is "off" (INFINITY), a missing key is "not
- * set" (the default applies). */
-static void scenario_limit(struct verdict *v, const json_t *checks, const char *key,
-			   double *out)
+/* One row's value in scenario_start.checks, which carries the scenario's
+ * effective thresholds under the check table's keys (an alias is read too,
+ * so a stream written under an older name still counts): for a limit, null
+ * is "off" (INFINITY) and a missing key is "not set" (the default applies). */
+static void scenario_check(struct verdict *v, const json_t *checks,
+			   const struct check_def *d, struct checks *c)
 {
+	const char *key = d->key;
 	json_t *j = json_object_get(checks, key);
 	double x;
+	int b;
 
-	if (j && json_is_null(j))
-		*out = INFINITY;
-	else if (get_num(v, checks, "scenario_start.checks", key, true, &x))
-		*out = x;
+	for (size_t i = 0; !j && d->aliases[i]; i++)
+		j = json_object_get(checks, key = d->aliases[i]);
+	if (!j)
+		return;
+	if (d->kind == CHECK_SWITCH) {
+		if ((b = get_bool(v, checks, "scenario_start.checks", key)) >= 0)
+			*check_switch(c, d) = b;
+	} else if (json_is_null(j)) {
+		*check_limit(c, d) = INFINITY;
+	} else if (get_num(v, checks, "scenario_start.checks", key, true, &x)) {
+		*check_limit(c, d) = x;
+	}
 }
 
 static void feed_scenario_start(struct verdict *v, const json_t *rec)
@@ -474,7 +497,8 @@ static void feed_scenario_start(struct verdict *v, const json_t *rec)
 	json_t *sched = json_object_get(rec, "scheduler");
 	json_t *checks = json_object_get(rec, "checks");
 	struct checks *c = &v->scenario_checks;
-	int b;
+	const struct check_def *t;
+	size_t n;
 
 	if (v->saw_start) {
 		verdict_warn(v, "a second scenario_start (one run per input is read);"
@@ -497,15 +521,10 @@ static void feed_scenario_start(struct verdict *v, const json_t *rec)
 		weird(v, "scenario_start", "checks", "an object", json_kind_name(checks));
 		return;
 	}
-	scenario_limit(v, checks, "max_spread_pct", &c->max_spread_pct);
-	scenario_limit(v, checks, "max_gap_ms", &c->max_gap_ms);
-	scenario_limit(v, checks, "max_p99_wake_latency_us", &c->max_p99_wake_latency_us);
-	scenario_limit(v, checks, "min_iterations_per_sec", &c->min_iterations_per_sec);
-	scenario_limit(v, checks, "max_migration_ratio", &c->max_migration_ratio);
-	if ((b = get_bool(v, checks, "scenario_start.checks", "isolation")) >= 0)
-		c->isolation = b;
-	if ((b = get_bool(v, checks, "scenario_start.checks", "starvation")) >= 0)
-		c->starvation = b;
+	t = checktab(&n);
+	for (size_t i = 0; i < n; i++)
+		if (t[i].kind != CHECK_ALWAYS)
+			scenario_check(v, checks, &t[i], c);
 }
 
 /* ktstr-vm prints this instead of booting when the scenario does not fit
@@ -701,6 +720,11 @@ void verdict_feed(struct verdict *v, const json_t *rec)
 	if (!type)
 		return;
 	v->known++;
+	/* The timeline records carry host_ms (from ktstr-vm) that lines them
+	 * up with the monitor's samples; they are read below as well. */
+	if (!strcmp(type, "scenario_start") || !strcmp(type, "step") ||
+	    !strcmp(type, "stimulus") || !strcmp(type, "scenario_end"))
+		machine_timeline(&v->machine, rec, type);
 	if (!strcmp(type, "vm_start")) {
 		feed_vm_start(v, rec);
 	} else if (!strcmp(type, "agent_ready")) {
@@ -731,6 +755,9 @@ void verdict_feed(struct verdict *v, const json_t *rec)
 		set_num(v, rec, "exit", "exit_code", false, &v->cmd_exit_code);
 	} else if (!strcmp(type, "vm_exit")) {
 		feed_vm_exit(v, rec);
+	} else if (!strcmp(type, "monitor") || !strcmp(type, "monitor_start") ||
+		   !strcmp(type, "monitor_end") || !strcmp(type, "monitor_unavailable")) {
+		machine_feed(&v->machine, rec, type);
 	} else if (!strcmp(type, "stimulus") || !strcmp(type, "step") ||
 		   !strcmp(type, "guest_topology") || !strcmp(type, "initramfs")) {
 		/* known, nothing to check */
@@ -797,32 +824,34 @@ static double pick(double flag, double scen, double def)
 	return def;
 }
 
-static int pick_bool(int flag, int scen)
+static int pick_switch(int flag, int scen, int def)
 {
-	return flag >= 0 ? flag : scen >= 0 ? scen : 1;
+	return flag >= 0 ? flag : scen >= 0 ? scen : def;
 }
 
 void verdict_thresholds(const struct checks *scen, const struct checks *flags,
 			struct checks *out)
 {
+	const struct check_def *t;
 	struct checks none;
+	size_t i, n;
 
 	checks_init(&none);
 	if (!flags)
 		flags = &none;
 	if (!scen)
 		scen = &none;
-	out->max_spread_pct = pick(flags->max_spread_pct, scen->max_spread_pct,
-				   KTSTR_DEFAULT_MAX_SPREAD_PCT);
-	out->max_gap_ms = pick(flags->max_gap_ms, scen->max_gap_ms, KTSTR_DEFAULT_MAX_GAP_MS);
-	out->max_p99_wake_latency_us = pick(flags->max_p99_wake_latency_us,
-					    scen->max_p99_wake_latency_us, NAN);
-	out->min_iterations_per_sec = pick(flags->min_iterations_per_sec,
-					   scen->min_iterations_per_sec, NAN);
-	out->max_migration_ratio = pick(flags->max_migration_ratio,
-					scen->max_migration_ratio, NAN);
-	out->isolation = pick_bool(flags->isolation, scen->isolation);
-	out->starvation = pick_bool(flags->starvation, scen->starvation);
+	checks_init(out);
+	t = checktab(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].kind == CHECK_LIMIT)
+			*check_limit(out, &t[i]) = pick(check_limit_get(flags, &t[i]),
+							check_limit_get(scen, &t[i]), t[i].def);
+		else if (t[i].kind == CHECK_SWITCH)
+			*check_switch(out, &t[i]) = pick_switch(check_switch_get(flags, &t[i]),
+								check_switch_get(scen, &t[i]),
+								t[i].def != 0);
+	}
 }
 
 /* ---- evaluation --------------------------------------------------------- */
@@ -1178,6 +1207,33 @@ static void set_reason(struct verdict *v, const char *fmt, ...)
 	free(s);
 }
 
+/* The machine checks, over the host-side monitor's samples (machine.c):
+ * work conservation is judged within the cgroups' cpusets.  No monitor
+ * samples in the run: nothing is evaluated, so older streams keep their
+ * verdicts. */
+static void eval_machine(struct verdict *v, struct strbuf *msg)
+{
+	const char **cpusets = xcalloc(v->n_cgroups + 1, sizeof(*cpusets));
+	struct machine_result *r = &v->machine_result;
+	struct verdict_check *c;
+
+	for (size_t i = 0; i < v->n_cgroups; i++)
+		cpusets[i] = v->cgroups[i].cpuset;
+	machine_eval(&v->machine, cpusets, v->n_cgroups, &v->limits, r);
+	free(cpusets);
+	for (unsigned k = 0; k < MCHK_N; k++) {
+		const struct machine_check *m = &r->checks[k];
+
+		if (!m->evaluated || isnan(m->limit))
+			continue;
+		c = add_check(v, m->name, NULL, m->value, m->limit, VERDICT_AT_MOST);
+		if (!m->pass) {
+			strbuf_addstr(msg, m->message ? m->message : m->name);
+			fail_check(v, c, msg);
+		}
+	}
+}
+
 void verdict_finish(struct verdict *v, const struct checks *flags)
 {
 	struct strbuf msg = STRBUF_INIT;
@@ -1197,6 +1253,7 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 				eval_cgroup(v, &v->cgroups[j], &msg);
 	}
 	strvec_clear(&names);
+	eval_machine(v, &msg);
 	strbuf_release(&msg);
 
 	if (!v->records) {
@@ -1312,14 +1369,17 @@ static void totals(const struct verdict *v, struct totals *t)
 static json_t *limits_json(const struct checks *L)
 {
 	json_t *o = json_object();
+	const struct check_def *t;
+	size_t i, n;
 
-	json_object_set_new(o, "max_spread_pct", json_num(L->max_spread_pct));
-	json_object_set_new(o, "max_gap_ms", json_num(L->max_gap_ms));
-	json_object_set_new(o, "max_p99_wake_latency_us", json_num(L->max_p99_wake_latency_us));
-	json_object_set_new(o, "min_iterations_per_sec", json_num(L->min_iterations_per_sec));
-	json_object_set_new(o, "max_migration_ratio", json_num(L->max_migration_ratio));
-	json_object_set_new(o, "isolation", json_boolean(L->isolation > 0));
-	json_object_set_new(o, "starvation", json_boolean(L->starvation > 0));
+	t = checktab(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].kind == CHECK_LIMIT)
+			json_object_set_new(o, t[i].key, json_num(check_limit_get(L, &t[i])));
+		else if (t[i].kind == CHECK_SWITCH)
+			json_object_set_new(o, t[i].key,
+					    json_boolean(check_switch_get(L, &t[i]) > 0));
+	}
 	return o;
 }
 
@@ -1389,6 +1449,8 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 	json_object_set_new(o, "checks", checks);
 	json_object_set_new(o, "thresholds", limits_json(&v->limits));
 	json_object_set_new(o, "stats", stats_json(v));
+	json_object_set_new(o, "machine", machine_json(&v->machine, &v->machine_result));
+	json_object_set_new(o, "phases", machine_phases_json(&v->machine_result));
 	for (i = 0; i < v->warnings.n; i++)
 		json_array_append_new(warns, json_string(v->warnings.v[i]));
 	json_object_set_new(o, "warnings", warns);
@@ -1426,7 +1488,8 @@ static void add_lines(struct strbuf *out, const char *title, const struct strvec
 
 static bool have_stats(const struct verdict *v)
 {
-	return v->saw_end || v->n_cgroups || json_object_size(v->scx_events);
+	return v->saw_end || v->n_cgroups || json_object_size(v->scx_events) ||
+	       v->machine.saw_record;
 }
 
 static void format_stats(const struct verdict *v, struct strbuf *out)
@@ -1481,6 +1544,7 @@ static void format_stats(const struct verdict *v, struct strbuf *out)
 	}
 	if (!first)
 		strbuf_addch(out, '\n');
+	machine_format(&v->machine, &v->machine_result, out);
 }
 
 void verdict_format(const struct verdict *v, struct strbuf *out)

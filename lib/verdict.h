@@ -14,6 +14,10 @@
  * field through verdict.warn.  Nothing in the input can make the engine
  * abort.
  *
+ * The host-side monitor's records (monitor_start, monitor, monitor_end,
+ * monitor_unavailable) go to the machine view (machine.h), which adds the
+ * machine checks and the phases; a run without them is judged as before.
+ *
  * Outcome precedence (first match wins):
  *   error         no records, or no ktstr record at all
  *   fail          any check failed (decisive even in a truncated stream:
@@ -31,6 +35,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "machine.h"
 #include "scenario.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -128,6 +133,8 @@ struct verdict {
 	struct verdict_worker *workers;
 	size_t n_workers, alloc_workers;
 	json_t *scx_events;		/* sched_ext event totals: {KEY: N} */
+	struct machine machine;		/* monitor samples and the timeline
+					 * (machine.h) */
 
 	/* scenario_end: NAN when missing */
 	double end_elapsed_ms, end_workers, end_cpus, end_migrations,
@@ -153,6 +160,8 @@ struct verdict {
 	struct verdict_check *checks;
 	size_t n_checks, alloc_checks;
 	size_t n_failures;
+	struct machine_result machine_result;	/* the machine checks'
+						 * values and the phases */
 };
 
 void verdict_init(struct verdict *v);
@@ -170,7 +179,8 @@ void verdict_feed(struct verdict *v, const json_t *rec);
 void verdict_warn(struct verdict *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Effective thresholds: flags over the scenario's over the defaults.  In
+/* Effective thresholds: flags over the scenario's over the check table's
+ * defaults (checktab.h), for every row of that table.  In
  * scenario and flags, NAN / -1 mean "not given" and INFINITY means "off"
  * (for the min_ threshold too).  In out, a NAN limit means the check is
  * off. */

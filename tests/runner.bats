@@ -129,6 +129,51 @@ ktest() {
 	[[ "$stderr" == *9.99* ]]
 }
 
+# Thresholds in test files spelt as in scenarios or by the older test-file
+# names (min_iter_rate, max_p99_wake_us): one check table behind both.
+spelling_suite() {
+	mkdir -p "$TEST_TMP/spell"
+	printf '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"], "thresholds": {"%s": 1e9, "%s": "off"}}\n' \
+		min_iter_rate max_p99_wake_us >"$TEST_TMP/spell/old.json"
+	printf '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"], "thresholds": {"%s": 1e9, "%s": "off"}}\n' \
+		min_iterations_per_sec max_p99_wake_latency_us >"$TEST_TMP/spell/new.json"
+}
+
+@test "ktstr-test: a threshold's old and new spellings load; a misspelt one is one line" {
+	spelling_suite
+	# TCG: the preset fits a 2-CPU host, whatever KVM would allow
+	run --separate-stderr ktest --accel tcg --list "$TEST_TMP/spell"
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	grep -qx 'spell new/tiny-1llc' <<<"$output"
+	grep -qx 'spell old/tiny-1llc' <<<"$output"
+	echo '{"scenario": "steady", "thresholds": {"max_p99_wake": 5}}' >"$TEST_TMP/spell/typo.json"
+	run --separate-stderr ktest --list "$TEST_TMP/spell"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *'typo.json: $.thresholds.max_p99_wake: unknown key; expected one of max_spread_pct'* ]]
+	[[ "$stderr" == *max_local_dsq_depth* ]]
+	echo '{"scenario": "steady", "thresholds": {"min_iter_rate": 1, "min_iterations_per_sec": 1}}' \
+		>"$TEST_TMP/spell/typo.json"
+	run --separate-stderr ktest --list "$TEST_TMP/spell"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *'$.thresholds.min_iterations_per_sec: the same threshold as min_iter_rate'* ]]
+	assert_no_qemu
+}
+
+@test "ktstr-test: a threshold's old and new spellings give the same verdict" {
+	spelling_suite
+	run --separate-stderr ktest --accel tcg "$TEST_TMP/spell"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"0 passed, 2 failed, 0 skipped"* ]]
+	[ "$(grep -c 'too little progress: cg_0 ' <<<"$output")" -eq 2 ]
+	[ "$(grep -c 'too little progress: cg_1 ' <<<"$output")" -eq 2 ]
+	run_dir=$(ls -d "$KTSTR_RUNS_ROOT"/*/)
+	[ "$(jq -s 'map(.result) | unique' "$run_dir"*.ktstr.json | jq -c .)" = '["fail"]' ]
+	assert_no_qemu
+}
+
 # The whole mixed suite: 8 passing cases, one failing, two skipped.
 @test "ktstr-test: a suite over 4 presets runs in parallel with PASS/FAIL/SKIP lines" {
 	run --separate-stderr ktest --jobs 2 --junit "$TEST_TMP/junit.xml" \

@@ -138,6 +138,35 @@ bad_scenario() {
 	bad_scenario invalid.json 'invalid JSON'
 }
 
+@test "bad scenario: an unknown check key names its JSON path and the keys" {
+	bad_scenario unknown-check.json '$.checks.max_p99_wake: unknown key; expected one of max_spread_pct'
+	[[ "$stderr" == *max_idle_while_runnable_ms* ]]
+}
+
+# A check spelt by its key or by an older alias (max_p99_wake_us,
+# min_iter_rate, the test-file names): one table behind both, so the same
+# limits reach the guest and come back in scenario_start.
+@test "a check under its old or new name in a scenario: the same verdict" {
+	local p99 rate
+	for sp in "max_p99_wake_us min_iter_rate" "max_p99_wake_latency_us min_iterations_per_sec"; do
+		read -r p99 rate <<<"$sp"
+		printf '{"name": "spelling", "duration": "2s", "checks": {"%s": 1, "%s": 1e9, "max_gap_ms": "off"}, "cgroups": [{"name": "cg_0", "workers": 2, "work": {"type": "bursty", "burst": "2ms", "sleep": "3ms"}}]}\n' \
+			"$p99" "$rate" >"$TEST_TMP/$p99.json"
+		scenario_verdict --topo 1,1,2,1 --scenario "$TEST_TMP/$p99.json"
+		[ "$status" -eq 1 ]
+		recq 'any(.[]; .type == "scenario_start" and .checks.max_p99_wake_latency_us == 1 and
+			.checks.min_iterations_per_sec == 1e9 and .checks.max_gap_ms == null and
+			.checks.max_imbalance_ratio == 4 and .checks.stall == true)'
+		# (only the two checks set here: the others are not this test's)
+		jq -c '[.result, ([.failures[].check | select(. == "iteration_rate" or
+			. == "p99_wake_latency")] | unique), .thresholds]' "$TEST_TMP/verdict" \
+			>"$TEST_TMP/$p99.v"
+	done
+	cat "$TEST_TMP/max_p99_wake_us.v"
+	jq -e '.[0] == "fail" and .[1] == ["iteration_rate", "p99_wake_latency"]' "$TEST_TMP/max_p99_wake_us.v"
+	cmp "$TEST_TMP/max_p99_wake_us.v" "$TEST_TMP/max_p99_wake_latency_us.v"
+}
+
 @test "unknown canned scenario lists the known ones" {
 	run --separate-stderr ktstr-vm -k "$KERNEL" --scenario no_such_thing
 	[ "$status" -eq 2 ]

@@ -211,6 +211,97 @@ stats() {
 	[ "$(jq -c '.thresholds | [.max_spread_pct, .max_gap_ms, .max_p99_wake_latency_us]' <<<"$output")" = "[15,800,300]" ]
 }
 
+# ---- the check table: one spelling per check, old ones still accepted -----
+
+# The verdict record of each run, for comparing two ways of asking.
+verdict_json() {
+	"$BIN" --json "$@" 2>/dev/null || true
+}
+
+@test "threshold options: the key's spelling and the old one give the same verdict" {
+	stats --max-p99-wake-latency-us 1000 "$FX/fail-p99.jsonl"
+	[ "$status" -eq 0 ]
+	stats --max-p99-wake-latency-us 600 "$FX/fail-p99.jsonl"
+	[ "$status" -eq 1 ]
+	for n in 600 1000 off; do
+		[ "$(verdict_json --max-p99-wake-us $n "$FX/fail-p99.jsonl")" = \
+		  "$(verdict_json --max-p99-wake-latency-us $n "$FX/fail-p99.jsonl")" ]
+	done
+	stats --min-iterations-per-sec 1500 "$FX/pass.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  too little progress: cg_1 1486.7 iterations/s < 1500" ]
+	[ "$(verdict_json --min-iter-rate 1500 "$FX/pass.jsonl")" = \
+	  "$(verdict_json --min-iterations-per-sec 1500 "$FX/pass.jsonl")" ]
+	# an unambiguous abbreviation still works: both spellings are one option
+	stats --max-p99 1000 "$FX/fail-p99.jsonl"
+	[ "$status" -eq 0 ]
+	# limits come from the table: a gap must be more than 0
+	stats --max-gap-ms 0 "$FX/pass.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--max-gap-ms '0': expected a number greater than 0"* ]]
+}
+
+@test "scenario_start checks under an old spelling give the same verdict" {
+	sed 's/"max_p99_wake_latency_us"/"max_p99_wake_us"/' "$FX/fail-p99.jsonl" >"$TEST_TMP/old.jsonl"
+	grep -q '"max_p99_wake_us":500' "$TEST_TMP/old.jsonl"
+	stats "$TEST_TMP/old.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  slow wakeups: cg_1 p99 wake latency 850us > 500us" ]
+	[ "$(verdict_json "$TEST_TMP/old.jsonl" | jq -c 'del(.source)')" = \
+	  "$(verdict_json "$FX/fail-p99.jsonl" | jq -c 'del(.source)')" ]
+}
+
+@test "machine checks: options from the table, defaults in the thresholds" {
+	stats --json "$FX/pass.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.thresholds | [.max_idle_while_runnable_ms, .max_imbalance_ratio,
+		.max_local_dsq_depth, .max_runnable_wait_ms, .max_fallback_per_sec,
+		.max_keep_last_per_sec, .stall]' <<<"$output")" = "[500,4,50,2000,200,100,true]" ]
+	stats --json --no-stall --max-imbalance-ratio 8 --max-local-dsq-depth off "$FX/pass.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.thresholds | [.stall, .max_imbalance_ratio, .max_local_dsq_depth]' <<<"$output")" = \
+		"[false,8,null]" ]
+	stats --max-imbalance-ratio 0.5 "$FX/pass.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--max-imbalance-ratio '0.5': expected a number of at least 1"* ]]
+	run "$BIN" --help
+	[[ "$output" == *"--max-idle-while-runnable-ms N"* ]]
+	[[ "$output" == *"--stall, --no-stall"* ]]
+	[[ "$output" == *"also --max-p99-wake-us"* ]]
+}
+
+@test "--list-checks: every check, the machine ones too; --json one check_def each" {
+	stats --list-checks
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "${lines[0]}" == CHECK*KEY*DEFAULT* ]]
+	for c in spread gap p99_wake_latency iteration_rate migration_ratio isolation starvation \
+		 work_conservation imbalance local_dsq_depth runnable_wait fallback_rate \
+		 keep_last_rate stall crash scheduler vm; do
+		printf '%s\n' "${lines[@]}" | grep -qE "^$c "
+	done
+	printf '%s\n' "${lines[@]}" | grep -E '^p99_wake_latency ' | grep -q max_p99_wake_us
+	stats --list-checks --json
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/defs"
+	[ "$(jq -r .type "$TEST_TMP/defs" | sort -u)" = check_def ]
+	[ "$(jq -s length "$TEST_TMP/defs")" -eq 17 ]
+	jq -e -s 'map(select(.name == "work_conservation"))[0] |
+		.key == "max_idle_while_runnable_ms" and .default == 500 and
+		.record == "monitor" and .metric == "max_idle_while_runnable_ms" and
+		.flags == ["--max-idle-while-runnable-ms"]' "$TEST_TMP/defs"
+	jq -e -s 'map(select(.name == "stall"))[0] | .kind == "switch" and .default == true and
+		.flags == ["--stall", "--no-stall"]' "$TEST_TMP/defs"
+	# every option a row names is accepted
+	for f in $(jq -r '.flags[]' "$TEST_TMP/defs"); do
+		case $f in
+		--no-*|--isolation|--starvation|--stall) stats "$f" "$FX/pass.jsonl" ;;
+		*) stats "$f" off "$FX/pass.jsonl" ;;
+		esac
+		[ "$status" -ne 2 ]
+	done
+}
+
 # ---- outcomes that are not pass/fail --------------------------------------
 
 @test "skip: exit 3 with the reason" {

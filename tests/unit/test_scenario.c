@@ -226,11 +226,11 @@ static void test_requires_checks_errors(void **state)
 		  "$.checks.max_spread: unknown key; expected one of max_spread_pct, max_gap_ms",
 		  NULL);
 	parse_bad("{'checks':{'max_spread_pct':-1},'cgroups':[" CG0 "]}",
-		  "$.checks.max_spread_pct: must be a number of at least 0, got -1", NULL);
+		  "$.checks.max_spread_pct: must be a number of at least 0 or \"off\", got -1", NULL);
 	parse_bad("{'checks':{'max_gap_ms':0},'cgroups':[" CG0 "]}",
-		  "$.checks.max_gap_ms: must be a number greater than 0, got 0", NULL);
+		  "$.checks.max_gap_ms: must be a number greater than 0 or \"off\", got 0", NULL);
 	parse_bad("{'checks':{'max_gap_ms':'2s'},'cgroups':[" CG0 "]}",
-		  "$.checks.max_gap_ms: must be a number, got \"2s\"", NULL);
+		  "$.checks.max_gap_ms: must be a number greater than 0 or \"off\", got \"2s\"", NULL);
 	parse_bad("{'checks':{'isolation':1},'cgroups':[" CG0 "]}",
 		  "$.checks.isolation: must be true or false, got 1", NULL);
 }

@@ -224,6 +224,43 @@ static void test_defaults(void **state)
 	free(path);
 }
 
+/* A threshold spelled as in a scenario, or by its older test-file name:
+ * the same struct checks; the machine checks are thresholds too. */
+static void test_threshold_spellings(void **state)
+{
+	const char *dir = *state;
+	char *p1 = put(dir, "old.json", "{'scenario': 'steady', 'thresholds': "
+		       "{'max_p99_wake_us': 400, 'min_iter_rate': 'off', 'stall': false,"
+		       " 'max_imbalance_ratio': 6}}");
+	char *p2 = put(dir, "new.json", "{'scenario': 'steady', 'thresholds': "
+		       "{'max_p99_wake_latency_us': 400, 'min_iterations_per_sec': 'off',"
+		       " 'stall': false, 'max_imbalance_ratio': 6}}");
+	struct ktest a, b;
+
+	load_ok(p1, &a);
+	load_ok(p2, &b);
+	assert_int_equal(memcmp(&a.thresholds, &b.thresholds, sizeof(a.thresholds)), 0);
+	assert_true(a.thresholds.max_p99_wake_latency_us == 400);
+	assert_true(isinf(a.thresholds.min_iterations_per_sec));
+	assert_int_equal(a.thresholds.stall, 0);
+	assert_true(a.thresholds.max_imbalance_ratio == 6);
+	assert_true(isnan(a.thresholds.max_local_dsq_depth));
+	ktest_release(&a);
+	ktest_release(&b);
+	free(p1);
+	free(p2);
+
+	load_bad(dir, "{'scenario': 'steady', 'thresholds': {'min_iter_rate': 1,"
+		 " 'min_iterations_per_sec': 2}}",
+		 "$.thresholds.min_iterations_per_sec: the same threshold as min_iter_rate",
+		 NULL);
+	load_bad(dir, "{'scenario': 'steady', 'thresholds': {'max_local_dsq_depth': -2}}",
+		 "$.thresholds.max_local_dsq_depth: expected a number of at least 0, or "
+		 "\"off\", got -2", NULL);
+	load_bad(dir, "{'scenario': 'steady', 'thresholds': {'stall': 'off'}}",
+		 "$.thresholds.stall: expected true or false", NULL);
+}
+
 static void test_inline_scenario(void **state)
 {
 	const char *dir = *state;
@@ -554,6 +591,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threshold_spellings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inline_scenario, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scenario_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedulers, setup, teardown),

@@ -149,8 +149,8 @@ static void test_thresholds_defaults(void **state)
 	struct checks out;
 
 	verdict_thresholds(NULL, NULL, &out);
-	assert_true(out.max_spread_pct == KTSTR_DEFAULT_MAX_SPREAD_PCT);
-	assert_true(out.max_gap_ms == KTSTR_DEFAULT_MAX_GAP_MS);
+	assert_true(out.max_spread_pct == 15);
+	assert_true(out.max_gap_ms == 2000);
 	assert_true(isnan(out.max_p99_wake_latency_us));
 	assert_true(isnan(out.min_iterations_per_sec));
 	assert_true(isnan(out.max_migration_ratio));
