@@ -411,16 +411,16 @@ void machine_timeline(struct machine *m, const json_t *rec, const char *type)
 
 /* ---- evaluation: shared state -------------------------------------------- */
 
-static const struct {
-	const char *name, *metric;
-} check_names[MCHK_N] = {
-	[MCHK_WORK_CONSERVATION] = { "work_conservation", "max_idle_while_runnable_ms" },
-	[MCHK_IMBALANCE] = { "imbalance", "max_imbalance_ratio" },
-	[MCHK_LOCAL_DSQ_DEPTH] = { "local_dsq_depth", "max_local_dsq_depth" },
-	[MCHK_STALL] = { "stall", "stall_count" },
-	[MCHK_RUNNABLE_WAIT] = { "runnable_wait", "max_runnable_wait_ms" },
-	[MCHK_FALLBACK_RATE] = { "fallback_rate", "fallback_per_sec" },
-	[MCHK_KEEP_LAST_RATE] = { "keep_last_rate", "keep_last_per_sec" },
+/* The checks' names in lib/checktab.c, which has their limits and sidecar
+ * metrics. */
+static const char *const check_names[MCHK_N] = {
+	[MCHK_WORK_CONSERVATION] = "work_conservation",
+	[MCHK_IMBALANCE] = "imbalance",
+	[MCHK_LOCAL_DSQ_DEPTH] = "local_dsq_depth",
+	[MCHK_STALL] = "stall",
+	[MCHK_RUNNABLE_WAIT] = "runnable_wait",
+	[MCHK_FALLBACK_RATE] = "fallback_rate",
+	[MCHK_KEEP_LAST_RATE] = "keep_last_rate",
 };
 
 /* The phase rules: a metric degraded when it rose by at least abs and
@@ -1165,10 +1165,10 @@ void machine_eval(const struct machine *m, const char *const *cpusets, size_t n,
 
 	memset(r, 0, sizeof(*r));
 	for (unsigned k = 0; k < MCHK_N; k++) {
-		r->checks[k].name = check_names[k].name;
-		r->checks[k].metric = check_names[k].metric;
+		r->checks[k].name = check_names[k];
+		r->checks[k].metric = checktab_by_name(check_names[k])->metric;
 		r->checks[k].value = NAN;
-		r->checks[k].limit = limit_of(limits, check_names[k].name);
+		r->checks[k].limit = limit_of(limits, check_names[k]);
 		r->checks[k].pass = true;
 	}
 	e.iv = isnan(m->interval_ms) ? MACHINE_DEFAULT_INTERVAL_MS : m->interval_ms;
