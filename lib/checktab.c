@@ -1,6 +1,7 @@
 /* The check table (checktab.h).  Only libc and jansson: the static guest
  * agent links this to emit scenario_start.checks. */
 #include "checktab.h"
+#include "texttable.h"
 #include "diag.h"
 #include "jsonl.h"
 
@@ -340,41 +341,32 @@ void checktab_format(struct strbuf *out)
 	static const char *const head[NCOLS] = {
 		"CHECK", "KEY", "DEFAULT", "FAILS", "UNIT", "APPLIES", "READS", "ALIASES",
 	};
-	struct strbuf cell[ARRAY_SIZE(rows) + 1][NCOLS];
-	size_t width[NCOLS] = { 0 }, i, j, k;
+	struct text_table t = TEXT_TABLE_INIT(NCOLS);
+	struct strbuf c = STRBUF_INIT;
+	size_t i, j;
 
-	for (i = 0; i <= ARRAY_SIZE(rows); i++)
-		for (k = 0; k < NCOLS; k++)
-			strbuf_init(&cell[i][k], 0);
-	for (k = 0; k < NCOLS; k++)
-		strbuf_addstr(&cell[0][k], head[k]);
+	text_table_add(&t, head);
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct check_def *d = &rows[i];
-		struct strbuf *c = cell[i + 1];
 
-		strbuf_addstr(&c[0], d->name);
-		strbuf_addstr(&c[1], d->key ? d->key : "-");
-		check_default_format(d, &c[2]);
-		strbuf_addstr(&c[3], fails_word(d));
-		strbuf_addstr(&c[4], d->unit ? d->unit : "-");
-		check_scope_format(d->scope, &c[5]);
-		check_reads_format(d, &c[6]);
+		text_table_cell(&t, d->name);
+		text_table_cell(&t, d->key ? d->key : "-");
+		check_default_format(d, &c);
+		text_table_cell(&t, c.buf);
+		strbuf_reset(&c);
+		text_table_cell(&t, fails_word(d));
+		text_table_cell(&t, d->unit ? d->unit : "-");
+		check_scope_format(d->scope, &c);
+		text_table_cell(&t, c.buf);
+		strbuf_reset(&c);
+		check_reads_format(d, &c);
+		text_table_cell(&t, c.buf);
+		strbuf_reset(&c);
 		for (j = 0; d->aliases[j]; j++)
-			strbuf_addf(&c[7], "%s%s", j ? ", " : "", d->aliases[j]);
-		if (!j)
-			strbuf_addch(&c[7], '-');
+			strbuf_addf(&c, "%s%s", j ? ", " : "", d->aliases[j]);
+		text_table_cell(&t, j ? c.buf : "-");
+		strbuf_reset(&c);
 	}
-	for (i = 0; i <= ARRAY_SIZE(rows); i++)
-		for (k = 0; k < NCOLS; k++)
-			if (cell[i][k].len > width[k])
-				width[k] = cell[i][k].len;
-	for (i = 0; i <= ARRAY_SIZE(rows); i++) {
-		for (k = 0; k < NCOLS; k++) {
-			if (k + 1 < NCOLS)
-				strbuf_addf(out, "%-*s  ", (int)width[k], cell[i][k].buf);
-			else
-				strbuf_addf(out, "%s\n", cell[i][k].buf);
-			strbuf_release(&cell[i][k]);
-		}
-	}
+	text_table_render(&t, NULL, out);
+	strbuf_release(&c);
 }

@@ -1,6 +1,7 @@
 /* The machine view: monitor samples, machine checks, phases (machine.h). */
 #include "machine.h"
 #include "checktab.h"
+#include "texttable.h"
 #include "diag.h"
 #include "jsonl.h"
 
@@ -1299,58 +1300,36 @@ static void cell_num(struct strvec *cells, double x)
 
 #define PHASE_COLS (4 + PM_N + 1)
 
-/* Columns two spaces apart, numbers flush right, no trailing blanks. */
-static void render(const struct strvec *cells, struct strbuf *out)
-{
-	size_t w[PHASE_COLS] = { 0 }, rows = cells->n / PHASE_COLS, r, c;
-
-	for (r = 0; r < rows; r++)
-		for (c = 0; c < PHASE_COLS; c++)
-			if (strlen(cells->v[r * PHASE_COLS + c]) > w[c])
-				w[c] = strlen(cells->v[r * PHASE_COLS + c]);
-	for (r = 0; r < rows; r++) {
-		size_t start = out->len;
-
-		for (c = 0; c < PHASE_COLS; c++) {
-			const char *s = cells->v[r * PHASE_COLS + c];
-			bool left = c == 0 || c == PHASE_COLS - 1;
-
-			strbuf_addf(out, "%s%*s", c ? "  " : "", left ? -(int)w[c] : (int)w[c], s);
-		}
-		while (out->len > start && out->buf[out->len - 1] == ' ')
-			strbuf_setlen(out, out->len - 1);
-		strbuf_addch(out, '\n');
-	}
-}
-
 static void phase_table(const struct machine_result *r, struct strbuf *out)
 {
-	struct strvec cells = STRVEC_INIT;
+	struct text_table t = TEXT_TABLE_INIT(PHASE_COLS);
+	struct strvec *cells = &t.cells;
 	const struct machine_phase *prev = NULL;
+	bool right[PHASE_COLS];
 
-	strvec_push(&cells, "PHASE");
-	strvec_push(&cells, "FROM_S");
-	strvec_push(&cells, "TO_S");
-	strvec_push(&cells, "SAMPLES");
+	strvec_push(cells, "PHASE");
+	strvec_push(cells, "FROM_S");
+	strvec_push(cells, "TO_S");
+	strvec_push(cells, "SAMPLES");
 	for (unsigned k = 0; k < PM_N; k++)
-		strvec_push(&cells, phase_metrics[k].head);
-	strvec_push(&cells, "");
+		strvec_push(cells, phase_metrics[k].head);
+	strvec_push(cells, "");
 	for (size_t i = 0; i < r->n_phases; i++) {
 		const struct machine_phase *ph = &r->phases[i];
 		struct strbuf note = STRBUF_INIT;
 
-		strvec_pushf(&cells, "%u", ph->index);
+		strvec_pushf(cells, "%u", ph->index);
 		if (isnan(ph->start_ms))
-			strvec_push(&cells, "-");
+			strvec_push(cells, "-");
 		else
-			strvec_pushf(&cells, "%.1f", ph->start_ms / 1000.0);
+			strvec_pushf(cells, "%.1f", ph->start_ms / 1000.0);
 		if (isnan(ph->end_ms))
-			strvec_push(&cells, "-");
+			strvec_push(cells, "-");
 		else
-			strvec_pushf(&cells, "%.1f", ph->end_ms / 1000.0);
-		strvec_pushf(&cells, "%zu", ph->samples);
+			strvec_pushf(cells, "%.1f", ph->end_ms / 1000.0);
+		strvec_pushf(cells, "%zu", ph->samples);
 		for (unsigned k = 0; k < PM_N; k++)
-			cell_num(&cells, ph->v[k]);
+			cell_num(cells, ph->v[k]);
 		for (unsigned k = 0; k < PM_N; k++) {
 			if (!(ph->degraded & (1u << k)) || !prev)
 				continue;
@@ -1358,13 +1337,15 @@ static void phase_table(const struct machine_result *r, struct strbuf *out)
 			strbuf_addf(&note, "%s %.3g -> %.3g", phase_metrics[k].name, prev->v[k],
 				    ph->v[k]);
 		}
-		strvec_push(&cells, note.buf);
+		strvec_push(cells, note.buf);
 		strbuf_release(&note);
 		if (ph->samples >= MACHINE_SUSTAIN)
 			prev = ph;
 	}
-	render(&cells, out);
-	strvec_clear(&cells);
+	/* Numbers flush right; the phase number and the note flush left. */
+	for (size_t c = 0; c < PHASE_COLS; c++)
+		right[c] = c && c + 1 < PHASE_COLS;
+	text_table_render(&t, right, out);
 }
 
 void machine_format(const struct machine *m, const struct machine_result *r,

@@ -3,59 +3,11 @@
 #include "diag.h"
 #include "jsonl.h"
 #include "strvec.h"
+#include "texttable.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ---- a small aligned table --------------------------------------------- */
-
-struct table {
-	size_t ncols;
-	struct strvec cells;	/* row-major, header first */
-};
-
-static void table_add(struct table *t, const char *const *row)
-{
-	size_t i;
-
-	for (i = 0; i < t->ncols; i++)
-		strvec_push(&t->cells, row[i] ? row[i] : "");
-}
-
-/* Columns separated by two spaces; numeric columns (right) flush right;
- * no trailing blanks. */
-static void table_render(struct table *t, const bool *right, struct strbuf *out)
-{
-	size_t *w = xcalloc(t->ncols, sizeof(*w)), r, c, rows = t->cells.n / t->ncols;
-
-	for (r = 0; r < rows; r++)
-		for (c = 0; c < t->ncols; c++) {
-			size_t l = strlen(t->cells.v[r * t->ncols + c]);
-
-			if (l > w[c])
-				w[c] = l;
-		}
-	for (r = 0; r < rows; r++) {
-		size_t start = out->len;
-
-		for (c = 0; c < t->ncols; c++) {
-			const char *s = t->cells.v[r * t->ncols + c];
-
-			if (c)
-				strbuf_addstr(out, "  ");
-			if (right && right[c])
-				strbuf_addf(out, "%*s", (int)w[c], s);
-			else
-				strbuf_addf(out, "%-*s", (int)w[c], s);
-		}
-		while (out->len > start && out->buf[out->len - 1] == ' ')
-			strbuf_setlen(out, out->len - 1);
-		strbuf_addch(out, '\n');
-	}
-	free(w);
-	strvec_clear(&t->cells);
-}
 
 /* Integers as integers, the rest with about 4 significant digits but
  * never in exponent form above 1; "-" missing. */
@@ -116,7 +68,7 @@ void stats_report_runs(const struct sidecar_run *v, size_t n, bool json,
 		       struct strbuf *out)
 {
 	static const bool right[] = { false, true, false, false };
-	struct table t = { .ncols = 4 };
+	struct text_table t = TEXT_TABLE_INIT(4);
 	const char *head[] = { "RUN", "TESTS", "DATE", "ARCH" };
 	size_t i;
 
@@ -134,15 +86,15 @@ void stats_report_runs(const struct sidecar_run *v, size_t n, bool json,
 		}
 		return;
 	}
-	table_add(&t, head);
+	text_table_add(&t, head);
 	for (i = 0; i < n; i++) {
 		char tests[32];
 		const char *row[4] = { v[i].name, tests, v[i].date, v[i].arch };
 
 		snprintf(tests, sizeof(tests), "%zu", v[i].tests);
-		table_add(&t, row);
+		text_table_add(&t, row);
 	}
-	table_render(&t, right, out);
+	text_table_render(&t, right, out);
 }
 
 /* ---- show --------------------------------------------------------------- */
@@ -194,11 +146,11 @@ size_t stats_report_cases(const char *run, const struct sidecar_set *set,
 	static const bool right[] = { false, true, false, true, true, true, true, true };
 	const char *head[] = { "CASE", "REPEAT", "RESULT", "SPREAD_PCT", "GAP_MS",
 			       "ITERATIONS", "P99_WAKE_US", "MIGRATIONS" };
-	struct table t = { .ncols = ARRAY_SIZE(head) };
+	struct text_table t = TEXT_TABLE_INIT(ARRAY_SIZE(head));
 	struct strbuf label = STRBUF_INIT;
 	size_t i, c, shown = 0;
 
-	table_add(&t, head);
+	text_table_add(&t, head);
 	for (i = 0; i < set->n; i++) {
 		const struct sidecar *s = &set->v[i];
 		char nums[ARRAY_SIZE(cols)][32], rep[32];
@@ -224,11 +176,11 @@ size_t stats_report_cases(const char *run, const struct sidecar_set *set,
 			fmt_num(nums[c], sizeof(nums[c]), metric(s, cols[c]));
 			row[3 + c] = nums[c];
 		}
-		table_add(&t, row);
+		text_table_add(&t, row);
 		/* the table copies the cells, label can be reused */
 	}
 	if (!json && shown)
-		table_render(&t, right, out);
+		text_table_render(&t, right, out);
 	strvec_clear(&t.cells);
 	strbuf_release(&label);
 	return shown;
@@ -293,10 +245,10 @@ void stats_report_compare(const struct compare_result *r, const char *a, const c
 	static const bool right[] = { false, false, true, true, true, true, true, false };
 	const char *head[] = { "CASE", "METRIC", "A", "B", "DELTA", "DELTA_PCT", "P",
 			       "" };
-	struct table t = { .ncols = ARRAY_SIZE(head) };
+	struct text_table t = TEXT_TABLE_INIT(ARRAY_SIZE(head));
 	size_t i, rows = 0;
 
-	table_add(&t, head);
+	text_table_add(&t, head);
 	for (i = 0; i < r->n; i++) {
 		const struct compare_row *row = &r->rows[i];
 		char am[32], bm[32], d[32], dp[32], p[32];
@@ -341,7 +293,7 @@ void stats_report_compare(const struct compare_result *r, const char *a, const c
 		cells[5] = dp;
 		cells[6] = p;
 		cells[7] = row->regression ? "REGRESSION" : row->improvement ? "improvement" : "";
-		table_add(&t, cells);
+		text_table_add(&t, cells);
 	}
 	if (json) {
 		json_t *o = jsonl_record("compare_summary");
@@ -362,7 +314,7 @@ void stats_report_compare(const struct compare_result *r, const char *a, const c
 		return;
 	}
 	if (rows)
-		table_render(&t, right, out);
+		text_table_render(&t, right, out);
 	strvec_clear(&t.cells);
 	one_sided(a, &r->only_a, out);
 	one_sided(b, &r->only_b, out);
