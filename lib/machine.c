@@ -23,7 +23,7 @@ void machine_init(struct machine *m)
 	m->max_cells = MACHINE_MAX_CELLS;
 	m->interval_ms = NAN;
 	m->end_samples = m->end_skipped = NAN;
-	m->start_host_ms = m->end_host_ms = NAN;
+	m->start_host_ms = m->end_host_ms = m->origin_host_ms = NAN;
 	for (size_t i = 0; i < MACHINE_MAX_PHASES; i++)
 		m->stim_host_ms[i] = NAN;
 }
@@ -392,7 +392,7 @@ static void add_step(struct machine *m, const json_t *rec)
 
 void machine_timeline(struct machine *m, const json_t *rec, const char *type)
 {
-	double host, step;
+	double host, step = NAN, at;
 
 	if (!strcmp(type, "step")) {
 		add_step(m, rec);
@@ -408,6 +408,16 @@ void machine_timeline(struct machine *m, const json_t *rec, const char *type)
 		 get_num(m, rec, "stimulus", "step", &step) && step >= 1 &&
 		 step < MACHINE_MAX_PHASES && !(m->stim_host_ms[(size_t)step] <= host))
 		m->stim_host_ms[(size_t)step] = host;
+	else if (!strcmp(type, "stimulus") && step == 0 &&
+		 get_num(m, rec, "stimulus", "at_ms", &at) && !(m->origin_host_ms <= host - at))
+		m->origin_host_ms = host - at;
+}
+
+/* Where the run's clock starts: the workload's start when known, else
+ * scenario_start. */
+static double run_origin(const struct machine *m)
+{
+	return !isnan(m->origin_host_ms) ? m->origin_host_ms : m->start_host_ms;
 }
 
 /* ---- evaluation: shared state -------------------------------------------- */
@@ -504,7 +514,7 @@ static int by_time(const void *a, const void *b, void *ctx)
 static void window(struct ev *e)
 {
 	const struct machine *m = e->m;
-	double lo = isnan(m->start_host_ms) ? -INFINITY : m->start_host_ms;
+	double lo = isnan(run_origin(m)) ? -INFINITY : run_origin(m);
 	double hi = isnan(m->end_host_ms) ? INFINITY : m->end_host_ms;
 	bool sorted = true;
 
@@ -522,8 +532,7 @@ static void window(struct ev *e)
 	}
 	if (!sorted)
 		qsort_r(e->pos, e->n, sizeof(*e->pos), by_time, (void *)m);
-	e->t0 = !isnan(m->start_host_ms) ? m->start_host_ms
-					 : e->n ? S(e, 0)->t_ms : 0;
+	e->t0 = !isnan(run_origin(m)) ? run_origin(m) : e->n ? S(e, 0)->t_ms : 0;
 }
 
 /* One mask per distinct cpuset (NULL or unparsable: every CPU, which
@@ -581,7 +590,7 @@ static void phases(struct ev *e)
 		double x = m->steps[i].host_ms;
 
 		if (isnan(x))
-			x = m->start_host_ms + m->steps[i].at_ms;
+			x = run_origin(m) + m->steps[i].at_ms;
 		if (isnan(x) && i + 1 < MACHINE_MAX_PHASES)
 			x = m->stim_host_ms[i + 1];
 		if (!isnan(x))
@@ -1068,9 +1077,9 @@ static void eval_wait(struct ev *e)
 		if (!c->pass) {
 			struct strbuf sb = STRBUF_INIT;
 
-			strbuf_addstr(&sb, "runnable wait: a sched_ext task waited ");
+			strbuf_addstr(&sb, "runnable wait: a sched_ext task stalled, runnable but not run for ");
 			add_ms(&sb, best);
-			strbuf_addf(&sb, " to run on CPU %u (at %.1f s into the run; limit ",
+			strbuf_addf(&sb, " on CPU %u (at %.1f s into the run; limit ",
 				    S(e, best_p)->wait_cpu, since_start(e, best_p));
 			add_ms(&sb, c->limit);
 			strbuf_addch(&sb, ')');

@@ -99,8 +99,11 @@ struct machine {
 	size_t n_cells, alloc_cells;
 	size_t dropped;			/* samples over the caps */
 
-	/* The scenario's timeline, in host ms (NAN unknown). */
-	double start_host_ms, end_host_ms;
+	/* The scenario's timeline, in host ms (NAN unknown).  origin is when
+	 * the workload started, the zero of the guest's at_ms (the first
+	 * step-0 stimulus's host_ms - at_ms): later than scenario_start by
+	 * however long the scheduler took to attach. */
+	double start_host_ms, end_host_ms, origin_host_ms;
 	struct machine_step {
 		double host_ms, at_ms;
 	} *steps;

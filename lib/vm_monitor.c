@@ -307,7 +307,17 @@ static void start(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid, long 
 	m->vcpu_ns = xcalloc(m->ncpus, sizeof(*m->vcpu_ns));
 	m->running = true;
 	m->next_ms = t_ms;
-	m->emit(monitor_start_record(m->mon, t_ms), m->ctx);
+	{
+		json_t *start_rec = monitor_start_record(m->mon, t_ms);
+
+		/* Runqueues are worth watching without sched_ext too, but the
+		 * user should know why the scheduler fields are missing. */
+		json_set_bool(start_rec, "sched_ext", syms.scx_root != 0);
+		if (!syms.scx_root)
+			diag("kernel has no sched_ext (no scx_root in /proc/kallsyms): the "
+			     "monitor samples runqueues only");
+		m->emit(start_rec, m->ctx);
+	}
 out:
 	strbuf_release(&err);
 }

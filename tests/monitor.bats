@@ -93,7 +93,7 @@ failures() {
 	failures <(echo "$output") >"$TEST_TMP/why"
 	cat "$TEST_TMP/why"
 	# The monitor saw a runnable task waiting for seconds ...
-	grep -E '^runnable_wait: ' "$TEST_TMP/why"
+	grep -E '^runnable_wait: .*stalled' "$TEST_TMP/why"
 	# ... and the kernel said why it threw the scheduler out.
 	grep -E '^scheduler: .*stall' "$TEST_TMP/why"
 }
@@ -203,4 +203,6 @@ syms_cache_entry() {
 	printf '%s\n' "$output" | grep '^{' >"$TEST_TMP/rec"
 	[ "$(records "$TEST_TMP/rec" monitor | wc -l)" -ge 5 ]
 	! records "$TEST_TMP/rec" monitor | jq -e 'has("scx_state")' | grep -q true
+	records "$TEST_TMP/rec" monitor_start | jq -e '.sched_ext == false'
+	grep -q '^ktstr-vm: kernel has no sched_ext' <<<"$output"
 }

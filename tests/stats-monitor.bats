@@ -86,7 +86,7 @@ failures() {
 	stats "$FX/monitor-dsq.jsonl"
 	[ "$status" -eq 1 ]
 	[ "$(failures | head -1)" = "local DSQ depth: CPU 2 kept 80 or more tasks queued in its local DSQ for 500 ms (from 1.5 s into the run; limit 50)" ]
-	[ "$(failures | tail -1)" = "runnable wait: a sched_ext task waited 3400 ms to run on CPU 1 (at 1.5 s into the run; limit 2000 ms)" ]
+	[ "$(failures | tail -1)" = "runnable wait: a sched_ext task stalled, runnable but not run for 3400 ms on CPU 1 (at 1.5 s into the run; limit 2000 ms)" ]
 	stats --max-local-dsq-depth 100 --max-runnable-wait-ms 5000 "$FX/monitor-dsq.jsonl"
 	[ "$status" -eq 0 ]
 }

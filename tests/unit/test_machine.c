@@ -333,7 +333,7 @@ static void test_wait_and_rates(void **state)
 	eval(&m, NULL, 0, &r);
 	assert_true(check(&r, MCHK_RUNNABLE_WAIT)->value == 2500);
 	assert_string_equal(check(&r, MCHK_RUNNABLE_WAIT)->message,
-			    "runnable wait: a sched_ext task waited 2500 ms to run on CPU 1 (at"
+			    "runnable wait: a sched_ext task stalled, runnable but not run for 2500 ms on CPU 1 (at"
 			    " 0.2 s into the run; limit 2000 ms)");
 	/* 100 + 100 + 50 (reset: counts from 0) + 100 over 0.4 s */
 	assert_true(fabs(check(&r, MCHK_FALLBACK_RATE)->value - 875) < 1e-9);
@@ -387,6 +387,39 @@ static void test_window_and_phases(void **state)
 	 * or to be the baseline) */
 	assert_int_equal(r.phases[3].degraded, 1u << PM_MEAN_IMBALANCE);
 	assert_int_equal(r.phases[2].degraded, 0);
+	machine_result_release(&r);
+	machine_release(&m);
+}
+
+/* A scheduler that takes seconds to attach: the run's clock and window
+ * start with the workload (the step-0 stimuli), as the guest's at_ms do,
+ * not at scenario_start. */
+static void test_origin_after_attach(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+	const struct machine_check *c;
+
+	(void)state;
+	setup(&m, &w);
+	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":2,\"interval_ms\":100}");
+	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+	rec(&m, "{\"type\":\"stimulus\",\"step\":0,\"at_ms\":0,\"host_ms\":5000}");
+	rec(&m, "{\"type\":\"stimulus\",\"step\":0,\"at_ms\":2,\"host_ms\":5002}");
+	rec(&m, "{\"type\":\"step\",\"index\":1,\"at_ms\":1000}");
+	rec(&m, "{\"type\":\"scenario_end\",\"host_ms\":8000}");
+	/* Before the workload: not judged, however it looks. */
+	samples(&m, 1000, 30, "3,0", "0,1", BUSY);
+	samples(&m, 5000, 10, "1,1", "0,0", BUSY);
+	samples(&m, 6000, 10, "3,0", "0,1", BUSY);
+	eval(&m, NULL, 0, &r);
+	c = check(&r, MCHK_WORK_CONSERVATION);
+	assert_true(c->value == 1000);
+	assert_non_null(strstr(c->message, "from 1.0 s into the run"));
+	assert_int_equal(r.n_phases, 2);
+	assert_true(r.phases[1].start_ms == 1000);
+	assert_int_equal(r.phases[0].samples, 10);
 	machine_result_release(&r);
 	machine_release(&m);
 }
@@ -662,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_wait_and_rates),
 		cmocka_unit_test(test_window_and_phases),
+		cmocka_unit_test(test_origin_after_attach),
 		cmocka_unit_test(test_degrade_rules),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_caps),
