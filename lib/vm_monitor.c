@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Guest RAM goes on tmpfs: a disk-backed file would make every guest
@@ -191,6 +192,7 @@ void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *
 			void (*emit)(json_t *, void *), void *ctx)
 {
 	struct strbuf why = STRBUF_INIT;
+	struct statvfs vfs;
 	char *key, *prefix, *cache;
 
 	memset(m, 0, sizeof(*m));
@@ -205,8 +207,21 @@ void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *
 		goto out;
 	}
 	sweep_stale();
+	/* tmpfs pages are allocated as the guest touches them: a /dev/shm
+	 * too small for the guest would kill QEMU with SIGBUS mid-run. */
+	if (statvfs(SHM_DIR, &vfs) < 0 || access(SHM_DIR, W_OK) < 0) {
+		unavailable(m, SHM_DIR " is not usable (%s); the monitor needs a tmpfs "
+			    "for the guest's RAM", strerror(errno));
+		goto out;
+	}
+	if ((unsigned long long)vfs.f_bavail * vfs.f_frsize < (unsigned long long)s->memory_mib << 20) {
+		unavailable(m, SHM_DIR " has %llu MiB free but the guest has %u MiB of RAM; "
+			    "enlarge it or lower --memory",
+			    (unsigned long long)vfs.f_bavail * vfs.f_frsize >> 20, s->memory_mib);
+		goto out;
+	}
 	prefix = xasprintf(MEM_DIR_PREFIX "%d-", (int)getpid());
-	m->mem_dir = make_temp_dir(access(SHM_DIR, W_OK) == 0 ? SHM_DIR : "/tmp", prefix);
+	m->mem_dir = make_temp_dir(SHM_DIR, prefix);
 	free(prefix);
 	if (!m->mem_dir) {
 		unavailable(m, "cannot create a directory for the guest's RAM files in "
