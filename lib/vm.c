@@ -537,6 +537,8 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	}
 
 	vm_qemu_spec(c, qemu_path, con[1], agent[1], &s, &cmdline);
+	/* vm_start stays the first record, before any monitor_unavailable. */
+	emit_start(&v, &s);
 	vm_monitor_prepare(&v.mon, c->monitor_interval_ms, c->kernel, &s, c->request,
 			   emit, ctx);
 	mem_dir_left = v.mon.mem_dir;
@@ -562,7 +564,6 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	 * must stay in the foreground group or SIGTTIN stops it; its raw
 	 * mode turns ^C into a byte for the guest anyway. */
 	ro.new_pgrp = !s.shell;
-	emit_start(&v, &s);
 	v.start_ms = monotonic_ms();
 	qemu_pid = run_spawn(strvec_argv(&argv), &ro);
 	close(con[1]);
