@@ -12,14 +12,14 @@
  *   stimulus         one per op applied: at_ms, step, op, cgroup, detail
  *                    [, error]; the initial cgroups are step 0 "add"
  *   step             index (1-based: step 0 is the initial setup), at_ms,
- *                    hold_ms
+ *                    hold_ms, iterations (of the measured workers so far)
  *   scheduler        died (then the run ends early)
  *   worker           one per worker, when it has stopped (telemetry.c)
  *   cgroup_stats     one per cgroup that had workers, when it is removed
  *                    or at the end
  *   sched_ext_events deltas of /sys/kernel/sched_ext/root/events
  *   scheduler        detached
- *   scenario_end     elapsed_ms, workers, cpus, migrations,
+ *   scenario_end     elapsed_ms, workers, cpus, migrations, iterations,
  *                    worst_spread_pct, worst_gap_ms, scheduler_alive
  *   scenario_error   instead, when the request cannot be run at all
  *   exit             exit_code 0 when the engine ran to its end (even if
@@ -206,6 +206,24 @@ void report_cgroup(struct engine *e, size_t cg)
 /* Step i of the scenario; its records say index i + 1 (0 is the initial
  * setup).  The hold comes from step_hold_ms, as on the host, so both
  * sides agree on the timeline. */
+
+/* Work done so far by the measured (not background) workers: step records
+ * carry it so ktstr-stats can tell each phase's iteration rate. */
+static uint64_t iterations_so_far(const struct engine *e)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < e->nws; i++) {
+		const struct worker *w = &e->ws[i];
+
+		if (w->discarded || !w->slot || (w->def && w->def->background))
+			continue;
+		n += atomic_load_explicit(&w->slot->iterations, memory_order_relaxed);
+	}
+	return n;
+}
+
 static void run_step(struct engine *e, size_t si)
 {
 	const struct step *st = &e->sc.steps[si];
@@ -218,6 +236,7 @@ static void run_step(struct engine *e, size_t si)
 	json_set_int(rec, "index", index);
 	json_set_int(rec, "at_ms", engine_at_ms(e));
 	json_set_int(rec, "hold_ms", hold);
+	json_set_int(rec, "iterations", (long long)iterations_so_far(e));
 	engine_emit(e, rec);
 	engine_flush(e);
 	for (i = 0; i < st->n_ops && !e->abort; i++)
@@ -339,6 +358,7 @@ static void emit_ctprof(struct engine *e)
 
 static void finish(struct engine *e)
 {
+	uint64_t iterations;
 	long long elapsed = engine_at_ms(e);
 	json_t *rec;
 	size_t i, n = 0;
@@ -347,6 +367,7 @@ static void finish(struct engine *e)
 	if (e->ctprof)
 		emit_ctprof(e);
 	workers_stop(e, NULL, NULL);
+	iterations = iterations_so_far(e);
 	report_workers(e, NULL, NULL);
 	for (i = 0; i < e->ncgs; i++)
 		report_cgroup(e, i);
@@ -359,6 +380,7 @@ static void finish(struct engine *e)
 	json_set_int(rec, "workers", (long long)n);
 	json_set_int(rec, "cpus", e->ncpus);
 	json_set_int(rec, "migrations", (long long)e->migrations);
+	json_set_int(rec, "iterations", (long long)iterations);
 	json_set_real_or_null(rec, "worst_spread_pct", e->worst_spread);
 	json_set_real_or_null(rec, "worst_gap_ms", e->worst_gap);
 	if (e->sched)

@@ -24,6 +24,7 @@ void machine_init(struct machine *m)
 	m->interval_ms = NAN;
 	m->end_samples = m->end_skipped = NAN;
 	m->start_host_ms = m->end_host_ms = m->origin_host_ms = NAN;
+	m->end_elapsed_ms = m->end_iterations = NAN;
 	for (size_t i = 0; i < MACHINE_MAX_PHASES; i++)
 		m->stim_host_ms[i] = NAN;
 }
@@ -369,7 +370,7 @@ void machine_feed(struct machine *m, const json_t *rec, const char *type)
 
 static void add_step(struct machine *m, const json_t *rec)
 {
-	double idx = NAN, at = NAN, host = NAN;
+	double idx = NAN, at = NAN, host = NAN, iters = NAN;
 
 	if (get_num(m, rec, "step", "index", &idx) && idx == 0)
 		return;		/* step 0 is the initial setup: phase 0 */
@@ -377,6 +378,8 @@ static void add_step(struct machine *m, const json_t *rec)
 		at = NAN;
 	if (!get_num(m, rec, "step", "host_ms", &host))
 		host = NAN;
+	if (!get_num(m, rec, "step", "iterations", &iters))
+		iters = NAN;
 	if (m->n_steps + 1 >= MACHINE_MAX_PHASES) {
 		if (strvec_push_unique(&m->warned, "step (too many)"))
 			mwarn(m, "step: more than %u phases; later steps are folded into"
@@ -387,7 +390,7 @@ static void add_step(struct machine *m, const json_t *rec)
 		m->alloc_steps = m->alloc_steps ? 2 * m->alloc_steps : 8;
 		m->steps = xrealloc(m->steps, m->alloc_steps * sizeof(*m->steps));
 	}
-	m->steps[m->n_steps++] = (struct machine_step){ host, at };
+	m->steps[m->n_steps++] = (struct machine_step){ host, at, iters };
 }
 
 void machine_timeline(struct machine *m, const json_t *rec, const char *type)
@@ -397,6 +400,12 @@ void machine_timeline(struct machine *m, const json_t *rec, const char *type)
 	if (!strcmp(type, "step")) {
 		add_step(m, rec);
 		return;
+	}
+	if (!strcmp(type, "scenario_end")) {
+		if (!get_num(m, rec, type, "elapsed_ms", &m->end_elapsed_ms))
+			m->end_elapsed_ms = NAN;
+		if (!get_num(m, rec, type, "iterations", &m->end_iterations))
+			m->end_iterations = NAN;
 	}
 	if (!get_num(m, rec, type, "host_ms", &host))
 		return;
@@ -441,6 +450,7 @@ static const char *const check_names[MCHK_N] = {
 static const struct {
 	const char *name, *head;
 	double abs, rel_pct;
+	bool higher_is_better;	/* then "rose" above reads "fell" */
 } phase_metrics[PM_N] = {
 	[PM_MEAN_IMBALANCE] = { "mean_imbalance_ratio", "IMB_MEAN", 1.0, 50 },
 	[PM_MAX_IMBALANCE] = { "max_imbalance_ratio", "IMB_MAX", NAN, 0 },
@@ -449,6 +459,7 @@ static const struct {
 	[PM_IDLE_MS] = { "idle_while_runnable_ms", "IDLE_MS", 500, 0 },
 	[PM_FALLBACK] = { "fallback_per_sec", "FALLBACK/S", 20, 50 },
 	[PM_KEEP_LAST] = { "keep_last_per_sec", "KEEP_LAST/S", 10, 50 },
+	[PM_ITER_RATE] = { "iterations_per_sec", "ITER/S", 0, 50, true },
 };
 
 const char *machine_phase_metric_name(enum machine_phase_metric k)
@@ -458,7 +469,7 @@ const char *machine_phase_metric_name(enum machine_phase_metric k)
 
 bool machine_degraded(enum machine_phase_metric k, double prev, double cur)
 {
-	double d = cur - prev;
+	double d = k < PM_N && phase_metrics[k].higher_is_better ? prev - cur : cur - prev;
 
 	if (k >= PM_N || isnan(phase_metrics[k].abs) || isnan(d) || d < phase_metrics[k].abs)
 		return false;
@@ -579,6 +590,30 @@ static void groups(struct ev *e, const char *const *cpusets, size_t n)
 	free(tmp);
 }
 
+/* Each phase's worker iterations per second, on the guest's own clock:
+ * the step records' running totals at their at_ms, scenario_end's at its
+ * elapsed_ms.  Only when every step has a boundary (nb of them) and both
+ * figures. */
+static void iteration_rates(struct ev *e, size_t nb)
+{
+	const struct machine *m = e->m;
+	double at0 = 0, it0 = 0;
+	size_t i;
+
+	if (nb != m->n_steps)
+		return;
+	for (i = 0; i <= m->n_steps; i++) {
+		double at1 = i < m->n_steps ? m->steps[i].at_ms : m->end_elapsed_ms;
+		double it1 = i < m->n_steps ? m->steps[i].iterations : m->end_iterations;
+
+		if (!isnan(at1) && !isnan(it1) && !isnan(at0) && !isnan(it0) && at1 > at0 &&
+		    it1 >= it0)
+			e->r->phases[i].v[PM_ITER_RATE] = (it1 - it0) / ((at1 - at0) / 1000.0);
+		at0 = at1;
+		it0 = it1;
+	}
+}
+
 /* Phase boundaries from the steps, and each position's phase. */
 static void phases(struct ev *e)
 {
@@ -616,6 +651,7 @@ static void phases(struct ev *e)
 		for (k = 0; k < PM_N; k++)
 			ph->v[k] = NAN;
 	}
+	iteration_rates(e, nb);
 	e->phase = xcalloc(e->n + 1, sizeof(*e->phase));
 	for (p = 0, k = 0; p < e->n; p++) {
 		while (k < nb && S(e, p)->t_ms >= b[k])

@@ -105,8 +105,9 @@ struct machine {
 	 * however long the scheduler took to attach. */
 	double start_host_ms, end_host_ms, origin_host_ms;
 	struct machine_step {
-		double host_ms, at_ms;
+		double host_ms, at_ms, iterations;
 	} *steps;
+	double end_elapsed_ms, end_iterations;	/* scenario_end; NAN unknown */
 	size_t n_steps, alloc_steps;
 	double stim_host_ms[MACHINE_MAX_PHASES];	/* first stimulus per step */
 
@@ -155,6 +156,8 @@ enum machine_phase_metric {
 	PM_IDLE_MS,		/* idle-while-runnable ms, summed over CPUs */
 	PM_FALLBACK,		/* per second */
 	PM_KEEP_LAST,		/* per second */
+	PM_ITER_RATE,		/* worker iterations per second (higher is
+				 * better), from the step records */
 	PM_N,
 };
 

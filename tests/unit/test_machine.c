@@ -424,6 +424,35 @@ static void test_origin_after_attach(void **state)
 	machine_release(&m);
 }
 
+/* Iterations per second per phase, from the steps' running totals on
+ * the guest's clock; a phase whose rate halves is degraded. */
+static void test_phase_iteration_rate(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+
+	(void)state;
+	setup(&m, &w);
+	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":2,\"interval_ms\":100}");
+	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+	rec(&m, "{\"type\":\"stimulus\",\"step\":0,\"at_ms\":0,\"host_ms\":1000}");
+	rec(&m, "{\"type\":\"step\",\"index\":1,\"at_ms\":1000,\"host_ms\":2000,\"iterations\":4000}");
+	rec(&m, "{\"type\":\"step\",\"index\":2,\"at_ms\":3000,\"host_ms\":4000,\"iterations\":12000}");
+	rec(&m, "{\"type\":\"scenario_end\",\"host_ms\":5000,\"elapsed_ms\":4000,\"iterations\":13000}");
+	samples(&m, 1000, 40, "1,1", "0,0", BUSY);
+	eval(&m, NULL, 0, &r);
+	assert_int_equal(r.n_phases, 3);
+	assert_true(r.phases[0].v[PM_ITER_RATE] == 4000);
+	assert_true(r.phases[1].v[PM_ITER_RATE] == 4000);
+	assert_true(r.phases[2].v[PM_ITER_RATE] == 1000);
+	assert_int_equal(r.phases[1].degraded & (1u << PM_ITER_RATE), 0);
+	assert_int_equal(r.phases[2].degraded & (1u << PM_ITER_RATE), 1u << PM_ITER_RATE);
+	assert_string_equal(machine_phase_metric_name(PM_ITER_RATE), "iterations_per_sec");
+	machine_result_release(&r);
+	machine_release(&m);
+}
+
 static void test_degrade_rules(void **state)
 {
 	(void)state;
@@ -696,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_wait_and_rates),
 		cmocka_unit_test(test_window_and_phases),
 		cmocka_unit_test(test_origin_after_attach),
+		cmocka_unit_test(test_phase_iteration_rate),
 		cmocka_unit_test(test_degrade_rules),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_caps),
