@@ -45,7 +45,7 @@ failures() {
 	[ "$(jq -c '[.machine.samples, .machine.interval_ms, .machine.max_imbalance_ratio, .machine.stall_count, .machine.unavailable]' <<<"$output")" = '[52,100,1,0,null]' ]
 	[ "$(jq -c '[.phases[] | [.phase, .start_ms, .end_ms, .samples]]' <<<"$output")" = '[[0,0,100,1],[1,100,2600,25],[2,2600,5100,26]]' ]
 	[ "$(jq -c '.phases[1] | keys_unsorted' <<<"$output")" = \
-		'["phase","start_ms","end_ms","samples","mean_imbalance_ratio","max_imbalance_ratio","max_local_dsq_depth","stall_count","idle_while_runnable_ms","fallback_per_sec","keep_last_per_sec","degraded"]' ]
+		'["phase","start_ms","end_ms","samples","mean_imbalance_ratio","max_imbalance_ratio","max_local_dsq_depth","stall_count","idle_while_runnable_ms","fallback_per_sec","keep_last_per_sec","iterations_per_sec","degraded"]' ]
 }
 
 @test "work conservation: CPUs 1-3 idle while CPU 0 queues, named in one line" {
