@@ -94,7 +94,7 @@ static const struct check_def rows[] = {
 	  .scope = CHECK_SCOPE_MACHINE | CHECK_SCOPE_PHASE, .record = "monitor",
 	  .field = "events.dispatch_keep_last",
 	  .metric = "keep_last_per_sec", .gate_abs = 10, .gate_rel_pct = 50,
-	  .help = "DISPATCH_KEEP_LAST events per second" },
+	  .help = "DISPATCH_KEEP_LAST events per second while tasks waited" },
 	{ "stall", "stall", { NULL }, SWITCH(stall),
 	  .unit = "stalls", .def = 1, .dir = CHECK_AT_MOST,
 	  .scope = CHECK_SCOPE_MACHINE | CHECK_SCOPE_PHASE, .record = "monitor",

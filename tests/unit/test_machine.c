@@ -338,11 +338,37 @@ static void test_wait_and_rates(void **state)
 	/* 100 + 100 + 50 (reset: counts from 0) + 100 over 0.4 s */
 	assert_true(fabs(check(&r, MCHK_FALLBACK_RATE)->value - 875) < 1e-9);
 	assert_false(check(&r, MCHK_FALLBACK_RATE)->pass);
-	assert_true(fabs(check(&r, MCHK_KEEP_LAST_RATE)->value - 10) < 1e-9);
+	/* One task per CPU: keeping it is right, not counted. */
+	assert_true(check(&r, MCHK_KEEP_LAST_RATE)->value == 0);
 	assert_true(check(&r, MCHK_KEEP_LAST_RATE)->pass);
 	assert_non_null(strstr(check(&r, MCHK_FALLBACK_RATE)->message,
 			       "fallback rate: 875 select_cpu_fallback events per second over 0.4 s"
 			       " (limit 200/s)"));
+	machine_result_release(&r);
+	machine_release(&m);
+}
+
+/* Keep-last dispatches count while more tasks are runnable than CPUs
+ * (both ends of an interval), per second of the whole run. */
+static void test_keep_last_while_waiting(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+
+	(void)state;
+	setup(&m, &w);
+	/* 0.5 s undersubscribed (40 keep-lasts a sample: not counted), then
+	 * 0.5 s with 3 tasks on 2 CPUs (20 a sample: counted). */
+	for (int i = 0; i <= 10; i++)
+		rec(&m, "{\"type\":\"monitor\",\"t_ms\":%d,\"nr_running\":[%s],"
+		    "\"events\":{\"dispatch_keep_last\":%d}}", i * 100,
+		    i <= 5 ? "1,1" : "2,1", i <= 5 ? i * 40 : 200 + (i - 5) * 20);
+	eval(&m, NULL, 0, &r);
+	/* 4 intervals (6-7 ... 9-10) of 20, plus 5-6 which starts
+	 * undersubscribed: 80 over 1 s */
+	assert_true(fabs(check(&r, MCHK_KEEP_LAST_RATE)->value - 80) < 1e-9);
+	assert_true(check(&r, MCHK_KEEP_LAST_RATE)->pass);
 	machine_result_release(&r);
 	machine_release(&m);
 }
@@ -723,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_dsq_depth),
 		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_wait_and_rates),
+		cmocka_unit_test(test_keep_last_while_waiting),
 		cmocka_unit_test(test_window_and_phases),
 		cmocka_unit_test(test_origin_after_attach),
 		cmocka_unit_test(test_phase_iteration_rate),
