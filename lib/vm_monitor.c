@@ -339,8 +339,13 @@ out:
 
 void vm_monitor_agent_ready(struct vm_monitor *m, pid_t qemu_pid, long long t_ms)
 {
-	if (m->interval_ms && m->syms && !m->running)
-		start(m, m->syms, qemu_pid, t_ms);
+	if (!m->interval_ms || !m->syms || m->running)
+		return;
+	start(m, m->syms, qemu_pid, t_ms);
+	/* Cached symbols that did not work (a stale or tampered entry) are
+	 * dropped, so the next run asks the guest afresh. */
+	if (!m->running && m->syms_cache)
+		unlink(m->syms_cache);
 }
 
 void vm_monitor_symbols(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid,

@@ -186,6 +186,9 @@ syms_cache_entry() {
 	grep -q '"line":"ran"' <<<"$output"
 	grep '"type":"monitor_unavailable"' <<<"$output" | jq -r .reason | tee /dev/stderr |
 		grep -E 'runqueues|KALLSYMS'
+	# A cached entry that did not work is dropped: the next run asks the
+	# guest again.
+	[ ! -e "$XDG_CACHE_HOME/ktstr/ksyms/$key.json" ]
 }
 
 @test "monitor: a kernel without sched_ext still gets runqueue samples" {
