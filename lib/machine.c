@@ -783,18 +783,22 @@ static void wc_message(struct ev *e, const struct stretch *w, struct strbuf *sb)
 {
 	bool *idle = xcalloc(e->maxc, sizeof(bool)), *busy = xcalloc(e->maxc, sizeof(bool));
 	size_t len = w->b - w->a + 1, *hits = xcalloc(e->maxc, sizeof(size_t));
+	size_t *idles = xcalloc(e->maxc, sizeof(size_t));
 	unsigned lo = 65535, hi = 0, i, g;
 	size_t p;
 
-	for (i = 0; i < e->maxc; i++)
-		idle[i] = true;
 	for (p = w->a; p <= w->b; p++) {
 		compute_busy(e, p);
 		for (i = 0; i < e->maxc; i++) {
-			idle[i] = idle[i] && wc_cond(e, p, i);
+			idles[i] += wc_cond(e, p, i);
 			hits[i] += i < S(e, p)->ncpu && C(e, p, i)->nr >= 2;
 		}
 	}
+	/* Idle: as the busy ones, in at least half the stretch (a kernel
+	 * thread's blip on an otherwise idle CPU does not hide it); the
+	 * stretch's own CPU always. */
+	for (i = 0; i < e->maxc; i++)
+		idle[i] = i == w->cpu || 2 * idles[i] >= len;
 	/* Busy: shares a cpuset with the idle CPU, 2+ runnable in at least
 	 * half the stretch. */
 	for (i = 0; i < e->maxc; i++)
@@ -823,6 +827,7 @@ static void wc_message(struct ev *e, const struct stretch *w, struct strbuf *sb)
 	add_ms(sb, e->r->checks[MCHK_WORK_CONSERVATION].limit);
 	strbuf_addch(sb, ')');
 	free(idle);
+	free(idles);
 	free(busy);
 	free(hits);
 }

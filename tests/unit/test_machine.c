@@ -125,6 +125,30 @@ static void test_wc_names_cpus(void **state)
 	machine_release(&m);
 }
 
+/* A kernel thread's blip on one of the idle CPUs does not drop it from
+ * the message. */
+static void test_wc_names_cpus_despite_blip(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+	const struct machine_check *c;
+
+	(void)state;
+	setup(&m, &w);
+	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":4,\"interval_ms\":100}");
+	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+	samples(&m, 1000, 6, "8,0,0,0", "0,1,1,1", BUSY);
+	samples(&m, 1600, 1, "8,0,1,0", "0,1,0,1", BUSY);
+	samples(&m, 1700, 6, "8,0,0,0", "0,1,1,1", BUSY);
+	eval(&m, NULL, 0, &r);
+	c = check(&r, MCHK_WORK_CONSERVATION);
+	assert_false(c->pass);
+	assert_non_null(strstr(c->message, "CPUs 1-3 idle for 1300 ms while CPU 0"));
+	machine_result_release(&r);
+	machine_release(&m);
+}
+
 /* 5 samples are sustained (500 ms, at the limit: passes), 4 are not. */
 static void test_wc_sustain(void **state)
 {
@@ -742,6 +766,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wc_names_cpus),
+		cmocka_unit_test(test_wc_names_cpus_despite_blip),
 		cmocka_unit_test(test_wc_sustain),
 		cmocka_unit_test(test_wc_paused_vcpu),
 		cmocka_unit_test(test_wc_cpusets),
