@@ -251,45 +251,6 @@ static const char *enumerator(const struct kbtf *kb, const struct btf_type *t, i
 	}
 }
 
-int kbtf_enum_value(const struct kbtf *kb, const char *enum_name, const char *name,
-		    long long *val)
-{
-	const struct btf_type *t = find_enum(kb, enum_name);
-	int i, n;
-
-	if (!t)
-		return -1;
-	n = btf_vlen(t);
-	for (i = 0; i < n; i++) {
-		long long v;
-		const char *en = enumerator(kb, t, i, &v);
-
-		if (en && !strcmp(en, name)) {
-			*val = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *kbtf_enum_name(const struct kbtf *kb, const char *enum_name, long long val)
-{
-	const struct btf_type *t = find_enum(kb, enum_name);
-	int i, n;
-
-	if (!t)
-		return NULL;
-	n = btf_vlen(t);
-	for (i = 0; i < n; i++) {
-		long long v;
-		const char *en = enumerator(kb, t, i, &v);
-
-		if (v == val)
-			return en;
-	}
-	return NULL;
-}
-
 int kbtf_enum_foreach(const struct kbtf *kb, const char *enum_name, kbtf_enum_fn fn, void *arg)
 {
 	const struct btf_type *t = find_enum(kb, enum_name);
@@ -306,6 +267,42 @@ int kbtf_enum_foreach(const struct kbtf *kb, const char *enum_name, kbtf_enum_fn
 			return rc;
 	}
 	return 0;
+}
+
+/* One enumerator looked up by name or by value, through the walk above. */
+struct enum_find {
+	const char *name;	/* by name when set, else by value */
+	long long val;
+	const char *found;
+};
+
+static int enum_match(const char *name, long long val, void *arg)
+{
+	struct enum_find *f = arg;
+
+	if (f->name ? strcmp(name, f->name) : val != f->val)
+		return 0;
+	f->found = name;
+	f->val = val;
+	return 1;
+}
+
+int kbtf_enum_value(const struct kbtf *kb, const char *enum_name, const char *name,
+		    long long *val)
+{
+	struct enum_find f = { .name = name };
+
+	if (kbtf_enum_foreach(kb, enum_name, enum_match, &f) != 1)
+		return -1;
+	*val = f.val;
+	return 0;
+}
+
+const char *kbtf_enum_name(const struct kbtf *kb, const char *enum_name, long long val)
+{
+	struct enum_find f = { .val = val };
+
+	return kbtf_enum_foreach(kb, enum_name, enum_match, &f) == 1 ? f.found : NULL;
 }
 
 static int walk_members(const struct btf *btf, const struct btf_type *t, uint64_t base_bits,
