@@ -247,8 +247,10 @@ static void parse_threshold(const struct check_def *d, const char *opt, const ch
 		}
 	}
 	check_limit_expect(d, &want);
-	usage_error("--%s '%s': expected %s such as 20 or 0.5, or 'off'", opt, s,
-		    want.buf);
+	/* The example is the check's own default, which is always valid. */
+	if (isnan(d->def))
+		usage_error("--%s '%s': expected %s, or 'off'", opt, s, want.buf);
+	usage_error("--%s '%s': expected %s such as %g, or 'off'", opt, s, want.buf, d->def);
 }
 
 static void parse_verdict_args(int argc, char **argv, struct verdict_opts *o)

@@ -119,7 +119,7 @@ struct opts {
 	const char *scenario, *scheduler, *ctprof;
 	unsigned long memory;
 	enum vm_accel accel;
-	bool shell, raw, dmesg, timeout_set, dry_run;
+	bool shell, raw, dmesg, timeout_set, dry_run, no_monitor, monitor_interval_set;
 	unsigned long long timeout_ms, duration_ms, monitor_interval_ms;
 	struct strvec includes, cgroups, sched_args;
 	json_t *env;
@@ -182,12 +182,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_QEMU: o->qemu = optarg; break;
 		case OPT_DRY_RUN: o->dry_run = true; break;
 		case OPT_MONITOR_INTERVAL:
+			o->monitor_interval_set = true;
 			if (parse_duration_ms(optarg, &o->monitor_interval_ms) ||
 			    o->monitor_interval_ms < 10 || o->monitor_interval_ms > 10000)
 				usage_error("--monitor-interval '%s': expected a duration "
 					    "from 10ms to 10s, e.g. 100ms", optarg);
 			break;
-		case OPT_NO_MONITOR: o->monitor_interval_ms = 0; break;
+		case OPT_NO_MONITOR: o->no_monitor = true; break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -202,6 +203,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage_error("--duration needs --scenario or --cgroup");
 	if (o->sched_args.n && !o->scheduler)
 		usage_error("--sched-arg needs --scheduler");
+	if (o->no_monitor && o->monitor_interval_set)
+		usage_error("--no-monitor and --monitor-interval contradict each other; "
+			    "pick one");
+	if (o->no_monitor)
+		o->monitor_interval_ms = 0;
 	if (o->ctprof && !(o->scenario || o->cgroups.n))
 		usage_error("--ctprof needs --scenario or --cgroup");
 

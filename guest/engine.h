@@ -216,6 +216,10 @@ long cg_add(struct engine *e, const struct cgroup_def *def, _Atomic uint32_t **g
 void apply_op(struct engine *e, unsigned step, const struct op *op);
 void emit_stimulus(struct engine *e, long long at, unsigned step, enum op_kind k,
 		   const char *cg, const char *detail, const char *error);
+/* The same with "cpus": where the op lets the cgroup's workers run now
+ * (set_affinity), for ktstr-stats' machine checks. */
+void emit_stimulus_cpus(struct engine *e, long long at, unsigned step, enum op_kind k,
+			const char *cg, const char *detail, const char *error, const char *cpus);
 
 /* ---- cgroupfs.c ---- */
 

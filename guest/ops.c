@@ -20,6 +20,12 @@
 void emit_stimulus(struct engine *e, long long at, unsigned step, enum op_kind k,
 		   const char *cg, const char *detail, const char *error)
 {
+	emit_stimulus_cpus(e, at, step, k, cg, detail, error, NULL);
+}
+
+void emit_stimulus_cpus(struct engine *e, long long at, unsigned step, enum op_kind k,
+			const char *cg, const char *detail, const char *error, const char *cpus)
+{
 	json_t *rec = jsonl_record("stimulus");
 
 	json_set_int(rec, "at_ms", at);
@@ -27,6 +33,8 @@ void emit_stimulus(struct engine *e, long long at, unsigned step, enum op_kind k
 	json_set_str(rec, "op", op_kind_name(k));
 	json_set_str(rec, "cgroup", cg);
 	json_set_str(rec, "detail", detail);
+	if (cpus)
+		json_set_str(rec, "cpus", cpus);
 	if (error && *error)
 		json_set_str(rec, "error", error);
 	engine_emit(e, rec);
@@ -274,7 +282,7 @@ static void op_swap(struct engine *e, size_t a, size_t b, struct strbuf *detail,
 }
 
 static void op_set_affinity(struct engine *e, size_t cg, const struct cpuset_spec *spec,
-			    struct strbuf *detail, struct strbuf *err)
+			    struct strbuf *detail, struct strbuf *err, struct strbuf *cpus_out)
 {
 	struct strbuf cpus = STRBUF_INIT;
 	uint64_t *m = xcalloc(MASK_WORDS(e->nbits), sizeof(*m));
@@ -306,6 +314,11 @@ static void op_set_affinity(struct engine *e, size_t cg, const struct cpuset_spe
 	}
 	epoch_end(e);
 	strbuf_addf(detail, "affinity %s on %u workers", cpus.len ? cpus.buf : "(all)", n);
+	/* The CPUs the workers may now use, for the machine checks. */
+	if (cpus.len)
+		strbuf_addstr(cpus_out, cpus.buf);
+	else
+		strbuf_addf(cpus_out, "0-%u", e->ncpus - 1);
 	if (failed)
 		strbuf_addf(err, "sched_setaffinity failed for %u workers", failed);
 out:
@@ -367,7 +380,7 @@ static int op_targets(struct engine *e, const struct op *op, long *cg, long *oth
 
 void apply_op(struct engine *e, unsigned step, const struct op *op)
 {
-	struct strbuf detail = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf detail = STRBUF_INIT, err = STRBUF_INIT, cpus = STRBUF_INIT;
 	const char *name = op->kind == OP_ADD ? op->def.name : op->cgroup;
 	/* When the op began: stopping workers or forking can take a while. */
 	long long at = engine_at_ms(e);
@@ -398,7 +411,7 @@ void apply_op(struct engine *e, unsigned step, const struct op *op)
 			op_swap(e, (size_t)cg, (size_t)other, &detail, &err);
 			break;
 		case OP_SET_AFFINITY:
-			op_set_affinity(e, (size_t)cg, &op->cpuset, &detail, &err);
+			op_set_affinity(e, (size_t)cg, &op->cpuset, &detail, &err, &cpus);
 			break;
 		case OP_MOVE_TASKS:
 			op_move(e, (size_t)cg, (size_t)other, op->count, &detail, &err);
@@ -412,8 +425,10 @@ void apply_op(struct engine *e, unsigned step, const struct op *op)
 	}
 	if (err.len)
 		vlog("step %u %s %s: %s", step, op_kind_name(op->kind), name, err.buf);
-	emit_stimulus(e, at, step, op->kind, name, detail.buf, err.buf);
+	emit_stimulus_cpus(e, at, step, op->kind, name, detail.buf, err.buf,
+			   cpus.len ? cpus.buf : NULL);
 	engine_flush(e);
 	strbuf_release(&detail);
 	strbuf_release(&err);
+	strbuf_release(&cpus);
 }

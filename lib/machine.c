@@ -429,6 +429,19 @@ static double run_origin(const struct machine *m)
 	return !isnan(m->origin_host_ms) ? m->origin_host_ms : m->start_host_ms;
 }
 
+/* Where it ends: when the workers were told to stop (scenario_end's
+ * elapsed_ms on the workload's clock), else scenario_end itself, which
+ * comes after the reports and the scheduler's detach. */
+static double run_end(const struct machine *m)
+{
+	if (!isnan(m->origin_host_ms) && !isnan(m->end_elapsed_ms)) {
+		double t = m->origin_host_ms + m->end_elapsed_ms;
+
+		return isnan(m->end_host_ms) || t < m->end_host_ms ? t : m->end_host_ms;
+	}
+	return m->end_host_ms;
+}
+
 /* ---- evaluation: shared state -------------------------------------------- */
 
 /* The checks' names in lib/checktab.c, which has their limits and sidecar
@@ -453,7 +466,7 @@ static const struct {
 	bool higher_is_better;	/* then "rose" above reads "fell" */
 } phase_metrics[PM_N] = {
 	[PM_MEAN_IMBALANCE] = { "mean_imbalance_ratio", "IMB_MEAN", 1.0, 50 },
-	[PM_MAX_IMBALANCE] = { "max_imbalance_ratio", "IMB_MAX", NAN, 0 },
+	[PM_MAX_IMBALANCE] = { "max_imbalance_ratio", "IMB_HELD", NAN, 0 },
 	[PM_MAX_DSQ] = { "max_local_dsq_depth", "DSQ_MAX", 10, 50 },
 	[PM_STALLS] = { "stall_count", "STALLS", 1, 0 },
 	[PM_IDLE_MS] = { "idle_while_runnable_ms", "IDLE_MS", 500, 0 },
@@ -526,7 +539,7 @@ static void window(struct ev *e)
 {
 	const struct machine *m = e->m;
 	double lo = isnan(run_origin(m)) ? -INFINITY : run_origin(m);
-	double hi = isnan(m->end_host_ms) ? INFINITY : m->end_host_ms;
+	double hi = isnan(run_end(m)) ? INFINITY : run_end(m);
 	bool sorted = true;
 
 	e->pos = xcalloc(m->n_samples + 1, sizeof(*e->pos));
@@ -646,8 +659,7 @@ static void phases(struct ev *e)
 
 		ph->index = (unsigned)i;
 		ph->start_ms = i ? b[i - 1] - e->t0 : 0;
-		ph->end_ms = i < nb ? b[i] - e->t0
-				    : isnan(m->end_host_ms) ? NAN : m->end_host_ms - e->t0;
+		ph->end_ms = i < nb ? b[i] - e->t0 : isnan(run_end(m)) ? NAN : run_end(m) - e->t0;
 		for (k = 0; k < PM_N; k++)
 			ph->v[k] = NAN;
 	}
@@ -1363,14 +1375,25 @@ void machine_metrics(const struct machine_result *r, json_t *metrics)
 
 /* A table cell: "-" missing, integers and values from 100 up whole,
  * else 2 decimals below 10 and 1 below 100. */
-static void cell_num(struct strvec *cells, double x)
+/* A table figure: "-" when missing, whole numbers from 100 up, else two
+ * or one decimals. */
+static void fmt_num(struct strbuf *sb, double x)
 {
 	if (!isfinite(x))
-		strvec_push(cells, "-");
+		strbuf_addch(sb, '-');
 	else if (x == (double)(long long)x || x >= 100)
-		strvec_pushf(cells, "%.0f", x);
+		strbuf_addf(sb, "%.0f", x);
 	else
-		strvec_pushf(cells, x < 10 ? "%.2f" : "%.1f", x);
+		strbuf_addf(sb, x < 10 ? "%.2f" : "%.1f", x);
+}
+
+static void cell_num(struct strvec *cells, double x)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	fmt_num(&sb, x);
+	strvec_push(cells, sb.buf);
+	strbuf_release(&sb);
 }
 
 #define PHASE_COLS (4 + PM_N + 1)
@@ -1409,8 +1432,10 @@ static void phase_table(const struct machine_result *r, struct strbuf *out)
 			if (!(ph->degraded & (1u << k)) || !prev)
 				continue;
 			strbuf_addstr(&note, note.len ? ", " : "DEGRADED: ");
-			strbuf_addf(&note, "%s %.3g -> %.3g", phase_metrics[k].name, prev->v[k],
-				    ph->v[k]);
+			strbuf_addf(&note, "%s ", phase_metrics[k].name);
+			fmt_num(&note, prev->v[k]);
+			strbuf_addstr(&note, " -> ");
+			fmt_num(&note, ph->v[k]);
 		}
 		strvec_push(cells, note.buf);
 		strbuf_release(&note);

@@ -173,6 +173,7 @@ void verdict_init(struct verdict *v)
 	v->cmd_exit_code = NAN;
 	v->vm_wall_ms = NAN;
 	v->scx_events = json_object();
+	v->affinity = json_object();
 	machine_init(&v->machine);
 	v->machine.warn = machine_warn;
 	v->machine.warn_ctx = v;
@@ -221,6 +222,7 @@ void verdict_release(struct verdict *v)
 		free(v->workers[i].cgroup);
 	free(v->workers);
 	json_decref(v->scx_events);
+	json_decref(v->affinity);
 	machine_release(&v->machine);
 	free(v->skip_reason);
 	free(v->error_reason);
@@ -711,6 +713,20 @@ static void feed_output(struct verdict *v, const json_t *rec)
 	strvec_push(&v->output_tail, line);
 }
 
+/* A set_affinity op narrows where its cgroup's workers may run: the
+ * machine checks judge the cgroup by its last one (cpus), not by its
+ * cpuset. */
+static void feed_stimulus(struct verdict *v, const json_t *rec)
+{
+	const char *op = get_str(v, rec, "stimulus", "op");
+	const char *cg = get_str(v, rec, "stimulus", "cgroup");
+	const char *cpus = get_str(v, rec, "stimulus", "cpus");
+
+	if (op && cg && cpus && !strcmp(op, "set_affinity") && !json_object_get(rec, "error") &&
+	    json_object_size(v->affinity) < 4096)
+		json_object_set_new(v->affinity, cg, json_string(cpus));
+}
+
 void verdict_feed(struct verdict *v, const json_t *rec)
 {
 	const char *type = json_get_str(rec, "type");
@@ -758,7 +774,9 @@ void verdict_feed(struct verdict *v, const json_t *rec)
 	} else if (!strcmp(type, "monitor") || !strcmp(type, "monitor_start") ||
 		   !strcmp(type, "monitor_end") || !strcmp(type, "monitor_unavailable")) {
 		machine_feed(&v->machine, rec, type);
-	} else if (!strcmp(type, "stimulus") || !strcmp(type, "step") ||
+	} else if (!strcmp(type, "stimulus")) {
+		feed_stimulus(v, rec);
+	} else if (!strcmp(type, "step") ||
 		   !strcmp(type, "guest_topology") || !strcmp(type, "initramfs")) {
 		/* known, nothing to check */
 	} else {
@@ -1208,7 +1226,8 @@ static void set_reason(struct verdict *v, const char *fmt, ...)
 }
 
 /* The machine checks, over the host-side monitor's samples (machine.c):
- * work conservation is judged within the cgroups' cpusets.  No monitor
+ * work conservation is judged within the cgroups' cpusets, or the CPUs
+ * their last set_affinity allowed.  No monitor
  * samples in the run: nothing is evaluated, so older streams keep their
  * verdicts. */
 static void eval_machine(struct verdict *v, struct strbuf *msg)
@@ -1217,8 +1236,12 @@ static void eval_machine(struct verdict *v, struct strbuf *msg)
 	struct machine_result *r = &v->machine_result;
 	struct verdict_check *c;
 
-	for (size_t i = 0; i < v->n_cgroups; i++)
-		cpusets[i] = v->cgroups[i].cpuset;
+	for (size_t i = 0; i < v->n_cgroups; i++) {
+		const char *aff = json_string_value(json_object_get(v->affinity,
+								    v->cgroups[i].name));
+
+		cpusets[i] = aff ? aff : v->cgroups[i].cpuset;
+	}
 	machine_eval(&v->machine, cpusets, v->n_cgroups, &v->limits, r);
 	free(cpusets);
 	for (unsigned k = 0; k < MCHK_N; k++) {

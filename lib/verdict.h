@@ -133,6 +133,8 @@ struct verdict {
 	struct verdict_worker *workers;
 	size_t n_workers, alloc_workers;
 	json_t *scx_events;		/* sched_ext event totals: {KEY: N} */
+	json_t *affinity;		/* {cgroup: cpulist} of its last
+					 * set_affinity, for the machine checks */
 	struct machine machine;		/* monitor samples and the timeline
 					 * (machine.h) */
 

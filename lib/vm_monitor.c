@@ -24,7 +24,10 @@
  * write a page-cache write-back. */
 #define SHM_DIR "/dev/shm"
 #define MEM_DIR_PREFIX "ktstr-vm-"
+/* The user's own choice: recorded for ktstr-stats, not worth a warning. */
+#define OFF_BY_FLAG "turned off with --no-monitor"
 
+/* The monitor_unavailable record, with the reason on stderr too. */
 static void unavailable(struct vm_monitor *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void unavailable(struct vm_monitor *m, const char *fmt, ...)
@@ -37,7 +40,8 @@ static void unavailable(struct vm_monitor *m, const char *fmt, ...)
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	json_set_str(rec, "reason", sb.buf);
-	diag("host-side monitor off: %s", sb.buf);
+	if (strcmp(sb.buf, OFF_BY_FLAG))
+		diag("host-side monitor off: %s", sb.buf);
 	m->emit(rec, m->ctx);
 	strbuf_release(&sb);
 }
@@ -198,8 +202,12 @@ void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *
 	memset(m, 0, sizeof(*m));
 	m->emit = emit;
 	m->ctx = ctx;
-	if (!interval_ms || s->shell)
+	if (s->shell)
 		return;
+	if (!interval_ms) {
+		unavailable(m, OFF_BY_FLAG);
+		return;
+	}
 	key = image_key(kernel);
 	m->btf_path = find_vmlinux(kernel, key, &why);
 	if (!m->btf_path) {

@@ -83,6 +83,20 @@ failures() {
 	grep -qi 'work conservation' <<<"$output"
 }
 
+@test "monitor: workers pinned to CPU 0 by set_affinity leave CPU 1 idle without a failure" {
+	run vm --topo 1,1,2,1 --scenario "$BATS_TEST_DIRNAME/fixtures/scenarios/affinity-all-cpu0.json"
+	printf '%s\n' "$output" | grep '^{' >"$TEST_TMP/rec"
+	# The op says where the workers may run now.
+	records "$TEST_TMP/rec" stimulus | jq -e 'select(.op == "set_affinity") | .cpus == "0"' >/dev/null
+	# CPU 1 sat idle while CPU 0 queued 4 workers ...
+	records "$TEST_TMP/rec" monitor | jq -s -e '[.[] | select(.idle[1] == 1 and .nr_running[0] >= 2)] | length >= 5'
+	# ... which is what the scenario asked for.
+	run ktstr-stats --json "$TEST_TMP/rec"
+	echo "$output" | jq -c .failures
+	[ "$status" -eq 0 ]
+	jq -e '[.checks[] | select(.check == "work_conservation")] | length == 1' <<<"$output"
+}
+
 @test "monitor: scx_qmap -t 2 is a stall to the monitor and to the kernel" {
 	[ -x "$SCHED_DIR/scx_qmap" ] || skip "scx_qmap was not built"
 	run vm --topo 1,1,2,1 --scheduler "$SCHED_DIR/scx_qmap" --sched-arg=-t --sched-arg=2 \
@@ -138,7 +152,13 @@ failures() {
 @test "monitor: --no-monitor reads nothing; a bad --monitor-interval is one clear line" {
 	run vm --topo 1,1,2,1 --no-monitor --exec true
 	[ "$status" -eq 0 ]
-	! grep -q '"type":"monitor' <<<"$output"
+	! grep -q '"type":"monitor"' <<<"$output"
+	! grep -q '"type":"monitor_start"' <<<"$output"
+	# Said once, so a verdict without machine checks says why.
+	grep '"type":"monitor_unavailable"' <<<"$output" | jq -e '.reason | test("--no-monitor")'
+	run ktstr-vm --no-monitor --monitor-interval 50ms --exec true
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-vm "$output"
 	run ktstr-vm --monitor-interval 2ms --exec true
 	[ "$status" -eq 2 ]
 	assert_one_line_error ktstr-vm "$output"

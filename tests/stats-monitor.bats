@@ -35,7 +35,7 @@ failures() {
 	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] passed" ]
 	[[ "$output" == *"monitor: 52 samples every 100ms max_idle_while_runnable_ms=0 max_imbalance_ratio=1 max_local_dsq_depth=0 stall_count=0"* ]]
 	read -r -a head <<<"$(printf '%s\n' "$output" | grep '^PHASE')"
-	[ "${head[*]}" = "PHASE FROM_S TO_S SAMPLES IMB_MEAN IMB_MAX DSQ_MAX STALLS IDLE_MS FALLBACK/S KEEP_LAST/S ITER/S" ]
+	[ "${head[*]}" = "PHASE FROM_S TO_S SAMPLES IMB_MEAN IMB_HELD DSQ_MAX STALLS IDLE_MS FALLBACK/S KEEP_LAST/S ITER/S" ]
 	[ "$(printf '%s\n' "$output" | grep -cE '^[0-9]+ +[0-9]+\.[0-9] ')" -eq 3 ]
 	[[ "$output" != *DEGRADED* ]]
 	stats --json "$FX/monitor-pass.jsonl"
