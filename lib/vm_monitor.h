@@ -52,9 +52,10 @@ struct vm_monitor {
 
 /* Set up for a run of kernel (image path) with spec s; on success s->mem_dir
  * points into m and request (the agent's, may be NULL) gets
- * "kernel_symbols":true when the symbols must come from the guest.  With
- * interval_ms 0 or when the kernel has no BTF the monitor is off (the
- * latter after a monitor_unavailable record). */
+ * "kernel_symbols":true when the symbols must come from the guest.  The
+ * monitor is off with interval_ms 0 (--no-monitor), without BTF and the
+ * like, each time after a monitor_unavailable record saying why; and for
+ * a shell, silently. */
 void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *kernel,
 			struct qemu_spec *s, json_t *request,
 			void (*emit)(json_t *, void *), void *ctx);
