@@ -42,8 +42,9 @@ const char *vm_end_name(enum vm_end e)
 
 /* The one QEMU we own, for the atexit safety net. */
 static pid_t qemu_pid = -1;
-/* Its RAM files until the monitor has mapped and unlinked them. */
-static const char *mem_dir_left;
+/* Its monitor, whose RAM files (mem_dir, until it has mapped and unlinked
+ * them) go with it. */
+static const struct vm_monitor *qemu_mon;
 
 static void kill_qemu(void)
 {
@@ -52,10 +53,8 @@ static void kill_qemu(void)
 		waitpid(qemu_pid, NULL, 0);
 		qemu_pid = -1;
 	}
-	if (mem_dir_left) {
-		rm_rf(mem_dir_left);
-		mem_dir_left = NULL;
-	}
+	if (qemu_mon && qemu_mon->mem_dir)
+		rm_rf(qemu_mon->mem_dir);
 }
 
 struct vm_run {
@@ -151,7 +150,6 @@ static void handle_record(struct vm_run *v, json_t *rec)
 
 	if (!strcmp(type, "kernel_symbols")) {
 		vm_monitor_symbols(&v->mon, rec, qemu_pid, t_ms);
-		mem_dir_left = v->mon.mem_dir;
 		json_decref(rec);
 		return;
 	}
@@ -163,7 +161,6 @@ static void handle_record(struct vm_run *v, json_t *rec)
 		json_set_int(rec, "boot_ms", v->r->boot_ms);
 		v->emit(rec, v->ctx);
 		vm_monitor_agent_ready(&v->mon, qemu_pid, t_ms);
-		mem_dir_left = v->mon.mem_dir;
 		if (send_request(v) < 0) {
 			set_message(v->r, "cannot send the request to the guest agent: %s",
 				    strerror(errno));
@@ -541,7 +538,7 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	emit_start(&v, &s);
 	vm_monitor_prepare(&v.mon, c->monitor_interval_ms, c->kernel, &s, c->request,
 			   emit, ctx);
-	mem_dir_left = v.mon.mem_dir;
+	qemu_mon = &v.mon;
 	qemu_build_argv(&s, &argv);
 
 	line_reader_init(&v.con_lr, 4096);
@@ -603,7 +600,7 @@ out_loop:
 	for (i = 0; i < CONSOLE_TAIL; i++)
 		free(v.tail[i]);
 out:
-	mem_dir_left = NULL;
+	qemu_mon = NULL;
 	vm_monitor_finish(&v.mon, r->wall_ms);
 	for (i = 0; i < 2; i++) {
 		if (con[i] >= 0)
