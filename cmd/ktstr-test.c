@@ -47,6 +47,8 @@ static const char usage_text[] =
 "      --budget SECS        pick the cases that cover the most within SECS\n"
 "                           (default KTSTR_BUDGET_SECS)\n"
 "      --runs N             run every case N times (for compare's t-test)\n"
+"      --label TEXT         name the run for ktstr-stats (default: the\n"
+"                           project's git commit, else the schedulers)\n"
 "      --junit FILE         write a JUnit XML report\n"
 "      --list               print the planned cases and exit\n"
 "      --json               JSON lines instead of the human lines\n"
@@ -56,16 +58,17 @@ static const char usage_text[] =
 "  -h, --help               show this help\n"
 "      --version            show the version\n"
 "\n"
-"Sidecars go to {runs root}/{kernel}-{commit}/ (KTSTR_RUNS_ROOT, default\n"
-"~/.local/state/ktstr/runs; KTSTR_SIDECAR_DIR overrides); read them with\n"
-"ktstr-stats list/show/compare.\n"
+"Sidecars go to {runs root}/{kernel}-{run id}/, a new directory for every\n"
+"run (KTSTR_RUNS_ROOT, default ~/.local/state/ktstr/runs; KTSTR_SIDECAR_DIR\n"
+"overrides); read them with ktstr-stats list/show/compare, prune them\n"
+"with ktstr-stats clean.\n"
 "\n"
 "Exit status: 0 nothing failed; 1 a case failed; 2 bad usage, a bad test\n"
-"file or no kernel; 130 interrupted.\n";
+"file, no kernel or a sidecar that could not be written; 130 interrupted.\n";
 
 enum {
 	OPT_SHARD = 0x100, OPT_BUDGET, OPT_RUNS, OPT_JUNIT, OPT_LIST, OPT_JSON,
-	OPT_ACCEL, OPT_NO_SKIP, OPT_NO_PERF,
+	OPT_ACCEL, OPT_NO_SKIP, OPT_NO_PERF, OPT_LABEL,
 };
 
 static const struct option longopts[] = {
@@ -81,6 +84,7 @@ static const struct option longopts[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
 	{ "no-skip-mode", no_argument, NULL, OPT_NO_SKIP },
 	{ "no-perf-mode", no_argument, NULL, OPT_NO_PERF },
+	{ "label", required_argument, NULL, OPT_LABEL },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -89,7 +93,7 @@ struct opts {
 	struct strvec kernels, filters;
 	unsigned jobs, runs, shard_k, shard_n;
 	double budget;
-	const char *junit, *accel;
+	const char *junit, *accel, *label;
 	bool list, json, no_skip, no_perf;
 };
 
@@ -131,6 +135,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_NO_SKIP: o->no_skip = true; break;
 		case OPT_NO_PERF: o->no_perf = true; break;
+		case OPT_LABEL:
+			if (!*optarg || strchr(optarg, '\n'))
+				usage_error("--label '%s': expected a non-empty one-line name",
+					    optarg);
+			o->label = optarg;
+			break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -450,7 +460,7 @@ int main(int argc, char **argv)
 	struct sidecar_dir *dirs = NULL;
 	const struct sidecar_dir **dirp = NULL;
 	const char *def_path[] = { "ktstr-tests" };
-	char *runs_root = NULL, *workdir = NULL, *commit = NULL, *run_id = NULL;
+	char *runs_root = NULL, *workdir = NULL, *commit = NULL, *run_id = NULL, *label = NULL;
 	int rc = KTSTR_EXIT_USAGE;
 
 	diag_init(argv[0]);
@@ -533,14 +543,20 @@ int main(int argc, char **argv)
 		free(tdir);
 	}
 	run_id = sidecar_new_run_id();
+	label = o.label ? xstrdup(o.label) : sidecar_default_label(commit, cases, ncases);
 	dirs = xcalloc(nk, sizeof(*dirs));
 	dirp = xcalloc(nk, sizeof(*dirp));
 	for (i = 0; i < nk; i++) {
 		dirs[i].lock_fd = -1;
-		if (sidecar_dir_open(&dirs[i], kernels[i].label, commit, &err) < 0) {
+		if (sidecar_dir_open(&dirs[i], run_id, kernels[i].label, &err) < 0) {
 			diag("sidecars: %s", err.buf);
 			goto out;
 		}
+		/* Other runs' sidecars stay; mixing them is the operator's call. */
+		if (dirs[i].foreign)
+			diag("KTSTR_SIDECAR_DIR %s already holds %zu sidecars of earlier runs;"
+			     " adding this run's (%s) beside them", dirs[i].path,
+			     dirs[i].foreign, run_id);
 		dirp[i] = &dirs[i];
 	}
 
@@ -551,6 +567,7 @@ int main(int argc, char **argv)
 	ctx.run_id = run_id;
 	ctx.run_source = sidecar_run_source();
 	ctx.commit = commit;
+	ctx.label = label;
 	ctx.host = sidecar_host_context();
 	st.json = o.json;
 	ro.jobs = o.jobs;
@@ -579,6 +596,7 @@ int main(int argc, char **argv)
 		json_set_int(rec, "wall_ms", (long long)(tot.secs * 1000));
 		json_set_str(rec, "run_dir", dirs[0].path);
 		json_set_str(rec, "run_id", run_id);
+		json_set_str(rec, "label", label);
 		jsonl_emit(stdout, rec);
 		json_decref(rec);
 	} else {
@@ -611,6 +629,7 @@ out:
 	free(runs_root);
 	free(commit);
 	free(run_id);
+	free(label);
 	free((char *)ctx.vm_prog);
 	json_decref(ctx.host);
 	free(st.junit);

@@ -151,7 +151,12 @@ static void collect(struct caserun *r, json_t *rec)
 
 	if (!type)
 		return;
-	if (!strcmp(type, "agent_ready")) {
+	if (!strcmp(type, "vm_start")) {
+		/* Which accelerator ran the case: compare says so, as TCG and
+		 * KVM timings are not comparable. */
+		free(r->accel);
+		r->accel = json_get_str(rec, "accel") ? xstrdup(json_get_str(rec, "accel")) : NULL;
+	} else if (!strcmp(type, "agent_ready")) {
 		json_decref(r->agent_ready);
 		r->agent_ready = json_incref(rec);
 	} else if (!strcmp(type, "cgroup_stats")) {
@@ -290,6 +295,7 @@ static json_t *base_doc(const struct gcase *c, const struct caserun_ctx *ctx, un
 
 	json_set_int(doc, "schema", SIDECAR_SCHEMA);
 	json_set_str(doc, "run_id", ctx->run_id);
+	json_set_str(doc, "label", ctx->label);
 	json_set_str(doc, "run_source", ctx->run_source);
 	json_set_str(doc, "timestamp", now);
 	free(now);
@@ -342,6 +348,7 @@ json_t *caserun_skip_sidecar(const struct gcase *c, const struct caserun_ctx *ct
 	json_set_str(doc, "reason", c->skip_reason);
 	json_set_int(doc, "exit_code", 3);
 	json_set_int(doc, "wall_ms", 0);
+	json_set_str(doc, "accel", NULL);	/* no VM ran */
 	json_object_set_new(doc, "metrics", json_object());
 	return doc;
 }
@@ -355,6 +362,7 @@ json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx)
 	json_set_str(doc, "reason", r->v.reason);
 	json_set_int(doc, "exit_code", r->exit_code);
 	json_set_int(doc, "wall_ms", r->wall_ms);
+	json_set_str(doc, "accel", r->accel);
 	json_object_set_new(doc, "verdict", verdict_to_json(&r->v, r->c->full_name));
 	json_object_set_new(doc, "metrics", sidecar_metrics(&r->v));
 	json_object_set(doc, "cgroups", r->cgroups);
@@ -393,6 +401,7 @@ void caserun_release(struct caserun *r)
 	json_decref(r->cgroups);
 	json_decref(r->stimulus);
 	json_decref(r->scenario_end);
+	free(r->accel);
 	if (r->scenario_path)
 		unlink(r->scenario_path);
 	free(r->scenario_path);

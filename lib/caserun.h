@@ -23,6 +23,7 @@ struct caserun_ctx {
 	const char *workdir;		/* the runner's temp dir */
 	const char *accel;		/* "auto", "kvm", "tcg" */
 	const char *run_id, *run_source, *commit;
+	const char *label;		/* the run's label (ktstr-test --label) */
 	json_t *host;			/* sidecar_host_context() */
 	long long t0_ms;		/* runner start (CLOCK_MONOTONIC) */
 };
@@ -39,6 +40,7 @@ struct caserun {
 	struct verdict v;
 	struct strvec err_tail;		/* last stderr lines of ktstr-vm */
 	json_t *agent_ready, *cgroups, *stimulus, *scenario_end;
+	char *accel;			/* vm_start's: "kvm" or "tcg" */
 	long long start_ms, wall_ms;
 	int exit_code;			/* ktstr-vm's; -1 until reaped */
 	bool interrupted;

@@ -1,35 +1,46 @@
 /* Sidecars: one *.ktstr.json file per test case run, the run history that
- * ktstr-stats list/show/compare read.
+ * ktstr-stats list/show/compare/clean read.
  *
- * Layout: {runs root}/{kernel}-{project_commit}/{file}.ktstr.json, where the
- * runs root is KTSTR_RUNS_ROOT, else $XDG_STATE_HOME/ktstr/runs (or
- * ~/.local/state/ktstr/runs).  KTSTR_SIDECAR_DIR names the directory itself
- * and skips the pre-clear and the lock: the operator owns it.
+ * Layout: {runs root}/{kernel}-{run_id}/{file}.ktstr.json, one directory
+ * per runner invocation and kernel, where the runs root is
+ * KTSTR_RUNS_ROOT, else $XDG_STATE_HOME/ktstr/runs (or
+ * ~/.local/state/ktstr/runs).  The run id is new for every invocation, so
+ * runs never share a directory and history is kept until
+ * 'ktstr-stats clean' prunes it.  KTSTR_SIDECAR_DIR names the directory
+ * itself: the operator owns it, and sidecars of other runs already in it
+ * are kept (and counted, so the runner can say so).
  *
- * A run directory is pre-cleared (old *.ktstr.json removed) once by the
- * first runner that opens it while no other runner holds it: runners hold a
- * shared flock on {dir}/.lock for as long as they write, and clear only when
- * they can take it exclusively.  Every sidecar is written to a temp file,
- * fsynced and renamed, under a name unique to the runner (run id), so
- * concurrent writers never clobber or tear each other's files.
+ * Older runners used {kernel}-{project_commit} and cleared it on every
+ * run; readers still list and compare such directories.
+ *
+ * Locks: {root}/.lock is held exclusively while a runner creates its run
+ * directory and sweeps stale temp files, and by clean while it removes
+ * runs; {run dir}/.lock is held shared by the runner for as long as it
+ * writes, so clean never removes (and the sweep never counts as dead) a
+ * run in progress.  Every sidecar is written to a hidden temp file
+ * ".{file}.tmp.{pid}.XXXXXX", fsynced and linked into place, so it is
+ * either complete or absent; a runner killed in between leaves the temp
+ * file, which the next runner's sweep or clean removes.
  *
  * Sidecar document (schema 1), one JSON object:
- *   type "sidecar", schema 1, run_id, run_source ("local", or "ci" when
- *   KTSTR_CI is set), timestamp (UTC ISO 8601), suite, test, preset, case,
- *   repeat (1-based), topology {spec, nodes, llcs, cores_per_llc,
+ *   type "sidecar", schema 1, run_id, label, run_source ("local", or "ci"
+ *   when KTSTR_CI is set), timestamp (UTC ISO 8601), suite, test, preset,
+ *   case, repeat (1-based), topology {spec, nodes, llcs, cores_per_llc,
  *   threads_per_core, cpus}, scheduler {name ("eevdf" for none), path,
  *   args[]}, scenario {name, duration_ms, features[], work_types[]},
- *   kernel {label, key, image, release}, project_commit, result, exit_code,
- *   wall_ms, reason, verdict (ktstr-stats' verdict record), metrics
- *   {name: number} (sidecar_metrics), cgroups[] (cgroup_stats records),
- *   scenario_end, stimulus[] (stimulus records), sched_ext_events {},
- *   guest {kernel_release, cmdline, sysctls{}}, host {cpu_model, cpus,
+ *   kernel {label, key, image, release}, accel ("kvm", "tcg", null when no
+ *   VM ran), project_commit, result, exit_code, wall_ms, reason, verdict
+ *   (ktstr-stats' verdict record), metrics {name: number}
+ *   (sidecar_metrics), cgroups[] (cgroup_stats records), scenario_end,
+ *   stimulus[] (stimulus records), sched_ext_events {}, guest
+ *   {kernel_release, cmdline, sysctls{}}, host {cpu_model, cpus,
  *   mem_total_kib, kernel_release, arch, sched_tunables{}}.
  *
  * Additions to the first cut of this interface: host.arch (uname machine;
  * readers default it to "x86_64"), struct sidecar.spare, the SCX_EV_
- * prefix dropped from scx_ metric names, and the file name's run id part
- * (see sidecar_write). */
+ * prefix dropped from scx_ metric names, the file name's run id part
+ * (see sidecar_write), label and accel (readers default the label to the
+ * project commit). */
 #ifndef KTSTR_SIDECAR_H
 #define KTSTR_SIDECAR_H
 
@@ -37,6 +48,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "strbuf.h"
+#include "strvec.h"
 #include "verdict.h"
 
 #define SIDECAR_SUFFIX ".ktstr.json"
@@ -80,18 +92,30 @@ json_t *sidecar_host_context(void);
  * stand in.  Missing values are left out. */
 json_t *sidecar_metrics(const struct verdict *v);
 
+/* The default run label: the project commit when it is one, else the
+ * set of schedulers of the cases that will run, sorted, joined with '+'
+ * ("eevdf+scx_simple").  Caller frees. */
+struct gcase;
+char *sidecar_default_label(const char *commit, const struct gcase *cases, size_t n);
+
+/* Temp files older than this are a dead writer's, whatever the name says. */
+#define SIDECAR_TEMP_MAX_AGE_SECS 600
+
 /* An open run directory. */
 struct sidecar_dir {
 	char *path;
-	int lock_fd;		/* -1 when KTSTR_SIDECAR_DIR (no lock) */
-	bool cleared;		/* this runner pre-cleared it */
+	int lock_fd;		/* shared flock on {path}/.lock while open */
+	size_t swept;		/* stale temp files removed when it was opened */
+	size_t foreign;		/* KTSTR_SIDECAR_DIR: sidecars already in it */
 };
 
-/* Open (create) the run directory for kernel_label and commit, honouring
- * KTSTR_SIDECAR_DIR; pre-clear and lock as above.  0, or -1 with the
- * reason in err. */
-int sidecar_dir_open(struct sidecar_dir *d, const char *kernel_label,
-		     const char *commit, struct strbuf *err);
+/* Open (create) the run directory {kernel_label}-{run_id} under the runs
+ * root, or KTSTR_SIDECAR_DIR, under the locks above, sweeping stale temp
+ * files of every run directory first.  A directory of that name that
+ * already exists is an error: nothing is ever replaced.  0, or -1 with
+ * the reason in err. */
+int sidecar_dir_open(struct sidecar_dir *d, const char *run_id, const char *kernel_label,
+		     struct strbuf *err);
 void sidecar_dir_close(struct sidecar_dir *d);
 
 /* Write doc as <dir>/<stem>.<run_id>.ktstr.json atomically, where stem is
@@ -100,9 +124,21 @@ void sidecar_dir_close(struct sidecar_dir *d);
  * "steady_fair_tiny-2llc.r1.20250102T030405Z-1a2b3c4d.ktstr.json".  The
  * file is written to a temp file, fsynced and linked into place: an
  * existing file is never replaced (an error instead).  Returns the path
- * (caller frees), or NULL with the reason in err. */
+ * (caller frees), or NULL with one line in err: "cannot write sidecar
+ * PATH: REASON; HINT" (the hint says what to do: free space, or point
+ * KTSTR_RUNS_ROOT elsewhere). */
 char *sidecar_write(const struct sidecar_dir *d, const char *case_name, unsigned repeat,
 		    const char *run_id, const json_t *doc, struct strbuf *err);
+
+/* Remove the stale sidecar temp files directly in dir: hidden
+ * "*.ktstr.json.tmp.*" files whose writer (the pid in the name) is dead,
+ * or that are SIDECAR_TEMP_MAX_AGE_SECS old.  Each removed path is
+ * pushed to removed when not NULL; returns how many went. */
+size_t sidecar_sweep_temps(const char *dir, struct strvec *removed);
+
+/* Is path a sidecar temp file name (the basename)?  *pid set to the
+ * writer's pid when the name has one, else 0. */
+bool sidecar_is_temp_name(const char *name, long *pid);
 
 /* ---- reading ---- */
 
@@ -112,7 +148,7 @@ struct sidecar {
 	/* convenience views into doc (never NULL: "" when missing) */
 	const char *run_id, *run_source, *timestamp, *suite, *test, *preset,
 		   *case_name, *scheduler, *kernel, *commit, *result, *topology,
-		   *arch;
+		   *arch, *label, *accel;	/* label: the commit when absent */
 	json_t *metrics;	/* object (borrowed; empty when missing) */
 	json_t *work_types;	/* array (borrowed; empty when missing) */
 	json_t *spare;		/* owns the empty metrics/work_types */
@@ -137,17 +173,50 @@ void sidecar_set_release(struct sidecar_set *set);
 
 /* A run as listed by ktstr-stats list: a directory under the runs root. */
 struct sidecar_run {
-	char *name;		/* directory name: {kernel}-{commit} */
+	char *name;		/* directory name: {kernel}-{run_id}, or
+				 * {kernel}-{commit} of older runners */
 	char *path;
+	char *ref;		/* what to call it: the run id when that names
+				 * this directory alone, else the name */
+	char *id;		/* run id of the newest sidecar; "" without */
+	char *label;		/* its label (else commit); "" without */
+	char *kernel;		/* its kernel label; "" without */
+	char *commit;		/* its project commit; "" without */
+	char *schedulers;	/* of all its sidecars, sorted, '+'-joined */
 	size_t tests;		/* sidecar files */
 	char *date;		/* newest timestamp in it, or its mtime */
 	char *arch;		/* of the newest sidecar; "x86_64" default */
+	bool live;		/* a runner holds it (its .lock is taken) */
 };
 
 /* Every run directory under root (hidden ones skipped), newest first by
- * date, then by name.  tests counts unreadable sidecar files too.  Returns
- * count; 0 (and *out NULL) when root is missing. */
+ * date, then by name.  tests counts unreadable sidecar files too.  A root
+ * that holds sidecars itself is a run directory: that run alone, its ref
+ * the root's path.  Returns count; 0 (and *out NULL) when root is
+ * missing. */
 size_t sidecar_list_runs(const char *root, struct sidecar_run **out);
 void sidecar_runs_free(struct sidecar_run *v, size_t n);
+
+/* Does dir hold sidecar files directly (is it a run directory itself)? */
+bool sidecar_dir_has_sidecars(const char *dir);
+
+/* Find run arg among v (from sidecar_list_runs, newest first): a path
+ * (anything with a '/', or "." and ".."), a directory name, a run id
+ * (an error when it names several directories: one per kernel), or a
+ * label (the newest run with it; *note says when others have it too).
+ * Returns the index, -1 for a path (*path set), -2 when not found or
+ * ambiguous (err says why).  *note and *path are set to NULL first; the
+ * caller frees them. */
+long sidecar_find_run(const struct sidecar_run *v, size_t n, const char *arg,
+		      char **path, char **note, struct strbuf *err);
+
+/* clean: remove every run but the keep newest (keep < 0: none by count)
+ * and every run directory with no sidecar file, skipping runs a runner
+ * holds, plus the stale temp files of the runs kept, all under the root
+ * lock.  A run is renamed to {root}/.trash.XXXXXX before it is deleted,
+ * so a listing never sees half of one.  Removed runs' names go to runs,
+ * temp file paths to temps.  0, or -1 when root cannot be locked (err). */
+int sidecar_clean(const char *root, long keep, struct strvec *runs, struct strvec *temps,
+		  struct strbuf *err);
 
 #endif

@@ -18,13 +18,16 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "fsutil.h"
 #include "run.h"
+#include "gauntlet.h"
 #include "sidecar.h"
+#include "testfile.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -285,9 +288,13 @@ static json_t *doc(const char *case_name)
 			 "pass", "metrics", "worst_gap_ms", 100);
 }
 
-static void test_dir_lock_and_clear(void **state)
+/* Regression: a run was {kernel}-{commit} and the next run with the same
+ * commit (every run outside a git tree: "nogit") cleared it.  Now every
+ * run has its own directory, earlier ones are left alone, and a second
+ * open of the same run id is an error rather than a shared directory. */
+static void test_dir_per_run(void **state)
 {
-	char *root = tmpdir(), *p1, *p2, *l;
+	char *root = tmpdir(), *p, *l, *old;
 	struct sidecar_dir d1, d2, d3;
 	struct strbuf err = STRBUF_INIT;
 	json_t *o = doc("steady/tiny-2llc");
@@ -295,69 +302,59 @@ static void test_dir_lock_and_clear(void **state)
 	(void)state;
 	unset_all();
 	setenv("KTSTR_RUNS_ROOT", root, 1);
-	/* a previous run's sidecar, and a stranger's file */
-	assert_int_equal(mkdir_p(root, 0755), 0);
-	{
-		char *dir = xasprintf("%s/6.14.2-abc_def", root);
-
-		assert_int_equal(mkdir_p(dir, 0755), 0);
-		put_file(dir, "old.r1.x.ktstr.json", "{}");
-		put_file(dir, "notes.txt", "keep me");
-		free(dir);
-	}
-	/* '/' in the commit or label never makes a subdirectory */
-	assert_int_equal(sidecar_dir_open(&d1, "6.14.2", "abc/def", &err), 0);
+	/* an old-layout run: kept as it is */
+	old = xasprintf("%s/6.14.2-nogit", root);
+	assert_int_equal(mkdir_p(old, 0755), 0);
+	put_file(old, "old.r1.x.ktstr.json", "{}");
+	/* '/' in the kernel label or the id never makes a subdirectory */
+	assert_int_equal(sidecar_dir_open(&d1, "RUN/A", "6.14.2", &err), 0);
 	assert_string_equal(err.buf, "");
-	p1 = xasprintf("%s/6.14.2-abc_def", root);
-	assert_string_equal(d1.path, p1);
-	assert_true(d1.cleared);
+	p = xasprintf("%s/6.14.2-RUN_A", root);
+	assert_string_equal(d1.path, p);
+	free(p);
 	assert_true(d1.lock_fd >= 0);
-	l = listing(d1.path);
-	assert_string_equal(l, ".lock notes.txt");
+	assert_int_equal(d1.foreign, 0);
+	p = sidecar_write(&d1, "steady/tiny-2llc", 1, "RUN/A", o, &err);
+	assert_non_null(p);
+	free(p);
+	assert_int_equal(sidecar_dir_open(&d2, "RUNB", "6.14.2", &err), 0);
+	p = sidecar_write(&d2, "steady/tiny-2llc", 1, "RUNB", o, &err);
+	assert_non_null(p);
+	free(p);
+	l = listing(root);
+	assert_string_equal(l, ".lock 6.14.2-RUNB 6.14.2-RUN_A 6.14.2-nogit");
 	free(l);
-
-	p2 = sidecar_write(&d1, "steady/tiny-2llc", 1, "RUNA", o, &err);
-	assert_non_null(p2);
-	free(p2);
-	/* a second runner while the first holds the dir: no clearing */
-	assert_int_equal(sidecar_dir_open(&d2, "6.14.2", "abc/def", &err), 0);
-	assert_false(d2.cleared);
-	p2 = sidecar_write(&d2, "steady/tiny-2llc", 1, "RUNB", o, &err);
-	assert_non_null(p2);
-	free(p2);
-	l = listing(d1.path);
-	assert_string_equal(l, ".lock notes.txt steady_tiny-2llc.r1.RUNA.ktstr.json "
-			    "steady_tiny-2llc.r1.RUNB.ktstr.json");
+	l = listing(old);
+	assert_string_equal(l, "old.r1.x.ktstr.json");
 	free(l);
-	/* while either holds it, nobody can take it exclusively */
+	l = listing(d1.path);
+	assert_string_equal(l, ".lock steady_tiny-2llc.r1.RUN_A.ktstr.json");
+	free(l);
+	/* the same run id again: never shared, never replaced */
+	assert_int_equal(sidecar_dir_open(&d3, "RUNB", "6.14.2", &err), -1);
+	assert_non_null(strstr(err.buf, "6.14.2-RUNB': already exists"));
+	assert_null(d3.path);
+	/* while a runner holds its directory, nobody can take it exclusively */
 	{
-		char *lp = path_join(p1, ".lock");
+		char *lp = path_join(d1.path, ".lock");
 		int fd = open(lp, O_RDWR);
 
 		assert_true(fd >= 0);
 		assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
 		sidecar_dir_close(&d1);
-		assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
-		sidecar_dir_close(&d2);
 		assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 		close(fd);
 		free(lp);
 	}
-	/* the next run starts clean */
-	assert_int_equal(sidecar_dir_open(&d3, "6.14.2", "abc/def", &err), 0);
-	assert_true(d3.cleared);
-	l = listing(d3.path);
-	assert_string_equal(l, ".lock notes.txt");
-	free(l);
-	sidecar_dir_close(&d3);
-	assert_null(d3.path);
+	sidecar_dir_close(&d2);
+	assert_null(d2.path);
 
 	json_decref(o);
 	unsetenv("KTSTR_RUNS_ROOT");
 	strbuf_release(&err);
 	rm_rf(root);
 	free(root);
-	free(p1);
+	free(old);
 }
 
 static void test_sidecar_dir_override(void **state)
@@ -372,16 +369,17 @@ static void test_sidecar_dir_override(void **state)
 	assert_int_equal(mkdir_p(sub, 0755), 0);
 	put_file(sub, "old.r1.x.ktstr.json", "{}");
 	setenv("KTSTR_SIDECAR_DIR", sub, 1);
-	assert_int_equal(sidecar_dir_open(&d, "6.14.2", "abc", &err), 0);
+	assert_int_equal(sidecar_dir_open(&d, "R", "6.14.2", &err), 0);
 	assert_string_equal(d.path, sub);
-	assert_int_equal(d.lock_fd, -1);
-	assert_false(d.cleared);
+	assert_true(d.lock_fd >= 0);
+	/* the earlier sidecar is counted, so the runner can say so */
+	assert_int_equal(d.foreign, 1);
 	p = sidecar_write(&d, "a/b", 2, "R", o, &err);
 	assert_non_null(p);
 	free(p);
-	/* the operator's directory: nothing cleared, no lock file */
+	/* the operator's directory: nothing cleared */
 	l = listing(sub);
-	assert_string_equal(l, "a_b.r2.R.ktstr.json old.r1.x.ktstr.json");
+	assert_string_equal(l, ".lock a_b.r2.R.ktstr.json old.r1.x.ktstr.json");
 	free(l);
 	sidecar_dir_close(&d);
 	unsetenv("KTSTR_SIDECAR_DIR");
@@ -390,6 +388,109 @@ static void test_sidecar_dir_override(void **state)
 	rm_rf(dir);
 	free(dir);
 	free(sub);
+}
+
+/* Make path's mtime secs seconds ago. */
+static void age(const char *dir, const char *name, long secs)
+{
+	char *p = path_join(dir, name);
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= secs;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	free(p);
+}
+
+static void test_temp_names(void **state)
+{
+	long pid;
+
+	(void)state;
+	assert_true(sidecar_is_temp_name(".a.r1.R.ktstr.json.tmp.1234.Xy9abc", &pid));
+	assert_int_equal(pid, 1234);
+	/* fsutil's atomic_file names: no pid */
+	assert_true(sidecar_is_temp_name(".a.r1.R.ktstr.json.tmp.Xy9abc", &pid));
+	assert_int_equal(pid, 0);
+	assert_true(sidecar_is_temp_name(".a.ktstr.json.tmp.123456", &pid));
+	assert_int_equal(pid, 0);	/* no '.' after the digits: mkstemp's */
+	assert_false(sidecar_is_temp_name("a.ktstr.json.tmp.1.x", &pid));
+	assert_false(sidecar_is_temp_name(".a.ktstr.json", &pid));
+	assert_false(sidecar_is_temp_name(".a.ktstr.json.tmp.", &pid));
+	assert_false(sidecar_is_temp_name(".lock", &pid));
+}
+
+/* Regression: a runner killed between write and link left its temp file
+ * for ever.  Dead writers' and old ones go; live and young ones stay. */
+static void test_sweep_temps(void **state)
+{
+	char *dir = tmpdir(), *live, *l;
+	struct strvec gone = STRVEC_INIT;
+	pid_t child;
+
+	(void)state;
+	/* a pid that surely is dead: a reaped child's */
+	child = fork();
+	if (!child)
+		_exit(0);
+	assert_true(child > 0);
+	waitpid(child, NULL, 0);
+	{
+		char *dead = xasprintf(".a.r1.R.ktstr.json.tmp.%ld.AAAAAA", (long)child);
+
+		put_file(dir, dead, "{");
+		free(dead);
+	}
+	live = xasprintf(".b.r1.R.ktstr.json.tmp.%ld.BBBBBB", (long)getpid());
+	put_file(dir, live, "{");
+	put_file(dir, ".c.r1.R.ktstr.json.tmp.CCCCCC", "{");	/* young, no pid */
+	put_file(dir, ".d.r1.R.ktstr.json.tmp.DDDDDD", "{");	/* old, no pid */
+	age(dir, ".d.r1.R.ktstr.json.tmp.DDDDDD", SIDECAR_TEMP_MAX_AGE_SECS + 5);
+	put_file(dir, ".e.r1.R.ktstr.json.tmp.1.EEEEEE", "{");	/* init: alive */
+	age(dir, ".e.r1.R.ktstr.json.tmp.1.EEEEEE", SIDECAR_TEMP_MAX_AGE_SECS + 5);
+	put_file(dir, "f.r1.R.ktstr.json", "{}");
+	put_file(dir, ".notes.tmp.1.x", "");
+	assert_int_equal(sidecar_sweep_temps(dir, &gone), 3);
+	strvec_sort(&gone);
+	assert_int_equal(gone.n, 3);
+	assert_non_null(strstr(gone.v[0], "/.a.r1.R.ktstr.json.tmp."));
+	assert_non_null(strstr(gone.v[1], "/.d.r1.R.ktstr.json.tmp.DDDDDD"));
+	assert_non_null(strstr(gone.v[2], "/.e.r1.R.ktstr.json.tmp.1.EEEEEE"));
+	l = listing(dir);
+	{
+		char *want = xasprintf("%s .c.r1.R.ktstr.json.tmp.CCCCCC .notes.tmp.1.x "
+				       "f.r1.R.ktstr.json", live);
+
+		assert_string_equal(l, want);
+		free(want);
+	}
+	free(l);
+	/* a new run sweeps every run directory under the root */
+	{
+		struct sidecar_dir d;
+		struct strbuf err = STRBUF_INIT;
+		char *other = path_join(dir, "sub");
+
+		assert_int_equal(mkdir_p(other, 0755), 0);
+		put_file(other, ".x.ktstr.json.tmp.XXXXXX", "{");
+		age(other, ".x.ktstr.json.tmp.XXXXXX", SIDECAR_TEMP_MAX_AGE_SECS + 5);
+		unset_all();
+		setenv("KTSTR_RUNS_ROOT", dir, 1);
+		assert_int_equal(sidecar_dir_open(&d, "R2", "k", &err), 0);
+		assert_int_equal(d.swept, 1);
+		l = listing(other);
+		assert_string_equal(l, "");
+		free(l);
+		sidecar_dir_close(&d);
+		unsetenv("KTSTR_RUNS_ROOT");
+		strbuf_release(&err);
+		free(other);
+	}
+	strvec_clear(&gone);
+	free(live);
+	rm_rf(dir);
+	free(dir);
 }
 
 static void test_write(void **state)
@@ -427,11 +528,13 @@ static void test_write(void **state)
 	assert_non_null(p);
 	assert_string_equal(path_basename(p), "_hidden.r1.R.ktstr.json");
 	free(p);
-	/* an unwritable place: NULL and why */
+	/* an unwritable place: NULL and one line saying what to do */
 	d.path = "/proc/nonexistent-dir";
 	strbuf_reset(&err);
 	assert_null(sidecar_write(&d, "x", 1, "R", o, &err));
-	assert_non_null(strstr(err.buf, "cannot create"));
+	assert_string_equal(err.buf, "cannot write sidecar /proc/nonexistent-dir/x.r1.R.ktstr.json:"
+			    " No such file or directory; set KTSTR_RUNS_ROOT (or"
+			    " KTSTR_SIDECAR_DIR) to a writable directory");
 	json_decref(o);
 	strbuf_release(&err);
 	strbuf_release(&text);
@@ -561,6 +664,205 @@ static void test_list_runs(void **state)
 	free(root);
 }
 
+/* A new-layout sidecar of run id, label and kernel, with a timestamp. */
+#define RUN_DOC(id, label, kernel, sched, ts) "{\"type\":\"sidecar\",\"schema\":1," \
+	"\"run_id\":\"" id "\",\"label\":\"" label "\",\"timestamp\":\"" ts "\"," \
+	"\"suite\":\"demo\",\"test\":\"steady\",\"case\":\"steady/x\"," \
+	"\"scheduler\":{\"name\":\"" sched "\"},\"kernel\":{\"label\":\"" kernel "\"}," \
+	"\"project_commit\":\"nogit\",\"result\":\"pass\"}"
+
+static void put_run(const char *root, const char *dir, const char *file, const char *text)
+{
+	char *d = path_join(root, dir);
+
+	assert_int_equal(mkdir_p(d, 0755), 0);
+	if (file)
+		put_file(d, file, text);
+	free(d);
+}
+
+/* Runs by id, by label (the newest of several), by directory name, by
+ * path; a run over two kernels is two directories of one id. */
+static void test_find_run(void **state)
+{
+	char *root = tmpdir(), *path, *note;
+	struct strbuf err = STRBUF_INIT;
+	struct sidecar_run *v;
+	size_t n;
+
+	(void)state;
+	put_run(root, "6.14-R1", "a.ktstr.json", RUN_DOC("R1", "mine", "6.14", "scx_simple",
+							 "2025-01-01T00:00:00Z"));
+	put_run(root, "6.14-R1", "b.ktstr.json", RUN_DOC("R1", "mine", "6.14", "eevdf",
+							 "2025-01-01T00:00:01Z"));
+	put_run(root, "6.14-R2", "a.ktstr.json", RUN_DOC("R2", "mine", "6.14", "scx_simple",
+							 "2025-01-02T00:00:00Z"));
+	put_run(root, "6.14-R3", "a.ktstr.json", RUN_DOC("R3", "two", "6.14", "eevdf",
+							 "2025-01-03T00:00:00Z"));
+	put_run(root, "7.0-R3", "a.ktstr.json", RUN_DOC("R3", "two", "7.0", "eevdf",
+							"2025-01-03T00:00:00Z"));
+	/* the old layout: no label (the commit stands in) */
+	put_run(root, "6.14-abc", "a.ktstr.json", GOOD(",\"timestamp\":\"2024-01-01T00:00:00Z\""));
+	n = sidecar_list_runs(root, &v);
+	assert_int_equal(n, 5);
+	assert_string_equal(v[0].name, "6.14-R3");	/* same date: by name */
+	assert_string_equal(v[0].ref, "6.14-R3");	/* its id is shared */
+	assert_string_equal(v[1].ref, "7.0-R3");
+	assert_string_equal(v[2].ref, "R2");
+	assert_string_equal(v[3].ref, "R1");
+	assert_string_equal(v[3].schedulers, "eevdf+scx_simple");
+	assert_string_equal(v[3].label, "mine");
+	assert_string_equal(v[3].kernel, "6.14");
+	assert_string_equal(v[3].id, "R1");
+	assert_false(v[3].live);
+	assert_string_equal(v[4].ref, "6.14-abc");
+	assert_string_equal(v[4].label, "abc");
+	assert_string_equal(v[4].id, "R");
+
+	assert_int_equal(sidecar_find_run(v, n, "R1", &path, &note, &err), 3);
+	assert_null(note);
+	assert_int_equal(sidecar_find_run(v, n, "6.14-R1", &path, &note, &err), 3);
+	assert_int_equal(sidecar_find_run(v, n, "R", &path, &note, &err), 4);
+	assert_int_equal(sidecar_find_run(v, n, "abc", &path, &note, &err), 4);
+	/* a label several runs have: the newest, with a note */
+	assert_int_equal(sidecar_find_run(v, n, "mine", &path, &note, &err), 2);
+	assert_non_null(note);
+	assert_string_equal(note, "label 'mine' names 2 runs; using the newest, R2 (name"
+			    " another by its id)");
+	free(note);
+	/* an id with two kernels: name one */
+	assert_int_equal(sidecar_find_run(v, n, "R3", &path, &note, &err), -2);
+	assert_string_equal(err.buf, "run id 'R3' names 2 directories (one per kernel:"
+			    " 6.14-R3, 7.0-R3); name one of them");
+	strbuf_reset(&err);
+	assert_int_equal(sidecar_find_run(v, n, "nope", &path, &note, &err), -2);
+	assert_string_equal(err.buf, "run 'nope' not found (no run directory, run id or"
+			    " label of that name)");
+	strbuf_reset(&err);
+	/* a path */
+	{
+		char *p = path_join(root, "6.14-R2");
+
+		assert_int_equal(sidecar_find_run(v, n, p, &path, &note, &err), -1);
+		assert_string_equal(path, p);
+		free(path);
+		free(p);
+	}
+	assert_int_equal(sidecar_find_run(v, n, "/no/such/run", &path, &note, &err), -2);
+	assert_non_null(strstr(err.buf, "no such directory"));
+	sidecar_runs_free(v, n);
+
+	/* the root a run directory itself: that run, named by its path */
+	{
+		char *p = path_join(root, "6.14-R2");
+
+		n = sidecar_list_runs(p, &v);
+		assert_int_equal(n, 1);
+		assert_string_equal(v[0].ref, p);
+		assert_string_equal(v[0].id, "R2");
+		sidecar_runs_free(v, n);
+		free(p);
+	}
+	strbuf_release(&err);
+	rm_rf(root);
+	free(root);
+}
+
+/* clean --keep N: the N newest runs with sidecars stay, a running one is
+ * never removed, empty runs go, stale temp files of kept runs go. */
+static void test_clean(void **state)
+{
+	char *root = tmpdir(), *l, *dir;
+	struct strvec runs = STRVEC_INIT, temps = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int fd;
+
+	(void)state;
+	put_run(root, "k-R1", "a.ktstr.json", RUN_DOC("R1", "x", "k", "eevdf",
+						      "2025-01-01T00:00:00Z"));
+	put_run(root, "k-R2", "a.ktstr.json", RUN_DOC("R2", "x", "k", "eevdf",
+						      "2025-01-02T00:00:00Z"));
+	put_run(root, "k-R3", "a.ktstr.json", RUN_DOC("R3", "x", "k", "eevdf",
+						      "2025-01-03T00:00:00Z"));
+	put_run(root, "k-R4", "a.ktstr.json", RUN_DOC("R4", "x", "k", "eevdf",
+						      "2025-01-04T00:00:00Z"));
+	put_run(root, "k-empty", NULL, NULL);
+	put_run(root, ".trash.abcdef", "junk", "x");	/* a killed clean's */
+	dir = path_join(root, "k-R4");
+	put_file(dir, ".a.ktstr.json.tmp.XXXXXX", "{");
+	age(dir, ".a.ktstr.json.tmp.XXXXXX", SIDECAR_TEMP_MAX_AGE_SECS + 5);
+	free(dir);
+	/* R1, the oldest, is being written by a runner */
+	dir = path_join(root, "k-R1/.lock");
+	fd = open(dir, O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_SH), 0);
+	free(dir);
+
+	/* without --keep: only the empty run and the stale temp file */
+	assert_int_equal(sidecar_clean(root, -1, &runs, &temps, &err), 0);
+	assert_int_equal(runs.n, 1);
+	assert_string_equal(runs.v[0], "k-empty");
+	assert_int_equal(temps.n, 1);
+	assert_non_null(strstr(temps.v[0], "k-R4/.a.ktstr.json.tmp.XXXXXX"));
+	strvec_clear(&runs);
+	strvec_clear(&temps);
+	l = listing(root);
+	assert_string_equal(l, ".lock k-R1 k-R2 k-R3 k-R4");
+	free(l);
+	/* --keep 1: R4 stays, R1 is running, R2 and R3 go */
+	assert_int_equal(sidecar_clean(root, 1, &runs, &temps, &err), 0);
+	strvec_sort(&runs);
+	assert_int_equal(runs.n, 2);
+	assert_string_equal(runs.v[0], "R2");
+	assert_string_equal(runs.v[1], "R3");
+	l = listing(root);
+	assert_string_equal(l, ".lock k-R1 k-R4");
+	free(l);
+	strvec_clear(&runs);
+	/* the runner is done: --keep 0 takes everything */
+	close(fd);
+	assert_int_equal(sidecar_clean(root, 0, &runs, &temps, &err), 0);
+	assert_int_equal(runs.n, 2);
+	l = listing(root);
+	assert_string_equal(l, ".lock");
+	free(l);
+	strvec_clear(&runs);
+	strvec_clear(&temps);
+	assert_int_equal(sidecar_clean("/nonexistent/root", 0, &runs, &temps, &err), -1);
+	assert_non_null(strstr(err.buf, "no such directory"));
+	strbuf_release(&err);
+	rm_rf(root);
+	free(root);
+}
+
+/* The default label: the commit, else the schedulers of the cases. */
+static void test_default_label(void **state)
+{
+	struct ktest t[2] = { 0 };
+	struct gcase c[3] = { 0 };
+	char *l;
+
+	(void)state;
+	t[0].scheduler = "/path/to/scx_simple";
+	t[1].scheduler = NULL;
+	c[0].test = &t[0];
+	c[1].test = &t[1];
+	c[2].test = &t[0];
+	l = sidecar_default_label("abcdef123456", c, 3);
+	assert_string_equal(l, "abcdef123456");
+	free(l);
+	l = sidecar_default_label("nogit", c, 3);
+	assert_string_equal(l, "eevdf+scx_simple");
+	free(l);
+	l = sidecar_default_label("nogit", c, 1);
+	assert_string_equal(l, "scx_simple");
+	free(l);
+	l = sidecar_default_label(NULL, c, 0);
+	assert_string_equal(l, "nogit");
+	free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,11 +871,16 @@ int main(void)
 		cmocka_unit_test(test_project_commit),
 		cmocka_unit_test(test_host_context),
 		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_dir_lock_and_clear),
+		cmocka_unit_test(test_dir_per_run),
 		cmocka_unit_test(test_sidecar_dir_override),
+		cmocka_unit_test(test_temp_names),
+		cmocka_unit_test(test_sweep_temps),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_list_runs),
+		cmocka_unit_test(test_find_run),
+		cmocka_unit_test(test_clean),
+		cmocka_unit_test(test_default_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
