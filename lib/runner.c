@@ -26,8 +26,12 @@ static size_t kernel_index(const struct runner_opts *o, const struct gcase *c)
 	return 0;
 }
 
+/* A sidecar that cannot be written is a failed run, not a warning: the
+ * history would silently miss the case (tot->sidecar_errors makes
+ * runner_run stop and return -1, exit 2). */
 static char *write_sidecar(const struct runner_opts *o, const struct gcase *c,
-			   unsigned repeat, const struct caserun_ctx *ctx, json_t *doc)
+			   unsigned repeat, const struct caserun_ctx *ctx, json_t *doc,
+			   struct runner_totals *tot)
 {
 	const struct sidecar_dir *d = o->dirs ? o->dirs[kernel_index(o, c)] : NULL;
 	struct strbuf err = STRBUF_INIT;
@@ -35,8 +39,11 @@ static char *write_sidecar(const struct runner_opts *o, const struct gcase *c,
 
 	if (d) {
 		path = sidecar_write(d, c->name, repeat, ctx->run_id, doc, &err);
-		if (!path)
-			diag("%s: sidecar not written: %s", c->full_name, err.buf);
+		if (!path) {
+			progress_clear();
+			diag("%s: %s", c->full_name, err.buf);
+			tot->sidecar_errors++;
+		}
 	}
 	json_decref(doc);
 	strbuf_release(&err);
@@ -82,7 +89,7 @@ static void finish_one(struct caserun *r, struct caserun_ctx *ctx,
 	rep.run = r;
 	/* An interrupted case measured nothing: no sidecar to mislead stats. */
 	if (rep.outcome != CASE_INTERRUPTED)
-		path = write_sidecar(o, r->c, r->repeat, ctx, caserun_sidecar(r, ctx));
+		path = write_sidecar(o, r->c, r->repeat, ctx, caserun_sidecar(r, ctx), tot);
 	rep.sidecar = path;
 	count(tot, rep.outcome);
 	o->report(o->cb, &rep);
@@ -94,7 +101,7 @@ static void plan_skip(const struct gcase *c, struct caserun_ctx *ctx,
 		      const struct runner_opts *o, struct runner_totals *tot)
 {
 	struct case_report rep = { .c = c, .repeat = 1, .runs = 1 };
-	char *path = write_sidecar(o, c, 1, ctx, caserun_skip_sidecar(c, ctx));
+	char *path = write_sidecar(o, c, 1, ctx, caserun_skip_sidecar(c, ctx), tot);
 
 	rep.outcome = o->no_skip_mode ? CASE_FAIL : CASE_SKIP;
 	rep.reason = c->skip_reason;
@@ -145,7 +152,11 @@ int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 	for (;;) {
 		/* Start what fits: free job slots and free host CPUs. */
 		lock_wait = false;
-		while (!stopping && next < n && nrun < o->jobs) {
+		if (tot->sidecar_errors && !stopping) {
+			stopping = true;	/* the next ones could not be kept either */
+			rc = -1;
+		}
+		while (!stopping && !tot->sidecar_errors && next < n && nrun < o->jobs) {
 			const struct gcase *c = &cases[next];
 			struct hostlock lock;
 			struct strbuf err = STRBUF_INIT;
@@ -245,6 +256,8 @@ int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 			}
 		}
 	}
+	if (tot->sidecar_errors)
+		rc = -1;
 	/* A setup error stops the run; anything still running goes now. */
 	for (i = 0; i < o->jobs; i++)
 		if (running[i].c) {

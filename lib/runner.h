@@ -46,12 +46,14 @@ struct runner_opts {
 
 struct runner_totals {
 	size_t passed, failed, skipped, interrupted;
+	size_t sidecar_errors;		/* sidecars that could not be written */
 	double secs;
 	bool interrupted_by_signal;
 	int signal;
 };
 
-/* Run every case.  Returns 0, or -1 on a setup error (message printed). */
+/* Run every case.  Returns 0, or -1 on a setup error or a sidecar that
+ * could not be written (message printed; no new case starts after it). */
 int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 	       const struct runner_opts *o, struct runner_totals *tot);
 
