@@ -2,12 +2,14 @@
  * and browse and compare the run history (sidecars).
  *
  * Built around subcommands: "verdict" (the default when none is named),
- * "list", "show" and "compare".  The checks live in lib/verdict.c, the
+ * "list", "show", "compare" and "clean".  The checks live in lib/verdict.c, the
  * history in lib/sidecar.c and lib/compare.c, the tables in
  * lib/stats_report.c, so a test runner can use them without going through
  * this program. */
 #include "checktab.h"
 #include "compare.h"
+#include "compare_report.h"
+#include "env.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "jsonl.h"
@@ -39,9 +41,11 @@ static const char usage_head[] =
 "   or: ktstr-stats --list-checks [--json]\n"
 "   or: ktstr-stats list [--dir ROOT] [--json]\n"
 "   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json]\n"
-"   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--json]\n"
+"   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P]\n"
+"                        [--format text|markdown|json]\n"
+"   or: ktstr-stats clean [--keep N] [--dir ROOT]\n"
 "\n"
-"list, show and compare read the run history ktstr test writes (one\n"
+"list, show, compare and clean read the run history ktstr test writes (one\n"
 "sidecar per case); see 'ktstr-stats list --help'.\n"
 "\n"
 "Judge a scenario run from its JSON-lines records (the output of\n"
@@ -514,34 +518,47 @@ static int cmd_verdict(int argc, char **argv)
 	return verdict_exit_code(worst);
 }
 
-/* ---- the run history: list, show, compare ------------------------------- */
+/* ---- the run history: list, show, compare, clean ----------------------- */
 
 static const char history_usage_text[] =
 "usage: ktstr-stats list [--dir ROOT] [--json|--table]\n"
 "   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json|--table]\n"
 "   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--all]\n"
-"                        [--phase N[,N...]] [--json]\n"
+"                        [--phase N[,N...]] [--format text|markdown|json]\n"
+"   or: ktstr-stats clean [--keep N] [--dir ROOT] [--json|--table]\n"
 "\n"
-"Every ktstr test run writes one sidecar (*.ktstr.json) per case into a run\n"
-"directory {kernel}-{project_commit} under the runs root.\n"
+"Every ktstr test run writes one sidecar (*.ktstr.json) per case into its\n"
+"own run directory {kernel}-{run id} under the runs root; runs are kept\n"
+"until 'clean' prunes them.\n"
 "\n"
-"  list      the runs, newest first (RUN, TESTS, DATE, ARCH)\n"
+"  list      the runs, newest first (RUN, LABEL, KERNEL, SCHEDULERS, TESTS,\n"
+"            DATE, ARCH)\n"
 "  show      the cases of RUN (default: the newest run)\n"
-"  compare   the cases of run A against run B: a metric regressed when it\n"
-"            got worse past both its absolute and its relative gate (and,\n"
-"            with repeats on both sides, a Welch t-test agrees)\n"
+"  compare   the cases of run A (the baseline) against run B: per metric the\n"
+"            means, the change with its unit, the t-test's p and a verdict:\n"
+"            REGRESSION or improvement (past both gates and significant),\n"
+"            noise (past the gates, not significant: 1 sample, or p >= alpha),\n"
+"            changed (a neutral metric such as migrations)\n"
+"  clean     remove stale temp files, runs without sidecars, and with\n"
+"            --keep N every run but the N newest (running ones are kept)\n"
 "\n"
-"RUN, A and B are run names from 'ktstr-stats list' or directory paths.\n"
+"RUN, A and B are run ids or directory names from 'ktstr-stats list', labels\n"
+"(ktstr test --label; the newest run with it), or directory paths (with a\n"
+"'/'); --dir may also name one run directory.\n"
 "\n"
 "      --dir ROOT               runs root (default: KTSTR_RUNS_ROOT, else\n"
 "                               $XDG_STATE_HOME/ktstr/runs)\n"
-"      --json                   JSON lines (see ktstr-records(7)); list and\n"
-"                               show print them when stdout is not a terminal\n"
+"      --json                   JSON lines (see ktstr-records(7)); list, show\n"
+"                               and clean print them when stdout is not a\n"
+"                               terminal\n"
 "      --table                  a table even when stdout is not a terminal\n"
+"      --format F               compare: text (default), markdown (a table to\n"
+"                               paste into a review) or json (as --json)\n"
 "      --alpha P                t-test level for compare (default 0.05)\n"
 "      --all                    compare: every metric, changed or not\n"
 "      --phase N[,N...]         compare: only the per-phase metrics\n"
 "                               (phase<N>.*) of phase N (repeatable)\n"
+"      --keep N                 clean: keep the N newest runs\n"
 "\n"
 "Filters (show and compare; a case must match all given):\n"
 "      --kernel K               kernel label starts with K\n"
@@ -556,20 +573,23 @@ static const char history_usage_text[] =
 "      --version                show the version and exit\n"
 "\n"
 "Exit status: 0 ok (compare: no regression), 1 compare found a regression,\n"
-"2 error (missing run, a run without sidecars, bad usage).\n";
+"2 error (missing runs root or run, a run without sidecars, bad usage).\n";
 
 enum {
-	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_ALPHA, OPT_ALL, OPT_PHASE, OPT_F_KERNEL,
-	OPT_F_SCHED, OPT_F_TOPO, OPT_F_WORK, OPT_F_COMMIT, OPT_F_SOURCE, OPT_F_TEST,
+	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_FORMAT, OPT_ALPHA, OPT_ALL, OPT_PHASE,
+	OPT_KEEP, OPT_F_KERNEL, OPT_F_SCHED, OPT_F_TOPO, OPT_F_WORK, OPT_F_COMMIT,
+	OPT_F_SOURCE, OPT_F_TEST,
 };
 
 static const struct option history_longopts[] = {
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "json", no_argument, NULL, OPT_HJSON },
 	{ "table", no_argument, NULL, OPT_TABLE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "phase", required_argument, NULL, OPT_PHASE },
+	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "kernel", required_argument, NULL, OPT_F_KERNEL },
 	{ "scheduler", required_argument, NULL, OPT_F_SCHED },
 	{ "topology", required_argument, NULL, OPT_F_TOPO },
@@ -582,10 +602,12 @@ static const struct option history_longopts[] = {
 };
 
 struct history_opts {
-	const char *cmd;		/* "list", "show", "compare" */
+	const char *cmd;		/* "list", "show", "compare", "clean" */
 	const char *dir;
 	int json;			/* 1 --json, 0 --table, -1 by stdout */
+	enum compare_format format;
 	bool all, filtered;
+	long keep;			/* clean --keep; -1 without */
 	double alpha;
 	struct compare_filter filter;
 	char **args;			/* positional arguments */
@@ -626,28 +648,51 @@ static void parse_phases(struct history_opts *o, const char *arg)
 	o->filter.n_phases = o->n_phases;
 }
 
+/* Options that belong to one subcommand only. */
+static void only_for(const struct history_opts *o, const char *opt, const char *cmd)
+{
+	if (strcmp(o->cmd, cmd))
+		usage_error("%s: --%s applies to %s", o->cmd, opt, cmd);
+}
+
 static void parse_history_args(int argc, char **argv, struct history_opts *o)
 {
 	struct compare_filter *f = &o->filter;
-	bool filters_ok = strcmp(o->cmd, "list");
+	bool filters_ok = !strcmp(o->cmd, "show") || !strcmp(o->cmd, "compare");
+	unsigned long n;
 	char *end;
 	int c;
 
 	o->json = -1;
 	o->alpha = 0.05;
+	o->keep = -1;
 	while ((c = getopt_long(argc, argv, "h", history_longopts, NULL)) != -1) {
 		if (c >= OPT_F_KERNEL && c <= OPT_F_TEST) {
 			if (!filters_ok)
-				usage_error("%s: filters apply to show and compare, not list",
-					    o->cmd);
+				usage_error("%s: filters apply to show and compare, not %s",
+					    o->cmd, o->cmd);
 			o->filtered = true;
 		}
 		switch (c) {
 		case OPT_DIR: o->dir = optarg; break;
-		case OPT_HJSON: o->json = 1; break;
+		case OPT_HJSON: o->json = 1; o->format = COMPARE_FMT_JSON; break;
 		case OPT_TABLE: o->json = 0; break;
 		case OPT_ALL: o->all = true; break;
 		case OPT_PHASE: parse_phases(o, optarg); break;
+		case OPT_FORMAT:
+			only_for(o, "format", "compare");
+			if (compare_format_parse(optarg, &o->format) < 0)
+				usage_error("--format '%s': expected text, markdown or json",
+					    optarg);
+			o->json = o->format == COMPARE_FMT_JSON;
+			break;
+		case OPT_KEEP:
+			only_for(o, "keep", "clean");
+			if (parse_ulong(optarg, 0, LONG_MAX, &n) < 0)
+				usage_error("--keep '%s': expected a whole number, such as"
+					    " --keep 10", optarg);
+			o->keep = (long)n;
+			break;
 		case OPT_ALPHA:
 			errno = 0;
 			o->alpha = strtod(optarg, &end);
@@ -680,13 +725,24 @@ static bool want_json(const struct history_opts *o)
 	return o->json < 0 ? !isatty(STDOUT_FILENO) : o->json;
 }
 
-static char *runs_root(const struct history_opts *o)
+/* The runs root.  One the user named (--dir, KTSTR_RUNS_ROOT) must exist:
+ * a typo is an error, not an empty history.  The default one may be
+ * missing (nothing run yet): *missing is set then. */
+static char *runs_root(const struct history_opts *o, bool *missing)
 {
+	const char *env = env_get("KTSTR_RUNS_ROOT");
+	const char *from = o->dir ? "--dir" : env ? "KTSTR_RUNS_ROOT" : NULL;
 	char *root = o->dir ? path_expand_tilde(o->dir) : sidecar_runs_root();
 
 	if (!root)
 		die(KTSTR_EXIT_USAGE, "%s: no runs root: set HOME or KTSTR_RUNS_ROOT,"
 		    " or pass --dir", o->cmd);
+	*missing = !is_directory(root);
+	if (*missing && from)
+		die(KTSTR_EXIT_USAGE, "%s: runs root '%s' (from %s) %s; check the path"
+		    " ('ktstr test' writes runs to KTSTR_RUNS_ROOT, default"
+		    " ~/.local/state/ktstr/runs)", o->cmd, root, from,
+		    path_exists(root) ? "is not a directory" : "does not exist");
 	return root;
 }
 
@@ -698,25 +754,22 @@ static void print_out(struct strbuf *out)
 	strbuf_release(out);
 }
 
-/* A run directory: a name under the root, else a path. */
-static char *resolve_run(const struct history_opts *o, const char *root, const char *run)
+/* A run's directory from its id, label, name or path (sidecar_find_run). */
+static char *resolve_run(const struct history_opts *o, const char *root,
+			 const struct sidecar_run *runs, size_t n, const char *run)
 {
-	char *p;
+	struct strbuf err = STRBUF_INIT;
+	char *path, *note;
+	long i = sidecar_find_run(runs, n, run, &path, &note, &err);
 
-	if (!*run)
-		die(KTSTR_EXIT_USAGE, "%s: empty run name; 'ktstr-stats list' shows the runs",
-		    o->cmd);
-	if (!strchr(run, '/') && strcmp(run, ".") && strcmp(run, "..")) {
-		p = path_join(root, run);
-		if (is_directory(p))
-			return p;
-		free(p);
-	}
-	if (is_directory(run))
-		return xstrdup(run);
-	die(KTSTR_EXIT_USAGE, "%s: run '%s' not found (no such directory%s%s);"
-	    " 'ktstr-stats list' shows the runs", o->cmd, run,
-	    strchr(run, '/') ? "" : " under ", strchr(run, '/') ? "" : root);
+	if (i == -2)
+		die(KTSTR_EXIT_USAGE, "%s: %s under %s; 'ktstr-stats list' shows the runs",
+		    o->cmd, err.buf, root);
+	if (note)
+		diag("%s: %s", o->cmd, note);
+	free(note);
+	strbuf_release(&err);
+	return i >= 0 ? xstrdup(runs[i].path) : path;
 }
 
 /* Load a run, reporting each unreadable sidecar on its own line. */
@@ -762,13 +815,14 @@ static int cmd_list(int argc, char **argv)
 	struct history_opts o = { .cmd = "list" };
 	struct strbuf out = STRBUF_INIT;
 	struct sidecar_run *runs;
+	bool missing;
 	char *root;
 	size_t n;
 
 	parse_history_args(argc, argv, &o);
 	if (o.nargs)
 		usage_error("list: unexpected argument '%s'", o.args[0]);
-	root = runs_root(&o);
+	root = runs_root(&o, &missing);
 	n = sidecar_list_runs(root, &runs);
 	if (!n)
 		diag("list: no runs under %s; ktstr test writes them", root);
@@ -786,23 +840,24 @@ static int cmd_show(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	struct sidecar_set set = { 0 };
 	struct sidecar_run *runs = NULL;
-	size_t nruns = 0;
+	size_t nruns;
+	bool missing;
 	char *root, *path;
 	const char *run;
 
 	parse_history_args(argc, argv, &o);
 	if (o.nargs > 1)
 		usage_error("show: one run at a time ('%s' is extra)", o.args[1]);
-	root = runs_root(&o);
+	root = runs_root(&o, &missing);
+	nruns = sidecar_list_runs(root, &runs);
 	if (o.nargs) {
 		run = o.args[0];
-		path = resolve_run(&o, root, run);
+		path = resolve_run(&o, root, runs, nruns, run);
 	} else {
-		nruns = sidecar_list_runs(root, &runs);
 		if (!nruns)
 			die(KTSTR_EXIT_USAGE, "show: no runs under %s; run ktstr test first",
 			    root);
-		run = runs[0].name;
+		run = runs[0].ref;
 		path = xstrdup(runs[0].path);
 	}
 	load_run(&o, run, path, &set);
@@ -821,7 +876,10 @@ static int cmd_compare(int argc, char **argv)
 	struct history_opts o = { .cmd = "compare" };
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct sidecar_set a = { 0 }, b = { 0 };
+	struct sidecar_run *runs;
 	struct compare_result r;
+	size_t nruns;
+	bool missing;
 	char *root, *pa, *pb;
 	int ret;
 
@@ -829,27 +887,77 @@ static int cmd_compare(int argc, char **argv)
 	if (o.nargs != 2)
 		usage_error("compare: expected two runs, A and B ('ktstr-stats list'"
 			    " shows them)");
-	root = runs_root(&o);
-	pa = resolve_run(&o, root, o.args[0]);
-	pb = resolve_run(&o, root, o.args[1]);
+	root = runs_root(&o, &missing);
+	nruns = sidecar_list_runs(root, &runs);
+	pa = resolve_run(&o, root, runs, nruns, o.args[0]);
+	pb = resolve_run(&o, root, runs, nruns, o.args[1]);
 	load_run(&o, o.args[0], pa, &a);
 	load_run(&o, o.args[1], pb, &b);
 	need_sidecars(&o, o.args[0], pa, &a);
 	need_sidecars(&o, o.args[1], pb, &b);
 	if (compare_runs(&a, &b, &o.filter, o.alpha, &r, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "compare: %s", err.buf);
-	stats_report_compare(&r, o.args[0], o.args[1], o.alpha, o.json == 1, o.all, &out);
+	compare_report(&r, o.args[0], o.args[1], o.format, o.all, &out);
 	print_out(&out);
 	ret = r.regressions ? KTSTR_EXIT_FAIL : KTSTR_EXIT_PASS;
 	compare_result_release(&r);
 	sidecar_set_release(&a);
 	sidecar_set_release(&b);
+	sidecar_runs_free(runs, nruns);
 	strbuf_release(&err);
 	free(o.phases);
 	free(pa);
 	free(pb);
 	free(root);
 	return ret;
+}
+
+static int cmd_clean(int argc, char **argv)
+{
+	struct history_opts o = { .cmd = "clean" };
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strvec gone = STRVEC_INIT, temps = STRVEC_INIT;
+	bool missing, json;
+	char *root;
+	size_t i;
+
+	parse_history_args(argc, argv, &o);
+	if (o.nargs)
+		usage_error("clean: unexpected argument '%s' (--keep N keeps the N newest"
+			    " runs)", o.args[0]);
+	root = runs_root(&o, &missing);
+	if (missing) {
+		diag("clean: no runs under %s; nothing to clean", root);
+		free(root);
+		return KTSTR_EXIT_PASS;
+	}
+	if (sidecar_dir_has_sidecars(root))
+		die(KTSTR_EXIT_USAGE, "clean: %s is a run directory, not a runs root; point"
+		    " --dir at the directory above it", root);
+	if (sidecar_clean(root, o.keep, &gone, &temps, &err) < 0)
+		die(KTSTR_EXIT_USAGE, "clean: %s", err.buf);
+	json = want_json(&o);
+	for (i = 0; i < gone.n + temps.n; i++) {
+		bool run = i < gone.n;
+		const char *what = run ? gone.v[i] : temps.v[i - gone.n];
+
+		if (json) {
+			json_t *rec = jsonl_record("clean_removed");
+
+			json_set_str(rec, "kind", run ? "run" : "temp");
+			json_set_str(rec, "name", what);
+			jsonl_encode(&out, rec);
+			json_decref(rec);
+		} else {
+			strbuf_addf(&out, "removed %s %s\n", run ? "run" : "temp file", what);
+		}
+	}
+	print_out(&out);
+	strvec_clear(&gone);
+	strvec_clear(&temps);
+	strbuf_release(&err);
+	free(root);
+	return KTSTR_EXIT_PASS;
 }
 
 /* ---- subcommands -------------------------------------------------------- */
@@ -862,6 +970,7 @@ static const struct subcommand {
 	{ "list", cmd_list },
 	{ "show", cmd_show },
 	{ "compare", cmd_compare },
+	{ "clean", cmd_clean },
 };
 
 int main(int argc, char **argv)

@@ -14,22 +14,29 @@
  * good direction from the check table (checktab.h), so a new check's
  * metric is gated without a row here. */
 static const struct metric_gate own_gates[] = {
-	{ "total_migrations", 10, 30, false },
-	{ "worst_median_wake_latency_us", 20, 25, false },
-	{ "total_iterations", 100, 10, true },
+	{ "total_migrations", 10, 30, false, COMPARE_NEUTRAL },
+	{ "worst_median_wake_latency_us", 20, 25, false, COMPARE_LOWER_BETTER },
+	{ "total_iterations", 100, 10, true, COMPARE_HIGHER_BETTER },
 };
+
+/* Metrics the check table gives a sense that compare does not judge by:
+ * the migration_ratio check caps a scheduler that migrates wildly, but
+ * between two runs fewer migrations are not better by themselves (a
+ * scheduler can migrate too little and leave CPUs idle). */
+static const char *const neutral_metrics[] = { "worst_migration_ratio" };
 
 /* The pass -> fail row: a_mean and b_mean are the fractions of passing
  * samples, and any drop from "all passed" is a regression. */
-static const struct metric_gate result_gate = { "result", 0, 0, true };
+static const struct metric_gate result_gate = { "result", 0, 0, true,
+						COMPARE_HIGHER_BETTER };
 
 /* Per-phase metrics, "phase<N>.<name>" (sidecar.h), are gated as the
  * metric <name> when it has a gate (the check table's machine metrics),
  * else by these, which only phases have. */
 static const struct metric_gate phase_gates[] = {
-	{ "mean_imbalance_ratio", 1, 50, false },
-	{ "idle_while_runnable_ms", 250, 50, false },
-	{ "iterations_per_sec", 0, 25, true },
+	{ "mean_imbalance_ratio", 1, 50, false, COMPARE_LOWER_BETTER },
+	{ "idle_while_runnable_ms", 250, 50, false, COMPARE_LOWER_BETTER },
+	{ "iterations_per_sec", 0, 25, true, COMPARE_HIGHER_BETTER },
 };
 
 /* The check table's metrics in its order, then own_gates; built once. */
@@ -45,13 +52,67 @@ static void gates_build(void)
 		return;
 	t = checktab(&n);
 	gates = xcalloc(n + ARRAY_SIZE(own_gates), sizeof(*gates));
-	for (i = 0; i < n; i++)
-		if (t[i].metric)
-			gates[n_gates++] = (struct metric_gate){ t[i].metric, t[i].gate_abs,
-								 t[i].gate_rel_pct,
-								 t[i].higher_is_better };
+	for (i = 0; i < n; i++) {
+		struct metric_gate *g;
+		size_t j;
+
+		if (!t[i].metric)
+			continue;
+		g = &gates[n_gates++];
+		*g = (struct metric_gate){ t[i].metric, t[i].gate_abs, t[i].gate_rel_pct,
+					   t[i].higher_is_better,
+					   t[i].higher_is_better ? COMPARE_HIGHER_BETTER
+								 : COMPARE_LOWER_BETTER };
+		for (j = 0; j < ARRAY_SIZE(neutral_metrics); j++)
+			if (!strcmp(g->name, neutral_metrics[j]))
+				g->dir = COMPARE_NEUTRAL;
+	}
 	for (i = 0; i < ARRAY_SIZE(own_gates); i++)
 		gates[n_gates++] = own_gates[i];
+}
+
+const char *compare_dir_name(enum compare_dir d)
+{
+	switch (d) {
+	case COMPARE_LOWER_BETTER: return "lower_better";
+	case COMPARE_HIGHER_BETTER: return "higher_better";
+	default: return "neutral";
+	}
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+const char *compare_metric_unit(const char *metric)
+{
+	if (ends_with(metric, "_ms"))
+		return "ms";
+	if (ends_with(metric, "_us"))
+		return "us";
+	if (ends_with(metric, "_pct"))
+		return "%";
+	if (ends_with(metric, "_per_sec"))
+		return "/s";
+	return "";
+}
+
+const char *compare_row_status(const struct compare_row *r)
+{
+	if (r->regression)
+		return "regression";
+	if (r->improvement)
+		return "improvement";
+	if (r->noise)
+		return "noise";
+	if (r->changed)
+		return "changed";
+	if (isnan(r->delta) || r->delta == 0)
+		return "unchanged";
+	return "within_gate";
 }
 
 const struct metric_gate *compare_gates(size_t *n)
@@ -243,6 +304,9 @@ static size_t samples(const struct group *g, const char *metric, double *out)
 	for (i = 0; i < g->n; i++) {
 		json_t *v = json_object_get(g->v[i]->metrics, metric);
 
+		/* An infrastructure error measured nothing about the scheduler. */
+		if (!strcmp(g->v[i]->result, "error"))
+			continue;
 		if (json_is_number(v) && isfinite(json_number_value(v)))
 			out[n++] = json_number_value(v);
 	}
@@ -261,10 +325,13 @@ static double mean(const double *x, size_t n)
 	return s / (double)n;
 }
 
-/* Fill delta, delta_pct and the verdict of row r from its means. */
-static void judge_row(struct compare_row *r, const struct metric_gate *gate, double alpha)
+/* Fill delta, delta_pct and the verdict of row r from its means and
+ * p-value (compare.h: within_gate, noise, changed, regression,
+ * improvement).  The result row passes significant = true. */
+static void judge_row(struct compare_row *r, const struct metric_gate *gate, double alpha,
+		      bool significant)
 {
-	bool worse, past;
+	bool worse;
 
 	r->delta = r->b_mean - r->a_mean;
 	if (isnan(r->delta))
@@ -274,16 +341,27 @@ static void judge_row(struct compare_row *r, const struct metric_gate *gate, dou
 	else
 		r->delta_pct = r->delta == 0 ? 0 : copysign(INFINITY, r->delta);
 	r->gated = gate != NULL;
-	if (!gate || isnan(r->delta) || r->delta == 0)
+	r->dir = gate ? gate->dir : COMPARE_NEUTRAL;
+	/* Fewer than two samples a side: p is NAN, and nothing supports a
+	 * change, however large. */
+	r->significant = significant || (!isnan(r->p_value) && r->p_value < alpha);
+	if (isnan(r->delta) || r->delta == 0)
 		return;
-	worse = gate->higher_is_better ? r->delta < 0 : r->delta > 0;
 	/* Both gates must pass, so a tiny metric's big relative swing and a
-	 * big metric's small relative drift are both left alone; with
-	 * repeats, the t-test also has to call the change real. */
-	past = fabs(r->delta) > gate->abs && fabs(r->delta_pct) > gate->rel_pct &&
-	       (isnan(r->p_value) || r->p_value < alpha);
-	if (!past)
+	 * big metric's small relative drift are both left alone. */
+	r->past_gate = gate && fabs(r->delta) > gate->abs &&
+		       fabs(r->delta_pct) > gate->rel_pct;
+	if (gate && !r->past_gate)
 		return;
+	if (!r->significant) {
+		r->noise = true;
+		return;
+	}
+	if (r->dir == COMPARE_NEUTRAL) {
+		r->changed = true;
+		return;
+	}
+	worse = r->dir == COMPARE_HIGHER_BETTER ? r->delta < 0 : r->delta > 0;
 	r->regression = worse;
 	r->improvement = !worse;
 }
@@ -305,23 +383,18 @@ static struct compare_row *new_row(struct compare_result *r, size_t *alloc,
 	return row;
 }
 
-static double pass_fraction(const struct group *g)
+/* Passing samples among those that passed or failed (NAN: none did):
+ * errors, skips and inconclusive runs judged nothing. */
+static double pass_fraction(const struct group *g, size_t *judged)
 {
-	size_t i, pass = 0;
+	size_t i, pass = 0, fail = 0;
 
-	for (i = 0; i < g->n; i++)
+	for (i = 0; i < g->n; i++) {
 		pass += !strcmp(g->v[i]->result, "pass");
-	return (double)pass / (double)g->n;
-}
-
-static bool any_result(const struct group *g, const char *res)
-{
-	size_t i;
-
-	for (i = 0; i < g->n; i++)
-		if (!strcmp(g->v[i]->result, res))
-			return true;
-	return false;
+		fail += !strcmp(g->v[i]->result, "fail");
+	}
+	*judged = pass + fail;
+	return pass + fail ? (double)pass / (double)(pass + fail) : NAN;
 }
 
 /* Per-phase metrics first, by phase then name; the rest by name. */
@@ -408,23 +481,23 @@ static void compare_case(const struct group *ga, const struct group *gb, double 
 	struct compare_row *row;
 
 	/* pass -> fail first: it is the loudest change a case can show. */
-	if ((!f || !f->n_phases) &&
-	    (any_result(ga, "pass") || any_result(gb, "pass") || any_result(ga, "fail") ||
-	     any_result(gb, "fail"))) {
-		double pa = pass_fraction(ga), pb = pass_fraction(gb);
+	if (!f || !f->n_phases) {
+		size_t ja, jb;
+		double pa = pass_fraction(ga, &ja), pb = pass_fraction(gb, &jb);
 
-		if (pa != pb && (any_result(ga, "pass") || any_result(gb, "pass"))) {
+		if (ja && jb && pa != pb) {
 			row = new_row(r, alloc, ga->key, result_gate.name);
 			row->a_mean = pa;
 			row->b_mean = pb;
-			row->na = ga->n;
-			row->nb = gb->n;
-			judge_row(row, &result_gate, alpha);
-			/* Only pass -> fail and fail -> pass count; pass ->
-			 * skip is not a scheduler regression. */
-			if (!(pa == 1 && any_result(gb, "fail")))
+			row->na = ja;
+			row->nb = jb;
+			judge_row(row, &result_gate, alpha, true);
+			/* Only all-pass -> some fail and some fail -> all-pass
+			 * count; 1 of 3 failing before and 2 of 3 after is a
+			 * flaky case either way. */
+			if (pa != 1)
 				row->regression = false;
-			if (!(pb == 1 && any_result(ga, "fail")))
+			if (pb != 1)
 				row->improvement = false;
 		}
 	}
@@ -444,11 +517,54 @@ static void compare_case(const struct group *ga, const struct group *gb, double 
 		row->a_mean = mean(xa, na);
 		row->b_mean = mean(xb, nb);
 		row->p_value = welch_p_value(xa, na, xb, nb);
-		judge_row(row, compare_gate_find(names[i]), alpha);
+		judge_row(row, compare_gate_find(names[i]), alpha, false);
 	}
 	free(names);
 	free(xa);
 	free(xb);
+}
+
+/* Describe one side from its groups (the matching sidecars). */
+static void describe_side(const struct side *sd, struct compare_side *cs)
+{
+	size_t i, j;
+
+	cs->cases = sd->n;
+	for (i = 0; i < sd->n; i++)
+		for (j = 0; j < sd->g[i].n; j++) {
+			const struct sidecar *s = sd->g[i].v[j];
+
+			cs->samples++;
+			if (*s->run_id)
+				strvec_push_unique(&cs->ids, s->run_id);
+			if (*s->label)
+				strvec_push_unique(&cs->labels, s->label);
+			if (*s->scheduler)
+				strvec_push_unique(&cs->schedulers, s->scheduler);
+			if (*s->kernel)
+				strvec_push_unique(&cs->kernels, s->kernel);
+			if (*s->accel)
+				strvec_push_unique(&cs->accels, s->accel);
+			if (!strcmp(s->result, "error")) {
+				cs->errors++;
+				strvec_push_unique(&cs->error_cases, sd->g[i].key);
+			}
+		}
+	strvec_sort(&cs->ids);
+	strvec_sort(&cs->labels);
+	strvec_sort(&cs->schedulers);
+	strvec_sort(&cs->kernels);
+	strvec_sort(&cs->accels);
+}
+
+static void side_info_release(struct compare_side *cs)
+{
+	strvec_clear(&cs->ids);
+	strvec_clear(&cs->labels);
+	strvec_clear(&cs->schedulers);
+	strvec_clear(&cs->kernels);
+	strvec_clear(&cs->accels);
+	strvec_clear(&cs->error_cases);
 }
 
 int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
@@ -470,8 +586,11 @@ int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
 		side_release(&sb);
 		return -1;
 	}
+	r->alpha = alpha;
 	r->cases_a = sa.n;
 	r->cases_b = sb.n;
+	describe_side(&sa, &r->a);
+	describe_side(&sb, &r->b);
 	for (i = 0; i < sa.n; i++) {
 		struct group *gb = group_find(&sb, sa.g[i].key);
 
@@ -488,6 +607,10 @@ int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
 	for (i = 0; i < r->n; i++) {
 		r->regressions += r->rows[i].regression;
 		r->improvements += r->rows[i].improvement;
+		/* Ungated metrics (event counters) move all the time: only
+		 * the gated ones' noise is worth a count. */
+		r->noise += r->rows[i].gated && r->rows[i].noise;
+		r->changed += r->rows[i].gated && r->rows[i].changed;
 	}
 	side_release(&sa);
 	side_release(&sb);
@@ -503,5 +626,7 @@ void compare_result_release(struct compare_result *r)
 	free(r->rows);
 	strvec_clear(&r->only_a);
 	strvec_clear(&r->only_b);
+	side_info_release(&r->a);
+	side_info_release(&r->b);
 	memset(r, 0, sizeof(*r));
 }

@@ -1,8 +1,18 @@
-/* Comparing two runs' sidecars: per case and metric, a change is a
- * regression only when both its absolute and its relative size pass the
- * metric's gate, in the metric's bad direction; with at least two samples
- * on each side a Welch t-test (alpha 0.05) must also reject "same mean",
- * so noise is not reported as a regression.
+/* Comparing two runs' sidecars: per case and metric, the means of each
+ * side's samples, the change, and a verdict on it.
+ *
+ * Every metric has a direction: lower is better, higher is better, or
+ * neutral (a change in itself is neither good nor bad: fewer migrations
+ * can be a scheduler that balances too little).  A changed metric is
+ *   within_gate  when it moved by no more than its absolute or its
+ *                relative gate (both must be passed),
+ *   noise        past the gates (or ungated) but without statistical
+ *                support: fewer than 2 samples on a side, or a Welch
+ *                t-test p-value >= alpha,
+ *   changed      supported, for a neutral or ungated metric,
+ *   regression / improvement  supported, in the bad / good direction.
+ * So one sample a side never makes a regression out of a metric: run the
+ * cases with --runs N for that.
  *
  * Default gates (absolute / relative).  Those of the metrics a check maps
  * to are rows of the check table (checktab.h: gate_abs, gate_rel_pct,
@@ -11,27 +21,34 @@
  *   worst_gap_ms                 500   / 50 %   (check table)
  *   worst_p99_wake_latency_us    50    / 25 %   (check table)
  *   min_iterations_per_sec       10    / 10 %   (check table) higher is better
- *   worst_migration_ratio        0.05  / 25 %   (check table)
+ *   worst_migration_ratio        0.05  / 25 %   (check table) neutral here
  *   isolation_violations         0     / 0 %    (check table)
  *   starved_workers              0     / 0 %    (check table)
  *   the machine checks' metrics                 (check table)
- *   total_migrations             10    / 30 %
+ *   total_migrations             10    / 30 %   neutral
  *   worst_median_wake_latency_us 20    / 25 %
- *   total_iterations             100   / 10 %  higher is better
+ *   total_iterations             100   / 10 %   higher is better
  * Per-phase metrics "phase<N>.<name>" are gated as <name> (the machine
  * metrics of the check table), else:
  *   mean_imbalance_ratio         1     / 50 %
  *   idle_while_runnable_ms       250   / 50 %
- * Other metrics found in sidecars are shown but not gated.
+ * Other metrics found in sidecars are shown, neutral and not gated.
  *
- * A case whose result went from pass (every sample) to fail (any sample)
- * is a regression too, reported as metric "result" (gate 0 / 0 %, higher
- * is better, a_mean/b_mean the fraction of passing samples); fail to pass
- * is an improvement.  Changes to or from skip or error are not judged.
+ * The outcome of a case is the pseudo-metric "result" (gate 0 / 0 %,
+ * higher is better): a_mean and b_mean are the fractions of passing
+ * samples among those that passed or failed.  A case that passed in every
+ * such sample of a and failed in any of b is a regression; fail to pass
+ * an improvement.  A failed check is a verdict with its reason, not a
+ * measurement, so this row needs no t-test.  Samples whose result is
+ * "error" (the infrastructure failed: no VM, no records) say nothing
+ * about the scheduler: they are left out of the result row and of every
+ * metric, and counted per side instead.  Skips and inconclusive runs are
+ * left out of the result row too.
  *
  * Additions to the first cut: the "result" pseudo-gate (found by
  * compare_gate_find, not listed by compare_gates), commit matched as a
- * prefix, test as a glob. */
+ * prefix, test as a glob, directions, noise, errors, the sides' run
+ * descriptions. */
 #ifndef KTSTR_COMPARE_H
 #define KTSTR_COMPARE_H
 
@@ -40,12 +57,21 @@
 #include <stddef.h>
 #include "sidecar.h"
 #include "strbuf.h"
+#include "strvec.h"
+
+enum compare_dir { COMPARE_LOWER_BETTER, COMPARE_HIGHER_BETTER, COMPARE_NEUTRAL };
 
 struct metric_gate {
 	const char *name;
 	double abs, rel_pct;
-	bool higher_is_better;
+	bool higher_is_better;	/* the check table's (or compare's) sense */
+	enum compare_dir dir;	/* what compare judges by */
 };
+
+/* "lower_better", "higher_better", "neutral". */
+const char *compare_dir_name(enum compare_dir d);
+/* The unit of a metric from its name: "ms", "us", "%", "/s" or "". */
+const char *compare_metric_unit(const char *metric);
 
 const struct metric_gate *compare_gates(size_t *n);
 const struct metric_gate *compare_gate_find(const char *name);
@@ -83,19 +109,39 @@ struct compare_row {
 	size_t na, nb;
 	double delta, delta_pct;
 	double p_value;		/* NAN when not computed */
-	bool gated, regression, improvement;
+	enum compare_dir dir;
+	bool gated;		/* has a gate */
+	bool past_gate;		/* moved by more than both gates */
+	bool significant;	/* t-test p < alpha (the result row: always) */
+	bool regression, improvement, noise, changed;
 };
 /* Rows come per case key (sorted), "result" first when the result
  * changed, then the gated metrics in table order, then the per-phase
  * metrics by phase and name, then the others by name; a metric neither
  * side has is left out. */
 
+/* The row's verdict word: "regression", "improvement", "noise",
+ * "changed", "within_gate" or "unchanged". */
+const char *compare_row_status(const struct compare_row *r);
+
+/* What one side of a comparison is made of (its matching sidecars). */
+struct compare_side {
+	struct strvec ids, labels, schedulers, kernels, accels;	/* distinct, sorted */
+	size_t samples;		/* sidecars */
+	size_t cases;		/* case keys */
+	size_t errors;		/* samples with result "error" */
+	struct strvec error_cases;	/* their case keys, distinct */
+};
+
 struct compare_result {
 	struct compare_row *rows;
 	size_t n;
 	size_t cases_a, cases_b, cases_both;
 	size_t regressions, improvements;
+	size_t noise, changed;	/* gated rows only */
 	struct strvec only_a, only_b;	/* case keys present on one side */
+	struct compare_side a, b;
+	double alpha;
 };
 
 /* Compare sets a and b (already loaded) under filter f (may be NULL);

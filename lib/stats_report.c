@@ -35,26 +35,6 @@ static void fmt_num(char *buf, size_t len, double x)
 	}
 }
 
-/* The "result" row's means are fractions of passing samples. */
-static void fmt_pass(char *buf, size_t len, double frac)
-{
-	if (frac == 1)
-		snprintf(buf, len, "pass");
-	else if (frac == 0)
-		snprintf(buf, len, "fail");
-	else
-		snprintf(buf, len, "%.0f%% pass", frac * 100);
-}
-
-static json_t *num_or_null(double x)
-{
-	if (!isfinite(x))
-		return json_null();
-	if (x == floor(x) && fabs(x) < 9e15)
-		return json_integer((json_int_t)x);
-	return json_real(x);
-}
-
 static double metric(const struct sidecar *s, const char *name)
 {
 	json_t *v = json_object_get(s->metrics, name);
@@ -67,20 +47,28 @@ static double metric(const struct sidecar *s, const char *name)
 void stats_report_runs(const struct sidecar_run *v, size_t n, bool json,
 		       struct strbuf *out)
 {
-	static const bool right[] = { false, true, false, false };
-	struct text_table t = TEXT_TABLE_INIT(4);
-	const char *head[] = { "RUN", "TESTS", "DATE", "ARCH" };
+	static const bool right[] = { false, false, false, false, true, false, false };
+	const char *head[] = { "RUN", "LABEL", "KERNEL", "SCHEDULERS", "TESTS", "DATE",
+			       "ARCH" };
+	struct text_table t = TEXT_TABLE_INIT(ARRAY_SIZE(head));
 	size_t i;
 
 	if (json) {
 		for (i = 0; i < n; i++) {
 			json_t *o = jsonl_record("run");
 
-			json_set_str(o, "run", v[i].name);
+			json_set_str(o, "run", v[i].ref);
+			json_set_str(o, "dir", v[i].name);
 			json_set_str(o, "path", v[i].path);
+			json_set_str(o, "id", v[i].id);
+			json_set_str(o, "label", v[i].label);
+			json_set_str(o, "kernel", v[i].kernel);
+			json_set_str(o, "commit", v[i].commit);
+			json_set_str(o, "schedulers", v[i].schedulers);
 			json_set_int(o, "tests", (long long)v[i].tests);
 			json_set_str(o, "date", v[i].date);
 			json_set_str(o, "arch", v[i].arch);
+			json_set_bool(o, "live", v[i].live);
 			jsonl_encode(out, o);
 			json_decref(o);
 		}
@@ -88,11 +76,14 @@ void stats_report_runs(const struct sidecar_run *v, size_t n, bool json,
 	}
 	text_table_add(&t, head);
 	for (i = 0; i < n; i++) {
-		char tests[32];
-		const char *row[4] = { v[i].name, tests, v[i].date, v[i].arch };
-
-		snprintf(tests, sizeof(tests), "%zu", v[i].tests);
-		text_table_add(&t, row);
+		text_table_cell(&t, v[i].ref);
+		text_table_cell(&t, *v[i].label ? v[i].label : "-");
+		text_table_cell(&t, *v[i].kernel ? v[i].kernel : "-");
+		text_table_cell(&t, *v[i].schedulers ? v[i].schedulers : "-");
+		text_table_cellf(&t, "%zu", v[i].tests);
+		/* A run still being written says so where its date goes. */
+		text_table_cellf(&t, "%s%s", v[i].date, v[i].live ? " (running)" : "");
+		text_table_cell(&t, v[i].arch);
 	}
 	text_table_render(&t, right, out);
 }
@@ -184,141 +175,4 @@ size_t stats_report_cases(const char *run, const struct sidecar_set *set,
 	strvec_clear(&t.cells);
 	strbuf_release(&label);
 	return shown;
-}
-
-/* ---- compare ------------------------------------------------------------ */
-
-static bool changed(const struct compare_row *r)
-{
-	return !isnan(r->delta) && r->delta != 0;
-}
-
-static json_t *row_json(const struct compare_row *r)
-{
-	const struct metric_gate *g = compare_gate_find(r->metric);
-	json_t *o = jsonl_record("compare_row");
-
-	json_set_str(o, "case", r->case_key);
-	json_set_str(o, "metric", r->metric);
-	json_object_set_new(o, "a_mean", num_or_null(r->a_mean));
-	json_object_set_new(o, "b_mean", num_or_null(r->b_mean));
-	json_set_int(o, "a_samples", (long long)r->na);
-	json_set_int(o, "b_samples", (long long)r->nb);
-	json_object_set_new(o, "delta", num_or_null(r->delta));
-	json_object_set_new(o, "delta_pct", num_or_null(r->delta_pct));
-	json_object_set_new(o, "p_value", num_or_null(r->p_value));
-	json_set_bool(o, "gated", r->gated);
-	json_object_set_new(o, "higher_is_better", g ? json_boolean(g->higher_is_better)
-						      : json_null());
-	json_set_bool(o, "regression", r->regression);
-	json_set_bool(o, "improvement", r->improvement);
-	return o;
-}
-
-static json_t *strvec_json(const struct strvec *sv)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
-static void one_sided(const char *run, const struct strvec *sv, struct strbuf *out)
-{
-	size_t i;
-
-	if (!sv->n)
-		return;
-	strbuf_addf(out, "only in '%s': %zu case%s (", run, sv->n, sv->n == 1 ? "" : "s");
-	for (i = 0; i < sv->n && i < 5; i++)
-		strbuf_addf(out, "%s%s", i ? ", " : "", sv->v[i]);
-	if (sv->n > 5)
-		strbuf_addf(out, ", ... %zu more", sv->n - 5);
-	strbuf_addstr(out, ")\n");
-}
-
-void stats_report_compare(const struct compare_result *r, const char *a, const char *b,
-			  double alpha, bool json, bool all, struct strbuf *out)
-{
-	static const bool right[] = { false, false, true, true, true, true, true, false };
-	const char *head[] = { "CASE", "METRIC", "A", "B", "DELTA", "DELTA_PCT", "P",
-			       "" };
-	struct text_table t = TEXT_TABLE_INIT(ARRAY_SIZE(head));
-	size_t i, rows = 0;
-
-	text_table_add(&t, head);
-	for (i = 0; i < r->n; i++) {
-		const struct compare_row *row = &r->rows[i];
-		char am[32], bm[32], d[32], dp[32], p[32];
-		const char *cells[ARRAY_SIZE(head)];
-
-		/* JSON: every gated change, for scripts to judge; the table:
-		 * only what passed the gates, so a same-again run is quiet. */
-		if (!all && !(json ? row->gated && changed(row)
-				   : row->regression || row->improvement))
-			continue;
-		rows++;
-		if (json) {
-			json_t *o = row_json(row);
-
-			jsonl_encode(out, o);
-			json_decref(o);
-			continue;
-		}
-		fmt_num(am, sizeof(am), row->a_mean);
-		fmt_num(bm, sizeof(bm), row->b_mean);
-		fmt_num(d, sizeof(d), row->delta);
-		if (!strcmp(row->metric, "result")) {
-			fmt_pass(am, sizeof(am), row->a_mean);
-			fmt_pass(bm, sizeof(bm), row->b_mean);
-			snprintf(d, sizeof(d), "-");
-			snprintf(dp, sizeof(dp), "-");
-		} else if (isnan(row->delta_pct))
-			snprintf(dp, sizeof(dp), "-");
-		else if (isinf(row->delta_pct))
-			snprintf(dp, sizeof(dp), "%snew", row->delta_pct < 0 ? "-" : "+");
-		else
-			snprintf(dp, sizeof(dp), "%+.1f%%", row->delta_pct);
-		if (isnan(row->p_value))
-			snprintf(p, sizeof(p), "-");
-		else
-			snprintf(p, sizeof(p), "%.3g", row->p_value);
-		cells[0] = row->case_key;
-		cells[1] = row->metric;
-		cells[2] = am;
-		cells[3] = bm;
-		cells[4] = d;
-		cells[5] = dp;
-		cells[6] = p;
-		cells[7] = row->regression ? "REGRESSION" : row->improvement ? "improvement" : "";
-		text_table_add(&t, cells);
-	}
-	if (json) {
-		json_t *o = jsonl_record("compare_summary");
-
-		json_set_str(o, "a", a);
-		json_set_str(o, "b", b);
-		json_set_int(o, "cases", (long long)r->cases_both);
-		json_set_int(o, "cases_a", (long long)r->cases_a);
-		json_set_int(o, "cases_b", (long long)r->cases_b);
-		json_object_set_new(o, "only_a", strvec_json(&r->only_a));
-		json_object_set_new(o, "only_b", strvec_json(&r->only_b));
-		json_set_int(o, "regressions", (long long)r->regressions);
-		json_set_int(o, "improvements", (long long)r->improvements);
-		json_set_real(o, "alpha", alpha);
-		jsonl_encode(out, o);
-		json_decref(o);
-		strvec_clear(&t.cells);
-		return;
-	}
-	if (rows)
-		text_table_render(&t, right, out);
-	strvec_clear(&t.cells);
-	one_sided(a, &r->only_a, out);
-	one_sided(b, &r->only_b, out);
-	/* A fixed shape, for people who grep it. */
-	strbuf_addf(out, "compare: %zu cases, %zu regressions, %zu improvements\n",
-		    r->cases_both, r->regressions, r->improvements);
 }

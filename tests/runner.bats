@@ -280,11 +280,9 @@ PY
 		KTSTR_PROJECT_COMMIT=$run ktest --jobs 2 --runs 3 "$FIX/regress/base/cmp" >&2
 	done
 	KTSTR_PROJECT_COMMIT=hog ktest --jobs 2 --runs 3 "$FIX/regress/hog/cmp" >&2
-	runs=$("$BIN/ktstr-stats" list | jq -r .run | sort)
-	[ "$(printf '%s\n' "$runs" | wc -l)" -eq 3 ]
-	a=$(printf '%s\n' "$runs" | grep -- '-base1$')
-	b=$(printf '%s\n' "$runs" | grep -- '-base2$')
-	h=$(printf '%s\n' "$runs" | grep -- '-hog$')
+	[ "$("$BIN/ktstr-stats" list | jq -r .label | sort | tr '\n' ' ')" = "base1 base2 hog " ]
+	# runs are named by their labels (here: the commit)
+	a=base1 b=base2 h=hog
 	run "$BIN/ktstr-stats" compare "$a" "$b"
 	echo "$output" >&2
 	[ "$status" -eq 0 ]

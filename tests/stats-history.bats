@@ -1,8 +1,11 @@
 #!/usr/bin/env bats
-# ktstr-stats list / show / compare over the hand-written runs in
+# ktstr-stats list / show / compare / clean over the hand-written runs in
 # tests/fixtures/runs/: a baseline (aaaa), the same again with noise (bbbb),
 # a regressed run (cccc: fewer iterations, longer gaps, mixed fails) and a
-# run with a corrupt and a future-schema sidecar (dddd).  No VM is booted.
+# run with a corrupt and a future-schema sidecar (dddd).  These are runs of
+# the old layout ({kernel}-{commit}, no label); ktstr-test makes new-layout
+# ones ({kernel}-{run id}) from a suite whose only case is a plan-time skip,
+# so no VM is booted here either.
 
 load lib/common
 
@@ -29,17 +32,18 @@ stats() {
 
 # ---- list ------------------------------------------------------------------
 
-@test "list: a table with RUN TESTS DATE ARCH, newest first" {
+@test "list: a table with RUN LABEL KERNEL SCHEDULERS TESTS DATE ARCH, newest first" {
 	stats list --dir "$ROOT" --table
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "${#lines[@]}" -eq 5 ]
 	read -r -a head <<<"${lines[0]}"
-	[ "${head[*]}" = "RUN TESTS DATE ARCH" ]
+	[ "${head[*]}" = "RUN LABEL KERNEL SCHEDULERS TESTS DATE ARCH" ]
+	# old-layout runs: named by their directory, labelled by their commit
 	read -r -a row <<<"${lines[1]}"
-	[ "${row[*]}" = "$CORRUPT 3 2025-01-04T10:01:00Z x86_64" ]
+	[ "${row[*]}" = "$CORRUPT dddddddddddd 6.14.2 scx_simple 3 2025-01-04T10:01:00Z x86_64" ]
 	read -r -a row <<<"${lines[4]}"
-	[ "${row[*]}" = "$BASE 4 2025-01-01T10:05:00Z x86_64" ]
+	[ "${row[*]}" = "$BASE aaaaaaaaaaaa 6.14.2 scx_simple 4 2025-01-01T10:05:00Z x86_64" ]
 	[[ "${lines[2]}" == "$BAD "* ]]
 	[[ "${lines[3]}" == "$SAME "* ]]
 }
@@ -51,23 +55,64 @@ stats() {
 	echo "$output" >"$TEST_TMP/out"
 	[ "$(jq -r .type "$TEST_TMP/out" | sort -u)" = run ]
 	[ "$(jq -r .run "$TEST_TMP/out" | head -1)" = "$CORRUPT" ]
-	[ "$(jq -r 'select(.run == "'$BASE'") | [.tests, .date, .arch, .path] | @tsv' \
-		"$TEST_TMP/out")" = "$(printf '4\t2025-01-01T10:05:00Z\tx86_64\t%s' "$ROOT/$BASE")" ]
+	[ "$(jq -r 'select(.run == "'$BASE'") | [.tests, .date, .arch, .path, .dir, .id, .label, .kernel, .commit, .schedulers, .live] | @tsv' \
+		"$TEST_TMP/out")" = "$(printf '4\t2025-01-01T10:05:00Z\tx86_64\t%s\t%s\t20250101T100000Z-0000000a\taaaaaaaaaaaa\t6.14.2\taaaaaaaaaaaa\tscx_simple\tfalse' "$ROOT/$BASE" "$BASE")" ]
 	# --dir wins over the variable
 	KTSTR_RUNS_ROOT=/nonexistent run --separate-stderr "$BIN" list --dir "$ROOT" --json
 	[ "${#lines[@]}" -eq 4 ]
 }
 
 @test "list: no runs is a message, not an error" {
+	mkdir "$TEST_TMP/nothing-here"
 	stats list --dir "$TEST_TMP/nothing-here"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	assert_one_line_error ktstr-stats "$stderr"
 	[[ "$stderr" == *"no runs under $TEST_TMP/nothing-here"* ]]
-	# the default root follows XDG_STATE_HOME
+	# the default root follows XDG_STATE_HOME, and may not exist yet
 	stats list
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"no runs under $XDG_STATE_HOME/ktstr/runs"* ]]
+}
+
+# Regression: a mistyped --dir used to be an empty history, exit 0.
+@test "list, show, compare, clean: a runs root named but missing is exit 2" {
+	for cmd in list show clean; do
+		stats $cmd --dir "$TEST_TMP/typo"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		assert_one_line_error ktstr-stats "$stderr"
+		[[ "$stderr" == *"$cmd: runs root '$TEST_TMP/typo' (from --dir) does not exist; check the path"* ]]
+	done
+	stats compare "$BASE" "$SAME" --dir "$TEST_TMP/typo"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-stats "$stderr"
+	KTSTR_RUNS_ROOT=$TEST_TMP/typo run --separate-stderr "$BIN" list
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"runs root '$TEST_TMP/typo' (from KTSTR_RUNS_ROOT) does not exist"* ]]
+	# a file is not a root either
+	: >"$TEST_TMP/file"
+	stats list --dir "$TEST_TMP/file"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is not a directory"* ]]
+}
+
+# Regression: --dir naming a run directory itself said "no runs".
+@test "list, show: --dir may name one run directory" {
+	stats show --dir "$ROOT/$BASE" --table
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 5 ]
+	[[ "${lines[1]}" == "demo mixed/tiny-2llc "* ]]
+	stats list --dir "$ROOT/$BASE" --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -r '[.run, .tests] | @tsv' <<<"${lines[0]}")" = "$(printf '%s\t4' "$ROOT/$BASE")" ]
+	# clean refuses it: it prunes runs under a root
+	stats clean --dir "$ROOT/$BASE"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is a run directory, not a runs root"* ]]
+	[ "$(ls "$ROOT/$BASE" | wc -l)" -eq 4 ]
 }
 
 # ---- show ------------------------------------------------------------------
@@ -135,12 +180,20 @@ stats() {
 	stats compare "$BASE" "$SAME" --dir "$ROOT"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "$output" = "compare: 2 cases, 0 regressions, 0 improvements" ]
+	# the header names both runs, then nothing but the summary
+	[ "${#lines[@]}" -eq 4 ]
+	read -r -a head <<<"${lines[0]}"
+	[ "${head[*]}" = "RUN ID LABEL SCHEDULERS KERNEL ACCEL CASES SAMPLES ERRORS" ]
+	read -r -a row <<<"${lines[1]}"
+	[ "${row[*]}" = "A $BASE 20250101T100000Z-0000000a aaaaaaaaaaaa scx_simple 6.14.2 - 2 4 0" ]
+	read -r -a row <<<"${lines[2]}"
+	[ "${row[*]}" = "B $SAME 20250102T100000Z-0000000b bbbbbbbbbbbb scx_simple 6.14.2 - 2 4 0" ]
+	[ "${lines[3]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
 	stats compare "$BASE" "$SAME" --dir "$ROOT" --json
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" >"$TEST_TMP/out"
 	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.regression or .improvement)')" = "" ]
-	[ "$(records "$TEST_TMP/out" compare_summary | jq -r '[.cases, .regressions, .improvements] | @tsv')" = "$(printf '2\t0\t0')" ]
+	[ "$(records "$TEST_TMP/out" compare_summary | jq -r '[.cases, .regressions, .improvements, .noise, .errors] | @tsv')" = "$(printf '2\t0\t0\t0\t0')" ]
 	# the steady case has three repeats a side: a t-test ran
 	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.case == "demo steady/tiny-2llc" and .metric == "total_iterations") | [.a_samples, .b_samples, (.p_value > 0.05)] | @tsv')" = "$(printf '3\t3\ttrue')" ]
 }
@@ -149,16 +202,20 @@ stats() {
 	stats compare "$BASE" "$BAD" --dir "$ROOT"
 	[ "$status" -eq 1 ]
 	[ -z "$stderr" ]
-	read -r -a head <<<"${lines[0]}"
-	[ "${head[*]}" = "CASE METRIC A B DELTA DELTA_PCT P" ]
+	read -r -a head <<<"${lines[3]}"
+	[ "${head[*]}" = "CASE METRIC A B DELTA DELTA_PCT P VERDICT" ]
 	[[ "$output" == *"demo mixed/tiny-2llc"*result*pass*fail*REGRESSION* ]]
-	printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +total_iterations +30166\.7 +18133\.3 +-12033\.3 +-39\.9% +1\.26e-06 +REGRESSION$'
-	printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +worst_gap_ms .*\+287\.1% .*REGRESSION$'
-	[ "${lines[-1]}" = "compare: 2 cases, 5 regressions, 0 improvements" ]
+	# numbers carry their units; p to 3 decimals
+	printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +total_iterations +30166\.7 +18133\.3 +-12033\.3 +-39\.9% +<0\.001 +REGRESSION$'
+	printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +worst_gap_ms +413\.3 ms +1600 ms +\+1186\.7 ms +\+287\.1% +<0\.001 +REGRESSION$'
+	printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +min_iterations_per_sec +3016\.7/s +1813\.3/s +-1203\.3/s .*REGRESSION$'
+	# one sample a side: past the gates, but noise, not a regression
+	printf '%s\n' "$output" | grep -E '^demo mixed/tiny-2llc +worst_gap_ms +700 ms +3500 ms +\+2800 ms +\+400\.0% +- +noise$'
+	[ "${lines[-1]}" = "compare: 2 cases, 4 regressions, 0 improvements, 1 noise, 0 errors" ]
 	# the other way round, the same changes are improvements
 	stats compare "$BAD" "$BASE" --dir "$ROOT"
 	[ "$status" -eq 0 ]
-	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 5 improvements" ]
+	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 4 improvements, 1 noise, 0 errors" ]
 	[[ "$output" == *improvement* ]]
 }
 
@@ -169,10 +226,20 @@ stats() {
 	[ "$(jq -r .type "$TEST_TMP/out" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" = "compare_row=9 compare_summary=1 " ]
 	[ "$(jq -r .type "$TEST_TMP/out" | tail -1)" = compare_summary ]
 	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.regression) | .metric' | sort | tr '\n' ' ')" = \
-		"min_iterations_per_sec result total_iterations worst_gap_ms worst_gap_ms " ]
-	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.metric == "total_iterations" and .case == "demo steady/tiny-2llc") | [.a_mean, .b_mean, .delta, .higher_is_better, .gated] | @tsv' | cut -c1-40)" = "$(printf '30166.66667\t18133.33333\t-12033.33333\ttrue\ttrue' | cut -c1-40)" ]
-	[ "$(records "$TEST_TMP/out" compare_summary | jq -c '[.a, .b, .cases_a, .cases_b, .only_a, .only_b, .regressions, .alpha]')" = \
-		"[\"$BASE\",\"$BAD\",2,2,[],[],5,0.05]" ]
+		"min_iterations_per_sec result total_iterations worst_gap_ms " ]
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.metric == "total_iterations" and .case == "demo steady/tiny-2llc") | [.a_mean, .b_mean, .delta, .higher_is_better, .gated, .direction, .significant, .past_gate, .status, .unit] | @tsv' | cut -c1-40)" = "$(printf '30166.66667\t18133.33333\t-12033.33333\ttrue\ttrue' | cut -c1-40)" ]
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.metric == "total_iterations" and .case == "demo steady/tiny-2llc") | [.direction, .significant, .past_gate, .status, .unit, .noise] | @tsv')" = "$(printf 'higher_better\ttrue\ttrue\tregression\t\tfalse')" ]
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.metric == "worst_gap_ms" and .case == "demo mixed/tiny-2llc") | [.direction, .significant, .past_gate, .status, .unit, .noise, .regression, .p_value] | @tsv')" = "$(printf 'lower_better\tfalse\ttrue\tnoise\tms\ttrue\tfalse\t')" ]
+	# migrations have no good direction
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.metric == "worst_migration_ratio") | [.direction, .higher_is_better] | @tsv' | sort -u)" = "$(printf 'neutral\t')" ]
+	[ "$(records "$TEST_TMP/out" compare_summary | jq -c '[.a, .b, .cases_a, .cases_b, .only_a, .only_b, .regressions, .noise, .errors, .alpha]')" = \
+		"[\"$BASE\",\"$BAD\",2,2,[],[],4,1,0,0.05]" ]
+	[ "$(records "$TEST_TMP/out" compare_summary | jq -c '.a_run')" = \
+		"{\"run\":\"$BASE\",\"ids\":[\"20250101T100000Z-0000000a\"],\"labels\":[\"aaaaaaaaaaaa\"],\"schedulers\":[\"scx_simple\"],\"kernels\":[\"6.14.2\"],\"accels\":[],\"cases\":2,\"samples\":4,\"errors\":0,\"error_cases\":[]}" ]
+	# --format json is --json
+	stats compare "$BASE" "$BAD" --dir "$ROOT" --format json
+	[ "$status" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | sort)" = "$(sort "$TEST_TMP/out")" ]
 	# filters narrow both sides; --alpha moves the t-test's bar (the
 	# steady case's p-values are 0.00089 and 1.3e-6)
 	stats compare "$BASE" "$BAD" --dir "$ROOT" --json --test steady --alpha 0.0000001
@@ -195,7 +262,7 @@ stats() {
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	assert_one_line_error ktstr-stats "$stderr"
-	[[ "$stderr" == *"run '6.14.2-nope' not found (no such directory under $ROOT); 'ktstr-stats list' shows the runs"* ]]
+	[[ "$stderr" == *"run '6.14.2-nope' not found (no run directory, run id or label of that name) under $ROOT; 'ktstr-stats list' shows the runs"* ]]
 	stats compare "$BASE" "$TEST_TMP/not/there" --dir "$ROOT"
 	[ "$status" -eq 2 ]
 	assert_one_line_error ktstr-stats "$stderr"
@@ -207,7 +274,7 @@ stats() {
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$stderr" | grep -c '; skipped$')" -eq 2 ]
 	[[ "$output" == *"only in '$BASE': 1 case (demo mixed/tiny-2llc)"* ]]
-	[ "${lines[-1]}" = "compare: 1 cases, 0 regressions, 0 improvements" ]
+	[ "${lines[-1]}" = "compare: 1 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
 }
 
 @test "compare: usage errors" {

@@ -1,9 +1,10 @@
-/* Unit tests for lib/compare.c and lib/welch.c: the t-test against values
- * computed independently (mpmath, 30 digits: the regularized incomplete
- * beta and a numerical integral of the t density agree), the gates (both
- * must be passed), higher-is-better metrics, repeats, pass -> fail, and the
- * filters.  Sidecars are written to a temp dir and loaded, as ktstr-stats
- * does. */
+/* Unit tests for lib/compare.c, lib/welch.c and lib/compare_report.c: the
+ * t-test against values computed independently (mpmath, 30 digits: the
+ * regularized incomplete beta and a numerical integral of the t density
+ * agree), the gates (both must be passed), directions (higher, lower,
+ * neutral), noise (one sample, or p >= alpha), repeats, pass -> fail,
+ * infrastructure errors, the filters, and the reports' formatting.
+ * Sidecars are written to a temp dir and loaded, as ktstr-stats does. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "compare.h"
+#include "compare_report.h"
 #include "diag.h"
 #include "fsutil.h"
 
@@ -49,6 +51,15 @@ static void put(const char *dir, const char *test, unsigned repeat, const char *
 	assert_int_equal(write_file_atomic(name, text, strlen(text), 0644), 0);
 	free(text);
 	free(name);
+}
+
+/* Two repeats with the same metrics: zero variance, so any change in the
+ * mean is significant (p = 0) and only the gates and the direction
+ * decide. */
+static void put2(const char *dir, const char *test, const char *result, const char *metrics)
+{
+	put(dir, test, 1, result, metrics, "");
+	put(dir, test, 2, result, metrics, "");
 }
 
 static void load(const char *dir, struct sidecar_set *set)
@@ -169,6 +180,19 @@ static void test_gate_table(void **state)
 	assert_true(compare_gate_find("total_iterations")->abs == 100);
 	assert_true(compare_gate_find("total_iterations")->rel_pct == 10);
 	assert_true(compare_gate_find("min_iterations_per_sec")->higher_is_better);
+	assert_int_equal(compare_gate_find("min_iterations_per_sec")->dir, COMPARE_HIGHER_BETTER);
+	assert_int_equal(compare_gate_find("worst_gap_ms")->dir, COMPARE_LOWER_BETTER);
+	/* migrations: neither more nor fewer is better by itself */
+	assert_int_equal(compare_gate_find("total_migrations")->dir, COMPARE_NEUTRAL);
+	assert_int_equal(compare_gate_find("worst_migration_ratio")->dir, COMPARE_NEUTRAL);
+	assert_int_equal(compare_gate_find("phase2.max_imbalance_ratio")->dir,
+			 COMPARE_LOWER_BETTER);
+	assert_string_equal(compare_dir_name(COMPARE_NEUTRAL), "neutral");
+	assert_string_equal(compare_metric_unit("worst_gap_ms"), "ms");
+	assert_string_equal(compare_metric_unit("worst_p99_wake_latency_us"), "us");
+	assert_string_equal(compare_metric_unit("worst_spread_pct"), "%");
+	assert_string_equal(compare_metric_unit("phase1.fallback_per_sec"), "/s");
+	assert_string_equal(compare_metric_unit("total_iterations"), "");
 	assert_true(compare_gate_find("starved_workers")->abs == 0);
 	assert_true(compare_gate_find("isolation_violations")->rel_pct == 0);
 	assert_null(compare_gate_find("scx_select_cpu_fallback"));
@@ -185,32 +209,34 @@ static void test_both_gates_must_pass(void **state)
 	(void)state;
 	pair_init(&p);
 	/* +300 % but only +300 ms: under the absolute gate (500) */
-	put(p.a, "rel", 1, "pass", "\"worst_gap_ms\":100", "");
-	put(p.b, "rel", 1, "pass", "\"worst_gap_ms\":400", "");
+	put2(p.a, "rel", "pass", "\"worst_gap_ms\":100");
+	put2(p.b, "rel", "pass", "\"worst_gap_ms\":400");
 	/* +600 ms but only +30 %: under the relative gate (50 %) */
-	put(p.a, "abs", 1, "pass", "\"worst_gap_ms\":2000", "");
-	put(p.b, "abs", 1, "pass", "\"worst_gap_ms\":2600", "");
+	put2(p.a, "abs", "pass", "\"worst_gap_ms\":2000");
+	put2(p.b, "abs", "pass", "\"worst_gap_ms\":2600");
 	/* +600 ms and +60 %: a regression */
-	put(p.a, "both", 1, "pass", "\"worst_gap_ms\":1000", "");
-	put(p.b, "both", 1, "pass", "\"worst_gap_ms\":1600", "");
+	put2(p.a, "both", "pass", "\"worst_gap_ms\":1000");
+	put2(p.b, "both", "pass", "\"worst_gap_ms\":1600");
 	/* exactly at the gates (+500 ms, +50 %): not past them */
-	put(p.a, "edge", 1, "pass", "\"worst_gap_ms\":1000", "");
-	put(p.b, "edge", 1, "pass", "\"worst_gap_ms\":1500", "");
+	put2(p.a, "edge", "pass", "\"worst_gap_ms\":1000");
+	put2(p.b, "edge", "pass", "\"worst_gap_ms\":1500");
 	assert_int_equal(pair_compare(&p, NULL, &err), 0);
 
 	assert_int_equal(p.r.cases_both, 4);
 	r = row(&p.r, "s rel/tiny-2llc", "worst_gap_ms");
 	assert_non_null(r);
-	assert_true(r->gated && !r->regression && !r->improvement);
+	assert_true(r->gated && !r->regression && !r->improvement && !r->noise);
 	assert_true(r->delta == 300 && r->delta_pct == 300);
-	assert_true(isnan(r->p_value));
+	assert_true(r->p_value == 0 && r->significant && !r->past_gate);
+	assert_string_equal(compare_row_status(r), "within_gate");
 	r = row(&p.r, "s abs/tiny-2llc", "worst_gap_ms");
 	assert_true(!r->regression && r->delta_pct == 30);
 	r = row(&p.r, "s edge/tiny-2llc", "worst_gap_ms");
 	assert_false(r->regression);
 	r = row(&p.r, "s both/tiny-2llc", "worst_gap_ms");
-	assert_true(r->regression && !r->improvement);
-	assert_true(r->a_mean == 1000 && r->b_mean == 1600 && r->na == 1 && r->nb == 1);
+	assert_true(r->regression && !r->improvement && r->past_gate);
+	assert_string_equal(compare_row_status(r), "regression");
+	assert_true(r->a_mean == 1000 && r->b_mean == 1600 && r->na == 2 && r->nb == 2);
 	assert_int_equal(p.r.regressions, 1);
 	assert_int_equal(p.r.improvements, 0);
 	/* metrics neither side has are left out */
@@ -227,18 +253,21 @@ static void test_direction(void **state)
 
 	(void)state;
 	pair_init(&p);
-	put(p.a, "t", 1, "pass",
-	    "\"total_iterations\":10000,\"min_iterations_per_sec\":500,"
-	    "\"worst_gap_ms\":3000,\"starved_workers\":0,\"isolation_violations\":2,"
-	    "\"scx_select_cpu_fallback\":5", "");
-	put(p.b, "t", 1, "pass",
-	    "\"total_iterations\":8000,\"min_iterations_per_sec\":600,"
-	    "\"worst_gap_ms\":1000,\"starved_workers\":1,\"isolation_violations\":2,"
-	    "\"scx_select_cpu_fallback\":500", "");
+	put2(p.a, "t", "pass",
+	     "\"total_iterations\":10000,\"min_iterations_per_sec\":500,"
+	     "\"worst_gap_ms\":3000,\"starved_workers\":0,\"isolation_violations\":2,"
+	     "\"total_migrations\":100,\"worst_migration_ratio\":0.5,"
+	     "\"scx_select_cpu_fallback\":5");
+	put2(p.b, "t", "pass",
+	     "\"total_iterations\":8000,\"min_iterations_per_sec\":600,"
+	     "\"worst_gap_ms\":1000,\"starved_workers\":1,\"isolation_violations\":2,"
+	     "\"total_migrations\":20,\"worst_migration_ratio\":0.1,"
+	     "\"scx_select_cpu_fallback\":500");
 	assert_int_equal(pair_compare(&p, NULL, &err), 0);
 	/* fewer iterations: worse */
 	r = row(&p.r, "s t/tiny-2llc", "total_iterations");
 	assert_true(r->regression && r->delta == -2000 && r->delta_pct == -20);
+	assert_int_equal(r->dir, COMPARE_HIGHER_BETTER);
 	/* a higher rate: better */
 	r = row(&p.r, "s t/tiny-2llc", "min_iterations_per_sec");
 	assert_true(r->improvement && !r->regression);
@@ -250,15 +279,60 @@ static void test_direction(void **state)
 	assert_true(r->regression && isinf(r->delta_pct));
 	r = row(&p.r, "s t/tiny-2llc", "isolation_violations");
 	assert_true(!r->regression && !r->improvement && r->delta == 0);
+	assert_string_equal(compare_row_status(r), "unchanged");
+	/* 80 % fewer migrations: a real change, but not an improvement */
+	r = row(&p.r, "s t/tiny-2llc", "total_migrations");
+	assert_true(r->past_gate && r->significant && r->changed);
+	assert_true(!r->regression && !r->improvement && !r->noise);
+	assert_int_equal(r->dir, COMPARE_NEUTRAL);
+	assert_string_equal(compare_row_status(r), "changed");
+	r = row(&p.r, "s t/tiny-2llc", "worst_migration_ratio");
+	assert_true(r->changed && !r->improvement);
 	/* not gated: shown, never judged */
 	r = row(&p.r, "s t/tiny-2llc", "scx_select_cpu_fallback");
 	assert_non_null(r);
 	assert_true(!r->gated && !r->regression && r->delta == 495);
 	assert_int_equal(p.r.regressions, 2);
 	assert_int_equal(p.r.improvements, 2);
+	assert_int_equal(p.r.changed, 2);	/* gated only */
+	assert_int_equal(p.r.noise, 0);
 	/* gated rows come in table order, the others after */
 	assert_string_equal(p.r.rows[0].metric, "worst_gap_ms");
 	assert_string_equal(p.r.rows[p.r.n - 1].metric, "scx_select_cpu_fallback");
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+/* Regression: one sample a side made a regression out of any large
+ * change; without a t-test that is noise. */
+static void test_one_sample_is_noise(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	pair_init(&p);
+	put(p.a, "t", 1, "pass", "\"worst_gap_ms\":1000,\"total_iterations\":10000", "");
+	put(p.b, "t", 1, "pass", "\"worst_gap_ms\":5000,\"total_iterations\":10050", "");
+	/* one sample against three: still no t-test */
+	put(p.a, "u", 1, "pass", "\"worst_gap_ms\":1000", "");
+	for (unsigned i = 1; i <= 3; i++)
+		put(p.b, "u", i, "pass", "\"worst_gap_ms\":5000", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	r = row(&p.r, "s t/tiny-2llc", "worst_gap_ms");
+	assert_true(r->past_gate && !r->significant && r->noise);
+	assert_true(!r->regression && !r->improvement);
+	assert_true(isnan(r->p_value));
+	assert_string_equal(compare_row_status(r), "noise");
+	/* within the gates is not noise either: just small */
+	r = row(&p.r, "s t/tiny-2llc", "total_iterations");
+	assert_false(r->noise);
+	assert_string_equal(compare_row_status(r), "within_gate");
+	r = row(&p.r, "s u/tiny-2llc", "worst_gap_ms");
+	assert_true(r->noise && r->na == 1 && r->nb == 3);
+	assert_int_equal(p.r.regressions, 0);
+	assert_int_equal(p.r.noise, 2);
 	pair_release(&p);
 	strbuf_release(&err);
 }
@@ -294,6 +368,7 @@ static void test_repeats_t_test(void **state)
 	assert_true(r->delta > 500 && r->delta_pct > 50);
 	assert_true(r->p_value > 0.05);
 	assert_false(r->regression);
+	assert_true(r->noise && r->past_gate && !r->significant);
 	r = row(&p.r, "s steady/tiny-2llc", "worst_gap_ms");
 	assert_true(r->a_mean == 1000 && r->b_mean == 1800);
 	assert_true(r->p_value < 0.001);
@@ -334,9 +409,134 @@ static void test_result_change(void **state)
 	assert_null(row(&p.r, "s same/tiny-2llc", "result"));
 	r = row(&p.r, "s flaky/tiny-2llc", "result");
 	assert_true(r->regression && r->b_mean == 0.5 && r->nb == 2);
+	/* one sample is enough: a failed check is a verdict */
+	assert_true(r->significant && isnan(r->p_value));
 	assert_int_equal(p.r.regressions, 2);
 	assert_int_equal(p.r.improvements, 1);
+	assert_int_equal(p.r.a.errors + p.r.b.errors, 0);
 	pair_release(&p);
+	strbuf_release(&err);
+}
+
+/* Regression: a case whose VM never came up (result "error") counted as a
+ * pass -> fail regression, and its empty metrics as samples. */
+static void test_errors_left_out(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	pair_init(&p);
+	put(p.a, "infra", 1, "pass", "\"worst_gap_ms\":100", "");
+	put(p.b, "infra", 1, "error", "\"worst_gap_ms\":0", "");
+	/* one error among passing repeats: those still count */
+	put2(p.a, "mixed", "pass", "\"worst_gap_ms\":100");
+	put2(p.b, "mixed", "pass", "\"worst_gap_ms\":100");
+	put(p.b, "mixed", 3, "error", "\"worst_gap_ms\":99999", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	assert_null(row(&p.r, "s infra/tiny-2llc", "result"));
+	r = row(&p.r, "s infra/tiny-2llc", "worst_gap_ms");
+	assert_true(r->nb == 0 && isnan(r->b_mean) && !r->regression);
+	assert_null(row(&p.r, "s mixed/tiny-2llc", "result"));
+	r = row(&p.r, "s mixed/tiny-2llc", "worst_gap_ms");
+	assert_true(r->nb == 2 && r->b_mean == 100);
+	assert_int_equal(p.r.regressions, 0);
+	assert_int_equal(p.r.a.errors, 0);
+	assert_int_equal(p.r.b.errors, 2);
+	assert_int_equal(p.r.b.error_cases.n, 2);
+	assert_string_equal(p.r.b.error_cases.v[0], "s infra/tiny-2llc");
+	assert_int_equal(p.r.b.samples, 4);
+	assert_int_equal(p.r.b.cases, 2);
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+/* The header's description of each side. */
+static void test_sides(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	pair_init(&p);
+	put(p.a, "x", 1, "pass", "", ",\"label\":\"base\",\"accel\":\"kvm\"");
+	put(p.a, "y", 1, "pass", "", ",\"label\":\"base\",\"accel\":\"kvm\"");
+	put(p.b, "x", 1, "pass", "", ",\"accel\":\"tcg\"");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	assert_int_equal(p.r.a.ids.n, 1);
+	assert_string_equal(p.r.a.ids.v[0], "r");
+	assert_string_equal(p.r.a.labels.v[0], "base");
+	/* no label: the commit stands in */
+	assert_string_equal(p.r.b.labels.v[0], "abcdef123456");
+	assert_string_equal(p.r.a.accels.v[0], "kvm");
+	assert_string_equal(p.r.b.accels.v[0], "tcg");
+	assert_string_equal(p.r.a.schedulers.v[0], "scx_simple");
+	assert_string_equal(p.r.a.kernels.v[0], "6.14.2");
+	assert_int_equal(p.r.a.samples, 2);
+	assert_int_equal(p.r.a.cases, 2);
+	assert_int_equal(p.r.b.cases, 1);
+	assert_true(p.r.alpha == 0.05);
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+static void test_report_formats(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	enum compare_format f;
+	char buf[64];
+
+	(void)state;
+	compare_fmt_value(buf, sizeof(buf), 700, "ms", false);
+	assert_string_equal(buf, "700 ms");
+	compare_fmt_value(buf, sizeof(buf), 2800, "ms", true);
+	assert_string_equal(buf, "+2800 ms");
+	compare_fmt_value(buf, sizeof(buf), -1203.333, "/s", true);
+	assert_string_equal(buf, "-1203.3/s");
+	compare_fmt_value(buf, sizeof(buf), 6.5, "%", false);
+	assert_string_equal(buf, "6.5%");
+	compare_fmt_value(buf, sizeof(buf), 0.0075, "", false);
+	assert_string_equal(buf, "0.0075");
+	compare_fmt_value(buf, sizeof(buf), NAN, "ms", false);
+	assert_string_equal(buf, "-");
+	assert_int_equal(compare_format_parse("markdown", &f), 0);
+	assert_int_equal(f, COMPARE_FMT_MARKDOWN);
+	assert_int_equal(compare_format_parse("md", &f), 0);
+	assert_int_equal(compare_format_parse("json", &f), 0);
+	assert_int_equal(f, COMPARE_FMT_JSON);
+	assert_int_equal(compare_format_parse("html", &f), -1);
+
+	pair_init(&p);
+	put2(p.a, "t", "pass", "\"worst_gap_ms\":1000");
+	put2(p.b, "t", "pass", "\"worst_gap_ms\":1600");
+	put(p.a, "n", 1, "pass", "\"worst_gap_ms\":1000", ",\"label\":\"a|b\"");
+	put(p.b, "n", 1, "pass", "\"worst_gap_ms\":5000", "");
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	compare_report(&p.r, "A", "B", COMPARE_FMT_MARKDOWN, false, &out);
+	/* a table a review tool renders: header, alignment row, rows */
+	assert_non_null(strstr(out.buf, "| case | metric | A | B | delta | delta % | p | verdict |\n"
+				       "|---|---|--:|--:|--:|--:|--:|---|\n"));
+	assert_non_null(strstr(out.buf, "| s t/tiny-2llc | worst_gap_ms | 1000 ms | 1600 ms |"
+				       " +600 ms | +60.0% | <0.001 | **regression** |\n"));
+	assert_non_null(strstr(out.buf, "| s n/tiny-2llc | worst_gap_ms | 1000 ms | 5000 ms |"
+				       " +4000 ms | +400.0% | - | noise |\n"));
+	/* a '|' in a label cannot break the table */
+	assert_non_null(strstr(out.buf, "| label | abcdef123456, a\\|b | abcdef123456 |\n"));
+	assert_non_null(strstr(out.buf, "**2 cases: 1 regressions, 0 improvements, 1 noise,"
+				       " 0 infrastructure errors**"));
+	strbuf_reset(&out);
+	compare_report(&p.r, "A", "B", COMPARE_FMT_TEXT, false, &out);
+	assert_non_null(strstr(out.buf, "compare: 2 cases, 1 regressions, 0 improvements,"
+				       " 1 noise, 0 errors\n"));
+	assert_non_null(strstr(out.buf, "REGRESSION\n"));
+	strbuf_reset(&out);
+	compare_report(&p.r, "A", "B", COMPARE_FMT_JSON, false, &out);
+	assert_non_null(strstr(out.buf, "\"type\":\"compare_summary\""));
+	assert_non_null(strstr(out.buf, "\"status\":\"noise\""));
+	pair_release(&p);
+	strbuf_release(&out);
 	strbuf_release(&err);
 }
 
@@ -452,8 +652,12 @@ int main(void)
 		cmocka_unit_test(test_gate_table),
 		cmocka_unit_test(test_both_gates_must_pass),
 		cmocka_unit_test(test_direction),
+		cmocka_unit_test(test_one_sample_is_noise),
 		cmocka_unit_test(test_repeats_t_test),
 		cmocka_unit_test(test_result_change),
+		cmocka_unit_test(test_errors_left_out),
+		cmocka_unit_test(test_sides),
+		cmocka_unit_test(test_report_formats),
 		cmocka_unit_test(test_one_sided_and_empty),
 		cmocka_unit_test(test_filters),
 	};
