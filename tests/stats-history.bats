@@ -294,3 +294,259 @@ stats() {
 	[[ "$output" == *"--work-type W"* ]]
 	[[ "$output" == *"Exit status"* ]]
 }
+
+# ---- compare: noise, directions, errors, Markdown -----------------------------
+
+# A copy of run $1 as $2 with jq filter $3 applied to its sidecars of case $4
+# (a file name glob).
+derive() {
+	local f
+	cp -r "$ROOT/$1" "$ROOT/$2"
+	for f in "$ROOT/$2"/$4; do
+		jq "$3" "$f" >"$f.new" && mv "$f.new" "$f"
+	done
+}
+
+# Regression: a case whose VM never came up (result "error") was counted
+# as pass -> fail, and its empty metrics as samples.
+@test "compare: infrastructure errors are left out and counted apart" {
+	derive "$BASE" infra '.result = "error" | .metrics = {worst_gap_ms: 0}' 'mixed_*'
+	stats compare "$BASE" infra --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	read -r -a row <<<"${lines[2]}"
+	[ "${row[*]: -3}" = "2 4 1" ]
+	[[ "$output" != *result* ]]
+	[[ "$output" == *"infrastructure errors in 'infra': 1 sample left out (demo mixed/tiny-2llc)"* ]]
+	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 1 errors" ]
+	stats compare "$BASE" infra --dir "$ROOT" --json
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	[ "$(records "$TEST_TMP/out" compare_summary | jq -c '[.errors, .b_run.errors, .b_run.error_cases, .a_run.errors]')" = '[1,1,["demo mixed/tiny-2llc"],0]' ]
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.case == "demo mixed/tiny-2llc") | .metric')" = "" ]
+}
+
+# Migrations are neutral: a big, significant drop is "changed", never an
+# improvement (nor a regression the other way).
+@test "compare: migrations have no good direction" {
+	derive "$BASE" fewer '.metrics.total_migrations /= 4 | .metrics.worst_migration_ratio /= 4' 'steady_*'
+	for pair in "$BASE fewer" "fewer $BASE"; do
+		stats compare $pair --dir "$ROOT"
+		[ "$status" -eq 0 ]
+		printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +total_migrations +[0-9]+ +[0-9]+ +[-+][0-9]+ .* changed$'
+		! printf '%s\n' "$output" | grep -E ' (improvement|REGRESSION)$'
+		[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+	done
+	stats compare "$BASE" fewer --dir "$ROOT" --json
+	[ "$(jq -r 'select(.metric == "total_migrations") | [.direction, .status, .significant, .higher_is_better] | @tsv' <<<"$output")" = "$(printf 'neutral\tchanged\ttrue\t')" ]
+	# the ratio moved too, but within its gate (0.05): not counted
+	[ "$(jq -r 'select(.type == "compare_summary") | .changed' <<<"$output")" = 1 ]
+}
+
+@test "compare --format markdown: a table to paste into a review" {
+	stats compare "$BASE" "$BAD" --dir "$ROOT" --format markdown
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "### ktstr compare" ]
+	[ "${lines[1]}" = "| | A (baseline) | B |" ]
+	[ "${lines[2]}" = "|---|---|---|" ]
+	[ "${lines[3]}" = "| run | $BASE | $BAD |" ]
+	[ "${lines[4]}" = '| id | `20250101T100000Z-0000000a` | `20250103T100000Z-0000000c` |' ]
+	[ "${lines[5]}" = "| label | aaaaaaaaaaaa | cccccccccccc |" ]
+	[ "${lines[6]}" = "| scheduler | scx_simple | scx_simple |" ]
+	[ "${lines[7]}" = "| kernel | 6.14.2 | 6.14.2 |" ]
+	[ "${lines[8]}" = "| accel | - | - |" ]
+	[ "${lines[9]}" = "| samples | 2 cases, 4 samples | 2 cases, 4 samples |" ]
+	[ "${lines[10]}" = "| infrastructure errors | 0 | 0 |" ]
+	[ "${lines[11]}" = "| case | metric | A | B | delta | delta % | p | verdict |" ]
+	[ "${lines[12]}" = "|---|---|--:|--:|--:|--:|--:|---|" ]
+	printf '%s\n' "$output" | grep -qxF '| demo steady/tiny-2llc | worst_gap_ms | 413.3 ms | 1600 ms | +1186.7 ms | +287.1% | <0.001 | **regression** |'
+	printf '%s\n' "$output" | grep -qxF '| demo mixed/tiny-2llc | worst_gap_ms | 700 ms | 3500 ms | +2800 ms | +400.0% | - | noise |'
+	printf '%s\n' "$output" | grep -qxF '| demo mixed/tiny-2llc | result | pass | fail | - | - | - | **regression** |'
+	[[ "${lines[-1]}" == "**2 cases: 4 regressions, 0 improvements, 1 noise, 0 infrastructure errors** (Welch t-test, alpha 0.05;"* ]]
+	# the same run again: no table, a line saying so
+	stats compare "$BASE" "$SAME" --dir "$ROOT" --format md
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | grep -qx 'No change past the gates.'
+	stats compare "$BASE" "$SAME" --dir "$ROOT" --format html
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--format 'html': expected text, markdown or json"* ]]
+	stats show "$BASE" --dir "$ROOT" --format markdown
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"show: --format applies to compare"* ]]
+}
+
+@test "compare, show: runs by label and by run id" {
+	stats compare aaaaaaaaaaaa 20250103T100000Z-0000000c --dir "$ROOT"
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	stats show 20250102T100000Z-0000000b --dir "$ROOT" --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .run_id <<<"${lines[0]}")" = 20250102T100000Z-0000000b ]
+	# a label two runs share: the newest, and a note saying so
+	derive "$SAME" 6.14.2-later '.label = "bbbbbbbbbbbb" | .timestamp = "2025-02-01T00:00:00Z"' '*.ktstr.json'
+	stats show bbbbbbbbbbbb --dir "$ROOT" --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .run <<<"${lines[0]}")" = bbbbbbbbbbbb ]
+	[[ "$(jq -r .path <<<"${lines[0]}")" == "$ROOT/6.14.2-later/"* ]]
+	[ "$stderr" = "ktstr-stats: show: label 'bbbbbbbbbbbb' names 2 runs; using the newest, 6.14.2-later (name another by its id)" ]
+}
+
+# ---- runs written by ktstr test (a plan-time skip: no VM) --------------------
+
+# A suite outside any git tree whose one case is a plan-time skip, so
+# ktstr test writes its sidecar without booting a VM.
+skip_suite() {
+	mkdir -p "$TEST_TMP/suite"
+	cp "$BATS_TEST_DIRNAME"/fixtures/suite-extra/huge.json "$TEST_TMP/suite/"
+	export KTSTR_RUNS_ROOT=$TEST_TMP/new KTSTR_LOCK_DIR=$TEST_TMP/locks
+}
+
+ktest() {
+	"$(dirname "$BIN")/ktstr-test" --kernel "$KERNEL" "$@" "$TEST_TMP/suite"
+}
+
+# Regression: outside a git tree every run was {kernel}-nogit, and the
+# second ktstr test silently replaced the first.
+@test "ktstr test: every run its own directory, labelled, none replaced" {
+	skip_suite
+	for i in 1 2; do
+		run --separate-stderr ktest --json
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+	done
+	ktest --label "my try" >/dev/null
+	stats list --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	# unique ids, each run's directory {kernel}-{id}, one sidecar each
+	[ "$(jq -r .id "$TEST_TMP/out" | sort -u | wc -l)" -eq 3 ]
+	jq -e '.id as $id | ($id | test("^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")) and .run == $id and
+		(.dir | endswith("-" + $id)) and .tests == 1 and .live == false' "$TEST_TMP/out" >/dev/null
+	# the default label outside git: the schedulers (none: eevdf)
+	[ "$(jq -r .label "$TEST_TMP/out" | sort | tr '\n' ,)" = "eevdf,eevdf,my try," ]
+	[ "$(jq -s -c 'map([.label, .project_commit, .accel]) | sort' "$KTSTR_RUNS_ROOT"/*/*.ktstr.json)" = \
+		'[["eevdf","nogit",null],["eevdf","nogit",null],["my try","nogit",null]]' ]
+	# by label, by id
+	stats show "my try" --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .result <<<"${lines[0]}")" = skip ]
+	ids=($(jq -r .id "$TEST_TMP/out"))
+	stats compare "${ids[2]}" "${ids[1]}"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "compare: 1 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+	# the test_summary record names the run
+	run ktest --json --label x
+	[ "$(jq -r 'select(.type == "test_summary") | .label' <<<"$output")" = x ]
+	run ktest --label ''
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--label '': expected a non-empty one-line name"* ]]
+}
+
+# KTSTR_SIDECAR_DIR is the operator's: other runs' sidecars stay, and the
+# runner says it is adding to them.
+@test "ktstr test: KTSTR_SIDECAR_DIR keeps earlier sidecars and says so" {
+	skip_suite
+	export KTSTR_SIDECAR_DIR=$TEST_TMP/mine
+	run --separate-stderr ktest
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr ktest
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "ktstr-test: KTSTR_SIDECAR_DIR $TEST_TMP/mine already holds 1 sidecars of earlier runs; adding this run's ("*") beside them" ]]
+	[ "$(ls "$TEST_TMP/mine"/*.ktstr.json | wc -l)" -eq 2 ]
+}
+
+# Regression: on a full disk the runner only warned and exited 0.  A tiny
+# tmpfs, filled up, in a private mount namespace (it goes with it).
+@test "ktstr test: a sidecar that cannot be written is exit 2 with a clear line" {
+	skip_suite
+	full=$TEST_TMP/full
+	mkdir -p "$full"
+	cat >"$TEST_TMP/full.sh" <<-'SH'
+		mount -t tmpfs -o size=16k ktstr-full "$1" || exit 97
+		[ "$2" = probe ] && exit 0
+		dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null
+		export KTSTR_RUNS_ROOT=$1
+		shift
+		exec "$@"
+	SH
+	if unshare -m sh "$TEST_TMP/full.sh" "$full" probe 2>/dev/null; then
+		ns=(unshare -m)
+	elif unshare -rm sh "$TEST_TMP/full.sh" "$full" probe 2>/dev/null; then
+		ns=(unshare -rm)
+	else
+		skip "cannot mount a tmpfs in a private mount namespace here (unshare -m and -rm failed)"
+	fi
+	run --separate-stderr "${ns[@]}" sh "$TEST_TMP/full.sh" "$full" \
+		"$(dirname "$BIN")/ktstr-test" --kernel "$KERNEL" "$TEST_TMP/suite"
+	echo "$stderr" >&2
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"ktstr-test: suite"*" huge/-: cannot write sidecar $full/"*"-"*"/huge_-.r1."*".ktstr.json: No space left on device; free space there, or set KTSTR_RUNS_ROOT (or KTSTR_SIDECAR_DIR) to a directory on another filesystem"* ]]
+	# the same with the disk not full: exit 0
+	run "${ns[@]}" sh -c 'mount -t tmpfs -o size=1m ktstr-roomy "$1" && shift && KTSTR_RUNS_ROOT=$0 exec "$@"' \
+		"$full" "$full" "$(dirname "$BIN")/ktstr-test" --kernel "$KERNEL" "$TEST_TMP/suite"
+	[ "$status" -eq 0 ]
+}
+
+# A pid that is surely dead: a reaped child's.
+dead_pid() {
+	sh -c 'exit 0' &
+	local p=$!
+	wait "$p"
+	echo "$p"
+}
+
+# Regression: a runner killed between write and link left its temp files
+# in the run directory for ever.
+@test "ktstr test and clean: stale sidecar temp files are removed" {
+	skip_suite
+	old=$KTSTR_RUNS_ROOT/6.14-OLD
+	mkdir -p "$old"
+	cp "$ROOT/$BASE"/steady_tiny-2llc.r1.* "$old/"
+	d=$(dead_pid)
+	stale=(".a.r1.X.ktstr.json.tmp.$d.AbCdEf" ".b.r1.X.ktstr.json.tmp.QwErTy")
+	fresh=(".c.r1.X.ktstr.json.tmp.$$.ZxCvBn" ".d.r1.X.ktstr.json.tmp.AsDfGh")
+	for f in "${stale[@]}" "${fresh[@]}"; do echo '{' >"$old/$f"; done
+	touch -d '11 minutes ago' "$old/${stale[1]}"
+	run ktest
+	[ "$status" -eq 0 ]
+	[ "$(cd "$old" && ls -A | sort | tr '\n' ' ')" = "${fresh[0]} ${fresh[1]} steady_tiny-2llc.r1.20250101T100000Z-0000000a.ktstr.json " ]
+	# clean: the same rule, and it says what went
+	touch -d '11 minutes ago' "$old/${fresh[1]}"
+	stats clean --table
+	[ "$status" -eq 0 ]
+	[ "$output" = "removed temp file $old/${fresh[1]}" ]
+	[ -e "$old/${fresh[0]}" ]
+}
+
+@test "clean --keep N: the N newest runs stay, running ones are never removed" {
+	mkdir "$ROOT/6.14.2-empty"
+	# a runner holds the oldest run: its shared lock, on fd 9 of this shell
+	exec 9>"$ROOT/$BASE/.lock"
+	flock -s 9
+	stats clean --dir "$ROOT" --keep 2 --table
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(printf '%s\n' "$output" | sort | tr '\n' ,)" = "removed run $SAME,removed run 6.14.2-empty," ]
+	[ "$(ls "$ROOT" | tr '\n' ' ')" = "$BASE $BAD $CORRUPT " ]
+	stats list --dir "$ROOT" --table
+	[[ "${lines[3]}" == "$BASE "*"(running)"* ]]
+	# JSON when piped; the runner done, --keep 0 takes the rest
+	exec 9>&-
+	stats clean --dir "$ROOT" --keep 0
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.kind, .name] | @tsv' <<<"$output" | sort | tr '\n' ,)" = \
+		"$(printf 'run\t%s,run\t%s,run\t%s,' "$BASE" "$BAD" "$CORRUPT")" ]
+	[ "$(ls -A "$ROOT")" = .lock ]
+	stats clean --dir "$ROOT" --keep x
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--keep 'x': expected a whole number"* ]]
+	stats list --dir "$ROOT" --keep 1
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"list: --keep applies to clean"* ]]
+	# the default root not there yet: nothing to clean
+	stats clean
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"clean: no runs under $XDG_STATE_HOME/ktstr/runs; nothing to clean"* ]]
+}
