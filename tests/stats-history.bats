@@ -550,3 +550,17 @@ dead_pid() {
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"clean: no runs under $XDG_STATE_HOME/ktstr/runs; nothing to clean"* ]]
 }
+
+# Every field of the history's records is named in ktstr-records(7).
+@test "records: run, compare_row, compare_summary and clean_removed fields are documented" {
+	page=$BATS_TEST_DIRNAME/../man/ktstr-records.7
+	stats list --dir "$ROOT" --json
+	keys=$(printf '%s\n' "$output" | jq -r 'keys[]')
+	stats compare "$BASE" "$BAD" --dir "$ROOT" --json --all
+	keys="$keys $(printf '%s\n' "$output" | jq -r '(keys[]), (.a_run // {} | keys[])')"
+	stats clean --dir "$ROOT" --keep 0 --json
+	keys="$keys $(printf '%s\n' "$output" | jq -r 'keys[]')"
+	for k in $(printf '%s\n' $keys | sort -u); do
+		grep -qE "^\.(B|BR|IB|IR) (.*[ \"])?$k([ \",]|$)" "$page" || { echo "undocumented: $k" >&2; false; }
+	done
+}
