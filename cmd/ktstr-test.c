@@ -553,7 +553,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		/* Other runs' sidecars stay; mixing them is the operator's call. */
-		if (dirs[i].foreign)
+		if (dirs[i].foreign && !i)
 			diag("KTSTR_SIDECAR_DIR %s already holds %zu sidecars of earlier runs;"
 			     " adding this run's (%s) beside them", dirs[i].path,
 			     dirs[i].foreign, run_id);
