@@ -499,6 +499,8 @@ static void compare_case(const struct group *ga, const struct group *gb, double 
 				row->regression = false;
 			if (pb != 1)
 				row->improvement = false;
+			/* Still a different outcome, just not a verdict. */
+			row->changed = !row->regression && !row->improvement;
 		}
 	}
 	metric_names(ga, gb, &names, &n);

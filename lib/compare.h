@@ -38,7 +38,7 @@
  * higher is better): a_mean and b_mean are the fractions of passing
  * samples among those that passed or failed.  A case that passed in every
  * such sample of a and failed in any of b is a regression; fail to pass
- * an improvement.  A failed check is a verdict with its reason, not a
+ * an improvement; any other change of the fraction "changed".  A failed check is a verdict with its reason, not a
  * measurement, so this row needs no t-test.  Samples whose result is
  * "error" (the infrastructure failed: no VM, no records) say nothing
  * about the scheduler: they are left out of the result row and of every

@@ -398,6 +398,9 @@ static void test_result_change(void **state)
 	put(p.a, "flaky", 1, "pass", "", "");
 	put(p.b, "flaky", 1, "pass", "", "");
 	put(p.b, "flaky", 2, "fail", "", "");
+	put(p.a, "flakier", 1, "pass", "", "");
+	put(p.a, "flakier", 2, "fail", "", "");
+	put(p.b, "flakier", 1, "fail", "", "");
 	assert_int_equal(pair_compare(&p, NULL, &err), 0);
 	r = row(&p.r, "s broke/tiny-2llc", "result");
 	assert_non_null(r);
@@ -409,6 +412,11 @@ static void test_result_change(void **state)
 	assert_null(row(&p.r, "s same/tiny-2llc", "result"));
 	r = row(&p.r, "s flaky/tiny-2llc", "result");
 	assert_true(r->regression && r->b_mean == 0.5 && r->nb == 2);
+	assert_false(r->changed);
+	/* flaky before and after: a different outcome, not a verdict */
+	r = row(&p.r, "s flakier/tiny-2llc", "result");
+	assert_true(!r->regression && !r->improvement && r->changed);
+	assert_string_equal(compare_row_status(r), "changed");
 	/* one sample is enough: a failed check is a verdict */
 	assert_true(r->significant && isnan(r->p_value));
 	assert_int_equal(p.r.regressions, 2);
