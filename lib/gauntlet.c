@@ -126,8 +126,10 @@ struct cases {
 };
 
 static struct gcase *add_case(struct cases *cs, const struct ktest *t, const struct preset *p,
-			      const struct gauntlet_kernel *k, char *skip)
+			      const struct gauntlet_kernel *k, const struct gauntlet_sched *sc,
+			      bool sched_suffix, char *skip)
 {
+	struct strbuf name = STRBUF_INIT;
 	struct gcase *c;
 
 	if (cs->n == cs->alloc) {
@@ -139,11 +141,14 @@ static struct gcase *add_case(struct cases *cs, const struct ktest *t, const str
 	c->test = t;
 	c->preset = p;
 	c->kernel = k;
+	c->sched = sc;
 	c->skip_reason = skip;
+	strbuf_addf(&name, "%s/%s", t->name, p ? p->name : "-");
 	if (k)
-		c->name = xasprintf("%s/%s/%s", t->name, p ? p->name : "-", k->label);
-	else
-		c->name = xasprintf("%s/%s", t->name, p ? p->name : "-");
+		strbuf_addf(&name, "/%s", k->label);
+	if (sc && sched_suffix)
+		strbuf_addf(&name, "/%s", sc->label);
+	c->name = strbuf_detach(&name, NULL);
 	c->full_name = xasprintf("%s %s", t->suite, c->name);
 	return c;
 }
@@ -218,10 +223,16 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 	unsigned cap = gauntlet_host_vcpu_cap(o->kvm, o->host_cpus);
 	const struct preset *smallest_fit = NULL;
 	struct strbuf why = STRBUF_INIT;
-	size_t i, k, before = cs->n, np;
+	size_t i, j, k, before = cs->n, np;
 	char *first_problem = NULL;
 	struct scenario s;
 
+	if (t->sched_param && !o->n_scheds) {
+		strbuf_addf(err, "%s: $.scheduler: \"%s\" takes the scheduler from the "
+			    "command line; give --scheduler NAME (twice for an A/B run)",
+			    t->path, KTEST_SCHED_PLACEHOLDER);
+		return -1;
+	}
 	if (scenario_parse(t->scenario_doc, &s, &why)) {
 		strbuf_addf(err, "%s: $.scenario: %s", t->path, why.buf);
 		strbuf_release(&why);
@@ -249,12 +260,19 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 		}
 		for (k = 0; k < (o->n_kernels ? o->n_kernels : 1); k++) {
 			const struct gauntlet_kernel *kern = o->n_kernels > 1 ? &o->kernels[k] : NULL;
-			char *skip = problem ? xstrdup(problem) : perf ? xstrdup(perf) : NULL;
-			struct gcase *c = add_case(cs, t, p, kern, skip);
 
-			if (!skip) {
-				c->slots = gauntlet_vm_slots(&p->topo, o->kvm, o->host_cpus);
-				c->est_secs = budget_estimate_secs(c);
+			for (j = 0; j < (t->sched_param ? o->n_scheds : 1); j++) {
+				char *skip = problem ? xstrdup(problem) :
+					     perf ? xstrdup(perf) : NULL;
+				struct gcase *c = add_case(cs, t, p, kern, t->sched_param ?
+							   &o->scheds[j] : NULL,
+							   o->n_scheds > 1, skip);
+
+				if (!skip) {
+					c->slots = gauntlet_vm_slots(&p->topo, o->kvm,
+								     o->host_cpus);
+					c->est_secs = budget_estimate_secs(c);
+				}
 			}
 		}
 		free(problem);
@@ -273,7 +291,7 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 		else
 			strbuf_addf(&sb, "no preset can run this test: %s",
 				    first_problem ? first_problem : "no presets");
-		add_case(cs, t, NULL, NULL, strbuf_detach(&sb, NULL));
+		add_case(cs, t, NULL, NULL, NULL, false, strbuf_detach(&sb, NULL));
 		strbuf_release(&what);
 	}
 	free(first_problem);
@@ -321,6 +339,11 @@ int gauntlet_expand(const struct ktest *tests, size_t ntests,
 	*out = cs.v;
 	*n = cs.n;
 	return 0;
+}
+
+const char *gcase_scheduler(const struct gcase *c)
+{
+	return c->sched ? c->sched->sched : c->test->scheduler;
 }
 
 void gcase_release(struct gcase *c)
