@@ -9,6 +9,13 @@
 #include <string.h>
 
 #define AB_ALPHA 0.05
+/* Every scheduler: one kernels' comparison when schedulers do not vary. */
+#define ABCMP_ANY ((size_t)-2)
+
+static bool of_variant(const struct abcmp_written *w, size_t kernel, size_t sched)
+{
+	return w->kernel == kernel && (sched == ABCMP_ANY || w->sched == sched);
+}
 
 void abcmp_add(struct abcmp *ab, size_t kernel, size_t sched, const char *path)
 {
@@ -46,7 +53,7 @@ static void load_variant(const struct abcmp *ab, size_t kernel, size_t sched,
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < ab->n; i++) {
-		if (ab->v[i].kernel == kernel && ab->v[i].sched == sched) {
+		if (of_variant(&ab->v[i], kernel, sched)) {
 			char *dir = path_dirname(ab->v[i].path);
 
 			strvec_push_unique(&dirs, dir);
@@ -61,7 +68,7 @@ static void load_variant(const struct abcmp *ab, size_t kernel, size_t sched,
 			diag("A/B: %s", err.buf);
 		for (i = 0; i < all.n; i++) {
 			for (j = 0; j < ab->n; j++)
-				if (ab->v[j].kernel == kernel && ab->v[j].sched == sched &&
+				if (of_variant(&ab->v[j], kernel, sched) &&
 				    !strcmp(ab->v[j].path, all.v[i].path))
 					break;
 			if (j == ab->n)
@@ -81,13 +88,13 @@ static void load_variant(const struct abcmp *ab, size_t kernel, size_t sched,
 
 static char *label(const struct abcmp *ab, size_t kernel, size_t sched, bool by_sched)
 {
-	const char *s = sched == ABCMP_OWN ? "own scheduler" : ab->scheds[sched];
+	const char *s = sched == ABCMP_OWN ? "own scheduler" :
+			sched == ABCMP_ANY ? "" : ab->scheds[sched];
 
 	if (by_sched)
 		return ab->n_kernels > 1 ? xasprintf("%s (kernel %s)", s, ab->kernels[kernel])
 					 : xstrdup(s);
-	return ab->n_scheds > 1 ? xasprintf("%s (%s)", ab->kernels[kernel], s)
-				: xstrdup(ab->kernels[kernel]);
+	return *s ? xasprintf("%s (%s)", ab->kernels[kernel], s) : xstrdup(ab->kernels[kernel]);
 }
 
 static size_t one(const struct abcmp *ab, size_t ka, size_t sa, size_t kb, size_t sb,
@@ -128,12 +135,13 @@ size_t abcmp_run(const struct abcmp *ab, bool json, struct strbuf *out)
 		for (k = 0; k < ab->n_kernels; k++)
 			for (i = 1; i < ab->n_scheds; i++)
 				n += one(ab, k, 0, k, i, true, json, out);
-	if (ab->n_kernels > 1)
+	if (ab->n_kernels > 1 && ab->n_scheds <= 1)
+		for (i = 1; i < ab->n_kernels; i++)
+			n += one(ab, 0, ABCMP_ANY, i, ABCMP_ANY, false, json, out);
+	else if (ab->n_kernels > 1)
 		for (s = 0; s <= ab->n_scheds; s++) {
 			size_t sc = s == ab->n_scheds ? ABCMP_OWN : s;
 
-			if (!ab->n_scheds && sc != ABCMP_OWN)
-				continue;
 			for (i = 1; i < ab->n_kernels; i++)
 				n += one(ab, 0, sc, i, sc, false, json, out);
 		}

@@ -6,8 +6,9 @@
  * Along each axis that varies, the first value is the baseline:
  *   schedulers: per kernel, scheduler 1 against each later one (only the
  *               tests whose scheduler is the placeholder take part);
- *   kernels:    per scheduler (and for the tests with a scheduler of their
- *               own), kernel 1 against each later one.
+ *   kernels:    kernel 1 against each later one, over every case; when
+ *               schedulers vary too, per scheduler (and once for the
+ *               tests with a scheduler of their own).
  * Cases are matched by "suite test/preset", as compare does, so the
  * sidecars of each side are grouped by the files written, never by
  * scheduler name: two builds of one scheduler compare fine. */

@@ -29,24 +29,31 @@ static int teardown(void **state)
 	return tmpdir_remove(dir);
 }
 
-/* A sidecar of case "s steady/tiny-1llc" under scheduler name sched with
+/* A sidecar of case "s TEST/tiny-1llc" under scheduler name sched with
  * total_iterations iters, written as file; its path. */
-static char *put(const char *sub, const char *file, const char *sched, int iters)
+static char *put_test(const char *sub, const char *file, const char *test, const char *sched,
+		      int iters)
 {
 	char *d = xasprintf("%s/%s", dir, sub);
 	char *path = xasprintf("%s/%s.ktstr.json", d, file);
 	char *text = xasprintf(
 		"{\"type\":\"sidecar\",\"schema\":1,\"run_id\":\"r\",\"run_source\":\"local\","
-		"\"suite\":\"s\",\"test\":\"steady\",\"preset\":\"tiny-1llc\","
-		"\"case\":\"steady/tiny-1llc\",\"repeat\":1,\"topology\":{\"spec\":\"1n1l4c1t\"},"
+		"\"suite\":\"s\",\"test\":\"%s\",\"preset\":\"tiny-1llc\","
+		"\"case\":\"%s/tiny-1llc\",\"repeat\":1,\"topology\":{\"spec\":\"1n1l4c1t\"},"
 		"\"scheduler\":{\"name\":\"%s\"},\"kernel\":{\"label\":\"7.0\"},"
-		"\"result\":\"pass\",\"metrics\":{\"total_iterations\":%d}}", sched, iters);
+		"\"result\":\"pass\",\"metrics\":{\"total_iterations\":%d}}", test, test, sched,
+		iters);
 
 	assert_int_equal(mkdir_p(d, 0755), 0);
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
 	free(text);
 	free(d);
 	return path;
+}
+
+static char *put(const char *sub, const char *file, const char *sched, int iters)
+{
+	return put_test(sub, file, "steady", sched, iters);
 }
 
 static void test_schedulers_same_name(void **state)
@@ -98,6 +105,25 @@ static void test_kernels(void **state)
 	assert_int_equal(abcmp_run(&ab, false, &out), 0);
 	assert_non_null(strstr(out.buf, "A/B: 6.14 vs 7.0\n"));
 	assert_non_null(strstr(out.buf, "compare: 1 cases, 0 regressions, 0 improvements"));
+	strbuf_reset(&out);
+
+	/* With one --scheduler as well, its cases and the others make one
+	 * comparison of the kernels, not two under one title. */
+	{
+		const char *scheds[] = { "scx_a" };
+		char *c = put_test("k1", "p", "param", "scx_a", 1000);
+		char *d = put_test("k2", "p", "param", "scx_a", 1000);
+
+		ab.scheds = scheds;
+		ab.n_scheds = 1;
+		abcmp_add(&ab, 0, 0, c);
+		abcmp_add(&ab, 1, 0, d);
+		assert_int_equal(abcmp_run(&ab, false, &out), 0);
+		assert_non_null(strstr(out.buf, "compare: 2 cases, 0 regressions"));
+		assert_null(strstr(strstr(out.buf, "A/B: ") + 1, "A/B: "));
+		free(c);
+		free(d);
+	}
 	strbuf_release(&out);
 	abcmp_release(&ab);
 	free(a);
