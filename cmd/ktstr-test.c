@@ -149,12 +149,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_NO_SKIP: o->no_skip = true; break;
 		case OPT_NO_PERF: o->no_perf = true; break;
-		case OPT_SCHED:
-			if (!*optarg)
-				usage_error("--scheduler '': expected a scheduler name, a path "
-					    "or eevdf");
-			strvec_push(&o->scheds, optarg);
-			break;
+		case OPT_SCHED: strvec_push(&o->scheds, optarg); break;
 		case OPT_RETRIES:
 			if (parse_ulong(optarg, 0, 10, &n) < 0)
 				usage_error("--retries '%s': expected a number from 0 to 10", optarg);
@@ -290,86 +285,6 @@ static void free_kernels(struct gauntlet_kernel *v, size_t n)
 		free(v[i].label);
 		free(v[i].image);
 		free(v[i].key);
-	}
-	free(v);
-}
-
-/* ---- schedulers (A/B) ---------------------------------------------------- */
-
-/* --scheduler values: a path is made absolute (it must exist), "eevdf" is
- * the kernel's own, anything else a name for ktstr-vm to find.  Labels are
- * base names; two paths with one base name (two builds of a scheduler)
- * get their directory's name in front, else their position. */
-static struct gauntlet_sched *resolve_scheds(const struct strvec *in, size_t *n)
-{
-	struct gauntlet_sched *v = xcalloc(in->n ? in->n : 1, sizeof(*v));
-	size_t i, j;
-
-	*n = 0;
-	for (i = 0; i < in->n; i++) {
-		const char *a = in->v[i];
-		char *sched = NULL;
-
-		if (strchr(a, '/')) {
-			sched = realpath(a, NULL);
-			if (!sched || is_directory(sched))
-				usage_error("--scheduler %s: %s; give a scheduler binary, a "
-					    "scheduler name or eevdf", a,
-					    sched ? "is a directory" : strerror(errno));
-		} else if (strcmp(a, "eevdf")) {
-			sched = xstrdup(a);
-		}
-		for (j = 0; j < *n; j++)
-			if ((!sched && !v[j].sched) ||
-			    (sched && v[j].sched && !strcmp(sched, v[j].sched)))
-				break;
-		if (j < *n) {		/* the same scheduler named twice */
-			free(sched);
-			continue;
-		}
-		v[*n].sched = sched;
-		v[*n].label = xstrdup(sched ? path_basename(sched) : "eevdf");
-		(*n)++;
-	}
-	{
-		bool *clash = xcalloc(*n ? *n : 1, sizeof(*clash));
-
-		for (i = 0; i < *n; i++)
-			for (j = 0; j < *n; j++)
-				if (i != j && !strcmp(v[i].label, v[j].label))
-					clash[i] = true;
-		for (i = 0; i < *n; i++) {
-			char *dir, *lab;
-
-			if (!clash[i] || !v[i].sched || !strchr(v[i].sched, '/'))
-				continue;
-			dir = path_dirname(v[i].sched);
-			lab = xasprintf("%s-%s", path_basename(dir), v[i].label);
-			free(dir);
-			free(v[i].label);
-			v[i].label = lab;
-		}
-		free(clash);
-	}
-	/* Still the same (directories of one name): number them. */
-	for (i = 0; i < *n; i++)
-		for (j = i + 1; j < *n; j++)
-			if (!strcmp(v[i].label, v[j].label)) {
-				char *lab = xasprintf("%s-%zu", v[j].label, j + 1);
-
-				free(v[j].label);
-				v[j].label = lab;
-			}
-	return v;
-}
-
-static void free_scheds(struct gauntlet_sched *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].label);
-		free(v[i].sched);
 	}
 	free(v);
 }
@@ -711,7 +626,8 @@ int main(int argc, char **argv)
 		usage_error("no tests given and no ./ktstr-tests directory; name a test "
 			    "file or a suite directory");
 	}
-	scheds = resolve_scheds(&o.scheds, &ns);
+	if (gauntlet_scheds_resolve(&o.scheds, &scheds, &ns, &err) < 0)
+		usage_error("%s", err.buf);
 	if (ns) {
 		for (i = 0; i < ntests && !tests[i].sched_param; i++)
 			;
@@ -906,7 +822,7 @@ out:
 	abcmp_release(&st.ab);
 	free(klabels);
 	free(slabels);
-	free_scheds(scheds, ns);
+	gauntlet_scheds_free(scheds, ns);
 	gauntlet_free(cases, ncases);
 	free_kernels(kernels, nk);
 	ktest_free_all(tests, ntests);

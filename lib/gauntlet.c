@@ -2,7 +2,9 @@
 #include "gauntlet.h"
 #include "budget.h"
 #include "diag.h"
+#include "fsutil.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,101 @@ int topo_constraints_match(const struct topo_constraints *c,
 		return 0;
 	}
 	return 1;
+}
+
+/* ---- schedulers of an A/B run ------------------------------------------ */
+
+/* Labels that clash: directory names in front for paths, then positions. */
+static void unclash(struct gauntlet_sched *v, size_t n)
+{
+	bool *clash = xcalloc(n ? n : 1, sizeof(*clash));
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			if (i != j && !strcmp(v[i].label, v[j].label))
+				clash[i] = true;
+	for (i = 0; i < n; i++) {
+		char *dir, *lab;
+
+		if (!clash[i] || !v[i].sched || !strchr(v[i].sched, '/'))
+			continue;
+		dir = path_dirname(v[i].sched);
+		lab = xasprintf("%s-%s", path_basename(dir), v[i].label);
+		free(dir);
+		free(v[i].label);
+		v[i].label = lab;
+	}
+	free(clash);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (!strcmp(v[i].label, v[j].label)) {
+				char *lab = xasprintf("%s-%zu", v[j].label, j + 1);
+
+				free(v[j].label);
+				v[j].label = lab;
+			}
+}
+
+int gauntlet_scheds_resolve(const struct strvec *in, struct gauntlet_sched **out, size_t *n,
+			    struct strbuf *err)
+{
+	struct gauntlet_sched *v = xcalloc(in->n ? in->n : 1, sizeof(*v));
+	size_t i, j;
+
+	*n = 0;
+	for (i = 0; i < in->n; i++) {
+		const char *a = in->v[i];
+		char *sched = NULL;
+
+		if (!*a) {
+			strbuf_addstr(err, "--scheduler '': expected a scheduler name, a path "
+				      "or eevdf");
+			goto fail;
+		}
+		if (strchr(a, '/')) {
+			sched = realpath(a, NULL);
+			if (!sched || is_directory(sched)) {
+				strbuf_addf(err, "--scheduler %s: %s; give a scheduler binary, a "
+					    "scheduler name or eevdf", a,
+					    sched ? "is a directory" : strerror(errno));
+				free(sched);
+				goto fail;
+			}
+		} else if (strcmp(a, "eevdf")) {
+			sched = xstrdup(a);
+		}
+		for (j = 0; j < *n; j++)
+			if ((!sched && !v[j].sched) ||
+			    (sched && v[j].sched && !strcmp(sched, v[j].sched)))
+				break;
+		if (j < *n) {		/* the same scheduler named twice */
+			free(sched);
+			continue;
+		}
+		v[*n].sched = sched;
+		v[*n].label = xstrdup(sched ? path_basename(sched) : "eevdf");
+		(*n)++;
+	}
+	unclash(v, *n);
+	*out = v;
+	return 0;
+fail:
+	gauntlet_scheds_free(v, *n);
+	*n = 0;
+	*out = NULL;
+	return -1;
+}
+
+void gauntlet_scheds_free(struct gauntlet_sched *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].label);
+		free(v[i].sched);
+	}
+	free(v);
 }
 
 /* ---- expansion -------------------------------------------------------- */

@@ -54,6 +54,17 @@ struct gauntlet_sched {
 	char *sched;	/* discover name or absolute path; NULL: EEVDF */
 };
 
+/* The --scheduler values, in order, each once: a value with '/' is a path
+ * made absolute (it must exist and not be a directory), "eevdf" is the
+ * kernel's own (sched NULL), anything else a name for ktstr-vm to find.
+ * Labels are base names; paths that share one get their directory's name
+ * in front ("old-scx_x", "new-scx_x"), and labels still equal get their
+ * position after them ("-2").  0, or -1 with "--scheduler VALUE: why" in
+ * err.  *v is never NULL on success. */
+int gauntlet_scheds_resolve(const struct strvec *in, struct gauntlet_sched **v, size_t *n,
+			    struct strbuf *err);
+void gauntlet_scheds_free(struct gauntlet_sched *v, size_t n);
+
 /* One (test, preset, kernel, scheduler) case. */
 struct gcase {
 	const struct ktest *test;

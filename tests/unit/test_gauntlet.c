@@ -456,6 +456,68 @@ static void test_schedulers(void **state)
 	ktest_release(&t[1]);
 }
 
+static void test_scheds_resolve(void **state)
+{
+	struct strvec in = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct gauntlet_sched *v;
+	char *p;
+	size_t n;
+
+	(void)state;
+	/* Names as given, eevdf as none, repeats once. */
+	strvec_push(&in, "scx_simple");
+	strvec_push(&in, "eevdf");
+	strvec_push(&in, "scx_simple");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].label, "scx_simple");
+	assert_string_equal(v[0].sched, "scx_simple");
+	assert_string_equal(v[1].label, "eevdf");
+	assert_null(v[1].sched);
+	gauntlet_scheds_free(v, n);
+	strvec_clear(&in);
+
+	/* Two builds of one scheduler: told apart by their directories; a
+	 * name of the same base name keeps its own. */
+	for (const char *d = "old"; d; d = strcmp(d, "old") ? NULL : "new") {
+		p = xasprintf("%s/%s", tmpdir, d);
+		assert_int_equal(mkdir_p(p, 0755), 0);
+		free(p);
+		p = xasprintf("%s/%s/scx_x", tmpdir, d);
+		assert_int_equal(write_file_atomic(p, "x", 1, 0755), 0);
+		strvec_push(&in, p);
+		free(p);
+	}
+	strvec_push(&in, "scx_x");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].label, "old-scx_x");
+	assert_string_equal(v[1].label, "new-scx_x");
+	assert_string_equal(v[2].label, "scx_x");
+	assert_int_equal(v[0].sched[0], '/');
+	gauntlet_scheds_free(v, n);
+	strvec_clear(&in);
+
+	/* Bad: a path that is not there, a directory, nothing. */
+	strvec_push(&in, "./no/such/scx_x");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "--scheduler ./no/such/scx_x: No such file"));
+	assert_null(v);
+	strbuf_reset(&err);
+	strvec_clear(&in);
+	strvec_push(&in, tmpdir);
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "is a directory"));
+	strbuf_reset(&err);
+	strvec_clear(&in);
+	strvec_push(&in, "");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "--scheduler '': expected"));
+	strvec_clear(&in);
+	strbuf_release(&err);
+}
+
 static void test_perf_mode(void **state)
 {
 	struct gauntlet_opts o = tcg2();
@@ -622,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_explicit_presets),
 		cmocka_unit_test(test_kernels_and_names),
 		cmocka_unit_test(test_schedulers),
+		cmocka_unit_test(test_scheds_resolve),
 		cmocka_unit_test(test_perf_mode),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_shards),
