@@ -1,7 +1,10 @@
 /* ktstr-test: run a directory of scheduler tests over the gauntlet of
  * topology presets and kernels, in parallel, with nextest-style output,
- * sidecars for ktstr-stats, JUnit for CI, budgets and shards. */
+ * sidecars for ktstr-stats, JUnit for CI, budgets and shards; with several
+ * schedulers or kernels, an A/B comparison at the end. */
+#include "abcompare.h"
 #include "budget.h"
+#include "caselog.h"
 #include "caserun.h"
 #include "diag.h"
 #include "env.h"
@@ -35,12 +38,15 @@ static const char usage_text[] =
 "and over every kernel given, and the cases run in parallel in VMs\n"
 "(ktstr-vm ... | ktstr-stats underneath).  One line per case:\n"
 "\n"
-"    PASS [  11.34s] suite test/preset[/kernel]\n"
+"    PASS [  11.34s] suite test/preset[/kernel][/scheduler]\n"
 "\n"
 "  -k, --kernel ID          kernel to test (repeatable; a version, prefix,\n"
 "                           range such as 6.12..7.0, cache key, \"debian\" or\n"
 "                           path; default KTSTR_KERNEL_LIST, else the\n"
 "                           discovery chain of ktstr-vm)\n"
+"      --scheduler NAME     the scheduler of the tests whose \"scheduler\" is\n"
+"                           \"{scheduler}\" (repeatable: an A/B run; a name,\n"
+"                           a path, or eevdf for the kernel's own)\n"
 "  -E, --filter PATTERN     only cases whose name matches (glob or substring)\n"
 "  -j, --jobs N             cases at once (default: usable host CPUs)\n"
 "      --shard K/N          run shard K of N (deterministic split)\n"
@@ -49,6 +55,8 @@ static const char usage_text[] =
 "      --runs N             run every case N times (for compare's t-test)\n"
 "      --label TEXT         name the run for ktstr-stats (default: the\n"
 "                           project's git commit, else the schedulers)\n"
+"      --retries N          run a case again up to N times after an\n"
+"                           infrastructure error (default 1; 0: never)\n"
 "      --junit FILE         write a JUnit XML report\n"
 "      --list               print the planned cases and exit\n"
 "      --json               JSON lines instead of the human lines\n"
@@ -58,17 +66,24 @@ static const char usage_text[] =
 "  -h, --help               show this help\n"
 "      --version            show the version\n"
 "\n"
+"An infrastructure error (the VM never reached the guest agent, QEMU or\n"
+"ktstr-vm failed) is an ERROR, not a FAIL: it says nothing about the\n"
+"scheduler.  With several --scheduler or --kernel values the run ends with\n"
+"an A/B comparison of their cases (as ktstr-stats compare).\n"
+"\n"
 "Sidecars go to {runs root}/{kernel}-{run id}/, a new directory for every\n"
 "run (KTSTR_RUNS_ROOT, default ~/.local/state/ktstr/runs; KTSTR_SIDECAR_DIR\n"
 "overrides); read them with ktstr-stats list/show/compare, prune them\n"
-"with ktstr-stats clean.\n"
+"with ktstr-stats clean.  On a terminal a progress line shows the cases\n"
+"done and the time left (KTSTR_NO_PROGRESS=1 turns it off).\n"
 "\n"
-"Exit status: 0 nothing failed; 1 a case failed; 2 bad usage, a bad test\n"
-"file, no kernel or a sidecar that could not be written; 130 interrupted.\n";
+"Exit status: 0 nothing failed; 1 a case failed; 2 no case failed but one\n"
+"ended in an error (after its retries), a sidecar could not be written, or\n"
+"bad usage, a bad test file or no kernel; 130 interrupted.\n";
 
 enum {
 	OPT_SHARD = 0x100, OPT_BUDGET, OPT_RUNS, OPT_JUNIT, OPT_LIST, OPT_JSON,
-	OPT_ACCEL, OPT_NO_SKIP, OPT_NO_PERF, OPT_LABEL,
+	OPT_ACCEL, OPT_NO_SKIP, OPT_NO_PERF, OPT_LABEL, OPT_SCHED, OPT_RETRIES,
 };
 
 static const struct option longopts[] = {
@@ -85,13 +100,16 @@ static const struct option longopts[] = {
 	{ "no-skip-mode", no_argument, NULL, OPT_NO_SKIP },
 	{ "no-perf-mode", no_argument, NULL, OPT_NO_PERF },
 	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "scheduler", required_argument, NULL, OPT_SCHED },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
 struct opts {
-	struct strvec kernels, filters;
+	struct strvec kernels, filters, scheds;
 	unsigned jobs, runs, shard_k, shard_n;
+	long retries;			/* -1: not given */
 	double budget;
 	const char *junit, *accel, *label;
 	bool list, json, no_skip, no_perf;
@@ -141,6 +159,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 					    optarg);
 			o->label = optarg;
 			break;
+		case OPT_SCHED: strvec_push(&o->scheds, optarg); break;
+		case OPT_RETRIES:
+			if (parse_ulong(optarg, 0, 10, &n) < 0)
+				usage_error("--retries '%s': expected a number from 0 to 10", optarg);
+			o->retries = (long)n;
+			break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -170,6 +194,8 @@ static void apply_env(struct opts *o)
 		o->jobs = hostlock_usable_cpus();
 	if (!o->runs)
 		o->runs = 1;
+	if (o->retries < 0)
+		o->retries = 1;		/* one more try outlives a passing glitch */
 	strbuf_release(&err);
 }
 
@@ -277,10 +303,20 @@ static void free_kernels(struct gauntlet_kernel *v, size_t n)
 
 struct report_state {
 	bool json;
+	unsigned retries;
 	struct junit_case *junit;
 	size_t n_junit;
 	struct strvec junit_text;	/* owned strings the junit cases point at */
+	/* for the A/B comparison: which variant wrote which sidecar */
+	struct abcmp ab;
+	const struct gauntlet_kernel *kernels;
+	const struct gauntlet_sched *scheds;
 };
+
+/* Console and scheduler output lines shown in a report. */
+#define CONSOLE_TAIL_LINES 20
+#define SCHED_HEAD_LINES 40
+#define SCHED_TAIL_LINES 40
 
 static const char *outcome_word(enum case_outcome oc)
 {
@@ -288,6 +324,7 @@ static const char *outcome_word(enum case_outcome oc)
 	case CASE_PASS: return "PASS";
 	case CASE_FAIL: return "FAIL";
 	case CASE_SKIP: return "SKIP";
+	case CASE_ERROR: return "ERROR";
 	default: return "INTR";
 	}
 }
@@ -306,63 +343,170 @@ static const char *keep(struct report_state *st, char *s)
 	return st->junit_text.v[st->junit_text.n - 1];
 }
 
+static bool check_failed(const struct caserun *r, const char *check)
+{
+	size_t i;
+
+	for (i = 0; r && i < r->v.n_checks; i++)
+		if (!r->v.checks[i].pass && !strcmp(r->v.checks[i].check, check))
+			return true;
+	return false;
+}
+
+/* The guest's console is worth showing when the VM itself went wrong: an
+ * infrastructure error, a panic, a timeout. */
+static bool show_console(const struct case_report *rep)
+{
+	return rep->run && rep->run->v.console_log &&
+	       (rep->outcome == CASE_ERROR || rep->retrying || check_failed(rep->run, "vm"));
+}
+
+/* ktstr-vm's stderr, less its own copy of the console's last lines when
+ * the console log is shown from the file. */
+static void add_err_tail(struct strbuf *block, const struct caserun *r, bool console_shown)
+{
+	bool in_console = false;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->err_tail.n; i++) {
+		const char *l = r->err_tail.v[i];
+
+		if (console_shown && strstr(l, "last kernel console lines")) {
+			in_console = true;
+			continue;
+		}
+		if (in_console && !strncmp(l, "  | ", 4))
+			continue;
+		in_console = false;
+		if (!n++)
+			strbuf_addstr(block, "--- ktstr-vm stderr ---\n");
+		strbuf_addf(block, "%s\n", l);
+	}
+}
+
+/* The failure block: what a person needs to see why the case did not pass. */
+static void failure_block(const struct case_report *rep, struct strbuf *block)
+{
+	const struct caserun *r = rep->run;
+	bool console = show_console(rep);
+
+	if (!r) {
+		if (rep->outcome == CASE_FAIL && rep->reason)
+			strbuf_addf(block, "skipped, and KTSTR_NO_SKIP_MODE turns skips into "
+				    "failures: %s\n", rep->reason);
+		return;
+	}
+	if (rep->outcome != CASE_FAIL && rep->outcome != CASE_ERROR)
+		return;
+	/* An infrastructure error has no verdict worth reading. */
+	if (!r->infra) {
+		strbuf_addstr(block, "--- verdict ---\n");
+		verdict_format(&r->v, block);
+	}
+	/* The scheduler's whole output, when ktstr-vm kept it: the head
+	 * holds what the verifier rejected, the tail how it ended.  Without
+	 * the file, the verdict above shows the lines the record carried. */
+	if (check_failed(r, "scheduler") && r->sched_log)
+		caselog_format(block, "scheduler output", r->sched_log, SCHED_HEAD_LINES,
+			       SCHED_TAIL_LINES);
+	if (r->infra || r->v.result == VERDICT_ERROR || r->v.result == VERDICT_INCONCLUSIVE)
+		add_err_tail(block, r, console);
+	if (console)
+		caselog_format(block, "console log", r->v.console_log, 0, CONSOLE_TAIL_LINES);
+}
+
+static void report_json(const struct case_report *rep, const char *sched)
+{
+	json_t *rec = jsonl_record("case_result");
+	const struct caserun *r = rep->run;
+
+	json_set_str(rec, "case", rep->c->full_name);
+	json_set_str(rec, "suite", rep->c->test->suite);
+	json_set_str(rec, "test", rep->c->test->name);
+	json_set_str(rec, "preset", rep->c->preset ? rep->c->preset->name : NULL);
+	json_set_str(rec, "kernel", rep->c->kernel ? rep->c->kernel->label : NULL);
+	json_set_str(rec, "scheduler", sched);
+	json_set_int(rec, "repeat", rep->repeat);
+	json_set_str(rec, "outcome", outcome_word(rep->outcome));
+	json_set_str(rec, "result", r ? caserun_result_name(r) :
+		     rep->outcome == CASE_INTERRUPTED ? "error" : "skip");
+	json_set_int(rec, "wall_ms", (long long)(rep->secs * 1000));
+	json_set_int(rec, "start_ms", rep->start_ms);
+	json_set_int(rec, "end_ms", rep->end_ms);
+	json_set_str(rec, "reason", rep->reason);
+	json_set_int(rec, "attempts", rep->attempts);
+	json_set_str(rec, "first_error", rep->first_error);
+	json_set_str(rec, "console_log", r ? r->v.console_log : NULL);
+	if (show_console(rep)) {
+		struct caselog l;
+		json_t *a = json_array();
+		size_t i;
+
+		if (caselog_read(r->v.console_log, 0, CONSOLE_TAIL_LINES, &l) == 0) {
+			for (i = 0; i < l.tail.n; i++)
+				json_array_append_new(a, json_string(l.tail.v[i]));
+			caselog_release(&l);
+		}
+		json_object_set_new(rec, "console_tail", a);
+	} else {
+		json_object_set_new(rec, "console_tail", json_null());
+	}
+	json_set_str(rec, "scheduler_output_log", r ? r->sched_log : NULL);
+	json_set_str(rec, "sidecar", rep->sidecar);
+	jsonl_emit(stdout, rec);
+	json_decref(rec);
+}
+
 static void report_cb(void *cb, const struct case_report *rep)
 {
 	struct report_state *st = cb;
 	struct strbuf block = STRBUF_INIT, line = STRBUF_INIT;
 	char *label = case_label(rep);
+	const char *sched = gcase_scheduler(rep->c);
 	struct junit_case *jc;
 	size_t i;
 
-	/* The failure block: the verdict's report, then ktstr-vm's own last
-	 * words when the run did not get as far as a verdict. */
-	if (rep->outcome == CASE_FAIL && rep->run) {
-		verdict_format(&rep->run->v, &block);
-		if (rep->run->v.result == VERDICT_ERROR ||
-		    rep->run->v.result == VERDICT_INCONCLUSIVE) {
-			if (rep->run->err_tail.n)
-				strbuf_addstr(&block, "--- ktstr-vm stderr ---\n");
-			for (i = 0; i < rep->run->err_tail.n; i++)
-				strbuf_addf(&block, "%s\n", rep->run->err_tail.v[i]);
+	sched = rep->c->sched ? rep->c->sched->label : sched ? path_basename(sched) : "eevdf";
+	if (rep->retrying) {
+		/* Not a result yet: a line for people, nothing for programs
+		 * (the case_result counts the attempts). */
+		if (!st->json) {
+			strbuf_addf(&line, "RETRY [%8.2fs] %s: %s (attempt %u of %u; running "
+				    "it again)\n", rep->secs, label, rep->reason, rep->attempts,
+				    st->retries + 1);
+			fwrite(line.buf, 1, line.len, stdout);
+			fflush(stdout);
 		}
-	} else if (rep->outcome == CASE_FAIL && rep->reason) {
-		strbuf_addf(&block, "skipped, and KTSTR_NO_SKIP_MODE turns skips into "
-			    "failures: %s\n", rep->reason);
+		free(label);
+		strbuf_release(&line);
+		return;
 	}
-
+	failure_block(rep, &block);
 	if (st->json) {
-		json_t *rec = jsonl_record("case_result");
-
-		json_set_str(rec, "case", rep->c->full_name);
-		json_set_str(rec, "suite", rep->c->test->suite);
-		json_set_str(rec, "test", rep->c->test->name);
-		json_set_str(rec, "preset", rep->c->preset ? rep->c->preset->name : NULL);
-		json_set_str(rec, "kernel", rep->c->kernel ? rep->c->kernel->label : NULL);
-		json_set_int(rec, "repeat", rep->repeat);
-		json_set_str(rec, "outcome", outcome_word(rep->outcome));
-		json_set_str(rec, "result", rep->run ? verdict_result_name(rep->run->v.result)
-			     : "skip");
-		json_set_int(rec, "wall_ms", (long long)(rep->secs * 1000));
-		json_set_int(rec, "start_ms", rep->start_ms);
-		json_set_int(rec, "end_ms", rep->end_ms);
-		json_set_str(rec, "reason", rep->reason);
-		json_set_str(rec, "sidecar", rep->sidecar);
-		jsonl_emit(stdout, rec);
-		json_decref(rec);
+		report_json(rep, sched);
 	} else {
-		if (rep->outcome == CASE_SKIP || (rep->outcome == CASE_FAIL && !rep->run))
-			strbuf_addf(&line, "%4s [%9s] %s: %s\n", outcome_word(rep->outcome),
+		if (!rep->run)
+			strbuf_addf(&line, "%4s [%9s] %s: %s", outcome_word(rep->outcome),
 				    "", label, rep->reason ? rep->reason : "skipped");
+		else if (rep->outcome == CASE_ERROR)
+			strbuf_addf(&line, "%4s [%8.2fs] %s: %s", outcome_word(rep->outcome),
+				    rep->secs, label, rep->reason ? rep->reason : "error");
 		else
-			strbuf_addf(&line, "%4s [%8.2fs] %s\n", outcome_word(rep->outcome),
+			strbuf_addf(&line, "%4s [%8.2fs] %s", outcome_word(rep->outcome),
 				    rep->secs, label);
-		if (block.len) {
-			strbuf_addstr(&line, "--- verdict ---\n");
-			strbuf_add(&line, block.buf, block.len);
-		}
+		if (rep->attempts > 1)
+			strbuf_addf(&line, " (%u attempts)", rep->attempts);
+		strbuf_addch(&line, '\n');
+		if (rep->first_error && rep->reason && strcmp(rep->first_error, rep->reason))
+			strbuf_addf(&line, "first attempt: %s\n", rep->first_error);
+		strbuf_add(&line, block.buf, block.len);
 		fwrite(line.buf, 1, line.len, stdout);
 		fflush(stdout);
 	}
+	if (rep->sidecar)
+		abcmp_add(&st->ab, rep->c->kernel ? (size_t)(rep->c->kernel - st->kernels) : 0,
+			  rep->c->sched ? (size_t)(rep->c->sched - st->scheds) : ABCMP_OWN,
+			  rep->sidecar);
 
 	st->junit = xrealloc(st->junit, (st->n_junit + 1) * sizeof(*st->junit));
 	jc = &st->junit[st->n_junit++];
@@ -374,11 +518,14 @@ static void report_cb(void *cb, const struct case_report *rep)
 		     rep->outcome == CASE_SKIP ? JUNIT_SKIP :
 		     rep->outcome == CASE_FAIL ? JUNIT_FAIL : JUNIT_ERROR;
 	/* The JUnit message: the first failed check, else why it did not run. */
-	for (i = 0; rep->run && i < rep->run->v.n_checks && !jc->message; i++)
+	for (i = 0; rep->outcome == CASE_FAIL && rep->run && i < rep->run->v.n_checks &&
+		    !jc->message; i++)
 		if (!rep->run->v.checks[i].pass && rep->run->v.checks[i].message) {
 			jc->message = keep(st, xstrdup(rep->run->v.checks[i].message));
 			jc->type = rep->run->v.checks[i].check;
 		}
+	if (rep->outcome == CASE_ERROR)
+		jc->type = rep->run && rep->run->infra ? "infrastructure" : "error";
 	if (!jc->message && (rep->reason || rep->outcome == CASE_FAIL))
 		jc->message = keep(st, xstrdup(rep->reason ? rep->reason : "check failed"));
 	if (block.len)
@@ -431,6 +578,9 @@ static void print_plan(const struct gcase *c, size_t n, bool json)
 			json_set_str(rec, "preset", c[i].preset ? c[i].preset->name : NULL);
 			json_set_str(rec, "topology", c[i].preset ? c[i].preset->spec : NULL);
 			json_set_str(rec, "kernel", c[i].kernel ? c[i].kernel->label : NULL);
+			json_set_str(rec, "scheduler", c[i].sched ? c[i].sched->label :
+				     c[i].test->scheduler ? path_basename(c[i].test->scheduler)
+							  : "eevdf");
 			json_set_real(rec, "est_secs", c[i].est_secs);
 			json_set_str(rec, "skip_reason", c[i].skip_reason);
 			jsonl_emit(stdout, rec);
@@ -445,11 +595,15 @@ static void print_plan(const struct gcase *c, size_t n, bool json)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .kernels = STRVEC_INIT, .filters = STRVEC_INIT };
+	struct opts o = { .kernels = STRVEC_INIT, .filters = STRVEC_INIT, .scheds = STRVEC_INIT,
+			  .retries = -1 };
 	struct strbuf err = STRBUF_INIT;
 	struct ktest *tests = NULL;
 	size_t ntests = 0, ncases = 0, nk = 0, i;
 	struct gauntlet_kernel *kernels = NULL;
+	struct gauntlet_sched *scheds = NULL;
+	size_t ns = 0;
+	const char **klabels = NULL, **slabels = NULL;
 	struct gcase *cases = NULL;
 	struct gauntlet_opts go = { 0 };
 	struct budget_report brep;
@@ -482,6 +636,17 @@ int main(int argc, char **argv)
 		usage_error("no tests given and no ./ktstr-tests directory; name a test "
 			    "file or a suite directory");
 	}
+	if (gauntlet_scheds_resolve(&o.scheds, &scheds, &ns, &err) < 0)
+		usage_error("%s", err.buf);
+	if (ns) {
+		for (i = 0; i < ntests && !tests[i].sched_param; i++)
+			;
+		if (i == ntests)
+			usage_error("--scheduler %s: no test takes its scheduler from the command "
+				    "line; write \"scheduler\": \"%s\" in the tests to run "
+				    "under it (ktstr-test(5))", o.scheds.v[0],
+				    KTEST_SCHED_PLACEHOLDER);
+	}
 	if (resolve_kernels(&o, &kernels, &nk) < 0)
 		goto out;
 
@@ -490,6 +655,8 @@ int main(int argc, char **argv)
 	go.no_perf_mode = o.no_perf;
 	go.kernels = kernels;
 	go.n_kernels = nk;
+	go.scheds = scheds;
+	go.n_scheds = ns;
 	if (gauntlet_expand(tests, ntests, &go, &cases, &ncases, &err) < 0) {
 		diag("%s", err.buf);
 		goto out;
@@ -570,8 +737,22 @@ int main(int argc, char **argv)
 	ctx.label = label;
 	ctx.host = sidecar_host_context();
 	st.json = o.json;
+	st.retries = (unsigned)o.retries;
+	st.kernels = kernels;
+	st.scheds = scheds;
+	klabels = xcalloc(nk, sizeof(*klabels));
+	for (i = 0; i < nk; i++)
+		klabels[i] = kernels[i].label;
+	slabels = xcalloc(ns ? ns : 1, sizeof(*slabels));
+	for (i = 0; i < ns; i++)
+		slabels[i] = scheds[i].label;
+	st.ab.kernels = klabels;
+	st.ab.n_kernels = nk;
+	st.ab.scheds = slabels;
+	st.ab.n_scheds = ns;
 	ro.jobs = o.jobs;
 	ro.runs = o.runs;
+	ro.retries = (unsigned)o.retries;
 	ro.no_skip_mode = o.no_skip;
 	ro.report = report_cb;
 	ro.cb = &st;
@@ -584,15 +765,30 @@ int main(int argc, char **argv)
 	} else if (tot.interrupted_by_signal) {
 		rc = 128 + tot.signal;
 	} else {
-		rc = tot.failed ? KTSTR_EXIT_FAIL : KTSTR_EXIT_PASS;
+		/* A failure is about the scheduler and wins; an error left
+		 * after its retries means the run could not say. */
+		rc = tot.failed ? KTSTR_EXIT_FAIL : tot.errors ? KTSTR_EXIT_USAGE
+							      : KTSTR_EXIT_PASS;
 	}
 	if (o.json) {
-		json_t *rec = jsonl_record("test_summary");
+		json_t *rec;
 
+		/* The comparison's records come before test_summary, which
+		 * stays last. */
+		if (!tot.interrupted_by_signal && abcmp_wanted(&st.ab)) {
+			struct strbuf cmp = STRBUF_INIT;
+
+			abcmp_run(&st.ab, true, &cmp);
+			fwrite(cmp.buf, 1, cmp.len, stdout);
+			strbuf_release(&cmp);
+		}
+		rec = jsonl_record("test_summary");
 		json_set_int(rec, "passed", (long long)tot.passed);
 		json_set_int(rec, "failed", (long long)tot.failed);
+		json_set_int(rec, "errors", (long long)tot.errors);
 		json_set_int(rec, "skipped", (long long)tot.skipped);
 		json_set_int(rec, "interrupted", (long long)tot.interrupted);
+		json_set_int(rec, "retried", (long long)tot.retried);
 		json_set_int(rec, "wall_ms", (long long)(tot.secs * 1000));
 		json_set_str(rec, "run_dir", dirs[0].path);
 		json_set_str(rec, "run_id", run_id);
@@ -600,9 +796,17 @@ int main(int argc, char **argv)
 		jsonl_emit(stdout, rec);
 		json_decref(rec);
 	} else {
-		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu skipped%s\n", tot.secs,
-		       tot.passed, tot.failed, tot.skipped,
-		       tot.interrupted_by_signal ? " (interrupted)" : "");
+		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped%s\n",
+		       tot.secs, tot.passed, tot.failed, tot.errors, tot.errors == 1 ? "" : "s",
+		       tot.skipped, tot.interrupted_by_signal ? " (interrupted)" : "");
+		if (!tot.interrupted_by_signal && abcmp_wanted(&st.ab)) {
+			struct strbuf cmp = STRBUF_INIT;
+
+			abcmp_run(&st.ab, false, &cmp);
+			if (cmp.len)
+				printf("\n%s", cmp.buf);
+			strbuf_release(&cmp);
+		}
 		fflush(stdout);
 	}
 	if (o.junit) {
@@ -634,11 +838,16 @@ out:
 	json_decref(ctx.host);
 	free(st.junit);
 	strvec_clear(&st.junit_text);
+	abcmp_release(&st.ab);
+	free(klabels);
+	free(slabels);
+	gauntlet_scheds_free(scheds, ns);
 	gauntlet_free(cases, ncases);
 	free_kernels(kernels, nk);
 	ktest_free_all(tests, ntests);
 	strvec_clear(&o.kernels);
 	strvec_clear(&o.filters);
+	strvec_clear(&o.scheds);
 	strbuf_release(&err);
 	return rc;
 }

@@ -171,8 +171,8 @@ static void case_features(const struct gcase *c, struct strvec *all, struct cand
 	if (c->test) {
 		for (i = 0; i < c->test->features.n; i++)
 			strvec_push(&fs, c->test->features.v[i]);
-		if (c->test->scheduler)
-			sched = path_basename(c->test->scheduler);
+		if (gcase_scheduler(c))	/* an A/B case's, not the placeholder */
+			sched = path_basename(gcase_scheduler(c));
 	}
 	if (c->preset) {
 		strvec_pushf(&fs, "llcs:%u", c->preset->topo.llcs);

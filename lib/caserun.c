@@ -94,8 +94,8 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 	strvec_pushf(&argv, "--kernel=%s", k->image);
 	strvec_pushf(&argv, "--topo=%s", topo.buf);
 	strvec_pushf(&argv, "--scenario=%s", r->scenario_path);
-	if (t->scheduler)
-		strvec_pushf(&argv, "--scheduler=%s", t->scheduler);
+	if (gcase_scheduler(c))
+		strvec_pushf(&argv, "--scheduler=%s", gcase_scheduler(c));
 	for (i = 0; i < t->sched_args.n; i++)
 		strvec_pushf(&argv, "--sched-arg=%s", t->sched_args.v[i]);
 	if (ctx->accel)
@@ -166,6 +166,11 @@ static void collect(struct caserun *r, json_t *rec)
 	} else if (!strcmp(type, "scenario_end")) {
 		json_decref(r->scenario_end);
 		r->scenario_end = json_incref(rec);
+	} else if (!strcmp(type, "scheduler") && json_get_str(rec, "output_log")) {
+		/* ktstr-vm keeps the scheduler's whole output in a file: the
+		 * record's output array holds only its last lines. */
+		free(r->sched_log);
+		r->sched_log = xstrdup(json_get_str(rec, "output_log"));
 	}
 }
 
@@ -268,6 +273,48 @@ void caserun_interrupt(struct caserun *r)
 		kill(r->pid, SIGTERM);
 }
 
+/* Whether a check other than "vm" failed: such a failure is the
+ * scheduler's (or the workload's), whatever happened to the VM after. */
+static bool own_failure(const struct verdict *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_checks; i++)
+		if (!v->checks[i].pass && strcmp(v->checks[i].check, "vm"))
+			return true;
+	return false;
+}
+
+char *caserun_infra_reason(const struct caserun *r)
+{
+	const struct verdict *v = &r->v;
+	const char *why = v->vm_exit_reason, *msg = v->vm_exit_message;
+
+	if (r->interrupted || own_failure(v))
+		return NULL;
+	if (!why) {
+		if (r->exit_code > 128)
+			return xasprintf("ktstr-vm was killed by signal %d before the VM run "
+					 "finished", r->exit_code - 128);
+		return xasprintf("ktstr-vm exited with status %d without running the VM "
+				 "to its end%s", r->exit_code,
+				 r->err_tail.n ? " (its last words are below)" : "");
+	}
+	if (!strcmp(why, "qemu_error"))
+		return xstrdup(msg ? msg : "QEMU failed without a message");	/* says "QEMU" */
+	if (v->saw_agent_ready)
+		return NULL;
+	if (!strcmp(why, "no_agent") || !strcmp(why, "timeout") || !strcmp(why, "boot_timeout"))
+		return xasprintf("the VM never reached the guest agent (%s): %s", why,
+				 msg ? msg : "no message");
+	return NULL;
+}
+
+const char *caserun_result_name(const struct caserun *r)
+{
+	return r->infra ? "error" : verdict_result_name(r->v.result);
+}
+
 void caserun_finish(struct caserun *r)
 {
 	if (r->out_fd >= 0)
@@ -281,6 +328,8 @@ void caserun_finish(struct caserun *r)
 	r->wall_ms = monotonic_ms() - r->start_ms;
 	hostlock_release(&r->lock);
 	verdict_finish(&r->v, &r->c->test->thresholds);
+	free(r->infra);
+	r->infra = caserun_infra_reason(r);
 }
 
 /* ---- sidecars ----------------------------------------------------------- */
@@ -289,6 +338,7 @@ static json_t *base_doc(const struct gcase *c, const struct caserun_ctx *ctx, un
 {
 	const struct ktest *t = c->test;
 	const struct gauntlet_kernel *k = case_kernel(c, ctx);
+	const char *sched = gcase_scheduler(c);
 	json_t *doc = jsonl_record("sidecar"), *o, *a;
 	char *now = iso8601_utc(time(NULL));
 	size_t i;
@@ -308,8 +358,8 @@ static json_t *base_doc(const struct gcase *c, const struct caserun_ctx *ctx, un
 			    caserun_topology_json(&c->preset->topo) : json_null());
 
 	o = json_object();
-	json_set_str(o, "name", t->scheduler ? path_basename(t->scheduler) : "eevdf");
-	json_set_str(o, "path", t->scheduler && strchr(t->scheduler, '/') ? t->scheduler : NULL);
+	json_set_str(o, "name", sched ? path_basename(sched) : "eevdf");
+	json_set_str(o, "path", sched && strchr(sched, '/') ? sched : NULL);
 	a = json_array();
 	for (i = 0; i < t->sched_args.n; i++)
 		json_array_append_new(a, json_string(t->sched_args.v[i]));
@@ -358,8 +408,8 @@ json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx)
 	json_t *doc = base_doc(r->c, ctx, r->repeat), *g, *kernel;
 	const json_t *ready = r->agent_ready;
 
-	json_set_str(doc, "result", verdict_result_name(r->v.result));
-	json_set_str(doc, "reason", r->v.reason);
+	json_set_str(doc, "result", caserun_result_name(r));
+	json_set_str(doc, "reason", r->infra ? r->infra : r->v.reason);
 	json_set_int(doc, "exit_code", r->exit_code);
 	json_set_int(doc, "wall_ms", r->wall_ms);
 	json_set_str(doc, "accel", r->accel);
@@ -405,6 +455,9 @@ void caserun_release(struct caserun *r)
 	if (r->scenario_path)
 		unlink(r->scenario_path);
 	free(r->scenario_path);
+	free(r->infra);
+	free(r->sched_log);
+	free(r->first_error);
 	memset(r, 0, sizeof(*r));
 	r->out_fd = r->err_fd = -1;
 }

@@ -1,8 +1,10 @@
 /* One test case run: a ktstr-vm child whose records are judged live by
  * the check engine (lib/verdict) and turned into a sidecar document.
  *
- * The runner owns scheduling (lib/hostlock, --jobs); a caserun owns one
- * child: its pipes, the records seen, the stderr tail, the verdict. */
+ * The runner owns scheduling (lib/hostlock, --jobs) and retries; a caserun
+ * owns one child: its pipes, the records seen, the stderr tail, the
+ * verdict, and whether the run failed for reasons of the machine rather
+ * than of the scheduler (an infrastructure error, see caserun_finish). */
 #ifndef KTSTR_CASERUN_H
 #define KTSTR_CASERUN_H
 
@@ -45,6 +47,13 @@ struct caserun {
 	int exit_code;			/* ktstr-vm's; -1 until reaped */
 	bool interrupted;
 	char *scenario_path;
+	/* Set by caserun_finish: why this was an infrastructure error (one
+	 * line), or NULL when the verdict stands. */
+	char *infra;
+	char *sched_log;		/* the scheduler record's output_log, if any */
+	/* Kept by the runner across retries (caserun_start clears them). */
+	unsigned attempt;		/* 1-based */
+	char *first_error;		/* the first attempt's infra reason */
 };
 
 /* Spawn ktstr-vm for case c (repeat r) under the reservation in lock (moved
@@ -54,8 +63,25 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 		  unsigned repeat, struct hostlock *lock, struct strbuf *err);
 /* Read what fd has (one of r's); returns false once both pipes are done. */
 bool caserun_read(struct caserun *r, int fd);
-/* Reap the child (blocking) and judge the run. */
+/* Reap the child (blocking) and judge the run.  Then r->infra is set
+ * when the run says nothing about the scheduler, because:
+ *   - ktstr-vm ended without a vm_exit record (a host-side error: it
+ *     could not set up the VM, or it crashed or was killed);
+ *   - QEMU failed (vm_exit reason qemu_error), at any point;
+ *   - the VM never reached the guest agent: vm_exit reason no_agent,
+ *     timeout or boot_timeout before agent_ready.
+ * A check that failed for its own reasons (anything but the "vm" check)
+ * is decisive and keeps the run a failure; a kernel panic, an agent
+ * error and a timeout after boot are failures too.  An interrupted run is
+ * never an infrastructure error. */
 void caserun_finish(struct caserun *r);
+/* The infrastructure-error rule of caserun_finish, over a judged run
+ * (r->v finished, r->exit_code, r->interrupted, r->err_tail): the reason,
+ * which the caller frees, or NULL. */
+char *caserun_infra_reason(const struct caserun *r);
+/* The run's result as reported: "error" for an infrastructure error,
+ * else the verdict's. */
+const char *caserun_result_name(const struct caserun *r);
 /* Ask the child to stop (SIGTERM); the case then counts as interrupted. */
 void caserun_interrupt(struct caserun *r);
 /* The sidecar document for a finished case. */

@@ -2,7 +2,9 @@
 #include "gauntlet.h"
 #include "budget.h"
 #include "diag.h"
+#include "fsutil.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +120,101 @@ int topo_constraints_match(const struct topo_constraints *c,
 	return 1;
 }
 
+/* ---- schedulers of an A/B run ------------------------------------------ */
+
+/* Labels that clash: directory names in front for paths, then positions. */
+static void unclash(struct gauntlet_sched *v, size_t n)
+{
+	bool *clash = xcalloc(n ? n : 1, sizeof(*clash));
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			if (i != j && !strcmp(v[i].label, v[j].label))
+				clash[i] = true;
+	for (i = 0; i < n; i++) {
+		char *dir, *lab;
+
+		if (!clash[i] || !v[i].sched || !strchr(v[i].sched, '/'))
+			continue;
+		dir = path_dirname(v[i].sched);
+		lab = xasprintf("%s-%s", path_basename(dir), v[i].label);
+		free(dir);
+		free(v[i].label);
+		v[i].label = lab;
+	}
+	free(clash);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (!strcmp(v[i].label, v[j].label)) {
+				char *lab = xasprintf("%s-%zu", v[j].label, j + 1);
+
+				free(v[j].label);
+				v[j].label = lab;
+			}
+}
+
+int gauntlet_scheds_resolve(const struct strvec *in, struct gauntlet_sched **out, size_t *n,
+			    struct strbuf *err)
+{
+	struct gauntlet_sched *v = xcalloc(in->n ? in->n : 1, sizeof(*v));
+	size_t i, j;
+
+	*n = 0;
+	for (i = 0; i < in->n; i++) {
+		const char *a = in->v[i];
+		char *sched = NULL;
+
+		if (!*a) {
+			strbuf_addstr(err, "--scheduler '': expected a scheduler name, a path "
+				      "or eevdf");
+			goto fail;
+		}
+		if (strchr(a, '/')) {
+			sched = realpath(a, NULL);
+			if (!sched || is_directory(sched)) {
+				strbuf_addf(err, "--scheduler %s: %s; give a scheduler binary, a "
+					    "scheduler name or eevdf", a,
+					    sched ? "is a directory" : strerror(errno));
+				free(sched);
+				goto fail;
+			}
+		} else if (strcmp(a, "eevdf")) {
+			sched = xstrdup(a);
+		}
+		for (j = 0; j < *n; j++)
+			if ((!sched && !v[j].sched) ||
+			    (sched && v[j].sched && !strcmp(sched, v[j].sched)))
+				break;
+		if (j < *n) {		/* the same scheduler named twice */
+			free(sched);
+			continue;
+		}
+		v[*n].sched = sched;
+		v[*n].label = xstrdup(sched ? path_basename(sched) : "eevdf");
+		(*n)++;
+	}
+	unclash(v, *n);
+	*out = v;
+	return 0;
+fail:
+	gauntlet_scheds_free(v, *n);
+	*n = 0;
+	*out = NULL;
+	return -1;
+}
+
+void gauntlet_scheds_free(struct gauntlet_sched *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].label);
+		free(v[i].sched);
+	}
+	free(v);
+}
+
 /* ---- expansion -------------------------------------------------------- */
 
 struct cases {
@@ -126,8 +223,10 @@ struct cases {
 };
 
 static struct gcase *add_case(struct cases *cs, const struct ktest *t, const struct preset *p,
-			      const struct gauntlet_kernel *k, char *skip)
+			      const struct gauntlet_kernel *k, const struct gauntlet_sched *sc,
+			      bool sched_suffix, char *skip)
 {
+	struct strbuf name = STRBUF_INIT;
 	struct gcase *c;
 
 	if (cs->n == cs->alloc) {
@@ -139,11 +238,14 @@ static struct gcase *add_case(struct cases *cs, const struct ktest *t, const str
 	c->test = t;
 	c->preset = p;
 	c->kernel = k;
+	c->sched = sc;
 	c->skip_reason = skip;
+	strbuf_addf(&name, "%s/%s", t->name, p ? p->name : "-");
 	if (k)
-		c->name = xasprintf("%s/%s/%s", t->name, p ? p->name : "-", k->label);
-	else
-		c->name = xasprintf("%s/%s", t->name, p ? p->name : "-");
+		strbuf_addf(&name, "/%s", k->label);
+	if (sc && sched_suffix)
+		strbuf_addf(&name, "/%s", sc->label);
+	c->name = strbuf_detach(&name, NULL);
 	c->full_name = xasprintf("%s %s", t->suite, c->name);
 	return c;
 }
@@ -218,10 +320,16 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 	unsigned cap = gauntlet_host_vcpu_cap(o->kvm, o->host_cpus);
 	const struct preset *smallest_fit = NULL;
 	struct strbuf why = STRBUF_INIT;
-	size_t i, k, before = cs->n, np;
+	size_t i, j, k, before = cs->n, np;
 	char *first_problem = NULL;
 	struct scenario s;
 
+	if (t->sched_param && !o->n_scheds) {
+		strbuf_addf(err, "%s: $.scheduler: \"%s\" takes the scheduler from the "
+			    "command line; give --scheduler NAME (twice for an A/B run)",
+			    t->path, KTEST_SCHED_PLACEHOLDER);
+		return -1;
+	}
 	if (scenario_parse(t->scenario_doc, &s, &why)) {
 		strbuf_addf(err, "%s: $.scenario: %s", t->path, why.buf);
 		strbuf_release(&why);
@@ -249,12 +357,19 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 		}
 		for (k = 0; k < (o->n_kernels ? o->n_kernels : 1); k++) {
 			const struct gauntlet_kernel *kern = o->n_kernels > 1 ? &o->kernels[k] : NULL;
-			char *skip = problem ? xstrdup(problem) : perf ? xstrdup(perf) : NULL;
-			struct gcase *c = add_case(cs, t, p, kern, skip);
 
-			if (!skip) {
-				c->slots = gauntlet_vm_slots(&p->topo, o->kvm, o->host_cpus);
-				c->est_secs = budget_estimate_secs(c);
+			for (j = 0; j < (t->sched_param ? o->n_scheds : 1); j++) {
+				char *skip = problem ? xstrdup(problem) :
+					     perf ? xstrdup(perf) : NULL;
+				struct gcase *c = add_case(cs, t, p, kern, t->sched_param ?
+							   &o->scheds[j] : NULL,
+							   o->n_scheds > 1, skip);
+
+				if (!skip) {
+					c->slots = gauntlet_vm_slots(&p->topo, o->kvm,
+								     o->host_cpus);
+					c->est_secs = budget_estimate_secs(c);
+				}
 			}
 		}
 		free(problem);
@@ -273,7 +388,7 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 		else
 			strbuf_addf(&sb, "no preset can run this test: %s",
 				    first_problem ? first_problem : "no presets");
-		add_case(cs, t, NULL, NULL, strbuf_detach(&sb, NULL));
+		add_case(cs, t, NULL, NULL, NULL, false, strbuf_detach(&sb, NULL));
 		strbuf_release(&what);
 	}
 	free(first_problem);
@@ -321,6 +436,11 @@ int gauntlet_expand(const struct ktest *tests, size_t ntests,
 	*out = cs.v;
 	*n = cs.n;
 	return 0;
+}
+
+const char *gcase_scheduler(const struct gcase *c)
+{
+	return c->sched ? c->sched->sched : c->test->scheduler;
 }
 
 void gcase_release(struct gcase *c)

@@ -47,13 +47,33 @@ struct gauntlet_kernel {
 	char *key;	/* cache key or NULL */
 };
 
-/* One (test, preset, kernel) case. */
+/* One scheduler of an A/B run (ktstr-test --scheduler), for the tests
+ * whose "scheduler" is the placeholder. */
+struct gauntlet_sched {
+	char *label;	/* shown in case names: "scx_simple", "eevdf" */
+	char *sched;	/* discover name or absolute path; NULL: EEVDF */
+};
+
+/* The --scheduler values, in order, each once: a value with '/' is a path
+ * made absolute (it must exist and not be a directory), "eevdf" is the
+ * kernel's own (sched NULL), anything else a name for ktstr-vm to find.
+ * Labels are base names; paths that share one get their directory's name
+ * in front ("old-scx_x", "new-scx_x"), and labels still equal get their
+ * position after them ("-2").  0, or -1 with "--scheduler VALUE: why" in
+ * err.  *v is never NULL on success. */
+int gauntlet_scheds_resolve(const struct strvec *in, struct gauntlet_sched **v, size_t *n,
+			    struct strbuf *err);
+void gauntlet_scheds_free(struct gauntlet_sched *v, size_t n);
+
+/* One (test, preset, kernel, scheduler) case. */
 struct gcase {
 	const struct ktest *test;
 	const struct preset *preset;
 	const struct gauntlet_kernel *kernel;	/* NULL when there is one kernel */
-	char *name;		/* "test/preset" or "test/preset/kernel" */
-	char *full_name;	/* "suite test/preset[/kernel]" */
+	const struct gauntlet_sched *sched;	/* the placeholder's value; NULL
+						 * for a test with its own */
+	char *name;		/* "test/preset[/kernel][/scheduler]" */
+	char *full_name;	/* "suite test/preset[/kernel][/scheduler]" */
 	char *skip_reason;	/* non-NULL: will not run, reported as SKIP */
 	double est_secs;	/* estimated wall time (budget) */
 	unsigned slots;		/* host CPU slots (gauntlet_vm_slots) */
@@ -65,9 +85,18 @@ struct gauntlet_opts {
 	bool no_perf_mode;		/* KTSTR_NO_PERF_MODE */
 	const struct gauntlet_kernel *kernels;
 	size_t n_kernels;		/* >= 1 */
+	const struct gauntlet_sched *scheds;
+	size_t n_scheds;		/* 0 unless --scheduler */
 };
 
-/* Expand tests over presets and kernels.  A preset fits a test when it
+/* The scheduler a case runs: its test's, or the placeholder's value;
+ * NULL for EEVDF. */
+const char *gcase_scheduler(const struct gcase *c);
+
+/* Expand tests over presets and kernels, and a test whose scheduler is
+ * the placeholder over o->scheds too (an error naming the test file when
+ * there are none).  The scheduler's label ends the case name only when
+ * there are several, as the kernel's does.  A preset fits a test when it
  * satisfies the test's "topology" constraints and scenario_fit() accepts
  * it (the scenario's "requires" and cpusets); presets that do not fit are
  * dropped silently.  A test with no preset that fits gets one case with

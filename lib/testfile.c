@@ -385,7 +385,13 @@ static int load_scheduler(struct tctx *c, const json_t *root, struct ktest *t)
 			return terr(c, "$.scheduler", "expected a scheduler name, a path or "
 				    "null (EEVDF), got %s", show(c, v));
 		s = json_string_value(v);
-		if (strchr(s, '/')) {
+		if (!strcmp(s, KTEST_SCHED_PLACEHOLDER)) {
+			t->sched_param = true;
+		} else if (strchr(s, '{') || strchr(s, '}')) {
+			return terr(c, "$.scheduler", "'%s' is not a scheduler; the only "
+				    "placeholder is \"%s\" (filled in by ktstr-test "
+				    "--scheduler)", s, KTEST_SCHED_PLACEHOLDER);
+		} else if (strchr(s, '/')) {
 			char *p = s[0] == '/' ? xstrdup(s) : path_join(c->dir, s);
 			char *abs = realpath(p, NULL);
 
@@ -422,7 +428,7 @@ static int load_scheduler(struct tctx *c, const json_t *root, struct ktest *t)
 		}
 		strvec_push(&t->sched_args, json_string_value(a));
 	}
-	if (t->sched_args.n && !t->scheduler)
+	if (t->sched_args.n && !t->scheduler && !t->sched_param)
 		return terr(c, "$.scheduler_args", "given without a scheduler; EEVDF takes "
 			    "no arguments");
 	return 0;

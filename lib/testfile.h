@@ -8,7 +8,9 @@
  *                 | { ...inline scenario, ktstr-scenario(5) ... },
  *     "scheduler": "scx_simple"         discover name or path (relative
  *                                       paths are against the test file's
- *                                       directory); null or "eevdf": none
+ *                                       directory); null or "eevdf": none;
+ *                                       "{scheduler}": each of the runner's
+ *                                       --scheduler values (an A/B run)
  *     "scheduler_args": ["-v"],         optional
  *     "duration": "3s",                 optional: overrides the scenario's
  *     "topology": {                     optional constraints, all optional
@@ -35,7 +37,8 @@
  *   - "duration" (and "timeout") take parse_duration_ms() strings, more
  *     than 0; "duration" (at most 1 h) replaces the document's
  *     duration/duration_us/duration_ms with "duration_ms".
- *   - "scheduler_args" without a scheduler is an error.
+ *   - "scheduler_args" without a scheduler is an error (the placeholder
+ *     counts as one).
  *   - "presets" must be known (preset_find), non-empty, without repeats.
  *   - "thresholds" keys are the check table's keys or their aliases
  *     (max_p99_wake_us for max_p99_wake_latency_us, min_iter_rate for
@@ -50,6 +53,9 @@
 #include "scenario.h"
 #include "strbuf.h"
 #include "strvec.h"
+
+/* The "scheduler" value that takes the runner's --scheduler values. */
+#define KTEST_SCHED_PLACEHOLDER "{scheduler}"
 
 struct topo_constraints {
 	unsigned min_llcs, max_llcs;	/* 0: no bound */
@@ -68,7 +74,9 @@ struct ktest {
 	json_t *scenario_doc;	/* the scenario JSON (loaded even when
 				 * canned, with duration applied) */
 	char *scenario_name;	/* its "name" */
-	char *scheduler;	/* discover name or absolute path; NULL: EEVDF */
+	char *scheduler;	/* discover name or absolute path; NULL: EEVDF
+				 * (or, with sched_param, the runner's) */
+	bool sched_param;	/* "scheduler": "{scheduler}" */
 	struct strvec sched_args;
 	unsigned long long duration_ms;	/* effective duration */
 	unsigned long long timeout_ms;	/* 0: runner default */

@@ -166,7 +166,7 @@ spelling_suite() {
 	run --separate-stderr ktest --accel tcg "$TEST_TMP/spell"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"0 passed, 2 failed, 0 skipped"* ]]
+	[[ "$output" == *"0 passed, 2 failed, 0 errors, 0 skipped"* ]]
 	[ "$(grep -c 'too little progress: cg_0 ' <<<"$output")" -eq 2 ]
 	[ "$(grep -c 'too little progress: cg_1 ' <<<"$output")" -eq 2 ]
 	run_dir=$(ls -d "$KTSTR_RUNS_ROOT"/*/)
@@ -187,7 +187,7 @@ spelling_suite() {
 	grep -q '^--- verdict ---' "$TEST_TMP/out"
 	grep -qE '^SKIP .*suite-extra huge/' "$TEST_TMP/out"
 	grep -qE '^SKIP .*suite strict_gap/tiny-2llc' "$TEST_TMP/out"
-	grep -qE '^Summary \[ *[0-9.]+s\] 8 passed, 1 failed, 2 skipped$' "$TEST_TMP/out"
+	grep -qE '^Summary \[ *[0-9.]+s\] 8 passed, 1 failed, 0 errors, 2 skipped$' "$TEST_TMP/out"
 
 	# One sidecar per case, all valid, in {runs root}/{kernel}-{commit}/.
 	run_dir=$(ls -d "$KTSTR_RUNS_ROOT"/*/)
@@ -217,14 +217,14 @@ PY
 	run ktest "$FIX/suite-extra"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"SKIP "*"suite-extra huge/-: no preset satisfies min_cpus=4096"* ]]
-	[[ "$output" == *"0 passed, 0 failed, 1 skipped"* ]]
+	[[ "$output" == *"0 passed, 0 failed, 0 errors, 1 skipped"* ]]
 	# The operator's directory is used as is: no {kernel}-{commit} level.
 	jq -e '.result == "skip" and .run_source == "local"' "$KTSTR_SIDECAR_DIR"/*.ktstr.json
 	[ ! -e "$KTSTR_RUNS_ROOT" ]
 	# Presence alone turns skips into failures, even an empty value.
 	KTSTR_NO_SKIP_MODE= run ktest "$FIX/suite-extra"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"FAIL "*"huge/-"* && "$output" == *"0 passed, 1 failed, 0 skipped"* ]]
+	[[ "$output" == *"FAIL "*"huge/-"* && "$output" == *"0 passed, 1 failed, 0 errors, 0 skipped"* ]]
 	run ktest --no-skip-mode "$FIX/suite-extra"
 	[ "$status" -eq 1 ]
 	assert_no_qemu
@@ -351,6 +351,226 @@ two_kernel_cache() {
 	[[ "$output" == *"PASS ["*"] suite steady_eevdf/tiny-1llc/7.0.1"* ]]
 	[[ "$output" == *"PASS ["*"] suite steady_eevdf/tiny-1llc/7.3.4+deb13"* ]]
 	[ "$(ls -d "$KTSTR_RUNS_ROOT"/7.0.1-* "$KTSTR_RUNS_ROOT"/7.3.4+deb13-* | wc -l)" -eq 2 ]
+	# Two kernels are an A/B run: it ends with their comparison.
+	[[ "$output" == *$'\nA/B: 7.0.1 vs 7.3.4+deb13\n'* ]]
+	[[ "$output" == *"compare: 1 cases, "*" regressions, "* ]]
 	jq -e '.kernel.label == "7.0.1"' "$KTSTR_RUNS_ROOT"/7.0.1-*/*.ktstr.json
+	assert_no_qemu
+}
+
+# ---- infrastructure errors ------------------------------------------------
+
+# A kernel image with a real bzImage header and garbage after it: ktstr-vm
+# accepts it, QEMU starts, and the VM stops before the guest agent
+# (vm_exit reason no_agent) in well under a second.
+broken_kernel() {
+	BROKEN="$TEST_TMP/broken-bzImage"
+	head -c 65536 "$KERNEL" >"$BROKEN"
+	head -c 1048576 /dev/zero | tr '\0' 'k' >>"$BROKEN"
+}
+
+@test "ktstr-test: a VM that never reaches the agent is an ERROR, retried, exit 2, JUnit <error>" {
+	broken_kernel
+	run --separate-stderr "$BIN/ktstr-test" --accel tcg --kernel "$BROKEN" \
+		--filter steady_eevdf/tiny-1llc \
+		--junit "$TEST_TMP/junit.xml" "$FIX/suite"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"RETRY ["*"] suite steady_eevdf/tiny-1llc: the VM never reached the guest agent (no_agent)"*"(attempt 1 of 2; running it again)"* ]]
+	grep -qE '^ERROR \[ *[0-9.]+s\] suite steady_eevdf/tiny-1llc: the VM never reached the guest agent \(no_agent\).*\(2 attempts\)$' <<<"$output"
+	[[ "$output" != *"FAIL ["* && "$output" != *"--- verdict ---"* ]]
+	grep -qE '^Summary \[ *[0-9.]+s\] 0 passed, 0 failed, 1 error, 0 skipped$' <<<"$output"
+	python3 - "$TEST_TMP/junit.xml" <<'PY'
+import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+assert not d.getElementsByTagName("failure")
+e = d.getElementsByTagName("error")
+assert len(e) == 1 and e[0].getAttribute("type") == "infrastructure", e
+assert "guest agent" in e[0].getAttribute("message")
+assert d.documentElement.getAttribute("errors") == "1"
+PY
+	# One sidecar, for the final attempt, saying error rather than fail.
+	[ "$(ls "$KTSTR_RUNS_ROOT"/*/*.ktstr.json | wc -l)" -eq 1 ]
+	jq -e '.result == "error" and (.reason | test("guest agent"))' "$KTSTR_RUNS_ROOT"/*/*.ktstr.json
+
+	# The records count the attempts; --retries sets how many.
+	for r in 0 2; do
+		run --separate-stderr "$BIN/ktstr-test" --accel tcg --kernel "$BROKEN" --json \
+			--retries "$r" \
+			--filter steady_eevdf/tiny-1llc "$FIX/suite"
+		[ "$status" -eq 2 ]
+		jq -e -s --argjson n "$((r + 1))" '
+			([.[] | select(.type == "case_result")] | length == 1) and
+			(.[] | select(.type == "case_result") | .outcome == "ERROR" and
+			 .result == "error" and .attempts == $n and
+			 (if $n > 1 then (.first_error | test("no_agent")) else .first_error == null end)) and
+			(.[] | select(.type == "test_summary") | .errors == 1 and .failed == 0 and
+			 .retried == ($n - 1))' <<<"$output"
+	done
+	run --separate-stderr ktest --retries 11 --list "$FIX/suite"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	assert_no_qemu
+}
+
+@test "ktstr-test: a failure beside an infrastructure error is not retried and exits 1" {
+	broken_kernel
+	# strict_gap fails on the real kernel, and cannot run on the broken one.
+	run --separate-stderr "$BIN/ktstr-test" --accel tcg --json --kernel "$KERNEL" \
+		--kernel "$BROKEN" --filter strict_gap/tiny-1llc "$FIX/suite"
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	cat "$TEST_TMP/out" >&2
+	[ "$status" -eq 1 ]
+	jq -e -s '[.[] | select(.type == "case_result")] |
+		(map(select(.outcome == "FAIL")) | length == 1 and .[0].attempts == 1 and
+		 .[0].result == "fail" and .[0].console_tail == null) and
+		(map(select(.outcome == "ERROR")) | length == 1 and .[0].attempts == 2)' "$TEST_TMP/out"
+	jq -e -s '.[] | select(.type == "test_summary") | .failed == 1 and .errors == 1' \
+		"$TEST_TMP/out"
+	assert_no_qemu
+}
+
+@test "ktstr-test: an agent-less boot shows the console log's last lines" {
+	# Without its virtio-serial port the guest agent gives up and powers
+	# the VM off: vm_exit no_agent, with the console log to show why.
+	mkdir -p "$TEST_TMP/noagent"
+	echo '{"scenario": "steady", "duration": "1s", "presets": ["tiny-1llc"],
+	       "append": "module_blacklist=virtio_console initcall_blacklist=virtio_console_init"}' \
+		>"$TEST_TMP/noagent/noport.json"
+	run --separate-stderr ktest --accel tcg --json --retries 0 \
+		--junit "$TEST_TMP/junit.xml" "$TEST_TMP/noagent"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	rec=$(jq -c 'select(.type == "case_result")' <<<"$output")
+	jq -e '.outcome == "ERROR" and (.reason | test("no_agent")) and
+		(.console_log | length > 0) and (.console_tail | length > 0) and
+		any(.console_tail[]; test("ktstr-agent: no virtio-serial port"))' <<<"$rec"
+	log=$(jq -r .console_log <<<"$rec")
+	[ -s "$log" ]
+	# The human report of the same (from JUnit, which carries it): the
+	# console section with the log's path, and ktstr-vm's own copy of
+	# those lines left out of its stderr.
+	python3 - "$TEST_TMP/junit.xml" "$log" <<'PY'
+import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+text = d.getElementsByTagName("error")[0].firstChild.data
+assert "--- console log (%s, " % sys.argv[2] in text, text
+assert "ktstr-agent: no virtio-serial port" in text, text
+assert "last kernel console lines" not in text, text
+PY
+	assert_no_qemu
+}
+
+@test "ktstr-test: progress on a terminal, quiet when piped or told" {
+	broken_kernel
+	unset KTSTR_NO_PROGRESS
+	cmd="$BIN/ktstr-test --accel tcg --kernel $BROKEN --retries 0 --filter steady_eevdf/tiny-1llc $FIX/suite"
+	run script -qec "$cmd" /dev/null
+	echo "$output"
+	[[ "$output" == *"ktstr-test: 0/1 cases done, 1 running, "*"s elapsed, ~"*"s left"* ]]
+	[[ "$output" == *"Summary ["* ]]
+	KTSTR_NO_PROGRESS=1 run script -qec "$cmd" /dev/null
+	[[ "$output" == *"Summary ["* && "$output" != *"cases done"* ]]
+	# Piped: stderr is not a terminal.
+	run --separate-stderr $cmd
+	[[ "$stderr" != *"cases done"* ]]
+}
+
+# ---- A/B runs -----------------------------------------------------------------
+
+@test "ktstr-test: --scheduler fills in the placeholder; mistakes are one line" {
+	run --separate-stderr ktest --list --json --scheduler eevdf --scheduler scx_simple \
+		"$FIX/suite-ab"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c -s '[.[] | {case, scheduler}]' <<<"$output")" = \
+	  '[{"case":"suite-ab steady_ab/tiny-1llc/eevdf","scheduler":"eevdf"},{"case":"suite-ab steady_ab/tiny-1llc/scx_simple","scheduler":"scx_simple"},{"case":"suite-ab steady_own/tiny-1llc","scheduler":"eevdf"}]' ]
+	# One --scheduler: no suffix.
+	run ktest --list --scheduler scx_simple "$FIX/suite-ab"
+	[ "$output" = $'suite-ab steady_ab/tiny-1llc\nsuite-ab steady_own/tiny-1llc' ]
+	# Two builds of one scheduler are told apart by their directories.
+	mkdir -p "$TEST_TMP/old" "$TEST_TMP/new"
+	touch "$TEST_TMP/old/scx_x" "$TEST_TMP/new/scx_x"
+	run ktest --list --scheduler "$TEST_TMP/old/scx_x" --scheduler "$TEST_TMP/new/scx_x" \
+		--filter steady_ab "$FIX/suite-ab"
+	[ "$output" = $'suite-ab steady_ab/tiny-1llc/new-scx_x\nsuite-ab steady_ab/tiny-1llc/old-scx_x' ]
+
+	run --separate-stderr ktest --list "$FIX/suite-ab"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *'steady_ab.json: $.scheduler: "{scheduler}" takes the scheduler from the command line'* ]]
+	run --separate-stderr ktest --list --scheduler scx_simple "$FIX/suite"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *'no test takes its scheduler from the command line'* ]]
+	run --separate-stderr ktest --list --scheduler ./no/such/scx_x "$FIX/suite-ab"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *"./no/such/scx_x: No such file"* ]]
+	assert_no_qemu
+}
+
+@test "ktstr test --scheduler A --scheduler B: the suite under each, then their comparison" {
+	run --separate-stderr "$BIN/ktstr" test --kernel "$KERNEL" --accel tcg --jobs 2 \
+		--scheduler eevdf --scheduler scx_simple "$FIX/suite-ab"
+	echo "$output"
+	echo "$stderr" >&2
+	[ "$status" -eq 0 ]
+	grep -qE '^PASS \[ *[0-9.]+s\] suite-ab steady_ab/tiny-1llc/eevdf$' <<<"$output"
+	grep -qE '^PASS \[ *[0-9.]+s\] suite-ab steady_ab/tiny-1llc/scx_simple$' <<<"$output"
+	grep -qE '^PASS \[ *[0-9.]+s\] suite-ab steady_own/tiny-1llc$' <<<"$output"
+	grep -qE '^Summary \[ *[0-9.]+s\] 3 passed, 0 failed, 0 errors, 0 skipped$' <<<"$output"
+	# After the summary: eevdf against scx_simple on the one test they share.
+	[[ "$output" == *$'skipped\n\nA/B: eevdf vs scx_simple\n'* ]]
+	grep -qE '^compare: 1 cases, [0-9]+ regressions, [0-9]+ improvements$' <<<"$output"
+	[ "$(grep -c '^A/B: ' <<<"$output")" -eq 1 ]
+	# The sidecars say which scheduler ran.
+	jq -e -s 'map(select(.test == "steady_ab") | .scheduler.name) | sort == ["eevdf", "scx_simple"]' \
+		"$KTSTR_RUNS_ROOT"/*/*.ktstr.json
+	assert_no_qemu
+}
+
+# ---- the scheduler's own output ---------------------------------------------
+
+@test "ktstr-test: a scheduler that fails to load shows its output's head and tail" {
+	mkdir -p "$TEST_TMP/reject"
+	# A scheduler whose BPF the verifier rejects says why first, then
+	# dumps a long log: the record keeps only the last lines.
+	cat >"$TEST_TMP/reject/scx_rejected" <<'SH'
+#!/bin/sh
+echo "libbpf: prog 'rejected_enqueue': BPF program load failed: Permission denied"
+i=0; while [ $i -lt 100 ]; do echo "verifier line $i"; i=$((i+1)); done
+echo "scx_rejected: failed to load the BPF skeleton"
+exit 1
+SH
+	chmod +x "$TEST_TMP/reject/scx_rejected"
+	echo '{"scenario": "steady", "duration": "1s", "presets": ["tiny-1llc"],
+	       "scheduler": "./scx_rejected"}' >"$TEST_TMP/reject/t.json"
+	run --separate-stderr ktest --accel tcg --json --junit "$TEST_TMP/junit.xml" \
+		"$TEST_TMP/reject/t.json"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	rec=$(jq -c 'select(.type == "case_result")' <<<"$output")
+	jq -e '.outcome == "FAIL" and .attempts == 1 and .console_tail == null' <<<"$rec"
+	log=$(jq -r '.scheduler_output_log // ""' <<<"$rec")
+	python3 - "$TEST_TMP/junit.xml" "$log" <<'PY'
+import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+f = d.getElementsByTagName("failure")[0]
+assert f.getAttribute("type") == "scheduler", f.getAttribute("type")
+text = f.firstChild.data
+assert "scheduler failed to attach" in text, text
+log = sys.argv[2]
+if log:
+    # ktstr-vm kept the whole output in a file: its head says what the
+    # verifier rejected, its tail how it ended.
+    assert "--- scheduler output (%s, 102 lines) ---" % log in text, text
+    assert "libbpf: prog 'rejected_enqueue': BPF program load failed" in text, text
+    assert "scx_rejected: failed to load the BPF skeleton" in text, text
+    assert "[... 22 lines ...]" in text, text
+else:
+    # Only the record's last lines, which the verdict shows.
+    assert "    scheduler output:\n" in text, text
+    assert "scx_rejected: failed to load the BPF skeleton" in text, text
+PY
 	assert_no_qemu
 }

@@ -64,7 +64,8 @@ static struct gauntlet_kernel one_kernel = { "7.3.4", "/boot/a", NULL };
 /* TCG on a 2-CPU host: capacity 16 vCPUs. */
 static struct gauntlet_opts tcg2(void)
 {
-	struct gauntlet_opts o = { false, 2, false, &one_kernel, 1 };
+	struct gauntlet_opts o = { .kvm = false, .host_cpus = 2, .kernels = &one_kernel,
+				   .n_kernels = 1 };
 
 	return o;
 }
@@ -401,6 +402,122 @@ static void test_kernels_and_names(void **state)
 	ktest_release(&t[1]);
 }
 
+/* --scheduler: placeholder tests run under each; others as they are. */
+static void test_schedulers(void **state)
+{
+	struct gauntlet_sched sc[2] = { { "scx_a", "scx_a" }, { "eevdf", NULL } };
+	struct gauntlet_kernel ks[2] = { { "6.14.2", "/a", NULL }, { "7.0", "/b", "k" } };
+	struct gauntlet_opts o = tcg2();
+	struct strbuf err = STRBUF_INIT;
+	struct ktest t[2];
+	struct gcase *v;
+	size_t n;
+
+	(void)state;
+	mktest("ab", "own", "{'scenario': 'steady', 'scheduler': 'scx_own', "
+	       "'presets': ['tiny-1llc']}", &t[0]);
+	mktest("ab", "param", "{'scenario': 'steady', 'scheduler': '{scheduler}', "
+	       "'presets': ['tiny-1llc']}", &t[1]);
+
+	/* Without --scheduler the placeholder has nothing to take. */
+	assert_int_equal(gauntlet_expand(t, 2, &o, &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "param.json: $.scheduler: \"{scheduler}\""));
+	assert_non_null(strstr(err.buf, "--scheduler"));
+	strbuf_release(&err);
+
+	/* One: no suffix, as with one kernel. */
+	o.scheds = sc;
+	o.n_scheds = 1;
+	expand_ok(t, 2, &o, &v, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "own/tiny-1llc");
+	assert_null(v[0].sched);
+	assert_string_equal(gcase_scheduler(&v[0]), "scx_own");
+	assert_string_equal(v[1].name, "param/tiny-1llc");
+	assert_ptr_equal(v[1].sched, &sc[0]);
+	assert_string_equal(gcase_scheduler(&v[1]), "scx_a");
+	gauntlet_free(v, n);
+
+	/* Two, over two kernels: the scheduler's label ends the name. */
+	o.n_scheds = 2;
+	o.kernels = ks;
+	o.n_kernels = 2;
+	expand_ok(t, 2, &o, &v, &n);
+	assert_int_equal(n, 6);
+	assert_string_equal(v[0].name, "own/tiny-1llc/6.14.2");
+	assert_string_equal(v[2].name, "param/tiny-1llc/6.14.2/eevdf");
+	assert_null(gcase_scheduler(&v[2]));
+	assert_string_equal(v[3].name, "param/tiny-1llc/6.14.2/scx_a");
+	assert_string_equal(v[5].full_name, "ab param/tiny-1llc/7.0/scx_a");
+	assert_ptr_equal(v[5].kernel, &ks[1]);
+	assert_ptr_equal(v[5].sched, &sc[0]);
+	gauntlet_free(v, n);
+	ktest_release(&t[0]);
+	ktest_release(&t[1]);
+}
+
+static void test_scheds_resolve(void **state)
+{
+	struct strvec in = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct gauntlet_sched *v;
+	char *p;
+	size_t n;
+
+	(void)state;
+	/* Names as given, eevdf as none, repeats once. */
+	strvec_push(&in, "scx_simple");
+	strvec_push(&in, "eevdf");
+	strvec_push(&in, "scx_simple");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].label, "scx_simple");
+	assert_string_equal(v[0].sched, "scx_simple");
+	assert_string_equal(v[1].label, "eevdf");
+	assert_null(v[1].sched);
+	gauntlet_scheds_free(v, n);
+	strvec_clear(&in);
+
+	/* Two builds of one scheduler: told apart by their directories; a
+	 * name of the same base name keeps its own. */
+	for (const char *d = "old"; d; d = strcmp(d, "old") ? NULL : "new") {
+		p = xasprintf("%s/%s", tmpdir, d);
+		assert_int_equal(mkdir_p(p, 0755), 0);
+		free(p);
+		p = xasprintf("%s/%s/scx_x", tmpdir, d);
+		assert_int_equal(write_file_atomic(p, "x", 1, 0755), 0);
+		strvec_push(&in, p);
+		free(p);
+	}
+	strvec_push(&in, "scx_x");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].label, "old-scx_x");
+	assert_string_equal(v[1].label, "new-scx_x");
+	assert_string_equal(v[2].label, "scx_x");
+	assert_int_equal(v[0].sched[0], '/');
+	gauntlet_scheds_free(v, n);
+	strvec_clear(&in);
+
+	/* Bad: a path that is not there, a directory, nothing. */
+	strvec_push(&in, "./no/such/scx_x");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "--scheduler ./no/such/scx_x: No such file"));
+	assert_null(v);
+	strbuf_reset(&err);
+	strvec_clear(&in);
+	strvec_push(&in, tmpdir);
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "is a directory"));
+	strbuf_reset(&err);
+	strvec_clear(&in);
+	strvec_push(&in, "");
+	assert_int_equal(gauntlet_scheds_resolve(&in, &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "--scheduler '': expected"));
+	strvec_clear(&in);
+	strbuf_release(&err);
+}
+
 static void test_perf_mode(void **state)
 {
 	struct gauntlet_opts o = tcg2();
@@ -566,6 +683,8 @@ int main(void)
 		cmocka_unit_test(test_nothing_fits),
 		cmocka_unit_test(test_explicit_presets),
 		cmocka_unit_test(test_kernels_and_names),
+		cmocka_unit_test(test_schedulers),
+		cmocka_unit_test(test_scheds_resolve),
 		cmocka_unit_test(test_perf_mode),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_shards),

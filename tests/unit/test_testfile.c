@@ -342,6 +342,17 @@ static void test_schedulers(void **state)
 	load_ok(path, &t);
 	assert_int_equal(t.scheduler[0], '/');
 	assert_non_null(strstr(t.scheduler, "/scheds/scx_x"));
+	assert_false(t.sched_param);
+	ktest_release(&t);
+	free(path);
+
+	/* The placeholder: the runner's --scheduler values, arguments and all. */
+	path = put(dir, "d.json", "{'scenario': 'steady', 'scheduler': '{scheduler}', "
+		   "'scheduler_args': ['-v']}");
+	load_ok(path, &t);
+	assert_true(t.sched_param);
+	assert_null(t.scheduler);
+	assert_int_equal(t.sched_args.n, 1);
 	ktest_release(&t);
 	free(path);
 }
@@ -487,6 +498,10 @@ static void test_bad_scheduler(void **state)
 	free(put(dir, "adir/x", "x"));
 	load_bad(dir, "{'scenario': 'steady', 'scheduler': './adir'}",
 		 "$.scheduler: ", "is a directory", NULL);
+	/* A mistyped placeholder must not become a scheduler name. */
+	load_bad(dir, "{'scenario': 'steady', 'scheduler': '{sched}'}",
+		 "$.scheduler: '{sched}' is not a scheduler; the only placeholder is "
+		 "\"{scheduler}\"", NULL);
 }
 
 /* ---- suites ----------------------------------------------------------- */
