@@ -1,6 +1,7 @@
 /* A/B comparisons at the end of a ktstr-test run (abcompare.h). */
 #include "abcompare.h"
 #include "compare.h"
+#include "compare_report.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "sidecar.h"
@@ -115,7 +116,7 @@ static size_t one(const struct abcmp *ab, size_t ka, size_t sa, size_t kb, size_
 	} else {
 		if (!json)
 			strbuf_addf(out, "A/B: %s vs %s\n", la, lb);
-		stats_report_compare(&r, la, lb, AB_ALPHA, json, false, out);
+		compare_report(&r, la, lb, json ? COMPARE_FMT_JSON : COMPARE_FMT_TEXT, false, out);
 		regressions = r.regressions;
 		compare_result_release(&r);
 	}
