@@ -31,24 +31,30 @@ static int teardown(void **state)
 
 /* A sidecar of case "s TEST/tiny-1llc" under scheduler name sched with
  * total_iterations iters, written as file; its path. */
-static char *put_test(const char *sub, const char *file, const char *test, const char *sched,
-		      int iters)
+static char *put_test_rep(const char *sub, const char *file, const char *test,
+			  const char *sched, int repeat, int iters)
 {
 	char *d = xasprintf("%s/%s", dir, sub);
 	char *path = xasprintf("%s/%s.ktstr.json", d, file);
 	char *text = xasprintf(
 		"{\"type\":\"sidecar\",\"schema\":1,\"run_id\":\"r\",\"run_source\":\"local\","
 		"\"suite\":\"s\",\"test\":\"%s\",\"preset\":\"tiny-1llc\","
-		"\"case\":\"%s/tiny-1llc\",\"repeat\":1,\"topology\":{\"spec\":\"1n1l4c1t\"},"
+		"\"case\":\"%s/tiny-1llc\",\"repeat\":%d,\"topology\":{\"spec\":\"1n1l4c1t\"},"
 		"\"scheduler\":{\"name\":\"%s\"},\"kernel\":{\"label\":\"7.0\"},"
-		"\"result\":\"pass\",\"metrics\":{\"total_iterations\":%d}}", test, test, sched,
-		iters);
+		"\"result\":\"pass\",\"metrics\":{\"total_iterations\":%d}}", test, test, repeat,
+		sched, iters);
 
 	assert_int_equal(mkdir_p(d, 0755), 0);
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
 	free(text);
 	free(d);
 	return path;
+}
+
+static char *put_test(const char *sub, const char *file, const char *test, const char *sched,
+		      int iters)
+{
+	return put_test_rep(sub, file, test, sched, 1, iters);
 }
 
 static char *put(const char *sub, const char *file, const char *sched, int iters)
@@ -66,11 +72,16 @@ static void test_schedulers_same_name(void **state)
 	struct strbuf out = STRBUF_INIT;
 	char *a = put("run", "a", "scx_x", 100000), *b = put("run", "b", "scx_x", 50000);
 	char *other = put("run", "c", "scx_x", 1);	/* not this run's */
+	/* Two samples a side: with one, any change is only noise. */
+	char *a2 = put_test_rep("run", "a2", "steady", "scx_x", 2, 101000);
+	char *b2 = put_test_rep("run", "b2", "steady", "scx_x", 2, 51000);
 
 	(void)state;
 	assert_true(abcmp_wanted(&ab));
 	abcmp_add(&ab, 0, 0, a);
+	abcmp_add(&ab, 0, 0, a2);
 	abcmp_add(&ab, 0, 1, b);
+	abcmp_add(&ab, 0, 1, b2);
 	assert_int_equal(abcmp_run(&ab, false, &out), 1);
 	assert_non_null(strstr(out.buf, "A/B: old-scx_x vs new-scx_x\n"));
 	assert_non_null(strstr(out.buf, "s steady/tiny-1llc"));
@@ -87,6 +98,8 @@ static void test_schedulers_same_name(void **state)
 	abcmp_release(&ab);
 	free(a);
 	free(b);
+	free(a2);
+	free(b2);
 	free(other);
 }
 
