@@ -53,7 +53,7 @@ stats() {
 	stats "$FX/pass.jsonl"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] passed" ]
 	[ "${lines[1]}" = "--- stats ---" ]
 	[ "${lines[2]}" = "4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=890ms" ]
 	[ "${lines[3]}" = "cg_0: workers=2 cpus=2 spread=5.1% gap=410ms migrations=4 iter=15230" ]
@@ -78,7 +78,7 @@ stats() {
 @test "EEVDF run; background cgroups are not checked" {
 	stats "$FX/pass-background.jsonl"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "ktstr 'with_noise' [topo=1n1l4c1t sched=eevdf] passed" ]
+	[ "${lines[0]}" = "ktstr 'with_noise' [topo=1n1l4c1t sched=eevdf accel=kvm] passed" ]
 	[[ "$output" == *"noise: workers=1 cpus=4 spread=95.0% gap=5000ms"*"(background, not checked)"* ]]
 	stats --json "$FX/pass-background.jsonl"
 	[ "$(jq '[.checks[] | select(.cgroup == "noise")] | length' <<<"$output")" -eq 0 ]
@@ -91,7 +91,7 @@ stats() {
 	stats "$FX/captured-scx_simple.jsonl"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=scx_simple] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=scx_simple accel=tcg] passed" ]
 	[[ "$output" == *"sched_ext events: "* ]]
 	stats --json "$FX/captured-scx_simple.jsonl"
 	[ "$(jq '.warnings | length' <<<"$output")" -eq 0 ]
@@ -104,7 +104,7 @@ stats() {
 @test "gap: the upstream example" {
 	stats "$FX/fail-gap.jsonl"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] failed:" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] failed:" ]
 	[ "${lines[1]}" = "  stuck 3500ms on cpu1 at +1200ms (cg_0)" ]
 	[ "${lines[2]}" = "--- stats ---" ]
 	[ "${lines[3]}" = "4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=3500ms" ]
@@ -158,7 +158,7 @@ stats() {
 @test "p99 wake latency, limit from the scenario" {
 	stats "$FX/fail-p99.jsonl"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "ktstr 'wake_chain' [topo=1n2l2c1t sched=eevdf] failed:" ]
+	[ "${lines[0]}" = "ktstr 'wake_chain' [topo=1n2l2c1t sched=eevdf accel=kvm] failed:" ]
 	[ "${lines[1]}" = "  slow wakeups: cg_1 p99 wake latency 850us > 500us" ]
 	stats --max-p99-wake-us 1000 "$FX/fail-p99.jsonl"
 	[ "$status" -eq 0 ]
@@ -354,7 +354,7 @@ verdict_json() {
 @test "garbage lines and weird values are reported, never fatal" {
 	stats "$FX/garbage.jsonl"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=eevdf] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=eevdf accel=tcg] passed" ]
 	[[ "$stderr" == *"garbage.jsonl:2: invalid JSON at column 20: "*"; line ignored"* ]]
 	[[ "$stderr" == *"garbage.jsonl:5: record has no string \"type\" field; line ignored"* ]]
 	[[ "$stderr" == *"garbage.jsonl:6: record is not a JSON object; line ignored"* ]]
@@ -417,7 +417,7 @@ verdict_json() {
 	j=$output
 	[ "$(jq -r .type <<<"$j")" = verdict ]
 	[ "$(jq -c '[.scenario, .topology, .scheduler, .result, .reason]' <<<"$j")" = '["steady","1n2l2c1t","scx_simple","fail",null]' ]
-	[ "$(jq -c '.failures' <<<"$j")" = '[{"check":"gap","cgroup":"cg_0","message":"stuck 3500ms on cpu1 at +1200ms (cg_0)","value":3500,"limit":2000}]' ]
+	[ "$(jq -c '.failures' <<<"$j")" = '[{"check":"gap","cgroup":"cg_0","message":"stuck 3500ms on cpu1 at +1200ms (cg_0)","secondary":false,"value":3500,"limit":2000}]' ]
 	[ "$(jq -c '.checks[] | select(.check == "spread" and .cgroup == "cg_0")' <<<"$j")" = '{"check":"spread","cgroup":"cg_0","value":5.1,"limit":15,"margin_pct":66,"pass":true}' ]
 	grep -q '"margin_pct":66.0' <<<"$j"
 	[ "$(jq -c '.checks[] | select(.check == "gap" and .cgroup == "cg_0") | [.margin_pct, .pass]' <<<"$j")" = '[-75,false]' ]
