@@ -469,6 +469,44 @@ verdict_json() {
 	[ "$(jq -r .result <<<"$output" | tr '\n' ' ')" = "pass skip fail " ]
 }
 
+@test "infrastructure failures are errors (exit 2), with the console's last lines" {
+	stats "$FX/error-boot-timeout.jsonl"
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ktstr '?' [topo=1n2l2c1t sched=? accel=tcg] error: the VM did not boot in time: the guest agent did not report within 60000 ms" ]
+	[ "${lines[1]}" = "  console log: /nonexistent/ktstr-console.log" ]
+	[ "${lines[2]}" = "    last console lines:" ]
+	[ "${lines[4]}" = "      [    1.310] Run /init as init process" ]
+	stats --json "$FX/error-boot-timeout.jsonl"
+	[ "$status" -eq 2 ]
+	[ "$(jq -c '[.result, .accel, .console_log, (.console_tail | length), (.failures | length)]' <<<"$output")" = \
+		'["error","tcg","/nonexistent/ktstr-console.log",2,0]' ]
+	# A QEMU crash wins over a failing check: the run says nothing of the scheduler.
+	{ head -n -1 "$FX/fail-spread.jsonl"
+	  echo '{"type":"vm_exit","reason":"qemu_error","exit_code":-1,"wall_ms":40,"message":"qemu-system-x86_64: crashed"}'
+	} >"$TEST_TMP/qemu"
+	stats "$TEST_TMP/qemu"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *" error: QEMU failed: qemu-system-x86_64: crashed" ]]
+	# No console_tail in vm_exit: the console log file's last lines.
+	printf 'early\nKernel panic? no: just the end\n' >"$TEST_TMP/console.log"
+	jq -c --arg log "$TEST_TMP/console.log" 'if .type == "vm_exit" then .console_log = $log else . end' \
+		"$FX/error-qemu.jsonl" >"$TEST_TMP/qemu2"
+	stats "$TEST_TMP/qemu2"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"  console log: $TEST_TMP/console.log"*"      early"*"      Kernel panic? no: just the end"* ]]
+}
+
+@test "after a scheduler death, unfairness is reported under it, not on its own" {
+	# fail-sched-died with cg_1 made unfair (30% > 15%)
+	sed 's/"spread_pct":12.3/"spread_pct":30/' "$FX/fail-sched-died.jsonl" >"$TEST_TMP/died"
+	stats "$TEST_TMP/died"
+	[ "$status" -eq 1 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^  [a-z]')" -eq 2 ]
+	[[ "$output" == *"  after the scheduler died (consequences, not failures of their own):"$'\n'"    unfair: cg_1 spread 30.0% > 15%"* ]]
+	stats --json "$TEST_TMP/died"
+	[ "$(jq -c '[.failures[] | [.check, .secondary]]' <<<"$output")" = '[["scheduler",false],["spread",true]]' ]
+}
+
 # ---- --pass-through --------------------------------------------------------------
 
 @test "--pass-through: input copied unchanged, report on stderr" {
@@ -516,4 +554,82 @@ verdict_json() {
 	run --separate-stderr bash -c "set -o pipefail; '$BIN' --pass-through <'$FX/fail-spread.jsonl' | true"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"unfair: cg_1 spread 23.4% > 15%"* ]]
+}
+
+@test "--pass-through on a full disk: exit 2 saying the copy is incomplete" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run --separate-stderr bash -c "'$BIN' --pass-through <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"ktstr-stats: writing records to stdout: No space left on device; the copy is incomplete"* ]]
+	[[ "$stderr" == *"passed"* ]]
+	[[ "$stderr" == *"ktstr-stats: stdout: the copy of the records is incomplete (a write failed)" ]]
+	run --separate-stderr bash -c "'$BIN' --pass-through --json <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"the copy of the records and the verdict record is incomplete"* ]]
+	# Without --pass-through: the verdict record or the report did not get out.
+	run --separate-stderr bash -c "'$BIN' --json <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-stats: writing the verdict to stdout: No space left on device" ]]
+	run --separate-stderr bash -c "'$BIN' <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-stats: writing the report to stdout: No space left on device" ]]
+}
+
+# ---- SIGINT ----------------------------------------------------------------
+
+# `ktstr-vm ... | ktstr-stats` under ^C: both get SIGINT; ktstr-stats reads on
+# until ktstr-vm's vm_exit and judges what the run got to.  The default
+# SIGINT action is restored first: a background job starts with it ignored.
+
+# Wait until process $1 catches SIGINT (SigCgt bit 2), so the signal is not
+# sent before ktstr-stats is ready for it.
+sigint_caught() {
+	local m
+	for _ in $(seq 100); do
+		m=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) || m=0
+		(( 0x${m:-0} & 2 )) && return 0
+		sleep 0.05
+	done
+	return 1
+}
+@test "SIGINT while reading: the input is read to its end, the run judged inconclusive" {
+	mkfifo "$TEST_TMP/in"
+	env --default-signal=INT "$BIN" <"$TEST_TMP/in" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	exec 8>"$TEST_TMP/in"
+	head -n 5 "$FX/interrupted.jsonl" >&8
+	sigint_caught "$pid"
+	kill -INT "$pid"
+	for _ in $(seq 50); do
+		grep -q interrupted "$TEST_TMP/err" && break
+		sleep 0.1
+	done
+	tail -n 1 "$FX/interrupted.jsonl" >&8
+	exec 8>&-
+	status=0
+	wait "$pid" || status=$?
+	cat "$TEST_TMP/out" "$TEST_TMP/err"
+	[ "$status" -eq 3 ]
+	grep -q "^ktstr-stats: stdin: interrupted; reading the rest of the input" "$TEST_TMP/err"
+	[ "$(head -n 1 "$TEST_TMP/out")" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] inconclusive: the run was interrupted before scenario_end (interrupted by Interrupt)" ]
+}
+
+@test "SIGINT, then the input ends without vm_exit: inconclusive, even after scenario_end" {
+	mkfifo "$TEST_TMP/in"
+	env --default-signal=INT "$BIN" --json <"$TEST_TMP/in" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	exec 8>"$TEST_TMP/in"
+	head -n 3 "$FX/pass.jsonl" >&8
+	sigint_caught "$pid"
+	kill -INT "$pid"
+	for _ in $(seq 50); do
+		grep -q interrupted "$TEST_TMP/err" && break
+		sleep 0.1
+	done
+	tail -n +4 "$FX/pass.jsonl" | grep -v '"vm_exit"' >&8
+	exec 8>&-
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 3 ]
+	[ "$(jq -r '.result + ": " + .reason' "$TEST_TMP/out")" = "inconclusive: interrupted: the input ended without vm_exit, so the run was cut short" ]
 }
