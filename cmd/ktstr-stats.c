@@ -68,8 +68,14 @@ static const char usage_tail[] =
 "      --version                show the version and exit\n"
 "\n"
 "Exit status: 0 pass, 1 fail, 3 skipped or inconclusive, 2 error (bad\n"
-"usage, unreadable input, no records, or a run that could not be set up).\n"
-"With several inputs the worst wins: 2 over 1 over 3 over 0.\n";
+"usage, unreadable input, no records, a run that could not be set up, a VM\n"
+"that never reached its agent, QEMU or the host failing, or stdout that\n"
+"could not be written whole).  With several inputs the worst wins: 2 over\n"
+"1 over 3 over 0.\n"
+"\n"
+"On SIGINT (Ctrl-C in 'ktstr-vm ... | ktstr-stats') the input is still read\n"
+"to its end and judged; a run cut short is inconclusive.  A second SIGINT\n"
+"stops at once.\n";
 
 enum { OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS };
 
