@@ -1648,6 +1648,14 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 	} else if (v->infra_reason) {
 		v->result = VERDICT_ERROR;
 		set_reason(v, "%s", v->infra_reason);
+	} else if (v->saw_vm_start && !v->saw_agent_ready && !v->saw_start && !v->saw_skip &&
+		   !v->vm_exit_reason && !v->interrupted) {
+		/* ktstr-vm dies without vm_exit when the host fails it after
+		 * vm_start (QEMU cannot be started, no channels). */
+		v->result = VERDICT_ERROR;
+		set_reason(v, "host-side error: the stream ends after vm_start, before the"
+			   " guest agent came up and without vm_exit (ktstr-vm's standard"
+			   " error says why)");
 	} else if (v->n_failures) {
 		v->result = VERDICT_FAIL;
 	} else if (v->error_reason) {

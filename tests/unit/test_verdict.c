@@ -1007,6 +1007,19 @@ static void test_infra_errors(void **state)
 	expect(VM_START "\n" VM_EXIT("timeout"), VERDICT_ERROR,
 	       "timeout before the guest agent came up");
 	expect(VM_START "\n" VM_EXIT("no_agent"), VERDICT_ERROR, "never came up: msg");
+	/* ktstr-vm died on the host after vm_start: no vm_exit at all */
+	expect(VM_START, VERDICT_ERROR, "host-side error: the stream ends after vm_start");
+	/* ... unless the reader was interrupted: then it is cut short */
+	{
+		struct verdict w;
+
+		verdict_init(&w);
+		w.interrupted = true;
+		feed(&w, VM_START);
+		verdict_finish(&w, NULL);
+		assert_int_equal(w.result, VERDICT_INCONCLUSIVE);
+		verdict_release(&w);
+	}
 	/* qemu_error wins over a failing check */
 	expect(VM_START "\n" START_SCX "\n" CG("cg_0", "40", "10", "") "\n" VM_EXIT("qemu_error"),
 	       VERDICT_ERROR, "QEMU failed: msg");
