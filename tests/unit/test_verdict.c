@@ -1144,6 +1144,26 @@ static void test_secondary_after_death(void **state)
 	verdict_release(&v);
 }
 
+/* Workers killed at the stop timeout are named, even in a passing run. */
+static void test_stop_timeout_named(void **state)
+{
+	struct verdict v;
+	struct strbuf out = STRBUF_INIT;
+
+	judge(&v, VM_START "\n" START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":0,\"pid\":80,\"iterations\":5}\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":1,\"pid\":81,\"iterations\":5,"
+	      "\"stop_timeout\":true}\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":2,\"pid\":82,\"iterations\":5,"
+	      "\"stop_timeout\":true}\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf, " passed\n  stop timeout: cg_0 worker 1 (pid 81), worker 2"
+			       " (pid 82) did not stop when asked and were killed\n--- stats ---\n"));
+	strbuf_release(&out);
+	verdict_release(&v);
+}
+
 /* A cgroup that never ran was stuck the whole run, not 0 ms. */
 static void test_never_ran_gap(void **state)
 {
@@ -1324,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(test_infra_errors),
 		cmocka_unit_test(test_infra_console_file),
 		cmocka_unit_test(test_secondary_after_death),
+		cmocka_unit_test(test_stop_timeout_named),
 		cmocka_unit_test(test_never_ran_gap),
 		cmocka_unit_test(test_accel),
 		cmocka_unit_test(test_worker_cpus),
