@@ -72,8 +72,14 @@ static const char usage_tail[] =
 "      --version                show the version and exit\n"
 "\n"
 "Exit status: 0 pass, 1 fail, 3 skipped or inconclusive, 2 error (bad\n"
-"usage, unreadable input, no records, or a run that could not be set up).\n"
-"With several inputs the worst wins: 2 over 1 over 3 over 0.\n";
+"usage, unreadable input, no records, a run that could not be set up, a VM\n"
+"that never reached its agent, QEMU or the host failing, or stdout that\n"
+"could not be written whole).  With several inputs the worst wins: 2 over\n"
+"1 over 3 over 0.\n"
+"\n"
+"On SIGINT (Ctrl-C in 'ktstr-vm ... | ktstr-stats') the input is still read\n"
+"to its end and judged; a run cut short is inconclusive.  A second SIGINT\n"
+"stops at once.\n";
 
 enum { OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS };
 
@@ -326,8 +332,44 @@ struct input {
 
 struct sink {
 	bool pass_through, stdout_broken, at_line_start;
+	bool write_failed;		/* stdout lost data (not a closed
+					 * reader): exit 2 */
 	unsigned reports;		/* human reports printed so far */
 };
+
+/* SIGINT while reading.  `ktstr-vm ... | ktstr-stats` gets one ^C in both
+ * programs: ktstr-vm stops the VM and still writes vm_exit, so the first
+ * one here is noted and the input read to its end, to judge what the run
+ * got to.  A second one stops us (the default action). */
+static volatile sig_atomic_t got_sigint;
+
+static void on_sigint(int sig)
+{
+	if (got_sigint++)
+		signal(sig, SIG_DFL), raise(sig);
+}
+
+static void trap_sigint(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigint };
+
+	/* No SA_RESTART: read() returns EINTR, so the notice goes out at
+	 * once; the loop then reads on. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Said once, from the read loop (not from the handler). */
+static void note_sigint(const struct input *in)
+{
+	static bool noted;
+
+	if (got_sigint && !noted) {
+		noted = true;
+		diag("%s: interrupted; reading the rest of the input to judge the run"
+		     " (interrupt again to stop now)", in->name);
+	}
+}
 
 static void warn_cb(void *ctx, unsigned long line, const char *msg)
 {
@@ -344,8 +386,17 @@ static void copy_out(struct sink *s, const char *buf, size_t len)
 	if (!s->pass_through || s->stdout_broken || !len)
 		return;
 	if (write_all(STDOUT_FILENO, buf, len) < 0) {
-		diag("writing records to stdout: %s; no longer copying them",
-		     strerror(errno));
+		/* A reader that went away (| head) must not cost the verdict;
+		 * a copy that lost data (a full disk) must not pass for a
+		 * whole one. */
+		if (errno == EPIPE) {
+			diag("writing records to stdout: %s; no longer copying them",
+			     strerror(errno));
+		} else {
+			diag("writing records to stdout: %s; the copy is incomplete"
+			     " (exit status 2)", strerror(errno));
+			s->write_failed = true;
+		}
 		s->stdout_broken = true;
 		return;
 	}
@@ -387,6 +438,7 @@ static int read_input(int fd, struct verdict *v, struct input *in, struct sink *
 	line_reader_init(&lr, MAX_LINE);
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
+		note_sigint(in);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -464,6 +516,7 @@ static enum verdict_result judge(const struct verdict_opts *o, const char *path,
 	if (fd != STDIN_FILENO && fd >= 0)
 		close(fd);
 
+	v.interrupted = got_sigint != 0;
 	verdict_finish(&v, &o->flags);
 	if (problem) {
 		v.result = VERDICT_ERROR;
@@ -485,9 +538,11 @@ static enum verdict_result judge(const struct verdict_opts *o, const char *path,
 		if (several)
 			strbuf_addf(&out, "==> %s <==\n", in.name);
 		verdict_format(&v, &out);
-		fflush(stdout);
-		fwrite(out.buf, 1, out.len, f);
-		fflush(f);
+		if (fflush(stdout) && !o->pass_through)
+			die_errno(KTSTR_EXIT_USAGE, "writing the report to stdout");
+		if ((fwrite(out.buf, 1, out.len, f) != out.len || fflush(f)) &&
+		    f == stdout)
+			die_errno(KTSTR_EXIT_USAGE, "writing the report to stdout");
 	}
 	strbuf_release(&out);
 	verdict_release(&v);
@@ -511,10 +566,17 @@ static int cmd_verdict(int argc, char **argv)
 	if (!n && isatty(STDIN_FILENO))
 		usage_error("no input: pipe a run's records in (ktstr-vm ... |"
 			    " ktstr-stats) or name a file");
+	trap_sigint();
 	if (!n)
-		return verdict_exit_code(judge(&o, "-", false, &s));
+		worst = judge(&o, "-", false, &s);
 	for (i = optind; i < argc; i++)
 		worst = verdict_worst(worst, judge(&o, argv[i], n > 1, &s));
+	/* Whatever went to stdout must have got there whole. */
+	if (fflush(stdout) || ferror(stdout) || fclose(stdout))
+		die_errno(KTSTR_EXIT_USAGE, "writing to stdout");
+	if (s.write_failed)
+		die(KTSTR_EXIT_USAGE, "stdout: the copy of the records%s is incomplete"
+		    " (a write failed)", o.json ? " and the verdict record" : "");
 	return verdict_exit_code(worst);
 }
 

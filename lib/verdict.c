@@ -3,15 +3,26 @@
 #include "checktab.h"
 #include "diag.h"
 #include "jsonl.h"
+#include "scenario.h"
 #include "topo.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OUTPUT_TAIL_LINES 10
+/* Console lines kept for an infrastructure failure, and how much of the
+ * console log's end is read for them. */
+#define CONSOLE_TAIL_LINES 20
+#define CONSOLE_TAIL_BYTES 16384
+/* Human report: workers listed per cgroup in the worker detail lines. */
+#define WORKER_LINES_MAX 8
+/* CPUs tracked in a cgroup's cpus_used union. */
+#define CPUS_MAX 4096
 /* Human report: kernel log / scheduler output lines shown per failure. */
 #define DETAIL_LINES_MAX 200
 
@@ -99,6 +110,9 @@ static double max2(double a, double b)
 	return a > b ? a : b;
 }
 
+static double nan_add(double a, double b) { return isnan(a) ? b : isnan(b) ? a : a + b; }
+static double nan_max(double a, double b) { return isnan(a) ? b : isnan(b) ? a : max2(a, b); }
+
 /* To one decimal. */
 static double round1(double x)
 {
@@ -180,6 +194,27 @@ void verdict_init(struct verdict *v)
 	v->result = VERDICT_ERROR;
 }
 
+/* What verdict_finish derived from the records, so it can run again. */
+static void derived_clear(struct verdict *v)
+{
+	for (size_t i = 0; i < v->n_cgroups; i++) {
+		free(v->cgroups[i].cpus_used);
+		v->cgroups[i].cpus_used = NULL;
+		v->cgroups[i].n_cpus_used = NAN;
+		v->cgroups[i].group = SIZE_MAX;
+	}
+	free(v->groups);
+	free(v->group_idx);
+	v->groups = NULL;
+	v->group_idx = NULL;
+	v->n_groups = 0;
+	strvec_clear(&v->notes);
+	if (v->console_tail_read) {
+		strvec_clear(&v->console_tail);
+		v->console_tail_read = false;
+	}
+}
+
 static void check_release(struct verdict_check *c)
 {
 	free(c->cgroup);
@@ -198,6 +233,8 @@ static void checks_clear(struct verdict *v)
 	machine_result_release(&v->machine_result);
 	free(v->reason);
 	v->reason = NULL;
+	v->n_secondary = 0;
+	derived_clear(v);
 }
 
 void verdict_release(struct verdict *v)
@@ -218,20 +255,25 @@ void verdict_release(struct verdict *v)
 		free(v->cgroups[i].violating_cpus);
 	}
 	free(v->cgroups);
-	for (i = 0; i < v->n_workers; i++)
+	for (i = 0; i < v->n_workers; i++) {
 		free(v->workers[i].cgroup);
+		free(v->workers[i].cpus_used);
+	}
 	free(v->workers);
 	json_decref(v->scx_events);
 	json_decref(v->affinity);
 	machine_release(&v->machine);
 	free(v->skip_reason);
 	free(v->error_reason);
+	free(v->infra_reason);
+	free(v->accel);
 	free(v->end_error);
 	free(v->vm_exit_reason);
 	free(v->vm_exit_message);
 	free(v->vm_panic);
 	free(v->console_log);
 	strvec_clear(&v->output_tail);
+	strvec_clear(&v->console_tail);
 	strvec_clear(&v->warnings);
 	strvec_clear(&v->warned);
 	memset(v, 0, sizeof(*v));
@@ -458,8 +500,11 @@ static void set_topology(struct verdict *v, const char *topo)
 static void feed_vm_start(struct verdict *v, const json_t *rec)
 {
 	const char *t = get_str(v, rec, "vm_start", "topology");
+	const char *accel = get_str(v, rec, "vm_start", "accel");
 
 	v->saw_vm_start = true;
+	if (accel)
+		replace_name(&v->accel, accel);
 	if (t) {	/* ktstr-vm's own word wins over the scenario's */
 		free(v->topology);
 		v->topology = one_line(t);
@@ -604,6 +649,10 @@ static void feed_worker(struct verdict *v, const json_t *rec)
 	set_num(v, rec, "worker", "index", true, &w->index);
 	set_num(v, rec, "worker", "pid", true, &w->pid);
 	set_num(v, rec, "worker", "iterations", true, &w->iterations);
+	set_num(v, rec, "worker", "off_cpu_pct", true, &w->off_cpu_pct);
+	set_num(v, rec, "worker", "wall_time_us", true, &w->wall_time_us);
+	w->cpus_used = get_cpulist(v, rec, "worker", "cpus_used");
+	w->stop_timeout = get_bool(v, rec, "worker", "stop_timeout") == 1;
 	crashed = get_bool(v, rec, "worker", "crashed");
 	if (get_num(v, rec, "worker", "signal", true, &sig) && sig > 0 && sig < 1024)
 		w->signal = (int)sig;
@@ -623,6 +672,8 @@ static void feed_cgroup_stats(struct verdict *v, const json_t *rec)
 	c = &v->cgroups[v->n_cgroups++];
 	memset(c, 0, sizeof(*c));
 	c->name = one_line(name ? name : "?");
+	c->n_cpus_used = NAN;
+	c->group = SIZE_MAX;
 	c->background = get_bool(v, rec, T, "background") == 1;
 	c->cpuset = get_cpulist(v, rec, T, "cpuset");
 	c->violating_cpus = get_cpulist(v, rec, T, "violating_cpus");
@@ -677,25 +728,51 @@ static void set_error(struct verdict *v, const char *fmt, ...)
 	v->error_reason = line;
 }
 
+/* The VM or the host failed: the run says nothing about the scheduler.
+ * The first such problem is the cause. */
+static void set_infra(struct verdict *v, const char *what, const char *msg)
+{
+	char *line;
+
+	if (v->infra_reason)
+		return;
+	line = xasprintf("%s: %s", what, msg ? msg : "no message");
+	v->infra_reason = one_line(line);
+	free(line);
+}
+
 static void feed_vm_exit(struct verdict *v, const json_t *rec)
 {
 	static const char T[] = "vm_exit";
 	const char *reason = get_str(v, rec, T, "reason");
 	const char *msg = get_str(v, rec, T, "message");
+	/* Before the agent reported, nothing of the scenario ran yet. */
+	bool booting = !v->saw_agent_ready && !v->saw_start;
 
 	replace_str(&v->vm_exit_reason, reason ? reason : "?");
 	replace_str(&v->vm_exit_message, msg);
 	replace_str(&v->vm_panic, get_str(v, rec, T, "panic"));
 	replace_str(&v->console_log, get_str(v, rec, T, "console_log"));
 	set_num(v, rec, T, "wall_ms", true, &v->vm_wall_ms);
+	/* ktstr-vm may carry the console's last lines itself; the file it
+	 * names may be gone or on another machine by the time we read. */
+	strvec_clear(&v->console_tail);
+	v->console_tail_read = false;
+	get_lines(v, rec, T, "console_tail", &v->console_tail);
 	if (!reason)
 		return;
 	if (!strcmp(reason, "qemu_error"))
-		set_error(v, "QEMU failed: %s", msg ? msg : "no message");
+		set_infra(v, "QEMU failed", msg);
+	else if (!strcmp(reason, "boot_timeout"))
+		set_infra(v, "the VM did not boot in time", msg);
+	else if (!strcmp(reason, "host_error"))
+		set_infra(v, "host-side error", msg);
+	else if (!strcmp(reason, "no_agent") && booting)
+		set_infra(v, "the guest agent never came up", msg);
+	else if (!strcmp(reason, "timeout") && booting)
+		set_infra(v, "the VM overran its timeout before the guest agent came up", msg);
 	else if (!strcmp(reason, "agent_error"))
 		set_error(v, "guest agent error: %s", msg ? msg : "no message");
-	else if (!strcmp(reason, "no_agent") && !v->saw_agent_ready && !v->saw_start)
-		set_error(v, "the guest agent never came up: %s", msg ? msg : "no message");
 }
 
 static void feed_output(struct verdict *v, const json_t *rec)
@@ -900,6 +977,7 @@ static struct verdict_check *add_check(struct verdict *v, const char *check,
 	c->value = value;
 	c->limit = limit;
 	c->bound = bound;
+	c->ended_at_ms = NAN;
 	if (bound == VERDICT_AT_MOST)
 		c->pass = value <= limit;
 	else if (bound == VERDICT_AT_LEAST)
@@ -917,28 +995,6 @@ static void fail_check(struct verdict *v, struct verdict_check *c, struct strbuf
 	v->n_failures++;
 }
 
-static bool cgroup_is_background(const struct verdict *v, const char *name)
-{
-	for (size_t i = 0; i < v->n_cgroups; i++)
-		if (!strcmp(v->cgroups[i].name, name) && v->cgroups[i].background)
-			return true;
-	return false;
-}
-
-/* Names of every checked (non-background) cgroup, in order of appearance:
- * cgroup_stats records first, then cgroups seen only in worker records. */
-static void checked_cgroups(const struct verdict *v, struct strvec *names)
-{
-	size_t i;
-
-	for (i = 0; i < v->n_cgroups; i++)
-		if (!v->cgroups[i].background)
-			strvec_push_unique(names, v->cgroups[i].name);
-	for (i = 0; i < v->n_workers; i++)
-		if (!cgroup_is_background(v, v->workers[i].cgroup))
-			strvec_push_unique(names, v->workers[i].cgroup);
-}
-
 static void add_worker_id(struct strbuf *sb, const struct verdict_worker *w)
 {
 	strbuf_addstr(sb, "worker ");
@@ -950,27 +1006,39 @@ static void add_worker_id(struct strbuf *sb, const struct verdict_worker *w)
 	}
 }
 
-/* Starvation and crashes, from worker records and cgroup_stats counts. */
-static void eval_workers(struct verdict *v, const char *cg, struct strbuf *msg)
+/* The k-th cgroup_stats record and worker of a group. */
+static struct verdict_cgroup *group_cgroup(const struct verdict *v,
+					   const struct verdict_group *gr, size_t k)
 {
+	return &v->cgroups[v->group_idx[gr->first + k]];
+}
+
+static struct verdict_worker *group_worker(const struct verdict *v,
+					   const struct verdict_group *gr, size_t k)
+{
+	return &v->workers[v->group_idx[gr->first + gr->n_cgroups + k] - v->n_cgroups];
+}
+
+/* Starvation and crashes, from worker records and cgroup_stats counts. */
+static void eval_workers(struct verdict *v, const struct verdict_group *gr,
+			 struct strbuf *msg)
+{
+	const char *cg = gr->name;
 	double starved = 0, reported = NAN, crashed = 0;
-	bool any_worker = false;
+	bool any_worker = gr->n_workers > 0;
 	size_t i, n_listed = 0;
 	struct verdict_check *c;
 
-	for (i = 0; i < v->n_cgroups; i++) {
-		const struct verdict_cgroup *g = &v->cgroups[i];
+	for (i = 0; i < gr->n_cgroups; i++) {
+		const struct verdict_cgroup *g = group_cgroup(v, gr, i);
 
-		if (!strcmp(g->name, cg) && !isnan(g->starved_workers))
+		if (!isnan(g->starved_workers))
 			reported = isnan(reported) ? g->starved_workers
 						   : max2(reported, g->starved_workers);
 	}
-	for (i = 0; i < v->n_workers; i++) {
-		const struct verdict_worker *w = &v->workers[i];
+	for (i = 0; i < gr->n_workers; i++) {
+		const struct verdict_worker *w = group_worker(v, gr, i);
 
-		if (strcmp(w->cgroup, cg))
-			continue;
-		any_worker = true;
 		if (w->iterations == 0)
 			starved++;
 		if (w->crashed)
@@ -983,10 +1051,10 @@ static void eval_workers(struct verdict *v, const char *cg, struct strbuf *msg)
 		c = add_check(v, "starvation", cg, n, 0, VERDICT_AT_MOST);
 		if (!c->pass) {
 			strbuf_addf(msg, "starved: %s ", cg);
-			for (i = 0; i < v->n_workers; i++) {
-				const struct verdict_worker *w = &v->workers[i];
+			for (i = 0; i < gr->n_workers; i++) {
+				const struct verdict_worker *w = group_worker(v, gr, i);
 
-				if (strcmp(w->cgroup, cg) || w->iterations != 0)
+				if (w->iterations != 0)
 					continue;
 				if (n_listed++)
 					strbuf_addstr(msg, ", ");
@@ -1011,11 +1079,11 @@ static void eval_workers(struct verdict *v, const char *cg, struct strbuf *msg)
 		if (!c->pass) {
 			n_listed = 0;
 			strbuf_addf(msg, "worker crashed: %s ", cg);
-			for (i = 0; i < v->n_workers; i++) {
-				const struct verdict_worker *w = &v->workers[i];
+			for (i = 0; i < gr->n_workers; i++) {
+				const struct verdict_worker *w = group_worker(v, gr, i);
 				const char *abbrev;
 
-				if (strcmp(w->cgroup, cg) || !w->crashed)
+				if (!w->crashed)
 					continue;
 				if (n_listed++)
 					strbuf_addstr(msg, ", ");
@@ -1052,20 +1120,26 @@ static void eval_cgroup(struct verdict *v, const struct verdict_cgroup *g,
 	if (!isnan(L->max_gap_ms) && !isnan(g->worst_gap_ms)) {
 		c = add_check(v, "gap", g->name, g->worst_gap_ms, L->max_gap_ms,
 			      VERDICT_AT_MOST);
+		if (!g->never_ran && !isnan(g->worst_gap_at_ms))
+			c->ended_at_ms = g->worst_gap_at_ms + g->worst_gap_ms;
 		if (!c->pass) {
 			strbuf_addstr(msg, "stuck ");
 			add_num(msg, g->worst_gap_ms);
 			strbuf_addstr(msg, "ms");
-			if (!isnan(g->worst_gap_cpu)) {
-				strbuf_addstr(msg, " on cpu");
-				add_num(msg, g->worst_gap_cpu);
+			if (g->never_ran) {
+				strbuf_addf(msg, " (%s never ran: the whole run)", g->name);
+			} else {
+				if (!isnan(g->worst_gap_cpu)) {
+					strbuf_addstr(msg, " on cpu");
+					add_num(msg, g->worst_gap_cpu);
+				}
+				if (!isnan(g->worst_gap_at_ms)) {
+					strbuf_addstr(msg, " at +");
+					add_num(msg, g->worst_gap_at_ms);
+					strbuf_addstr(msg, "ms");
+				}
+				strbuf_addf(msg, " (%s)", g->name);
 			}
-			if (!isnan(g->worst_gap_at_ms)) {
-				strbuf_addstr(msg, " at +");
-				add_num(msg, g->worst_gap_at_ms);
-				strbuf_addstr(msg, "ms");
-			}
-			strbuf_addf(msg, " (%s)", g->name);
 			fail_check(v, c, msg);
 		}
 	}
@@ -1111,6 +1185,8 @@ static void eval_cgroup(struct verdict *v, const struct verdict_cgroup *g,
 			add_num(msg, g->iterations_per_sec);
 			strbuf_addstr(msg, " iterations/s < ");
 			add_num(msg, L->min_iterations_per_sec);
+			if (v->accel && !strcmp(v->accel, "tcg"))
+				strbuf_addstr(msg, " (under TCG: see the note on rates)");
 			fail_check(v, c, msg);
 		}
 	}
@@ -1191,7 +1267,7 @@ static void eval_vm(struct verdict *v, struct strbuf *msg)
 		if (v->console_log)
 			strbuf_addf(msg, " (console log: %s)", v->console_log);
 		fail_check(v, c, msg);
-	} else if (!strcmp(r, "timeout") && !v->saw_end) {
+	} else if (!strcmp(r, "timeout") && !v->saw_end && !v->infra_reason) {
 		strbuf_addstr(msg, "VM overran its timeout");
 		if (!isnan(v->vm_wall_ms)) {
 			strbuf_addstr(msg, " after ");
@@ -1201,7 +1277,8 @@ static void eval_vm(struct verdict *v, struct strbuf *msg)
 		if (v->vm_exit_message)
 			strbuf_addf(msg, ": %s", v->vm_exit_message);
 		fail_check(v, c, msg);
-	} else if (!strcmp(r, "no_agent") && !v->saw_end && !v->error_reason) {
+	} else if (!strcmp(r, "no_agent") && !v->saw_end && !v->error_reason &&
+		   !v->infra_reason) {
 		strbuf_addstr(msg, "VM stopped before the scenario ended");
 		if (v->vm_exit_message)
 			strbuf_addf(msg, ": %s", v->vm_exit_message);
@@ -1257,27 +1334,305 @@ static void eval_machine(struct verdict *v, struct strbuf *msg)
 	}
 }
 
+/* ---- grouping by cgroup name ------------------------------------------- */
+
+/* Records are grouped by sorting once (ids: cgroup_stats records first,
+ * then workers offset by n_cgroups), so the work stays O(n log n) however
+ * many cgroups a stream names: a scan per name would be quadratic. */
+static const char *id_name(const struct verdict *v, size_t id)
+{
+	return id < v->n_cgroups ? v->cgroups[id].name : v->workers[id - v->n_cgroups].cgroup;
+}
+
+static int cmp_id(const void *a, const void *b, void *ctx)
+{
+	const struct verdict *v = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(id_name(v, x), id_name(v, y));
+
+	return c ? c : x < y ? -1 : x > y;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	size_t x = ((const struct verdict_group *)a)->order;
+	size_t y = ((const struct verdict_group *)b)->order;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Fill v->groups in order of first appearance (cgroup_stats records
+ * first, then names seen only in worker records).  A group is checked
+ * when it has a non-background cgroup_stats record, or workers and no
+ * background record. */
+static void group_records(struct verdict *v)
+{
+	size_t n = v->n_cgroups + v->n_workers, i, j;
+
+	v->group_idx = xcalloc(n + 1, sizeof(*v->group_idx));
+	v->groups = xcalloc(n + 1, sizeof(*v->groups));
+	for (i = 0; i < n; i++)
+		v->group_idx[i] = i;
+	qsort_r(v->group_idx, n, sizeof(*v->group_idx), cmp_id, v);
+	for (i = 0; i < n; i = j) {
+		struct verdict_group *gr = &v->groups[v->n_groups++];
+		bool bg = false, plain = false;
+		size_t first_plain = SIZE_MAX;
+
+		gr->name = id_name(v, v->group_idx[i]);
+		gr->first = i;
+		for (j = i; j < n && !strcmp(id_name(v, v->group_idx[j]), gr->name); j++) {
+			size_t id = v->group_idx[j];
+
+			if (id >= v->n_cgroups) {
+				gr->n_workers++;
+				continue;
+			}
+			gr->n_cgroups++;
+			if (v->cgroups[id].background) {
+				bg = true;
+			} else if (!plain) {
+				plain = true;
+				first_plain = id;
+			}
+		}
+		gr->checked = plain || (gr->n_workers && !bg);
+		gr->lead = first_plain;
+		gr->order = plain ? first_plain : v->group_idx[i + gr->n_cgroups];
+		if (!plain && !gr->n_workers)
+			gr->order = v->group_idx[i];
+	}
+	qsort(v->groups, v->n_groups, sizeof(*v->groups), cmp_group);
+	for (i = 0; i < v->n_groups; i++)
+		for (j = 0; j < v->groups[i].n_cgroups; j++)
+			group_cgroup(v, &v->groups[i], j)->group = i;
+}
+
+/* Add the CPUs of cpulist s ("0-3,6") below CPUS_MAX to mask; returns how
+ * many were new.  *top: one past the highest CPU set so far, so clearing
+ * and formatting the mask costs what was used, not CPUS_MAX. */
+static size_t mask_add(bool *mask, const char *s, long *top)
+{
+	size_t added = 0;
+
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s || a < 0)
+			break;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a)
+				break;
+		}
+		for (long c = a; c <= b && c < CPUS_MAX; c++) {
+			if (!mask[c]) {
+				mask[c] = true;
+				added++;
+			}
+			if (c >= *top)
+				*top = c + 1;
+		}
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s)
+			break;
+	}
+	return added;
+}
+
+/* The length of the run, for a cgroup that never ran: scenario_end's,
+ * else the planned duration, else its longest-lived worker's. */
+static double run_length_ms(const struct verdict *v, const struct verdict_group *gr)
+{
+	double wall = NAN;
+
+	if (!isnan(v->end_elapsed_ms))
+		return v->end_elapsed_ms;
+	if (!isnan(v->duration_ms))
+		return v->duration_ms;
+	for (size_t i = 0; i < gr->n_workers; i++)
+		wall = nan_max(wall, group_worker(v, gr, i)->wall_time_us / 1000);
+	return wall;
+}
+
+/* Per group: the CPUs its workers used, and the gap of a cgroup that
+ * never ran (the guest reports 0 there: no gap ever closed). */
+static void derive_groups(struct verdict *v)
+{
+	bool *mask = xcalloc(CPUS_MAX, sizeof(*mask));
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t gi = 0; gi < v->n_groups; gi++) {
+		const struct verdict_group *gr = &v->groups[gi];
+		size_t used = 0, with_list = 0, idle = 0;
+		long top = 0;
+		double len;
+
+		for (size_t i = 0; i < gr->n_workers; i++) {
+			const struct verdict_worker *w = group_worker(v, gr, i);
+
+			if (w->cpus_used) {
+				used += mask_add(mask, w->cpus_used, &top);
+				with_list++;
+			}
+			idle += w->iterations == 0;
+		}
+		strbuf_reset(&sb);
+		if (with_list)
+			cpulist_format(mask, (unsigned)top, &sb);
+		memset(mask, 0, (size_t)top * sizeof(*mask));
+		len = run_length_ms(v, gr);
+		for (size_t k = 0; k < gr->n_cgroups; k++) {
+			struct verdict_cgroup *g = group_cgroup(v, gr, k);
+			bool none = g->iterations == 0 ||
+				    (isnan(g->iterations) && gr->n_workers && idle == gr->n_workers);
+
+			if (with_list) {
+				g->cpus_used = xstrdup(sb.buf);
+				g->n_cpus_used = (double)used;
+			}
+			if (none && !g->background && g->workers != 0 && !isnan(len) &&
+			    !(g->worst_gap_ms >= len)) {
+				g->never_ran = true;
+				g->worst_gap_ms = len;
+				g->worst_gap_cpu = NAN;
+				g->worst_gap_at_ms = 0;
+			}
+		}
+	}
+	strbuf_release(&sb);
+	free(mask);
+}
+
+/* Failures that follow from a scheduler death (or failed attach): the
+ * cgroups' unfairness, gaps, starvation and slow progress, and the machine
+ * checks, are what a dead scheduler looks like, not causes of their own.
+ * A gap that closed before the death is its own failure. */
+static void mark_secondary(struct verdict *v)
+{
+	static const char *const follow[] = { "starvation", "spread", "gap",
+		"p99_wake_latency", "iteration_rate", "migration_ratio" };
+	bool died = false;
+	size_t i, k;
+
+	for (i = 0; i < v->n_checks; i++)
+		if (!strcmp(v->checks[i].check, "scheduler") && !v->checks[i].pass)
+			died = true;
+	if (!died)
+		return;
+	for (i = 0; i < v->n_checks; i++) {
+		struct verdict_check *c = &v->checks[i];
+		bool sec = false;
+
+		if (c->pass)
+			continue;
+		for (k = 0; k < ARRAY_SIZE(follow); k++)
+			sec |= !strcmp(c->check, follow[k]);
+		/* machine checks: run-wide, not the scheduler or the VM */
+		sec |= !c->cgroup && strcmp(c->check, "scheduler") && strcmp(c->check, "vm");
+		if (!isnan(c->ended_at_ms) && c->ended_at_ms < v->sched_at_ms)
+			sec = false;
+		if (sec) {
+			c->secondary = true;
+			v->n_secondary++;
+		}
+	}
+}
+
+/* The last lines of the console log file, for a run that failed before
+ * or outside the scenario (vm_exit did not carry them). */
+static void read_console_tail(struct verdict *v)
+{
+	char buf[CONSOLE_TAIL_BYTES + 1], *p, *nl;
+	struct strvec lines = STRVEC_INIT;
+	ssize_t n;
+	off_t size;
+	int fd;
+
+	if (v->console_tail.n || !v->console_log)
+		return;
+	fd = open(v->console_log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > CONSOLE_TAIL_BYTES)
+		lseek(fd, size - CONSOLE_TAIL_BYTES, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, CONSOLE_TAIL_BYTES);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	p = buf;
+	/* A partial first line is not worth showing. */
+	if (size > CONSOLE_TAIL_BYTES && (nl = memchr(p, '\n', (size_t)n)))
+		p = nl + 1;
+	while (*p) {
+		char *l;
+
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		l = one_line(p);
+		if (*l)
+			strvec_push(&lines, l);
+		free(l);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	for (size_t i = lines.n > CONSOLE_TAIL_LINES ? lines.n - CONSOLE_TAIL_LINES : 0;
+	     i < lines.n; i++)
+		strvec_push(&v->console_tail, lines.v[i]);
+	v->console_tail_read = v->console_tail.n > 0;
+	strvec_clear(&lines);
+}
+
+static bool vm_failed(const struct verdict *v)
+{
+	for (size_t i = 0; i < v->n_checks; i++)
+		if (!strcmp(v->checks[i].check, "vm") && !v->checks[i].pass)
+			return true;
+	return false;
+}
+
 void verdict_finish(struct verdict *v, const struct checks *flags)
 {
 	struct strbuf msg = STRBUF_INIT;
-	struct strvec names = STRVEC_INIT;
 	size_t i, j;
 
 	checks_clear(v);
 	verdict_thresholds(&v->scenario_checks, flags, &v->limits);
+	group_records(v);
+	derive_groups(v);
 
 	eval_vm(v, &msg);
 	eval_scheduler(v, &msg);
-	checked_cgroups(v, &names);
-	for (i = 0; i < names.n; i++) {
-		eval_workers(v, names.v[i], &msg);
-		for (j = 0; j < v->n_cgroups; j++)
-			if (!v->cgroups[j].background && !strcmp(v->cgroups[j].name, names.v[i]))
-				eval_cgroup(v, &v->cgroups[j], &msg);
+	for (i = 0; i < v->n_groups; i++) {
+		struct verdict_group *gr = &v->groups[i];
+		size_t before = v->n_failures;
+
+		if (!gr->checked)
+			continue;
+		eval_workers(v, gr, &msg);
+		for (j = 0; j < gr->n_cgroups; j++)
+			if (!group_cgroup(v, gr, j)->background)
+				eval_cgroup(v, group_cgroup(v, gr, j), &msg);
+		gr->failed = v->n_failures > before;
 	}
-	strvec_clear(&names);
 	eval_machine(v, &msg);
 	strbuf_release(&msg);
+	mark_secondary(v);
+	if (v->accel && !strcmp(v->accel, "tcg"))
+		strvec_push(&v->notes, "accel=tcg: QEMU runs every vCPU on one host thread"
+			    " (-accel tcg,thread=single), taking turns, so iterations/s,"
+			    " wake latencies and gaps measure the emulator as much as the"
+			    " scheduler; compare them only with other TCG runs");
 
 	if (!v->records) {
 		v->result = VERDICT_ERROR;
@@ -1290,6 +1645,17 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 		v->result = VERDICT_ERROR;
 		set_reason(v, "no ktstr records in the input (is it the output of"
 			   " ktstr-vm --scenario?)");
+	} else if (v->infra_reason) {
+		v->result = VERDICT_ERROR;
+		set_reason(v, "%s", v->infra_reason);
+	} else if (v->saw_vm_start && !v->saw_agent_ready && !v->saw_start && !v->saw_skip &&
+		   !v->vm_exit_reason && !v->interrupted) {
+		/* ktstr-vm dies without vm_exit when the host fails it after
+		 * vm_start (QEMU cannot be started, no channels). */
+		v->result = VERDICT_ERROR;
+		set_reason(v, "host-side error: the stream ends after vm_start, before the"
+			   " guest agent came up and without vm_exit (ktstr-vm's standard"
+			   " error says why)");
 	} else if (v->n_failures) {
 		v->result = VERDICT_FAIL;
 	} else if (v->error_reason) {
@@ -1305,7 +1671,10 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 		const char *r = v->vm_exit_reason;
 
 		v->result = VERDICT_INCONCLUSIVE;
-		if (!r) {
+		if (!r && v->interrupted) {
+			set_reason(v, "interrupted: the input ended before scenario_end"
+				   " and vm_exit, so the run was cut short");
+		} else if (!r) {
 			set_reason(v, "the record stream ended before scenario_end"
 				   " (truncated input?)");
 		} else if (!strcmp(r, "interrupted")) {
@@ -1323,9 +1692,15 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 		} else {
 			set_reason(v, "the VM ended (%s) before scenario_end", r);
 		}
+	} else if (v->interrupted && v->saw_vm_start && !v->vm_exit_reason) {
+		v->result = VERDICT_INCONCLUSIVE;
+		set_reason(v, "interrupted: the input ended without vm_exit, so the run"
+			   " was cut short");
 	} else {
 		v->result = VERDICT_PASS;
 	}
+	if (v->result == VERDICT_ERROR || vm_failed(v))
+		read_console_tail(v);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -1337,8 +1712,10 @@ static json_t *check_json(const struct verdict_check *c, bool failure)
 
 	json_object_set_new(o, "check", json_string(c->check));
 	json_object_set_new(o, "cgroup", json_str_or_null(c->cgroup));
-	if (failure)
+	if (failure) {
 		json_object_set_new(o, "message", json_string(c->message));
+		json_object_set_new(o, "secondary", json_boolean(c->secondary));
+	}
 	json_object_set_new(o, "value", json_num(c->value));
 	json_object_set_new(o, "limit", json_num(c->limit));
 	if (!failure) {
@@ -1364,8 +1741,6 @@ struct totals {
 	double workers, cpus, migrations, worst_spread_pct, worst_gap_ms;
 };
 
-static double nan_add(double a, double b) { return isnan(a) ? b : isnan(b) ? a : a + b; }
-static double nan_max(double a, double b) { return isnan(a) ? b : isnan(b) ? a : max2(a, b); }
 
 static void totals(const struct verdict *v, struct totals *t)
 {
@@ -1386,7 +1761,9 @@ static void totals(const struct verdict *v, struct totals *t)
 	t->migrations = !isnan(v->end_migrations) ? v->end_migrations : sum.migrations;
 	t->worst_spread_pct = !isnan(v->end_worst_spread_pct) ? v->end_worst_spread_pct
 							       : sum.worst_spread_pct;
-	t->worst_gap_ms = !isnan(v->end_worst_gap_ms) ? v->end_worst_gap_ms : sum.worst_gap_ms;
+	/* A cgroup that never ran has the whole run as its gap, which the
+	 * guest's own total does not count. */
+	t->worst_gap_ms = nan_max(v->end_worst_gap_ms, sum.worst_gap_ms);
 }
 
 static json_t *limits_json(const struct checks *L)
@@ -1440,6 +1817,8 @@ static json_t *stats_json(const struct verdict *v)
 		json_object_set_new(c, "isolation_violations", json_num(g->isolation_violations));
 		json_object_set_new(c, "violating_cpus", json_str_or_null(g->violating_cpus));
 		json_object_set_new(c, "starved_workers", json_num(g->starved_workers));
+		json_object_set_new(c, "never_ran", json_boolean(g->never_ran));
+		json_object_set_new(c, "cpus_used", json_str_or_null(g->cpus_used));
 		json_array_append_new(cgs, c);
 	}
 	json_object_set_new(o, "cgroups", cgs);
@@ -1448,6 +1827,35 @@ static json_t *stats_json(const struct verdict *v)
 			json_object_set(ev, key, val);
 	json_object_set_new(o, "sched_ext_events", ev);
 	return o;
+}
+
+static json_t *strvec_json(const struct strvec *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+/* Workers killed because they did not stop when asked. */
+static json_t *stop_timeouts_json(const struct verdict *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < v->n_workers; i++) {
+		const struct verdict_worker *w = &v->workers[i];
+		json_t *o;
+
+		if (!w->stop_timeout)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "cgroup", json_string(w->cgroup));
+		json_object_set_new(o, "index", json_num(w->index));
+		json_object_set_new(o, "pid", json_num(w->pid));
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 json_t *verdict_to_json(const struct verdict *v, const char *source)
@@ -1461,6 +1869,7 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 	json_object_set_new(o, "scenario", json_str_or_null(v->scenario));
 	json_object_set_new(o, "topology", json_str_or_null(v->topology));
 	json_object_set_new(o, "scheduler", json_str_or_null(v->scheduler));
+	json_object_set_new(o, "accel", json_str_or_null(v->accel));
 	json_object_set_new(o, "result", json_string(verdict_result_name(v->result)));
 	json_object_set_new(o, "reason", json_str_or_null(v->reason));
 	for (i = 0; i < v->n_checks; i++) {
@@ -1470,6 +1879,10 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 	}
 	json_object_set_new(o, "failures", fails);
 	json_object_set_new(o, "checks", checks);
+	json_object_set_new(o, "stop_timeout_workers", stop_timeouts_json(v));
+	json_object_set_new(o, "console_log", json_str_or_null(v->console_log));
+	json_object_set_new(o, "console_tail", strvec_json(&v->console_tail));
+	json_object_set_new(o, "notes", strvec_json(&v->notes));
 	json_object_set_new(o, "thresholds", limits_json(&v->limits));
 	json_object_set_new(o, "stats", stats_json(v));
 	json_object_set_new(o, "machine", machine_json(&v->machine, &v->machine_result));
@@ -1484,9 +1897,12 @@ void verdict_format_title(const struct verdict *v, struct strbuf *out)
 {
 	const char *sched = v->scheduler ? v->scheduler : v->saw_start ? "eevdf" : "?";
 
-	strbuf_addf(out, "ktstr '%s' [topo=%s sched=%s]",
+	strbuf_addf(out, "ktstr '%s' [topo=%s sched=%s",
 		    v->scenario ? v->scenario : "?", v->topology ? v->topology : "?",
 		    sched);
+	if (v->accel)
+		strbuf_addf(out, " accel=%s", v->accel);
+	strbuf_addch(out, ']');
 }
 
 static void add_lines(struct strbuf *out, const char *title, const struct strvec *sv)
@@ -1513,6 +1929,89 @@ static bool have_stats(const struct verdict *v)
 {
 	return v->saw_end || v->n_cgroups || json_object_size(v->scx_events) ||
 	       v->machine.saw_record;
+}
+
+/* A cgroup's workers ran on fewer CPUs than there were workers and CPUs
+ * for them: worth a line even when every check passes. */
+static bool packed(const struct verdict *v, const struct verdict_cgroup *g)
+{
+	const struct verdict_group *gr = &v->groups[g->group];
+	double room = (double)gr->n_workers;
+
+	if (!isnan(g->cpus) && g->cpus < room)
+		room = g->cpus;
+	return !isnan(g->n_cpus_used) && gr->n_workers >= 2 && g->n_cpus_used < room;
+}
+
+/* The workers of a cgroup that failed a check or ran packed: where each
+ * ran and how much of its time it spent off-CPU. */
+static void format_workers(const struct verdict *v, const struct verdict_cgroup *g,
+			   struct strbuf *out)
+{
+	const struct verdict_group *gr;
+	size_t i;
+
+	if (g->group == SIZE_MAX || g->background)
+		return;
+	gr = &v->groups[g->group];
+	/* several cgroup_stats records of one name: list the workers once */
+	if (gr->lead == SIZE_MAX || &v->cgroups[gr->lead] != g)
+		return;
+	if (packed(v, g)) {
+		strbuf_addf(out, "  %zu workers ran on cpu%s %s only", gr->n_workers,
+			    g->n_cpus_used == 1 ? "" : "s", g->cpus_used);
+		if (g->cpuset)
+			strbuf_addf(out, " (cpuset %s)", g->cpuset);
+		strbuf_addch(out, '\n');
+	} else if (!gr->failed) {
+		return;
+	}
+	for (i = 0; i < gr->n_workers && i < WORKER_LINES_MAX; i++) {
+		const struct verdict_worker *w = group_worker(v, gr, i);
+
+		strbuf_addstr(out, "  ");
+		add_worker_id(out, w);
+		strbuf_addf(out, ": cpus_used=%s off_cpu=", w->cpus_used ? w->cpus_used : "?");
+		add_stat(out, w->off_cpu_pct, "%");
+		strbuf_addstr(out, " iter=");
+		add_num(out, w->iterations);
+		if (w->stop_timeout)
+			strbuf_addstr(out, " (stop timeout: killed)");
+		strbuf_addch(out, '\n');
+	}
+	if (gr->n_workers > WORKER_LINES_MAX)
+		strbuf_addf(out, "  [... %zu more workers; all of them are in the records]\n",
+			    gr->n_workers - WORKER_LINES_MAX);
+}
+
+/* "stop timeout: cg_0 worker 1 (pid 80), ... did not stop when asked and
+ * were killed", one line per cgroup that had any. */
+static void format_stop_timeouts(const struct verdict *v, const char *indent,
+				 struct strbuf *out)
+{
+	for (size_t gi = 0; gi < v->n_groups; gi++) {
+		const struct verdict_group *gr = &v->groups[gi];
+		size_t listed = 0, n = 0;
+
+		for (size_t i = 0; i < gr->n_workers; i++)
+			n += group_worker(v, gr, i)->stop_timeout;
+		if (!n)
+			continue;
+		strbuf_addf(out, "%sstop timeout: %s ", indent, gr->name);
+		for (size_t i = 0; i < gr->n_workers && listed < WORKER_LINES_MAX; i++) {
+			const struct verdict_worker *w = group_worker(v, gr, i);
+
+			if (!w->stop_timeout)
+				continue;
+			if (listed++)
+				strbuf_addstr(out, ", ");
+			add_worker_id(out, w);
+		}
+		if (n > listed)
+			strbuf_addf(out, " and %zu more", n - listed);
+		strbuf_addf(out, " did not stop when asked and %s killed\n",
+			    n == 1 ? "was" : "were");
+	}
 }
 
 static void format_stats(const struct verdict *v, struct strbuf *out)
@@ -1556,6 +2055,7 @@ static void format_stats(const struct verdict *v, struct strbuf *out)
 		if (g->background)
 			strbuf_addstr(out, " (background, not checked)");
 		strbuf_addch(out, '\n');
+		format_workers(v, g, out);
 	}
 	json_object_foreach(v->scx_events, key, val) {
 		if (json_number_value(val) == 0)
@@ -1568,6 +2068,8 @@ static void format_stats(const struct verdict *v, struct strbuf *out)
 	if (!first)
 		strbuf_addch(out, '\n');
 	machine_format(&v->machine, &v->machine_result, out);
+	for (size_t i = 0; i < v->notes.n; i++)
+		strbuf_addf(out, "note: %s\n", v->notes.v[i]);
 }
 
 void verdict_format(const struct verdict *v, struct strbuf *out)
@@ -1584,11 +2086,21 @@ void verdict_format(const struct verdict *v, struct strbuf *out)
 		for (i = 0; i < v->n_checks; i++) {
 			const struct verdict_check *c = &v->checks[i];
 
-			if (c->pass)
+			if (c->pass || c->secondary)
 				continue;
 			strbuf_addf(out, "  %s\n", c->message);
 			add_lines(out, "kernel log", &c->kernel_log);
 			add_lines(out, "scheduler output", &c->output);
+		}
+		if (v->n_secondary) {
+			strbuf_addf(out, "  after the scheduler %s (consequences, not failures"
+				    " of their own):\n",
+				    v->sched_event && !strcmp(v->sched_event, "attach_failed") ?
+				    "failed to attach" : "died");
+			for (i = 0; i < v->n_checks; i++)
+				if (!v->checks[i].pass && v->checks[i].secondary)
+					strbuf_addf(out, "    %s\n", v->checks[i].message);
+			format_stop_timeouts(v, "    ", out);
 		}
 		break;
 	case VERDICT_SKIP:
@@ -1601,9 +2113,16 @@ void verdict_format(const struct verdict *v, struct strbuf *out)
 		strbuf_addf(out, " error: %s\n", v->reason);
 		break;
 	}
+	if (!v->n_secondary)
+		format_stop_timeouts(v, "  ", out);
 	if ((v->result == VERDICT_ERROR || v->result == VERDICT_INCONCLUSIVE) &&
 	    v->output_tail.n)
 		add_lines(out, "last guest output", &v->output_tail);
+	if (v->result == VERDICT_ERROR || vm_failed(v)) {
+		if (v->console_log)
+			strbuf_addf(out, "  console log: %s\n", v->console_log);
+		add_lines(out, "last console lines", &v->console_tail);
+	}
 	if (have_stats(v))
 		format_stats(v, out);
 }

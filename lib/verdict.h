@@ -20,15 +20,24 @@
  *
  * Outcome precedence (first match wins):
  *   error         no records, or no ktstr record at all
+ *   error         the infrastructure failed: vm_exit qemu_error,
+ *                 boot_timeout or host_error, no_agent or timeout before
+ *                 the guest agent came up.  Whatever else the stream said,
+ *                 such a run says nothing about the scheduler: never fail.
  *   fail          any check failed (decisive even in a truncated stream:
  *                 every record the engine reads is final when emitted)
- *   error         scenario_error, agent_error, vm_exit qemu_error or
- *                 agent_error, no_agent before the scenario started, a
+ *   error         scenario_error, agent_error, vm_exit agent_error, a
  *                 scenario_end with an "error", or a finished VM run that
  *                 never started a scenario
  *   skip          scenario_skip
- *   inconclusive  no scenario_end (truncated, interrupted, guest exited)
- *   pass */
+ *   inconclusive  no scenario_end (truncated, interrupted, guest exited),
+ *                 or the reader was interrupted (verdict.interrupted) and
+ *                 the stream has a vm_start but no vm_exit
+ *   pass
+ *
+ * After a scheduler death, the per-cgroup and machine failures that follow
+ * from it (unfairness, gaps, starvation, slow progress) are marked
+ * secondary: reported under the death, not as failures of their own. */
 #ifndef KTSTR_VERDICT_H
 #define KTSTR_VERDICT_H
 
@@ -73,6 +82,9 @@ struct verdict_check {
 	double value, limit;	/* NAN when not numeric */
 	enum verdict_bound bound;
 	bool pass;
+	bool secondary;		/* a failure that follows from the
+				 * scheduler's death (the first failure) */
+	double ended_at_ms;	/* gap: when it closed (run time), else NAN */
 	char *message;		/* one line, failures only */
 	struct strvec kernel_log;	/* scheduler failures: the kernel's */
 	struct strvec output;		/* and the scheduler's own lines */
@@ -92,13 +104,33 @@ struct verdict_cgroup {
 	       worst_gap_at_ms, migrations, iterations, iterations_per_sec,
 	       p50_wake_latency_us, p99_wake_latency_us,
 	       isolation_violations, starved_workers;
+	/* set by verdict_finish */
+	bool never_ran;			/* no iteration at all: worst_gap_ms
+					 * was set to the whole run */
+	char *cpus_used;		/* union of its workers' cpus_used */
+	double n_cpus_used;		/* CPUs in it; NAN: unknown */
+	size_t group;			/* index in verdict.groups */
+};
+
+/* All records of one cgroup name (verdict_finish): cgroup_stats records
+ * and workers, as indices into verdict.group_idx[first..first+n). */
+struct verdict_group {
+	const char *name;
+	size_t first, n_cgroups, n_workers;	/* cgroups first, then workers */
+	size_t order;				/* first appearance */
+	bool checked;
+	bool failed;				/* one of its checks failed */
+	size_t lead;				/* its first non-background
+						 * cgroup record, or SIZE_MAX */
 };
 
 /* What a worker record said. */
 struct verdict_worker {
 	char *cgroup;
 	double index, pid, iterations;	/* NAN: missing */
-	bool crashed;
+	double off_cpu_pct, wall_time_us;	/* NAN: missing */
+	char *cpus_used;		/* cpulist, or NULL */
+	bool crashed, stop_timeout;
 	int signal;			/* 0: none reported */
 };
 
@@ -118,6 +150,10 @@ struct verdict {
 	char *topology;			/* "1n2l2c1t" */
 	char *scheduler;		/* name, or NULL for the kernel's own */
 	bool saw_vm_start, saw_agent_ready, saw_start, saw_end, saw_skip;
+	char *accel;			/* vm_start accel: "kvm", "tcg" */
+	/* Set by the caller: the reader got SIGINT (the run was cut short
+	 * if the stream does not finish with vm_exit). */
+	bool interrupted;
 	double duration_ms, start_cpus;
 	struct checks scenario_checks;	/* from scenario_start: NAN/-1 not
 					 * set, INFINITY off (null there) */
@@ -147,10 +183,15 @@ struct verdict {
 
 	char *skip_reason;
 	char *error_reason;		/* first setup problem */
+	char *infra_reason;		/* the VM or the host failed */
 	double cmd_exit_code;		/* exit record; NAN when none */
 	char *vm_exit_reason, *vm_exit_message, *vm_panic, *console_log;
 	double vm_wall_ms;
 	struct strvec output_tail;	/* last guest output lines */
+	struct strvec console_tail;	/* vm_exit console_tail, else (at
+					 * finish, for an error or a VM
+					 * failure) the console_log file's */
+	bool console_tail_read;		/* ... read from the file */
 
 	struct strvec warnings;		/* every warning, in order */
 	struct strvec warned;		/* keys already warned about */
@@ -161,7 +202,12 @@ struct verdict {
 	struct checks limits;		/* effective: NAN/0 = off */
 	struct verdict_check *checks;
 	size_t n_checks, alloc_checks;
-	size_t n_failures;
+	size_t n_failures, n_secondary;
+	struct verdict_group *groups;	/* by first appearance */
+	size_t n_groups;
+	size_t *group_idx;		/* cgroup and worker indices */
+	struct strvec notes;		/* facts that qualify the numbers
+					 * (accel=tcg) */
 	struct machine_result machine_result;	/* the machine checks'
 						 * values and the phases */
 };

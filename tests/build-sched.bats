@@ -72,7 +72,7 @@ teardown() { common_teardown; }
 	run --separate-stderr ktstr-stats "$TEST_TMP/rec"
 	echo "$output"; echo "$stderr"; tail -n 20 "$TEST_TMP/vm.err"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=scx_simple] passed" ]
+	[[ "${lines[0]}" == "ktstr 'steady' [topo=1n1l2c1t sched=scx_simple accel="*"] passed" ]]
 	jq -e -s 'any(.[]; .type == "scheduler" and .event == "attached" and .ops == "simple")' "$TEST_TMP/rec"
 	jq -e -s 'any(.[]; .type == "scheduler" and .event == "detached" and .clean == true)' "$TEST_TMP/rec"
 	assert_no_qemu

@@ -32,7 +32,7 @@ failures() {
 	stats "$FX/monitor-pass.jsonl"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] passed" ]
 	[[ "$output" == *"monitor: 52 samples every 100ms max_idle_while_runnable_ms=0 max_imbalance_ratio=1 max_local_dsq_depth=0 stall_count=0"* ]]
 	read -r -a head <<<"$(printf '%s\n' "$output" | grep '^PHASE')"
 	[ "${head[*]}" = "PHASE FROM_S TO_S SAMPLES IMB_MEAN IMB_HELD DSQ_MAX STALLS IDLE_MS FALLBACK/S KEEP_LAST/S ITER/S" ]
@@ -155,7 +155,7 @@ failures() {
 @test "garbage monitor records are warned about once per field and survived" {
 	stats "$FX/monitor-garbage.jsonl"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] passed" ]
 	[[ "$output" == *"monitor: 51 samples every 100ms"* ]]
 	[[ "$stderr" == *"monitor.nr_running: expected an array of counts, one per CPU, got a string; treated as missing (said once per field)"* ]]
 	[[ "$stderr" == *"monitor.t_ms: expected a number >= 0, got a negative or huge one"* ]]

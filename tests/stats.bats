@@ -53,7 +53,7 @@ stats() {
 	stats "$FX/pass.jsonl"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] passed" ]
 	[ "${lines[1]}" = "--- stats ---" ]
 	[ "${lines[2]}" = "4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=890ms" ]
 	[ "${lines[3]}" = "cg_0: workers=2 cpus=2 spread=5.1% gap=410ms migrations=4 iter=15230" ]
@@ -78,7 +78,7 @@ stats() {
 @test "EEVDF run; background cgroups are not checked" {
 	stats "$FX/pass-background.jsonl"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "ktstr 'with_noise' [topo=1n1l4c1t sched=eevdf] passed" ]
+	[ "${lines[0]}" = "ktstr 'with_noise' [topo=1n1l4c1t sched=eevdf accel=kvm] passed" ]
 	[[ "$output" == *"noise: workers=1 cpus=4 spread=95.0% gap=5000ms"*"(background, not checked)"* ]]
 	stats --json "$FX/pass-background.jsonl"
 	[ "$(jq '[.checks[] | select(.cgroup == "noise")] | length' <<<"$output")" -eq 0 ]
@@ -91,7 +91,7 @@ stats() {
 	stats "$FX/captured-scx_simple.jsonl"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=scx_simple] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=scx_simple accel=tcg] passed" ]
 	[[ "$output" == *"sched_ext events: "* ]]
 	stats --json "$FX/captured-scx_simple.jsonl"
 	[ "$(jq '.warnings | length' <<<"$output")" -eq 0 ]
@@ -104,7 +104,7 @@ stats() {
 @test "gap: the upstream example" {
 	stats "$FX/fail-gap.jsonl"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple] failed:" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] failed:" ]
 	[ "${lines[1]}" = "  stuck 3500ms on cpu1 at +1200ms (cg_0)" ]
 	[ "${lines[2]}" = "--- stats ---" ]
 	[ "${lines[3]}" = "4 workers, 4 cpus, 8 migrations, worst_spread=12.3%, worst_gap=3500ms" ]
@@ -158,7 +158,7 @@ stats() {
 @test "p99 wake latency, limit from the scenario" {
 	stats "$FX/fail-p99.jsonl"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "ktstr 'wake_chain' [topo=1n2l2c1t sched=eevdf] failed:" ]
+	[ "${lines[0]}" = "ktstr 'wake_chain' [topo=1n2l2c1t sched=eevdf accel=kvm] failed:" ]
 	[ "${lines[1]}" = "  slow wakeups: cg_1 p99 wake latency 850us > 500us" ]
 	stats --max-p99-wake-us 1000 "$FX/fail-p99.jsonl"
 	[ "$status" -eq 0 ]
@@ -354,7 +354,7 @@ verdict_json() {
 @test "garbage lines and weird values are reported, never fatal" {
 	stats "$FX/garbage.jsonl"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=eevdf] passed" ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n1l2c1t sched=eevdf accel=tcg] passed" ]
 	[[ "$stderr" == *"garbage.jsonl:2: invalid JSON at column 20: "*"; line ignored"* ]]
 	[[ "$stderr" == *"garbage.jsonl:5: record has no string \"type\" field; line ignored"* ]]
 	[[ "$stderr" == *"garbage.jsonl:6: record is not a JSON object; line ignored"* ]]
@@ -417,7 +417,7 @@ verdict_json() {
 	j=$output
 	[ "$(jq -r .type <<<"$j")" = verdict ]
 	[ "$(jq -c '[.scenario, .topology, .scheduler, .result, .reason]' <<<"$j")" = '["steady","1n2l2c1t","scx_simple","fail",null]' ]
-	[ "$(jq -c '.failures' <<<"$j")" = '[{"check":"gap","cgroup":"cg_0","message":"stuck 3500ms on cpu1 at +1200ms (cg_0)","value":3500,"limit":2000}]' ]
+	[ "$(jq -c '.failures' <<<"$j")" = '[{"check":"gap","cgroup":"cg_0","message":"stuck 3500ms on cpu1 at +1200ms (cg_0)","secondary":false,"value":3500,"limit":2000}]' ]
 	[ "$(jq -c '.checks[] | select(.check == "spread" and .cgroup == "cg_0")' <<<"$j")" = '{"check":"spread","cgroup":"cg_0","value":5.1,"limit":15,"margin_pct":66,"pass":true}' ]
 	grep -q '"margin_pct":66.0' <<<"$j"
 	[ "$(jq -c '.checks[] | select(.check == "gap" and .cgroup == "cg_0") | [.margin_pct, .pass]' <<<"$j")" = '[-75,false]' ]
@@ -469,6 +469,44 @@ verdict_json() {
 	[ "$(jq -r .result <<<"$output" | tr '\n' ' ')" = "pass skip fail " ]
 }
 
+@test "infrastructure failures are errors (exit 2), with the console's last lines" {
+	stats "$FX/error-boot-timeout.jsonl"
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ktstr '?' [topo=1n2l2c1t sched=? accel=tcg] error: the VM did not boot in time: the guest agent did not report within 60000 ms" ]
+	[ "${lines[1]}" = "  console log: /nonexistent/ktstr-console.log" ]
+	[ "${lines[2]}" = "    last console lines:" ]
+	[ "${lines[4]}" = "      [    1.310] Run /init as init process" ]
+	stats --json "$FX/error-boot-timeout.jsonl"
+	[ "$status" -eq 2 ]
+	[ "$(jq -c '[.result, .accel, .console_log, (.console_tail | length), (.failures | length)]' <<<"$output")" = \
+		'["error","tcg","/nonexistent/ktstr-console.log",2,0]' ]
+	# A QEMU crash wins over a failing check: the run says nothing of the scheduler.
+	{ head -n -1 "$FX/fail-spread.jsonl"
+	  echo '{"type":"vm_exit","reason":"qemu_error","exit_code":-1,"wall_ms":40,"message":"qemu-system-x86_64: crashed"}'
+	} >"$TEST_TMP/qemu"
+	stats "$TEST_TMP/qemu"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *" error: QEMU failed: qemu-system-x86_64: crashed" ]]
+	# No console_tail in vm_exit: the console log file's last lines.
+	printf 'early\nKernel panic? no: just the end\n' >"$TEST_TMP/console.log"
+	jq -c --arg log "$TEST_TMP/console.log" 'if .type == "vm_exit" then .console_log = $log else . end' \
+		"$FX/error-qemu.jsonl" >"$TEST_TMP/qemu2"
+	stats "$TEST_TMP/qemu2"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"  console log: $TEST_TMP/console.log"*"      early"*"      Kernel panic? no: just the end"* ]]
+}
+
+@test "after a scheduler death, unfairness is reported under it, not on its own" {
+	# fail-sched-died with cg_1 made unfair (30% > 15%)
+	sed 's/"spread_pct":12.3/"spread_pct":30/' "$FX/fail-sched-died.jsonl" >"$TEST_TMP/died"
+	stats "$TEST_TMP/died"
+	[ "$status" -eq 1 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^  [a-z]')" -eq 2 ]
+	[[ "$output" == *"  after the scheduler died (consequences, not failures of their own):"$'\n'"    unfair: cg_1 spread 30.0% > 15%"* ]]
+	stats --json "$TEST_TMP/died"
+	[ "$(jq -c '[.failures[] | [.check, .secondary]]' <<<"$output")" = '[["scheduler",false],["spread",true]]' ]
+}
+
 # ---- --pass-through --------------------------------------------------------------
 
 @test "--pass-through: input copied unchanged, report on stderr" {
@@ -516,4 +554,82 @@ verdict_json() {
 	run --separate-stderr bash -c "set -o pipefail; '$BIN' --pass-through <'$FX/fail-spread.jsonl' | true"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"unfair: cg_1 spread 23.4% > 15%"* ]]
+}
+
+@test "--pass-through on a full disk: exit 2 saying the copy is incomplete" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run --separate-stderr bash -c "'$BIN' --pass-through <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"ktstr-stats: writing records to stdout: No space left on device; the copy is incomplete"* ]]
+	[[ "$stderr" == *"passed"* ]]
+	[[ "$stderr" == *"ktstr-stats: stdout: the copy of the records is incomplete (a write failed)" ]]
+	run --separate-stderr bash -c "'$BIN' --pass-through --json <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"the copy of the records and the verdict record is incomplete"* ]]
+	# Without --pass-through: the verdict record or the report did not get out.
+	run --separate-stderr bash -c "'$BIN' --json <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-stats: writing the verdict to stdout: No space left on device" ]]
+	run --separate-stderr bash -c "'$BIN' <'$FX/pass.jsonl' >/dev/full"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-stats: writing the report to stdout: No space left on device" ]]
+}
+
+# ---- SIGINT ----------------------------------------------------------------
+
+# `ktstr-vm ... | ktstr-stats` under ^C: both get SIGINT; ktstr-stats reads on
+# until ktstr-vm's vm_exit and judges what the run got to.  The default
+# SIGINT action is restored first: a background job starts with it ignored.
+
+# Wait until process $1 catches SIGINT (SigCgt bit 2), so the signal is not
+# sent before ktstr-stats is ready for it.
+sigint_caught() {
+	local m
+	for _ in $(seq 100); do
+		m=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) || m=0
+		(( 0x${m:-0} & 2 )) && return 0
+		sleep 0.05
+	done
+	return 1
+}
+@test "SIGINT while reading: the input is read to its end, the run judged inconclusive" {
+	mkfifo "$TEST_TMP/in"
+	env --default-signal=INT "$BIN" <"$TEST_TMP/in" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	exec 8>"$TEST_TMP/in"
+	head -n 5 "$FX/interrupted.jsonl" >&8
+	sigint_caught "$pid"
+	kill -INT "$pid"
+	for _ in $(seq 50); do
+		grep -q interrupted "$TEST_TMP/err" && break
+		sleep 0.1
+	done
+	tail -n 1 "$FX/interrupted.jsonl" >&8
+	exec 8>&-
+	status=0
+	wait "$pid" || status=$?
+	cat "$TEST_TMP/out" "$TEST_TMP/err"
+	[ "$status" -eq 3 ]
+	grep -q "^ktstr-stats: stdin: interrupted; reading the rest of the input" "$TEST_TMP/err"
+	[ "$(head -n 1 "$TEST_TMP/out")" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] inconclusive: the run was interrupted before scenario_end (interrupted by Interrupt)" ]
+}
+
+@test "SIGINT, then the input ends without vm_exit: inconclusive, even after scenario_end" {
+	mkfifo "$TEST_TMP/in"
+	env --default-signal=INT "$BIN" --json <"$TEST_TMP/in" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	exec 8>"$TEST_TMP/in"
+	head -n 3 "$FX/pass.jsonl" >&8
+	sigint_caught "$pid"
+	kill -INT "$pid"
+	for _ in $(seq 50); do
+		grep -q interrupted "$TEST_TMP/err" && break
+		sleep 0.1
+	done
+	tail -n +4 "$FX/pass.jsonl" | grep -v '"vm_exit"' >&8
+	exec 8>&-
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 3 ]
+	[ "$(jq -r '.result + ": " + .reason' "$TEST_TMP/out")" = "inconclusive: interrupted: the input ended without vm_exit, so the run was cut short" ]
 }

@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "jsonl.h"
+#include "tmpdir.h"
 #include "verdict.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -921,6 +922,386 @@ static void test_human_scheduler_details(void **state)
 	verdict_release(&v);
 }
 
+/* ---- issue 11: scale, infrastructure, secondary failures, workers ----- */
+
+/* 200k cgroups and 200k workers, each name its own: the grouping must stay
+ * linear (a scan per name took minutes here), and still judge every name
+ * in order of first appearance.  Speed itself is measured by make bench. */
+static void test_many_cgroups(void **state)
+{
+	enum { N = 200000 };
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	struct verdict v;
+	size_t i, spread = 0, starved = 0, last = 0;
+	unsigned long line = 0;
+
+	verdict_init(&v);
+	assert_int_equal(verdict_feed_line(&v, VM_START, strlen(VM_START), ++line, &err), 0);
+	assert_int_equal(verdict_feed_line(&v, START_DEFAULT, strlen(START_DEFAULT), ++line,
+					   &err), 0);
+	/* workers first, in reverse: names first seen in worker records */
+	for (i = N; i-- > 0;) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "{\"type\":\"worker\",\"cgroup\":\"cg_%zu\",\"index\":0,"
+			    "\"pid\":%zu,\"iterations\":%d}", i, 1000 + i, i % 5000 == 7 ? 0 : 10);
+		assert_int_equal(verdict_feed_line(&v, sb.buf, sb.len, ++line, &err), 0);
+	}
+	for (i = 0; i < N; i++) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_%zu\",\"workers\":1,"
+			    "\"cpus\":1,\"background\":false,\"spread_pct\":%d,\"worst_gap_ms\":1,"
+			    "\"iterations\":10,\"isolation_violations\":0}", i,
+			    i % 1000 == 3 ? 90 : 1);
+		assert_int_equal(verdict_feed_line(&v, sb.buf, sb.len, ++line, &err), 0);
+	}
+	/* one name only in a worker record, one background cgroup */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "{\"type\":\"worker\",\"cgroup\":\"lonely\",\"index\":0,\"iterations\":0}");
+	assert_int_equal(verdict_feed_line(&v, sb.buf, sb.len, ++line, &err), 0);
+	assert_int_equal(verdict_feed_line(&v, END, strlen(END), ++line, &err), 0);
+	verdict_finish(&v, NULL);
+
+	assert_int_equal(v.result, VERDICT_FAIL);
+	/* N spread + N gap + N isolation + N starvation + N crash, and
+	 * lonely's starvation and crash */
+	assert_int_equal(v.n_checks, 5 * (size_t)N + 2);
+	for (i = 0; i < v.n_checks; i++) {
+		const struct verdict_check *c = &v.checks[i];
+
+		if (c->pass)
+			continue;
+		if (!strcmp(c->check, "spread")) {
+			/* in cgroup_stats order */
+			size_t k = strtoul(c->cgroup + 3, NULL, 10);
+
+			assert_int_equal(k % 1000, 3);
+			assert_true(!spread || k > last);
+			last = k;
+			spread++;
+		} else {
+			assert_string_equal(c->check, "starvation");
+			starved++;
+		}
+	}
+	assert_int_equal(spread, N / 1000);
+	assert_int_equal(starved, N / 5000 + 1);
+	/* lonely came last: only a worker named it */
+	assert_string_equal(v.checks[v.n_checks - 1].cgroup, "lonely");
+	/* the stats still list every cgroup record */
+	assert_int_equal(v.n_cgroups, N);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+	verdict_release(&v);
+}
+
+/* A failed boot, a QEMU crash or a host problem is an error, even when
+ * the stream also holds a failing check: it says nothing of the scheduler. */
+static void test_infra_errors(void **state)
+{
+	struct verdict v;
+	struct strbuf out = STRBUF_INIT;
+	json_t *j;
+
+	expect(VM_START "\n" VM_EXIT("boot_timeout"), VERDICT_ERROR, "did not boot in time: msg");
+	expect(VM_START "\n" VM_EXIT("host_error"), VERDICT_ERROR, "host-side error: msg");
+	expect(VM_START "\n" VM_EXIT("timeout"), VERDICT_ERROR,
+	       "timeout before the guest agent came up");
+	expect(VM_START "\n" VM_EXIT("no_agent"), VERDICT_ERROR, "never came up: msg");
+	/* ktstr-vm died on the host after vm_start: no vm_exit at all */
+	expect(VM_START, VERDICT_ERROR, "host-side error: the stream ends after vm_start");
+	/* ... unless the reader was interrupted: then it is cut short */
+	{
+		struct verdict w;
+
+		verdict_init(&w);
+		w.interrupted = true;
+		feed(&w, VM_START);
+		verdict_finish(&w, NULL);
+		assert_int_equal(w.result, VERDICT_INCONCLUSIVE);
+		verdict_release(&w);
+	}
+	/* qemu_error wins over a failing check */
+	expect(VM_START "\n" START_SCX "\n" CG("cg_0", "40", "10", "") "\n" VM_EXIT("qemu_error"),
+	       VERDICT_ERROR, "QEMU failed: msg");
+	assert_int_equal(verdict_exit_code(VERDICT_ERROR), 2);
+
+	/* the console's tail, as vm_exit carries it */
+	judge(&v, VM_START "\n{\"type\":\"vm_exit\",\"reason\":\"boot_timeout\","
+	      "\"message\":\"no agent after 60s\",\"console_log\":\"/nonexistent/c.log\","
+	      "\"console_tail\":[\"Booting the kernel\",\"Run /init as init process\"]}",
+	      NULL, NULL);
+	assert_int_equal(v.result, VERDICT_ERROR);
+	assert_int_equal(v.console_tail.n, 2);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf, " error: the VM did not boot in time: no agent after 60s\n"
+			       "  console log: /nonexistent/c.log\n"
+			       "    last console lines:\n"
+			       "      Booting the kernel\n"
+			       "      Run /init as init process\n"));
+	j = verdict_to_json(&v, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "console_log")),
+			    "/nonexistent/c.log");
+	assert_int_equal(json_array_size(json_object_get(j, "console_tail")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "console_tail"), 1)),
+			    "Run /init as init process");
+	json_decref(j);
+	strbuf_release(&out);
+	verdict_release(&v);
+}
+
+/* Without console_tail, the last lines of the console log file. */
+static void test_infra_console_file(void **state)
+{
+	char dir[64], rec[512];
+	struct verdict v;
+	const char *log;
+	FILE *f;
+
+	assert_int_equal(tmpdir_create(dir, sizeof(dir), "verdict"), 0);
+	log = tmpdir_path(dir, "console.log");
+	f = fopen(log, "w");
+	assert_non_null(f);
+	for (int i = 1; i <= 30; i++)
+		fprintf(f, "line %d\n", i);
+	fprintf(f, "last\r\n");
+	fclose(f);
+	snprintf(rec, sizeof(rec), "{\"type\":\"vm_exit\",\"reason\":\"qemu_error\","
+		 "\"message\":\"QEMU crashed\",\"console_log\":\"%s\"}", log);
+	verdict_init(&v);
+	feed(&v, VM_START);
+	feed(&v, rec);
+	verdict_finish(&v, NULL);
+	assert_int_equal(v.result, VERDICT_ERROR);
+	assert_int_equal(v.console_tail.n, 20);
+	assert_string_equal(v.console_tail.v[0], "line 12");
+	assert_string_equal(v.console_tail.v[19], "last");
+	/* judging again does not read it twice */
+	verdict_finish(&v, NULL);
+	assert_int_equal(v.console_tail.n, 20);
+	verdict_release(&v);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+#define DIED "{\"type\":\"scheduler\",\"event\":\"died\",\"name\":\"scx_simple\"," \
+	"\"reason\":\"stall\",\"at_ms\":3000}"
+
+/* After a death, unfairness and gaps are its consequences. */
+static void test_secondary_after_death(void **state)
+{
+	struct verdict v;
+	struct strbuf out = STRBUF_INIT;
+	json_t *j, *fails;
+	size_t i;
+
+	judge(&v, VM_START "\n" START_SCX "\n" DIED "\n"
+	      /* unfair, and a gap that spans the death */
+	      CG("cg_0", "40", "3500", CLEAN) "\n"
+	      /* a gap that closed before the death: its own failure */
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_1\",\"workers\":2,\"cpus\":2,"
+	      "\"spread_pct\":1,\"worst_gap_ms\":2500,\"worst_gap_at_ms\":100,"
+	      "\"iterations\":10}\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":1,\"pid\":81,\"iterations\":5,"
+	      "\"stop_timeout\":true}\n"
+	      "{\"type\":\"scenario_end\",\"elapsed_ms\":4000,\"scheduler_alive\":false}",
+	      NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_int_equal(v.n_failures, 4);
+	assert_int_equal(v.n_secondary, 2);
+	assert_true(find_check(&v, "spread", "cg_0")->secondary);
+	assert_true(find_check(&v, "gap", "cg_0")->secondary);
+	assert_false(find_check(&v, "gap", "cg_1")->secondary);
+	assert_false(find_check(&v, "scheduler", NULL)->secondary);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf,
+		"failed:\n"
+		"  scheduler died at +3000ms: stall\n"
+		"  stuck 2500ms at +100ms (cg_1)\n"
+		"  after the scheduler died (consequences, not failures of their own):\n"
+		"    unfair: cg_0 spread 40.0% > 15%\n"
+		"    stuck 3500ms on cpu1 at +1200ms (cg_0)\n"
+		"    stop timeout: cg_0 worker 1 (pid 81) did not stop when asked and was"
+		" killed\n"));
+	j = verdict_to_json(&v, NULL);
+	fails = json_object_get(j, "failures");
+	assert_int_equal(json_array_size(fails), 4);
+	for (i = 0; i < 4; i++) {
+		json_t *f = json_array_get(fails, i);
+		const char *chk = json_string_value(json_object_get(f, "check"));
+		const char *cg = json_string_value(json_object_get(f, "cgroup"));
+
+		assert_int_equal(json_is_true(json_object_get(f, "secondary")),
+				 cg && !strcmp(cg, "cg_0") && strcmp(chk, "scheduler"));
+	}
+	assert_int_equal(json_array_size(json_object_get(j, "stop_timeout_workers")), 1);
+	json_decref(j);
+	strbuf_release(&out);
+	verdict_release(&v);
+
+	/* No death: the same failures are failures. */
+	judge(&v, VM_START "\n" START_SCX "\n" CG("cg_0", "40", "10", CLEAN) "\n" END, NULL, NULL);
+	assert_int_equal(v.n_secondary, 0);
+	assert_false(find_check(&v, "spread", "cg_0")->secondary);
+	verdict_release(&v);
+}
+
+/* Workers killed at the stop timeout are named, even in a passing run. */
+static void test_stop_timeout_named(void **state)
+{
+	struct verdict v;
+	struct strbuf out = STRBUF_INIT;
+
+	judge(&v, VM_START "\n" START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":0,\"pid\":80,\"iterations\":5}\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":1,\"pid\":81,\"iterations\":5,"
+	      "\"stop_timeout\":true}\n"
+	      "{\"type\":\"worker\",\"cgroup\":\"cg_0\",\"index\":2,\"pid\":82,\"iterations\":5,"
+	      "\"stop_timeout\":true}\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf, " passed\n  stop timeout: cg_0 worker 1 (pid 81), worker 2"
+			       " (pid 82) did not stop when asked and were killed\n--- stats ---\n"));
+	strbuf_release(&out);
+	verdict_release(&v);
+}
+
+/* A cgroup that never ran was stuck the whole run, not 0 ms. */
+static void test_never_ran_gap(void **state)
+{
+	struct verdict v;
+	json_t *j;
+
+	judge(&v, VM_START "\n" START_DEFAULT "\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_0\",\"workers\":2,\"cpus\":2,"
+	      "\"spread_pct\":0,\"worst_gap_ms\":0,\"worst_gap_cpu\":1,\"iterations\":0,"
+	      "\"starved_workers\":2}\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	assert_true(v.cgroups[0].never_ran);
+	assert_true(v.cgroups[0].worst_gap_ms == 5012);
+	assert_string_equal(find_check(&v, "gap", "cg_0")->message,
+			    "stuck 5012ms (cg_0 never ran: the whole run)");
+	j = verdict_to_json(&v, NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "stats"),
+							    "worst_gap_ms")), 5012);
+	json_decref(j);
+	verdict_release(&v);
+	/* no run length known: left as reported */
+	judge(&v, VM_START "\n"
+	      "{\"type\":\"scenario_start\",\"name\":\"x\",\"scheduler\":null}\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"cg_0\",\"worst_gap_ms\":0,\"iterations\":0}\n"
+	      "{\"type\":\"scenario_end\"}", NULL, NULL);
+	assert_false(v.cgroups[0].never_ran);
+	verdict_release(&v);
+}
+
+/* accel in the title and the record; under TCG a note on rates. */
+static void test_accel(void **state)
+{
+	struct verdict v;
+	struct strbuf out = STRBUF_INIT;
+	struct checks flags;
+	json_t *j;
+
+	checks_init(&flags);
+	flags.min_iterations_per_sec = 2000;
+	judge(&v, "{\"type\":\"vm_start\",\"accel\":\"tcg\",\"topology\":\"1n2l2c1t\"}\n"
+	      START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n" END, &flags, NULL);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf, "ktstr 'steady' [topo=1n2l2c1t sched=eevdf accel=tcg]"
+			       " failed:\n  too little progress: cg_0 1522.7 iterations/s"
+			       " < 2000 (under TCG: see the note on rates)\n"));
+	assert_non_null(strstr(out.buf, "\nnote: accel=tcg: QEMU runs every vCPU on one host"
+			       " thread (-accel tcg,thread=single)"));
+	j = verdict_to_json(&v, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "accel")), "tcg");
+	assert_int_equal(json_array_size(json_object_get(j, "notes")), 1);
+	json_decref(j);
+	strbuf_release(&out);
+	verdict_release(&v);
+
+	judge(&v, "{\"type\":\"vm_start\",\"accel\":\"kvm\",\"topology\":\"1n2l2c1t\"}\n"
+	      START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n" END, NULL, NULL);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf, "[topo=1n2l2c1t sched=eevdf accel=kvm] passed\n"));
+	assert_null(strstr(out.buf, "note:"));
+	strbuf_release(&out);
+	verdict_release(&v);
+}
+
+#define WK(cg, idx, cpus, off) "{\"type\":\"worker\",\"cgroup\":\"" cg "\",\"index\":" #idx \
+	",\"pid\":1" #idx ",\"iterations\":100,\"cpus_used\":\"" cpus "\",\"off_cpu_pct\":" off "}"
+
+/* Workers packed onto fewer CPUs than they had are worth lines even in a
+ * passing run; spread-out workers are not. */
+static void test_worker_cpus(void **state)
+{
+	struct verdict v;
+	struct strbuf out = STRBUF_INIT;
+	json_t *j;
+
+	judge(&v, VM_START "\n" START_DEFAULT "\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"packed\",\"workers\":3,\"cpus\":4,"
+	      "\"cpuset\":\"0-3\",\"spread_pct\":2,\"worst_gap_ms\":5,\"iterations\":300}\n"
+	      WK("packed", 0, "2", "61.5") "\n" WK("packed", 1, "2", "60") "\n"
+	      WK("packed", 2, "2", "63") "\n"
+	      "{\"type\":\"cgroup_stats\",\"cgroup\":\"wide\",\"workers\":2,\"cpus\":4,"
+	      "\"spread_pct\":2,\"worst_gap_ms\":5,\"iterations\":300}\n"
+	      WK("wide", 0, "0-1", "1") "\n" WK("wide", 1, "2,3", "1") "\n" END, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf,
+		"packed: workers=3 cpus=4 spread=2.0% gap=5ms migrations=? iter=300\n"
+		"  3 workers ran on cpu 2 only (cpuset 0-3)\n"
+		"  worker 0 (pid 10): cpus_used=2 off_cpu=61.5% iter=100\n"
+		"  worker 1 (pid 11): cpus_used=2 off_cpu=60.0% iter=100\n"
+		"  worker 2 (pid 12): cpus_used=2 off_cpu=63.0% iter=100\n"
+		"wide: workers=2"));
+	assert_null(strstr(out.buf, "cpus_used=0-1"));
+	j = verdict_to_json(&v, NULL);
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(json_object_get(json_object_get(j, "stats"), "cgroups"), 1),
+		"cpus_used")), "0-3");
+	json_decref(j);
+	strbuf_release(&out);
+	verdict_release(&v);
+}
+
+/* The reader was interrupted: a run without vm_exit was cut short. */
+static void test_interrupted_reader(void **state)
+{
+	struct verdict v;
+
+	verdict_init(&v);
+	v.interrupted = true;
+	feed(&v, VM_START "\n" START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n" END);
+	verdict_finish(&v, NULL);
+	assert_int_equal(v.result, VERDICT_INCONCLUSIVE);
+	assert_non_null(strstr(v.reason, "interrupted: the input ended without vm_exit"));
+	verdict_release(&v);
+
+	verdict_init(&v);
+	v.interrupted = true;
+	feed(&v, VM_START "\n" START_DEFAULT);
+	verdict_finish(&v, NULL);
+	assert_int_equal(v.result, VERDICT_INCONCLUSIVE);
+	assert_non_null(strstr(v.reason, "interrupted: the input ended before scenario_end"));
+	verdict_release(&v);
+
+	/* vm_exit came: the run finished; a failure stays a failure */
+	verdict_init(&v);
+	v.interrupted = true;
+	feed(&v, VM_START "\n" START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n" END "\n"
+	     VM_EXIT("exited"));
+	verdict_finish(&v, NULL);
+	assert_int_equal(v.result, VERDICT_PASS);
+	verdict_release(&v);
+	verdict_init(&v);
+	v.interrupted = true;
+	feed(&v, VM_START "\n" START_DEFAULT "\n" CG("cg_0", "40", "10", CLEAN));
+	verdict_finish(&v, NULL);
+	assert_int_equal(v.result, VERDICT_FAIL);
+	verdict_release(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -959,6 +1340,15 @@ int main(void)
 		cmocka_unit_test(test_human_fail),
 		cmocka_unit_test(test_human_pass_and_skip),
 		cmocka_unit_test(test_human_scheduler_details),
+		cmocka_unit_test(test_many_cgroups),
+		cmocka_unit_test(test_infra_errors),
+		cmocka_unit_test(test_infra_console_file),
+		cmocka_unit_test(test_secondary_after_death),
+		cmocka_unit_test(test_stop_timeout_named),
+		cmocka_unit_test(test_never_ran_gap),
+		cmocka_unit_test(test_accel),
+		cmocka_unit_test(test_worker_cpus),
+		cmocka_unit_test(test_interrupted_reader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
