@@ -151,8 +151,11 @@ static void drain_output(struct sched_run *s)
 		close(s->outfd);
 		s->outfd = -1;
 	}
-	/* Live on the host (--sched-output), not at the next record. */
-	if (got)
+	/* Live on the host (--sched-output), not at the next record; but
+	 * not while waiting for the attach, whose 20 ms polls must not miss
+	 * a scheduler that is ejected moments after it is enabled: the
+	 * attached or attach_failed record flushes these anyway. */
+	if (got && s->attached)
 		engine_flush(s->e);
 }
 
