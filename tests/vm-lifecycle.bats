@@ -37,9 +37,9 @@ SH
 }
 
 @test "boot deadline: a guest that cannot reach its agent in time ends as boot_timeout" {
-	# 1 s is far too short for any TCG boot; --dmesg makes the console talk
-	# from the first moment, so there is a tail to show.
-	run --separate-stderr ktstr-vm -k "$KERNEL" --boot-timeout 1 --dmesg --exec true
+	# 1 s is far too short for any TCG boot (KVM might make it); --dmesg
+	# makes the console talk from the first moment, so there is a tail.
+	run --separate-stderr ktstr-vm -k "$KERNEL" --accel tcg --boot-timeout 1 --dmesg --exec true
 	echo "status=$status"
 	[ "$status" -eq 2 ]
 	printf '%s\n' "$output" >"$TEST_TMP/out"
@@ -61,7 +61,7 @@ SH
 }
 
 @test "boot deadline: KTSTR_BOOT_TIMEOUT sets it, --boot-timeout wins over it" {
-	KTSTR_BOOT_TIMEOUT=1 run --separate-stderr ktstr-vm -k "$KERNEL" --exec true
+	KTSTR_BOOT_TIMEOUT=1 run --separate-stderr ktstr-vm -k "$KERNEL" --accel tcg --exec true
 	[ "$status" -eq 2 ]
 	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "boot_timeout"'
 	KTSTR_BOOT_TIMEOUT=1 run --separate-stderr ktstr-vm -k "$KERNEL" --boot-timeout 5m --exec true
@@ -115,7 +115,7 @@ SH
 		ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario cgroup_add --duration 4s
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"booting 1n1l2c1t (tcg, 2 vCPUs)"* ]]
+	[[ "$output" == *"booting 1n1l2c1t ("*", 2 vCPUs)"* ]]
 	[[ "$output" == *"scenario cgroup_add: "*"s left"* ]]
 	[[ "$output" == *"step 1 of 2, "* ]]
 	[[ "$output" == *"step 2 of 2, "* ]]
