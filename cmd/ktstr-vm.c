@@ -1,10 +1,12 @@
 /* ktstr-vm: boot a kernel in a VM with an exact CPU topology and run a
  * command (or a shell) in it, reporting everything as JSON lines. */
+#include "budget.h"
 #include "ctprof.h"
 #include "diag.h"
 #include "dirs.h"
 #include "env.h"
 #include "fsutil.h"
+#include "hostlock.h"
 #include "initramfs.h"
 #include "jsonl.h"
 #include "kernel.h"
@@ -17,9 +19,11 @@
 #include "vm.h"
 #include "vm_request.h"
 #include "vm_monitor.h"
+#include "vm_schedlog.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,8 @@
 
 /* Stands in for the initramfs path in a --dry-run command line. */
 #define DRY_RUN_INITRD "<initramfs>"
+/* What runs when no --exec, --shell, --scenario or --cgroup says. */
+#define DEFAULT_SCENARIO "steady"
 
 static const char usage_text[] =
 "usage: ktstr-vm [options] [--exec CMD | --shell | --scenario NAME|FILE]\n"
@@ -35,17 +41,23 @@ static const char usage_text[] =
 "Boot a kernel in QEMU with an exact CPU topology, run a command or a\n"
 "scheduler scenario in the guest and print what happened as JSON lines on\n"
 "stdout (see ktstr-records(7)); pipe a scenario run into ktstr-stats.\n"
+"Without --exec, --shell, --scenario or --cgroup it runs the \"steady\"\n"
+"scenario under the kernel's default scheduler (or --scheduler):\n"
+"  ktstr-vm --topo 1,2,4,1 | ktstr-stats\n"
 "\n"
 "  -k, --kernel PATH        kernel image or build tree (default: discovery chain)\n"
 "  -t, --topo N,L,C,T       NUMA nodes, LLCs, cores per LLC, threads per core;\n"
 "                           also 1n2l4c1t (default 1,1,2,1)\n"
 "  -m, --memory MIB         guest memory (default 512 + 64 per vCPU)\n"
-"      --accel MODE         auto, kvm or tcg (default auto: KVM if /dev/kvm works)\n"
+"      --accel MODE         auto, kvm or tcg (default auto: KVM if /dev/kvm works;\n"
+"                           a KVM boot that fails is retried once under TCG)\n"
+"      --force              boot a --topo with more vCPUs than this host can run\n"
+"                           in reasonable time (refused otherwise)\n"
 "      --append ARGS        extra kernel command line\n"
-"  -e, --exec CMD           run CMD with /bin/sh -c in the guest (default: true)\n"
+"  -e, --exec CMD           run CMD with /bin/sh -c in the guest\n"
 "      --shell              interactive busybox shell on this terminal\n"
 "  -s, --scenario NAME|FILE run a canned scenario or a scenario file\n"
-"                           (see ktstr-scenario(5))\n"
+"                           (see ktstr-scenario(5); default: steady)\n"
 "      --cgroup SPEC        add a cgroup, e.g. cg_0:workers=2,work=bursty:50ms:100ms\n"
 "                           (repeatable; alone it makes a quick scenario)\n"
 "      --duration DURATION  scenario duration (default: the scenario's, 5s)\n"
@@ -54,6 +66,8 @@ static const char usage_text[] =
 "                           KTSTR_SCHEDULER_BIN_<NAME>, KTSTR_SCHEDULER, the\n"
 "                           built-scheduler cache, then PATH\n"
 "      --sched-arg ARG      argument for the scheduler (repeatable)\n"
+"      --sched-output       echo the scheduler's output live to stderr (it is\n"
+"                           always kept in a file beside the console log)\n"
 "      --monitor-interval DURATION  host-side monitor of the guest kernel:\n"
 "                           sample every runqueue this often (default 100ms)\n"
 "      --no-monitor         do not read guest memory from the host\n"
@@ -64,6 +78,9 @@ static const char usage_text[] =
 "  -i, --include PATH       put a file or directory under /include-files\n"
 "                           (repeatable; shared libraries come along)\n"
 "      --timeout DURATION   kill the VM after this long (default 10m; 0: never)\n"
+"      --boot-timeout DURATION  give up when the guest agent has not started\n"
+"                           this long after QEMU (default TCG 30s + 3s per\n"
+"                           vCPU, KVM 15s + 0.5s per vCPU; 0: never)\n"
 "      --raw                print the guest's stdout/stderr as plain text\n"
 "                           instead of records\n"
 "      --dmesg              verbose kernel console, echoed to stderr\n"
@@ -77,13 +94,16 @@ static const char usage_text[] =
 "      --version            show the version\n"
 "\n"
 "Exit status: the guest command's exit code; 1 if the guest panicked or\n"
-"overran --timeout; 2 for bad usage or a VM that could not be set up;\n"
-"128+N when interrupted by signal N.\n";
+"overran --timeout; 2 for bad usage or a VM that could not be set up\n"
+"(a boot past --boot-timeout included); 3 when the scenario does not fit\n"
+"the topology; 128+N when interrupted by signal N (141 when stdout was\n"
+"closed).\n";
 
 enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
 	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
 	OPT_SCHED_ARG, OPT_CTPROF, OPT_DRY_RUN, OPT_MONITOR_INTERVAL, OPT_NO_MONITOR,
+	OPT_BOOT_TIMEOUT, OPT_FORCE, OPT_SCHED_OUTPUT,
 };
 
 static const struct option longopts[] = {
@@ -110,6 +130,9 @@ static const struct option longopts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "monitor-interval", required_argument, NULL, OPT_MONITOR_INTERVAL },
 	{ "no-monitor", no_argument, NULL, OPT_NO_MONITOR },
+	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "sched-output", no_argument, NULL, OPT_SCHED_OUTPUT },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -120,7 +143,8 @@ struct opts {
 	unsigned long memory;
 	enum vm_accel accel;
 	bool shell, raw, dmesg, timeout_set, dry_run, no_monitor, monitor_interval_set;
-	unsigned long long timeout_ms, duration_ms, monitor_interval_ms;
+	bool force, sched_output, boot_timeout_set;
+	unsigned long long timeout_ms, duration_ms, monitor_interval_ms, boot_timeout_ms;
 	struct strvec includes, cgroups, sched_args;
 	json_t *env;
 };
@@ -189,6 +213,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 					    "from 10ms to 10s, e.g. 100ms", optarg);
 			break;
 		case OPT_NO_MONITOR: o->no_monitor = true; break;
+		case OPT_BOOT_TIMEOUT:
+			if (parse_duration_ms(optarg, &o->boot_timeout_ms))
+				usage_error("--boot-timeout '%s': expected a duration such as "
+					    "90s, 5m or 0 for none", optarg);
+			o->boot_timeout_set = true;
+			break;
+		case OPT_FORCE: o->force = true; break;
+		case OPT_SCHED_OUTPUT: o->sched_output = true; break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -199,10 +231,30 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			    "--exec '%s ...'", argv[optind], argv[optind]);
 	if (!!o->shell + !!o->cmd + !!(o->scenario || o->cgroups.n) > 1)
 		usage_error("--exec, --shell and --scenario/--cgroup are exclusive; pick one");
+	/* Nothing to run named: the baseline scenario, so that the records
+	 * make a verdict when piped into ktstr-stats. */
+	if (!o->shell && !o->cmd && !o->scenario && !o->cgroups.n)
+		o->scenario = DEFAULT_SCENARIO;
+	if (!o->boot_timeout_set && env_get("KTSTR_BOOT_TIMEOUT")) {
+		if (parse_duration_ms(env_get("KTSTR_BOOT_TIMEOUT"), &o->boot_timeout_ms))
+			usage_error("KTSTR_BOOT_TIMEOUT='%s': expected a duration such as 90s, "
+				    "5m or 0 for none; fix or unset it",
+				    env_get("KTSTR_BOOT_TIMEOUT"));
+		o->boot_timeout_set = true;
+	}
+	if (env_get(VM_ACCEL_DETECT_ENV)) {
+		enum vm_accel a;
+
+		if (vm_accel_parse(env_get(VM_ACCEL_DETECT_ENV), &a) || a == VM_ACCEL_AUTO)
+			usage_error("%s='%s': expected kvm or tcg; fix or unset it",
+				    VM_ACCEL_DETECT_ENV, env_get(VM_ACCEL_DETECT_ENV));
+	}
 	if (o->duration_ms && !(o->scenario || o->cgroups.n))
 		usage_error("--duration needs --scenario or --cgroup");
 	if (o->sched_args.n && !o->scheduler)
 		usage_error("--sched-arg needs --scheduler");
+	if (o->sched_output && !o->scheduler)
+		usage_error("--sched-output needs --scheduler");
 	if (o->no_monitor && o->monitor_interval_set)
 		usage_error("--no-monitor and --monitor-interval contradict each other; "
 			    "pick one");
@@ -249,7 +301,54 @@ static char *default_console_log(void)
 struct emit_ctx {
 	bool raw, shell;
 	const char *ctprof;	/* where a guest ctprof snapshot goes */
+	bool stdout_gone;	/* EPIPE: nobody reads the records any more */
+	/* Scenario progress on a terminal (lib/progress.h). */
+	char *scenario;		/* from scenario_start, while it runs */
+	long long sc_start_ms;	/* its host_ms */
+	long long sc_duration_ms, sc_steps, sc_step;
 };
+
+/* "scenario steady: step 2 of 3, 4s left" from the host's clock. */
+static void show_scenario_progress(struct emit_ctx *e, long long t_ms)
+{
+	long long left;
+
+	if (!e->scenario)
+		return;
+	left = e->sc_start_ms + e->sc_duration_ms - t_ms;
+	if (left < 0)
+		left = 0;
+	if (e->sc_steps > 0 && e->sc_step > 0)
+		progress("scenario %s: step %lld of %lld, %llds left", e->scenario,
+			 e->sc_step, e->sc_steps, (left + 999) / 1000);
+	else
+		progress("scenario %s: %llds left", e->scenario, (left + 999) / 1000);
+}
+
+static void tick(void *data, long long t_ms)
+{
+	show_scenario_progress(data, t_ms);
+}
+
+static void track_scenario(struct emit_ctx *e, const char *type, json_t *rec)
+{
+	if (!strcmp(type, "scenario_start")) {
+		free(e->scenario);
+		e->scenario = xstrdup(json_get_str(rec, "name") ? json_get_str(rec, "name") : "?");
+		e->sc_start_ms = json_get_int(rec, "host_ms", 0);
+		e->sc_duration_ms = json_get_int(rec, "duration_ms", 0);
+		e->sc_steps = json_get_int(rec, "steps", 0);
+		e->sc_step = 0;
+		show_scenario_progress(e, e->sc_start_ms);
+	} else if (!strcmp(type, "step") && e->scenario) {
+		e->sc_step = json_get_int(rec, "index", e->sc_step);
+		show_scenario_progress(e, json_get_int(rec, "host_ms", e->sc_start_ms));
+	} else if (!strcmp(type, "scenario_end")) {
+		free(e->scenario);
+		e->scenario = NULL;
+		progress_clear();
+	}
+}
 
 /* Swap the guest's (large) ctprof record for a note of where it went. */
 static json_t *save_ctprof(json_t *rec, const char *path)
@@ -277,6 +376,17 @@ static json_t *save_ctprof(json_t *rec, const char *path)
 	return out;
 }
 
+/* stdout cannot be written.  The reader went away (^C on a pipeline,
+ * `| head`): not worth a line.  Either way stop writing and let vm_run
+ * tear the VM down. */
+static void output_failed(struct emit_ctx *e)
+{
+	if (errno != EPIPE)
+		diag("cannot write records to stdout: %s; stopping the VM", strerror(errno));
+	e->stdout_gone = true;
+	vm_output_gone();
+}
+
 static void emit(json_t *rec, void *data)
 {
 	struct emit_ctx *e = data;
@@ -289,7 +399,10 @@ static void emit(json_t *rec, void *data)
 		progress_clear();
 	} else if (!strcmp(type, "vm_exit")) {
 		progress_clear();
+		free(e->scenario);
+		e->scenario = NULL;
 	}
+	track_scenario(e, type, rec);
 	if (!strcmp(type, "ctprof")) {
 		rec = save_ctprof(rec, e->ctprof);
 		type = json_get_str(rec, "type");
@@ -304,15 +417,25 @@ static void emit(json_t *rec, void *data)
 			const char *line = json_get_str(rec, "line");
 			FILE *f = stream && !strcmp(stream, "stderr") ? stderr : stdout;
 
-			fprintf(f, "%s\n", line ? line : "");
-			fflush(f);
+			progress_clear();
+			if (f == stdout && e->stdout_gone)
+				;
+			else if ((fprintf(f, "%s\n", line ? line : "") < 0 || fflush(f) == EOF) &&
+				 f == stdout)
+				output_failed(e);
 		}
 		json_decref(rec);
 		return;
 	}
-	progress_clear();
+	if (e->stdout_gone) {
+		json_decref(rec);
+		return;
+	}
+	/* Records and the progress line share a terminal: no half lines. */
+	if (isatty(STDOUT_FILENO))
+		progress_clear();
 	if (jsonl_emit(stdout, rec) < 0)
-		die_errno(KTSTR_EXIT_USAGE, "writing records to stdout");
+		output_failed(e);
 }
 
 static int exit_code_for(const struct vm_result *r)
@@ -323,8 +446,25 @@ static int exit_code_for(const struct vm_result *r)
 	case VM_END_PANIC:
 	case VM_END_NO_AGENT: return KTSTR_EXIT_FAIL;
 	case VM_END_INTERRUPTED: return 128 + r->signal;
+	case VM_END_BOOT_TIMEOUT: return KTSTR_EXIT_USAGE;
 	default: return KTSTR_EXIT_USAGE;
 	}
+}
+
+/* The vCPU rule ktstr-test applies to its presets (budget.h): beyond it a
+ * boot alone can take longer than the watchdog, so say so before booting. */
+static void check_vcpus(const struct opts *o, const struct ktstr_topo *topo)
+{
+	struct strbuf err = STRBUF_INIT, shortt = STRBUF_INIT;
+	bool kvm = (o->accel == VM_ACCEL_AUTO ? vm_accel_detect() : o->accel) == VM_ACCEL_KVM;
+
+	if (o->force || !budget_vcpu_check(topo, kvm, hostlock_usable_cpus(), &err)) {
+		strbuf_release(&err);
+		return;
+	}
+	topo_format_short(topo, &shortt);
+	usage_error("--topo %s: %s; ask for fewer CPUs, or add --force to boot it anyway",
+		    o->topo ? o->topo : shortt.buf, err.buf);
 }
 
 static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
@@ -478,13 +618,16 @@ int main(int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	struct vm_config vc = { 0 };
 	struct vm_result r;
-	struct emit_ctx ectx;
-	char *log, *sched_host = NULL, *sched_guest = NULL;
+	struct emit_ctx ectx = { 0 };
+	char *log, *sched_log, *sched_host = NULL, *sched_guest = NULL;
 	unsigned long long duration_ms = 0;
 	json_t *doc;
 	int code;
 
 	diag_init(argv[0]);
+	/* A closed stdout is an EPIPE to handle (emit), not a death that
+	 * would skip tearing the VM down. */
+	signal(SIGPIPE, SIG_IGN);
 	o.env = json_object();
 	parse_args(argc, argv, &o);
 	if (o.ctprof)
@@ -492,6 +635,7 @@ int main(int argc, char **argv)
 
 	if (topo_parse(o.topo ? o.topo : "1,1,2,1", &topo, &err))
 		usage_error("--topo '%s': %s", o.topo, err.buf);
+	check_vcpus(&o, &topo);
 	doc = prepare_scenario(&o, &topo, &duration_ms);
 	if (kernel_find(o.kernel, &kf, &err))
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
@@ -527,12 +671,17 @@ int main(int argc, char **argv)
 	else if (doc)
 		vc.request = vm_request_scenario(doc, sched_guest, &o.sched_args, &topo);
 	else
-		vc.request = vm_request_exec(o.cmd ? o.cmd : "true", o.env);
+		vc.request = vm_request_exec(o.cmd, o.env);
 	vc.timeout_ms = o.shell ? 0 : o.timeout_ms;
 	/* A long scenario must not trip the default watchdog. */
 	if (doc && !o.timeout_set && duration_ms * 2 + 300000 > vc.timeout_ms)
 		vc.timeout_ms = duration_ms * 2 + 300000;
 	vc.console_log = log;
+	vc.boot_timeout_ms = o.boot_timeout_set ? (long long)o.boot_timeout_ms : -1;
+	sched_log = vm_schedlog_path_for(log);
+	vc.sched_output_log = sched_log;
+	vc.sched_output_echo = o.sched_output;
+	vc.tick = tick;
 	if (o.ctprof)
 		json_set_bool(vc.request, "ctprof", true);
 	ectx.ctprof = o.ctprof;
@@ -541,10 +690,13 @@ int main(int argc, char **argv)
 
 	if (vm_run(&vc, emit, &ectx, &r) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", r.message);
-	if (r.end != VM_END_EXITED)
+	/* A reader that went away needs no line; every other end does. */
+	if (r.end != VM_END_EXITED && !(r.end == VM_END_INTERRUPTED && r.signal == SIGPIPE))
 		diag("%s", r.message);
 	code = exit_code_for(&r);
 
+	free(ectx.scenario);
+	free(sched_log);
 	free(log);
 	free(sched_host);
 	free(sched_guest);

@@ -1,7 +1,9 @@
 /* The sched_ext scheduler's lifecycle during a scenario.
  *
  *   start    fork/exec path args, stdout+stderr into a pipe that is drained
- *            all along into a ring of the last RING_LINES lines;
+ *            all along: every line goes to the host as a sched_output
+ *            record (ktstr-vm keeps them in a file) and into a ring of the
+ *            last RING_LINES lines for the lifecycle records;
  *   attach   wait (at most ATTACH_TIMEOUT_MS; scx_qmap takes ~3 s under
  *            TCG) until /sys/kernel/sched_ext/state is "enabled" and
  *            root/ops names a scheduler;
@@ -43,6 +45,7 @@
 #define OUT_MAX_LINE 4096
 
 struct sched_run {
+	struct engine *e;		/* where sched_output records go */
 	char *name;
 	pid_t pid;
 	bool exited;
@@ -102,8 +105,14 @@ static int exit_code_of(int status)
 
 /* ---- output ring ---- */
 
+/* One line of output: streamed to the host whole (a verifier log's head
+ * names the failing program), and kept in the ring. */
 static void ring_add(struct sched_run *s, const char *line, size_t len)
 {
+	json_t *rec = jsonl_record("sched_output");
+
+	json_set_bytes(rec, "line", line, len);
+	engine_emit(s->e, rec);
 	free(s->ring[s->ring_next]);
 	s->ring[s->ring_next] = xstrndup(line, len);
 	s->ring_next = (s->ring_next + 1) % RING_LINES;
@@ -116,6 +125,7 @@ static void ring_add(struct sched_run *s, const char *line, size_t len)
 static void drain_output(struct sched_run *s)
 {
 	char buf[4096];
+	bool got = false;
 
 	while (s->outfd >= 0) {
 		ssize_t n = read(s->outfd, buf, sizeof(buf));
@@ -123,6 +133,7 @@ static void drain_output(struct sched_run *s)
 		size_t len;
 
 		if (n > 0) {
+			got = true;
 			line_reader_feed(&s->lr, buf, (size_t)n);
 			while ((line = line_reader_next(&s->lr, &len, NULL)))
 				ring_add(s, line, len);
@@ -131,13 +142,21 @@ static void drain_output(struct sched_run *s)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
+			break;
 		line = line_reader_rest(&s->lr, &len);
-		if (line)
+		if (line) {
+			got = true;
 			ring_add(s, line, len);
+		}
 		close(s->outfd);
 		s->outfd = -1;
 	}
+	/* Live on the host (--sched-output), not at the next record; but
+	 * not while waiting for the attach, whose 20 ms polls must not miss
+	 * a scheduler that is ejected moments after it is enabled: the
+	 * attached or attach_failed record flushes these anyway. */
+	if (got && s->attached)
+		engine_flush(s->e);
 }
 
 static json_t *ring_json(const struct sched_run *s)
@@ -428,6 +447,7 @@ int sched_start(struct engine *e, const json_t *spec)
 	size_t i;
 
 	e->sched = s;
+	s->e = e;
 	s->outfd = -1;
 	s->name = xstrdup(path ? path_basename(path) : "?");
 	s->kscx = json_array();

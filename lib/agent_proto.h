@@ -39,6 +39,10 @@
  *      exit_code is 128+S when the command was killed by signal S;
  *      timed_out when the request's timeout_ms killed it.
  *   {"type":"agent_error","message":"..."}  a request the agent could not do
+ *   {"type":"sched_output","line":"..."}
+ *      during a scenario with a scheduler: one line the scheduler printed
+ *      (stdout and stderr together), as it comes; ktstr-vm writes them to
+ *      a file (lib/vm_schedlog.h) instead of passing them on.
  * Host -> guest, after reading "exit" or "agent_error":
  *   {"type":"ack"}
  *      virtio-serial writes complete when queued, not when QEMU has passed

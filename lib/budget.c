@@ -11,6 +11,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+unsigned budget_vcpu_cap(bool kvm, unsigned host_cpus)
+{
+	if (!host_cpus)
+		host_cpus = 1;
+	return kvm ? host_cpus : host_cpus * KTSTR_TCG_VCPUS_PER_HOST_CPU;
+}
+
+const char *budget_vcpu_rule(bool kvm)
+{
+	return kvm ? "KVM: one vCPU per usable host CPU" : "TCG: 8 vCPUs per usable host CPU";
+}
+
+int budget_vcpu_check(const struct ktstr_topo *topo, bool kvm, unsigned host_cpus,
+		      struct strbuf *err)
+{
+	unsigned cap = budget_vcpu_cap(kvm, host_cpus), n = topo_cpus(topo);
+
+	if (n <= cap)
+		return 0;
+	strbuf_addf(err, "%u vCPUs is more than this host can run in reasonable time "
+		    "(%u usable CPUs, %s: at most %u)", n, host_cpus ? host_cpus : 1,
+		    budget_vcpu_rule(kvm), cap);
+	return -1;
+}
+
 double budget_estimate_secs(const struct gcase *c)
 {
 	double run = c && c->test ? (double)c->test->duration_ms / 1000.0 : 0;

@@ -14,6 +14,23 @@
 #include <stddef.h>
 #include "gauntlet.h"
 #include "strbuf.h"
+#include "topo.h"
+
+/* The vCPU rule: how many vCPUs one VM may have on this host and still
+ * finish in reasonable time.  Under KVM every vCPU is a host thread, so a
+ * VM gets at most one vCPU per usable host CPU; under TCG one QEMU thread
+ * runs every vCPU in turn, so the bound is KTSTR_TCG_VCPUS_PER_HOST_CPU
+ * vCPUs per usable host CPU (beyond that a boot alone takes minutes).
+ * ktstr-test drops presets above it; ktstr-vm refuses such a --topo. */
+#define KTSTR_TCG_VCPUS_PER_HOST_CPU 8u
+/* host_cpus 0 counts as 1. */
+unsigned budget_vcpu_cap(bool kvm, unsigned host_cpus);
+/* The rule in words, for messages: "TCG: 8 vCPUs per usable host CPU". */
+const char *budget_vcpu_rule(bool kvm);
+/* 0 when topo fits the cap; -1 with "N vCPUs is more than this host can
+ * run in reasonable time (...)" in err otherwise. */
+int budget_vcpu_check(const struct ktstr_topo *topo, bool kvm, unsigned host_cpus,
+		      struct strbuf *err);
 
 /* Seconds assumed for a case never measured: boot + duration + slack,
  * times a slowdown factor (1.0: the estimate already assumes TCG). */

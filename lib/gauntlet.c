@@ -62,13 +62,6 @@ const struct preset *preset_find(const char *name)
 	return NULL;
 }
 
-unsigned gauntlet_host_vcpu_cap(bool kvm, unsigned host_cpus)
-{
-	if (!host_cpus)
-		host_cpus = 1;
-	return kvm ? host_cpus : host_cpus * KTSTR_TCG_VCPUS_PER_HOST_CPU;
-}
-
 unsigned gauntlet_vm_slots(const struct ktstr_topo *topo, bool kvm, unsigned host_cpus)
 {
 	unsigned cpus = topo_cpus(topo);
@@ -273,11 +266,6 @@ static void describe_constraints(const struct topo_constraints *tc, const struct
 		strbuf_addf(sb, "%ssmt=%s", sb->len ? ", " : "", smt ? "true" : "false");
 }
 
-static const char *mode_name(bool kvm)
-{
-	return kvm ? "KVM: one vCPU per usable host CPU" : "TCG: 8 vCPUs per usable host CPU";
-}
-
 /* Why preset p cannot run test t here, or NULL when it can.  *capacity is
  * set when the only problem is host capacity. */
 static char *preset_problem(const struct ktest *t, const struct scenario *s,
@@ -285,7 +273,7 @@ static char *preset_problem(const struct ktest *t, const struct scenario *s,
 			    bool *capacity)
 {
 	struct strbuf why = STRBUF_INIT;
-	unsigned cap = gauntlet_host_vcpu_cap(o->kvm, o->host_cpus);
+	unsigned cap = budget_vcpu_cap(o->kvm, o->host_cpus);
 
 	*capacity = false;
 	if (!topo_constraints_match(&t->topo, &p->topo, &why)) {
@@ -307,7 +295,7 @@ static char *preset_problem(const struct ktest *t, const struct scenario *s,
 		*capacity = true;
 		return xasprintf("preset %s needs %u vCPUs, more than this host's capacity of "
 				 "%u vCPUs (%s)", p->name, topo_cpus(&p->topo), cap,
-				 mode_name(o->kvm));
+				 budget_vcpu_rule(o->kvm));
 	}
 	return NULL;
 }
@@ -317,7 +305,7 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 {
 	const char *perf = o->no_perf_mode && t->performance_mode ?
 		"performance_mode test; skipped under KTSTR_NO_PERF_MODE / --no-perf-mode" : NULL;
-	unsigned cap = gauntlet_host_vcpu_cap(o->kvm, o->host_cpus);
+	unsigned cap = budget_vcpu_cap(o->kvm, o->host_cpus);
 	const struct preset *smallest_fit = NULL;
 	struct strbuf why = STRBUF_INIT;
 	size_t i, j, k, before = cs->n, np;
@@ -381,7 +369,7 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 		if (smallest_fit)
 			strbuf_addf(&sb, "no preset satisfies %s within this host's capacity of "
 				    "%u vCPUs (%s); the smallest that does is %s with %u vCPUs",
-				    what.len ? what.buf : "the test", cap, mode_name(o->kvm),
+				    what.len ? what.buf : "the test", cap, budget_vcpu_rule(o->kvm),
 				    smallest_fit->name, topo_cpus(&smallest_fit->topo));
 		else if (what.len)
 			strbuf_addf(&sb, "no preset satisfies %s", what.buf);

@@ -4,9 +4,7 @@
  * Presets follow upstream ktstr's list (tiny-1llc 1n1l4c1t, tiny-2llc
  * 1n2l2c1t, odd-3llc 1n3l3c1t, smt-2llc 1n2l2c2t, medium-4llc 1n4l4c2t,
  * numa2-4llc 2n4l4c1t, ...).  A host-capacity filter drops presets this
- * host cannot run: under KVM a preset needs at most as many vCPUs as the
- * host has usable CPUs; under TCG one QEMU thread runs every vCPU, so the
- * bound is KTSTR_TCG_VCPUS_PER_HOST_CPU (8) vCPUs per usable host CPU. */
+ * host cannot run: the vCPU rule of budget.h (budget_vcpu_cap). */
 #ifndef KTSTR_GAUNTLET_H
 #define KTSTR_GAUNTLET_H
 
@@ -15,8 +13,6 @@
 #include "strbuf.h"
 #include "testfile.h"
 #include "topo.h"
-
-#define KTSTR_TCG_VCPUS_PER_HOST_CPU 8u
 
 struct preset {
 	const char *name;	/* "tiny-2llc" */
@@ -30,8 +26,6 @@ struct preset {
 const struct preset *preset_table(size_t *n);
 const struct preset *preset_find(const char *name);
 
-/* Host capacity in vCPUs: see above.  kvm: whether VMs will use KVM. */
-unsigned gauntlet_host_vcpu_cap(bool kvm, unsigned host_cpus);
 /* Host CPU slots one VM of topo occupies: its vCPUs under KVM (at most
  * host_cpus), 1 under TCG. */
 unsigned gauntlet_vm_slots(const struct ktstr_topo *topo, bool kvm, unsigned host_cpus);

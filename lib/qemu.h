@@ -32,7 +32,10 @@ struct qemu_spec {
 char *qemu_mem_path(const char *mem_dir, unsigned node);
 
 /* KVM when /dev/kvm opens, speaks the API and creates a VM on a CPU with
- * vmx/svm; else TCG. */
+ * vmx/svm; else TCG.  KTSTR_ACCEL_DETECT=kvm|tcg replaces the probe's
+ * answer (a test hook for the retry of a KVM that fails; see
+ * ktstr-vm(1)). */
+#define VM_ACCEL_DETECT_ENV "KTSTR_ACCEL_DETECT"
 enum vm_accel vm_accel_detect(void);
 const char *vm_accel_name(enum vm_accel a);
 /* "auto", "kvm", "tcg"; -1 on anything else. */

@@ -3,10 +3,12 @@
 #include "diag.h"
 #include "fsutil.h"
 #include "jsonl.h"
+#include "progress.h"
 #include "run.h"
 #include "strvec.h"
 #include "agent_proto.h"
 #include "vm_monitor.h"
+#include "vm_schedlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +25,9 @@
 
 /* After the guest reports "exit" it powers off; give it this long. */
 #define POWEROFF_GRACE_MS 15000
-/* Console lines kept for the failure tail. */
-#define CONSOLE_TAIL 25
+/* Console lines kept for the failure tail (stderr and vm_exit's
+ * console_tail). */
+#define CONSOLE_TAIL 20
 
 const char *vm_end_name(enum vm_end e)
 {
@@ -36,8 +39,24 @@ const char *vm_end_name(enum vm_end e)
 		[VM_END_NO_AGENT] = "no_agent",
 		[VM_END_QEMU_ERROR] = "qemu_error",
 		[VM_END_INTERRUPTED] = "interrupted",
+		[VM_END_BOOT_TIMEOUT] = "boot_timeout",
 	};
 	return e < ARRAY_SIZE(names) ? names[e] : "unknown";
+}
+
+long long vm_boot_timeout_ms(enum vm_accel a, unsigned vcpus)
+{
+	if (a == VM_ACCEL_KVM)
+		return VM_BOOT_KVM_BASE_MS + VM_BOOT_KVM_PER_VCPU_MS * vcpus;
+	return VM_BOOT_TCG_BASE_MS + VM_BOOT_TCG_PER_VCPU_MS * vcpus;
+}
+
+/* Set by vm_output_gone(), consumed by the event loop. */
+static volatile bool output_gone;
+
+void vm_output_gone(void)
+{
+	output_gone = true;
 }
 
 /* The one QEMU we own, for the atexit safety net. */
@@ -70,7 +89,11 @@ struct vm_run {
 	unsigned tail_pos;
 	char panic_line[256];
 	struct vm_monitor mon;
-	long long start_ms, exit_seen_ms;
+	struct vm_schedlog sched;
+	enum vm_accel accel;	/* resolved for this attempt */
+	long long boot_deadline_ms;	/* after start_ms; 0: none */
+	long long start_ms, exit_seen_ms, last_tick_ms;
+	bool may_retry;		/* KVM chosen by auto: a failed boot retries on TCG */
 	bool ready, exit_seen, qemu_gone;
 	bool log_written;	/* the console said anything at all */
 	int qemu_status;
@@ -143,11 +166,54 @@ static bool on_timeline(const char *type)
 	       !strcmp(type, "stimulus") || !strcmp(type, "scenario_end");
 }
 
+/* A scheduler lifecycle record: the output file starts with the
+ * scheduler, its path goes into every such record, and a failure shows
+ * the head and tail of what the scheduler printed. */
+static void scheduler_record(struct vm_run *v, json_t *rec)
+{
+	const char *event = json_get_str(rec, "event");
+	char msg[512];
+
+	if (event && !strcmp(event, "started") && vm_schedlog_open(&v->sched, msg, sizeof(msg)) < 0)
+		diag("%s", msg);
+	if (vm_schedlog_opened(&v->sched))
+		json_set_str(rec, "output_log", v->sched.path);
+	if (!event || !(!strcmp(event, "attach_failed") || !strcmp(event, "died") ||
+			(!strcmp(event, "detached") && !json_is_true(json_object_get(rec, "clean")))))
+		return;
+	progress_clear();
+	if (!v->sched.lines) {
+		diag("scheduler %s %s (%s); it printed nothing",
+		     json_get_str(rec, "name") ? json_get_str(rec, "name") : "?",
+		     !strcmp(event, "attach_failed") ? "failed to attach" :
+		     !strcmp(event, "died") ? "died" : "did not detach cleanly",
+		     json_get_str(rec, "reason") ? json_get_str(rec, "reason") : "no reason given");
+		return;
+	}
+	diag("scheduler %s %s (%s); its output (%zu lines%s%s):",
+	     json_get_str(rec, "name") ? json_get_str(rec, "name") : "?",
+	     !strcmp(event, "attach_failed") ? "failed to attach" :
+	     !strcmp(event, "died") ? "died" : "did not detach cleanly",
+	     json_get_str(rec, "reason") ? json_get_str(rec, "reason") : "no reason given",
+	     v->sched.lines, vm_schedlog_opened(&v->sched) ? ", all in " : "",
+	     vm_schedlog_opened(&v->sched) ? v->sched.path : "");
+	vm_schedlog_show(&v->sched, stderr);
+}
+
 static void handle_record(struct vm_run *v, json_t *rec)
 {
 	const char *type = json_get_str(rec, "type");
 	long long t_ms = monotonic_ms() - v->start_ms;
 
+	if (!strcmp(type, "sched_output")) {
+		const char *line = json_get_str(rec, "line");
+
+		vm_schedlog_line(&v->sched, line ? line : "", line ? strlen(line) : 0);
+		json_decref(rec);
+		return;
+	}
+	if (!strcmp(type, "scheduler"))
+		scheduler_record(v, rec);
 	if (!strcmp(type, "kernel_symbols")) {
 		vm_monitor_symbols(&v->mon, rec, qemu_pid, t_ms);
 		json_decref(rec);
@@ -247,6 +313,27 @@ static void emit_console_tail(struct vm_run *v)
 	}
 }
 
+static json_t *console_tail_json(const struct vm_run *v)
+{
+	json_t *a = json_array();
+	unsigned i;
+
+	for (i = 0; i < CONSOLE_TAIL; i++) {
+		const char *l = v->tail[(v->tail_pos + i) % CONSOLE_TAIL];
+		json_t *tmp;
+
+		if (!l)
+			continue;
+		/* Through json_set_bytes for its UTF-8 repair: a console line
+		 * can hold anything. */
+		tmp = json_object();
+		json_set_bytes(tmp, "l", l, strlen(l));
+		json_array_append(a, json_object_get(tmp, "l"));
+		json_decref(tmp);
+	}
+	return a;
+}
+
 static int setup_signals(sigset_t *old)
 {
 	sigset_t set;
@@ -328,7 +415,9 @@ static void on_signal(struct vm_run *v)
 			reap_qemu(v);
 			continue;
 		}
-		if (v->r->end != VM_END_INTERRUPTED || !v->r->signal) {
+		/* A real signal wins over a closed stdout seen first. */
+		if (v->r->end != VM_END_INTERRUPTED || !v->r->signal ||
+		    v->r->signal == SIGPIPE) {
 			v->r->end = VM_END_INTERRUPTED;
 			v->r->signal = (int)si.ssi_signo;
 			set_message(v->r, "interrupted by %s", strsignal((int)si.ssi_signo));
@@ -398,10 +487,52 @@ static void emit_exit(struct vm_run *v)
 	if (v->panic_line[0])
 		json_set_str(rec, "panic", v->panic_line);
 	json_set_str(rec, "console_log", v->log_written ? v->c->console_log : NULL);
+	if (r->end == VM_END_BOOT_TIMEOUT || r->end == VM_END_NO_AGENT ||
+	    r->end == VM_END_QEMU_ERROR || r->end == VM_END_PANIC)
+		json_object_set_new(rec, "console_tail", console_tail_json(v));
+	if (vm_schedlog_opened(&v->sched))
+		json_set_str(rec, "sched_output_log", v->sched.path);
 	v->emit(rec, v->ctx);
 }
 
-/* The main loop: console, agent, QEMU's stderr, signals, watchdog. */
+static void stop_qemu(struct vm_run *v, enum vm_end end)
+{
+	v->r->end = end;
+	v->exit_seen = true;
+	kill_qemu();
+	v->qemu_gone = true;
+}
+
+/* Nobody reads the records any more.  A ^C reaches every process of the
+ * pipeline at once, so a SIGINT or SIGTERM is pending by the time the
+ * reader's death shows as EPIPE: read it first, it names the real cause. */
+static void on_output_gone(struct vm_run *v)
+{
+	output_gone = false;
+	on_signal(v);
+	if (v->qemu_gone || v->exit_seen)
+		return;
+	v->r->signal = SIGPIPE;
+	set_message(v->r, "stdout was closed (broken pipe); stopped the VM");
+	stop_qemu(v, VM_END_INTERRUPTED);
+}
+
+static void boot_timed_out(struct vm_run *v)
+{
+	struct strbuf seen = STRBUF_INIT;
+
+	vm_monitor_describe(&v->mon, monotonic_ms() - v->start_ms, &seen);
+	set_message(v->r, "the guest agent did not start within the %lld%s boot deadline "
+		    "(%s, %u vCPUs)%s%s; see the console tail, or give it longer with "
+		    "--boot-timeout",
+		    v->boot_deadline_ms % 1000 ? v->boot_deadline_ms : v->boot_deadline_ms / 1000,
+		    v->boot_deadline_ms % 1000 ? " ms" : " s", vm_accel_name(v->accel),
+		    topo_cpus(&v->c->topo), seen.len ? "; " : "", seen.buf);
+	strbuf_release(&seen);
+	stop_qemu(v, VM_END_BOOT_TIMEOUT);
+}
+
+/* The main loop: console, agent, QEMU's stderr, signals, watchdogs. */
 static void event_loop(struct vm_run *v)
 {
 	const struct vm_config *c = v->c;
@@ -436,6 +567,24 @@ static void event_loop(struct vm_run *v)
 			if (left < wait)
 				wait = left;
 		}
+		if (v->boot_deadline_ms && !v->ready && !v->exit_seen) {
+			long long left = v->start_ms + v->boot_deadline_ms - now;
+
+			if (left <= 0) {
+				boot_timed_out(v);
+				break;
+			}
+			if (left < wait)
+				wait = left;
+		}
+		if (c->tick) {
+			if (now - v->last_tick_ms >= 1000) {
+				v->last_tick_ms = now;
+				c->tick(v->ctx, now - v->start_ms);
+			}
+			if (v->last_tick_ms + 1000 - now < wait)
+				wait = v->last_tick_ms + 1000 - now;
+		}
 		{
 			long long due = vm_monitor_wait_ms(&v->mon, now - v->start_ms);
 
@@ -459,6 +608,8 @@ static void event_loop(struct vm_run *v)
 			v->qerr_fd = -1;
 		if (p[3].revents)
 			on_signal(v);
+		if (output_gone)
+			on_output_gone(v);
 		now = monotonic_ms() - v->start_ms;
 		if (!v->qemu_gone && vm_monitor_wait_ms(&v->mon, now) == 0)
 			vm_monitor_sample(&v->mon, now);
@@ -495,9 +646,36 @@ void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_
 	s->shell = c->mode == VM_MODE_SHELL;
 }
 
-int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
-	   struct vm_result *r)
+/* KVM chosen by auto failed before the guest agent started: worth one
+ * more try under TCG (a /dev/kvm that opens but cannot run this guest). */
+static bool retry_under_tcg(const struct vm_run *v)
 {
+	return v->may_retry && !v->ready &&
+	       (v->r->end == VM_END_BOOT_TIMEOUT || v->r->end == VM_END_QEMU_ERROR);
+}
+
+static void emit_accel_retry(struct vm_run *v)
+{
+	json_t *rec = jsonl_record("accel_retry");
+
+	json_set_str(rec, "from", "kvm");
+	json_set_str(rec, "to", "tcg");
+	json_set_str(rec, "reason", vm_end_name(v->r->end));
+	json_set_str(rec, "message", v->r->message);
+	json_set_int(rec, "wall_ms", v->r->wall_ms);
+	json_object_set_new(rec, "console_tail", console_tail_json(v));
+	progress_clear();
+	diag("KVM failed before the guest agent started (%s); retrying once under TCG",
+	     v->r->message);
+	v->emit(rec, v->ctx);
+}
+
+/* One boot.  0: the VM ran (vm_exit emitted); 1: retry under TCG (no
+ * vm_exit); -1: setup failure before QEMU started. */
+static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
+		    struct vm_result *r, bool allow_retry)
+{
+	static bool atexit_set;
 	struct vm_run v = { .c = c, .emit = emit, .ctx = ctx, .r = r,
 			    .con_fd = -1, .agent_fd = -1, .qerr_fd = -1, .sig_fd = -1,
 			    .log_fd = -1 };
@@ -546,7 +724,15 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	line_reader_init(&v.agent_lr, 64u << 20);
 	strbuf_init(&v.qemu_stderr, 0);
 	v.sig_fd = setup_signals(&oldmask);
-	atexit(kill_qemu);
+	if (!atexit_set)
+		atexit(kill_qemu);
+	atexit_set = true;
+	output_gone = false;
+	v.accel = s.accel;
+	v.may_retry = allow_retry && s.accel == VM_ACCEL_KVM;
+	v.boot_deadline_ms = c->boot_timeout_ms < 0 ?
+		vm_boot_timeout_ms(s.accel, topo_cpus(&c->topo)) : c->boot_timeout_ms;
+	vm_schedlog_init(&v.sched, c->sched_output_log, c->sched_output_echo);
 
 	keep[0] = con[1];
 	keep[1] = agent[1];
@@ -562,6 +748,7 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	 * mode turns ^C into a byte for the guest anyway. */
 	ro.new_pgrp = !s.shell;
 	v.start_ms = monotonic_ms();
+	v.last_tick_ms = v.start_ms;
 	qemu_pid = run_spawn(strvec_argv(&argv), &ro);
 	close(con[1]);
 	close(agent[1]);
@@ -586,8 +773,15 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	/* QEMU that never booted leaves an empty log: not worth keeping. */
 	if (!v.log_written)
 		unlink(c->console_log);
-	if (r->end != VM_END_EXITED && r->end != VM_END_INTERRUPTED)
+	if (retry_under_tcg(&v)) {
+		emit_accel_retry(&v);
+		rc = 1;
+		goto out_loop;
+	}
+	if (r->end != VM_END_EXITED && r->end != VM_END_INTERRUPTED) {
+		progress_clear();
 		emit_console_tail(&v);
+	}
 	emit_exit(&v);
 	rc = 0;
 out_loop:
@@ -599,6 +793,7 @@ out_loop:
 	strbuf_release(&v.qemu_stderr);
 	for (i = 0; i < CONSOLE_TAIL; i++)
 		free(v.tail[i]);
+	vm_schedlog_release(&v.sched);
 out:
 	qemu_mon = NULL;
 	vm_monitor_finish(&v.mon, r->wall_ms);
@@ -616,4 +811,17 @@ out:
 	strbuf_release(&cmdline);
 	free(qemu_path);
 	return rc;
+}
+
+int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
+	   struct vm_result *r)
+{
+	struct vm_config tcg;
+	int rc = run_once(c, emit, ctx, r, c->accel == VM_ACCEL_AUTO);
+
+	if (rc != 1)
+		return rc;
+	tcg = *c;
+	tcg.accel = VM_ACCEL_TCG;
+	return run_once(&tcg, emit, ctx, r, false);
 }

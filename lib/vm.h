@@ -29,10 +29,27 @@ struct vm_config {
 					 * (exec, shell or scenario; see
 					 * agent_proto.h) */
 	unsigned long long timeout_ms;	/* whole-VM watchdog, 0 = none */
+	long long boot_timeout_ms;	/* QEMU start to agent_ready: < 0 the
+					 * default for the accelerator and vCPU
+					 * count (vm_boot_timeout_ms), 0 none */
 	const char *console_log;	/* kernel console is written here */
 	unsigned monitor_interval_ms;	/* host-side monitor (lib/vm_monitor.h)
 					 * sample interval; 0: off */
+	const char *sched_output_log;	/* the scheduler's output goes here
+					 * (lib/vm_schedlog.h); NULL: not kept */
+	bool sched_output_echo;		/* and live to stderr */
+	/* Called from the event loop at least once a second with the host
+	 * ms since QEMU started (progress lines); may be NULL. */
+	void (*tick)(void *ctx, long long t_ms);
 };
+
+/* The default boot deadline: TCG 30 s + 3 s per vCPU (one host thread
+ * boots every vCPU in turn), KVM 15 s + 0.5 s per vCPU. */
+#define VM_BOOT_TCG_BASE_MS 30000ll
+#define VM_BOOT_TCG_PER_VCPU_MS 3000ll
+#define VM_BOOT_KVM_BASE_MS 15000ll
+#define VM_BOOT_KVM_PER_VCPU_MS 500ll
+long long vm_boot_timeout_ms(enum vm_accel a, unsigned vcpus);
 
 /* Why the VM ended. */
 enum vm_end {
@@ -42,7 +59,8 @@ enum vm_end {
 	VM_END_AGENT_ERROR,	/* agent reported it could not run the request */
 	VM_END_NO_AGENT,	/* QEMU stopped before the agent reported */
 	VM_END_QEMU_ERROR,	/* QEMU refused to start or died */
-	VM_END_INTERRUPTED,	/* SIGINT/SIGTERM/SIGHUP */
+	VM_END_INTERRUPTED,	/* SIGINT/SIGTERM/SIGHUP, or stdout closed */
+	VM_END_BOOT_TIMEOUT,	/* no agent_ready by the boot deadline */
 };
 const char *vm_end_name(enum vm_end e);
 
@@ -51,7 +69,8 @@ struct vm_result {
 	int exit_code;			/* guest command's code when EXITED */
 	long long boot_ms;		/* QEMU start to agent_ready, -1 if never */
 	long long wall_ms;
-	int signal;			/* signal that interrupted us */
+	int signal;			/* signal that interrupted us (SIGPIPE:
+					 * vm_output_gone()) */
 	char message[512];		/* one-line explanation when not EXITED */
 };
 
@@ -63,8 +82,19 @@ void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_
 
 /* Each record (host-made or from the guest) is handed to emit, which takes
  * the reference.  Returns 0 when the VM ran (see r->end), -1 on a setup
- * failure before QEMU started (message in r->message). */
+ * failure before QEMU started (message in r->message).
+ *
+ * Under VM_ACCEL_AUTO, when KVM was chosen and the run ends before the
+ * agent started with a boot timeout or a QEMU failure, it is retried once
+ * under TCG: an accel_retry record and a line on stderr say so, and a
+ * second vm_start follows. */
 int vm_run(const struct vm_config *c, void (*emit)(json_t *rec, void *ctx), void *ctx,
 	   struct vm_result *r);
+
+/* The records' reader is gone (EPIPE on stdout): the running vm_run()
+ * stops the VM as if interrupted by SIGPIPE, unless a real signal that
+ * arrived with it (a ^C reaching the whole pipeline) says otherwise.
+ * Safe to call from emit. */
+void vm_output_gone(void);
 
 #endif

@@ -48,10 +48,24 @@ expect_error() {
 	expect_error "more than ktstr supports" -k "$KERNEL" --topo 1,4096,4096,1
 }
 
+@test "--topo with more vCPUs than the host can run is refused before booting" {
+	# 400 vCPUs on a small host once ran into the 10-minute watchdog.
+	expect_error "--topo 1,2,200,1: 400 vCPUs is more than this host can run in reasonable time" \
+		-k "$KERNEL" --topo 1,2,200,1
+	[[ "$stderr" == *"ask for fewer CPUs, or add --force"* ]]
+	# The rule follows the accelerator: KVM allows one vCPU per host CPU.
+	n=$(( $(nproc) + 1 ))
+	expect_error "KVM: one vCPU per usable host CPU" -k "$KERNEL" --accel kvm --topo 1,1,$n,1
+	# --force lets it through (a dry run shows it would boot).
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,2,200,1 --force --dry-run
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | jq -e 'select(.type == "qemu_argv") | .argv | index("-smp") != null'
+}
+
 @test "--topo with more vCPUs than the q35 machine type supports" {
 	# 8192 vCPUs: QEMU itself refuses it; ktstr-vm names --topo and the fix.
 	# QEMU was started, so the records say so, ending in a qemu_error vm_exit.
-	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,64,64,2
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,64,64,2 --force --accel tcg
 	echo "status=$status stderr=$stderr"
 	[ "$status" -eq 2 ]
 	assert_one_line_error ktstr-vm "$stderr"
@@ -97,6 +111,10 @@ expect_error() {
 @test "bad --memory, --timeout, --accel, stray argument" {
 	expect_error "--memory 'lots'" -k "$KERNEL" --memory lots
 	expect_error "--timeout 'soon'" -k "$KERNEL" --timeout soon
+	expect_error "--boot-timeout 'soon'" -k "$KERNEL" --boot-timeout soon
+	KTSTR_BOOT_TIMEOUT=soon expect_error "KTSTR_BOOT_TIMEOUT='soon'" -k "$KERNEL"
+	KTSTR_ACCEL_DETECT=xen expect_error "KTSTR_ACCEL_DETECT='xen': expected kvm or tcg" -k "$KERNEL"
+	expect_error "--sched-output needs --scheduler" -k "$KERNEL" --sched-output
 	expect_error "--accel 'xen'" -k "$KERNEL" --accel xen
 	expect_error "unexpected argument 'ls'" -k "$KERNEL" ls
 }
@@ -105,6 +123,9 @@ expect_error() {
 	run ktstr-vm --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--topo N,L,C,T"* ]]
+	# The default run is a scenario, and --help says so.
+	[[ "$output" == *'it runs the "steady"'* ]]
+	[[ "$output" == *"--boot-timeout"* && "$output" == *"--force"* && "$output" == *"--sched-output"* ]]
 	run ktstr-vm --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "ktstr-vm (ktstr) "* ]]

@@ -278,6 +278,33 @@ static void test_history(void **state)
 	rm_rf(root);
 }
 
+/* The vCPU rule ktstr-test and ktstr-vm share: one vCPU per host CPU under
+ * KVM, eight under TCG; the 400-vCPU topology that once ran into the
+ * 10-minute watchdog on a 2-CPU host is refused with the numbers. */
+static void test_vcpu_rule(void **state)
+{
+	struct ktstr_topo big = { 1, 2, 200, 1 }, t16 = { 1, 2, 8, 1 }, t17 = { 1, 1, 17, 1 };
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(budget_vcpu_cap(true, 16), 16);
+	assert_int_equal(budget_vcpu_cap(false, 2), 16);
+	assert_int_equal(budget_vcpu_cap(false, 0), 8);
+	assert_int_equal(budget_vcpu_check(&t16, false, 2, &err), 0);
+	assert_int_equal(err.len, 0);
+	assert_int_equal(budget_vcpu_check(&t17, false, 2, &err), -1);
+	assert_non_null(strstr(err.buf, "17 vCPUs is more than this host can run"));
+	assert_non_null(strstr(err.buf, "at most 16"));
+	strbuf_reset(&err);
+	assert_int_equal(budget_vcpu_check(&big, false, 2, &err), -1);
+	assert_non_null(strstr(err.buf, "400 vCPUs"));
+	assert_non_null(strstr(err.buf, "TCG: 8 vCPUs per usable host CPU"));
+	strbuf_reset(&err);
+	assert_int_equal(budget_vcpu_check(&t16, true, 2, &err), -1);
+	assert_non_null(strstr(err.buf, "KVM: one vCPU per usable host CPU"));
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_select_cheap_first),
 		cmocka_unit_test(test_select_property),
 		cmocka_unit_test(test_history),
+		cmocka_unit_test(test_vcpu_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

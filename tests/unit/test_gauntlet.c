@@ -174,9 +174,6 @@ static void test_capacity(void **state)
 	struct ktstr_topo t16 = { 2, 4, 4, 1 }, t4 = { 1, 1, 4, 1 };
 
 	(void)state;
-	assert_int_equal(gauntlet_host_vcpu_cap(true, 16), 16);
-	assert_int_equal(gauntlet_host_vcpu_cap(false, 2), 16);
-	assert_int_equal(gauntlet_host_vcpu_cap(false, 0), 8);
 	assert_int_equal(gauntlet_vm_slots(&t16, true, 8), 8);
 	assert_int_equal(gauntlet_vm_slots(&t4, true, 8), 4);
 	assert_int_equal(gauntlet_vm_slots(&t16, false, 8), 1);

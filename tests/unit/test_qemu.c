@@ -5,9 +5,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "qemu.h"
+#include "vm.h"
 
 static struct ktstr_topo topo(const char *s)
 {
@@ -148,6 +150,37 @@ static void test_accel_parse(void **state)
 	assert_string_equal(vm_accel_name(VM_ACCEL_TCG), "tcg");
 }
 
+/* The boot deadline grows with the vCPUs, and TCG gets far more than KVM. */
+static void test_boot_timeout(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_boot_timeout_ms(VM_ACCEL_TCG, 4), 42000);
+	assert_int_equal(vm_boot_timeout_ms(VM_ACCEL_KVM, 4), 17000);
+	assert_int_equal(vm_boot_timeout_ms(VM_ACCEL_TCG, 16), 78000);
+	assert_true(vm_boot_timeout_ms(VM_ACCEL_TCG, 1) > vm_boot_timeout_ms(VM_ACCEL_KVM, 1));
+}
+
+/* KTSTR_ACCEL_DETECT replaces the probe's answer; anything else is
+ * ignored and the probe runs. */
+static void test_accel_detect_override(void **state)
+{
+	enum vm_accel probed;
+
+	(void)state;
+	unsetenv(VM_ACCEL_DETECT_ENV);
+	probed = vm_accel_detect();
+	assert_true(probed == VM_ACCEL_KVM || probed == VM_ACCEL_TCG);
+	setenv(VM_ACCEL_DETECT_ENV, "kvm", 1);
+	assert_int_equal(vm_accel_detect(), VM_ACCEL_KVM);
+	setenv(VM_ACCEL_DETECT_ENV, "tcg", 1);
+	assert_int_equal(vm_accel_detect(), VM_ACCEL_TCG);
+	setenv(VM_ACCEL_DETECT_ENV, "auto", 1);
+	assert_int_equal(vm_accel_detect(), probed);
+	setenv(VM_ACCEL_DETECT_ENV, "", 1);
+	assert_int_equal(vm_accel_detect(), probed);
+	unsetenv(VM_ACCEL_DETECT_ENV);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +191,8 @@ int main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_accel_parse),
+		cmocka_unit_test(test_boot_timeout),
+		cmocka_unit_test(test_accel_detect_override),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

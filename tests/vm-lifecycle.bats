@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# ktstr-vm's life cycle end to end (real QEMU under TCG, real kernel): the
+# boot deadline, the retry of a failing KVM under TCG, the default
+# scenario, signals and a closed stdout, the scheduler's output file and
+# the progress line.
+
+load lib/common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# No guest RAM directory of a ktstr-vm that is gone is left in /dev/shm.
+assert_no_stale_ram() {
+	local d pid
+	for d in /dev/shm/ktstr-vm-*; do
+		[ -e "$d" ] || continue
+		pid=${d#/dev/shm/ktstr-vm-}
+		pid=${pid%%-*}
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "guest RAM left behind: $d" >&2
+			return 1
+		fi
+	done
+}
+
+# A scheduler that prints 100 numbered lines and one on stderr, then exits 1
+# before attaching: enough output to need a head and a tail.
+make_chatty_sched() {
+	cat >"$TEST_TMP/chatty_sched" <<'SH'
+#!/bin/sh
+i=1
+while [ $i -le 100 ]; do echo "sched line $i"; i=$((i + 1)); done
+echo "sched stderr line" >&2
+exit 1
+SH
+	chmod +x "$TEST_TMP/chatty_sched"
+}
+
+@test "boot deadline: a guest that cannot reach its agent in time ends as boot_timeout" {
+	# 1 s is far too short for any TCG boot (KVM might make it); --dmesg
+	# makes the console talk from the first moment, so there is a tail.
+	run --separate-stderr ktstr-vm -k "$KERNEL" --accel tcg --boot-timeout 1 --dmesg --exec true
+	echo "status=$status"
+	[ "$status" -eq 2 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	records "$TEST_TMP/out" vm_exit | jq -e '.reason == "boot_timeout" and .boot_ms == null and
+		(.message | test("boot deadline")) and (.console_tail | type == "array")'
+	[ "$(jq -r .type "$TEST_TMP/out" | tail -n1)" = vm_exit ]
+	! records "$TEST_TMP/out" agent_ready | grep -q .
+	[[ "$stderr" == *"did not start within the 1 s boot deadline (tcg, 2 vCPUs)"* ]]
+	[[ "$stderr" == *"--boot-timeout"* ]]
+	# Whatever the console said by then is on stderr too, and in the log.
+	tail=$(records "$TEST_TMP/out" vm_exit | jq -r '.console_tail | length')
+	if [ "$tail" -gt 0 ]; then
+		[[ "$stderr" == *"last kernel console lines"* ]]
+		log=$(records "$TEST_TMP/out" vm_exit | jq -r .console_log)
+		grep -qF -- "$(records "$TEST_TMP/out" vm_exit | jq -r '.console_tail[-1]')" "$log"
+	fi
+	assert_no_qemu
+	assert_no_stale_ram
+}
+
+@test "boot deadline: KTSTR_BOOT_TIMEOUT sets it, --boot-timeout wins over it" {
+	KTSTR_BOOT_TIMEOUT=1 run --separate-stderr ktstr-vm -k "$KERNEL" --accel tcg --exec true
+	[ "$status" -eq 2 ]
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "boot_timeout"'
+	KTSTR_BOOT_TIMEOUT=1 run --separate-stderr ktstr-vm -k "$KERNEL" --boot-timeout 5m --exec true
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "exited"'
+	assert_no_qemu
+}
+
+@test "--accel auto: a KVM that fails is retried once under TCG" {
+	# Needs a host whose KVM does not work: here /dev/kvm exists but the CPU
+	# has no vmx/svm, so QEMU really fails under KVM.  KTSTR_ACCEL_DETECT
+	# makes auto choose KVM as a working probe would.
+	! grep -qwE 'vmx|svm' /proc/cpuinfo || skip "this host's KVM works; nothing to fall back from"
+	KTSTR_ACCEL_DETECT=kvm run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'echo hi'
+	echo "status=$status stderr=$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	[[ "$stderr" == *"KVM failed before the guest agent started"*"retrying once under TCG"* ]]
+	KTSTR_ACCEL_DETECT=kvm run --separate-stderr ktstr-vm -k "$KERNEL" --exec 'echo hi'
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	[ "$(jq -r 'select(.type | test("^(vm_start|accel_retry|vm_exit)$")) | .type + ":" + (.accel // .reason // "")' "$TEST_TMP/out" | tr '\n' ' ')" = \
+		"vm_start:kvm accel_retry:qemu_error vm_start:tcg vm_exit:exited " ]
+	records "$TEST_TMP/out" accel_retry | jq -e '.from == "kvm" and .to == "tcg" and (.message | length > 0) and (.console_tail | type == "array")'
+	# Exactly one retry, and only under auto: --accel kvm fails for good.
+	run --separate-stderr ktstr-vm -k "$KERNEL" --accel kvm --exec 'echo hi'
+	[ "$status" -eq 2 ]
+	! printf '%s\n' "$output" | grep -q accel_retry
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "qemu_error" and (.console_tail | type == "array")'
+	assert_no_qemu
+	assert_no_stale_ram
+}
+
+@test "no --exec/--shell/--scenario: the steady scenario, judged by ktstr-stats; quiet when piped" {
+	env -u KTSTR_NO_PROGRESS ktstr-vm -k "$KERNEL" --topo 1,2,2,1 --duration 3s \
+		>"$TEST_TMP/rec" 2>"$TEST_TMP/err"
+	cat "$TEST_TMP/err"
+	records "$TEST_TMP/rec" scenario_start | jq -e '.name == "steady" and .scheduler == null'
+	run ktstr-stats "$TEST_TMP/rec"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"not a scenario run"* ]]
+	# stderr is a file: no progress line, not even its escape codes.
+	! grep -q 's left' "$TEST_TMP/err"
+	! grep -q $'\r' "$TEST_TMP/err"
+}
+
+@test "progress on a terminal: scenario step k of n and seconds left; KTSTR_NO_PROGRESS=1 silences it" {
+	run env -u KTSTR_NO_PROGRESS python3 "$BATS_TEST_DIRNAME/lib/pty-stderr.py" "$TEST_TMP/rec" \
+		ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario cgroup_add --duration 4s
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"booting 1n1l2c1t ("*", 2 vCPUs)"* ]]
+	[[ "$output" == *"scenario cgroup_add: "*"s left"* ]]
+	[[ "$output" == *"step 1 of 2, "* ]]
+	[[ "$output" == *"step 2 of 2, "* ]]
+	KTSTR_NO_PROGRESS=1 run python3 "$BATS_TEST_DIRNAME/lib/pty-stderr.py" "$TEST_TMP/rec" \
+		ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario cgroup_add --duration 2s
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"s left"* && "$output" != *booting* ]]
+	assert_no_qemu
+}
+
+@test "^C on ktstr-vm | ktstr-stats: exit 130, no Broken pipe, nothing left behind" {
+	run python3 "$BATS_TEST_DIRNAME/lib/sigint-pipe.py" "$TEST_TMP/rec" "$TEST_TMP/err" \
+		ktstr-vm -k "$KERNEL" --duration 60s
+	echo "status=$status output=$output"
+	cat "$TEST_TMP/err"
+	[ "$status" -eq 0 ]
+	[ "$output" = 130 ]
+	! grep -qi 'broken pipe' "$TEST_TMP/err"
+	grep -q 'interrupted by' "$TEST_TMP/err"
+	assert_no_qemu
+	assert_no_stale_ram
+}
+
+@test "SIGTERM: exit 143 and a vm_exit record saying interrupted" {
+	ktstr-vm -k "$KERNEL" --duration 60s >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		grep -q agent_ready "$TEST_TMP/out" 2>/dev/null && break
+		sleep 0.2
+	done
+	grep -q agent_ready "$TEST_TMP/out"
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	jq -e 'select(.type == "vm_exit") | .reason == "interrupted"' "$TEST_TMP/out"
+	assert_no_qemu
+	assert_no_stale_ram
+}
+
+@test "a closed stdout (| head -n1) stops the VM quietly with 141" {
+	run bash -c 'ktstr-vm -k "$1" --duration 60s 2>"$2" | head -n1 >/dev/null; echo "${PIPESTATUS[0]}"' \
+		sh "$KERNEL" "$TEST_TMP/err"
+	cat "$TEST_TMP/err"
+	[ "$output" = 141 ]
+	! grep -qi 'broken pipe' "$TEST_TMP/err"
+	! grep -q 'stdout was closed' "$TEST_TMP/err"
+	assert_no_qemu
+	assert_no_stale_ram
+}
+
+@test "the scheduler's output is kept whole beside the console log; head and tail on failure" {
+	make_chatty_sched
+	run --separate-stderr ktstr-vm -k "$KERNEL" --scheduler "$TEST_TMP/chatty_sched" --duration 2s
+	echo "$stderr"
+	printf '%s\n' "$output" >"$TEST_TMP/out"
+	log=$(records "$TEST_TMP/out" vm_exit | jq -r .sched_output_log)
+	console=$(records "$TEST_TMP/out" vm_exit | jq -r .console_log)
+	[ "$log" = "${console%.log}.sched.log" ]
+	[ "$(wc -l <"$log")" -eq 101 ]
+	grep -qx 'sched line 1' "$log"
+	grep -qx 'sched line 50' "$log"
+	grep -qx 'sched stderr line' "$log"
+	# Every scheduler record names the file; the lines are not records.
+	records "$TEST_TMP/out" scheduler | jq -se --arg l "$log" \
+		'length >= 2 and all(.[]; .output_log == $l) and any(.[]; .event == "attach_failed")'
+	! records "$TEST_TMP/out" sched_output | grep -q .
+	# stderr: the head and the tail, the middle left out.
+	[[ "$stderr" == *"scheduler chatty_sched failed to attach"*"101 lines, all in $log"* ]]
+	[[ "$stderr" == *"  | sched line 1"$'\n'* ]]
+	[[ "$stderr" == *"  | sched line 20"$'\n'* ]]
+	[[ "$stderr" == *"61 lines left out"* ]]
+	[[ "$stderr" == *"  | sched line 100"$'\n'* ]]
+	[[ "$stderr" == *"  | sched stderr line"* ]]
+	[[ "$stderr" != *"sched line 50"* ]]
+	assert_no_qemu
+}
+
+@test "--sched-output echoes the scheduler's output live to stderr" {
+	make_chatty_sched
+	run --separate-stderr ktstr-vm -k "$KERNEL" --scheduler "$TEST_TMP/chatty_sched" \
+		--sched-output --duration 2s
+	echo "$stderr"
+	[[ "$stderr" == *$'\n'"sched line 50"$'\n'* ]]
+	[[ "$stderr" == *$'\n'"sched stderr line"$'\n'* ]]
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .sched_output_log | length > 0'
+}
