@@ -19,6 +19,11 @@
 #include <stddef.h>
 #include "strbuf.h"
 
+/* Where the kernel config goes in the image.  The agent links
+ * /boot/config-$(uname -r), the first place libbpf looks, to it at boot:
+ * the release string is only certain once the kernel runs. */
+#define INITRAMFS_KCONFIG_PATH "/boot/config"
+
 /* One host file placed at an exact guest path. */
 struct initramfs_file {
 	const char *src;	/* host path (symlinks followed) */

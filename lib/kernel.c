@@ -151,6 +151,25 @@ char *kernel_config_for_image(const char *image)
 	return cfg ? cfg : config_from_ikconfig(image);
 }
 
+int kernel_config_check(const char *path, struct strbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = -1;
+
+	if (!is_regular_file(path))
+		strbuf_addf(err, "%s %s; pass the kernel's .config (e.g. /boot/config-X)",
+			    path, path_exists(path) ? "is not a regular file" : "does not exist");
+	else if (strbuf_read_file(&sb, path) < 0)
+		strbuf_addf(err, "cannot read %s: %s; fix its permissions", path, strerror(errno));
+	else if (!strstr(sb.buf, "CONFIG_"))
+		strbuf_addf(err, "%s is not a kernel config (no CONFIG_ line); pass the "
+			    "kernel's .config (e.g. /boot/config-X)", path);
+	else
+		rc = 0;
+	strbuf_release(&sb);
+	return rc;
+}
+
 static void found_set(struct kernel_found *kf, const char *image, const char *config,
 		      const char *key, const char *source)
 {

@@ -41,6 +41,10 @@ char *kernel_found_label(const struct kernel_found *kf);
  * frees. */
 char *kernel_config_for_image(const char *image);
 
+/* 0 if path is a readable kernel config (has a CONFIG_ line); -1 with
+ * one sentence naming it and the fix in err otherwise. */
+int kernel_config_check(const char *path, struct strbuf *err);
+
 /* 0 if path is an x86 bzImage; -1 with a reason in err otherwise. */
 int kernel_image_check(const char *path, struct strbuf *err);
 

@@ -249,3 +249,28 @@ EOF
 	[ "$status" -eq 0 ]
 	[[ "$(jq -r .path <<<"$output")" == "$TEST_TMP/xdg/ktstr/initramfs/"*.cpio.gz ]]
 }
+
+@test "--kconfig packs the config as /boot/config; a bad one is a usage error" {
+	printf 'CONFIG_SCHED_CLASS_EXT=y\n' >"$TEST_TMP/config"
+	build --kconfig "$TEST_TMP/config" -o "$TEST_TMP/img.cpio.gz"
+	[ "$status" -eq 0 ]
+	cpio_list "$TEST_TMP/img.cpio.gz" | grep -q '^f 0644 1 0:0 25 boot/config$'
+	echo nothing >"$TEST_TMP/bad"
+	build --kconfig "$TEST_TMP/bad"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-initramfs "$stderr"
+	[[ "$stderr" == *"$TEST_TMP/bad is not a kernel config"* ]]
+	build --kconfig "$TEST_TMP/missing"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"$TEST_TMP/missing does not exist"* ]]
+}
+
+# libbpf looks for /boot/config-$(uname -r): the agent links it to the
+# packed /boot/config.
+@test "the guest has /boot/config-\$(uname -r) when the kernel's config is known" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec \
+		'grep -c "^CONFIG_SCHED_CLASS_EXT=y" "/boot/config-$(uname -r)"'
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+}

@@ -231,3 +231,53 @@ bad_scenario() {
 	echo "failed:$failed"
 	[ -z "$failed" ]
 }
+
+# A /boot-style directory: the image as vmlinuz-X, its config as config-X
+# (links, so nothing large is copied).  scx_central's BPF code reads
+# Kconfig externs, which libbpf resolves from /boot/config-$(uname -r).
+@test "scx_central attaches with a kernel whose config is config-X beside vmlinuz-X" {
+	mkdir "$TEST_TMP/boot"
+	ln -s "$KERNEL" "$TEST_TMP/boot/vmlinuz-7.3.4-test"
+	ln -s "$(dirname "$KERNEL")/config" "$TEST_TMP/boot/config-7.3.4-test"
+	run --separate-stderr ktstr-vm -k "$TEST_TMP/boot/vmlinuz-7.3.4-test" --dry-run
+	printf '%s\n' "$output" | jq -e -s --arg c "$TEST_TMP/boot/config-7.3.4-test" \
+		'any(.[]; .type == "kernel_resolved" and .config == $c)'
+	KERNEL=$TEST_TMP/boot/vmlinuz-7.3.4-test scenario_verdict --topo 1,2,2,1 \
+		--scenario steady --duration 2s --scheduler "$SCHED/scx_central"
+	[ "$status" -eq 0 ]
+	recq 'any(.[]; .type == "scheduler" and .event == "attached" and .ops == "central")'
+}
+
+# The Debian kernel has no IKCONFIG, so an image alone in its directory
+# brings no config: the failure must say how to give it one, and
+# --kconfig must then fix it.
+@test "without a kernel config scx_central's failure names --kconfig, and --kconfig fixes it" {
+	grep -q '^# CONFIG_IKCONFIG is not set' "$(dirname "$KERNEL")/config"
+	mkdir "$TEST_TMP/alone"
+	ln -s "$KERNEL" "$TEST_TMP/alone/bzImage"
+	run --separate-stderr ktstr-vm -k "$TEST_TMP/alone/bzImage" --dry-run
+	printf '%s\n' "$output" | jq -e -s 'any(.[]; .type == "kernel_resolved" and .config == null)'
+	KERNEL=$TEST_TMP/alone/bzImage scenario_verdict --topo 1,2,2,1 \
+		--scenario steady --duration 2s --scheduler "$SCHED/scx_central"
+	[ "$status" -eq 1 ]
+	recq 'any(.[]; .type == "scheduler" and .event == "attach_failed" and (.hint | test("--kconfig PATH")))'
+	recq 'any(.[]; .type == "scheduler" and any(.output // [] | .[]; test("failed to open system Kconfig")))'
+	run ktstr-stats "$TEST_TMP/rec"
+	[[ "$output" == *"pass --kconfig PATH"* ]]
+
+	KERNEL=$TEST_TMP/alone/bzImage scenario_verdict --topo 1,2,2,1 --scenario steady \
+		--duration 2s --scheduler "$SCHED/scx_central" --kconfig "$(dirname "$KERNEL")/config"
+	[ "$status" -eq 0 ]
+	recq 'any(.[]; .type == "scheduler" and .event == "attached")'
+}
+
+@test "--kconfig: a missing or non-config file is a one-line usage error" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --kconfig "$TEST_TMP/nope" --dry-run
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"--kconfig: $TEST_TMP/nope does not exist"* ]]
+	echo 'not a config' >"$TEST_TMP/bad"
+	run --separate-stderr ktstr-vm -k "$KERNEL" --kconfig "$TEST_TMP/bad" --dry-run
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is not a kernel config"* ]]
+}
