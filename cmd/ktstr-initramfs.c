@@ -119,6 +119,7 @@ int main(int argc, char **argv)
 	busybox = pick_busybox(busybox_flag);
 	o.agent = agent;
 	o.busybox = busybox;
+	o.host_tools = true;
 	o.includes = strvec_argv(&includes);
 	o.n_includes = includes.n;
 	if (initramfs_build(&o, &r, &err) < 0)

@@ -348,6 +348,7 @@ static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
 		    "(contrib/install-deps) or set KTSTR_BUSYBOX_PATH");
 	io.agent = agent;
 	io.busybox = busybox;
+	io.host_tools = true;
 	io.includes = strvec_argv((struct strvec *)&o->includes);
 	io.n_includes = o->includes.n;
 	/* The guest's libbpf looks for /boot/config-$(uname -r); the agent
