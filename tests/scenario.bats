@@ -216,7 +216,7 @@ bad_scenario() {
 @test "every canned scenario runs and passes under EEVDF on 1,2,2,1" {
 	local names failed=
 	names=$(ls "$BATS_TEST_DIRNAME/../share/ktstr/scenarios" | sed 's/\.json$//')
-	[ "$(printf '%s\n' "$names" | wc -l)" -ge 14 ]
+	[ "$(printf '%s\n' "$names" | wc -l)" -ge 15 ]
 	for n in $names; do
 		ktstr-vm -k "$KERNEL" --topo 1,2,2,1 --scenario "$n" --duration 3s \
 			>"$TEST_TMP/$n.jsonl" 2>"$TEST_TMP/$n.err" || true
@@ -280,4 +280,24 @@ bad_scenario() {
 	run --separate-stderr ktstr-vm -k "$KERNEL" --kconfig "$TEST_TMP/bad" --dry-run
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"is not a kernel config"* ]]
+}
+
+# steady's workers never block, so they have no wake latency; wakeup's
+# all do, and its scenario turns the p99_wake_latency check on.
+@test "wakeup reports a numeric p99 wake latency per cgroup and judges it" {
+	scenario_verdict --topo 1,2,2,1 --scenario wakeup --duration 3s
+	[ "$status" -eq 0 ]
+	recq '[.[] | select(.type == "cgroup_stats")] | length == 3 and
+		all(.p99_wake_latency_us | type == "number" and . > 0)'
+	jq -e '[.checks[] | select(.check == "p99_wake_latency")] | length == 3 and
+		all(.value | type == "number") and all(.pass)' "$TEST_TMP/verdict"
+	run ktstr-stats "$TEST_TMP/rec"
+	[[ "$output" =~ cg_futex:.*p99_wake=[0-9]+us ]]
+
+	# The same run against a 1 us limit fails on that check.
+	jq '.checks.max_p99_wake_latency_us = 1' \
+		"$BATS_TEST_DIRNAME/../share/ktstr/scenarios/wakeup.json" >"$TEST_TMP/tight.json"
+	scenario_verdict --topo 1,2,2,1 --scenario "$TEST_TMP/tight.json" --duration 3s
+	[ "$status" -eq 1 ]
+	jq -e 'any(.failures[]; .check == "p99_wake_latency")' "$TEST_TMP/verdict"
 }
