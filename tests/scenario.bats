@@ -199,6 +199,13 @@ bad_scenario() {
 	# Only the scx_simple capture saw sched_ext enabled.
 	ktstr-ctprof convert "$TEST_TMP/simple.ctprof.zst" - | jq -e '.sched_ext.state == "enabled"'
 	ktstr-ctprof convert "$TEST_TMP/eevdf.ctprof" - | jq -e '.sched_ext.state == "disabled"'
+	# slice_ns is EEVDF's slice only where EEVDF runs the thread: the
+	# 7.3 guest prints no ext.slice, so sched_ext workers have none.
+	ktstr-ctprof convert "$TEST_TMP/eevdf.ctprof" - |
+		jq -e '[.threads[] | select(.comm == "kw:cg_0")] | length > 0 and all(.slice_ns > 0)'
+	ktstr-ctprof convert "$TEST_TMP/simple.ctprof.zst" - |
+		jq -e '[.threads[] | select(.comm == "kw:cg_0")] | length > 0 and
+			all(.ext_enabled == 1 and .slice_ns == null)'
 }
 
 @test "--ctprof bad inputs: no scenario, unwritable path" {
