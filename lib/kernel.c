@@ -121,8 +121,9 @@ static char *config_from_ikconfig(const char *image)
 	if (rc < 0)
 		diag("no kernel config from %s: %s", image, err.buf);
 	/* A negative entry that cannot be written only costs the next run
-	 * time; a config that cannot be written is reported below. */
-	if (mkdir_p(dir, 0755) == 0) {
+	 * time; a config that cannot be written is reported below.  An image
+	 * that could not be read is not remembered: it says so every run. */
+	if (rc >= 0 && mkdir_p(dir, 0755) == 0) {
 		if (rc > 0)
 			write_file_atomic(path, cfg.buf, cfg.len, 0644);
 		else
