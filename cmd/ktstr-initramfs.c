@@ -6,6 +6,7 @@
 #include "env.h"
 #include "initramfs.h"
 #include "jsonl.h"
+#include "kernel.h"
 #include "opts.h"
 #include "run.h"
 #include "strvec.h"
@@ -16,6 +17,7 @@
 
 static const char usage[] =
 	"usage: ktstr-initramfs [-i PATH]... [-o OUTPUT] [--agent PATH] [--busybox PATH]\n"
+	"                       [--kconfig PATH]\n"
 	"\n"
 	"Build a gzip-compressed cpio initramfs for ktstr guests: the guest agent\n"
 	"as /init, busybox with its applet links, and the given includes (plus the\n"
@@ -28,18 +30,21 @@ static const char usage[] =
 	"  -o, --output FILE    also write the image to FILE (default: cache only)\n"
 	"      --agent PATH     guest agent for /init (default: the installed ktstr-agent)\n"
 	"      --busybox PATH   busybox binary (default: $KTSTR_BUSYBOX_PATH, else PATH)\n"
+	"      --kconfig PATH   the kernel's .config, packed as /boot/config; the agent\n"
+	"                       links /boot/config-$(uname -r) to it for libbpf\n"
 	"  -h, --help           show this help and exit\n"
 	"      --version        show the version and exit\n"
 	"\n"
 	"Exit status: 0 built or found, 2 bad input or setup.\n";
 
-enum { OPT_AGENT = 0x2000, OPT_BUSYBOX };
+enum { OPT_AGENT = 0x2000, OPT_BUSYBOX, OPT_KCONFIG };
 
 static const struct option longopts[] = {
 	{ "include", required_argument, NULL, 'i' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "agent", required_argument, NULL, OPT_AGENT },
 	{ "busybox", required_argument, NULL, OPT_BUSYBOX },
+	{ "kconfig", required_argument, NULL, OPT_KCONFIG },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -80,7 +85,8 @@ int main(int argc, char **argv)
 	struct initramfs_opts o = { .agent = NULL };
 	struct initramfs_result r;
 	struct strbuf err = STRBUF_INIT;
-	const char *agent_flag = NULL, *busybox_flag = NULL;
+	const char *agent_flag = NULL, *busybox_flag = NULL, *kconfig = NULL;
+	struct initramfs_file kfile;
 	char *agent, *busybox;
 	int c;
 
@@ -92,6 +98,7 @@ int main(int argc, char **argv)
 		case 'o': o.output = optarg; break;
 		case OPT_AGENT: agent_flag = optarg; break;
 		case OPT_BUSYBOX: busybox_flag = optarg; break;
+		case OPT_KCONFIG: kconfig = optarg; break;
 		case OPT_HELP: print_help_and_exit(usage);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option or missing argument: %s", argv[optind - 1]);
@@ -100,10 +107,19 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 
+	if (kconfig) {
+		if (kernel_config_check(kconfig, &err))
+			usage_error("--kconfig: %s", err.buf);
+		kfile.src = kconfig;
+		kfile.dest = INITRAMFS_KCONFIG_PATH;
+		o.files = &kfile;
+		o.n_files = 1;
+	}
 	agent = agent_flag ? xstrdup(agent_flag) : ktstr_libexec_path("ktstr-agent");
 	busybox = pick_busybox(busybox_flag);
 	o.agent = agent;
 	o.busybox = busybox;
+	o.host_tools = true;
 	o.includes = strvec_argv(&includes);
 	o.n_includes = includes.n;
 	if (initramfs_build(&o, &r, &err) < 0)

@@ -46,6 +46,8 @@ static const char usage_text[] =
 "  ktstr-vm --topo 1,2,4,1 | ktstr-stats\n"
 "\n"
 "  -k, --kernel PATH        kernel image or build tree (default: discovery chain)\n"
+"      --kconfig PATH       the kernel's .config for the guest's libbpf (default:\n"
+"                           config or config-X beside the image, else IKCONFIG)\n"
 "  -t, --topo N,L,C,T       NUMA nodes, LLCs, cores per LLC, threads per core;\n"
 "                           also 1n2l4c1t (default 1,1,2,1)\n"
 "  -m, --memory MIB         guest memory (default 512 + 64 per vCPU)\n"
@@ -103,11 +105,12 @@ enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
 	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
 	OPT_SCHED_ARG, OPT_CTPROF, OPT_DRY_RUN, OPT_MONITOR_INTERVAL, OPT_NO_MONITOR,
-	OPT_BOOT_TIMEOUT, OPT_FORCE, OPT_SCHED_OUTPUT,
+	OPT_BOOT_TIMEOUT, OPT_FORCE, OPT_SCHED_OUTPUT, OPT_KCONFIG,
 };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
+	{ "kconfig", required_argument, NULL, OPT_KCONFIG },
 	{ "topo", required_argument, NULL, 't' },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -139,7 +142,7 @@ static const struct option longopts[] = {
 
 struct opts {
 	const char *kernel, *topo, *append, *cmd, *console_log, *qemu;
-	const char *scenario, *scheduler, *ctprof;
+	const char *scenario, *scheduler, *ctprof, *kconfig;
 	unsigned long memory;
 	enum vm_accel accel;
 	bool shell, raw, dmesg, timeout_set, dry_run, no_monitor, monitor_interval_set;
@@ -159,6 +162,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "k:t:m:e:i:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
+		case OPT_KCONFIG: o->kconfig = optarg; break;
 		case 't': o->topo = optarg; break;
 		case 'm':
 			if (parse_ulong(optarg, 128, 1u << 20, &o->memory))
@@ -483,6 +487,7 @@ static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
 		    "(contrib/install-deps) or set KTSTR_BUSYBOX_PATH");
 	io.agent = agent;
 	io.busybox = busybox;
+	io.host_tools = true;
 	io.includes = strvec_argv((struct strvec *)&o->includes);
 	io.n_includes = o->includes.n;
 	/* The guest's libbpf looks for /boot/config-$(uname -r); the agent
@@ -490,7 +495,7 @@ static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
 	io.files = files;
 	if (kf->config) {
 		files[io.n_files].src = kf->config;
-		files[io.n_files++].dest = "/boot/config";
+		files[io.n_files++].dest = INITRAMFS_KCONFIG_PATH;
 	}
 	if (sched_host) {
 		files[io.n_files].src = sched_host;
@@ -579,6 +584,7 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	else
 		json_object_set_new(rec, "key", json_null());
 	json_set_str(rec, "source", kf->source);
+	json_object_set_new(rec, "config", kf->config ? json_string(kf->config) : json_null());
 	jsonl_emit(stdout, rec);
 	if (sched_host) {
 		rec = jsonl_record("scheduler_resolved");
@@ -642,6 +648,12 @@ int main(int argc, char **argv)
 	strbuf_reset(&err);
 	if (kernel_image_check(kf.image, &err))
 		die(KTSTR_EXIT_USAGE, "%s (found via %s)", err.buf, kf.source);
+	if (o.kconfig) {
+		if (kernel_config_check(o.kconfig, &err))
+			usage_error("--kconfig: %s", err.buf);
+		free(kf.config);
+		kf.config = xstrdup(o.kconfig);
+	}
 	if (o.scheduler) {
 		sched_host = scheduler_resolve(o.scheduler, kf.key, &err);
 		if (!sched_host)

@@ -63,7 +63,15 @@ struct sched_run {
 	char *kreason;			/* REASON of the "disabled" line */
 	json_t *klog;			/* that line and up to KLOG_LINES after it */
 	json_t *kscx;			/* other sched_ext lines (attach failures) */
+	bool no_kconfig;		/* libbpf said it found no kernel config */
 };
+
+/* libbpf's words when a BPF program uses Kconfig externs and neither
+ * /boot/config-$(uname -r) nor /proc/config.gz exists. */
+#define NO_KCONFIG_MARK "failed to open system Kconfig"
+#define NO_KCONFIG_HINT "the guest has no kernel config for libbpf; pass --kconfig " \
+	"PATH, or put the kernel's config beside the image as config-X for vmlinuz-X, " \
+	"or as config"
 
 const char *sched_name_of(const json_t *spec)
 {
@@ -113,6 +121,10 @@ static void ring_add(struct sched_run *s, const char *line, size_t len)
 
 	json_set_bytes(rec, "line", line, len);
 	engine_emit(s->e, rec);
+	/* Noted as it passes: the ring may have dropped it by the time the
+	 * scheduler gives up. */
+	if (memmem(line, len, NO_KCONFIG_MARK, strlen(NO_KCONFIG_MARK)))
+		s->no_kconfig = true;
 	free(s->ring[s->ring_next]);
 	s->ring[s->ring_next] = xstrndup(line, len);
 	s->ring_next = (s->ring_next + 1) % RING_LINES;
@@ -407,6 +419,20 @@ static void sched_kill(struct engine *e)
 	}
 }
 
+/* A failure with a known fix carries it: in "hint", and after the reason,
+ * which is what the verdict shows.  Takes and returns reason. */
+static char *with_hint(const struct sched_run *s, json_t *rec, char *reason)
+{
+	char *r;
+
+	if (!s->no_kconfig)
+		return reason;
+	json_set_str(rec, "hint", NO_KCONFIG_HINT);
+	r = xasprintf("%s (%s)", reason, NO_KCONFIG_HINT);
+	free(reason);
+	return r;
+}
+
 static void attach_failed(struct engine *e, const char *why)
 {
 	struct sched_run *s = e->sched;
@@ -423,6 +449,7 @@ static void attach_failed(struct engine *e, const char *why)
 		reason = xasprintf("%s", why);
 	sched_kill(e);
 	drain_output(s);
+	reason = with_hint(s, rec, reason);
 	json_set_str(rec, "event", "attach_failed");
 	json_set_str(rec, "name", s->name);
 	json_set_str(rec, "reason", reason);
@@ -556,6 +583,7 @@ static void died(struct engine *e)
 		reason = xasprintf("process exited with status %d", exit_code_of(s->status));
 	else
 		reason = xstrdup("sched_ext state left \"enabled\"");
+	reason = with_hint(s, rec, reason);
 	json_set_str(rec, "event", "died");
 	json_set_str(rec, "name", s->name);
 	json_set_int(rec, "at_ms", at);

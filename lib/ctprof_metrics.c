@@ -25,7 +25,7 @@ const struct ctprof_metric ctprof_metrics[] = {
 	T("nr_voluntary_switches", "count", SUM, 0, "sched", "switches out by blocking"),
 	T("nr_involuntary_switches", "count", SUM, -1, "sched", "switches out by preemption"),
 	T("nr_migrations", "count", SUM, -1, "sched", "moves to another CPU"),
-	T("slice_ns", "ns", MEAN, 0, "sched", "time slice (se.slice)"),
+	T("slice_ns", "ns", MEAN, 0, "sched", "time slice (se.slice, or ext.slice on sched_ext)"),
 	T("ext_enabled", "threads", SUM, 0, "sched", "threads run by a sched_ext scheduler"),
 	T("wait_sum_ns", "ns", SUM, -1, "sched (schedstats)", "time runnable but not running"),
 	T("wait_count", "count", SUM, 0, "sched (schedstats)", "waits for a CPU"),

@@ -22,7 +22,9 @@ static const struct key_map sched_keys[] = {
 	{ "nr_switches", "nr_switches" },
 	{ "nr_voluntary_switches", "nr_voluntary_switches" },
 	{ "nr_involuntary_switches", "nr_involuntary_switches" },
+	/* slice_ns is settled after the loop from these three (see there). */
 	{ "se.slice", "slice_ns" },
+	{ "ext.slice", "slice_ns" },
 	{ "ext.enabled", "ext_enabled" },
 	{ "wait_sum", "wait_sum_ns" },
 	{ "wait_count", "wait_count" },
@@ -185,6 +187,8 @@ int ctprof_parse_sched(const char *text, json_t *thread)
 {
 	char line[512];
 	int n = 0;
+	long long se_slice = 0, ext_slice = 0, ext = 0;
+	bool have_se_slice = false, have_ext_slice = false;
 
 	while (next_line(&text, line, sizeof(line))) {
 		char *colon = strchr(line, ':'), *key, *val;
@@ -209,7 +213,28 @@ int ctprof_parse_sched(const char *text, json_t *thread)
 		/* A split value is a time; only time fields may take one. */
 		if (split && !ends_with(field, "_ns"))
 			continue;
+		if (!strcmp(key, "se.slice")) {
+			se_slice = v;
+			have_se_slice = true;
+			continue;
+		}
+		if (!strcmp(key, "ext.slice")) {
+			ext_slice = v;
+			have_ext_slice = true;
+			continue;
+		}
+		if (!strcmp(field, "ext_enabled"))
+			ext = v;
 		json_set_int(thread, field, v);
+		n++;
+	}
+	/* se.slice is EEVDF's slice.  A task on sched_ext runs by its
+	 * p->scx.slice, which the BPF scheduler sets; se.slice is then a
+	 * stale leftover.  Kernels that print the sched_ext slice (ext.slice)
+	 * give the real one; others (7.3 prints only ext.enabled) give none,
+	 * and an absent value beats a wrong one. */
+	if (ext == 1 ? have_ext_slice : have_se_slice) {
+		json_set_int(thread, "slice_ns", ext == 1 ? ext_slice : se_slice);
 		n++;
 	}
 	return n;

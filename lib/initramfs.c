@@ -30,6 +30,7 @@ enum rank {
 	RANK_PARENT,	/* implied parent directory */
 	RANK_SKELETON,	/* the fixed root layout */
 	RANK_APPLET,	/* busybox applet link */
+	RANK_TOOL,	/* host tool packed where busybox has no applet */
 	RANK_LIBRARY,	/* shared-library closure */
 	RANK_EXPLICIT,	/* agent, busybox, includes, files */
 };
@@ -715,12 +716,53 @@ static int finalize(struct build *b, struct strbuf *err)
 	return 0;
 }
 
+static bool have_applet(const struct build *b, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->v[i].rank == RANK_APPLET && !strcmp(path_basename(b->v[i].path), name))
+			return true;
+	return false;
+}
+
+/* Tools a person debugging a scheduler in the guest reaches for.  busybox
+ * provides some of them (taskset in Debian's busybox-static); the others
+ * come from the host at the same path, with their libraries.  A tool the
+ * host lacks is left out: the image stays buildable, and the guest's
+ * "not found" names it. */
+static void add_tools(struct build *b)
+{
+	static const char *const tools[] = {
+		"/usr/bin/chrt", "/usr/bin/taskset",		/* util-linux */
+		"/usr/bin/pkill", "/usr/bin/pgrep",		/* procps */
+		"/usr/sbin/bpftool",				/* bpftool */
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tools); i++) {
+		struct stat st;
+		char *what;
+
+		if (have_applet(b, path_basename(tools[i])) || stat(tools[i], &st) < 0 ||
+		    !S_ISREG(st.st_mode) || access(tools[i], R_OK | X_OK) < 0)
+			continue;
+		what = xasprintf("host tool %s", tools[i]);
+		add_reg(b, guest_path(tools[i]), tools[i], st.st_mode & 0777, RANK_TOOL, what);
+		strvec_push_unique(&b->elves, tools[i]);
+		free(what);
+	}
+}
+
 static int collect(const struct initramfs_opts *o, struct build *b, struct strbuf *err)
 {
 	add_skeleton(b);
 	if (add_agent(b, o->agent, err) < 0 ||
-	    add_busybox(b, o->busybox, err) < 0 ||
-	    add_includes(b, o->includes, o->n_includes, err) < 0 ||
+	    add_busybox(b, o->busybox, err) < 0)
+		return -1;
+	if (o->host_tools)
+		add_tools(b);
+	if (add_includes(b, o->includes, o->n_includes, err) < 0 ||
 	    add_files(b, o->files, o->n_files, err) < 0 ||
 	    add_closures(b, err) < 0)
 		return -1;

@@ -1,7 +1,8 @@
 /* Guest initramfs builder, shared by ktstr-initramfs and ktstr-vm.
  *
  * The image is a gzip-compressed newc cpio holding a minimal root: the
- * static guest agent as /init, busybox and its applet links, /dev/console
+ * static guest agent as /init, busybox and its applet links, host tools
+ * busybox lacks (chrt, pkill, bpftool, ...), /dev/console
  * and /dev/null nodes (PID 1 needs a console before devtmpfs is mounted),
  * operator includes under /include-files, extra host files at fixed guest
  * paths, and the shared-library closure of every dynamically linked ELF
@@ -18,6 +19,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "strbuf.h"
+
+/* Where the kernel config goes in the image.  The agent links
+ * /boot/config-$(uname -r), the first place libbpf looks, to it at boot:
+ * the release string is only certain once the kernel runs. */
+#define INITRAMFS_KCONFIG_PATH "/boot/config"
 
 /* One host file placed at an exact guest path. */
 struct initramfs_file {
@@ -41,6 +47,10 @@ struct initramfs_opts {
 	 * same path; two inputs at one path are an error. */
 	const struct initramfs_file *files;
 	size_t n_files;
+	/* Also pack chrt, taskset, pkill, pgrep and bpftool from the host (at
+	 * their host paths, with their libraries) where busybox has no
+	 * applet of that name; missing ones are skipped. */
+	bool host_tools;
 	/* Also write the image here (atomically).  NULL: the cache copy only. */
 	const char *output;
 	/* NULL: ktstr_cache_dir("initramfs"). */

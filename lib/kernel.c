@@ -4,14 +4,18 @@
 #include "dirs.h"
 #include "env.h"
 #include "fsutil.h"
+#include "hash.h"
+#include "ikconfig.h"
 #include "kcache.h"
 #include "kernel_id.h"
 #include "strvec.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -62,11 +66,117 @@ const char *kernel_kconfig_hash(void)
 	return hex;
 }
 
+/* The config file named beside an image: "config" (the ktstr cache's
+ * layout), or config-X for an image named vmlinuz-X, bzImage-X or
+ * vmlinux-X (the layout of /boot and of Debian's kernel packages). */
+static char *config_beside(const char *image)
+{
+	static const char *const prefixes[] = { "vmlinuz-", "bzImage-", "vmlinux-" };
+	char *dir = path_dirname(image), *cfg = path_join(dir, "config");
+	const char *base = path_basename(image);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(prefixes) && !is_regular_file(cfg); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (!strncmp(base, prefixes[i], n) && base[n]) {
+			char *name = xasprintf("config-%s", base + n);
+
+			free(cfg);
+			cfg = path_join(dir, name);
+			free(name);
+		}
+	}
+	free(dir);
+	if (!is_regular_file(cfg)) {
+		free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* The image's own IKCONFIG copy, extracted once into the cache.  Entries
+ * are keyed by the image's path, size, mtime and inode, so a rebuilt
+ * image is looked at afresh; an empty ".none" file remembers an image
+ * without IKCONFIG, which saves decompressing it on every run. */
+static char *config_from_ikconfig(const char *image)
+{
+	struct strbuf key = STRBUF_INIT, cfg = STRBUF_INIT, err = STRBUF_INIT;
+	char hex[SHA256_HEX_LEN + 1], *dir = ktstr_cache_dir("kconfig");
+	char *path = NULL, *none = NULL, real[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (!dir || !realpath(image, real) || stat(real, &st) < 0)
+		goto out;
+	strbuf_addf(&key, "%s\n%lld\n%lld.%09ld\n%llu", real, (long long)st.st_size,
+		    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		    (unsigned long long)st.st_ino);
+	sha256_buf_hex(key.buf, key.len, hex);
+	path = xasprintf("%s/%s.config", dir, hex);
+	none = xasprintf("%s/%s.none", dir, hex);
+	if (is_regular_file(path) || is_regular_file(none))
+		goto out;
+	rc = ikconfig_from_image(real, &cfg, &err);
+	if (rc < 0)
+		diag("no kernel config from %s: %s", image, err.buf);
+	/* A negative entry that cannot be written only costs the next run
+	 * time; a config that cannot be written is reported below.  An image
+	 * that could not be read is not remembered: it says so every run. */
+	if (rc >= 0 && mkdir_p(dir, 0755) == 0) {
+		if (rc > 0)
+			write_file_atomic(path, cfg.buf, cfg.len, 0644);
+		else
+			write_file_atomic(none, "", 0, 0644);
+	}
+	if (rc > 0 && !is_regular_file(path))
+		diag("cannot cache the kernel config found in %s under %s; pass "
+		     "--kconfig PATH instead", image, dir);
+out:
+	if (path && !is_regular_file(path)) {
+		free(path);
+		path = NULL;
+	}
+	free(none);
+	free(dir);
+	strbuf_release(&key);
+	strbuf_release(&cfg);
+	strbuf_release(&err);
+	return path;
+}
+
+char *kernel_config_for_image(const char *image)
+{
+	char *cfg = config_beside(image);
+
+	return cfg ? cfg : config_from_ikconfig(image);
+}
+
+int kernel_config_check(const char *path, struct strbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = -1;
+
+	if (!is_regular_file(path))
+		strbuf_addf(err, "%s %s; pass the kernel's .config (e.g. /boot/config-X)",
+			    path, path_exists(path) ? "is not a regular file" : "does not exist");
+	else if (strbuf_read_file(&sb, path) < 0)
+		strbuf_addf(err, "cannot read %s: %s; fix its permissions", path, strerror(errno));
+	else if (!strstr(sb.buf, "CONFIG_"))
+		strbuf_addf(err, "%s is not a kernel config (no CONFIG_ line); pass the "
+			    "kernel's .config (e.g. /boot/config-X)", path);
+	else
+		rc = 0;
+	strbuf_release(&sb);
+	return rc;
+}
+
 static void found_set(struct kernel_found *kf, const char *image, const char *config,
 		      const char *key, const char *source)
 {
 	kf->image = xstrdup(image);
-	kf->config = config && is_regular_file(config) ? xstrdup(config) : NULL;
+	kf->config = config && is_regular_file(config) ? xstrdup(config)
+		: kernel_config_for_image(image);
 	kf->key = key ? xstrdup(key) : NULL;
 	kf->source = xstrdup(source);
 	kf->version = NULL;

@@ -35,6 +35,16 @@ void kernel_found_free(struct kernel_found *v, size_t n);
  * name.  Caller frees. */
 char *kernel_found_label(const struct kernel_found *kf);
 
+/* The kernel config that belongs to image: "config" or config-X beside
+ * it (for vmlinuz-X, bzImage-X, vmlinux-X), else the image's own IKCONFIG
+ * copy, extracted once into the cache.  NULL when there is none.  Caller
+ * frees. */
+char *kernel_config_for_image(const char *image);
+
+/* 0 if path is a readable kernel config (has a CONFIG_ line); -1 with
+ * one sentence naming it and the fix in err otherwise. */
+int kernel_config_check(const char *path, struct strbuf *err);
+
 /* 0 if path is an x86 bzImage; -1 with a reason in err otherwise. */
 int kernel_image_check(const char *path, struct strbuf *err);
 

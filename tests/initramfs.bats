@@ -249,3 +249,59 @@ EOF
 	[ "$status" -eq 0 ]
 	[[ "$(jq -r .path <<<"$output")" == "$TEST_TMP/xdg/ktstr/initramfs/"*.cpio.gz ]]
 }
+
+@test "host tools busybox lacks are packed with their libraries; busybox applets win" {
+	build -o "$TEST_TMP/img.cpio.gz"
+	[ "$status" -eq 0 ]
+	cpio_list "$TEST_TMP/img.cpio.gz" >"$TEST_TMP/list"
+	for t in usr/bin/chrt usr/bin/pkill usr/sbin/bpftool; do
+		grep -q "^f 0755 .* $t\$" "$TEST_TMP/list"
+	done
+	# Debian's busybox-static has taskset: the applet stays.
+	if "$BB" --list | grep -qx taskset; then
+		grep -q ' usr/bin/taskset -> /bin/busybox$' "$TEST_TMP/list"
+	fi
+	# pkill's libproc2 and bpftool's libelf came along.
+	grep -q ' lib/x86_64-linux-gnu/libproc2\.so' "$TEST_TMP/list"
+	grep -q ' lib/x86_64-linux-gnu/libelf' "$TEST_TMP/list"
+}
+
+@test "--kconfig packs the config as /boot/config; a bad one is a usage error" {
+	printf 'CONFIG_SCHED_CLASS_EXT=y\n' >"$TEST_TMP/config"
+	build --kconfig "$TEST_TMP/config" -o "$TEST_TMP/img.cpio.gz"
+	[ "$status" -eq 0 ]
+	cpio_list "$TEST_TMP/img.cpio.gz" | grep -q '^f 0644 1 0:0 25 boot/config$'
+	echo nothing >"$TEST_TMP/bad"
+	build --kconfig "$TEST_TMP/bad"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-initramfs "$stderr"
+	[[ "$stderr" == *"$TEST_TMP/bad is not a kernel config"* ]]
+	build --kconfig "$TEST_TMP/missing"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"$TEST_TMP/missing does not exist"* ]]
+}
+
+# The tools run in the guest, not just sit in the image.
+@test "the guest runs bpftool, chrt, taskset and pkill" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec \
+		'bpftool version && chrt -p 1 && taskset -p 1 && pkill --version && pkill -0 -x init && echo TOOLS-OK'
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"bpftool v"* ]]
+	[[ "$output" == *"pid 1's current scheduling policy: SCHED_OTHER"* ]]
+	[[ "$output" == *"pid 1's current affinity mask:"* ]]
+	[[ "$output" == *"pkill from procps-ng"* ]]
+	[[ "$output" == *TOOLS-OK* ]]
+	assert_no_qemu
+}
+
+# libbpf looks for /boot/config-$(uname -r): the agent links it to the
+# packed /boot/config.
+@test "the guest has /boot/config-\$(uname -r) when the kernel's config is known" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec \
+		'grep -c "^CONFIG_SCHED_CLASS_EXT=y" "/boot/config-$(uname -r)"'
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+}

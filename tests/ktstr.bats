@@ -71,3 +71,14 @@ teardown() { common_teardown; }
 		man -l "$m" >/dev/null 2>&1 || MANWIDTH=80 groff -man -Tutf8 "$m" >/dev/null
 	done
 }
+
+@test "ktstr(1) lists every program as a command and in SEE ALSO" {
+	local c name page
+	page=$(MANWIDTH=200 man -l "$BATS_TEST_DIRNAME/../man/ktstr.1" 2>/dev/null)
+	for c in "$BATS_TEST_DIRNAME"/../cmd/ktstr-*.c; do
+		name=$(basename "$c" .c)
+		grep -qx "^\.B ${name#ktstr-}" "$BATS_TEST_DIRNAME/../man/ktstr.1" || {
+			echo "ktstr(1) has no command entry for ${name#ktstr-}" >&2; return 1; }
+		[[ "$page" == *"$name(1)"* ]] || { echo "ktstr(1) does not name $name(1)" >&2; return 1; }
+	done
+}

@@ -199,6 +199,13 @@ bad_scenario() {
 	# Only the scx_simple capture saw sched_ext enabled.
 	ktstr-ctprof convert "$TEST_TMP/simple.ctprof.zst" - | jq -e '.sched_ext.state == "enabled"'
 	ktstr-ctprof convert "$TEST_TMP/eevdf.ctprof" - | jq -e '.sched_ext.state == "disabled"'
+	# slice_ns is EEVDF's slice only where EEVDF runs the thread: the
+	# 7.3 guest prints no ext.slice, so sched_ext workers have none.
+	ktstr-ctprof convert "$TEST_TMP/eevdf.ctprof" - |
+		jq -e '[.threads[] | select(.comm == "kw:cg_0")] | length > 0 and all(.slice_ns > 0)'
+	ktstr-ctprof convert "$TEST_TMP/simple.ctprof.zst" - |
+		jq -e '[.threads[] | select(.comm == "kw:cg_0")] | length > 0 and
+			all(.ext_enabled == 1 and .slice_ns == null)'
 }
 
 @test "--ctprof bad inputs: no scenario, unwritable path" {
@@ -216,7 +223,7 @@ bad_scenario() {
 @test "every canned scenario runs and passes under EEVDF on 1,2,2,1" {
 	local names failed=
 	names=$(ls "$BATS_TEST_DIRNAME/../share/ktstr/scenarios" | sed 's/\.json$//')
-	[ "$(printf '%s\n' "$names" | wc -l)" -ge 14 ]
+	[ "$(printf '%s\n' "$names" | wc -l)" -ge 15 ]
 	for n in $names; do
 		ktstr-vm -k "$KERNEL" --topo 1,2,2,1 --scenario "$n" --duration 3s \
 			>"$TEST_TMP/$n.jsonl" 2>"$TEST_TMP/$n.err" || true
@@ -230,4 +237,74 @@ bad_scenario() {
 	done
 	echo "failed:$failed"
 	[ -z "$failed" ]
+}
+
+# A /boot-style directory: the image as vmlinuz-X, its config as config-X
+# (links, so nothing large is copied).  scx_central's BPF code reads
+# Kconfig externs, which libbpf resolves from /boot/config-$(uname -r).
+@test "scx_central attaches with a kernel whose config is config-X beside vmlinuz-X" {
+	mkdir "$TEST_TMP/boot"
+	ln -s "$KERNEL" "$TEST_TMP/boot/vmlinuz-7.3.4-test"
+	ln -s "$(dirname "$KERNEL")/config" "$TEST_TMP/boot/config-7.3.4-test"
+	run --separate-stderr ktstr-vm -k "$TEST_TMP/boot/vmlinuz-7.3.4-test" --dry-run
+	printf '%s\n' "$output" | jq -e -s --arg c "$TEST_TMP/boot/config-7.3.4-test" \
+		'any(.[]; .type == "kernel_resolved" and .config == $c)'
+	KERNEL=$TEST_TMP/boot/vmlinuz-7.3.4-test scenario_verdict --topo 1,2,2,1 \
+		--scenario steady --duration 2s --scheduler "$SCHED/scx_central"
+	[ "$status" -eq 0 ]
+	recq 'any(.[]; .type == "scheduler" and .event == "attached" and .ops == "central")'
+}
+
+# The Debian kernel has no IKCONFIG, so an image alone in its directory
+# brings no config: the failure must say how to give it one, and
+# --kconfig must then fix it.
+@test "without a kernel config scx_central's failure names --kconfig, and --kconfig fixes it" {
+	grep -q '^# CONFIG_IKCONFIG is not set' "$(dirname "$KERNEL")/config"
+	mkdir "$TEST_TMP/alone"
+	ln -s "$KERNEL" "$TEST_TMP/alone/bzImage"
+	run --separate-stderr ktstr-vm -k "$TEST_TMP/alone/bzImage" --dry-run
+	printf '%s\n' "$output" | jq -e -s 'any(.[]; .type == "kernel_resolved" and .config == null)'
+	KERNEL=$TEST_TMP/alone/bzImage scenario_verdict --topo 1,2,2,1 \
+		--scenario steady --duration 2s --scheduler "$SCHED/scx_central"
+	[ "$status" -eq 1 ]
+	recq 'any(.[]; .type == "scheduler" and .event == "attach_failed" and (.hint | test("--kconfig PATH")))'
+	recq 'any(.[]; .type == "scheduler" and any(.output // [] | .[]; test("failed to open system Kconfig")))'
+	run ktstr-stats "$TEST_TMP/rec"
+	[[ "$output" == *"pass --kconfig PATH"* ]]
+
+	KERNEL=$TEST_TMP/alone/bzImage scenario_verdict --topo 1,2,2,1 --scenario steady \
+		--duration 2s --scheduler "$SCHED/scx_central" --kconfig "$(dirname "$KERNEL")/config"
+	[ "$status" -eq 0 ]
+	recq 'any(.[]; .type == "scheduler" and .event == "attached")'
+}
+
+@test "--kconfig: a missing or non-config file is a one-line usage error" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --kconfig "$TEST_TMP/nope" --dry-run
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"--kconfig: $TEST_TMP/nope does not exist"* ]]
+	echo 'not a config' >"$TEST_TMP/bad"
+	run --separate-stderr ktstr-vm -k "$KERNEL" --kconfig "$TEST_TMP/bad" --dry-run
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is not a kernel config"* ]]
+}
+
+# steady's workers never block, so they have no wake latency; wakeup's
+# all do, and its scenario turns the p99_wake_latency check on.
+@test "wakeup reports a numeric p99 wake latency per cgroup and judges it" {
+	scenario_verdict --topo 1,2,2,1 --scenario wakeup --duration 3s
+	[ "$status" -eq 0 ]
+	recq '[.[] | select(.type == "cgroup_stats")] | length == 3 and
+		all(.p99_wake_latency_us | type == "number" and . > 0)'
+	jq -e '[.checks[] | select(.check == "p99_wake_latency")] | length == 3 and
+		all(.value | type == "number") and all(.pass)' "$TEST_TMP/verdict"
+	run ktstr-stats "$TEST_TMP/rec"
+	[[ "$output" =~ cg_futex:.*p99_wake=[0-9]+us ]]
+
+	# The same run against a 1 us limit fails on that check.
+	jq '.checks.max_p99_wake_latency_us = 1' \
+		"$BATS_TEST_DIRNAME/../share/ktstr/scenarios/wakeup.json" >"$TEST_TMP/tight.json"
+	scenario_verdict --topo 1,2,2,1 --scenario "$TEST_TMP/tight.json" --duration 3s
+	[ "$status" -eq 1 ]
+	jq -e 'any(.failures[]; .check == "p99_wake_latency")' "$TEST_TMP/verdict"
 }

@@ -1152,6 +1152,7 @@ static const char *const canned[] = {
 	"affinity_change", "affinity_pinned", "cgroup_add", "cgroup_remove", "cpuset_apply",
 	"cpuset_clear", "cpuset_resize", "host_contention", "mixed_workloads",
 	"nested_steady", "nested_task_move", "oversubscribed", "steady", "steady_llc",
+	"wakeup",
 };
 
 static void test_canned(void **state)
@@ -1252,7 +1253,7 @@ static void test_load_errors(void **state)
 			    "affinity_change, affinity_pinned, cgroup_add, cgroup_remove, "
 			    "cpuset_apply, cpuset_clear, cpuset_resize, host_contention, "
 			    "mixed_workloads, nested_steady, nested_task_move, oversubscribed, "
-			    "steady, steady_llc");
+			    "steady, steady_llc, wakeup");
 	strbuf_reset(&err);
 	assert_null(scenario_load("no such", &err));
 	assert_true(!strncmp(err.buf, "unknown scenario 'no such'; canned scenarios: ", 45));
