@@ -338,7 +338,6 @@ static void report_cb(void *cb, const struct case_report *rep)
 		json_set_str(rec, "reason", rep->reason);
 		json_set_str(rec, "sidecar", rep->sidecar);
 		jsonl_emit(stdout, rec);
-		json_decref(rec);
 	} else {
 		if (rep->outcome == CASE_SKIP || (rep->outcome == CASE_FAIL && !rep->run))
 			strbuf_addf(&line, "%4s [%9s] %s: %s\n", outcome_word(rep->outcome),
@@ -424,7 +423,6 @@ static void print_plan(const struct gcase *c, size_t n, bool json)
 			json_set_real(rec, "est_secs", c[i].est_secs);
 			json_set_str(rec, "skip_reason", c[i].skip_reason);
 			jsonl_emit(stdout, rec);
-			json_decref(rec);
 		} else if (c[i].skip_reason) {
 			printf("%s (skip: %s)\n", c[i].full_name, c[i].skip_reason);
 		} else {
@@ -506,7 +504,6 @@ int main(int argc, char **argv)
 			json_set_int(rec, "features_covered", (long long)brep.features_covered);
 			json_set_int(rec, "features_total", (long long)brep.features_total);
 			jsonl_emit(stdout, rec);
-			json_decref(rec);
 		}
 	}
 	if (o.list) {
@@ -580,7 +577,6 @@ int main(int argc, char **argv)
 		json_set_str(rec, "run_dir", dirs[0].path);
 		json_set_str(rec, "run_id", run_id);
 		jsonl_emit(stdout, rec);
-		json_decref(rec);
 	} else {
 		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu skipped%s\n", tot.secs,
 		       tot.passed, tot.failed, tot.skipped,
