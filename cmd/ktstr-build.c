@@ -790,14 +790,18 @@ static char *sched_kernel_entry(const struct opts *o)
  * hand over to share/ktstr/build-sched-tree, which prints the records. */
 static int cmd_sched(const struct opts *o)
 {
-	char *real = realpath(o->sched, NULL), *entry, *out, *helper;
+	char *real, *entry, *out, *helper;
 	struct strvec argv = STRVEC_INIT;
 	char jobs[32];
 
-	if (!real || !is_directory(real))
+	if (!is_directory(o->sched))
 		die(KTSTR_EXIT_USAGE, "--sched %s: no such directory; pass a scheduler tree "
 		    "laid out like the kernel's tools/sched_ext", o->sched);
 	entry = sched_kernel_entry(o);
+	/* After the kernel, whose errors die: nothing allocated is lost then. */
+	real = realpath(o->sched, NULL);
+	if (!real)
+		die_errno(KTSTR_EXIT_USAGE, "--sched %s", o->sched);
 	if (o->out) {
 		out = xstrdup(o->out);
 	} else {
