@@ -20,14 +20,14 @@ common_teardown() {
 	asan_check
 }
 
-# Under KTSTR_ASAN (tests/run-bats), each test's programs write sanitizer
-# reports into a directory of the test's own, which teardown checks.
+# Under KTSTR_ASAN (tests/run-bats), each test's programs write ASan and
+# LeakSanitizer reports into a directory of the test's own, which teardown
+# checks (UBSan's go to stderr: see tests/run-bats).
 asan_setup() {
 	[ -n "${KTSTR_ASAN_LOG_DIR:-}" ] || return 0
 	ASAN_TEST_DIR="$KTSTR_ASAN_LOG_DIR/$(basename "$BATS_TEST_FILENAME" .bats)-$BATS_TEST_NUMBER"
 	mkdir -p "$ASAN_TEST_DIR"
 	export ASAN_OPTIONS="$KTSTR_ASAN_OPTIONS:log_path=$ASAN_TEST_DIR/report"
-	export UBSAN_OPTIONS="$KTSTR_UBSAN_OPTIONS:log_path=$ASAN_TEST_DIR/report"
 }
 
 # A sanitizer report fails the test even when the program's exit status
