@@ -39,6 +39,15 @@ ASAN_OBJ   := $(LIB_SRC:%.c=$(B)/asan/%.o)
 GUEST_ASAN_OBJ := $(filter-out $(B)/asan/guest/agent.o,$(GUEST_SRC:%.c=$(B)/asan/%.o))
 GUEST_ASAN_A   := $(B)/asan/libguest.a
 MANS       := $(sort $(wildcard man/*.[0-9]))
+# The host programs again with ASan+UBSan, for the bats suites under
+# `make check`: build/asan mirrors the build/install layout (bin, libexec,
+# share) so ktstr-vm finds the agent and share/ktstr from its own directory
+# as the release programs do.  The agent stays the normal static build: it
+# runs as PID 1 in the guest, where no sanitizer runtime could report.
+ASAN_LIB_A := $(B)/asan/libktstr.a
+ASAN_CMDS  := $(CMD_SRC:cmd/%.c=$(B)/asan/bin/%)
+ASAN_TREE  := $(ASAN_CMDS) $(B)/asan/bin/ktstr $(B)/asan/libexec/ktstr/ktstr-agent \
+              $(B)/asan/share/ktstr
 
 # Quiet by default, as in git and the kernel; V=1 shows full commands.
 ifeq ($(V),1)
@@ -95,6 +104,27 @@ $(B)/unit/test_guest_%: tests/unit/test_guest_%.c $(wildcard tests/unit/*.h) $(G
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -Iguest -o $@ $< $(GUEST_ASAN_A) \
 		$(ASAN_OBJ) $(PKG_LIBS) -lcmocka
 
+$(ASAN_LIB_A): $(ASAN_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/asan/bin/%: cmd/%.c $(ASAN_LIB_A)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -o $@ $< $(ASAN_LIB_A) $(LDFLAGS) $(PKG_LIBS)
+
+$(B)/asan/bin/ktstr: $(B)/bin/ktstr
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(B)/asan/libexec/ktstr/ktstr-agent: $(AGENT)
+	@mkdir -p $(@D)
+	ln -sfn ../../../libexec/ktstr/ktstr-agent $@
+
+$(B)/asan/share/ktstr:
+	@mkdir -p $(@D)
+	ln -sfn ../../../share/ktstr $@
+
+asan-bins: $(ASAN_TREE)
+
 deps:
 	@bash contrib/install-deps
 
@@ -102,11 +132,12 @@ unit: $(UNIT_BINS)
 	@bash tests/run-unit $(UNIT_BINS)
 
 # Both runners always run, so CI shows both summary lines; either failing
-# fails the target.
+# fails the target.  The bats suites run the ASan+UBSan programs, so a leak
+# or memory error anywhere in a program fails the run.
 check: deps
-	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory all unit-bins asan-bins
 	@rc=0; bash tests/run-unit $(UNIT_BINS) || rc=1; \
-	bash tests/run-bats || rc=1; exit $$rc
+	KTSTR_ASAN=1 bash tests/run-bats || rc=1; exit $$rc
 
 unit-bins: $(UNIT_BINS)
 
@@ -134,7 +165,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit unit-bins check check-slow demo bench install clean
+.PHONY: all deps unit unit-bins asan-bins check check-slow demo bench install clean
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
-.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ)
+.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ) $(ASAN_LIB_A)

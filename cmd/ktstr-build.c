@@ -372,12 +372,14 @@ static void build_one(struct opts *o, struct source *s, const char *key)
 	missing_options(config, &missing);
 	if (missing.len) {
 		char *pahole = find_program("pahole");
+		bool no_pahole = !pahole;
 
+		free(pahole);
 		progress_clear();
 		die(KTSTR_EXIT_USAGE, "%s: the configured kernel lacks %s, which ktstr "
 		    "needs%s; %s", s->path, missing.buf,
 		    o->extra.len ? " (check --extra-kconfig)" : "",
-		    strstr(missing.buf, "DEBUG_INFO_BTF") && !pahole ?
+		    strstr(missing.buf, "DEBUG_INFO_BTF") && no_pahole ?
 		    "CONFIG_DEBUG_INFO_BTF needs pahole: install dwarves and retry" :
 		    "fix the config (dependencies?) and retry");
 	}
@@ -788,14 +790,18 @@ static char *sched_kernel_entry(const struct opts *o)
  * hand over to share/ktstr/build-sched-tree, which prints the records. */
 static int cmd_sched(const struct opts *o)
 {
-	char *real = realpath(o->sched, NULL), *entry, *out, *helper;
+	char *real, *entry, *out, *helper;
 	struct strvec argv = STRVEC_INIT;
 	char jobs[32];
 
-	if (!real || !is_directory(real))
+	if (!is_directory(o->sched))
 		die(KTSTR_EXIT_USAGE, "--sched %s: no such directory; pass a scheduler tree "
 		    "laid out like the kernel's tools/sched_ext", o->sched);
 	entry = sched_kernel_entry(o);
+	/* After the kernel, whose errors die: nothing allocated is lost then. */
+	real = realpath(o->sched, NULL);
+	if (!real)
+		die_errno(KTSTR_EXIT_USAGE, "--sched %s", o->sched);
 	if (o->out) {
 		out = xstrdup(o->out);
 	} else {
@@ -878,10 +884,18 @@ int main(int argc, char **argv)
 	o.root = ktstr_cache_dir("kernels");
 	if (!o.root)
 		die(KTSTR_EXIT_USAGE, "no kernel cache directory: set KTSTR_CACHE_DIR or HOME");
-	if (sub && !strcmp(sub, "list"))
-		return cmd_list(&o);
-	if (sub)
-		return cmd_clean(&o);
+	{
+		struct strbuf err = STRBUF_INIT;
+
+		if (ktstr_cache_dir_check(o.root, &err))
+			die(KTSTR_EXIT_USAGE, "%s", err.buf);
+	}
+	if (sub) {
+		int rc = !strcmp(sub, "list") ? cmd_list(&o) : cmd_clean(&o);
+
+		free(o.root);
+		return rc;
+	}
 
 	resolve_jobs(&o);
 	/* Keep the caller's make and build settings (a parent make's jobserver,

@@ -454,7 +454,6 @@ static void report_json(const struct case_report *rep, const char *sched)
 	json_set_str(rec, "scheduler_output_log", r ? r->sched_log : NULL);
 	json_set_str(rec, "sidecar", rep->sidecar);
 	jsonl_emit(stdout, rec);
-	json_decref(rec);
 }
 
 static void report_cb(void *cb, const struct case_report *rep)
@@ -584,7 +583,6 @@ static void print_plan(const struct gcase *c, size_t n, bool json)
 			json_set_real(rec, "est_secs", c[i].est_secs);
 			json_set_str(rec, "skip_reason", c[i].skip_reason);
 			jsonl_emit(stdout, rec);
-			json_decref(rec);
 		} else if (c[i].skip_reason) {
 			printf("%s (skip: %s)\n", c[i].full_name, c[i].skip_reason);
 		} else {
@@ -683,7 +681,6 @@ int main(int argc, char **argv)
 			json_set_int(rec, "features_covered", (long long)brep.features_covered);
 			json_set_int(rec, "features_total", (long long)brep.features_total);
 			jsonl_emit(stdout, rec);
-			json_decref(rec);
 		}
 	}
 	if (o.list) {
@@ -794,7 +791,6 @@ int main(int argc, char **argv)
 		json_set_str(rec, "run_id", run_id);
 		json_set_str(rec, "label", label);
 		jsonl_emit(stdout, rec);
-		json_decref(rec);
 	} else {
 		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped%s\n",
 		       tot.secs, tot.passed, tot.failed, tot.errors, tot.errors == 1 ? "" : "s",

@@ -672,8 +672,10 @@ int main(int argc, char **argv)
 	vc.verbose = o.dmesg || env_is_one("KTSTR_VERBOSE");
 	vc.mode = o.shell ? VM_MODE_SHELL : VM_MODE_EXEC;
 	vc.monitor_interval_ms = (unsigned)o.monitor_interval_ms;
-	if (o.dry_run)
-		return dry_run(&vc, &kf, o.scheduler, sched_host, sched_guest);
+	if (o.dry_run) {
+		code = dry_run(&vc, &kf, o.scheduler, sched_host, sched_guest);
+		goto out;
+	}
 
 	build_initramfs(&o, &kf, sched_host, sched_guest, &ir);
 	log = o.console_log ? xstrdup(o.console_log) : default_console_log();
@@ -710,6 +712,7 @@ int main(int argc, char **argv)
 	free(ectx.scenario);
 	free(sched_log);
 	free(log);
+out:
 	free(sched_host);
 	free(sched_guest);
 	json_decref(vc.request);

@@ -2,6 +2,10 @@
 #include "diag.h"
 #include "env.h"
 #include "fsutil.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <sys/stat.h>
 
 #include <limits.h>
 #include <string.h>
@@ -35,6 +39,27 @@ char *ktstr_cache_dir(const char *kind)
 		return ret;
 	}
 	return xdg_dir("XDG_CACHE_HOME", ".cache", kind);
+}
+
+int ktstr_cache_dir_check(const char *root, struct strbuf *err)
+{
+	const char *over = env_get("KTSTR_CACHE_DIR");
+	struct stat st;
+
+	if (stat(root, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		errno = ENOTDIR;
+	} else if (errno == ENOENT) {
+		return 0;
+	}
+	if (over)
+		strbuf_addf(err, "KTSTR_CACHE_DIR=%s: %s; point it at a directory "
+			    "(it is the kernel cache) or unset it", over, strerror(errno));
+	else
+		strbuf_addf(err, "kernel cache %s: %s; fix it or set KTSTR_CACHE_DIR "
+			    "to a directory", root, strerror(errno));
+	return -1;
 }
 
 char *ktstr_state_dir(const char *kind)

@@ -9,6 +9,15 @@
  * Not created; caller frees.  NULL only when neither HOME nor XDG is set. */
 char *ktstr_cache_dir(const char *kind);
 
+struct strbuf;
+
+/* Whether the kernel cache root ktstr_cache_dir("kernels") returned is
+ * usable: 0 when it is a directory or does not exist yet (the first store
+ * creates it); -1 otherwise, with a line in err naming the variable it came
+ * from and what is wrong, so a cache set to a regular file is not read as
+ * an empty cache. */
+int ktstr_cache_dir_check(const char *root, struct strbuf *err);
+
 /* $XDG_STATE_HOME/ktstr/<kind> or ~/.local/state/ktstr/<kind>. */
 char *ktstr_state_dir(const char *kind);
 

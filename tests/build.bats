@@ -144,6 +144,25 @@ SRCS
 	[[ "$stderr" == *broken*corrupt* ]]
 }
 
+@test "a kernel cache that is not a directory is a one-line setup error, not an empty list" {
+	: >"$TEST_TMP/file"
+	KTSTR_CACHE_DIR="$TEST_TMP/file" run --separate-stderr ktstr-build list
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-build "$stderr"
+	[[ "$stderr" == *"KTSTR_CACHE_DIR=$TEST_TMP/file"*"ot a directory"* ]]
+	# The same through XDG_CACHE_HOME, and for clean.
+	unset KTSTR_CACHE_DIR
+	XDG_CACHE_HOME="$TEST_TMP/file" run --separate-stderr ktstr-build clean
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-build "$stderr"
+	[[ "$stderr" == *"$TEST_TMP/file/ktstr/kernels"*"ot a directory"* ]]
+	# A cache that does not exist yet is just empty.
+	KTSTR_CACHE_DIR="$TEST_TMP/none" run --separate-stderr ktstr-build list
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
 @test "list marks an entry built with another ktstr.kconfig stale-kconfig" {
 	key=$(key_of "$(ktstr-build --source "$SRC")")
 	m="$KTSTR_CACHE_DIR/$key/metadata.json"

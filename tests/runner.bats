@@ -5,7 +5,7 @@
 
 load lib/common
 
-BIN="$BATS_TEST_DIRNAME/../build/bin"
+BIN=${KTSTR_BIN:-$BATS_TEST_DIRNAME/../build/bin}
 FIX="$BATS_TEST_DIRNAME/fixtures"
 
 setup() {

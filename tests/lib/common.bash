@@ -12,10 +12,39 @@ common_setup() {
 	export XDG_CACHE_HOME="${BATS_RUN_TMPDIR:-$TEST_TMP}/cache"
 	unset KTSTR_CACHE_DIR KTSTR_KERNEL KTSTR_TEST_KERNEL KTSTR_VERBOSE
 	KERNEL=${KTSTR_E2E_KERNEL:-}
+	asan_setup
 }
 
 common_teardown() {
 	rm -rf "$TEST_TMP"
+	asan_check
+}
+
+# Under KTSTR_ASAN (tests/run-bats), each test's programs write ASan and
+# LeakSanitizer reports into a directory of the test's own, which teardown
+# checks (UBSan's go to stderr: see tests/run-bats).
+asan_setup() {
+	[ -n "${KTSTR_ASAN_LOG_DIR:-}" ] || return 0
+	ASAN_TEST_DIR="$KTSTR_ASAN_LOG_DIR/$(basename "$BATS_TEST_FILENAME" .bats)-$BATS_TEST_NUMBER"
+	mkdir -p "$ASAN_TEST_DIR"
+	export ASAN_OPTIONS="$KTSTR_ASAN_OPTIONS:log_path=$ASAN_TEST_DIR/report"
+}
+
+# A sanitizer report fails the test even when the program's exit status
+# was what the test expected (a leak at exit after a correct "exit 2").
+asan_check() {
+	[ -n "${ASAN_TEST_DIR:-}" ] || return 0
+	local f found=0
+	for f in "$ASAN_TEST_DIR"/report*; do
+		[ -e "$f" ] || continue
+		found=1
+		echo "sanitizer report $f:" >&2
+		cat "$f" >&2
+	done
+	if [ "$found" -eq 1 ]; then
+		return 1
+	fi
+	rmdir "$ASAN_TEST_DIR" 2>/dev/null || true
 }
 
 # Records of a given type from a JSON-lines file.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dirs.h"
+#include "strbuf.h"
 
 static const char *const vars[] = {
 	"KTSTR_CACHE_DIR", "XDG_CACHE_HOME", "XDG_STATE_HOME", "HOME",
@@ -205,6 +206,44 @@ static void test_installed_paths(void **state)
 	free(p);
 }
 
+/* A cache root that is a regular file (or under one) is an error naming
+ * where it came from; a missing one is fine (created on first store). */
+static void test_cache_dir_check(void **state)
+{
+	char dir[] = "/tmp/ktstr-test-dirs.XXXXXX", file[PATH_MAX], sub[PATH_MAX + 8];
+	struct strbuf err = STRBUF_INIT;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/file", dir);
+	snprintf(sub, sizeof(sub), "%s/kernels", file);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+
+	assert_int_equal(ktstr_cache_dir_check(dir, &err), 0);
+	assert_int_equal(err.len, 0);
+	snprintf(sub, sizeof(sub), "%s/none", dir);
+	assert_int_equal(ktstr_cache_dir_check(sub, &err), 0);
+
+	setenv("KTSTR_CACHE_DIR", file, 1);
+	assert_int_equal(ktstr_cache_dir_check(file, &err), -1);
+	assert_non_null(strstr(err.buf, "KTSTR_CACHE_DIR="));
+	assert_non_null(strstr(err.buf, file));
+	assert_non_null(strstr(err.buf, "ot a directory"));
+
+	strbuf_reset(&err);
+	unsetenv("KTSTR_CACHE_DIR");
+	snprintf(sub, sizeof(sub), "%s/kernels", file);
+	assert_int_equal(ktstr_cache_dir_check(sub, &err), -1);
+	assert_null(strstr(err.buf, "KTSTR_CACHE_DIR="));
+	assert_non_null(strstr(err.buf, sub));
+
+	strbuf_release(&err);
+	unlink(file);
+	rmdir(dir);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, clean_env)
 
 int main(void)
@@ -220,6 +259,7 @@ int main(void)
 		T(test_cache_dir_nothing),
 		T(test_state_dir),
 		T(test_installed_paths),
+		T(test_cache_dir_check),
 	};
 
 	return cmocka_run_group_tests(tests, save_env, restore_env);
