@@ -3,7 +3,7 @@
  * no threshold flags, then everything the verdict is rendered into (the
  * verdict record, the human report, the sidecar metrics).
  *
- * Inputs are capped with -max_len (tests/fuzz/run): verdict_finish is
+ * Inputs are capped at 4 KiB (-max_len in tests/fuzz/run): verdict_finish is
  * quadratic in the number of cgroups, which would make long inputs slow
  * without finding anything new. */
 #include <math.h>
