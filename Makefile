@@ -124,6 +124,57 @@ $(B)/asan/share/ktstr:
 	ln -sfn ../../../share/ktstr $@
 
 asan-bins: $(ASAN_TREE)
+# Fuzzing (tests/fuzz): the library rebuilt with clang for libFuzzer, ASan
+# and UBSan, one target per parser.  The clang is found by
+# tests/fuzz/find-cc (one with the fuzzer runtime) and passed down as
+# FUZZ_CC; build/fuzz/cc records it so a change of compiler rebuilds.
+FUZZ_CC    ?= clang
+FUZZ_RUNS  ?= 1000000
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/bin/%)
+FUZZ_OBJ   := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_A     := $(B)/fuzz/libktstr.a
+# clang 14 also flags v*printf wrappers and positional initialisers that
+# leave trailing fields zero, both deliberate here and silent under gcc.
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all -O1 \
+              -Wno-format-nonliteral -Wno-missing-field-initializers
+FUZZ_STAMP := $(B)/fuzz/cc
+
+$(B)/fuzz/obj/%.o: %.c $(wildcard lib/*.h) $(FUZZ_STAMP)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+
+$(FUZZ_A): $(FUZZ_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_A)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(FUZZ_A) $(PKG_LIBS)
+
+# Canned scenarios resolve from <exe>/../share/ktstr, as for the programs.
+$(B)/fuzz/share/ktstr:
+	@mkdir -p $(B)/fuzz/share
+	ln -sfn ../../../share/ktstr $@
+
+fuzz-bins: $(FUZZ_BINS) $(B)/fuzz/share/ktstr
+	@:
+
+# Pick the clang, note it, then build with it.
+fuzz-build:
+	@cc=$$(bash tests/fuzz/find-cc) || exit 2; mkdir -p $(B)/fuzz; \
+	echo "$$cc" | cmp -s - $(FUZZ_STAMP) || echo "$$cc" >$(FUZZ_STAMP); \
+	$(MAKE) --no-print-directory FUZZ_CC="$$cc" fuzz-bins
+
+# Each target for FUZZ_RUNS executions, one at a time.
+fuzz: deps fuzz-build
+	@bash tests/fuzz/run --runs $(FUZZ_RUNS) $(FUZZ_BINS)
+
+# Every committed corpus input once through its target (part of check).
+fuzz-regress: fuzz-build
+	@bash tests/fuzz/run --regress $(FUZZ_BINS)
 
 deps:
 	@bash contrib/install-deps
@@ -131,13 +182,14 @@ deps:
 unit: $(UNIT_BINS)
 	@bash tests/run-unit $(UNIT_BINS)
 
-# Both runners always run, so CI shows both summary lines; either failing
+# Every runner always runs, so CI shows every summary line; any failing
 # fails the target.  The bats suites run the ASan+UBSan programs, so a leak
 # or memory error anywhere in a program fails the run.
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins asan-bins
 	@rc=0; bash tests/run-unit $(UNIT_BINS) || rc=1; \
-	KTSTR_ASAN=1 bash tests/run-bats || rc=1; exit $$rc
+	KTSTR_ASAN=1 bash tests/run-bats || rc=1; \
+	$(MAKE) --no-print-directory fuzz-regress || rc=1; exit $$rc
 
 unit-bins: $(UNIT_BINS)
 
@@ -165,7 +217,8 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit unit-bins asan-bins check check-slow demo bench install clean
+.PHONY: all deps unit unit-bins asan-bins check check-slow demo bench install clean \
+	fuzz fuzz-build fuzz-bins fuzz-regress
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
-.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ) $(ASAN_LIB_A)
+.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ) $(ASAN_LIB_A) $(FUZZ_OBJ)

@@ -682,20 +682,19 @@ static int by_path(const void *a, const void *b)
 	return strcmp(((const struct sidecar *)a)->path, ((const struct sidecar *)b)->path);
 }
 
-/* Load one file into set (or its problem into set->bad). */
-static void load_one(const char *path, struct sidecar_set *set)
+/* Add a parsed document (or, when doc is NULL, jerr's problem) to set. */
+static void add_doc(const char *path, json_t *doc, const json_error_t *jerr,
+		    struct sidecar_set *set)
 {
-	struct sidecar s = { 0 };
-	json_error_t jerr;
+	struct sidecar s = { .doc = doc };
 	char *why;
 
-	s.doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!s.doc) {
-		if (jerr.line > 0)
+		if (jerr->line > 0)
 			strvec_pushf(&set->bad, "%s: invalid JSON at line %d column %d: %s",
-				     path, jerr.line, jerr.column, jerr.text);
+				     path, jerr->line, jerr->column, jerr->text);
 		else
-			strvec_pushf(&set->bad, "%s: %s", path, jerr.text);
+			strvec_pushf(&set->bad, "%s: %s", path, jerr->text);
 		return;
 	}
 	if ((why = sidecar_view(&s))) {
@@ -710,6 +709,24 @@ static void load_one(const char *path, struct sidecar_set *set)
 		set->v = xrealloc(set->v, set->alloc * sizeof(*set->v));
 	}
 	set->v[set->n++] = s;
+}
+
+/* Load one file into set (or its problem into set->bad). */
+static void load_one(const char *path, struct sidecar_set *set)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+
+	add_doc(path, doc, &jerr, set);
+}
+
+void sidecar_load_buf(const char *path, const char *buf, size_t len,
+		      struct sidecar_set *set)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	add_doc(path, doc, &jerr, set);
 }
 
 int sidecar_load_dir(const char *dir, struct sidecar_set *set, struct strbuf *err)

@@ -169,6 +169,11 @@ struct sidecar_set {
  * set).  set starts zeroed ({ 0 }); loading several dirs into one set
  * adds to it. */
 int sidecar_load_dir(const char *dir, struct sidecar_set *set, struct strbuf *err);
+/* One sidecar document already in memory, checked as sidecar_load_dir
+ * checks a file and added to set (or its problem to set->bad) under the
+ * name path; no I/O, so the fuzzer (tests/fuzz) reaches the parser. */
+void sidecar_load_buf(const char *path, const char *buf, size_t len,
+		      struct sidecar_set *set);
 void sidecar_set_release(struct sidecar_set *set);
 
 /* A run as listed by ktstr-stats list: a directory under the runs root. */

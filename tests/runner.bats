@@ -521,7 +521,7 @@ PY
 	grep -qE '^Summary \[ *[0-9.]+s\] 3 passed, 0 failed, 0 errors, 0 skipped$' <<<"$output"
 	# After the summary: eevdf against scx_simple on the one test they share.
 	[[ "$output" == *$'skipped\n\nA/B: eevdf vs scx_simple\n'* ]]
-	grep -qE '^compare: 1 cases, [0-9]+ regressions, [0-9]+ improvements$' <<<"$output"
+	grep -qE '^compare: 1 cases, [0-9]+ regressions, [0-9]+ improvements, [0-9]+ noise, [0-9]+ errors$' <<<"$output"
 	[ "$(grep -c '^A/B: ' <<<"$output")" -eq 1 ]
 	# The sidecars say which scheduler ran.
 	jq -e -s 'map(select(.test == "steady_ab") | .scheduler.name) | sort == ["eevdf", "scx_simple"]' \

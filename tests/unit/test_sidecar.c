@@ -616,6 +616,31 @@ static void test_load(void **state)
 	free(dir);
 }
 
+/* The in-memory reader checks a document exactly as the directory reader
+ * checks a file, and does not touch the file system. */
+static void test_load_buf(void **state)
+{
+	static const char good[] = GOOD("");
+	static const char cut[] = "{\"type\":\"sidecar\",\"schema\":1,";
+	static const char other[] = "{\"type\":\"verdict\"}";
+	struct sidecar_set set = { 0 };
+
+	(void)state;
+	sidecar_load_buf("/no/such/dir/a.ktstr.json", good, strlen(good), &set);
+	sidecar_load_buf("b.ktstr.json", cut, strlen(cut), &set);
+	sidecar_load_buf("c.ktstr.json", other, strlen(other), &set);
+	/* the length bounds the text: the rest of the buffer is not read */
+	sidecar_load_buf("d.ktstr.json", good, strlen(good) - 1, &set);
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0].path, "/no/such/dir/a.ktstr.json");
+	assert_string_equal(set.v[0].test, "steady");
+	assert_int_equal(set.bad.n, 3);
+	assert_non_null(strstr(set.bad.v[0], "b.ktstr.json: invalid JSON at line 1"));
+	assert_non_null(strstr(set.bad.v[1], "c.ktstr.json: not a sidecar"));
+	assert_non_null(strstr(set.bad.v[2], "d.ktstr.json: invalid JSON"));
+	sidecar_set_release(&set);
+}
+
 static void test_list_runs(void **state)
 {
 	char *root = tmpdir(), *d;
@@ -877,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_temps),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_load_buf),
 		cmocka_unit_test(test_list_runs),
 		cmocka_unit_test(test_find_run),
 		cmocka_unit_test(test_clean),
