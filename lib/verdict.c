@@ -502,7 +502,17 @@ static void feed_vm_start(struct verdict *v, const json_t *rec)
 	const char *t = get_str(v, rec, "vm_start", "topology");
 	const char *accel = get_str(v, rec, "vm_start", "accel");
 
+	const char *scenario = get_str(v, rec, "vm_start", "scenario");
+	json_t *sched = json_object_get(rec, "scheduler");
+
 	v->saw_vm_start = true;
+	/* A scenario run's names, until scenario_start confirms them. */
+	if (scenario && !v->scenario)
+		replace_name(&v->scenario, scenario);
+	if (json_is_string(sched) && !v->scheduler)
+		replace_name(&v->scheduler, json_string_value(sched));
+	else if (json_is_null(sched))
+		v->default_sched = true;
 	if (accel)
 		replace_name(&v->accel, accel);
 	if (t) {	/* ktstr-vm's own word wins over the scenario's */
@@ -1895,7 +1905,8 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 
 void verdict_format_title(const struct verdict *v, struct strbuf *out)
 {
-	const char *sched = v->scheduler ? v->scheduler : v->saw_start ? "eevdf" : "?";
+	const char *sched = v->scheduler ? v->scheduler
+			    : v->saw_start || v->default_sched ? "eevdf" : "?";
 
 	strbuf_addf(out, "ktstr '%s' [topo=%s sched=%s",
 		    v->scenario ? v->scenario : "?", v->topology ? v->topology : "?",

@@ -150,6 +150,7 @@ struct verdict {
 	char *topology;			/* "1n2l2c1t" */
 	char *scheduler;		/* name, or NULL for the kernel's own */
 	bool saw_vm_start, saw_agent_ready, saw_start, saw_end, saw_skip;
+	bool default_sched;		/* vm_start named no scheduler */
 	char *accel;			/* vm_start accel: "kvm", "tcg" */
 	/* Set by the caller: the reader got SIGINT (the run was cut short
 	 * if the stream does not finish with vm_exit). */

@@ -447,6 +447,24 @@ static int open_log(const char *path, struct vm_result *r)
 	return fd;
 }
 
+/* A scenario run names its scenario and scheduler (null: the kernel's
+ * default) already in vm_start, so a run that never reaches the agent is
+ * still reported under its names. */
+static void scenario_names(const json_t *req, json_t *rec)
+{
+	const char *type = req ? json_string_value(json_object_get(req, "type")) : NULL;
+	const json_t *sched;
+	const char *path;
+
+	if (!type || strcmp(type, "scenario"))
+		return;
+	json_set_str(rec, "scenario",
+		     json_string_value(json_object_get(json_object_get(req, "scenario"), "name")));
+	sched = json_object_get(req, "scheduler");
+	path = json_string_value(json_object_get(sched, "path"));
+	json_set_str(rec, "scheduler", path ? path_basename(path) : NULL);
+}
+
 static void emit_start(struct vm_run *v, const struct qemu_spec *s)
 {
 	struct strbuf topo = STRBUF_INIT, shortt = STRBUF_INIT;
@@ -465,6 +483,7 @@ static void emit_start(struct vm_run *v, const struct qemu_spec *s)
 	json_set_str(rec, "console_log", v->c->console_log);
 	json_set_str(rec, "cmdline", s->cmdline);
 	json_set_str(rec, "mode", v->c->mode == VM_MODE_SHELL ? "shell" : "exec");
+	scenario_names(v->c->request, rec);
 	v->emit(rec, v->ctx);
 	strbuf_release(&topo);
 	strbuf_release(&shortt);

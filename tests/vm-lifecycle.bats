@@ -143,11 +143,7 @@ SH
 @test "SIGTERM: exit 143 and a vm_exit record saying interrupted" {
 	ktstr-vm -k "$KERNEL" --duration 60s >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 	pid=$!
-	for _ in $(seq 300); do
-		grep -q agent_ready "$TEST_TMP/out" 2>/dev/null && break
-		sleep 0.2
-	done
-	grep -q agent_ready "$TEST_TMP/out"
+	wait_for_record "$TEST_TMP/out" agent_ready
 	kill -TERM "$pid"
 	status=0
 	wait "$pid" || status=$?

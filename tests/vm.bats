@@ -117,11 +117,7 @@ check_topology() {
 @test "SIGINT stops the VM and leaves no QEMU behind" {
 	ktstr-vm -k "$KERNEL" --exec 'sleep 600' >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 	pid=$!
-	for _ in $(seq 300); do
-		grep -q agent_ready "$TEST_TMP/out" 2>/dev/null && break
-		sleep 0.2
-	done
-	grep -q agent_ready "$TEST_TMP/out"
+	wait_for_record "$TEST_TMP/out" agent_ready
 	kill -INT "$pid"
 	status=0
 	wait "$pid" || status=$?
@@ -133,10 +129,7 @@ check_topology() {
 @test "SIGKILL of ktstr-vm still takes QEMU down" {
 	ktstr-vm -k "$KERNEL" --exec 'sleep 600' >"$TEST_TMP/out" 2>/dev/null &
 	pid=$!
-	for _ in $(seq 300); do
-		grep -q agent_ready "$TEST_TMP/out" 2>/dev/null && break
-		sleep 0.2
-	done
+	wait_for_record "$TEST_TMP/out" agent_ready
 	kill -KILL "$pid"
 	wait "$pid" || true
 	for _ in $(seq 50); do

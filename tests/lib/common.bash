@@ -52,6 +52,18 @@ records() {
 	jq -c --arg t "$2" 'select(.type == $t)' "$1"
 }
 
+# Wait (up to 60 s) for a record of type $2 in the growing file $1, as a
+# background ktstr-vm writes it; fail if it never comes.
+wait_for_record() {
+	local _
+	for _ in $(seq 300); do
+		grep -q "\"type\":\"$2\"" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	echo "no $2 record in $1 after 60 s" >&2
+	return 1
+}
+
 # Fail if a QEMU started by this test is still running (after a short grace
 # for one that is being reaped).  .ci/run checks for any QEMU at all.
 assert_no_qemu() {
