@@ -494,6 +494,17 @@ verdict_json() {
 	stats "$TEST_TMP/qemu2"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"  console log: $TEST_TMP/console.log"*"      early"*"      Kernel panic? no: just the end"* ]]
+	# A scenario run that never booted is still named: vm_start carries
+	# its scenario and scheduler (null: the kernel's default).
+	jq -c 'if .type == "vm_start" then .mode = "exec" | .scenario = "steady" | .scheduler = null else . end' \
+		"$FX/error-boot-timeout.jsonl" >"$TEST_TMP/named"
+	stats "$TEST_TMP/named"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ktstr 'steady' [topo=1n2l2c1t sched=eevdf accel=tcg] error: "* ]]
+	jq -c 'if .type == "vm_start" then .scenario = "mixed" | .scheduler = "scx_simple" else . end' \
+		"$FX/error-boot-timeout.jsonl" >"$TEST_TMP/named"
+	stats --json "$TEST_TMP/named"
+	[ "$(jq -c '[.scenario, .scheduler, .result]' <<<"$output")" = '["mixed","scx_simple","error"]' ]
 }
 
 @test "after a scheduler death, unfairness is reported under it, not on its own" {
