@@ -140,6 +140,31 @@ SH
 	assert_no_stale_ram
 }
 
+@test "^C while the initramfs is written: exit 130, no temp file left in the cache" {
+	# A cache of this test's own, so the image is built now.
+	export XDG_CACHE_HOME="$TEST_TMP/cache"
+	# As from a terminal: SIGINT's default action, not the SIG_IGN a
+	# non-interactive shell gives background jobs.
+	python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+		ktstr-vm -k "$KERNEL" --exec true >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	# Aim the signal at the build: as soon as its temp file shows up.
+	for _ in $(seq 1000); do
+		compgen -G "$XDG_CACHE_HOME/ktstr/initramfs/.*.tmp.*" >/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	cat "$TEST_TMP/err"
+	[ "$status" -eq 130 ]
+	run compgen -G "$XDG_CACHE_HOME/ktstr/initramfs/.*.tmp.*"
+	[ "$status" -ne 0 ]
+	assert_no_qemu
+	assert_no_stale_ram
+}
+
 @test "SIGTERM: exit 143 and a vm_exit record saying interrupted" {
 	ktstr-vm -k "$KERNEL" --duration 60s >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 	pid=$!
