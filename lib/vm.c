@@ -374,6 +374,18 @@ static void classify_qemu_exit(struct vm_run *v)
 	if (v->panic_line[0]) {
 		r->end = VM_END_PANIC;
 		set_message(r, "guest kernel panic: %s", v->panic_line);
+	} else if (WIFSIGNALED(v->qemu_status)) {
+		/* Not our kill (that sets exit_seen): QEMU crashed, which
+		 * says nothing about the guest or its scheduler. */
+		r->end = VM_END_QEMU_ERROR;
+		set_message(r, "QEMU died of %s%s%s", strsignal(WTERMSIG(v->qemu_status)),
+			    v->qemu_stderr.len ? ": " : "",
+			    v->qemu_stderr.len ? qemu_error_line(v) : "");
+	} else if (v->ready && WIFEXITED(v->qemu_status) && WEXITSTATUS(v->qemu_status) &&
+		   v->qemu_stderr.len) {
+		r->end = VM_END_QEMU_ERROR;
+		set_message(r, "QEMU failed after boot (exit %d): %s",
+			    WEXITSTATUS(v->qemu_status), qemu_error_line(v));
 	} else if (!v->ready && v->qemu_stderr.len) {
 		const char *line = qemu_error_line(v);
 

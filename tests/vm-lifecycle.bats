@@ -165,6 +165,26 @@ SH
 	assert_no_stale_ram
 }
 
+@test "QEMU crashing after boot is qemu_error (an infrastructure error), not no_agent" {
+	ktstr-vm -k "$KERNEL" --exec 'sleep 600' >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	wait_for_record "$TEST_TMP/out" agent_ready
+	qpid=$(pgrep -P "$pid" qemu-system)
+	kill -SEGV "$qpid"
+	status=0
+	wait "$pid" || status=$?
+	cat "$TEST_TMP/err"
+	[ "$status" -eq 2 ]
+	jq -e 'select(.type == "vm_exit") | .reason == "qemu_error" and (.message | test("^QEMU died of Segmentation fault"))' \
+		"$TEST_TMP/out"
+	# ktstr-stats calls it an error (exit 2), never a scheduler failure.
+	run ktstr-stats "$TEST_TMP/out"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *" error: "* ]]
+	assert_no_qemu
+	assert_no_stale_ram
+}
+
 @test "SIGTERM: exit 143 and a vm_exit record saying interrupted" {
 	ktstr-vm -k "$KERNEL" --duration 60s >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 	pid=$!
