@@ -39,7 +39,9 @@ ktstr-tools:
 ktstr-kernel: ktstr-tools
 	$(KTSTR_DIR)/share/ktstr/fetch-debian-kernel >/dev/null
 
-# The suite: exit status is ktstr-test's (1 when a case failed).
+# The suite: exit status is ktstr-test's (1 when a case failed; 2 when none
+# failed but an infrastructure error outlived its retries, or a sidecar
+# could not be written).
 ktstr-test: ktstr-kernel
 	$(KTSTR_BIN)/ktstr-test $(ktstr_kernel_arg) $(ktstr_shard_arg) \
 		--junit $(KTSTR_JUNIT) $(KTSTR_TEST_ARGS) $(KTSTR_TESTS)
