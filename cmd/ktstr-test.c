@@ -792,9 +792,10 @@ int main(int argc, char **argv)
 		json_set_str(rec, "label", label);
 		jsonl_emit(stdout, rec);
 	} else {
-		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped%s\n",
+		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped%s%s\n",
 		       tot.secs, tot.passed, tot.failed, tot.errors, tot.errors == 1 ? "" : "s",
-		       tot.skipped, tot.interrupted_by_signal ? " (interrupted)" : "");
+		       tot.skipped, tot.sidecar_errors ? " (sidecars NOT kept: see above)" : "",
+		       tot.interrupted_by_signal ? " (interrupted)" : "");
 		if (!tot.interrupted_by_signal && abcmp_wanted(&st.ab)) {
 			struct strbuf cmp = STRBUF_INIT;
 

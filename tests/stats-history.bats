@@ -483,6 +483,7 @@ ktest() {
 	echo "$stderr" >&2
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"ktstr-test: suite"*" huge/-: cannot write sidecar $full/"*"-"*"/huge_-.r1."*".ktstr.json: No space left on device; free space there, or set KTSTR_RUNS_ROOT (or KTSTR_SIDECAR_DIR) to a directory on another filesystem"* ]]
+	[[ "$output" == *"Summary ["*"(sidecars NOT kept: see above)"* ]]
 	# the same with the disk not full: exit 0
 	run "${ns[@]}" sh -c 'mount -t tmpfs -o size=1m ktstr-roomy "$1" && shift && KTSTR_RUNS_ROOT=$0 exec "$@"' \
 		"$full" "$full" "$(dirname "$BIN")/ktstr-test" --kernel "$KERNEL" "$TEST_TMP/suite"
