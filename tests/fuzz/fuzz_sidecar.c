@@ -4,6 +4,7 @@
  * separated by NUL bytes (raw NULs cannot occur inside JSON text); they
  * go alternately to run A and run B. */
 #include "compare.h"
+#include "compare_report.h"
 #include "fuzz.h"
 #include "sidecar.h"
 #include "stats_report.h"
@@ -30,8 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stats_report_cases("a", &a, NULL, true, &out);
 	memset(&r, 0, sizeof(r));
 	if (compare_runs(&a, &b, NULL, 0.05, &r, &err) == 0) {
-		stats_report_compare(&r, "a", "b", 0.05, false, true, &out);
-		stats_report_compare(&r, "a", "b", 0.05, true, false, &out);
+		compare_report(&r, "a", "b", COMPARE_FMT_TEXT, true, &out);
+		compare_report(&r, "a", "b", COMPARE_FMT_MARKDOWN, false, &out);
+		compare_report(&r, "a", "b", COMPARE_FMT_JSON, false, &out);
 	}
 	compare_result_release(&r);
 
