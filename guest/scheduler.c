@@ -178,12 +178,8 @@ static json_t *ring_json(const struct sched_run *s)
 
 	for (i = 0; i < s->ring_n; i++) {
 		const char *l = s->ring[(start + i) % RING_LINES];
-		json_t *tmp = json_object();
 
-		/* Through json_set_bytes for its UTF-8 repair. */
-		json_set_bytes(tmp, "l", l, strlen(l));
-		json_array_append(a, json_object_get(tmp, "l"));
-		json_decref(tmp);
+		json_array_append_new(a, json_string_bytes(l, strlen(l)));
 	}
 	return a;
 }

@@ -12,7 +12,7 @@
 static char *clean_line(const char *s, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
-	json_t *tmp = json_object();
+	json_t *js;
 	bool cut = false;
 	char *r;
 	size_t i;
@@ -30,10 +30,10 @@ static char *clean_line(const char *s, size_t len)
 	}
 	if (cut)
 		strbuf_addstr(&sb, "...");
-	/* json_set_bytes is the library's one UTF-8 repairer. */
-	json_set_bytes(tmp, "l", sb.buf, sb.len);
-	r = xstrdup(json_string_value(json_object_get(tmp, "l")));
-	json_decref(tmp);
+	/* json_string_bytes is the library's one UTF-8 repairer. */
+	js = json_string_bytes(sb.buf, sb.len);
+	r = xstrdup(json_string_value(js));
+	json_decref(js);
 	strbuf_release(&sb);
 	return r;
 }

@@ -104,9 +104,10 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
 	return n;
 }
 
-void json_set_bytes(json_t *o, const char *key, const char *buf, size_t len)
+json_t *json_string_bytes(const char *buf, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
+	json_t *s;
 	size_t i = 0;
 
 	while (i < len) {
@@ -120,8 +121,14 @@ void json_set_bytes(json_t *o, const char *key, const char *buf, size_t len)
 			i++;
 		}
 	}
-	json_object_set_new(o, key, json_stringn(sb.buf, sb.len));
+	s = json_stringn(sb.buf, sb.len);
 	strbuf_release(&sb);
+	return s;
+}
+
+void json_set_bytes(json_t *o, const char *key, const char *buf, size_t len)
+{
+	json_object_set_new(o, key, json_string_bytes(buf, len));
 }
 
 void json_set_int(json_t *o, const char *key, long long val)

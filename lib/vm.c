@@ -320,16 +320,10 @@ static json_t *console_tail_json(const struct vm_run *v)
 
 	for (i = 0; i < CONSOLE_TAIL; i++) {
 		const char *l = v->tail[(v->tail_pos + i) % CONSOLE_TAIL];
-		json_t *tmp;
 
-		if (!l)
-			continue;
-		/* Through json_set_bytes for its UTF-8 repair: a console line
-		 * can hold anything. */
-		tmp = json_object();
-		json_set_bytes(tmp, "l", l, strlen(l));
-		json_array_append(a, json_object_get(tmp, "l"));
-		json_decref(tmp);
+		/* A console line can hold anything: repaired to UTF-8. */
+		if (l)
+			json_array_append_new(a, json_string_bytes(l, strlen(l)));
 	}
 	return a;
 }
