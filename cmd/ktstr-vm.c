@@ -614,17 +614,6 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	return 0;
 }
 
-static void hold_stop_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o = { .includes = STRVEC_INIT, .cgroups = STRVEC_INIT,
@@ -692,7 +681,7 @@ int main(int argc, char **argv)
 	 * in the cache.  Hold the stopping signals from here on: vm_run's
 	 * signalfd reads one that came meanwhile and tears the VM down as for
 	 * any interrupt (exit 128+N). */
-	hold_stop_signals();
+	vm_hold_stop_signals();
 	build_initramfs(&o, &kf, sched_host, sched_guest, &ir);
 	log = o.console_log ? xstrdup(o.console_log) : default_console_log();
 	vc.initrd = ir.path;

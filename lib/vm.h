@@ -80,6 +80,12 @@ struct vm_result {
 void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_fd,
 		  int agent_fd, struct qemu_spec *s, struct strbuf *cmdline);
 
+/* Block SIGINT, SIGTERM and SIGHUP ahead of vm_run, for work before it
+ * that must not be cut short (a cache file being written): vm_run's
+ * signalfd then takes a pending one and stops the run as for any
+ * interrupt. */
+void vm_hold_stop_signals(void);
+
 /* Each record (host-made or from the guest) is handed to emit, which takes
  * the reference.  Returns 0 when the VM ran (see r->end), -1 on a setup
  * failure before QEMU started (message in r->message).
