@@ -411,7 +411,10 @@ static void failure_block(const struct case_report *rep, struct strbuf *block)
 			       SCHED_TAIL_LINES);
 	if (r->infra || r->v.result == VERDICT_ERROR || r->v.result == VERDICT_INCONCLUSIVE)
 		add_err_tail(block, r, console);
-	if (console)
+	/* The console's last lines: a verdict shown above already carries
+	 * them (for its error or its failed "vm" check), so only an
+	 * infrastructure error, shown without one, reads them here. */
+	if (console && r->infra)
 		caselog_format(block, "console log", r->v.console_log, 0, CONSOLE_TAIL_LINES);
 }
 

@@ -272,7 +272,7 @@ PY
 	[ "$done_n" -ge 1 ]
 	[ "$(ls "$KTSTR_RUNS_ROOT"/*/*.ktstr.json | wc -l)" -eq "$done_n" ]
 	for f in "$KTSTR_RUNS_ROOT"/*/*.ktstr.json; do jq -e .result "$f" >/dev/null; done
-	! ls "$TEST_TMP"/ktstr-test-* 2>/dev/null
+	! ls "$TEST_TMP"/ktstr-test-* 2>/dev/null || false
 }
 
 @test "ktstr-test: compare flags a CPU hog and stays quiet for a rerun" {
@@ -572,5 +572,27 @@ else:
     assert "    scheduler output:\n" in text, text
     assert "scx_rejected: failed to load the BPF skeleton" in text, text
 PY
+	assert_no_qemu
+}
+
+@test "ktstr-test: a guest panic is a FAIL whose report shows the console's last lines once" {
+	mkdir -p "$TEST_TMP/panic"
+	# A "scheduler" that crashes the guest kernel once the scenario runs:
+	# a failed vm check after the agent came up, not an infrastructure error.
+	cat >"$TEST_TMP/panic/scx_panic" <<'SH'
+#!/bin/sh
+echo c >/proc/sysrq-trigger
+sleep 30
+SH
+	chmod +x "$TEST_TMP/panic/scx_panic"
+	echo '{"scenario": "steady", "duration": "1s", "presets": ["tiny-1llc"],
+	       "scheduler": "./scx_panic"}' >"$TEST_TMP/panic/t.json"
+	run --separate-stderr ktest --accel tcg --retries 0 "$TEST_TMP/panic/t.json"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"FAIL ["*"] panic t/tiny-1llc"* ]]
+	# The verdict carries the console's tail; no second copy from the file.
+	[ "$(grep -c 'last console lines:' <<<"$output")" -eq 1 ]
+	! grep -q -- '--- console log (' <<<"$output" || false
 	assert_no_qemu
 }
