@@ -61,7 +61,7 @@ teardown() { common_teardown; }
 	[ "$(wc -l <"$out")" -eq 3 ]
 	jq -e '(.binaries | length) == 2 and (.compiler.bpf | test("clang version"))' "$SCHED_OUT/manifest.json"
 	# Published with a rename: no work directory left next to it.
-	! ls -a "$BATS_FILE_TMPDIR" | grep -q '^\.tmp-'
+	! ls -a "$BATS_FILE_TMPDIR" | grep -q '^\.tmp-' || false
 	echo "# build --sched (2 schedulers, warm toolchain): $(records "$out" sched_build | jq .build_ms) ms" >&3
 }
 
@@ -114,7 +114,7 @@ teardown() { common_teardown; }
 	rm -rf "$(dirname "$log")"
 	# Nothing published, not even the scheduler that built.
 	[ ! -e "$TEST_TMP/out" ]
-	! ls -a "$TEST_TMP" | grep -q '^\.tmp-'
+	! ls -a "$TEST_TMP" | grep -q '^\.tmp-' || false
 }
 
 @test "build --sched: a missing tree, a tree without *.bpf.c and a kernel without BTF are one-line setup errors" {

@@ -35,7 +35,7 @@ key_of() { jq -r 'select(.type == "kernel") | .key' <<<"$1"; }
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.type == "cache_entry") | .key + " " + .status' <<<"$output")" = "$key valid" ]
 	# Nothing half-written left behind.
-	! ls -a "$KTSTR_CACHE_DIR" | grep -q '^\.tmp'
+	! ls -a "$KTSTR_CACHE_DIR" | grep -q '^\.tmp' || false
 }
 
 @test "rebuild of the same key is reported cached without building" {
@@ -185,7 +185,7 @@ SRCS
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(ls "$KTSTR_CACHE_DIR")" = "$k2" ]
-	! ls -a "$KTSTR_CACHE_DIR" | grep -q '^\.trash'
+	! ls -a "$KTSTR_CACHE_DIR" | grep -q '^\.trash' || false
 	[ ! -e "$KTSTR_CACHE_DIR/.tmp.old1" ] && [ -d "$KTSTR_CACHE_DIR/.tmp.new1" ]
 	[ "$(jq -r .key <<<"$output" | sort | tr '\n' ' ')" = "$(printf '%s\n' broken "$k1" | sort | tr '\n' ' ')" ]
 }

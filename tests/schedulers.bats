@@ -86,7 +86,7 @@ built_output() {
 		'(.binaries | length) == $n and all(.binaries[]; (.sha256 | length) == 64
 		 and .bytes > 0 and (.compiler.bpf | test("clang version")))' "$dir/manifest.json"
 	# No temp directories left in the cache.
-	! find "$SCHED_CACHE_HOME/ktstr/schedulers" -maxdepth 1 -name '.tmp-*' | grep -q .
+	! find "$SCHED_CACHE_HOME/ktstr/schedulers" -maxdepth 1 -name '.tmp-*' | grep -q . || false
 }
 
 @test "build-schedulers: the concurrent run waited for the build and reused it" {

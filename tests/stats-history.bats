@@ -333,7 +333,7 @@ derive() {
 		stats compare $pair --dir "$ROOT"
 		[ "$status" -eq 0 ]
 		printf '%s\n' "$output" | grep -E '^demo steady/tiny-2llc +total_migrations +[0-9]+ +[0-9]+ +[-+][0-9]+ .* changed$'
-		! printf '%s\n' "$output" | grep -E ' (improvement|REGRESSION)$'
+		! printf '%s\n' "$output" | grep -E ' (improvement|REGRESSION)$' || false
 		[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
 	done
 	stats compare "$BASE" fewer --dir "$ROOT" --json

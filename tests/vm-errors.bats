@@ -21,7 +21,7 @@ expect_error() {
 	[[ "$stderr" == *"$want"* ]]
 	assert_no_qemu
 	# No half-written initramfs or temp files in the cache.
-	! find "$XDG_CACHE_HOME" -name '*.tmp*' 2>/dev/null | grep -q .
+	! find "$XDG_CACHE_HOME" -name '*.tmp*' 2>/dev/null | grep -q . || false
 }
 
 @test "--topo 1,0,2,1: zero LLCs" {
@@ -72,7 +72,7 @@ expect_error() {
 	[[ "$stderr" == *"--topo 1,64,64,2: Invalid SMP CPUs 8192"*"ask for fewer CPUs"* ]]
 	printf '%s\n' "$output" | tail -n1 | jq -e '.type == "vm_exit" and .reason == "qemu_error" and .console_log == null'
 	# The empty console log is not left behind.
-	! find "$XDG_STATE_HOME" -type f | grep -q .
+	! find "$XDG_STATE_HOME" -type f | grep -q . || false
 	assert_no_qemu
 }
 

@@ -46,7 +46,7 @@ SH
 	records "$TEST_TMP/out" vm_exit | jq -e '.reason == "boot_timeout" and .boot_ms == null and
 		(.message | test("boot deadline")) and (.console_tail | type == "array")'
 	[ "$(jq -r .type "$TEST_TMP/out" | tail -n1)" = vm_exit ]
-	! records "$TEST_TMP/out" agent_ready | grep -q .
+	! records "$TEST_TMP/out" agent_ready | grep -q . || false
 	[[ "$stderr" == *"did not start within the 1 s boot deadline (tcg, 2 vCPUs)"* ]]
 	[[ "$stderr" == *"--boot-timeout"* ]]
 	# Whatever the console said by then is on stderr too, and in the log.
@@ -90,7 +90,7 @@ SH
 	# Exactly one retry, and only under auto: --accel kvm fails for good.
 	run --separate-stderr ktstr-vm -k "$KERNEL" --accel kvm --exec 'echo hi'
 	[ "$status" -eq 2 ]
-	! printf '%s\n' "$output" | grep -q accel_retry
+	! printf '%s\n' "$output" | grep -q accel_retry || false
 	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "qemu_error" and (.console_tail | type == "array")'
 	assert_no_qemu
 	assert_no_stale_ram
@@ -106,8 +106,8 @@ SH
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"not a scenario run"* ]]
 	# stderr is a file: no progress line, not even its escape codes.
-	! grep -q 's left' "$TEST_TMP/err"
-	! grep -q $'\r' "$TEST_TMP/err"
+	! grep -q 's left' "$TEST_TMP/err" || false
+	! grep -q $'\r' "$TEST_TMP/err" || false
 }
 
 @test "progress on a terminal: scenario step k of n and seconds left; KTSTR_NO_PROGRESS=1 silences it" {
@@ -134,7 +134,7 @@ SH
 	cat "$TEST_TMP/err"
 	[ "$status" -eq 0 ]
 	[ "$output" = 130 ]
-	! grep -qi 'broken pipe' "$TEST_TMP/err"
+	! grep -qi 'broken pipe' "$TEST_TMP/err" || false
 	grep -q 'interrupted by' "$TEST_TMP/err"
 	assert_no_qemu
 	assert_no_stale_ram
@@ -203,8 +203,8 @@ SH
 		sh "$KERNEL" "$TEST_TMP/err"
 	cat "$TEST_TMP/err"
 	[ "$output" = 141 ]
-	! grep -qi 'broken pipe' "$TEST_TMP/err"
-	! grep -q 'stdout was closed' "$TEST_TMP/err"
+	! grep -qi 'broken pipe' "$TEST_TMP/err" || false
+	! grep -q 'stdout was closed' "$TEST_TMP/err" || false
 	assert_no_qemu
 	assert_no_stale_ram
 }
@@ -224,7 +224,7 @@ SH
 	# Every scheduler record names the file; the lines are not records.
 	records "$TEST_TMP/out" scheduler | jq -se --arg l "$log" \
 		'length >= 2 and all(.[]; .output_log == $l) and any(.[]; .event == "attach_failed")'
-	! records "$TEST_TMP/out" sched_output | grep -q .
+	! records "$TEST_TMP/out" sched_output | grep -q . || false
 	# stderr: the head and the tail, the middle left out.
 	[[ "$stderr" == *"scheduler chatty_sched failed to attach"*"101 lines, all in $log"* ]]
 	[[ "$stderr" == *"  | sched line 1"$'\n'* ]]
