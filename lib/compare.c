@@ -250,37 +250,22 @@ static int group_cmp(const void *a, const void *b)
 	return strcmp(((const struct group *)a)->key, ((const struct group *)b)->key);
 }
 
-/* Group the matching sidecars of set by case key, keys sorted. */
-static void group_set(const struct sidecar_set *set, const struct compare_filter *f,
-		      struct side *sd)
+/* Add s to the group of key (taken), creating the group. */
+static void group_add(struct side *sd, char *key, const struct sidecar *s)
 {
-	size_t i;
+	struct group *g = group_find(sd, key);
 
-	sd->g = NULL;
-	sd->n = 0;
-	for (i = 0; i < set->n; i++) {
-		const struct sidecar *s = &set->v[i];
-		char *key;
-		struct group *g;
-
-		if (!compare_filter_match(f, s))
-			continue;
-		key = case_key(s);
-		g = group_find(sd, key);
-		if (g) {
-			free(key);
-		} else {
-			sd->g = xrealloc(sd->g, (sd->n + 1) * sizeof(*sd->g));
-			g = &sd->g[sd->n++];
-			g->key = key;
-			g->v = NULL;
-			g->n = 0;
-		}
-		g->v = xrealloc(g->v, (g->n + 1) * sizeof(*g->v));
-		g->v[g->n++] = s;
+	if (g) {
+		free(key);
+	} else {
+		sd->g = xrealloc(sd->g, (sd->n + 1) * sizeof(*sd->g));
+		g = &sd->g[sd->n++];
+		g->key = key;
+		g->v = NULL;
+		g->n = 0;
 	}
-	if (sd->n > 1)
-		qsort(sd->g, sd->n, sizeof(*sd->g), group_cmp);
+	g->v = xrealloc(g->v, (g->n + 1) * sizeof(*g->v));
+	g->v[g->n++] = s;
 }
 
 static void side_release(struct side *sd)
@@ -292,6 +277,49 @@ static void side_release(struct side *sd)
 		free(sd->g[i].v);
 	}
 	free(sd->g);
+}
+
+/* A case that one run ran under several schedulers (ktstr test
+ * --scheduler A --scheduler B) is several cases: their sidecars are not
+ * samples of one.  Such a group splits into "KEY/SCHEDULER" groups, which
+ * match the same split of another A/B run; a case run under one scheduler
+ * keeps its key, so runs of different schedulers still compare. */
+static void split_schedulers(struct side *sd)
+{
+	struct side out = { NULL, 0 };
+	size_t i, j;
+
+	for (i = 0; i < sd->n; i++) {
+		const struct group *g = &sd->g[i];
+		bool mixed = false;
+
+		for (j = 1; j < g->n && !mixed; j++)
+			mixed = strcmp(g->v[j]->scheduler, g->v[0]->scheduler) != 0;
+		for (j = 0; j < g->n; j++)
+			group_add(&out, mixed ? xasprintf("%s/%s", g->key, g->v[j]->scheduler)
+					      : xstrdup(g->key), g->v[j]);
+	}
+	side_release(sd);
+	*sd = out;
+}
+
+/* Group the matching sidecars of set by case key, keys sorted. */
+static void group_set(const struct sidecar_set *set, const struct compare_filter *f,
+		      struct side *sd)
+{
+	size_t i;
+
+	sd->g = NULL;
+	sd->n = 0;
+	for (i = 0; i < set->n; i++) {
+		const struct sidecar *s = &set->v[i];
+
+		if (compare_filter_match(f, s))
+			group_add(sd, case_key(s), s);
+	}
+	split_schedulers(sd);
+	if (sd->n > 1)
+		qsort(sd->g, sd->n, sizeof(*sd->g), group_cmp);
 }
 
 /* ---- one metric --------------------------------------------------------- */

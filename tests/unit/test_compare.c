@@ -34,23 +34,30 @@ static char *tmpdir(void)
 /* Write a sidecar into dir: case test/tiny-2llc of suite "s", with the
  * given result and metrics (a JSON object's body), plus extra top-level
  * fields (",\"k\":v..." or ""). */
-static void put(const char *dir, const char *test, unsigned repeat, const char *result,
-		const char *metrics, const char *extra)
+static void put_as(const char *dir, const char *sched, const char *test, unsigned repeat,
+		   const char *result, const char *metrics, const char *extra)
 {
 	char *text = xasprintf(
 		"{\"type\":\"sidecar\",\"schema\":1,\"run_id\":\"r\",\"run_source\":\"local\","
 		"\"timestamp\":\"2025-01-01T00:00:00Z\",\"suite\":\"s\",\"test\":\"%s\","
 		"\"preset\":\"tiny-2llc\",\"case\":\"%s/tiny-2llc\",\"repeat\":%u,"
-		"\"topology\":{\"spec\":\"1n2l2c1t\"},\"scheduler\":{\"name\":\"scx_simple\"},"
+		"\"topology\":{\"spec\":\"1n2l2c1t\"},\"scheduler\":{\"name\":\"%s\"},"
 		"\"scenario\":{\"name\":\"x\",\"work_types\":[\"cpu_spin\",\"yield_heavy\"]},"
 		"\"kernel\":{\"label\":\"6.14.2\"},\"project_commit\":\"abcdef123456\","
 		"\"result\":\"%s\",\"metrics\":{%s}%s}",
-		test, test, repeat, result, metrics, extra);
-	char *name = xasprintf("%s/%s.r%u.ktstr.json", dir, test, repeat);
+		test, test, repeat, sched, result, metrics, extra);
+	char *name = xasprintf("%s/%s.%s.r%u.ktstr.json", dir, test, sched, repeat);
 
 	assert_int_equal(write_file_atomic(name, text, strlen(text), 0644), 0);
 	free(text);
 	free(name);
+}
+
+/* The same under scx_simple. */
+static void put(const char *dir, const char *test, unsigned repeat, const char *result,
+		const char *metrics, const char *extra)
+{
+	put_as(dir, "scx_simple", test, repeat, result, metrics, extra);
 }
 
 /* Two repeats with the same metrics: zero variance, so any change in the
@@ -333,6 +340,40 @@ static void test_one_sample_is_noise(void **state)
 	assert_true(r->noise && r->na == 1 && r->nb == 3);
 	assert_int_equal(p.r.regressions, 0);
 	assert_int_equal(p.r.noise, 2);
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+/* An A/B run holds one case under two schedulers: they are two cases, not
+ * four samples of one, and match the same split of another A/B run.  A
+ * case under one scheduler keeps its key whatever the scheduler's name. */
+static void test_ab_variants_are_cases(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	pair_init(&p);
+	for (unsigned i = 1; i <= 2; i++) {
+		put_as(p.a, "eevdf", "t", i, "pass", "\"worst_gap_ms\":1000", "");
+		put_as(p.a, "scx_simple", "t", i, "pass", "\"worst_gap_ms\":5000", "");
+		put_as(p.b, "eevdf", "t", i, "pass", "\"worst_gap_ms\":1000", "");
+		put_as(p.b, "scx_simple", "t", i, "pass", "\"worst_gap_ms\":1000", "");
+		put_as(p.a, "scx_old", "u", i, "pass", "\"worst_gap_ms\":1000", "");
+		put_as(p.b, "scx_new", "u", i, "pass", "\"worst_gap_ms\":5000", "");
+	}
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	assert_null(row(&p.r, "s t/tiny-2llc", "worst_gap_ms"));
+	r = row(&p.r, "s t/tiny-2llc/scx_simple", "worst_gap_ms");
+	assert_non_null(r);
+	assert_true(r->na == 2 && r->nb == 2 && r->improvement);
+	r = row(&p.r, "s t/tiny-2llc/eevdf", "worst_gap_ms");
+	assert_non_null(r);
+	assert_true(r->na == 2 && !r->improvement && !r->regression);
+	r = row(&p.r, "s u/tiny-2llc", "worst_gap_ms");
+	assert_non_null(r);
+	assert_true(r->regression);
 	pair_release(&p);
 	strbuf_release(&err);
 }
@@ -661,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_both_gates_must_pass),
 		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_one_sample_is_noise),
+		cmocka_unit_test(test_ab_variants_are_cases),
 		cmocka_unit_test(test_repeats_t_test),
 		cmocka_unit_test(test_result_change),
 		cmocka_unit_test(test_errors_left_out),
