@@ -289,9 +289,11 @@ char *sidecar_default_label(const char *commit, const struct gcase *cases, size_
 		return xstrdup(commit);
 	/* Outside a git tree the schedulers are what tells runs apart. */
 	for (i = 0; i < n; i++) {
+		/* A --scheduler variant's label, else the test's own scheduler. */
 		const char *s = cases[i].test->scheduler;
 
-		strvec_push_unique(&names, s ? path_basename(s) : "eevdf");
+		strvec_push_unique(&names, cases[i].sched ? cases[i].sched->label :
+				   s ? path_basename(s) : "eevdf");
 	}
 	strvec_sort(&names);
 	for (i = 0; i < names.n; i++)

@@ -888,6 +888,21 @@ static void test_default_label(void **state)
 	free(l);
 }
 
+/* Under ktstr test --scheduler A --scheduler B the cases' schedulers are
+ * the variants, not the test's "{scheduler}" placeholder. */
+static void test_default_label_variants(void **state)
+{
+	struct ktest t = { .scheduler = "{scheduler}" };
+	struct gauntlet_sched a = { .label = "eevdf" }, b = { .label = "scx_simple" };
+	struct gcase c[2] = { { .test = &t, .sched = &a }, { .test = &t, .sched = &b } };
+	char *l;
+
+	(void)state;
+	l = sidecar_default_label("nogit", c, 2);
+	assert_string_equal(l, "eevdf+scx_simple");
+	free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -907,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_find_run),
 		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_default_label),
+		cmocka_unit_test(test_default_label_variants),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
