@@ -128,6 +128,14 @@ stats() {
 	[ "${row[*]}" = "demo mixed/tiny-2llc 1 pass 6.5 700 12000 120 90" ]
 	read -r -a row <<<"${lines[3]}"
 	[ "${row[*]}" = "demo steady/tiny-2llc 2 pass 6.5 380 30500 120 40" ]
+	# ktstr-test writes case names whole, suite first: shown once.
+	for f in "$ROOT/$BASE"/*.ktstr.json; do
+		jq '.case = .suite + " " + .case' "$f" >"$f.new" && mv "$f.new" "$f"
+	done
+	stats show "$BASE" --dir "$ROOT" --table
+	[ "$status" -eq 0 ]
+	read -r -a row <<<"${lines[3]}"
+	[ "${row[*]}" = "demo steady/tiny-2llc 2 pass 6.5 380 30500 120 40" ]
 }
 
 @test "show: JSON case records, filters, a run given as a path" {
