@@ -440,7 +440,7 @@ static void on_signal(struct vm_run *v)
 		    v->r->signal == SIGPIPE) {
 			v->r->end = VM_END_INTERRUPTED;
 			v->r->signal = (int)si.ssi_signo;
-			set_message(v->r, "interrupted by %s", strsignal((int)si.ssi_signo));
+			set_message(v->r, "interrupted by SIG%s", sigabbrev_np((int)si.ssi_signo));
 			v->exit_seen = true;
 		}
 		kill_qemu();
@@ -559,14 +559,18 @@ static void on_output_gone(struct vm_run *v)
 static void boot_timed_out(struct vm_run *v)
 {
 	struct strbuf seen = STRBUF_INIT;
+	bool console = false;
+	unsigned i;
 
+	for (i = 0; i < CONSOLE_TAIL && !console; i++)
+		console = v->tail[i] != NULL;
 	vm_monitor_describe(&v->mon, monotonic_ms() - v->start_ms, &seen);
 	set_message(v->r, "the guest agent did not start within the %lld%s boot deadline "
-		    "(%s, %u vCPUs)%s%s; see the console tail, or give it longer with "
-		    "--boot-timeout",
+		    "(%s, %u vCPUs)%s%s; %s, or give it longer with --boot-timeout",
 		    v->boot_deadline_ms % 1000 ? v->boot_deadline_ms : v->boot_deadline_ms / 1000,
 		    v->boot_deadline_ms % 1000 ? " ms" : " s", vm_accel_name(v->accel),
-		    topo_cpus(&v->c->topo), seen.len ? "; " : "", seen.buf);
+		    topo_cpus(&v->c->topo), seen.len ? "; " : "", seen.buf,
+		    console ? "see the console tail" : "the kernel printed nothing on the console yet");
 	strbuf_release(&seen);
 	stop_qemu(v, VM_END_BOOT_TIMEOUT);
 }
