@@ -369,7 +369,8 @@ static void report_markdown(const struct compare_result *r, const char *a, const
 		strbuf_addch(out, '\n');
 	}
 	if (!rows)
-		strbuf_addstr(out, "No change past the gates.\n");
+		strbuf_addstr(out, r->cases_both ? "No change past the gates.\n"
+				   : "No case is in both runs: nothing was compared.\n");
 	strbuf_addch(out, '\n');
 	if (r->only_a.n || r->only_b.n || r->a.errors || r->b.errors) {
 		struct strbuf l = STRBUF_INIT;

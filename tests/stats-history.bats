@@ -375,6 +375,14 @@ derive() {
 	stats compare "$BASE" "$SAME" --dir "$ROOT" --format md
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" | grep -qx 'No change past the gates.'
+	# no case in common: not "no change", but nothing compared
+	mkdir "$ROOT/other"
+	for f in "$ROOT/$SAME"/*.ktstr.json; do
+		jq '.test = "other_" + .test' "$f" >"$ROOT/other/$(basename "$f")"
+	done
+	stats compare "$BASE" other --dir "$ROOT" --format md
+	printf '%s\n' "$output" | grep -qx 'No case is in both runs: nothing was compared.'
+	! printf '%s\n' "$output" | grep -q 'No change past the gates' || false
 	stats compare "$BASE" "$SAME" --dir "$ROOT" --format html
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"--format 'html': expected text, markdown or json"* ]]
