@@ -11,16 +11,29 @@ CC         ?= cc
 PKGS       := jansson libcurl libarchive libelf libcrypto libbpf zlib libzstd
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
-BASECFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Ilib \
+# lib/ is split by what may run where (docs/ARCHITECTURE.md): lib/core is
+# what the static guest agent links (libc and jansson only), the other
+# folders are host-only.  Core and guest sources see only lib/core's
+# headers, so a core file that includes a host-only header does not build.
+CORE_DIR   := lib/core
+HOST_DIRS  := lib/host lib/kernel lib/vm lib/results lib/runner lib/ctprof
+INC_HOST   := $(addprefix -I,$(CORE_DIR) $(HOST_DIRS))
+INC_CORE   := -I$(CORE_DIR)
+INC        := $(INC_HOST)
+BASECFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE \
               -DKTSTR_VERSION='"$(VERSION)"'
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CFLAGS     ?=
 LDFLAGS    ?=
-ALL_CFLAGS  = $(BASECFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  = $(BASECFLAGS) $(INC) $(PKG_CFLAGS) $(CFLAGS)
 
 B          := build
-LIB_SRC    := $(sort $(wildcard lib/*.c))
+LIB_HDR    := $(wildcard lib/*/*.h)
+CORE_SRC   := $(sort $(wildcard $(CORE_DIR)/*.c))
+CORE_OBJ   := $(CORE_SRC:%.c=$(B)/obj/%.o)
+CORE_A     := $(B)/libktstr-core.a
+LIB_SRC    := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_A      := $(B)/libktstr.a
 CMD_SRC    := $(sort $(wildcard cmd/ktstr-*.c))
@@ -60,7 +73,7 @@ endif
 
 all: $(CMDS) $(AGENT) $(SCRIPTS) $(B)/share/ktstr
 
-$(B)/obj/%.o: %.c $(wildcard lib/*.h guest/*.h)
+$(B)/obj/%.o: %.c $(LIB_HDR) $(wildcard guest/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -68,14 +81,23 @@ $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
+$(CORE_A): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+# The agent's rule as a build fact (see CORE_DIR above), in every build
+# flavour.
+$(B)/obj/lib/core/%.o $(B)/obj/guest/%.o $(B)/asan/lib/core/%.o $(B)/asan/guest/%.o \
+$(B)/fuzz/obj/lib/core/%.o: INC := $(INC_CORE)
+
 $(B)/bin/%: cmd/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(PKG_LIBS)
 
 # The guest agent runs as PID 1 inside the VM: fully static, no loader.
-$(AGENT): $(GUEST_OBJ) $(LIB_A)
+$(AGENT): $(GUEST_OBJ) $(CORE_A)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(LIB_A) -ljansson -lm
+	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lm
 
 $(B)/bin/ktstr: cmd/ktstr.sh
 	@mkdir -p $(@D)
@@ -86,7 +108,7 @@ $(B)/share/ktstr:
 	ln -sfn ../../share/ktstr $@
 
 # Unit tests: the library rebuilt with ASan+UBSan, linked with cmocka.
-$(B)/asan/%.o: %.c $(wildcard lib/*.h guest/*.h)
+$(B)/asan/%.o: %.c $(LIB_HDR) $(wildcard guest/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -c -o $@ $<
 
@@ -141,7 +163,7 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
               -Wno-format-nonliteral -Wno-missing-field-initializers
 FUZZ_STAMP := $(B)/fuzz/cc
 
-$(B)/fuzz/obj/%.o: %.c $(wildcard lib/*.h) $(FUZZ_STAMP)
+$(B)/fuzz/obj/%.o: %.c $(LIB_HDR) $(FUZZ_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
 		-c -o $@ $<
@@ -221,4 +243,4 @@ clean:
 	fuzz fuzz-build fuzz-bins fuzz-regress
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
-.SECONDARY: $(LIB_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ) $(ASAN_LIB_A) $(FUZZ_OBJ)
+.SECONDARY: $(LIB_OBJ) $(CORE_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ) $(ASAN_LIB_A) $(FUZZ_OBJ)

@@ -1,5 +1,5 @@
 /* ktstr-initramfs: build (or fetch from the cache) a guest initramfs and
- * describe it as one JSON line.  All the work is in lib/initramfs.c, which
+ * describe it as one JSON line.  All the work is in lib/vm/initramfs.c, which
  * ktstr-vm calls directly; this is only argument handling. */
 #include "diag.h"
 #include "dirs.h"

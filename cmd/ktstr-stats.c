@@ -2,9 +2,9 @@
  * and browse and compare the run history (sidecars).
  *
  * Built around subcommands: "verdict" (the default when none is named),
- * "list", "show", "compare" and "clean".  The checks live in lib/verdict.c, the
- * history in lib/sidecar.c and lib/compare.c, the tables in
- * lib/stats_report.c, so a test runner can use them without going through
+ * "list", "show", "compare" and "clean".  The checks live in lib/results/verdict.c, the
+ * history in lib/results/sidecar.c and lib/results/compare.c, the tables in
+ * lib/results/stats_report.c, so a test runner can use them without going through
  * this program. */
 #include "checktab.h"
 #include "compare.h"

@@ -306,7 +306,7 @@ struct emit_ctx {
 	bool raw, shell;
 	const char *ctprof;	/* where a guest ctprof snapshot goes */
 	bool stdout_gone;	/* EPIPE: nobody reads the records any more */
-	/* Scenario progress on a terminal (lib/progress.h). */
+	/* Scenario progress on a terminal (lib/host/progress.h). */
 	char *scenario;		/* from scenario_start, while it runs */
 	long long sc_start_ms;	/* its host_ms */
 	long long sc_duration_ms, sc_steps, sc_step;

@@ -4,7 +4,7 @@
  * listens on, reports the guest topology, runs exactly one request (exec or
  * shell or scenario) and powers the VM off.  Being PID 1 it must never exit (the kernel
  * would panic) and it inherits every orphan, so all of its waiting is done
- * in poll loops that also reap.  The wire format is lib/agent_proto.h. */
+ * in poll loops that also reap.  The wire format is lib/core/agent_proto.h. */
 #ifndef KTSTR_GUEST_AGENT_H
 #define KTSTR_GUEST_AGENT_H
 
@@ -43,7 +43,7 @@ void agent_fail(struct agent *ag, const char *fmt, ...)
 void agent_host_gone(void) __attribute__((noreturn));
 
 /* ksyms.c */
-/* The kernel_symbols record (lib/monitor.h) from /proc/kallsyms and
+/* The kernel_symbols record (lib/vm/monitor.h) from /proc/kallsyms and
  * /proc/iomem; the _at form reads other files, for tests. */
 json_t *ksyms_record(void);
 json_t *ksyms_record_at(const char *kallsyms, const char *iomem);

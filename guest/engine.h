@@ -1,4 +1,4 @@
-/* The scenario engine: the guest side of lib/scenario.h.
+/* The scenario engine: the guest side of lib/core/scenario.h.
  *
  * One request {"type":"scenario",...} runs a scenario with real processes
  * in real cgroup v2 cgroups, optionally under a sched_ext scheduler, and

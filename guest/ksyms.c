@@ -1,5 +1,5 @@
 /* The kernel_symbols record: where the kernel keeps what the host-side
- * monitor reads (lib/monitor.h).
+ * monitor reads (lib/vm/monitor.h).
  *
  * The host maps guest RAM but cannot see kernel symbols: /proc/kallsyms
  * (root sees real addresses, so KASLR is no obstacle) and the physical
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Symbols the monitor uses; lib/monitor.c says what for. */
+/* Symbols the monitor uses; lib/vm/monitor.c says what for. */
 static const char *const wanted[] = {
 	"_text", "runqueues", "__per_cpu_offset", "page_offset_base", "init_top_pgt",
 	"phys_base", "jiffies", "linux_banner", "scx_root", "scx_enable_state_var",

@@ -1,5 +1,5 @@
 /* The stimulus side of a scenario: creating cgroups and applying the
- * ops of lib/scenario.h to live cgroups and workers, each reported as a
+ * ops of lib/core/scenario.h to live cgroups and workers, each reported as a
  * "stimulus" record {at_ms, step, op, cgroup, detail[, error]}.  An op
  * that fails at run time (the host validated the document, but the kernel
  * can still refuse) is reported with "error" and the run goes on.

@@ -1,4 +1,4 @@
-/* The "scenario" request: run a lib/scenario.h scenario for real.
+/* The "scenario" request: run a lib/core/scenario.h scenario for real.
  *
  * Request: {"type":"scenario","scenario":{...},"scheduler":{"path":P,
  * "args":[..]}|null,"topo":"N,L,C,T"}.  The document is parsed again here

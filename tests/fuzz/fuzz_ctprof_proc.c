@@ -1,5 +1,5 @@
 /* The /proc and cgroup text parsers a ctprof capture is built from
- * (lib/ctprof_parse.c): /proc/PID/task/TID/{sched,stat,schedstat,io,
+ * (lib/core/ctprof_parse.c): /proc/PID/task/TID/{sched,stat,schedstat,io,
  * status,cgroup}, cgroup cpu.stat and PSI files, cpulists, sched values
  * and single numbers.  The first byte picks the parser, the rest is the
  * file's text; whatever it sets must encode as JSON. */

@@ -1,6 +1,6 @@
-/* A synthetic x86-64 guest's RAM for tests of lib/kaddr.c and
- * lib/monitor.c: one backing file, mapped read-write here and read-only
- * through lib/guestmem.h, with kernel page tables built the way the kernel
+/* A synthetic x86-64 guest's RAM for tests of lib/kernel/kaddr.c and
+ * lib/vm/monitor.c: one backing file, mapped read-write here and read-only
+ * through lib/vm/guestmem.h, with kernel page tables built the way the kernel
  * lays them out (4 or 5 levels, 4K/2M/1G pages).
  *
  * Layout (RAM is FG_RAM bytes, all below 4 GiB):

@@ -1,4 +1,4 @@
-/* Unit tests for lib/abcompare.c: which sidecars of an A/B run are
+/* Unit tests for lib/results/abcompare.c: which sidecars of an A/B run are
  * compared with which, by the files each variant wrote. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/budget.c: estimates, KTSTR_BUDGET_SECS parsing, run
+/* Unit tests for lib/host/budget.c: estimates, KTSTR_BUDGET_SECS parsing, run
  * history and greedy coverage selection. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/caselog.c: the head and tail of a case's log files. */
+/* Unit tests for lib/results/caselog.c: the head and tail of a case's log files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

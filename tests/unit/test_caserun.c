@@ -1,4 +1,4 @@
-/* Unit tests for lib/caserun.c's rule of what is an infrastructure error
+/* Unit tests for lib/runner/caserun.c's rule of what is an infrastructure error
  * (retried, reported as ERROR) and what is the scheduler's failure, over
  * the records ktstr-vm really writes for each (see tests/runner.bats for
  * the same on real VMs). */

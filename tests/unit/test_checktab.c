@@ -1,4 +1,4 @@
-/* Unit tests for lib/checktab.c, the check table, and for its consumers'
+/* Unit tests for lib/core/checktab.c, the check table, and for its consumers'
  * use of it: the scenario parser's keys and aliases, checks_effective's
  * defaults, verdict_thresholds, and the limits the verdict reads back
  * from scenario_start. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/compare.c, lib/welch.c and lib/compare_report.c: the
+/* Unit tests for lib/results/compare.c, lib/results/welch.c and lib/results/compare_report.c: the
  * t-test against values computed independently (mpmath, 30 digits: the
  * regularized incomplete beta and a numerical integral of the t density
  * agree), the gates (both must be passed), directions (higher, lower,

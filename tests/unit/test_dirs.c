@@ -1,4 +1,4 @@
-/* Unit tests for lib/dirs.c: cache/state locations and installed paths. */
+/* Unit tests for lib/host/dirs.c: cache/state locations and installed paths. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

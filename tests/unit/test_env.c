@@ -1,4 +1,4 @@
-/* Unit tests for lib/env.c: the KTSTR_* environment rules. */
+/* Unit tests for lib/host/env.c: the KTSTR_* environment rules. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

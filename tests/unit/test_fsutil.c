@@ -1,4 +1,4 @@
-/* Unit tests for lib/fsutil.c. */
+/* Unit tests for lib/core/fsutil.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/gauntlet.c: the preset table, host capacity,
+/* Unit tests for lib/runner/gauntlet.c: the preset table, host capacity,
  * constraints, expansion naming, filters and shards. */
 #include <stdarg.h>
 #include <stddef.h>

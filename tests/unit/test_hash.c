@@ -1,4 +1,4 @@
-/* Unit tests for lib/hash.c: SHA-256 against the FIPS 180-2 vectors. */
+/* Unit tests for lib/host/hash.c: SHA-256 against the FIPS 180-2 vectors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/hostlock.c: CPU reservations are exclusive between
+/* Unit tests for lib/host/hostlock.c: CPU reservations are exclusive between
  * holders, released on release, bypassable, and LLC-aware (on a fake
  * sysfs of 8 CPUs in LLCs {0-3} {4-5} {6-7}). */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/ikconfig.c and the config discovery in lib/kernel.c:
+/* Unit tests for lib/kernel/ikconfig.c and the config discovery in lib/kernel/kernel.c:
  * IKCONFIG found in raw memory, in synthetic bzImages whose payload is
  * gzip or zstd (with the size trailer kernels append), and config files
  * found beside an image by the /boot and ktstr-cache naming. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/elfdeps.c and lib/initramfs.c.
+/* Unit tests for lib/vm/elfdeps.c and lib/vm/initramfs.c.
  *
  * Fixtures are built in a fresh mkdtemp directory per test; the host's own
  * /bin/true (dynamic) and /bin/busybox (static) stand in for real payloads.

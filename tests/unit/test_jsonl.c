@@ -1,4 +1,4 @@
-/* Unit tests for lib/jsonl.c: record framing, parsing, UTF-8 scrubbing and
+/* Unit tests for lib/core/jsonl.c: record framing, parsing, UTF-8 scrubbing and
  * the line reader. */
 #include <stdarg.h>
 #include <stddef.h>

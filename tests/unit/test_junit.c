@@ -1,4 +1,4 @@
-/* Unit tests for lib/junit.c: escaping and the rendered document, which
+/* Unit tests for lib/results/junit.c: escaping and the rendered document, which
  * must be well-formed XML 1.0 (checked with python3's minidom, and with
  * xmllint too when it is installed). */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/guestmem.c and lib/kaddr.c: guest RAM layout on q35,
+/* Unit tests for lib/vm/guestmem.c and lib/kernel/kaddr.c: guest RAM layout on q35,
  * and kernel-address translation on a synthetic guest (fakeguest.h) with
  * 4- and 5-level page tables, 4K/2M/1G pages, holes and page crossings. */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/kbtf.c: member paths through nested and anonymous
+/* Unit tests for lib/kernel/kbtf.c: member paths through nested and anonymous
  * types, enums, member iteration and bad input, on a BTF built here and on
  * the real cached vmlinux (skipped when it is absent). */
 #include <stdarg.h>

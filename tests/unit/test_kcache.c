@@ -1,4 +1,4 @@
-/* Unit tests for lib/kcache.c: keys, metadata, listing, stale detection,
+/* Unit tests for lib/kernel/kcache.c: keys, metadata, listing, stale detection,
  * the store lock and atomic publish/remove, on a private cache dir. */
 #include <stdarg.h>
 #include <stddef.h>

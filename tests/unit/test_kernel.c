@@ -1,4 +1,4 @@
-/* Unit tests for lib/kernel.c: image checks and the discovery chain, on a
+/* Unit tests for lib/kernel/kernel.c: image checks and the discovery chain, on a
  * private fake cache. */
 #include <stdarg.h>
 #include <stddef.h>

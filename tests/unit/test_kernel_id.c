@@ -1,5 +1,5 @@
-/* Unit tests for lib/kernel_id.c (every accepted form and every error) and
- * the pure parts of lib/fetch.c that turn ids into releases. */
+/* Unit tests for lib/kernel/kernel_id.c (every accepted form and every error) and
+ * the pure parts of lib/kernel/fetch.c that turn ids into releases. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

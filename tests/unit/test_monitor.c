@@ -1,4 +1,4 @@
-/* Unit tests for lib/monitor.c: the kernel_symbols parser, and samples of
+/* Unit tests for lib/vm/monitor.c: the kernel_symbols parser, and samples of
  * a fake kernel laid out in synthetic guest RAM (fakeguest.h) with the real
  * cached vmlinux's struct offsets (skipped when it is absent): per-CPU run
  * queues, a dynamic per-CPU scx_sched_pcpu reached through the page

@@ -1,4 +1,4 @@
-/* Unit tests for lib/opts.c: number and duration parsing, and the exits of
+/* Unit tests for lib/host/opts.c: number and duration parsing, and the exits of
  * the usage helpers. */
 #include <stdarg.h>
 #include <stddef.h>

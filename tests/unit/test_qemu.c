@@ -1,4 +1,4 @@
-/* Unit tests for lib/qemu.c: the exact QEMU flags each topology gets. */
+/* Unit tests for lib/vm/qemu.c: the exact QEMU flags each topology gets. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/run.c: spawning, capturing and PATH lookup. */
+/* Unit tests for lib/host/run.c: spawning, capturing and PATH lookup. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/runner.c's progress line and time-left estimate. */
+/* Unit tests for lib/runner/runner.c's progress line and time-left estimate. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

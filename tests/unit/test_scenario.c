@@ -1,4 +1,4 @@
-/* Unit tests for lib/scenario.c and lib/scenario_file.c: the scenario
+/* Unit tests for lib/core/scenario.c and lib/vm/scenario_file.c: the scenario
  * parser and validator, topology fit, cpuset resolution, checks, loading
  * canned scenarios and the quick --cgroup flags.
  *

@@ -1,4 +1,4 @@
-/* Unit tests for lib/sidecar.c: run ids, run source, project commit (in a
+/* Unit tests for lib/results/sidecar.c: run ids, run source, project commit (in a
  * real temporary git repository), host context, metrics from a verdict,
  * the pre-clear / lock protocol, atomic no-clobber writes, loading with
  * corrupt files, and listing runs. */

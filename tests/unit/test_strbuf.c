@@ -1,4 +1,4 @@
-/* Unit tests for lib/strbuf.c. */
+/* Unit tests for lib/core/strbuf.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/sysctl.c: tunables as JSON, on a fake /proc/sys. */
+/* Unit tests for lib/core/sysctl.c: tunables as JSON, on a fake /proc/sys. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

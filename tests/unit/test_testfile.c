@@ -1,4 +1,4 @@
-/* Unit tests for lib/testfile.c: test files, scenario resolution, suites.
+/* Unit tests for lib/runner/testfile.c: test files, scenario resolution, suites.
  *
  * Every test works in a fresh mkdtemp directory removed with rm_rf.  Test
  * file texts are written with ' for " to keep them readable. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/texttable.c: the aligned tables of the human reports. */
+/* Unit tests for lib/core/texttable.c: the aligned tables of the human reports. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

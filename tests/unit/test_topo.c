@@ -1,4 +1,4 @@
-/* Unit tests for lib/topo.c: topology parsing, formatting and indexing. */
+/* Unit tests for lib/core/topo.c: topology parsing, formatting and indexing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/vcpu_threads.c on a fake /proc tree laid out as the
+/* Unit tests for lib/vm/vcpu_threads.c on a fake /proc tree laid out as the
  * kernel lays out the real one: which QEMU threads are vCPUs, and how much
  * host time each got. */
 #include <stdarg.h>

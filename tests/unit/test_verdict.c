@@ -1,4 +1,4 @@
-/* Unit tests for lib/verdict.c: every check, thresholds from the scenario
+/* Unit tests for lib/results/verdict.c: every check, thresholds from the scenario
  * and from flags, outcome precedence, truncated streams, malformed lines
  * and values, and the shape of the JSON and human output. */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/vm_schedlog.c: the scheduler's output file and the
+/* Unit tests for lib/vm/vm_schedlog.c: the scheduler's output file and the
  * head and tail shown when it fails. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -33,10 +33,10 @@ struct vm_config {
 					 * default for the accelerator and vCPU
 					 * count (vm_boot_timeout_ms), 0 none */
 	const char *console_log;	/* kernel console is written here */
-	unsigned monitor_interval_ms;	/* host-side monitor (lib/vm_monitor.h)
+	unsigned monitor_interval_ms;	/* host-side monitor (lib/vm/vm_monitor.h)
 					 * sample interval; 0: off */
 	const char *sched_output_log;	/* the scheduler's output goes here
-					 * (lib/vm_schedlog.h); NULL: not kept */
+					 * (lib/vm/vm_schedlog.h); NULL: not kept */
 	bool sched_output_echo;		/* and live to stderr */
 	/* Called from the event loop at least once a second with the host
 	 * ms since QEMU started (progress lines); may be NULL. */

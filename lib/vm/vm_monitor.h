@@ -1,4 +1,4 @@
-/* The host-side monitor's life inside one VM run (lib/vm.c).
+/* The host-side monitor's life inside one VM run (lib/vm/vm.c).
  *
  * Before boot: find the kernel's BTF, make a private directory (on tmpfs)
  * for the guest RAM files QEMU maps shared, and decide whether the agent

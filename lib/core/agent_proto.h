@@ -3,7 +3,7 @@
  * Transport: a virtio-serial port named KTSTR_AGENT_PORT_NAME.  The guest
  * sees it as /dev/vportNpM (find it by reading /sys/class/virtio-ports/
  * vport*\/name); the host end is a socketpair QEMU inherits.  Both
- * directions carry JSON lines (lib/jsonl.h): one object per line with a
+ * directions carry JSON lines (lib/core/jsonl.h): one object per line with a
  * string "type".  Keeping the job out of the initramfs lets the host cache
  * one image and send a different command on every boot.
  *
@@ -29,7 +29,7 @@
  *      addresses from /proc/kallsyms as hex strings (they do not fit a
  *      signed 64-bit JSON integer), the wanted names it did not find, and
  *      the physical start of "Kernel code" from /proc/iomem; the host-side
- *      monitor (lib/monitor.h) needs them to read guest memory.
+ *      monitor (lib/vm/monitor.h) needs them to read guest memory.
  * Guest -> host while a request runs:
  *   {"type":"output","stream":"stdout"|"stderr","line":"..."}
  *      one record per line, newline stripped; invalid UTF-8 replaced by
@@ -42,7 +42,7 @@
  *   {"type":"sched_output","line":"..."}
  *      during a scenario with a scheduler: one line the scheduler printed
  *      (stdout and stderr together), as it comes; ktstr-vm writes them to
- *      a file (lib/vm_schedlog.h) instead of passing them on.
+ *      a file (lib/vm/vm_schedlog.h) instead of passing them on.
  * Host -> guest, after reading "exit" or "agent_error":
  *   {"type":"ack"}
  *      virtio-serial writes complete when queued, not when QEMU has passed

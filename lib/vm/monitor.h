@@ -3,9 +3,9 @@
  *
  * No code runs in the guest to take a sample: the monitor reads the
  * kernel's run queues and sched_ext state straight out of guest RAM
- * (lib/guestmem.h), translating kernel addresses itself (lib/kaddr.h), with
+ * (lib/vm/guestmem.h), translating kernel addresses itself (lib/kernel/kaddr.h), with
  * every struct layout taken from the kernel's BTF by member name
- * (lib/kbtf.h).  The guest agent supplies the addresses once, in its
+ * (lib/kernel/kbtf.h).  The guest agent supplies the addresses once, in its
  * kernel_symbols record.
  *
  * Everything read is untrusted: a torn or bogus value makes that read fail

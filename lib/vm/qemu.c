@@ -133,7 +133,7 @@ char *qemu_mem_path(const char *mem_dir, unsigned node)
 
 /* One memory backend per NUMA node.  With a mem_dir they are files that
  * QEMU maps shared, so ktstr-vm can map them too and read guest memory
- * while the guest runs (lib/monitor.h); RAM otherwise. */
+ * while the guest runs (lib/vm/monitor.h); RAM otherwise. */
 static void push_backend(const struct qemu_spec *s, unsigned n, unsigned mib,
 			 struct strvec *argv)
 {
@@ -177,7 +177,7 @@ void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
 	strvec_push(argv, s->qemu);
 	strvec_push(argv, "-name");
 	/* Named vCPU threads ("CPU 0/KVM", "ALL CPUs/TCG"): the monitor reads
-	 * how much host CPU time each vCPU got (lib/vcpu_threads.h). */
+	 * how much host CPU time each vCPU got (lib/vm/vcpu_threads.h). */
 	strvec_push(argv, "ktstr,debug-threads=on");
 	strvec_push(argv, "-nodefaults");
 	strvec_push(argv, "-no-user-config");

@@ -444,7 +444,7 @@ static double run_end(const struct machine *m)
 
 /* ---- evaluation: shared state -------------------------------------------- */
 
-/* The checks' names in lib/checktab.c, which has their limits and sidecar
+/* The checks' names in lib/core/checktab.c, which has their limits and sidecar
  * metrics. */
 static const char *const check_names[MCHK_N] = {
 	[MCHK_WORK_CONSERVATION] = "work_conservation",

@@ -1,5 +1,5 @@
 /* x86-64 kernel virtual addresses -> guest-physical, for reading a running
- * guest kernel's memory from the host (lib/guestmem.h).
+ * guest kernel's memory from the host (lib/vm/guestmem.h).
  *
  * Three kinds of address:
  *   - the kernel image map, [__START_KERNEL_map, _text + 256 MiB):

@@ -14,7 +14,7 @@
  *
  * Capturing needs only libc and jansson so the static guest agent can link
  * it; compression lives in the file functions (ctprof_save/ctprof_load,
- * lib/ctprof_io.c), which also need libzstd. */
+ * lib/ctprof/ctprof_io.c), which also need libzstd. */
 #ifndef KTSTR_CTPROF_H
 #define KTSTR_CTPROF_H
 
@@ -38,7 +38,7 @@ int ctprof_capture(json_t **out, struct strbuf *err);
 int ctprof_capture_with(const struct ctprof_capture_opts *o, json_t **out,
 			struct strbuf *err);
 
-/* Host-wide blocks of a capture (lib/ctprof_host.c). */
+/* Host-wide blocks of a capture (lib/core/ctprof_host.c). */
 json_t *ctprof_host_info(const char *proc, const char *sys);
 json_t *ctprof_sched_ext_info(const char *sys);
 /* Fill every entry of cgroups ({"/path": {}}) from the cgroup v2 tree. */
