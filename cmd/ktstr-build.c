@@ -845,7 +845,7 @@ int main(int argc, char **argv)
 	int c;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "s:j:fh", longopts, NULL)) != -1) {
+	while ((c = opts_getopt(argc, argv, "s:j:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o.source = optarg; break;
 		case OPT_EXTRA: o.extra_path = optarg; break;

@@ -109,8 +109,7 @@ static void parse_args(int argc, char **argv, const struct option *longopts,
 	int ch;
 
 	c->r.by = CTPROF_BY_COMM;
-	opterr = 0;	/* one message of our own, in the ktstr style */
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((ch = opts_getopt(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o': c->output = optarg; break;
 		case OPT_NO_TASKSTATS: c->no_taskstats = true; break;
@@ -126,9 +125,7 @@ static void parse_args(int argc, char **argv, const struct option *longopts,
 		case OPT_JSON: c->r.json = true; break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();
-		default:
-			usage_error("%s: unknown option or missing argument: %s", argv[0],
-				    argv[optind - 1]);
+		default: usage_error("unknown option");
 		}
 	}
 	/* Group first: which metrics are valid depends on it. */

@@ -429,7 +429,7 @@ int main(int argc, char **argv)
 	if (par && parse_ulong(par, 1, 256, &opt_jobs))
 		usage_error("KTSTR_KERNEL_PARALLELISM='%s': expected a whole number "
 			    "from 1 to 256", par);
-	while ((c = getopt_long(argc, argv, "lj:h", longopts, NULL)) != -1) {
+	while ((c = opts_getopt(argc, argv, "lj:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': opt_list = true; break;
 		case OPT_NO_EXTRACT: opt_no_extract = true; break;

@@ -91,8 +91,7 @@ int main(int argc, char **argv)
 	int c;
 
 	diag_init(argv[0]);
-	opterr = 0;	/* one message of our own, in the ktstr style */
-	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+	while ((c = opts_getopt(argc, argv, "i:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': strvec_push(&includes, optarg); break;
 		case 'o': o.output = optarg; break;
@@ -101,7 +100,7 @@ int main(int argc, char **argv)
 		case OPT_KCONFIG: kconfig = optarg; break;
 		case OPT_HELP: print_help_and_exit(usage);
 		case OPT_VERSION: print_version_and_exit();
-		default: usage_error("unknown option or missing argument: %s", argv[optind - 1]);
+		default: usage_error("unknown option");
 		}
 	}
 	if (optind < argc)

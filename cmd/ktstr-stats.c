@@ -274,7 +274,7 @@ static void parse_verdict_args(int argc, char **argv, struct verdict_opts *o)
 	checks_init(f);
 	t = checktab(&nrows);
 	optset_build(&os);
-	while ((c = getopt_long(argc, argv, "h", os.v, &idx)) != -1) {
+	while ((c = opts_getopt(argc, argv, "h", os.v, &idx)) != -1) {
 		if (c >= OPT_CHECK && (size_t)OPT_CHECK_ROW(c) < nrows) {
 			const struct check_def *d = &t[OPT_CHECK_ROW(c)];
 
@@ -728,7 +728,7 @@ static void parse_history_args(int argc, char **argv, struct history_opts *o)
 	o->json = -1;
 	o->alpha = 0.05;
 	o->keep = -1;
-	while ((c = getopt_long(argc, argv, "h", history_longopts, NULL)) != -1) {
+	while ((c = opts_getopt(argc, argv, "h", history_longopts, NULL)) != -1) {
 		if (c >= OPT_F_KERNEL && c <= OPT_F_TEST) {
 			if (!filters_ok)
 				usage_error("%s: filters apply to show and compare, not %s",

@@ -121,7 +121,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	unsigned long n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hk:E:j:", longopts, NULL)) != -1) {
+	while ((c = opts_getopt(argc, argv, "hk:E:j:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': strvec_push(&o->kernels, optarg); break;
 		case 'E': strvec_push(&o->filters, optarg); break;

@@ -159,7 +159,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->timeout_ms = 600000;
 	o->monitor_interval_ms = VM_MONITOR_DEFAULT_INTERVAL_MS;
 	o->accel = VM_ACCEL_AUTO;
-	while ((c = getopt_long(argc, argv, "k:t:m:e:i:s:h", longopts, NULL)) != -1) {
+	while ((c = opts_getopt(argc, argv, "k:t:m:e:i:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
 		case OPT_KCONFIG: o->kconfig = optarg; break;

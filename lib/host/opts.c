@@ -24,11 +24,51 @@ void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	fprintf(stderr, "%s: ", ktstr_prog);
 	va_start(ap, fmt);
-	vdiag(fmt, ap);
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", ktstr_prog);
+	fprintf(stderr, " (see '%s --help')\n", ktstr_prog);
 	exit(KTSTR_EXIT_USAGE);
+}
+
+/* The option as the user wrote it: a long one from argv (up to any
+ * "=value"), a short one from optopt. */
+static void bad_option(char *const argv[], int ch)
+{
+	const char *arg = argv[optind - 1];
+	int len;
+
+	if (optopt && !(arg[0] == '-' && arg[1] == '-'))
+		usage_error(ch == ':' ? "option '-%c' needs a value" : "unknown option '-%c'",
+			    optopt);
+	len = (int)strcspn(arg, "=");
+	usage_error(ch == ':' ? "option '%.*s' needs a value" : "unknown option '%.*s'",
+		    len, arg);
+}
+
+int opts_getopt(int argc, char **argv, const char *shortopts,
+		const struct option *longopts, int *longindex)
+{
+	char spec[128];
+	const char *body = shortopts;
+	size_t mode = 0;
+	int ch;
+
+	/* A leading ':' makes getopt tell a missing value (':') from an
+	 * unknown option ('?'); it goes after any '+' or '-' mode flag. */
+	if (*body == '+' || *body == '-')
+		mode = 1;
+	if (strlen(shortopts) + 2 > sizeof(spec))
+		die(KTSTR_EXIT_USAGE, "option string too long");
+	memcpy(spec, shortopts, mode);
+	spec[mode] = ':';
+	strcpy(spec + mode + 1, body + mode);
+	opterr = 0;
+	ch = getopt_long(argc, argv, spec, longopts, longindex);
+	if (ch == '?' || ch == ':')
+		bad_option(argv, ch);
+	return ch;
 }
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)

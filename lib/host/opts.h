@@ -3,6 +3,7 @@
 #ifndef KTSTR_OPTS_H
 #define KTSTR_OPTS_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 /* Long options every program accepts; pair with OPT_HELP/OPT_VERSION. */
@@ -16,9 +17,16 @@
 void print_version_and_exit(void) __attribute__((noreturn));
 /* The usage text on stdout, exit 0. */
 void print_help_and_exit(const char *text) __attribute__((noreturn));
-/* "<prog>: message" + "Try '<prog> --help'." on stderr, exit 2. */
+/* One line on stderr, "<prog>: message (see '<prog> --help')", exit 2. */
 void usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+
+/* getopt_long with the ktstr messages, the one option loop of every
+ * program: getopt's own messages are off, and an unknown option or a
+ * missing value ends the program through usage_error() with one line
+ * naming it.  Returns what getopt_long returns otherwise. */
+int opts_getopt(int argc, char **argv, const char *shortopts,
+		const struct option *longopts, int *longindex);
 
 /* Whole decimal number in [min, max]; 0 ok, -1 otherwise. */
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);

@@ -218,10 +218,64 @@ static void test_usage_error(void **state)
 
 	assert_int_equal(run_child(do_usage_error, &out, &err), 2);
 	assert_int_equal(out.len, 0);
-	assert_string_equal(err.buf, "ktstr-demo: unknown option '--bogus'\n"
-			    "Try 'ktstr-demo --help' for more information.\n");
+	assert_string_equal(err.buf, "ktstr-demo: unknown option '--bogus'"
+			    " (see 'ktstr-demo --help')\n");
 	strbuf_release(&out);
 	strbuf_release(&err);
+}
+
+/* One option loop as a program has it; the arguments come from a table
+ * so each case is one child. */
+static char **loop_argv;
+
+static void do_option_loop(void)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int argc = 0, c;
+
+	while (loop_argv[argc])
+		argc++;
+	diag_init("ktstr-demo");
+	optind = 1;
+	while ((c = opts_getopt(argc, loop_argv, "+k:f", longopts, NULL)) != -1) {
+		if (c == 'k')
+			printf("k=%s\n", optarg);
+		else if (c == 'f')
+			printf("f\n");
+	}
+	exit(0);
+}
+
+static void option_case(const char *a1, const char *a2, int code, const char *want)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	char *argv[] = { "ktstr-demo", (char *)a1, (char *)a2, NULL };
+
+	loop_argv = argv;
+	assert_int_equal(run_child(do_option_loop, &out, &err), code);
+	assert_string_equal(code ? err.buf : out.buf, want);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void test_getopt_messages(void **state)
+{
+	option_case("-k", "v1", 0, "k=v1\n");
+	option_case("--kernel=v2", "-f", 0, "k=v2\nf\n");
+	option_case("--bogus", NULL, 2,
+		    "ktstr-demo: unknown option '--bogus' (see 'ktstr-demo --help')\n");
+	option_case("--bogus=1", NULL, 2,
+		    "ktstr-demo: unknown option '--bogus' (see 'ktstr-demo --help')\n");
+	option_case("-fZ", NULL, 2,
+		    "ktstr-demo: unknown option '-Z' (see 'ktstr-demo --help')\n");
+	option_case("--kernel", NULL, 2,
+		    "ktstr-demo: option '--kernel' needs a value (see 'ktstr-demo --help')\n");
+	option_case("-f", "-k", 2,
+		    "ktstr-demo: option '-k' needs a value (see 'ktstr-demo --help')\n");
 }
 
 static void test_version_help(void **state)
@@ -252,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_duration_not_c_float),
 		cmocka_unit_test(test_duration_overflow),
 		cmocka_unit_test(test_usage_error),
+		cmocka_unit_test(test_getopt_messages),
 		cmocka_unit_test(test_version_help),
 	};
 
