@@ -215,6 +215,10 @@ check: deps
 
 unit-bins: $(UNIT_BINS)
 
+# Size and shape limits of the tree (tests/lint says which).
+lint:
+	@bash tests/lint
+
 demo: deps all
 	@bash contrib/demo
 
@@ -239,7 +243,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit unit-bins asan-bins check check-slow demo bench install clean \
+.PHONY: all deps lint unit unit-bins asan-bins check check-slow demo bench install clean \
 	fuzz fuzz-build fuzz-bins fuzz-regress
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
