@@ -11,7 +11,7 @@ CC         ?= cc
 PKGS       := jansson libcurl libarchive libelf libcrypto libbpf zlib libzstd
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
-# lib/ is split by what may run where (docs/ARCHITECTURE.md): lib/core is
+# lib/ is split by what may run where (README, Layout): lib/core is
 # what the static guest agent links (libc and jansson only), the other
 # folders are host-only.  Core and guest sources see only lib/core's
 # headers, so a core file that includes a host-only header does not build.
