@@ -83,7 +83,7 @@ static int rmdir_tree(const char *dir, long long deadline)
 	while (rmdir(dir) < 0) {
 		if (errno == ENOENT)
 			break;
-		if (errno != EBUSY || mono_ms() >= deadline) {
+		if (errno != EBUSY || monotonic_ms() >= deadline) {
 			vlog("rmdir %s: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -199,7 +199,7 @@ int cgfs_remove(const char *name, struct strbuf *err)
 	int ret;
 
 	kill_tree(dir);
-	ret = rmdir_tree(dir, mono_ms() + RMDIR_WAIT_MS);
+	ret = rmdir_tree(dir, monotonic_ms() + RMDIR_WAIT_MS);
 	if (ret < 0)
 		strbuf_addf(err, "cannot remove %s: %s", dir, strerror(errno));
 	free(dir);
@@ -211,6 +211,6 @@ void cgfs_teardown(void)
 	if (!is_directory(CG_ROOT))
 		return;
 	kill_tree(CG_ROOT);
-	if (rmdir_tree(CG_ROOT, mono_ms() + RMDIR_WAIT_MS) < 0)
+	if (rmdir_tree(CG_ROOT, monotonic_ms() + RMDIR_WAIT_MS) < 0)
 		diag("could not remove %s completely", CG_ROOT);
 }

@@ -189,7 +189,7 @@ struct engine {
 
 /* Milliseconds since the initial workers started (0 before). */
 long long engine_at_ms(const struct engine *e);
-/* Serve events until mono_ms() reaches deadline_ms or the engine aborts:
+/* Serve events until monotonic_ms() reaches deadline_ms or the engine aborts:
  * reaping, scheduler output and health, host hang-up. */
 void engine_wait(struct engine *e, long long deadline_ms);
 /* Reap every exited child and route the status to its owner. */

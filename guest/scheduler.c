@@ -246,11 +246,11 @@ static void klog_drain(struct engine *e)
 /* Give the kernel time to print why the scheduler went away. */
 static void klog_settle(struct engine *e)
 {
-	long long deadline = mono_ms() + KLOG_WAIT_MS, tail = 0;
+	long long deadline = monotonic_ms() + KLOG_WAIT_MS, tail = 0;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = e->kmsg, .events = POLLIN };
-		long long now = mono_ms();
+		long long now = monotonic_ms();
 
 		klog_drain(e);
 		if (e->sched->kreason && !tail)
@@ -382,14 +382,14 @@ static char **build_argv(const char *path, const json_t *args, struct strbuf *er
 static void wait_exit(struct engine *e, long long ms)
 {
 	struct sched_run *s = e->sched;
-	long long deadline = mono_ms() + ms;
+	long long deadline = monotonic_ms() + ms;
 
 	while (!s->exited) {
 		struct pollfd pfd[2] = {
 			{ .fd = e->ag->sigfd, .events = POLLIN },
 			{ .fd = s->outfd, .events = POLLIN },
 		};
-		long long left = deadline - mono_ms();
+		long long left = deadline - monotonic_ms();
 
 		if (left <= 0)
 			break;
@@ -491,7 +491,7 @@ int sched_start(struct engine *e, const json_t *spec)
 		strbuf_release(&err);
 		return -1;
 	}
-	s->start_ms = mono_ms();
+	s->start_ms = monotonic_ms();
 	s->pid = fork();
 	if (s->pid == 0)
 		sched_child(path, argv, p[1]);
@@ -530,7 +530,7 @@ int sched_start(struct engine *e, const json_t *spec)
 		ops = read_scx("root/ops");
 		if (st && !strcmp(st, "enabled") && ops && *ops)
 			break;
-		if (s->exited || mono_ms() >= deadline) {
+		if (s->exited || monotonic_ms() >= deadline) {
 			strbuf_addf(&err, "not attached after %d s (state: %s)",
 				    ATTACH_TIMEOUT_MS / 1000, st ? st : "no sched_ext");
 			attach_failed(e, err.buf);
@@ -544,12 +544,12 @@ int sched_start(struct engine *e, const json_t *spec)
 	s->attached = s->alive = true;
 	s->ev_base = read_events();
 	s->ev_last = json_deep_copy(s->ev_base);
-	s->next_health_ms = mono_ms() + HEALTH_MS;
+	s->next_health_ms = monotonic_ms() + HEALTH_MS;
 	rec = jsonl_record("scheduler");
 	json_set_str(rec, "event", "attached");
 	json_set_str(rec, "name", s->name);
 	json_set_str(rec, "ops", ops);
-	json_set_int(rec, "attach_ms", mono_ms() - s->start_ms);
+	json_set_int(rec, "attach_ms", monotonic_ms() - s->start_ms);
 	engine_emit(e, rec);
 	engine_flush(e);
 	free(st);
@@ -605,7 +605,7 @@ void sched_poll(struct engine *e, bool force)
 	drain_output(s);
 	if (!s->alive)
 		return;
-	now = mono_ms();
+	now = monotonic_ms();
 	if (!force && now < s->next_health_ms)
 		return;
 	s->next_health_ms = now + HEALTH_MS;
@@ -637,7 +637,7 @@ bool sched_finish(struct engine *e)
 	}
 	events_update(s);
 	emit_events(e, false);
-	t0 = mono_ms();
+	t0 = monotonic_ms();
 	kill(s->pid, SIGINT);
 	wait_exit(e, DETACH_WAIT_MS);
 	if (!s->exited) {
@@ -647,7 +647,7 @@ bool sched_finish(struct engine *e)
 		wait_exit(e, 2000);
 	}
 	deadline = t0 + DETACH_WAIT_MS;
-	while (!state_is("disabled") && mono_ms() < deadline)
+	while (!state_is("disabled") && monotonic_ms() < deadline)
 		poll(NULL, 0, 10);
 	if (!state_is("disabled"))
 		clean = false;
@@ -658,7 +658,7 @@ bool sched_finish(struct engine *e)
 	rec = jsonl_record("scheduler");
 	json_set_str(rec, "event", "detached");
 	json_set_str(rec, "name", s->name);
-	json_set_int(rec, "detach_ms", mono_ms() - t0);
+	json_set_int(rec, "detach_ms", monotonic_ms() - t0);
 	if (s->exited)
 		json_set_int(rec, "exit_code", exit_code_of(s->status));
 	else

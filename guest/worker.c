@@ -414,7 +414,7 @@ void workers_stop(struct engine *e, bool (*select)(const struct engine *e,
 		  const struct worker *w, const void *arg), const void *arg)
 {
 	size_t *sel = NULL, nsel = 0, i;
-	long long deadline = mono_ms() + STOP_WAIT_MS;
+	long long deadline = monotonic_ms() + STOP_WAIT_MS;
 	bool killed = false;
 
 	for (i = 0; i < e->nws; i++) {
@@ -439,7 +439,7 @@ void workers_stop(struct engine *e, bool (*select)(const struct engine *e,
 			left += !e->ws[sel[i]].exited;
 		if (!left)
 			break;
-		now = mono_ms();
+		now = monotonic_ms();
 		if (now >= deadline) {
 			if (killed) {
 				diag("%zu worker(s) still not reaped %d ms after SIGKILL",
