@@ -8,7 +8,8 @@
  * - The agent port is a regular file: writes never block, and the test
  *   reads the records back from it (fe_records).
  * - SIGCHLD goes to a signalfd, as in the agent, so workers_stop and the
- *   scheduler's waits reap the test's children.
+ *   scheduler's waits reap the test's children; SIGUSR1 has the engine's
+ *   no-op handler.
  * - A tap replaces a control file by a FIFO whose reader thread keeps
  *   every write in order: what a regular file cannot show, since each
  *   write_control() overwrites the start of the last.
@@ -101,6 +102,11 @@ static inline int fe_cgroup(struct fakeengine *f, const char *name, const char *
 	return ret;
 }
 
+static void fe_on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
 /* An engine on topology topo ("nodes,llcs,cores,threads") with room for
  * nlocks cgroup locks; 0 or -1. */
 static inline int fe_init(struct fakeengine *f, const char *name, const char *topo,
@@ -109,8 +115,14 @@ static inline int fe_init(struct fakeengine *f, const char *name, const char *to
 	struct strbuf err = STRBUF_INIT;
 	struct engine *e = &f->e;
 
+	struct sigaction sa = { .sa_handler = fe_on_sigusr1 };
+
 	memset(f, 0, sizeof(*f));
 	f->ag.port = f->ag.sigfd = -1;
+	/* As scenario.c does before the first fork: workers inherit a stop
+	 * signal that breaks sleeps (no SA_RESTART) and never kills. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
 	strbuf_init(&f->ag.outq, 0);
 	if (tmpdir_create(f->dir, sizeof(f->dir), name) < 0)
 		return -1;
