@@ -307,6 +307,73 @@ static void test_pairs_and_fans_run(void **state)
 	assert_false(e->ws[0].killed || e->ws[2].killed || e->ws[4].killed);
 }
 
+/* Sample f(pid) every 5 ms for at most 2 s until it has shown two
+ * different values; every value seen must satisfy ok. */
+static bool changes(pid_t pid, int (*f)(pid_t), bool (*ok)(int))
+{
+	int first = f(pid), i;
+
+	assert_true(ok(first));
+	for (i = 0; i < 400; i++) {
+		int v = f(pid);
+
+		assert_true(ok(v));
+		if (v != first)
+			return true;
+		poll(NULL, 0, 5);
+	}
+	return false;
+}
+
+static int nice_of(pid_t pid)
+{
+	errno = 0;
+	return getpriority(PRIO_PROCESS, (id_t)pid);
+}
+
+static bool nice_ok(int v)
+{
+	return v >= -5 && v <= 19;
+}
+
+static int policy_of(pid_t pid)
+{
+	return sched_getscheduler(pid);
+}
+
+static bool policy_ok(int v)
+{
+	return v == SCHED_OTHER || v == SCHED_BATCH || v == SCHED_IDLE;
+}
+
+/* The work types that change the worker process itself (test_guest_work
+ * runs loops as threads, where that would hit the test). */
+static void test_churn_types(void **state)
+{
+	struct rig *r = *state;
+	struct engine *e = &r->f.e;
+	_Atomic uint32_t *go = NULL;
+	size_t i;
+
+	cg(r, "nice", WORK_NICE_SWEEP, "0-1");
+	cg(r, "policy", WORK_POLICY_CHURN, "0-1");
+	cg(r, "fork", WORK_FORK_EXIT, "0-1");
+	for (i = 0; i < 3; i++)
+		assert_int_equal(spawn(r, i, 1, &go), (long)i);
+	workers_release(go);
+	assert_true(all_ran(e, 0));
+	assert_true(changes(e->ws[0].pid, nice_of, nice_ok));
+	assert_true(changes(e->ws[1].pid, policy_of, policy_ok));
+	workers_stop(e, NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		assert_false(e->ws[i].killed);
+		assert_true(WIFEXITED(e->ws[i].status) && WEXITSTATUS(e->ws[i].status) == 0);
+	}
+	/* fork_exit reaped its own children: nothing is left for us. */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
 static void test_attach_fails_discards(void **state)
 {
 	struct rig *r = *state;
@@ -365,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_kills_the_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_and_repin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pairs_and_fans_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_churn_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_fails_discards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_on_exit, setup, teardown),
 	};
