@@ -290,7 +290,7 @@ static inline int tap_start(struct tap *t, const char *path)
 	return 0;
 }
 
-/* Wait (at most 2 s) until the tap has recorded exactly want.  The
+/* Wait (at most 10 s) until the tap has recorded exactly want.  The
  * reader may lag the writer by a moment. */
 static inline bool tap_saw(struct tap *t, const char *want)
 {
@@ -299,7 +299,7 @@ static inline bool tap_saw(struct tap *t, const char *want)
 
 	bool same = false;
 
-	for (i = 0; i < 400 && !same; i++) {
+	for (i = 0; i < 2000 && !same; i++) {
 		pthread_mutex_lock(&t->mu);
 		same = !strcmp(t->log, want);
 		pthread_mutex_unlock(&t->mu);

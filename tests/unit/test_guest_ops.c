@@ -373,7 +373,7 @@ static void test_spawn_and_stop(void **state)
 	/* Numbered on from the cgroup's first workers, and started at once. */
 	assert_int_equal(e->ws[3].index, 1);
 	assert_int_equal(e->ws[4].index, 2);
-	for (i = 0; i < 300 && !atomic_load(&e->ws[4].slot->iterations); i++)
+	for (i = 0; i < 1000 && !atomic_load(&e->ws[4].slot->iterations); i++)
 		poll(NULL, 0, 10);
 	assert_true(atomic_load(&e->ws[4].slot->iterations) > 0);
 	json_decref(rec);
@@ -448,7 +448,7 @@ static void test_add_op(void **state)
 	assert_string_equal(fe_str(rec, "detail"), "1 workers bursty");
 	assert_int_equal(e->nws, 1);
 	/* Released by the op itself. */
-	for (i = 0; i < 300 && !atomic_load(&e->ws[0].slot->iterations); i++)
+	for (i = 0; i < 1000 && !atomic_load(&e->ws[0].slot->iterations); i++)
 		poll(NULL, 0, 10);
 	assert_true(atomic_load(&e->ws[0].slot->iterations) > 0);
 	json_decref(rec);
