@@ -1,4 +1,6 @@
-/* ktstr-agent main: set up the VM, report it, run one request, power off. */
+/* ktstr-agent main: set up the VM, report it, run one request, power off.
+ * Only what PID 1 does at boot lives here; everything a unit test may
+ * reach is in the other guest files (log.c, poweroff.c, ...). */
 #include "agent.h"
 #include "agent_proto.h"
 #include "diag.h"
@@ -6,83 +8,11 @@
 #include "strbuf.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
-
-bool agent_verbose;
-
-static double uptime_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void vlog(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	if (!agent_verbose)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	diag("[%.3f] %s", uptime_s(), buf);
-}
-
-void agent_poweroff(void)
-{
-	vlog("powering off");
-	/* Stop whatever the request left behind so the sync below sees
-	 * quiet filesystems. */
-	kill(-1, SIGKILL);
-	sync();
-	reboot(RB_POWER_OFF);
-	/* Unreachable as PID 1 with CAP_SYS_BOOT; returning would panic. */
-	for (;;)
-		pause();
-}
-
-void agent_host_gone(void)
-{
-	diag("host disconnected from %s; powering off", KTSTR_AGENT_PORT_NAME);
-	agent_poweroff();
-}
-
-void agent_fail(struct agent *ag, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	diag("%s", buf);
-	if (ag && ag->port >= 0) {
-		json_t *rec = jsonl_record("agent_error");
-
-		json_set_str(rec, "message", buf);
-		port_send_final(ag, rec);
-	}
-	agent_poweroff();
-}
 
 /* Library code reports fatal errors with exit(); as PID 1 that would panic
  * the kernel, so turn it into an orderly power-off instead. */

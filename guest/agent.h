@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include "clock.h"
 #include "strbuf.h"
 
 struct agent {
@@ -27,12 +28,13 @@ struct child {
 	int status;		/* waitpid status, valid when done */
 };
 
-/* agent.c */
+/* log.c */
 extern bool agent_verbose;
-/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
-long long mono_ms(void);
 /* Console message, only with KTSTR_VERBOSE=1; stamped with uptime. */
 void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* poweroff.c: the ways out, all ending in a power-off (outside PID 1,
+ * i.e. in a unit test, an _exit instead). */
 /* sync and power off; never returns. */
 void agent_poweroff(void) __attribute__((noreturn));
 /* Report an error to the console and (if possible) the host, then power

@@ -1,6 +1,7 @@
-/* cgroup v2 operations for the scenario engine, all under CG_ROOT.
+/* cgroup v2 operations for the scenario engine, all under cgfs_root().
  *
- * Every cgroup the scenario names lives below /sys/fs/cgroup/ktstr, so a
+ * Every cgroup the scenario names lives below /sys/fs/cgroup/ktstr (the
+ * mount point is settable for the unit tests' fake tree), so a
  * single cgroup.kill plus a bottom-up rmdir of that tree undoes a run,
  * whatever state it ended in.  Intermediate cgroups ("outer" for
  * "outer/a") get the cpu and cpuset controllers in their subtree_control;
@@ -25,6 +26,30 @@
 #define RMDIR_RETRY_NS 10000000L
 
 static const char *const controllers[] = { "+cpuset", "+cpu" };
+
+/* Where cgroup v2 is mounted, and the scenario root below it. */
+static char *cg_mount, *cg_root;
+
+void cgfs_set_mount(const char *dir)
+{
+	free(cg_mount);
+	free(cg_root);
+	cg_mount = xstrdup(dir);
+	cg_root = xasprintf("%s/" CG_ROOT_NAME, dir);
+}
+
+const char *cgfs_root(void)
+{
+	if (!cg_root)
+		cgfs_set_mount(CG_MOUNT);
+	return cg_root;
+}
+
+static const char *mount_dir(void)
+{
+	cgfs_root();
+	return cg_mount;
+}
 
 /* Controllers one write each: the kernel rejects a whole line when one
  * of them is unavailable.  Only cpuset is essential (cpusets are what the
@@ -83,7 +108,7 @@ static int rmdir_tree(const char *dir, long long deadline)
 	while (rmdir(dir) < 0) {
 		if (errno == ENOENT)
 			break;
-		if (errno != EBUSY || mono_ms() >= deadline) {
+		if (errno != EBUSY || monotonic_ms() >= deadline) {
 			vlog("rmdir %s: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -104,20 +129,24 @@ static void kill_tree(const char *dir)
 
 int cgfs_setup_root(struct strbuf *err)
 {
-	if (!is_directory("/sys/fs/cgroup") ||
-	    access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) < 0) {
-		strbuf_addstr(err, "cgroup v2 is not mounted on /sys/fs/cgroup");
+	const char *mnt = mount_dir(), *root = cgfs_root();
+	char *ctl = xasprintf("%s/cgroup.subtree_control", mnt);
+	bool v2 = is_directory(mnt) && access(ctl, F_OK) == 0;
+
+	free(ctl);
+	if (!v2) {
+		strbuf_addf(err, "cgroup v2 is not mounted on %s", mnt);
 		return -1;
 	}
-	if (is_directory(CG_ROOT))
+	if (is_directory(root))
 		cgfs_teardown();
-	if (enable_controllers("/sys/fs/cgroup", err) < 0)
+	if (enable_controllers(mnt, err) < 0)
 		return -1;
-	if (mkdir(CG_ROOT, 0755) < 0) {
-		strbuf_addf(err, "mkdir %s: %s", CG_ROOT, strerror(errno));
+	if (mkdir(root, 0755) < 0) {
+		strbuf_addf(err, "mkdir %s: %s", root, strerror(errno));
 		return -1;
 	}
-	return enable_controllers(CG_ROOT, err);
+	return enable_controllers(root, err);
 }
 
 int cgfs_create(const char *name, struct strbuf *err)
@@ -126,7 +155,7 @@ int cgfs_create(const char *name, struct strbuf *err)
 	const char *p = name;
 	int ret = 0;
 
-	strbuf_addstr(&path, CG_ROOT);
+	strbuf_addstr(&path, cgfs_root());
 	while (*p) {
 		const char *slash = strchr(p, '/');
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
@@ -154,7 +183,7 @@ int cgfs_create(const char *name, struct strbuf *err)
 static int cg_write(const char *name, const char *file, const char *val,
 		    struct strbuf *err)
 {
-	char *path = xasprintf(CG_ROOT "/%s/%s", name, file);
+	char *path = xasprintf("%s/%s/%s", cgfs_root(), name, file);
 	int ret = write_control(path, val);
 
 	if (ret < 0)
@@ -177,7 +206,7 @@ int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,
 
 int cgfs_effective(const char *name, struct strbuf *out)
 {
-	char *path = xasprintf(CG_ROOT "/%s/cpuset.cpus.effective", name);
+	char *path = xasprintf("%s/%s/cpuset.cpus.effective", cgfs_root(), name);
 	int ret = strbuf_read_file(out, path);
 
 	free(path);
@@ -195,11 +224,11 @@ int cgfs_attach(const char *name, pid_t pid, struct strbuf *err)
 
 int cgfs_remove(const char *name, struct strbuf *err)
 {
-	char *dir = xasprintf(CG_ROOT "/%s", name);
+	char *dir = xasprintf("%s/%s", cgfs_root(), name);
 	int ret;
 
 	kill_tree(dir);
-	ret = rmdir_tree(dir, mono_ms() + RMDIR_WAIT_MS);
+	ret = rmdir_tree(dir, monotonic_ms() + RMDIR_WAIT_MS);
 	if (ret < 0)
 		strbuf_addf(err, "cannot remove %s: %s", dir, strerror(errno));
 	free(dir);
@@ -208,9 +237,11 @@ int cgfs_remove(const char *name, struct strbuf *err)
 
 void cgfs_teardown(void)
 {
-	if (!is_directory(CG_ROOT))
+	const char *root = cgfs_root();
+
+	if (!is_directory(root))
 		return;
-	kill_tree(CG_ROOT);
-	if (rmdir_tree(CG_ROOT, mono_ms() + RMDIR_WAIT_MS) < 0)
-		diag("could not remove %s completely", CG_ROOT);
+	kill_tree(root);
+	if (rmdir_tree(root, monotonic_ms() + RMDIR_WAIT_MS) < 0)
+		diag("could not remove %s completely", root);
 }

@@ -189,7 +189,7 @@ struct engine {
 
 /* Milliseconds since the initial workers started (0 before). */
 long long engine_at_ms(const struct engine *e);
-/* Serve events until mono_ms() reaches deadline_ms or the engine aborts:
+/* Serve events until monotonic_ms() reaches deadline_ms or the engine aborts:
  * reaping, scheduler output and health, host hang-up. */
 void engine_wait(struct engine *e, long long deadline_ms);
 /* Reap every exited child and route the status to its owner. */
@@ -223,7 +223,14 @@ void emit_stimulus_cpus(struct engine *e, long long at, unsigned step, enum op_k
 
 /* ---- cgroupfs.c ---- */
 
-#define CG_ROOT "/sys/fs/cgroup/ktstr"
+#define CG_MOUNT "/sys/fs/cgroup"
+#define CG_ROOT_NAME "ktstr"
+
+/* Use dir instead of CG_MOUNT (copied): for the unit tests, which lay
+ * out a fake tree in a temp directory.  Before any other cgfs_ call. */
+void cgfs_set_mount(const char *dir);
+/* CG_MOUNT/CG_ROOT_NAME, the directory every scenario cgroup is under. */
+const char *cgfs_root(void);
 
 /* Remove leftovers of an earlier run, create the root and enable the cpu
  * and cpuset controllers down to it. */
@@ -242,7 +249,7 @@ int cgfs_attach(const char *name, pid_t pid, struct strbuf *err);
 /* Kill what runs in name (cgroup.kill) and remove it; intermediate
  * cgroups created for it stay until cgfs_teardown. */
 int cgfs_remove(const char *name, struct strbuf *err);
-/* Kill and remove everything under CG_ROOT, the root included. */
+/* Kill and remove everything under cgfs_root(), the root included. */
 void cgfs_teardown(void);
 
 /* ---- worker.c ---- */
@@ -385,6 +392,12 @@ json_t *telemetry_cgroup_record(struct engine *e, size_t cg);
 void json_set_real_or_null(json_t *o, const char *key, double val);
 
 /* ---- scheduler.c ---- */
+
+#define SCX_DIR "/sys/kernel/sched_ext"
+
+/* Read sched_ext's state from dir instead of SCX_DIR (copied): for the
+ * unit tests' fake sysfs. */
+void sched_set_scx_dir(const char *dir);
 
 /* Start the scheduler of the request ({"path":..,"args":[..]}) and wait
  * for it to attach.  0 attached; -1 it did not (attach_failed sent). */

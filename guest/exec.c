@@ -153,7 +153,7 @@ static void stream_pump(struct agent *ag, struct stream *s, bool to_eof)
 
 static int poll_timeout(const struct run *r)
 {
-	long long now = mono_ms(), until = -1;
+	long long now = monotonic_ms(), until = -1;
 
 	if (r->deadline && !r->c.done && !r->timed_out)
 		until = r->deadline;
@@ -168,7 +168,7 @@ static int poll_timeout(const struct run *r)
 
 static void check_deadlines(struct agent *ag, struct run *r)
 {
-	long long now = mono_ms();
+	long long now = monotonic_ms();
 
 	if (r->deadline && !r->c.done && !r->timed_out && now >= r->deadline) {
 		vlog("timeout: killing process group %d", (int)r->c.pid);
@@ -198,7 +198,7 @@ static void on_reap(struct agent *ag, struct run *r)
 		 * setsid'ed daemons left the group.  Only the agent (exempt
 		 * from kill(-1) as the caller) needs to survive. */
 		kill(-1, SIGKILL);
-		r->drain_end = mono_ms() + DRAIN_MS;
+		r->drain_end = monotonic_ms() + DRAIN_MS;
 	}
 }
 
@@ -257,7 +257,7 @@ void exec_run(struct agent *ag, const json_t *req)
 	stream_init(&r.out, "stdout", outp[0]);
 	stream_init(&r.err, "stderr", errp[0]);
 	if (timeout > 0)
-		r.deadline = mono_ms() + timeout;
+		r.deadline = monotonic_ms() + timeout;
 	vlog("exec: pid %d: %s", (int)r.c.pid, json_get_str(req, "cmd"));
 
 	run_loop(ag, &r);

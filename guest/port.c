@@ -84,7 +84,7 @@ static void alarm_setup(void)
 
 int port_open(void)
 {
-	long long deadline = mono_ms() + PORT_FIND_MS;
+	long long deadline = monotonic_ms() + PORT_FIND_MS;
 
 	for (;;) {
 		char *dev = find_port_dev(KTSTR_AGENT_PORT_NAME);
@@ -105,7 +105,7 @@ int port_open(void)
 			}
 			free(dev);
 		}
-		if (mono_ms() >= deadline)
+		if (monotonic_ms() >= deadline)
 			break;
 		usleep(RETRY_US);
 	}
@@ -192,13 +192,13 @@ int port_send(struct agent *ag, json_t *rec)
 /* Wait until the host acknowledges, hangs up, or ACK_WAIT_MS passes. */
 static void port_wait_ack(struct agent *ag)
 {
-	long long deadline = mono_ms() + ACK_WAIT_MS;
+	long long deadline = monotonic_ms() + ACK_WAIT_MS;
 	struct line_reader lr;
 
 	line_reader_init(&lr, 4096);
 	for (;;) {
 		struct pollfd pfd = { .fd = ag->port, .events = POLLIN };
-		long long left = deadline - mono_ms();
+		long long left = deadline - monotonic_ms();
 		const char *line;
 		char buf[4096];
 		size_t len;

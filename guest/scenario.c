@@ -88,7 +88,7 @@ void engine_reap(struct engine *e)
 void engine_wait(struct engine *e, long long deadline)
 {
 	while (!e->abort) {
-		long long now = mono_ms(), until = deadline, next = sched_next_ms(e);
+		long long now = monotonic_ms(), until = deadline, next = sched_next_ms(e);
 		struct pollfd pfd[3] = {
 			{ .fd = e->ag->sigfd, .events = POLLIN },
 			/* No events asked: only to notice the host leaving. */
@@ -228,7 +228,7 @@ static void run_step(struct engine *e, size_t si)
 {
 	const struct step *st = &e->sc.steps[si];
 	unsigned index = (unsigned)si + 1;
-	long long start = mono_ms(), hold = (long long)step_hold_ms(&e->sc, si);
+	long long start = monotonic_ms(), hold = (long long)step_hold_ms(&e->sc, si);
 	long long end = start + hold;
 	json_t *rec = jsonl_record("step");
 	size_t i;
@@ -472,7 +472,7 @@ static int run(struct engine *e, const json_t *req)
 	workers_release(go);
 
 	if (!e->sc.n_steps)
-		engine_wait(e, mono_ms() + (long long)e->sc.duration_ms);
+		engine_wait(e, monotonic_ms() + (long long)e->sc.duration_ms);
 	for (i = 0; i < e->sc.n_steps && !e->abort; i++)
 		run_step(e, i);
 	finish(e);

@@ -31,7 +31,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SCX_DIR "/sys/kernel/sched_ext"
 #define RING_LINES 50
 #define KLOG_LINES 30
 #define ATTACH_TIMEOUT_MS 20000
@@ -246,11 +245,11 @@ static void klog_drain(struct engine *e)
 /* Give the kernel time to print why the scheduler went away. */
 static void klog_settle(struct engine *e)
 {
-	long long deadline = mono_ms() + KLOG_WAIT_MS, tail = 0;
+	long long deadline = monotonic_ms() + KLOG_WAIT_MS, tail = 0;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = e->kmsg, .events = POLLIN };
-		long long now = mono_ms();
+		long long now = monotonic_ms();
 
 		klog_drain(e);
 		if (e->sched->kreason && !tail)
@@ -270,10 +269,18 @@ static json_t *klog_json(const struct sched_run *s)
 
 /* ---- sysfs ---- */
 
+static char *scx_dir;
+
+void sched_set_scx_dir(const char *dir)
+{
+	free(scx_dir);
+	scx_dir = xstrdup(dir);
+}
+
 static char *read_scx(const char *file)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char *path = xasprintf(SCX_DIR "/%s", file);
+	char *path = xasprintf("%s/%s", scx_dir ? scx_dir : SCX_DIR, file);
 
 	if (strbuf_read_file(&sb, path) < 0) {
 		free(path);
@@ -357,6 +364,15 @@ sched_child(const char *path, char **argv, int out)
 	_exit(127);
 }
 
+static void free_argv(char **argv)
+{
+	size_t i;
+
+	for (i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
 static char **build_argv(const char *path, const json_t *args, struct strbuf *err)
 {
 	size_t n = json_is_array(args) ? json_array_size(args) : 0, i;
@@ -368,9 +384,7 @@ static char **build_argv(const char *path, const json_t *args, struct strbuf *er
 
 		if (!a) {
 			strbuf_addf(err, "scheduler.args[%zu] must be a string", i);
-			for (i = 0; argv[i]; i++)
-				free(argv[i]);
-			free(argv);
+			free_argv(argv);
 			return NULL;
 		}
 		argv[i + 1] = xstrdup(a);
@@ -382,14 +396,14 @@ static char **build_argv(const char *path, const json_t *args, struct strbuf *er
 static void wait_exit(struct engine *e, long long ms)
 {
 	struct sched_run *s = e->sched;
-	long long deadline = mono_ms() + ms;
+	long long deadline = monotonic_ms() + ms;
 
 	while (!s->exited) {
 		struct pollfd pfd[2] = {
 			{ .fd = e->ag->sigfd, .events = POLLIN },
 			{ .fd = s->outfd, .events = POLLIN },
 		};
-		long long left = deadline - mono_ms();
+		long long left = deadline - monotonic_ms();
 
 		if (left <= 0)
 			break;
@@ -458,16 +472,9 @@ static void attach_failed(struct engine *e, const char *why)
 	free(reason);
 }
 
-int sched_start(struct engine *e, const json_t *spec)
+static struct sched_run *sched_new(struct engine *e, const char *path)
 {
 	struct sched_run *s = xcalloc(1, sizeof(*s));
-	struct strbuf err = STRBUF_INIT;
-	const char *path = json_get_str(spec, "path");
-	long long deadline;
-	char **argv, *ops = NULL, *st = NULL;
-	int p[2];
-	json_t *rec;
-	size_t i;
 
 	e->sched = s;
 	s->e = e;
@@ -475,87 +482,125 @@ int sched_start(struct engine *e, const json_t *spec)
 	s->name = xstrdup(path ? path_basename(path) : "?");
 	s->kscx = json_array();
 	line_reader_init(&s->lr, OUT_MAX_LINE);
-	argv = path ? build_argv(path, json_object_get(spec, "args"), &err) : NULL;
-	if (!path)
-		strbuf_addstr(&err, "scheduler.path must be a string");
-	if (argv && pipe2(p, O_CLOEXEC) < 0) {
-		strbuf_addf(&err, "pipe: %s", strerror(errno));
-		for (i = 0; argv[i]; i++)
-			free(argv[i]);
-		free(argv);
-		argv = NULL;
-	}
-	if (!argv) {
-		s->exited = true;
-		attach_failed(e, err.buf);
-		strbuf_release(&err);
+	return s;
+}
+
+/* Fork and exec the scheduler with its output into s->outfd.  -1 with
+ * err when it could not be started at all. */
+static int sched_spawn(struct sched_run *s, const json_t *spec, struct strbuf *err)
+{
+	const char *path = json_get_str(spec, "path");
+	char **argv;
+	int p[2];
+
+	if (!path) {
+		strbuf_addstr(err, "scheduler.path must be a string");
 		return -1;
 	}
-	s->start_ms = mono_ms();
+	argv = build_argv(path, json_object_get(spec, "args"), err);
+	if (!argv)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "pipe: %s", strerror(errno));
+		free_argv(argv);
+		return -1;
+	}
+	s->start_ms = monotonic_ms();
 	s->pid = fork();
 	if (s->pid == 0)
 		sched_child(path, argv, p[1]);
 	close(p[1]);
-	for (i = 0; argv[i]; i++)
-		free(argv[i]);
-	free(argv);
+	free_argv(argv);
 	s->outfd = p[0];
 	fcntl(s->outfd, F_SETFL, fcntl(s->outfd, F_GETFL) | O_NONBLOCK);
 	if (s->pid < 0) {
-		strbuf_addf(&err, "fork: %s", strerror(errno));
-		s->exited = true;
-		attach_failed(e, err.buf);
-		strbuf_release(&err);
+		strbuf_addf(err, "fork: %s", strerror(errno));
 		return -1;
 	}
-	rec = jsonl_record("scheduler");
-	json_set_str(rec, "event", "started");
-	json_set_str(rec, "name", s->name);
-	json_set_int(rec, "pid", s->pid);
-	engine_emit(e, rec);
-	engine_flush(e);
+	return 0;
+}
 
-	deadline = s->start_ms + ATTACH_TIMEOUT_MS;
+/* A lifecycle record {"type":"scheduler","event":event,"name":..}. */
+static json_t *sched_record(const struct sched_run *s, const char *event)
+{
+	json_t *rec = jsonl_record("scheduler");
+
+	json_set_str(rec, "event", event);
+	json_set_str(rec, "name", s->name);
+	return rec;
+}
+
+/* Wait for sched_ext to report the scheduler enabled: its ops name (the
+ * caller frees), or NULL with err when it exited or timed out first. */
+static char *wait_attach(struct engine *e, struct strbuf *err)
+{
+	struct sched_run *s = e->sched;
+	long long deadline = s->start_ms + ATTACH_TIMEOUT_MS;
+
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = e->ag->sigfd, .events = POLLIN },
 			{ .fd = s->outfd, .events = POLLIN },
 		};
+		char *st, *ops;
 
 		drain_output(s);
 		engine_reap(e);
-		free(st);
-		free(ops);
 		st = read_scx("state");
 		ops = read_scx("root/ops");
-		if (st && !strcmp(st, "enabled") && ops && *ops)
-			break;
-		if (s->exited || mono_ms() >= deadline) {
-			strbuf_addf(&err, "not attached after %d s (state: %s)",
-				    ATTACH_TIMEOUT_MS / 1000, st ? st : "no sched_ext");
-			attach_failed(e, err.buf);
+		if (st && !strcmp(st, "enabled") && ops && *ops) {
 			free(st);
-			free(ops);
-			strbuf_release(&err);
-			return -1;
+			return ops;
 		}
+		free(ops);
+		if (s->exited || monotonic_ms() >= deadline) {
+			strbuf_addf(err, "not attached after %d s (state: %s)",
+				    ATTACH_TIMEOUT_MS / 1000, st ? st : "no sched_ext");
+			free(st);
+			return NULL;
+		}
+		free(st);
 		poll(pfd, 2, ATTACH_POLL_MS);
+	}
+}
+
+int sched_start(struct engine *e, const json_t *spec)
+{
+	struct sched_run *s = sched_new(e, json_get_str(spec, "path"));
+	struct strbuf err = STRBUF_INIT;
+	char *ops = NULL;
+	json_t *rec;
+	int ret = -1;
+
+	if (sched_spawn(s, spec, &err) < 0) {
+		s->exited = true;
+		attach_failed(e, err.buf);
+		goto out;
+	}
+	rec = sched_record(s, "started");
+	json_set_int(rec, "pid", s->pid);
+	engine_emit(e, rec);
+	engine_flush(e);
+
+	ops = wait_attach(e, &err);
+	if (!ops) {
+		attach_failed(e, err.buf);
+		goto out;
 	}
 	s->attached = s->alive = true;
 	s->ev_base = read_events();
 	s->ev_last = json_deep_copy(s->ev_base);
-	s->next_health_ms = mono_ms() + HEALTH_MS;
-	rec = jsonl_record("scheduler");
-	json_set_str(rec, "event", "attached");
-	json_set_str(rec, "name", s->name);
+	s->next_health_ms = monotonic_ms() + HEALTH_MS;
+	rec = sched_record(s, "attached");
 	json_set_str(rec, "ops", ops);
-	json_set_int(rec, "attach_ms", mono_ms() - s->start_ms);
+	json_set_int(rec, "attach_ms", monotonic_ms() - s->start_ms);
 	engine_emit(e, rec);
 	engine_flush(e);
-	free(st);
+	ret = 0;
+out:
 	free(ops);
 	strbuf_release(&err);
-	return 0;
+	return ret;
 }
 
 static void died(struct engine *e)
@@ -605,7 +650,7 @@ void sched_poll(struct engine *e, bool force)
 	drain_output(s);
 	if (!s->alive)
 		return;
-	now = mono_ms();
+	now = monotonic_ms();
 	if (!force && now < s->next_health_ms)
 		return;
 	s->next_health_ms = now + HEALTH_MS;
@@ -637,7 +682,7 @@ bool sched_finish(struct engine *e)
 	}
 	events_update(s);
 	emit_events(e, false);
-	t0 = mono_ms();
+	t0 = monotonic_ms();
 	kill(s->pid, SIGINT);
 	wait_exit(e, DETACH_WAIT_MS);
 	if (!s->exited) {
@@ -647,7 +692,7 @@ bool sched_finish(struct engine *e)
 		wait_exit(e, 2000);
 	}
 	deadline = t0 + DETACH_WAIT_MS;
-	while (!state_is("disabled") && mono_ms() < deadline)
+	while (!state_is("disabled") && monotonic_ms() < deadline)
 		poll(NULL, 0, 10);
 	if (!state_is("disabled"))
 		clean = false;
@@ -658,7 +703,7 @@ bool sched_finish(struct engine *e)
 	rec = jsonl_record("scheduler");
 	json_set_str(rec, "event", "detached");
 	json_set_str(rec, "name", s->name);
-	json_set_int(rec, "detach_ms", mono_ms() - t0);
+	json_set_int(rec, "detach_ms", monotonic_ms() - t0);
 	if (s->exited)
 		json_set_int(rec, "exit_code", exit_code_of(s->status));
 	else

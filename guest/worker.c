@@ -299,12 +299,88 @@ static void discard(struct engine *e, size_t first)
 	}
 }
 
-long workers_spawn(struct engine *e, size_t cgi, unsigned count,
-		   _Atomic uint32_t **go, struct strbuf *err)
+static void close_pipes(unsigned count, int *rfd, int *wfd)
+{
+	unsigned i;
+
+	for (i = 0; i < count; i++) {
+		if (rfd[i] >= 0)
+			close(rfd[i]);
+		if (wfd[i] >= 0)
+			close(wfd[i]);
+	}
+	free(rfd);
+	free(wfd);
+}
+
+/* Fork worker i of a batch whose slots start at base, into e->ws; -1
+ * with err when fork fails. */
+static int fork_worker(struct engine *e, size_t cgi, unsigned i, unsigned count,
+		       char *base, _Atomic uint32_t *go, const int *rfd, const int *wfd,
+		       struct strbuf *err)
 {
 	struct cgroup *cg = &e->cgs[cgi];
 	const struct work_spec *spec = &cg->def->work;
-	size_t ssz = wslot_size(e->nbits), first = e->nws;
+	size_t ssz = wslot_size(e->nbits);
+	struct wslot *s = (struct wslot *)(base + i * ssz);
+	struct wctx w = {
+		.self = s,
+		.rfd = rfd ? rfd[i] : -1,
+		.wfd = wfd ? wfd[i] : -1,
+		.lock = &e->ctl->locks[cg->lock].word,
+		.epoch = &e->ctl->epoch,
+		.spec = spec,
+		.cg_cpus = wslot_allowed(s),
+		.nbits = e->nbits,
+	};
+	struct worker *wk;
+	pid_t pid;
+
+	memcpy(wslot_allowed(s), cg->effective, MASK_WORDS(e->nbits) * sizeof(uint64_t));
+	wire(&w, spec, i, count, base, ssz);
+	pid = fork();
+	if (pid == 0) {
+		worker_name(cg->name);
+		worker_child(&w, go, work_lookup(spec->type));
+	}
+	if (pid < 0) {
+		strbuf_addf(err, "fork: %s", strerror(errno));
+		return -1;
+	}
+	wk = &e->ws[e->nws++];
+	memset(wk, 0, sizeof(*wk));
+	wk->pid = pid;
+	wk->slot = s;
+	wk->cg = cgi;
+	wk->origin = cgi;
+	wk->def = cg->def;
+	wk->index = cg->next_index++;
+	return 0;
+}
+
+/* Move the workers from first on into their cgroup, set policy and nice,
+ * pin them; -1 with err at the first failure. */
+static int place_workers(struct engine *e, size_t cgi, size_t first, struct strbuf *err)
+{
+	const struct cgroup *cg = &e->cgs[cgi];
+	size_t i;
+
+	for (i = first; i < e->nws; i++) {
+		const struct worker *wk = &e->ws[i];
+
+		if (cgfs_attach(cg->name, wk->pid, err) < 0 ||
+		    apply_policy(cg->def, wk->pid, err) < 0 ||
+		    (cg->def->pinned && pin(e, wk, err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+long workers_spawn(struct engine *e, size_t cgi, unsigned count,
+		   _Atomic uint32_t **go, struct strbuf *err)
+{
+	const struct work_spec *spec = &e->cgs[cgi].def->work;
+	size_t first = e->nws;
 	int *rfd = NULL, *wfd = NULL;
 	struct batch *b;
 	char *base;
@@ -334,61 +410,13 @@ long workers_spawn(struct engine *e, size_t cgi, unsigned count,
 		e->ws_alloc = (e->nws + count) * 2;
 		e->ws = xrealloc(e->ws, e->ws_alloc * sizeof(*e->ws));
 	}
-
-	for (i = 0; i < count; i++) {
-		struct wslot *s = (struct wslot *)(base + i * ssz);
-		struct wctx w = {
-			.self = s,
-			.rfd = rfd ? rfd[i] : -1,
-			.wfd = wfd ? wfd[i] : -1,
-			.lock = &e->ctl->locks[cg->lock].word,
-			.epoch = &e->ctl->epoch,
-			.spec = spec,
-			.cg_cpus = wslot_allowed(s),
-			.nbits = e->nbits,
-		};
-		struct worker *wk;
-		pid_t pid;
-
-		memcpy(wslot_allowed(s), cg->effective, MASK_WORDS(e->nbits) * sizeof(uint64_t));
-		wire(&w, spec, i, count, base, ssz);
-		pid = fork();
-		if (pid == 0) {
-			worker_name(cg->name);
-			worker_child(&w, *go, work_lookup(spec->type));
-		}
-		if (pid < 0) {
-			strbuf_addf(err, "fork: %s", strerror(errno));
+	for (i = 0; i < count && ret >= 0; i++)
+		if (fork_worker(e, cgi, i, count, base, *go, rfd, wfd, err) < 0)
 			ret = -1;
-			break;
-		}
-		wk = &e->ws[e->nws++];
-		memset(wk, 0, sizeof(*wk));
-		wk->pid = pid;
-		wk->slot = s;
-		wk->cg = cgi;
-		wk->origin = cgi;
-		wk->def = cg->def;
-		wk->index = cg->next_index++;
-	}
-	if (rfd) {
-		for (i = 0; i < count; i++) {
-			if (rfd[i] >= 0)
-				close(rfd[i]);
-			if (wfd[i] >= 0)
-				close(wfd[i]);
-		}
-		free(rfd);
-		free(wfd);
-	}
-	for (i = 0; ret >= 0 && first + i < e->nws; i++) {
-		struct worker *wk = &e->ws[first + i];
-
-		if (cgfs_attach(cg->name, wk->pid, err) < 0 ||
-		    apply_policy(cg->def, wk->pid, err) < 0 ||
-		    (cg->def->pinned && pin(e, wk, err) < 0))
-			ret = -1;
-	}
+	if (rfd)
+		close_pipes(count, rfd, wfd);
+	if (ret >= 0 && place_workers(e, cgi, first, err) < 0)
+		ret = -1;
 	if (ret < 0)
 		discard(e, first);
 	return ret;
@@ -414,7 +442,7 @@ void workers_stop(struct engine *e, bool (*select)(const struct engine *e,
 		  const struct worker *w, const void *arg), const void *arg)
 {
 	size_t *sel = NULL, nsel = 0, i;
-	long long deadline = mono_ms() + STOP_WAIT_MS;
+	long long deadline = monotonic_ms() + STOP_WAIT_MS;
 	bool killed = false;
 
 	for (i = 0; i < e->nws; i++) {
@@ -439,7 +467,7 @@ void workers_stop(struct engine *e, bool (*select)(const struct engine *e,
 			left += !e->ws[sel[i]].exited;
 		if (!left)
 			break;
-		now = mono_ms();
+		now = monotonic_ms();
 		if (now >= deadline) {
 			if (killed) {
 				diag("%zu worker(s) still not reaped %d ms after SIGKILL",
