@@ -73,6 +73,17 @@ endif
 
 all: $(CMDS) $(AGENT) $(SCRIPTS) $(B)/share/ktstr
 
+# KTSTR_VERSION is compiled into a few objects: they rebuild when it
+# changes (a new commit), or --version and its unit test would go stale.
+VERSION_STAMP := $(B)/version
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+VERSIONED := lib/host/opts lib/core/ctprof
+$(foreach f,$(VERSIONED),$(B)/obj/$(f).o $(B)/asan/$(f).o $(B)/fuzz/obj/$(f).o) \
+$(B)/unit/test_opts: $(VERSION_STAMP)
+FORCE:
+
 $(B)/obj/%.o: %.c $(LIB_HDR) $(wildcard guest/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -243,7 +254,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps lint unit unit-bins asan-bins check check-slow demo bench install clean \
+.PHONY: FORCE all deps lint unit unit-bins asan-bins check check-slow demo bench install clean \
 	fuzz fuzz-build fuzz-bins fuzz-regress
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
