@@ -320,9 +320,9 @@ static int from_id(const char *root, const char *what, const char *val,
 	case KID_GIT:
 	case KID_LATEST:
 		strbuf_addf(err, "%s=%s: ranges and git sources are not "
-			    "supported in the %s; set it to one version, cache key "
+			    "supported in the %s one version, cache key "
 			    "or path (build others with ktstr-fetch | ktstr-build)", what, val,
-			    strncmp(what, "--", 2) ? "variable" : "option");
+			    strncmp(what, "--", 2) ? "variable; set it to" : "option; give it");
 		rc = -1;
 		break;
 	case KID_CACHE_KEY:
