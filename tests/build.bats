@@ -205,6 +205,21 @@ SRCS
 	[ "$status" -eq 0 ]
 }
 
+@test "--jobs is the name of -j, as in ktstr-fetch; --cpu-cap stays an alias" {
+	run --separate-stderr ktstr-build --jobs 0 --source "$SRC"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-build "$stderr"
+	[[ "$stderr" == *"--jobs '0'"* ]]
+	run --separate-stderr ktstr-build -j x --source "$SRC"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--jobs 'x'"* ]]
+	KTSTR_CPU_CAP=abc run --separate-stderr ktstr-build --jobs 1 --source "$SRC"
+	[ "$status" -eq 0 ]
+	run ktstr-build --help
+	[[ "$output" == *"-j, --jobs N"* ]]
+	[[ "$output" == *"--cpu-cap N is the same option"* ]]
+}
+
 @test "ktstr-vm boots a cache entry named by KTSTR_KERNEL=<key>" {
 	[ -f "$KERNEL" ] || skip "no e2e kernel"
 	key=$(key_of "$(ktstr-build --source "$SRC")")

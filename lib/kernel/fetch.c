@@ -102,7 +102,7 @@ int fetch_to_buf(const char *url, struct strbuf *out, struct strbuf *err)
 	c = curl_easy_init();
 	if (!c) {
 		strbuf_addf(err, "cannot fetch %s: curl initialisation failed", url);
-		return 2;
+		return KTSTR_EXIT_USAGE;
 	}
 	for (int t = 0; t < TRIES; t++) {
 		long code = 0;
@@ -248,7 +248,7 @@ static int newest_major(unsigned long *major, struct strbuf *err)
 	if (!*major) {
 		strbuf_addf(err, "%s: no stable release listed (not a kernel.org "
 			    "releases.json?)", url);
-		rc = 2;
+		rc = KTSTR_EXIT_USAGE;
 	}
 out:
 	json_decref(root);
@@ -308,13 +308,13 @@ int fetch_resolve(const struct kernel_id *id, struct fetch_list *out, struct str
 		if (!rc && !out->n) {
 			strbuf_addf(err, "no stable series with at least 8 maintenance "
 				    "releases found under %luxx", hi);
-			rc = 2;
+			rc = KTSTR_EXIT_USAGE;
 		}
 		return rc;
 	default:
 		strbuf_addf(err, "kernel id '%s' does not name a kernel.org release",
 			    id->text);
-		return 2;
+		return KTSTR_EXIT_USAGE;
 	}
 	for (unsigned long m = lo; m <= hi; m++) {
 		fetch_list_release(&l);
@@ -338,7 +338,7 @@ int fetch_resolve(const struct kernel_id *id, struct fetch_list *out, struct str
 	if (!rc && !out->n) {
 		strbuf_addf(err, "kernel id '%s': no such release on %s", id->text,
 			    "kernel.org");
-		rc = 2;
+		rc = KTSTR_EXIT_USAGE;
 	}
 	return rc;
 }
@@ -375,7 +375,7 @@ int fetch_download(const char *url, const char *dest, const char *sha256,
 	CURLcode crc = CURLE_OK;
 	struct dl d = { .name = path_basename(dest) };
 	CURL *c = NULL;
-	int rc = 2;
+	int rc = KTSTR_EXIT_USAGE;
 
 	curl_init_once();
 	if (mkdir_p(dir, 0755)) {
@@ -435,7 +435,7 @@ int fetch_download(const char *url, const char *dest, const char *sha256,
 		unlink(part);
 		strbuf_addf(err, "%s: sha256 mismatch: got %s, sha256sums.asc says %s; "
 			    "nothing cached", url, hex, sha256);
-		rc = 1;
+		rc = KTSTR_EXIT_FAIL;
 		goto out;
 	}
 	if (rename(part, dest)) {

@@ -358,6 +358,31 @@ int kcache_remove(const char *root, const char *key)
 	return rc;
 }
 
+unsigned kcache_remove_orphans(const char *root, long max_age_s)
+{
+	struct dirent *de;
+	DIR *d = opendir(root);
+	time_t now = time(NULL);
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *p;
+
+		if (strncmp(de->d_name, ".tmp.", 5) && strncmp(de->d_name, ".trash.", 7))
+			continue;
+		p = path_join(root, de->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && now - st.st_mtime > max_age_s &&
+		    rm_rf(p) == 0)
+			n++;
+		free(p);
+	}
+	closedir(d);
+	return n;
+}
+
 int kcache_publish(const char *root, const char *staged, const char *key,
 		   struct strbuf *err)
 {

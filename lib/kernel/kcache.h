@@ -79,6 +79,10 @@ int kcache_publish(const char *root, const char *staged, const char *key,
 /* Remove an entry atomically: rename to <root>/.trash-XXXXXX, then rm -rf.
  * 0 or -1 with errno. */
 int kcache_remove(const char *root, const char *key);
+/* Remove staging and trash directories (.tmp.*, .trash.*) under root that
+ * nobody touched for max_age_s seconds: left by a killed ktstr-build.
+ * Returns how many were removed. */
+unsigned kcache_remove_orphans(const char *root, long max_age_s);
 
 
 #endif

@@ -258,13 +258,14 @@ static int from_cache_scan(const char *root, struct kernel_found *kf)
 }
 
 /* Exact lookup of one cache key; 0 found, 1 not. */
-static int from_cache_key(const char *root, const char *key, struct kernel_found *kf)
+static int from_cache_key(const char *root, const char *key, const char *what,
+			  struct kernel_found *kf)
 {
 	struct kcache_entry e;
 	int rc = 1;
 
 	if (kcache_load(root, key, NULL, &e) == 0) {
-		found_from_entry(kf, &e, "KTSTR_KERNEL");
+		found_from_entry(kf, &e, what);
 		rc = 0;
 	}
 	kcache_entry_release(&e);
@@ -272,7 +273,7 @@ static int from_cache_key(const char *root, const char *key, struct kernel_found
 }
 
 /* The newest valid debian-* entry; 0 found, 1 not. */
-static int from_cache_debian(const char *root, struct kernel_found *kf)
+static int from_cache_debian(const char *root, const char *what, struct kernel_found *kf)
 {
 	struct kcache_entry *v;
 	size_t n = kcache_list(root, NULL, &v), i;
@@ -281,19 +282,20 @@ static int from_cache_debian(const char *root, struct kernel_found *kf)
 	for (i = 0; i < n && rc; i++) {
 		if (v[i].corrupt || strncmp(v[i].key, "debian-", 7))
 			continue;
-		found_from_entry(kf, &v[i], "KTSTR_KERNEL");
+		found_from_entry(kf, &v[i], what);
 		rc = 0;
 	}
 	kcache_list_free(v, n);
 	return rc;
 }
 
-/* KTSTR_KERNEL, parsed with the one kernel id grammar (lib/kernel_id).
+/* A kernel id (KTSTR_KERNEL's value or --kernel's argument, named by
+ * what in messages), parsed with the one kernel id grammar (lib/kernel_id).
  * A version or cache key is an exact cache lookup.  Returns 0 found, 1 not
  * found (the caller then skips the general cache scan, so an unrelated
  * cached kernel is never substituted), -1 error. */
-static int from_ktstr_kernel(const char *root, const char *val, struct kernel_found *kf,
-			     struct strbuf *err)
+static int from_id(const char *root, const char *what, const char *val,
+		   struct kernel_found *kf, struct strbuf *err)
 {
 	struct kernel_id id;
 	char *key;
@@ -301,36 +303,37 @@ static int from_ktstr_kernel(const char *root, const char *val, struct kernel_fo
 
 	if (kernel_id_parse(val, &id, err) < 0) {
 		kernel_id_release(&id);
-		strbuf_addf(err, " (from KTSTR_KERNEL)");
+		strbuf_addf(err, " (from %s)", what);
 		return -1;
 	}
 	if (!root && id.kind != KID_PATH && id.kind != KID_RANGE && id.kind != KID_GIT) {
-		strbuf_addf(err, "KTSTR_KERNEL=%s needs the kernel cache, but no cache "
-			    "directory is known; set KTSTR_CACHE_DIR or HOME", val);
+		strbuf_addf(err, "%s=%s needs the kernel cache, but no cache "
+			    "directory is known; set KTSTR_CACHE_DIR or HOME", what, val);
 		kernel_id_release(&id);
 		return -1;
 	}
 	switch (id.kind) {
 	case KID_PATH:
-		rc = from_path("KTSTR_KERNEL", val, kf, err) == 0 ? 0 : -1;
+		rc = from_path(what, val, kf, err) == 0 ? 0 : -1;
 		break;
 	case KID_RANGE:
 	case KID_GIT:
 	case KID_LATEST:
-		strbuf_addf(err, "KTSTR_KERNEL=%s: ranges and git sources are not "
-			    "supported in the variable; set it to one version, cache key "
-			    "or path (build others with ktstr-fetch | ktstr-build)", val);
+		strbuf_addf(err, "%s=%s: ranges and git sources are not "
+			    "supported in the %s one version, cache key "
+			    "or path (build others with ktstr-fetch | ktstr-build)", what, val,
+			    strncmp(what, "--", 2) ? "variable; set it to" : "option; give it");
 		rc = -1;
 		break;
 	case KID_CACHE_KEY:
-		rc = from_cache_key(root, id.path, kf);
+		rc = from_cache_key(root, id.path, what, kf);
 		break;
 	case KID_DEBIAN:
-		rc = from_cache_debian(root, kf);
+		rc = from_cache_debian(root, what, kf);
 		break;
 	default:	/* KID_VERSION, KID_PREFIX: the tarball key, as given */
 		key = kcache_key_tarball(id.text, kernel_kconfig_hash(), NULL);
-		rc = from_cache_key(root, key, kf);
+		rc = from_cache_key(root, key, what, kf);
 		free(key);
 		break;
 	}
@@ -372,52 +375,59 @@ static int from_host(struct kernel_found *kf)
 	return rc;
 }
 
+/* An id the user named: the cache or a path, else a local kernel (which
+ * the caller may still refuse), but never an unrelated cached one. */
+static int find_by_id(const char *root, const char *what, const char *id,
+		      struct kernel_found *kf, struct strbuf *err)
+{
+	int rc = from_id(root, what, id, kf, err);
+
+	if (rc <= 0)
+		return rc;
+	if (from_host(kf) == 0)
+		return 0;
+	strbuf_addf(err, "%s=%s is not in the kernel cache (%s) and no local kernel "
+		    "was found; %s", what, id, root ? root : "unset", KERNEL_HINT);
+	return -1;
+}
+
+int kernel_find_id(const char *what, const char *id, struct kernel_found *kf,
+		   struct strbuf *err)
+{
+	char *root = ktstr_cache_dir("kernels");
+	int rc;
+
+	memset(kf, 0, sizeof(*kf));
+	rc = find_by_id(root, what, id, kf, err);
+	free(root);
+	return rc;
+}
+
 int kernel_find(const char *explicit, struct kernel_found *kf, struct strbuf *err)
 {
 	const char *test_kernel = getenv("KTSTR_TEST_KERNEL");
 	const char *ktstr_kernel = env_get("KTSTR_KERNEL");
 	char *root = ktstr_cache_dir("kernels");
-	bool skip_scan = false;
 	int rc;
 
 	memset(kf, 0, sizeof(*kf));
 	if (explicit) {
 		rc = from_path("--kernel", explicit, kf, err);
-		goto out;
-	}
-	if (test_kernel) {
-		if (!*test_kernel) {
-			strbuf_addstr(err, "KTSTR_TEST_KERNEL not found: the variable is set "
-				      "but empty; unset it or point it at a kernel image");
-			rc = -1;
-		} else {
-			rc = from_path("KTSTR_TEST_KERNEL", test_kernel, kf, err);
-		}
-		goto out;
-	}
-	if (ktstr_kernel) {
-		rc = from_ktstr_kernel(root, ktstr_kernel, kf, err);
-		if (rc <= 0)
-			goto out;
-		skip_scan = true;
-	}
-	if (!skip_scan && root && from_cache_scan(root, kf) == 0) {
+	} else if (test_kernel && !*test_kernel) {
+		strbuf_addstr(err, "KTSTR_TEST_KERNEL not found: the variable is set "
+			      "but empty; unset it or point it at a kernel image");
+		rc = -1;
+	} else if (test_kernel) {
+		rc = from_path("KTSTR_TEST_KERNEL", test_kernel, kf, err);
+	} else if (ktstr_kernel) {
+		rc = find_by_id(root, "KTSTR_KERNEL", ktstr_kernel, kf, err);
+	} else if ((root && from_cache_scan(root, kf) == 0) || from_host(kf) == 0) {
 		rc = 0;
-		goto out;
-	}
-	if (from_host(kf) == 0) {
-		rc = 0;
-		goto out;
-	}
-	if (ktstr_kernel)
-		strbuf_addf(err, "KTSTR_KERNEL=%s is not in the kernel cache (%s) and no "
-			    "local kernel was found; %s", ktstr_kernel, root ? root : "unset",
-			    KERNEL_HINT);
-	else
+	} else {
 		strbuf_addf(err, "no kernel found in the cache, ./linux, ../linux or "
 			    "/boot; %s", KERNEL_HINT);
-	rc = -1;
-out:
+		rc = -1;
+	}
 	free(root);
 	return rc;
 }
@@ -555,11 +565,11 @@ int kernel_find_list(const char *idstr, struct kernel_found **out, size_t *n,
 		rc = -1;
 		goto out;
 	case KID_CACHE_KEY:
-		if (from_cache_key(root, id.path, *out) == 0)
+		if (from_cache_key(root, id.path, "KTSTR_KERNEL", *out) == 0)
 			*n = 1;
 		break;
 	case KID_DEBIAN:
-		if (from_cache_debian(root, *out) == 0)
+		if (from_cache_debian(root, "KTSTR_KERNEL", *out) == 0)
 			*n = 1;
 		break;
 	case KID_LATEST:

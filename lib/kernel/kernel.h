@@ -19,6 +19,12 @@ struct kernel_found {
  * Returns 0, or -1 with one actionable sentence in err. */
 int kernel_find(const char *explicit, struct kernel_found *kf, struct strbuf *err);
 void kernel_found_release(struct kernel_found *kf);
+/* The kernel one id names, with KTSTR_KERNEL's grammar (a path, version,
+ * cache key or debian) and its fallback to a local kernel; what names the
+ * input in err ("--kernel", "KTSTR_KERNEL").  The environment is not
+ * consulted.  0, or -1 with one sentence in err. */
+int kernel_find_id(const char *what, const char *id, struct kernel_found *kf,
+		   struct strbuf *err);
 
 /* Every kernel one id names, for runners that boot several: a path, a
  * cache key, "debian", an exact version or prefix (the highest cached

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -297,6 +299,49 @@ static void test_now(void **state)
 	free(s);
 }
 
+/* Staging and trash dirs an hour old are a killed build's; fresh ones,
+ * entries and other dot files are left alone. */
+static void test_remove_orphans(void **state)
+{
+	struct timeval old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
+	char *p;
+
+	(void)state;
+	entry("6.14.2-tarball-x86_64-kcaaaaaaaa", "2026-01-01T00:00:00Z", "aaaaaaaa");
+	p = path_join(root, ".tmp.old");
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	assert_int_equal(utimes(p, old), 0);
+	free(p);
+	p = path_join(root, ".trash.old");
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	assert_int_equal(utimes(p, old), 0);
+	free(p);
+	p = path_join(root, ".locks");
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	assert_int_equal(utimes(p, old), 0);
+	free(p);
+	p = path_join(root, ".tmp.new");
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	free(p);
+
+	assert_int_equal(kcache_remove_orphans(root, 3600), 2);
+	p = path_join(root, ".tmp.new");
+	assert_true(is_directory(p));
+	free(p);
+	p = path_join(root, ".locks");
+	assert_true(is_directory(p));
+	free(p);
+	p = path_join(root, ".tmp.old");
+	assert_false(path_exists(p));
+	free(p);
+	p = path_join(root, "6.14.2-tarball-x86_64-kcaaaaaaaa");
+	assert_true(is_directory(p));
+	free(p);
+	p = path_join(root, "none");
+	assert_int_equal(kcache_remove_orphans(p, 0), 0);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_lock_timeout_env),
 		cmocka_unit_test_setup(test_lock_contention, reset),
 		cmocka_unit_test(test_now),
+		cmocka_unit_test_setup(test_remove_orphans, reset),
 	};
 
 	diag_init("test_kcache");
