@@ -5,6 +5,8 @@
 
 #include "machine.h"
 
+/* One evaluation: the samples inside the scenario window by position
+ * (time order), their phases and the cpuset groups. */
 struct ev {
 	const struct machine *m;
 	struct machine_result *r;
@@ -21,7 +23,7 @@ struct ev {
 	double iv;
 };
 
-
+/* The sample at position p, and CPU cpu's cell in it. */
 static inline const struct machine_sample *S(const struct ev *e, size_t p)
 {
 	return &e->m->samples[e->pos[p]];
@@ -32,6 +34,7 @@ static inline const struct machine_cell *C(const struct ev *e, size_t p, unsigne
 	return &e->m->cells[S(e, p)->cell + cpu];
 }
 
+/* Seconds from the run's start to position p, for messages. */
 static inline double since_start(const struct ev *e, size_t p)
 {
 	double x = S(e, p)->t_ms - e->t0;

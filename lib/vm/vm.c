@@ -824,7 +824,8 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 	qemu_mon = NULL;
 	vm_monitor_finish(&v.mon, r->wall_ms);
 	close_channels(&ch);
-	close(v.log_fd);
+	if (v.log_fd >= 0)
+		close(v.log_fd);
 	strvec_clear(&argv);
 	strbuf_release(&cmdline);
 	free(qemu_path);
