@@ -7,6 +7,7 @@
 #include "caselog.h"
 #include "caserun.h"
 #include "diag.h"
+#include "dirs.h"
 #include "env.h"
 #include "fsutil.h"
 #include "gauntlet.h"
@@ -549,20 +550,13 @@ static bool kvm_usable(const char *accel)
 
 static char *find_vm_prog(void)
 {
-	char buf[4096];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *dir = ktstr_exe_dir();
+	char *p = dir ? path_join(dir, "ktstr-vm") : NULL;
 
-	if (n > 0) {
-		char *dir, *p;
-
-		buf[n] = '\0';
-		dir = path_dirname(buf);
-		p = path_join(dir, "ktstr-vm");
-		free(dir);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
+	free(dir);
+	if (p && access(p, X_OK) == 0)
+		return p;
+	free(p);
 	return xstrdup("ktstr-vm");
 }
 

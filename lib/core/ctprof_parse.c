@@ -249,30 +249,46 @@ static long long ticks_to(unsigned long long ticks, long clk_tck, long long per_
 			   (unsigned long long)clk_tck);
 }
 
-int ctprof_parse_stat(const char *text, long clk_tck, json_t *thread)
-{
-	/* Field numbers as in proc(5), counted from 1 (pid). */
-	enum { F_STATE = 3, F_MINFLT = 10, F_MAJFLT = 12, F_UTIME = 14, F_STIME = 15,
-	       F_PRIORITY = 18, F_NICE = 19, F_STARTTIME = 22, F_PROCESSOR = 39,
-	       F_RT_PRIORITY = 40, F_POLICY = 41, F_MAX = 41 };
-	const char *open = strchr(text, '('), *close = strrchr(text, ')'), *s;
-	long long f[F_MAX + 1];
-	bool have[F_MAX + 1] = { false };
-	char state[2] = { 0, 0 };
-	int field;
+/* /proc/<pid>/stat field numbers as in proc(5), counted from 1 (pid). */
+enum {
+	STAT_STATE = 3, STAT_MINFLT = 10, STAT_MAJFLT = 12, STAT_UTIME = 14, STAT_STIME = 15,
+	STAT_PRIORITY = 18, STAT_NICE = 19, STAT_STARTTIME = 22, STAT_PROCESSOR = 39,
+	STAT_RT_PRIORITY = 40, STAT_POLICY = 41, STAT_MAX = 41
+};
 
-	if (!open || !close || close < open || clk_tck <= 0)
-		return -1;
-	s = close + 1;
-	for (field = F_STATE; field <= F_MAX; field++) {
+/* The numeric fields kept, in the order they go into the thread object;
+ * per_sec > 0: a tick count turned into that unit. */
+static const struct {
+	int field;
+	const char *key;
+	long long per_sec;
+} stat_keys[] = {
+	{ STAT_MINFLT, "minflt", 0 },
+	{ STAT_MAJFLT, "majflt", 0 },
+	{ STAT_UTIME, "utime_us", 1000000 },
+	{ STAT_STIME, "stime_us", 1000000 },
+	{ STAT_PRIORITY, "priority", 0 },
+	{ STAT_NICE, "nice", 0 },
+	{ STAT_STARTTIME, "start_time_ms", 1000 },
+	{ STAT_PROCESSOR, "last_cpu", 0 },
+	{ STAT_RT_PRIORITY, "rt_priority", 0 },
+	{ STAT_POLICY, "policy", 0 },
+};
+
+/* The fields after comm's ')': the state letter into *state, numbers into
+ * f with have[] set.  A line may end early; -1 when a field is malformed. */
+static int scan_stat_fields(const char *s, long long f[STAT_MAX + 1],
+			    bool have[STAT_MAX + 1], char *state)
+{
+	for (int field = STAT_STATE; field <= STAT_MAX; field++) {
 		char *end;
 
 		while (*s == ' ')
 			s++;
 		if (!*s || *s == '\n')
 			break;
-		if (field == F_STATE) {
-			state[0] = *s++;
+		if (field == STAT_STATE) {
+			*state = *s++;
 			if (*s && *s != ' ' && *s != '\n')
 				return -1;
 			continue;
@@ -285,24 +301,31 @@ int ctprof_parse_stat(const char *text, long clk_tck, json_t *thread)
 		have[field] = true;
 		s = end;
 	}
-	if (!state[0])
+	return 0;
+}
+
+int ctprof_parse_stat(const char *text, long clk_tck, json_t *thread)
+{
+	const char *open = strchr(text, '('), *close = strrchr(text, ')');
+	long long f[STAT_MAX + 1];
+	bool have[STAT_MAX + 1] = { false };
+	char state[2] = { 0, 0 };
+
+	if (!open || !close || close < open || clk_tck <= 0)
+		return -1;
+	if (scan_stat_fields(close + 1, f, have, &state[0]) < 0 || !state[0])
 		return -1;
 	json_set_bytes(thread, "comm", open + 1, (size_t)(close - open - 1));
 	json_set_str(thread, "state", state);
-	if (have[F_MINFLT]) json_set_int(thread, "minflt", f[F_MINFLT]);
-	if (have[F_MAJFLT]) json_set_int(thread, "majflt", f[F_MAJFLT]);
-	if (have[F_UTIME])
-		json_set_int(thread, "utime_us", ticks_to((unsigned long long)f[F_UTIME], clk_tck, 1000000));
-	if (have[F_STIME])
-		json_set_int(thread, "stime_us", ticks_to((unsigned long long)f[F_STIME], clk_tck, 1000000));
-	if (have[F_PRIORITY]) json_set_int(thread, "priority", f[F_PRIORITY]);
-	if (have[F_NICE]) json_set_int(thread, "nice", f[F_NICE]);
-	if (have[F_STARTTIME])
-		json_set_int(thread, "start_time_ms",
-			     ticks_to((unsigned long long)f[F_STARTTIME], clk_tck, 1000));
-	if (have[F_PROCESSOR]) json_set_int(thread, "last_cpu", f[F_PROCESSOR]);
-	if (have[F_RT_PRIORITY]) json_set_int(thread, "rt_priority", f[F_RT_PRIORITY]);
-	if (have[F_POLICY]) json_set_int(thread, "policy", f[F_POLICY]);
+	for (size_t i = 0; i < ARRAY_SIZE(stat_keys); i++) {
+		long long x = f[stat_keys[i].field];
+
+		if (!have[stat_keys[i].field])
+			continue;
+		if (stat_keys[i].per_sec)
+			x = ticks_to((unsigned long long)x, clk_tck, stat_keys[i].per_sec);
+		json_set_int(thread, stat_keys[i].key, x);
+	}
 	return 0;
 }
 

@@ -67,15 +67,24 @@ char *ktstr_state_dir(const char *kind)
 	return xdg_dir("XDG_STATE_HOME", ".local/state", kind);
 }
 
-static char *exe_dir(void)
+char *ktstr_exe_dir(void)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 
 	if (n <= 0)
-		return xstrdup(".");
+		return NULL;
 	buf[n] = '\0';
 	return path_dirname(buf);
+}
+
+/* Without /proc the installed layout is looked for from the current
+ * directory. */
+static char *exe_dir(void)
+{
+	char *dir = ktstr_exe_dir();
+
+	return dir ? dir : xstrdup(".");
 }
 
 char *ktstr_libexec_path(const char *name)

@@ -21,6 +21,10 @@ int ktstr_cache_dir_check(const char *root, struct strbuf *err);
 /* $XDG_STATE_HOME/ktstr/<kind> or ~/.local/state/ktstr/<kind>. */
 char *ktstr_state_dir(const char *kind);
 
+/* The directory of the running executable (/proc/self/exe), where its
+ * sibling programs are; NULL when that cannot be read.  Caller frees. */
+char *ktstr_exe_dir(void);
+
 /* Installed-layout lookups relative to the running executable:
  * <exe>/../libexec/ktstr/<name> and <exe>/../share/ktstr/<name>. */
 char *ktstr_libexec_path(const char *name);

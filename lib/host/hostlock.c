@@ -2,8 +2,8 @@
 #include "diag.h"
 #include "env.h"
 #include "fsutil.h"
+#include "hostllc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -49,75 +49,6 @@ void hostlock_release(struct hostlock *h)
 	free(h->cpus);
 	free(h->fds);
 	memset(h, 0, sizeof(*h));
-}
-
-/* ---- host LLCs ---------------------------------------------------------- */
-
-/* First CPU of a cpulist such as "4-7,12"; -1 when unreadable. */
-static int first_cpu_of(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-	int cpu = -1;
-
-	if (strbuf_read_file(&sb, path) == 0 && sb.len && sb.buf[0] >= '0' && sb.buf[0] <= '9')
-		cpu = atoi(sb.buf);
-	strbuf_release(&sb);
-	return cpu;
-}
-
-/* The first CPU sharing cpu's highest-level cache, or -1. */
-static int llc_of_cpu(const char *dir, int cpu)
-{
-	char *cache = xasprintf("%s/cpu%d/cache", dir, cpu);
-	DIR *d = opendir(cache);
-	struct dirent *de;
-	int best_level = -1, llc = -1;
-
-	while (d && (de = readdir(d))) {
-		char *lvl_path, *list_path;
-		struct strbuf lvl = STRBUF_INIT;
-		int level, first;
-
-		if (strncmp(de->d_name, "index", 5))
-			continue;
-		lvl_path = xasprintf("%s/%s/level", cache, de->d_name);
-		list_path = xasprintf("%s/%s/shared_cpu_list", cache, de->d_name);
-		if (strbuf_read_file(&lvl, lvl_path) == 0 &&
-		    (level = atoi(lvl.buf)) > best_level &&
-		    (first = first_cpu_of(list_path)) >= 0) {
-			best_level = level;
-			llc = first;
-		}
-		strbuf_release(&lvl);
-		free(lvl_path);
-		free(list_path);
-	}
-	if (d)
-		closedir(d);
-	free(cache);
-	return llc;
-}
-
-void hostlock_read_llcs(const char *sysfs_cpu_dir, const cpu_set_t *usable,
-			int llc_of[CPU_SETSIZE])
-{
-	int cpu, first = -1;
-	bool known = true;
-
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		llc_of[cpu] = -1;
-		if (!CPU_ISSET(cpu, usable))
-			continue;
-		if (first < 0)
-			first = cpu;
-		llc_of[cpu] = llc_of_cpu(sysfs_cpu_dir, cpu);
-		if (llc_of[cpu] < 0)
-			known = false;
-	}
-	/* Partial information is no information: one LLC for all. */
-	for (cpu = 0; !known && cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, usable))
-			llc_of[cpu] = first;
 }
 
 /* ---- reserving ---------------------------------------------------------- */
@@ -167,19 +98,96 @@ static int by_fit(const void *a, const void *b)
 	return x->id - y->id;
 }
 
+/* The LLCs the usable CPUs are in, with how many of them each holds, in
+ * the order to try them for slots CPUs. */
+static struct llc_group *llc_groups(const cpu_set_t *usable, const int llc_of[CPU_SETSIZE],
+				    unsigned slots, size_t *ng)
+{
+	struct llc_group *g = NULL;
+	size_t i;
+
+	*ng = 0;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, usable))
+			continue;
+		for (i = 0; i < *ng && g[i].id != llc_of[cpu]; i++)
+			;
+		if (i == *ng) {
+			g = xrealloc(g, (*ng + 1) * sizeof(*g));
+			g[(*ng)++] = (struct llc_group){ .id = llc_of[cpu] };
+		}
+		g[i].n++;
+	}
+	fit_slots = slots;
+	qsort(g, *ng, sizeof(*g), by_fit);
+	return g;
+}
+
+/* What one attempt needs besides the holder. */
+struct want {
+	const char *dir;
+	unsigned slots;
+	bool whole_llcs;
+	const cpu_set_t *usable;
+	const int *llc_of;
+};
+
+/* Lock CPUs of LLC g (for whole_llcs, every one or none) until h holds
+ * w->slots.  -1 when a lock file cannot be made (err set); else 0, with
+ * what this LLC gave kept only when it gave something (all of it for
+ * whole_llcs). */
+static int take_llc(struct hostlock *h, const struct want *w, const struct llc_group *g,
+		    struct strbuf *err)
+{
+	unsigned before = h->n, before_fds = h->nfds;
+	char name[32];
+	int fd;
+
+	snprintf(name, sizeof(name), "llc-%d.lock", g->id);
+	fd = lock_file(w->dir, name, w->whole_llcs ? LOCK_EX : LOCK_SH, err);
+	if (fd == -2)
+		return -1;
+	if (fd < 0)
+		return 0;	/* a performance-mode run owns this LLC */
+	hold(h, fd);
+	for (int cpu = 0; cpu < CPU_SETSIZE && (w->whole_llcs || h->n < w->slots); cpu++) {
+		if (!CPU_ISSET(cpu, w->usable) || w->llc_of[cpu] != g->id)
+			continue;
+		snprintf(name, sizeof(name), "cpu-%d.lock", cpu);
+		fd = lock_file(w->dir, name, LOCK_EX, err);
+		if (fd == -2)
+			return -1;
+		if (fd < 0 && w->whole_llcs)
+			break;	/* not whole: give this LLC back */
+		if (fd < 0)
+			continue;
+		hold(h, fd);
+		h->cpus[h->n++] = (unsigned)cpu;
+		CPU_SET(cpu, &h->set);
+	}
+	if (h->n == before || (w->whole_llcs && h->n - before != g->n)) {
+		/* Nothing (or not all of it) here: let the LLC go. */
+		while (h->nfds > before_fds)
+			close(h->fds[--h->nfds]);
+		while (h->n > before)
+			CPU_CLR(h->cpus[--h->n], &h->set);
+	}
+	return 0;
+}
+
 int hostlock_try_on(struct hostlock *h, unsigned slots, bool whole_llcs,
 		    const cpu_set_t *usable, const int llc_of[CPU_SETSIZE],
 		    struct strbuf *err)
 {
-	struct llc_group *g = NULL;
-	size_t ng = 0, i;
+	struct want w = { .slots = slots ? slots : 1, .whole_llcs = whole_llcs,
+			  .usable = usable, .llc_of = llc_of };
+	struct llc_group *g;
+	size_t ng, i;
 	char *dir;
-	int cpu, rc = 0;
+	int rc = 0;
 
 	memset(h, 0, sizeof(*h));
 	CPU_ZERO(&h->set);
-	if (!slots)
-		slots = 1;
 	if (hostlock_bypassed()) {
 		h->set = *usable;
 		return 1;
@@ -191,66 +199,14 @@ int hostlock_try_on(struct hostlock *h, unsigned slots, bool whole_llcs,
 		free(dir);
 		return -1;
 	}
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, usable))
-			continue;
-		for (i = 0; i < ng && g[i].id != llc_of[cpu]; i++)
-			;
-		if (i == ng) {
-			g = xrealloc(g, (ng + 1) * sizeof(*g));
-			g[ng++] = (struct llc_group){ .id = llc_of[cpu] };
-		}
-		g[i].n++;
-	}
-	fit_slots = slots;
-	qsort(g, ng, sizeof(*g), by_fit);
-
+	w.dir = dir;
+	g = llc_groups(usable, llc_of, w.slots, &ng);
 	h->cpus = xcalloc(CPU_SETSIZE, sizeof(*h->cpus));
-	for (i = 0; i < ng && h->n < slots && !rc; i++) {
-		char name[32];
-		unsigned before = h->n, before_fds = h->nfds;
-		int lfd;
-
-		snprintf(name, sizeof(name), "llc-%d.lock", g[i].id);
-		lfd = lock_file(dir, name, whole_llcs ? LOCK_EX : LOCK_SH, err);
-		if (lfd == -2) {
-			rc = -1;
-			break;
-		}
-		if (lfd < 0)
-			continue;	/* a performance-mode run owns this LLC */
-		hold(h, lfd);
-		for (cpu = 0; cpu < CPU_SETSIZE && (whole_llcs || h->n < slots); cpu++) {
-			int fd;
-
-			if (!CPU_ISSET(cpu, usable) || llc_of[cpu] != g[i].id)
-				continue;
-			snprintf(name, sizeof(name), "cpu-%d.lock", cpu);
-			fd = lock_file(dir, name, LOCK_EX, err);
-			if (fd == -2) {
-				rc = -1;
-				break;
-			}
-			if (fd < 0) {
-				if (whole_llcs)
-					break;	/* not whole: give this LLC back */
-				continue;
-			}
-			hold(h, fd);
-			h->cpus[h->n++] = (unsigned)cpu;
-			CPU_SET(cpu, &h->set);
-		}
-		if (!rc && (h->n == before || (whole_llcs && h->n - before != g[i].n))) {
-			/* Nothing (or not all of it) here: let the LLC go. */
-			while (h->nfds > before_fds)
-				close(h->fds[--h->nfds]);
-			while (h->n > before)
-				CPU_CLR(h->cpus[--h->n], &h->set);
-		}
-	}
+	for (i = 0; i < ng && h->n < w.slots && !rc; i++)
+		rc = take_llc(h, &w, &g[i], err);
 	free(g);
 	free(dir);
-	if (!rc && h->n >= slots)
+	if (!rc && h->n >= w.slots)
 		return 1;
 	hostlock_release(h);
 	return rc;
@@ -265,7 +221,7 @@ int hostlock_try(struct hostlock *h, unsigned slots, bool whole_llcs, struct str
 	usable_set(&usable);
 	/* The host's cache layout does not change under a running runner. */
 	if (!read) {
-		hostlock_read_llcs("/sys/devices/system/cpu", &usable, llc_of);
+		hostllc_map(HOSTLLC_SYSFS, &usable, llc_of);
 		read = true;
 	}
 	return hostlock_try_on(h, slots, whole_llcs, &usable, llc_of, err);

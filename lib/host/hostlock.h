@@ -42,14 +42,8 @@ char *hostlock_dir(void);
 int hostlock_try(struct hostlock *h, unsigned slots, bool whole_llcs, struct strbuf *err);
 void hostlock_release(struct hostlock *h);
 
-/* The host LLC of each CPU in usable, read under sysfs_cpu_dir
- * (/sys/devices/system/cpu): llc_of[cpu] = the first CPU of the
- * highest-level cache shared_cpu_list holding cpu.  Without cache
- * information, every CPU is in one LLC (llc_of = the first usable CPU).
- * Exposed for tests. */
-void hostlock_read_llcs(const char *sysfs_cpu_dir, const cpu_set_t *usable,
-			int llc_of[CPU_SETSIZE]);
-/* hostlock_try on a given CPU set and LLC map (tests). */
+/* hostlock_try on a given CPU set and LLC map (as hostllc_map makes it;
+ * tests). */
 int hostlock_try_on(struct hostlock *h, unsigned slots, bool whole_llcs,
 		    const cpu_set_t *usable, const int llc_of[CPU_SETSIZE],
 		    struct strbuf *err);

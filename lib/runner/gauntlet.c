@@ -300,16 +300,77 @@ static char *preset_problem(const struct ktest *t, const struct scenario *s,
 	return NULL;
 }
 
+/* The cases of test t on preset p: one per kernel and per scheduler, each
+ * skipped with its own copy of skip when that is set. */
+static void add_preset_cases(struct cases *cs, const struct ktest *t, const struct preset *p,
+			     const struct gauntlet_opts *o, const char *skip)
+{
+	for (size_t k = 0; k < (o->n_kernels ? o->n_kernels : 1); k++) {
+		const struct gauntlet_kernel *kern = o->n_kernels > 1 ? &o->kernels[k] : NULL;
+
+		for (size_t j = 0; j < (t->sched_param ? o->n_scheds : 1); j++) {
+			struct gcase *c = add_case(cs, t, p, kern,
+						   t->sched_param ? &o->scheds[j] : NULL,
+						   o->n_scheds > 1, skip ? xstrdup(skip) : NULL);
+
+			if (!skip) {
+				c->slots = gauntlet_vm_slots(&p->topo, o->kvm, o->host_cpus);
+				c->est_secs = budget_estimate_secs(c);
+			}
+		}
+	}
+}
+
+/* What the presets that were left out had against them, for the message
+ * when none is left. */
+struct misfits {
+	const struct preset *smallest_fit;	/* fits all but this host's capacity */
+	char *first_problem;			/* the first other reason */
+};
+
+static void note_misfit(struct misfits *mf, const struct preset *p, char *problem,
+			bool capacity)
+{
+	if (capacity && (!mf->smallest_fit ||
+			 topo_cpus(&p->topo) < topo_cpus(&mf->smallest_fit->topo)))
+		mf->smallest_fit = p;
+	if (!mf->first_problem && !capacity)
+		mf->first_problem = problem;
+	else
+		free(problem);
+}
+
+/* No preset runs t: one skipped case says why. */
+static void add_no_preset_case(struct cases *cs, const struct ktest *t,
+			       const struct scenario *s, const struct gauntlet_opts *o,
+			       const struct misfits *mf)
+{
+	struct strbuf sb = STRBUF_INIT, what = STRBUF_INIT;
+
+	describe_constraints(&t->topo, &s->req, &what);
+	if (mf->smallest_fit)
+		strbuf_addf(&sb, "no preset satisfies %s within this host's capacity of "
+			    "%u vCPUs (%s); the smallest that does is %s with %u vCPUs",
+			    what.len ? what.buf : "the test",
+			    budget_vcpu_cap(o->kvm, o->host_cpus), budget_vcpu_rule(o->kvm),
+			    mf->smallest_fit->name, topo_cpus(&mf->smallest_fit->topo));
+	else if (what.len)
+		strbuf_addf(&sb, "no preset satisfies %s", what.buf);
+	else
+		strbuf_addf(&sb, "no preset can run this test: %s",
+			    mf->first_problem ? mf->first_problem : "no presets");
+	add_case(cs, t, NULL, NULL, NULL, false, strbuf_detach(&sb, NULL));
+	strbuf_release(&what);
+}
+
 static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, struct cases *cs,
 		       struct strbuf *err)
 {
 	const char *perf = o->no_perf_mode && t->performance_mode ?
 		"performance_mode test; skipped under KTSTR_NO_PERF_MODE / --no-perf-mode" : NULL;
-	unsigned cap = budget_vcpu_cap(o->kvm, o->host_cpus);
-	const struct preset *smallest_fit = NULL;
+	struct misfits mf = { NULL, NULL };
 	struct strbuf why = STRBUF_INIT;
-	size_t i, j, k, before = cs->n, np;
-	char *first_problem = NULL;
+	size_t i, before = cs->n, np;
 	struct scenario s;
 
 	if (t->sched_param && !o->n_scheds) {
@@ -334,52 +395,15 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 			continue;
 		problem = preset_problem(t, &s, p, o, &capacity);
 		if (problem && !explicit) {
-			if (capacity && (!smallest_fit ||
-					 topo_cpus(&p->topo) < topo_cpus(&smallest_fit->topo)))
-				smallest_fit = p;
-			if (!first_problem && !capacity)
-				first_problem = problem;
-			else
-				free(problem);
+			note_misfit(&mf, p, problem, capacity);
 			continue;
 		}
-		for (k = 0; k < (o->n_kernels ? o->n_kernels : 1); k++) {
-			const struct gauntlet_kernel *kern = o->n_kernels > 1 ? &o->kernels[k] : NULL;
-
-			for (j = 0; j < (t->sched_param ? o->n_scheds : 1); j++) {
-				char *skip = problem ? xstrdup(problem) :
-					     perf ? xstrdup(perf) : NULL;
-				struct gcase *c = add_case(cs, t, p, kern, t->sched_param ?
-							   &o->scheds[j] : NULL,
-							   o->n_scheds > 1, skip);
-
-				if (!skip) {
-					c->slots = gauntlet_vm_slots(&p->topo, o->kvm,
-								     o->host_cpus);
-					c->est_secs = budget_estimate_secs(c);
-				}
-			}
-		}
+		add_preset_cases(cs, t, p, o, problem ? problem : perf);
 		free(problem);
 	}
-	if (cs->n == before) {
-		struct strbuf sb = STRBUF_INIT, what = STRBUF_INIT;
-
-		describe_constraints(&t->topo, &s.req, &what);
-		if (smallest_fit)
-			strbuf_addf(&sb, "no preset satisfies %s within this host's capacity of "
-				    "%u vCPUs (%s); the smallest that does is %s with %u vCPUs",
-				    what.len ? what.buf : "the test", cap, budget_vcpu_rule(o->kvm),
-				    smallest_fit->name, topo_cpus(&smallest_fit->topo));
-		else if (what.len)
-			strbuf_addf(&sb, "no preset satisfies %s", what.buf);
-		else
-			strbuf_addf(&sb, "no preset can run this test: %s",
-				    first_problem ? first_problem : "no presets");
-		add_case(cs, t, NULL, NULL, NULL, false, strbuf_detach(&sb, NULL));
-		strbuf_release(&what);
-	}
-	free(first_problem);
+	if (cs->n == before)
+		add_no_preset_case(cs, t, &s, o, &mf);
+	free(mf.first_problem);
 	scenario_release(&s);
 	return 0;
 }

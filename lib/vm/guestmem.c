@@ -30,17 +30,93 @@ void guestmem_close(struct guestmem *gm)
 	memset(gm, 0, sizeof(*gm));
 }
 
+/* A backend's mapped length: its given size (0: the file's), a positive
+ * multiple of the page size that the file has room for. */
+static int backend_len(int fd, const char *what, uint64_t size, uint64_t *len,
+		       struct strbuf *err)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		strbuf_addf(err, "guest memory: cannot stat %s: %s", what, strerror(errno));
+		return -1;
+	}
+	*len = size ? size : (uint64_t)st.st_size;
+	if (*len == 0 || *len % (uint64_t)page) {
+		strbuf_addf(err, "guest memory: %s: size %llu is not a positive multiple "
+			    "of the page size", what, (unsigned long long)*len);
+		return -1;
+	}
+	if ((uint64_t)st.st_size < *len) {
+		strbuf_addf(err, "guest memory: %s has %llu bytes, less than its backend "
+			    "size %llu", what, (unsigned long long)st.st_size,
+			    (unsigned long long)*len);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open (paths) or take (fds) every backend into fd[] and size it into
+ * len[]; *total is their sum. */
+static int size_backends(const char *const *paths, const int *fds, const uint64_t *sizes,
+			 size_t n, int *fd, uint64_t *len, uint64_t *total,
+			 struct strbuf *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *what = fds ? "memory backend fd" : paths[i];
+
+		fd[i] = fds ? fds[i] : open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (!fds && fd[i] < 0) {
+			strbuf_addf(err, "guest memory: cannot open %s: %s", paths[i],
+				    strerror(errno));
+			return -1;
+		}
+		if (backend_len(fd[i], what, sizes ? sizes[i] : 0, &len[i], err) < 0)
+			return -1;
+		if (*total + len[i] < *total) {
+			strbuf_addstr(err, "guest memory: total size overflows");
+			return -1;
+		}
+		*total += len[i];
+	}
+	return 0;
+}
+
+/* Reserve the whole span, then lay each backend over its part.  NULL on
+ * failure, with nothing left mapped. */
+static uint8_t *map_backends(const char *const *paths, const int *fds, const int *fd,
+			     const uint64_t *len, size_t n, uint64_t total, struct strbuf *err)
+{
+	uint8_t *base = mmap(NULL, total, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint64_t off = 0;
+
+	if (base == MAP_FAILED) {
+		strbuf_addf(err, "guest memory: cannot reserve %llu bytes: %s",
+			    (unsigned long long)total, strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i < n; off += len[i], i++) {
+		if (mmap(base + off, len[i], PROT_READ, MAP_SHARED | MAP_FIXED, fd[i], 0) ==
+		    MAP_FAILED) {
+			strbuf_addf(err, "guest memory: cannot map %s: %s",
+				    fds ? "memory backend fd" : paths[i], strerror(errno));
+			munmap(base, total);
+			return NULL;
+		}
+	}
+	return base;
+}
+
 /* Map fds[i] (or, with fds NULL, paths[i]) back to back. */
 static int open_common(struct guestmem *gm, const char *const *paths, const int *fds,
 		       const uint64_t *sizes, size_t n, uint64_t below_4g, struct strbuf *err)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t *len = NULL;
-	int *own = NULL;
-	uint64_t total = 0, off;
-	uint8_t *base = MAP_FAILED;
+	uint64_t *len = NULL, total = 0;
+	uint8_t *base = NULL;
+	int *fd = NULL;
 	size_t i;
-	int rc = -1;
 
 	memset(gm, 0, sizeof(*gm));
 	if (n == 0) {
@@ -48,50 +124,15 @@ static int open_common(struct guestmem *gm, const char *const *paths, const int 
 		return -1;
 	}
 	len = calloc(n, sizeof(*len));
-	own = malloc(n * sizeof(*own));
-	if (!len || !own) {
+	fd = malloc(n * sizeof(*fd));
+	if (!len || !fd) {
 		strbuf_addstr(err, "guest memory: out of memory");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		own[i] = -1;
-	for (i = 0; i < n; i++) {
-		const char *what = fds ? "memory backend fd" : paths[i];
-		struct stat st;
-		int fd;
-
-		if (fds) {
-			fd = fds[i];
-		} else {
-			fd = own[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
-			if (fd < 0) {
-				strbuf_addf(err, "guest memory: cannot open %s: %s", paths[i],
-					    strerror(errno));
-				goto out;
-			}
-		}
-		if (fstat(fd, &st) < 0) {
-			strbuf_addf(err, "guest memory: cannot stat %s: %s", what, strerror(errno));
-			goto out;
-		}
-		len[i] = sizes && sizes[i] ? sizes[i] : (uint64_t)st.st_size;
-		if (len[i] == 0 || len[i] % (uint64_t)page) {
-			strbuf_addf(err, "guest memory: %s: size %llu is not a positive multiple "
-				    "of the page size", what, (unsigned long long)len[i]);
-			goto out;
-		}
-		if ((uint64_t)st.st_size < len[i]) {
-			strbuf_addf(err, "guest memory: %s has %llu bytes, less than its backend "
-				    "size %llu", what, (unsigned long long)st.st_size,
-				    (unsigned long long)len[i]);
-			goto out;
-		}
-		if (total + len[i] < total) {
-			strbuf_addstr(err, "guest memory: total size overflows");
-			goto out;
-		}
-		total += len[i];
-	}
+		fd[i] = -1;
+	if (size_backends(paths, fds, sizes, n, fd, len, &total, err) < 0)
+		goto out;
 	if (below_4g == GUESTMEM_BELOW_4G_AUTO)
 		below_4g = guestmem_below_4g(total);
 	if (below_4g > GUESTMEM_4G) {
@@ -99,39 +140,21 @@ static int open_common(struct guestmem *gm, const char *const *paths, const int 
 			    (unsigned long long)below_4g);
 		goto out;
 	}
-	/* Reserve the whole span, then lay each file over its part. */
-	base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED) {
-		strbuf_addf(err, "guest memory: cannot reserve %llu bytes: %s",
-			    (unsigned long long)total, strerror(errno));
-		goto out;
+	base = map_backends(paths, fds, fd, len, n, total, err);
+	if (base) {
+		gm->base = base;
+		gm->total = total;
+		gm->below_4g = below_4g < total ? below_4g : total;
+		gm->map_len = total;
 	}
-	for (i = 0, off = 0; i < n; off += len[i], i++) {
-		int fd = fds ? fds[i] : own[i];
-
-		if (mmap(base + off, len[i], PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0) ==
-		    MAP_FAILED) {
-			strbuf_addf(err, "guest memory: cannot map %s: %s",
-				    fds ? "memory backend fd" : paths[i], strerror(errno));
-			goto out;
-		}
-	}
-	gm->base = base;
-	gm->total = total;
-	gm->below_4g = below_4g < total ? below_4g : total;
-	gm->map_len = total;
-	base = MAP_FAILED;
-	rc = 0;
 out:
-	if (base != MAP_FAILED)
-		munmap(base, total);
-	if (own)
-		for (i = 0; i < n; i++)
-			if (own[i] >= 0)
-				close(own[i]);
-	free(own);
+	/* The mappings hold the files; the fds we opened are done with. */
+	for (i = 0; !fds && fd && i < n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	free(fd);
 	free(len);
-	return rc;
+	return base ? 0 : -1;
 }
 
 int guestmem_open(struct guestmem *gm, const char *const *paths, const uint64_t *sizes,

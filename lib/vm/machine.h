@@ -22,7 +22,7 @@
  * samples lasts k * interval_ms.  Only samples inside the scenario window
  * (scenario_start.host_ms .. scenario_end.host_ms; an unknown end is open)
  * count.  The checks (limits from struct checks; the algorithms are in
- * machine.c and ktstr-stats(1)):
+ * machine_checks.c and ktstr-stats(1)):
  *   work_conservation  longest stretch a CPU was idle (idle and
  *                      nr_running 0, its vCPU run by the host) while a CPU
  *                      sharing a cpuset with it had nr_running >= 2
@@ -191,7 +191,7 @@ void machine_result_release(struct machine_result *r);
 
 /* Whether metric k of cur degraded against prev (both phases with at
  * least MACHINE_SUSTAIN samples): rises past both an absolute and a
- * relative step (see machine.c, degrade_rules). */
+ * relative step (see machine_eval.c, phase_metrics). */
 bool machine_degraded(enum machine_phase_metric k, double prev, double cur);
 
 /* The machine part of the verdict record: {"samples", ..., metrics} and

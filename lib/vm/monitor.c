@@ -747,33 +747,86 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* The kernel-wide values a sample starts from. */
+struct globals {
+	uint64_t jiffies, sched;	/* sched: the root scx_sched, 0: none */
+	int64_t state;			/* scx_enable_state */
+	bool jiffies_ok, state_ok, attached;
+};
+
+static void read_globals(struct monitor *m, struct globals *g)
+{
+	memset(g, 0, sizeof(*g));
+	if (m->sym.jiffies)
+		g->jiffies_ok = kaddr_read_u64(&m->k, m->sym.jiffies, &g->jiffies) == 0;
+	if (m->sym.scx_enable_state_var) {
+		uint32_t v;
+
+		g->state_ok = kaddr_read_u32(&m->k, m->sym.scx_enable_state_var, &v) == 0;
+		g->state = (int32_t)v;
+	}
+	if (m->sym.scx_root) {
+		if (kaddr_read_u64(&m->k, m->sym.scx_root, &g->sched) == 0)
+			g->attached = g->sched != 0;
+	} else if (g->state_ok && m->scx_enabled_value >= 0) {
+		g->attached = g->state == m->scx_enabled_value;
+	}
+}
+
+/* Per CPU: 1 when the runqueue's current task is its idle task. */
+static json_t *idle_array(struct monitor *m)
+{
+	json_t *a = json_array();
+
+	for (int cpu = 0; cpu < m->cpus; cpu++)
+		json_array_append_new(a, json_integer(
+			get_uint(rq_field(m, cpu, &m->rq_curr), 8) ==
+			get_uint(rq_field(m, cpu, &m->rq_idle), 8)));
+	return a;
+}
+
+/* Per CPU: how far the rq clock moved since the last sample, in us. */
+static json_t *clock_adv_array(struct monitor *m)
+{
+	json_t *a = json_array();
+
+	for (int cpu = 0; cpu < m->cpus; cpu++) {
+		uint64_t c = get_uint(rq_field(m, cpu, &m->rq_clock), 8);
+
+		m->clock[cpu] = c;
+		json_array_append_new(a, json_integer(
+			m->have_prev_clock && c > m->prev_clock[cpu] ?
+			(json_int_t)((c - m->prev_clock[cpu]) / 1000) : 0));
+	}
+	memcpy(m->prev_clock, m->clock, m->cpus * sizeof(*m->clock));
+	m->have_prev_clock = true;
+	return a;
+}
+
+/* Per vCPU: the time the host ran it since the last sample, in us. */
+static json_t *vcpu_run_array(struct monitor *m, const unsigned long long *run)
+{
+	json_t *a = json_array();
+
+	for (int cpu = 0; cpu < m->cpus; cpu++) {
+		json_array_append_new(a, json_integer(
+			m->have_prev_run && run[cpu] > m->prev_run[cpu] ?
+			(json_int_t)((run[cpu] - m->prev_run[cpu]) / 1000) : 0));
+		m->prev_run[cpu] = run[cpu];
+	}
+	m->have_prev_run = true;
+	return a;
+}
+
 static json_t *sample(struct monitor *m, long long t_ms, const unsigned long long *run)
 {
-	uint64_t jiffies = 0, sched = 0;
-	bool jiffies_ok = false, attached = false, state_ok = false;
-	int64_t state = 0;
-	json_t *r, *a;
-	int cpu;
+	struct globals g;
+	json_t *r;
 
 	kaddr_flush(&m->k);
 	if (read_per_cpu_offsets(m) < 0 || read_rqs(m) < 0)
 		return NULL;
-
-	if (m->sym.jiffies)
-		jiffies_ok = kaddr_read_u64(&m->k, m->sym.jiffies, &jiffies) == 0;
-	if (m->sym.scx_enable_state_var) {
-		uint32_t v;
-
-		state_ok = kaddr_read_u32(&m->k, m->sym.scx_enable_state_var, &v) == 0;
-		state = (int32_t)v;
-	}
-	if (m->sym.scx_root) {
-		if (kaddr_read_u64(&m->k, m->sym.scx_root, &sched) == 0)
-			attached = sched != 0;
-	} else if (state_ok && m->scx_enabled_value >= 0) {
-		attached = state == m->scx_enabled_value;
-	}
-
+	read_globals(m, &g);
 	r = jsonl_record("monitor");
 	json_set_int(r, "t_ms", t_ms);
 	json_object_set_new(r, "nr_running", per_cpu_array(m, &m->rq_nr_running));
@@ -781,49 +834,23 @@ static json_t *sample(struct monitor *m, long long t_ms, const unsigned long lon
 		json_object_set_new(r, "scx_nr_running", per_cpu_array(m, &m->rq_scx_nr_running));
 	if (has(&m->rq_local_dsq))
 		json_object_set_new(r, "local_dsq", per_cpu_array(m, &m->rq_local_dsq));
-	if (has(&m->rq_curr)) {
-		a = json_array();
-		for (cpu = 0; cpu < m->cpus; cpu++)
-			json_array_append_new(a, json_integer(
-				get_uint(rq_field(m, cpu, &m->rq_curr), 8) ==
-				get_uint(rq_field(m, cpu, &m->rq_idle), 8)));
-		json_object_set_new(r, "idle", a);
-	}
+	if (has(&m->rq_curr))
+		json_object_set_new(r, "idle", idle_array(m));
 	if (has(&m->rq_clock)) {
-		a = json_array();
-		for (cpu = 0; cpu < m->cpus; cpu++) {
-			uint64_t c = get_uint(rq_field(m, cpu, &m->rq_clock), 8);
-
-			m->clock[cpu] = c;
-			json_array_append_new(a, json_integer(
-				m->have_prev_clock && c > m->prev_clock[cpu] ?
-				(json_int_t)((c - m->prev_clock[cpu]) / 1000) : 0));
-		}
-		memcpy(m->prev_clock, m->clock, m->cpus * sizeof(*m->clock));
-		m->have_prev_clock = true;
-		json_object_set_new(r, "clock_adv_us", a);
-		if (!m->hz && jiffies_ok)
-			estimate_hz(m, jiffies);
+		json_object_set_new(r, "clock_adv_us", clock_adv_array(m));
+		if (!m->hz && g.jiffies_ok)
+			estimate_hz(m, g.jiffies);
 	}
-	if (run) {
-		a = json_array();
-		for (cpu = 0; cpu < m->cpus; cpu++) {
-			json_array_append_new(a, json_integer(
-				m->have_prev_run && run[cpu] > m->prev_run[cpu] ?
-				(json_int_t)((run[cpu] - m->prev_run[cpu]) / 1000) : 0));
-			m->prev_run[cpu] = run[cpu];
-		}
-		m->have_prev_run = true;
-		json_object_set_new(r, "vcpu_run_us", a);
-	} else {
+	if (run)
+		json_object_set_new(r, "vcpu_run_us", vcpu_run_array(m, run));
+	else
 		m->have_prev_run = false;
-	}
-	if (attached && m->hz && jiffies_ok && have_max_wait(m))
-		json_object_set_new(r, "max_wait_ms", max_wait(m, jiffies));
-	if (state_ok)
-		set_state(m, r, state);
-	if (sched)
-		sched_fields(m, r, sched);
+	if (g.attached && m->hz && g.jiffies_ok && have_max_wait(m))
+		json_object_set_new(r, "max_wait_ms", max_wait(m, g.jiffies));
+	if (g.state_ok)
+		set_state(m, r, g.state);
+	if (g.sched)
+		sched_fields(m, r, g.sched);
 	return r;
 }
 

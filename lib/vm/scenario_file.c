@@ -290,6 +290,69 @@ out:
 	return w;
 }
 
+/* disjoint:I/N or overlap:I/N:FRAC (arg is what follows the colon) into
+ * o; -1 on a syntax error. */
+static int cpuset_slice(json_t *o, bool ov, const char *arg)
+{
+	char *copy = xstrdup(arg), *slash = strchr(copy, '/'), *c2;
+	long long a, b;
+	double f = 0;
+	json_t *s;
+
+	c2 = slash ? strchr(slash + 1, ':') : NULL;
+	if (c2)
+		*c2++ = '\0';
+	if (slash)
+		*slash++ = '\0';
+	if (!slash || flag_int(copy, &a) || flag_int(slash, &b) || a < 0 || b < 0 ||
+	    (ov ? !c2 || flag_frac(c2, &f) : c2 != NULL)) {
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	s = json_object();
+	json_object_set_new(s, "index", json_integer(a));
+	json_object_set_new(s, "of", json_integer(b));
+	if (ov)
+		json_object_set_new(s, "frac", json_real(f));
+	json_object_set_new(o, ov ? "overlap" : "disjoint", s);
+	return 0;
+}
+
+/* range:START-END (fractions) into o; -1 on a syntax error. */
+static int cpuset_range(json_t *o, const char *arg)
+{
+	char *copy = xstrdup(arg), *dash = strchr(copy, '-');
+	double f, g;
+	json_t *r;
+
+	if (dash)
+		*dash++ = '\0';
+	if (!dash || flag_frac(copy, &f) || flag_frac(dash, &g)) {
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	r = json_array();
+	json_array_append_new(r, json_real(f));
+	json_array_append_new(r, json_real(g));
+	json_object_set_new(o, "range", r);
+	return 0;
+}
+
+/* cpus:0-1;4 into o, the ';' as ','; -1 when the list is empty. */
+static int cpuset_cpus(json_t *o, const char *arg)
+{
+	char *list = xstrdup(arg);
+
+	for (char *p = list; *p; p++)
+		if (*p == ';')
+			*p = ',';
+	json_object_set_new(o, "cpus", json_string(list));
+	free(list);
+	return *arg ? 0 : -1;
+}
+
 /* cpuset=llc:i | node:i | cpus:0-1;4 | disjoint:i/n | overlap:i/n:f |
  * range:a-b | none */
 static json_t *flag_cpuset(const char *spec, const char *part, const char *val,
@@ -299,75 +362,28 @@ static json_t *flag_cpuset(const char *spec, const char *part, const char *val,
 	const char *arg = colon ? colon + 1 : "";
 	size_t klen = colon ? (size_t)(colon - val) : strlen(val);
 	json_t *o = json_object();
-	long long a, b;
-	double f, g;
+	int rc = -1;
+	long long a;
 
+#define KEY_IS(k) (klen == strlen(k) && !strncmp(val, k, klen))
 	*bad = false;
 	if (!strcmp(val, "none")) {
 		json_decref(o);
 		return json_null();
 	}
-	if ((klen == 3 && !strncmp(val, "llc", 3)) || (klen == 4 && !strncmp(val, "node", 4))) {
-		if (flag_int(arg, &a) || a < 0)
-			goto syntax;
+	if ((KEY_IS("llc") || KEY_IS("node")) && !flag_int(arg, &a) && a >= 0) {
 		json_object_set_new(o, klen == 3 ? "llc" : "node", json_integer(a));
-		return o;
+		rc = 0;
+	} else if (KEY_IS("cpus")) {
+		rc = cpuset_cpus(o, arg);
+	} else if (KEY_IS("disjoint") || KEY_IS("overlap")) {
+		rc = cpuset_slice(o, klen == 7, arg);
+	} else if (KEY_IS("range")) {
+		rc = cpuset_range(o, arg);
 	}
-	if (klen == 4 && !strncmp(val, "cpus", 4)) {
-		char *list = xstrdup(arg), *p;
-
-		for (p = list; *p; p++)
-			if (*p == ';')
-				*p = ',';
-		json_object_set_new(o, "cpus", json_string(list));
-		free(list);
-		if (!*arg)
-			goto syntax;
+#undef KEY_IS
+	if (rc == 0)
 		return o;
-	}
-	if ((klen == 8 && !strncmp(val, "disjoint", 8)) ||
-	    (klen == 7 && !strncmp(val, "overlap", 7))) {
-		bool ov = klen == 7;
-		char *copy = xstrdup(arg), *slash = strchr(copy, '/'), *c2;
-		json_t *s;
-
-		c2 = slash ? strchr(slash + 1, ':') : NULL;
-		if (c2)
-			*c2++ = '\0';
-		if (slash)
-			*slash++ = '\0';
-		if (!slash || flag_int(copy, &a) || flag_int(slash, &b) || a < 0 || b < 0 ||
-		    (ov ? !c2 || flag_frac(c2, &f) : c2 != NULL)) {
-			free(copy);
-			goto syntax;
-		}
-		free(copy);
-		s = json_object();
-		json_object_set_new(s, "index", json_integer(a));
-		json_object_set_new(s, "of", json_integer(b));
-		if (ov)
-			json_object_set_new(s, "frac", json_real(f));
-		json_object_set_new(o, ov ? "overlap" : "disjoint", s);
-		return o;
-	}
-	if (klen == 5 && !strncmp(val, "range", 5)) {
-		char *copy = xstrdup(arg), *dash = strchr(copy, '-');
-		json_t *r;
-
-		if (dash)
-			*dash++ = '\0';
-		if (!dash || flag_frac(copy, &f) || flag_frac(dash, &g)) {
-			free(copy);
-			goto syntax;
-		}
-		free(copy);
-		r = json_array();
-		json_array_append_new(r, json_real(f));
-		json_array_append_new(r, json_real(g));
-		json_object_set_new(o, "range", r);
-		return o;
-	}
-syntax:
 	json_decref(o);
 	*bad = true;
 	flag_err(err, spec, part, "expected llc:I, node:I, cpus:LIST (';' between items, "

@@ -1,4 +1,4 @@
-#include "vm.h"
+#include "vm_run.h"
 #include "clock.h"
 #include "diag.h"
 #include "fsutil.h"
@@ -25,9 +25,6 @@
 
 /* After the guest reports "exit" it powers off; give it this long. */
 #define POWEROFF_GRACE_MS 15000
-/* Console lines kept for the failure tail (stderr and vm_exit's
- * console_tail). */
-#define CONSOLE_TAIL 20
 
 const char *vm_end_name(enum vm_end e)
 {
@@ -76,29 +73,6 @@ static void kill_qemu(void)
 		rm_rf(qemu_mon->mem_dir);
 }
 
-struct vm_run {
-	const struct vm_config *c;
-	void (*emit)(json_t *, void *);
-	void *ctx;
-	struct vm_result *r;
-
-	int con_fd, agent_fd, qerr_fd, sig_fd, log_fd;
-	struct line_reader con_lr, agent_lr;
-	struct strbuf qemu_stderr;
-	char *tail[CONSOLE_TAIL];
-	unsigned tail_pos;
-	char panic_line[256];
-	struct vm_monitor mon;
-	struct vm_schedlog sched;
-	enum vm_accel accel;	/* resolved for this attempt */
-	long long boot_deadline_ms;	/* after start_ms; 0: none */
-	long long start_ms, exit_seen_ms, last_tick_ms;
-	bool may_retry;		/* KVM chosen by auto: a failed boot retries on TCG */
-	bool ready, exit_seen, qemu_gone;
-	bool log_written;	/* the console said anything at all */
-	int qemu_status;
-};
-
 static void set_message(struct vm_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void set_message(struct vm_result *r, const char *fmt, ...)
@@ -108,41 +82,6 @@ static void set_message(struct vm_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
-}
-
-static void remember_console_line(struct vm_run *v, const char *line, size_t len)
-{
-	const char *p;
-
-	free(v->tail[v->tail_pos]);
-	v->tail[v->tail_pos] = xstrndup(line, len);
-	v->tail_pos = (v->tail_pos + 1) % CONSOLE_TAIL;
-	p = memmem(line, len, "Kernel panic - not syncing", 26);
-	if (p && !v->panic_line[0])
-		snprintf(v->panic_line, sizeof(v->panic_line), "%.*s",
-			 (int)(len - (size_t)(p - line)), p);
-}
-
-static void handle_console(struct vm_run *v, const char *buf, size_t n)
-{
-	const char *line;
-	size_t len;
-
-	v->log_written = true;
-	if (v->log_fd >= 0 && write(v->log_fd, buf, n) < 0) {
-		diag("cannot write the console log: %s", strerror(errno));
-		close(v->log_fd);
-		v->log_fd = -1;
-	}
-	/* Echo is best effort: a closed stderr must not stop the VM. */
-	if (v->c->verbose)
-		(void)!write(STDERR_FILENO, buf, n);
-	line_reader_feed(&v->con_lr, buf, n);
-	while ((line = line_reader_next(&v->con_lr, &len, NULL))) {
-		if (len && line[len - 1] == '\r')
-			len--;
-		remember_console_line(v, line, len);
-	}
 }
 
 static int send_request(struct vm_run *v)
@@ -296,36 +235,6 @@ static bool drain(int fd, void (*fn)(struct vm_run *, const char *, size_t),
 			continue;
 		return n < 0 && errno == EAGAIN;
 	}
-}
-
-static void emit_console_tail(struct vm_run *v)
-{
-	unsigned i, shown = 0;
-
-	for (i = 0; i < CONSOLE_TAIL; i++) {
-		const char *l = v->tail[(v->tail_pos + i) % CONSOLE_TAIL];
-
-		if (!l)
-			continue;
-		if (!shown++)
-			diag("last kernel console lines (%s):", v->c->console_log);
-		fprintf(stderr, "  | %s\n", l);
-	}
-}
-
-static json_t *console_tail_json(const struct vm_run *v)
-{
-	json_t *a = json_array();
-	unsigned i;
-
-	for (i = 0; i < CONSOLE_TAIL; i++) {
-		const char *l = v->tail[(v->tail_pos + i) % CONSOLE_TAIL];
-
-		/* A console line can hold anything: repaired to UTF-8. */
-		if (l)
-			json_array_append_new(a, json_string_bytes(l, strlen(l)));
-	}
-	return a;
 }
 
 /* The signals that stop a run, taken through the signalfd. */
@@ -528,7 +437,7 @@ static void emit_exit(struct vm_run *v)
 	json_set_str(rec, "console_log", v->log_written ? v->c->console_log : NULL);
 	if (r->end == VM_END_BOOT_TIMEOUT || r->end == VM_END_NO_AGENT ||
 	    r->end == VM_END_QEMU_ERROR || r->end == VM_END_PANIC)
-		json_object_set_new(rec, "console_tail", console_tail_json(v));
+		json_object_set_new(rec, "console_tail", vm_console_tail_json(v));
 	if (vm_schedlog_opened(&v->sched))
 		json_set_str(rec, "sched_output_log", v->sched.path);
 	v->emit(rec, v->ctx);
@@ -575,91 +484,109 @@ static void boot_timed_out(struct vm_run *v)
 	stop_qemu(v, VM_END_BOOT_TIMEOUT);
 }
 
+/* --timeout ran out: say how far the guest got and stop QEMU. */
+static void overran(struct vm_run *v, long long now)
+{
+	struct strbuf seen = STRBUF_INIT;
+
+	vm_monitor_describe(&v->mon, now - v->start_ms, &seen);
+	set_message(v->r, "the VM overran --timeout %llu ms and was killed%s%s%s",
+		    v->c->timeout_ms, v->ready ? "" : " before the guest agent started",
+		    seen.len ? "; " : "", seen.buf);
+	strbuf_release(&seen);
+	stop_qemu(v, VM_END_TIMEOUT);
+}
+
+static void sooner(long long *wait, long long left)
+{
+	if (left < *wait)
+		*wait = left;
+}
+
+/* The watchdogs and timers: false when one stopped QEMU, else *wait is cut
+ * to the next time one of them is due. */
+static bool watchdogs(struct vm_run *v, long long now, long long *wait)
+{
+	const struct vm_config *c = v->c;
+	long long left, due;
+
+	if (c->timeout_ms && !v->exit_seen) {
+		left = v->start_ms + (long long)c->timeout_ms - now;
+		if (left <= 0) {
+			overran(v, now);
+			return false;
+		}
+		sooner(wait, left);
+	}
+	if (v->boot_deadline_ms && !v->ready && !v->exit_seen) {
+		left = v->start_ms + v->boot_deadline_ms - now;
+		if (left <= 0) {
+			boot_timed_out(v);
+			return false;
+		}
+		sooner(wait, left);
+	}
+	if (c->tick) {
+		if (now - v->last_tick_ms >= 1000) {
+			v->last_tick_ms = now;
+			c->tick(v->ctx, now - v->start_ms);
+		}
+		sooner(wait, v->last_tick_ms + 1000 - now);
+	}
+	due = vm_monitor_wait_ms(&v->mon, now - v->start_ms);
+	if (due >= 0)
+		sooner(wait, due);
+	if (v->exit_seen && now - v->exit_seen_ms > POWEROFF_GRACE_MS) {
+		diag("guest did not power off within %d s; killing QEMU",
+		     POWEROFF_GRACE_MS / 1000);
+		kill_qemu();
+		v->qemu_gone = true;
+		return false;
+	}
+	return true;
+}
+
+/* One wait for the console, the agent, QEMU's stderr and signals, and
+ * whatever they brought. */
+static void poll_channels(struct vm_run *v, long long wait)
+{
+	struct pollfd p[4] = {
+		{ .fd = v->con_fd, .events = POLLIN },
+		{ .fd = v->agent_fd, .events = POLLIN },
+		{ .fd = v->qerr_fd, .events = POLLIN },
+		{ .fd = v->sig_fd, .events = POLLIN },
+	};
+
+	if (poll(p, 4, (int)wait) < 0 && errno != EINTR)
+		die_errno(KTSTR_EXIT_USAGE, "poll");
+	if (p[0].revents && !drain(v->con_fd, vm_console_feed, v))
+		v->con_fd = -1;
+	if (p[1].revents && !drain(v->agent_fd, handle_agent, v))
+		v->agent_fd = -1;
+	if (p[2].revents && !drain(v->qerr_fd, NULL, v))
+		v->qerr_fd = -1;
+	if (p[3].revents)
+		on_signal(v);
+	if (output_gone)
+		on_output_gone(v);
+}
+
 /* The main loop: console, agent, QEMU's stderr, signals, watchdogs. */
 static void event_loop(struct vm_run *v)
 {
-	const struct vm_config *c = v->c;
-
 	while (!v->qemu_gone) {
-		struct pollfd p[4] = {
-			{ .fd = v->con_fd, .events = POLLIN },
-			{ .fd = v->agent_fd, .events = POLLIN },
-			{ .fd = v->qerr_fd, .events = POLLIN },
-			{ .fd = v->sig_fd, .events = POLLIN },
-		};
 		long long now = monotonic_ms(), wait = 1000;
 
-		if (c->timeout_ms && !v->exit_seen) {
-			long long left = v->start_ms + (long long)c->timeout_ms - now;
-
-			if (left <= 0) {
-				struct strbuf seen = STRBUF_INIT;
-
-				vm_monitor_describe(&v->mon, now - v->start_ms, &seen);
-				v->r->end = VM_END_TIMEOUT;
-				set_message(v->r, "the VM overran --timeout %llu ms and was "
-					    "killed%s%s%s", c->timeout_ms,
-					    v->ready ? "" : " before the guest agent started",
-					    seen.len ? "; " : "", seen.buf);
-				strbuf_release(&seen);
-				v->exit_seen = true;
-				kill_qemu();
-				v->qemu_gone = true;
-				break;
-			}
-			if (left < wait)
-				wait = left;
-		}
-		if (v->boot_deadline_ms && !v->ready && !v->exit_seen) {
-			long long left = v->start_ms + v->boot_deadline_ms - now;
-
-			if (left <= 0) {
-				boot_timed_out(v);
-				break;
-			}
-			if (left < wait)
-				wait = left;
-		}
-		if (c->tick) {
-			if (now - v->last_tick_ms >= 1000) {
-				v->last_tick_ms = now;
-				c->tick(v->ctx, now - v->start_ms);
-			}
-			if (v->last_tick_ms + 1000 - now < wait)
-				wait = v->last_tick_ms + 1000 - now;
-		}
-		{
-			long long due = vm_monitor_wait_ms(&v->mon, now - v->start_ms);
-
-			if (due >= 0 && due < wait)
-				wait = due;
-		}
-		if (v->exit_seen && now - v->exit_seen_ms > POWEROFF_GRACE_MS) {
-			diag("guest did not power off within %d s; killing QEMU",
-			     POWEROFF_GRACE_MS / 1000);
-			kill_qemu();
-			v->qemu_gone = true;
+		if (!watchdogs(v, now, &wait))
 			break;
-		}
-		if (poll(p, 4, (int)wait) < 0 && errno != EINTR)
-			die_errno(KTSTR_EXIT_USAGE, "poll");
-		if (p[0].revents && !drain(v->con_fd, handle_console, v))
-			v->con_fd = -1;
-		if (p[1].revents && !drain(v->agent_fd, handle_agent, v))
-			v->agent_fd = -1;
-		if (p[2].revents && !drain(v->qerr_fd, NULL, v))
-			v->qerr_fd = -1;
-		if (p[3].revents)
-			on_signal(v);
-		if (output_gone)
-			on_output_gone(v);
+		poll_channels(v, wait);
 		now = monotonic_ms() - v->start_ms;
 		if (!v->qemu_gone && vm_monitor_wait_ms(&v->mon, now) == 0)
 			vm_monitor_sample(&v->mon, now);
 	}
 	/* QEMU is gone: collect whatever it left in the pipes. */
 	if (v->con_fd >= 0)
-		drain(v->con_fd, handle_console, v);
+		drain(v->con_fd, vm_console_feed, v);
 	if (v->agent_fd >= 0)
 		drain(v->agent_fd, handle_agent, v);
 	if (v->qerr_fd >= 0)
@@ -706,11 +633,147 @@ static void emit_accel_retry(struct vm_run *v)
 	json_set_str(rec, "reason", vm_end_name(v->r->end));
 	json_set_str(rec, "message", v->r->message);
 	json_set_int(rec, "wall_ms", v->r->wall_ms);
-	json_object_set_new(rec, "console_tail", console_tail_json(v));
+	json_object_set_new(rec, "console_tail", vm_console_tail_json(v));
 	progress_clear();
 	diag("KVM failed before the guest agent started (%s); retrying once under TCG",
 	     v->r->message);
 	v->emit(rec, v->ctx);
+}
+
+/* The VM's channels: the console and agent socket pairs and QEMU's stderr
+ * pipe; [0] is our end, [1] QEMU's. */
+struct channels {
+	int con[2], agent[2], qerr[2];
+};
+
+#define CHANNELS_INIT { { -1, -1 }, { -1, -1 }, { -1, -1 } }
+
+static void close_pair(int fd[2])
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
+static void close_channels(struct channels *ch)
+{
+	close_pair(ch->con);
+	close_pair(ch->agent);
+	close_pair(ch->qerr);
+}
+
+static int open_channels(struct channels *ch, struct vm_result *r)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch->con) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch->agent) < 0 ||
+	    pipe2(ch->qerr, O_CLOEXEC) < 0) {
+		set_message(r, "cannot create VM channels: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything the loop needs but QEMU itself; undone by run_release. */
+static void run_init(struct vm_run *v, const struct qemu_spec *s, bool allow_retry,
+		     sigset_t *oldmask)
+{
+	static bool atexit_set;
+	const struct vm_config *c = v->c;
+
+	line_reader_init(&v->con_lr, 4096);
+	/* Records are small except a ctprof snapshot, which can be megabytes. */
+	line_reader_init(&v->agent_lr, 64u << 20);
+	strbuf_init(&v->qemu_stderr, 0);
+	v->sig_fd = setup_signals(oldmask);
+	if (!atexit_set)
+		atexit(kill_qemu);
+	atexit_set = true;
+	output_gone = false;
+	v->accel = s->accel;
+	v->may_retry = allow_retry && s->accel == VM_ACCEL_KVM;
+	v->boot_deadline_ms = c->boot_timeout_ms < 0 ?
+		vm_boot_timeout_ms(s->accel, topo_cpus(&c->topo)) : c->boot_timeout_ms;
+	vm_schedlog_init(&v->sched, c->sched_output_log, c->sched_output_echo);
+}
+
+static void run_release(struct vm_run *v, const sigset_t *oldmask)
+{
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	if (v->sig_fd >= 0)
+		close(v->sig_fd);
+	line_reader_release(&v->con_lr);
+	line_reader_release(&v->agent_lr);
+	strbuf_release(&v->qemu_stderr);
+	for (unsigned i = 0; i < CONSOLE_TAIL; i++)
+		free(v->tail[i]);
+	vm_schedlog_release(&v->sched);
+}
+
+/* Start QEMU on QEMU's ends of ch (closed here either way); ours go into
+ * v, nonblocking. */
+static int spawn_qemu(struct vm_run *v, const struct qemu_spec *s, struct strvec *argv,
+		      struct channels *ch)
+{
+	struct run_opts ro = RUN_OPTS_INIT;
+	int keep[2] = { ch->con[1], ch->agent[1] };
+	int err;
+
+	ro.keep_fds = keep;
+	ro.n_keep = 2;
+	ro.stdin_fd = s->shell ? RUN_FD_INHERIT : RUN_FD_NULL;
+	ro.stdout_fd = s->shell ? RUN_FD_INHERIT : RUN_FD_NULL;
+	ro.stderr_fd = ch->qerr[1];
+	ro.die_with_parent = true;
+	/* Own process group, so a terminal ^C reaches only us and we decide
+	 * how QEMU stops.  Not for --shell: QEMU then owns the terminal and
+	 * must stay in the foreground group or SIGTTIN stops it; its raw
+	 * mode turns ^C into a byte for the guest anyway. */
+	ro.new_pgrp = !s->shell;
+	v->start_ms = monotonic_ms();
+	v->last_tick_ms = v->start_ms;
+	qemu_pid = run_spawn(strvec_argv(argv), &ro);
+	err = errno;
+	close(ch->con[1]);
+	close(ch->agent[1]);
+	close(ch->qerr[1]);
+	ch->con[1] = ch->agent[1] = ch->qerr[1] = -1;
+	if (qemu_pid < 0) {
+		set_message(v->r, "cannot start %s: %s", s->qemu, strerror(err));
+		return -1;
+	}
+	v->con_fd = ch->con[0];
+	v->agent_fd = ch->agent[0];
+	v->qerr_fd = ch->qerr[0];
+	nonblock(v->con_fd);
+	nonblock(v->agent_fd);
+	nonblock(v->qerr_fd);
+	return 0;
+}
+
+/* QEMU is gone: the result, then vm_exit (0) or the TCG retry (1). */
+static int finish_run(struct vm_run *v)
+{
+	struct vm_result *r = v->r;
+
+	kill_qemu();
+	r->wall_ms = monotonic_ms() - v->start_ms;
+	vm_monitor_finish(&v->mon, r->wall_ms);
+	classify_qemu_exit(v);
+	/* QEMU that never booted leaves an empty log: not worth keeping. */
+	if (!v->log_written)
+		unlink(v->c->console_log);
+	if (retry_under_tcg(v)) {
+		emit_accel_retry(v);
+		return 1;
+	}
+	if (r->end != VM_END_EXITED && r->end != VM_END_INTERRUPTED) {
+		progress_clear();
+		vm_console_tail_show(v);
+	}
+	emit_exit(v);
+	return 0;
 }
 
 /* One boot.  0: the VM ran (vm_exit emitted); 1: retry under TCG (no
@@ -718,19 +781,15 @@ static void emit_accel_retry(struct vm_run *v)
 static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 		    struct vm_result *r, bool allow_retry)
 {
-	static bool atexit_set;
 	struct vm_run v = { .c = c, .emit = emit, .ctx = ctx, .r = r,
 			    .con_fd = -1, .agent_fd = -1, .qerr_fd = -1, .sig_fd = -1,
 			    .log_fd = -1 };
+	struct channels ch = CHANNELS_INIT;
 	struct qemu_spec s = { 0 };
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf cmdline = STRBUF_INIT;
-	struct run_opts ro = RUN_OPTS_INIT;
-	int con[2] = { -1, -1 }, agent[2] = { -1, -1 }, qerr[2] = { -1, -1 };
-	int keep[2];
 	sigset_t oldmask;
 	char *qemu_path;
-	unsigned i;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -747,107 +806,24 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 		free(qemu_path);
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent) < 0 ||
-	    pipe2(qerr, O_CLOEXEC) < 0) {
-		set_message(r, "cannot create VM channels: %s", strerror(errno));
-		goto out;
+	if (open_channels(&ch, r) == 0) {
+		vm_qemu_spec(c, qemu_path, ch.con[1], ch.agent[1], &s, &cmdline);
+		/* vm_start stays the first record, before any monitor_unavailable. */
+		emit_start(&v, &s);
+		vm_monitor_prepare(&v.mon, c->monitor_interval_ms, c->kernel, &s, c->request,
+				   emit, ctx);
+		qemu_mon = &v.mon;
+		qemu_build_argv(&s, &argv);
+		run_init(&v, &s, allow_retry, &oldmask);
+		if (spawn_qemu(&v, &s, &argv, &ch) == 0) {
+			event_loop(&v);
+			rc = finish_run(&v);
+		}
+		run_release(&v, &oldmask);
 	}
-
-	vm_qemu_spec(c, qemu_path, con[1], agent[1], &s, &cmdline);
-	/* vm_start stays the first record, before any monitor_unavailable. */
-	emit_start(&v, &s);
-	vm_monitor_prepare(&v.mon, c->monitor_interval_ms, c->kernel, &s, c->request,
-			   emit, ctx);
-	qemu_mon = &v.mon;
-	qemu_build_argv(&s, &argv);
-
-	line_reader_init(&v.con_lr, 4096);
-	/* Records are small except a ctprof snapshot, which can be megabytes. */
-	line_reader_init(&v.agent_lr, 64u << 20);
-	strbuf_init(&v.qemu_stderr, 0);
-	v.sig_fd = setup_signals(&oldmask);
-	if (!atexit_set)
-		atexit(kill_qemu);
-	atexit_set = true;
-	output_gone = false;
-	v.accel = s.accel;
-	v.may_retry = allow_retry && s.accel == VM_ACCEL_KVM;
-	v.boot_deadline_ms = c->boot_timeout_ms < 0 ?
-		vm_boot_timeout_ms(s.accel, topo_cpus(&c->topo)) : c->boot_timeout_ms;
-	vm_schedlog_init(&v.sched, c->sched_output_log, c->sched_output_echo);
-
-	keep[0] = con[1];
-	keep[1] = agent[1];
-	ro.keep_fds = keep;
-	ro.n_keep = 2;
-	ro.stdin_fd = s.shell ? RUN_FD_INHERIT : RUN_FD_NULL;
-	ro.stdout_fd = s.shell ? RUN_FD_INHERIT : RUN_FD_NULL;
-	ro.stderr_fd = qerr[1];
-	ro.die_with_parent = true;
-	/* Own process group, so a terminal ^C reaches only us and we decide
-	 * how QEMU stops.  Not for --shell: QEMU then owns the terminal and
-	 * must stay in the foreground group or SIGTTIN stops it; its raw
-	 * mode turns ^C into a byte for the guest anyway. */
-	ro.new_pgrp = !s.shell;
-	v.start_ms = monotonic_ms();
-	v.last_tick_ms = v.start_ms;
-	qemu_pid = run_spawn(strvec_argv(&argv), &ro);
-	close(con[1]);
-	close(agent[1]);
-	close(qerr[1]);
-	con[1] = agent[1] = qerr[1] = -1;
-	if (qemu_pid < 0) {
-		set_message(r, "cannot start %s: %s", qemu_path, strerror(errno));
-		goto out_loop;
-	}
-	v.con_fd = con[0];
-	v.agent_fd = agent[0];
-	v.qerr_fd = qerr[0];
-	nonblock(v.con_fd);
-	nonblock(v.agent_fd);
-	nonblock(v.qerr_fd);
-
-	event_loop(&v);
-	kill_qemu();
-	r->wall_ms = monotonic_ms() - v.start_ms;
-	vm_monitor_finish(&v.mon, r->wall_ms);
-	classify_qemu_exit(&v);
-	/* QEMU that never booted leaves an empty log: not worth keeping. */
-	if (!v.log_written)
-		unlink(c->console_log);
-	if (retry_under_tcg(&v)) {
-		emit_accel_retry(&v);
-		rc = 1;
-		goto out_loop;
-	}
-	if (r->end != VM_END_EXITED && r->end != VM_END_INTERRUPTED) {
-		progress_clear();
-		emit_console_tail(&v);
-	}
-	emit_exit(&v);
-	rc = 0;
-out_loop:
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	if (v.sig_fd >= 0)
-		close(v.sig_fd);
-	line_reader_release(&v.con_lr);
-	line_reader_release(&v.agent_lr);
-	strbuf_release(&v.qemu_stderr);
-	for (i = 0; i < CONSOLE_TAIL; i++)
-		free(v.tail[i]);
-	vm_schedlog_release(&v.sched);
-out:
 	qemu_mon = NULL;
 	vm_monitor_finish(&v.mon, r->wall_ms);
-	for (i = 0; i < 2; i++) {
-		if (con[i] >= 0)
-			close(con[i]);
-		if (agent[i] >= 0)
-			close(agent[i]);
-		if (qerr[i] >= 0)
-			close(qerr[i]);
-	}
+	close_channels(&ch);
 	if (v.log_fd >= 0)
 		close(v.log_fd);
 	strvec_clear(&argv);

@@ -196,6 +196,10 @@ static void test_installed_paths(void **state)
 	assert_non_null(slash);
 	*slash = '\0';
 
+	p = ktstr_exe_dir();
+	assert_non_null(p);
+	assert_string_equal(p, exe);
+	free(p);
 	p = ktstr_libexec_path("ktstr-agent");
 	snprintf(want, sizeof(want), "%s/../libexec/ktstr/ktstr-agent", exe);
 	assert_string_equal(p, want);

@@ -1,6 +1,6 @@
 /* Unit tests for lib/host/hostlock.c: CPU reservations are exclusive between
  * holders, released on release, bypassable, and LLC-aware (on a fake
- * sysfs of 8 CPUs in LLCs {0-3} {4-5} {6-7}). */
+ * LLC map of 8 CPUs in LLCs {0-3} {4-5} {6-7}). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,69 +95,19 @@ static void test_bad_dir(void **state)
 	strbuf_release(&err);
 }
 
-/* cpu<N>/cache/index{0,3}: L1 private, L3 shared by list. */
-static void fake_cpu(const char *root, int cpu, const char *l3)
-{
-	char *d0 = xasprintf("%s/cpu%d/cache/index0", root, cpu);
-	char *d3 = xasprintf("%s/cpu%d/cache/index3", root, cpu);
-	char *f, self[16];
-
-	assert_int_equal(mkdir_p(d0, 0755), 0);
-	assert_int_equal(mkdir_p(d3, 0755), 0);
-	snprintf(self, sizeof(self), "%d\n", cpu);
-	f = path_join(d0, "level");
-	write_file_atomic(f, "1\n", 2, 0644);
-	free(f);
-	f = path_join(d0, "shared_cpu_list");
-	write_file_atomic(f, self, strlen(self), 0644);
-	free(f);
-	f = path_join(d3, "level");
-	write_file_atomic(f, "3\n", 2, 0644);
-	free(f);
-	f = path_join(d3, "shared_cpu_list");
-	write_file_atomic(f, l3, strlen(l3), 0644);
-	free(f);
-	free(d0);
-	free(d3);
-}
-
+/* Eight CPUs in three LLCs, {0-3}, {4,5} and {6,7}, as hostllc_map reads
+ * them (test_hostllc.c reads this layout from a fake sysfs). */
 static void fake_host(int llc_of[CPU_SETSIZE], cpu_set_t *usable)
 {
-	char *root = path_join(dir, "sys");
 	int cpu;
 
 	CPU_ZERO(usable);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		llc_of[cpu] = -1;
 	for (cpu = 0; cpu < 8; cpu++) {
-		fake_cpu(root, cpu, cpu < 4 ? "0-3\n" : cpu < 6 ? "4-5\n" : "6-7\n");
+		llc_of[cpu] = cpu < 4 ? 0 : cpu < 6 ? 4 : 6;
 		CPU_SET(cpu, usable);
 	}
-	hostlock_read_llcs(root, usable, llc_of);
-	free(root);
-}
-
-static void test_read_llcs(void **state)
-{
-	int llc_of[CPU_SETSIZE];
-	cpu_set_t usable;
-	char *root;
-
-	fake_host(llc_of, &usable);
-	assert_int_equal(llc_of[0], 0);
-	assert_int_equal(llc_of[3], 0);
-	assert_int_equal(llc_of[4], 4);
-	assert_int_equal(llc_of[5], 4);
-	assert_int_equal(llc_of[7], 6);
-	assert_int_equal(llc_of[8], -1);	/* not usable */
-	/* No cache information at all: one LLC, named by the first CPU. */
-	root = path_join(dir, "empty");
-	mkdir_p(root, 0755);
-	CPU_ZERO(&usable);
-	CPU_SET(2, &usable);
-	CPU_SET(5, &usable);
-	hostlock_read_llcs(root, &usable, llc_of);
-	assert_int_equal(llc_of[2], 2);
-	assert_int_equal(llc_of[5], 2);
-	free(root);
 }
 
 static void test_llc_fit(void **state)
@@ -206,7 +156,6 @@ int main(void)
 		cmocka_unit_test(test_exclusive),
 		cmocka_unit_test(test_bypass),
 		cmocka_unit_test(test_bad_dir),
-		cmocka_unit_test(test_read_llcs),
 		cmocka_unit_test(test_llc_fit),
 	};
 

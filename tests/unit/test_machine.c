@@ -1,4 +1,4 @@
-/* Unit tests for lib/vm/machine.c: each machine check at and around its
+/* Unit tests for lib/vm/machine*.c: each machine check at and around its
  * sustain threshold, the paused-VM rules, cpusets, counter resets, the
  * scenario window, phases and their degradation rules, malformed input
  * and the storage caps. */

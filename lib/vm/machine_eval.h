@@ -1,0 +1,60 @@
+/* Private to lib/vm/machine*.c: the evaluation state machine_eval.c
+ * builds and the checks in machine_checks.c read. */
+#ifndef KTSTR_MACHINE_EVAL_H
+#define KTSTR_MACHINE_EVAL_H
+
+#include "machine.h"
+
+/* One evaluation: the samples inside the scenario window by position
+ * (time order), their phases and the cpuset groups. */
+struct ev {
+	const struct machine *m;
+	struct machine_result *r;
+	const struct checks *L;
+	size_t *pos;		/* sample indices in the window, by time */
+	size_t n;
+	unsigned *phase;	/* phase of each position */
+	unsigned maxc;		/* most CPUs of any sample */
+	bool *considered;	/* maxc: in some cgroup's cpuset */
+	bool *group;		/* ngroups * maxc */
+	unsigned ngroups;
+	bool *busy;		/* ngroups: some CPU with nr_running >= 2 */
+	double t0;		/* scenario start, for "s into the run" */
+	double iv;
+};
+
+/* The sample at position p, and CPU cpu's cell in it. */
+static inline const struct machine_sample *S(const struct ev *e, size_t p)
+{
+	return &e->m->samples[e->pos[p]];
+}
+
+static inline const struct machine_cell *C(const struct ev *e, size_t p, unsigned cpu)
+{
+	return &e->m->cells[S(e, p)->cell + cpu];
+}
+
+/* Seconds from the run's start to position p, for messages. */
+static inline double since_start(const struct ev *e, size_t p)
+{
+	double x = S(e, p)->t_ms - e->t0;
+
+	return x > 0 ? x / 1000.0 : 0;
+}
+
+/* The checks (machine_checks.c), run over the window in this order. */
+void machine_eval_wc(struct ev *e);
+void machine_eval_imbalance(struct ev *e);
+void machine_eval_dsq(struct ev *e);
+void machine_eval_stall(struct ev *e);
+void machine_eval_wait(struct ev *e);
+void machine_eval_rate(struct ev *e, bool keep_last);
+
+/* A phase metric's table heading (machine_eval.c). */
+const char *machine_phase_metric_head(enum machine_phase_metric k);
+
+/* A figure in a message: whole when it is, else 3 significant digits
+ * (machine_out.c). */
+void machine_add_num(struct strbuf *sb, double x);
+
+#endif

@@ -1,0 +1,45 @@
+/* Private to lib/vm/vm*.c: one boot's state, shared by the run and event
+ * loop (vm.c) and the console's handling (vm_console.c). */
+#ifndef KTSTR_VM_RUN_H
+#define KTSTR_VM_RUN_H
+
+#include "vm.h"
+#include "jsonl.h"
+#include "vm_monitor.h"
+#include "vm_schedlog.h"
+
+/* Console lines kept for the failure tail (stderr and vm_exit's
+ * console_tail). */
+#define CONSOLE_TAIL 20
+
+struct vm_run {
+	const struct vm_config *c;
+	void (*emit)(json_t *, void *);
+	void *ctx;
+	struct vm_result *r;
+
+	int con_fd, agent_fd, qerr_fd, sig_fd, log_fd;
+	struct line_reader con_lr, agent_lr;
+	struct strbuf qemu_stderr;
+	char *tail[CONSOLE_TAIL];
+	unsigned tail_pos;
+	char panic_line[256];
+	struct vm_monitor mon;
+	struct vm_schedlog sched;
+	enum vm_accel accel;	/* resolved for this attempt */
+	long long boot_deadline_ms;	/* after start_ms; 0: none */
+	long long start_ms, exit_seen_ms, last_tick_ms;
+	bool may_retry;		/* KVM chosen by auto: a failed boot retries on TCG */
+	bool ready, exit_seen, qemu_gone;
+	bool log_written;	/* the console said anything at all */
+	int qemu_status;
+};
+
+/* Console output from QEMU: into the log, echoed under --verbose, its last
+ * lines and any panic line remembered. */
+void vm_console_feed(struct vm_run *v, const char *buf, size_t n);
+/* The remembered lines: on stderr, and as a vm_exit's console_tail. */
+void vm_console_tail_show(const struct vm_run *v);
+json_t *vm_console_tail_json(const struct vm_run *v);
+
+#endif
