@@ -1,5 +1,6 @@
 /* The per-cgroup and machine checks, and the outcome (verdict.h). */
 #include "verdict_int.h"
+#include "checktab.h"
 #include "diag.h"
 
 #include <math.h>
@@ -54,192 +55,242 @@ void vd_add_worker_id(struct strbuf *sb, const struct verdict_worker *w)
 	}
 }
 
-/* Starvation and crashes, from worker records and cgroup_stats counts. */
-static void eval_workers(struct verdict *v, const struct verdict_group *gr,
-			 struct strbuf *msg)
+/* "starved: cg_0 worker 1 (pid 80), worker 2 did no work". */
+static void explain_starved(const struct verdict *v, const struct verdict_group *gr,
+			    double n, struct strbuf *msg)
 {
-	const char *cg = gr->name;
-	double starved = 0, reported = NAN, crashed = 0;
-	bool any_worker = gr->n_workers > 0;
+	size_t n_listed = 0;
+
+	strbuf_addf(msg, "starved: %s ", gr->name);
+	for (size_t i = 0; i < gr->n_workers; i++) {
+		const struct verdict_worker *w = vd_group_worker(v, gr, i);
+
+		if (w->iterations != 0)
+			continue;
+		if (n_listed++)
+			strbuf_addstr(msg, ", ");
+		vd_add_worker_id(msg, w);
+	}
+	if (!n_listed) {
+		vd_add_num(msg, n);
+		strbuf_addstr(msg, n == 1 ? " worker" : " workers");
+	}
+	strbuf_addstr(msg, " did no work");
+	if (n_listed && n > n_listed) {
+		strbuf_addstr(msg, " (");
+		vd_add_num(msg, n);
+		strbuf_addstr(msg, " workers starved in all)");
+	}
+}
+
+/* Starvation, from worker records and cgroup_stats counts (the larger). */
+static void eval_starvation(struct verdict *v, const struct verdict_group *gr,
+			    struct strbuf *msg)
+{
+	double starved = 0, reported = NAN, n;
+	struct verdict_check *c;
+	size_t i;
+
+	for (i = 0; i < gr->n_cgroups; i++)
+		reported = vd_nan_max(reported, vd_group_cgroup(v, gr, i)->starved_workers);
+	for (i = 0; i < gr->n_workers; i++)
+		starved += vd_group_worker(v, gr, i)->iterations == 0;
+	if (!v->limits.starvation || (!gr->n_workers && isnan(reported)))
+		return;
+	n = isnan(reported) ? starved : vd_max2(starved, reported);
+	c = vd_add_check(v, "starvation", gr->name, n, 0, VERDICT_AT_MOST);
+	if (c->pass)
+		return;
+	explain_starved(v, gr, n, msg);
+	vd_fail_check(v, c, msg);
+}
+
+/* Crashed workers, each with the signal that killed it. */
+static void eval_crash(struct verdict *v, const struct verdict_group *gr,
+		       struct strbuf *msg)
+{
+	double crashed = 0;
 	size_t i, n_listed = 0;
 	struct verdict_check *c;
 
-	for (i = 0; i < gr->n_cgroups; i++) {
-		const struct verdict_cgroup *g = vd_group_cgroup(v, gr, i);
-
-		if (!isnan(g->starved_workers))
-			reported = isnan(reported) ? g->starved_workers
-						   : vd_max2(reported, g->starved_workers);
-	}
+	if (!gr->n_workers)
+		return;
+	for (i = 0; i < gr->n_workers; i++)
+		crashed += vd_group_worker(v, gr, i)->crashed;
+	c = vd_add_check(v, "crash", gr->name, crashed, 0, VERDICT_AT_MOST);
+	if (c->pass)
+		return;
+	strbuf_addf(msg, "worker crashed: %s ", gr->name);
 	for (i = 0; i < gr->n_workers; i++) {
 		const struct verdict_worker *w = vd_group_worker(v, gr, i);
+		const char *abbrev = w->signal ? sigabbrev_np(w->signal) : NULL;
 
-		if (w->iterations == 0)
-			starved++;
-		if (w->crashed)
-			crashed++;
+		if (!w->crashed)
+			continue;
+		if (n_listed++)
+			strbuf_addstr(msg, ", ");
+		vd_add_worker_id(msg, w);
+		if (abbrev)
+			strbuf_addf(msg, " killed by SIG%s", abbrev);
+		else if (w->signal)
+			strbuf_addf(msg, " killed by signal %d", w->signal);
 	}
+	vd_fail_check(v, c, msg);
+}
 
-	if (v->limits.starvation && (any_worker || !isnan(reported))) {
-		double n = isnan(reported) ? starved : vd_max2(starved, reported);
+/* ---- the per-cgroup checks, one row each -------------------------------- */
 
-		c = vd_add_check(v, "starvation", cg, n, 0, VERDICT_AT_MOST);
-		if (!c->pass) {
-			strbuf_addf(msg, "starved: %s ", cg);
-			for (i = 0; i < gr->n_workers; i++) {
-				const struct verdict_worker *w = vd_group_worker(v, gr, i);
+static double spread_value(const struct verdict_cgroup *g) { return g->spread_pct; }
+static double gap_value(const struct verdict_cgroup *g) { return g->worst_gap_ms; }
+static double isolation_value(const struct verdict_cgroup *g) { return g->isolation_violations; }
+static double p99_value(const struct verdict_cgroup *g) { return g->p99_wake_latency_us; }
+static double rate_value(const struct verdict_cgroup *g) { return g->iterations_per_sec; }
 
-				if (w->iterations != 0)
-					continue;
-				if (n_listed++)
-					strbuf_addstr(msg, ", ");
-				vd_add_worker_id(msg, w);
-			}
-			if (!n_listed) {
-				vd_add_num(msg, n);
-				strbuf_addstr(msg, n == 1 ? " worker" : " workers");
-			}
-			strbuf_addstr(msg, " did no work");
-			if (n_listed && n > n_listed) {
-				strbuf_addstr(msg, " (");
-				vd_add_num(msg, n);
-				strbuf_addstr(msg, " workers starved in all)");
-			}
-			vd_fail_check(v, c, msg);
-		}
+static double migration_value(const struct verdict_cgroup *g)
+{
+	if (isnan(g->migrations) || isnan(g->iterations) || !(g->iterations > 0))
+		return NAN;
+	return g->migrations / g->iterations;
+}
+
+/* When the worst gap closed (run time), for mark_secondary. */
+static double gap_ended_at(const struct verdict_cgroup *g)
+{
+	if (g->never_ran || isnan(g->worst_gap_at_ms))
+		return NAN;
+	return g->worst_gap_at_ms + g->worst_gap_ms;
+}
+
+static void explain_spread(const struct verdict *v, const struct verdict_cgroup *g,
+			   double limit, struct strbuf *msg)
+{
+	(void)v;
+	strbuf_addf(msg, "unfair: %s spread %.1f%% > ", g->name, g->spread_pct);
+	vd_add_num(msg, limit);
+	strbuf_addch(msg, '%');
+}
+
+static void explain_gap(const struct verdict *v, const struct verdict_cgroup *g,
+			double limit, struct strbuf *msg)
+{
+	(void)v, (void)limit;
+	strbuf_addstr(msg, "stuck ");
+	vd_add_num(msg, g->worst_gap_ms);
+	strbuf_addstr(msg, "ms");
+	if (g->never_ran) {
+		strbuf_addf(msg, " (%s never ran: the whole run)", g->name);
+		return;
 	}
-
-	if (any_worker) {
-		c = vd_add_check(v, "crash", cg, crashed, 0, VERDICT_AT_MOST);
-		if (!c->pass) {
-			n_listed = 0;
-			strbuf_addf(msg, "worker crashed: %s ", cg);
-			for (i = 0; i < gr->n_workers; i++) {
-				const struct verdict_worker *w = vd_group_worker(v, gr, i);
-				const char *abbrev;
-
-				if (!w->crashed)
-					continue;
-				if (n_listed++)
-					strbuf_addstr(msg, ", ");
-				vd_add_worker_id(msg, w);
-				if (w->signal) {
-					abbrev = sigabbrev_np(w->signal);
-					if (abbrev)
-						strbuf_addf(msg, " killed by SIG%s", abbrev);
-					else
-						strbuf_addf(msg, " killed by signal %d", w->signal);
-				}
-			}
-			vd_fail_check(v, c, msg);
-		}
+	if (!isnan(g->worst_gap_cpu)) {
+		strbuf_addstr(msg, " on cpu");
+		vd_add_num(msg, g->worst_gap_cpu);
 	}
+	if (!isnan(g->worst_gap_at_ms)) {
+		strbuf_addstr(msg, " at +");
+		vd_add_num(msg, g->worst_gap_at_ms);
+		strbuf_addstr(msg, "ms");
+	}
+	strbuf_addf(msg, " (%s)", g->name);
+}
+
+static void explain_isolation(const struct verdict *v, const struct verdict_cgroup *g,
+			      double limit, struct strbuf *msg)
+{
+	(void)v, (void)limit;
+	strbuf_addf(msg, "cpuset violated: %s ran", g->name);
+	if (g->violating_cpus)
+		strbuf_addf(msg, " on cpu%s %s", strpbrk(g->violating_cpus, ",-") ? "s" : "",
+			    g->violating_cpus);
+	if (g->cpuset)
+		strbuf_addf(msg, " outside %s", g->cpuset);
+	else
+		strbuf_addstr(msg, " outside its cpuset");
+	if (!g->violating_cpus) {
+		strbuf_addstr(msg, " (");
+		vd_add_num(msg, g->isolation_violations);
+		strbuf_addstr(msg, g->isolation_violations == 1 ? " violation)" : " violations)");
+	}
+}
+
+static void explain_p99(const struct verdict *v, const struct verdict_cgroup *g,
+			double limit, struct strbuf *msg)
+{
+	(void)v;
+	strbuf_addf(msg, "slow wakeups: %s p99 wake latency ", g->name);
+	vd_add_num(msg, g->p99_wake_latency_us);
+	strbuf_addstr(msg, "us > ");
+	vd_add_num(msg, limit);
+	strbuf_addstr(msg, "us");
+}
+
+static void explain_rate(const struct verdict *v, const struct verdict_cgroup *g,
+			 double limit, struct strbuf *msg)
+{
+	strbuf_addf(msg, "too little progress: %s ", g->name);
+	vd_add_num(msg, g->iterations_per_sec);
+	strbuf_addstr(msg, " iterations/s < ");
+	vd_add_num(msg, limit);
+	if (v->accel && !strcmp(v->accel, "tcg"))
+		strbuf_addstr(msg, " (under TCG: see the note on rates)");
+}
+
+static void explain_migration(const struct verdict *v, const struct verdict_cgroup *g,
+			      double limit, struct strbuf *msg)
+{
+	(void)v;
+	strbuf_addf(msg, "migrating too much: %s ", g->name);
+	vd_add_num(msg, g->migrations);
+	strbuf_addstr(msg, " migrations in ");
+	vd_add_num(msg, g->iterations);
+	strbuf_addf(msg, " iterations (%.4g per iteration) > ", migration_value(g));
+	vd_add_num(msg, limit);
+}
+
+/* A check of one cgroup_stats record: its threshold (and direction) is
+ * the check table's row of that name; value NAN means not evaluated. */
+static const struct cgroup_check {
+	const char *check;
+	double (*value)(const struct verdict_cgroup *g);
+	void (*explain)(const struct verdict *v, const struct verdict_cgroup *g,
+			double limit, struct strbuf *msg);
+	double (*ended_at)(const struct verdict_cgroup *g);	/* or NULL */
+} cgroup_checks[] = {
+	{ "spread", spread_value, explain_spread, NULL },
+	{ "gap", gap_value, explain_gap, gap_ended_at },
+	{ "isolation", isolation_value, explain_isolation, NULL },
+	{ "p99_wake_latency", p99_value, explain_p99, NULL },
+	{ "iteration_rate", rate_value, explain_rate, NULL },
+	{ "migration_ratio", migration_value, explain_migration, NULL },
+};
+
+/* A row's effective limit: a switch that is on checks for none (0);
+ * NAN when the check is off. */
+static double row_limit(const struct checks *L, const struct check_def *d)
+{
+	if (d->kind == CHECK_SWITCH)
+		return check_switch_get(L, d) != 0 ? 0 : NAN;
+	return check_limit_get(L, d);
 }
 
 static void eval_cgroup(struct verdict *v, const struct verdict_cgroup *g,
 			struct strbuf *msg)
 {
-	const struct checks *L = &v->limits;
-	struct verdict_check *c;
+	for (size_t i = 0; i < ARRAY_SIZE(cgroup_checks); i++) {
+		const struct cgroup_check *k = &cgroup_checks[i];
+		const struct check_def *d = checktab_by_name(k->check);
+		double limit = row_limit(&v->limits, d), value = k->value(g);
+		struct verdict_check *c;
 
-	if (!isnan(L->max_spread_pct) && !isnan(g->spread_pct)) {
-		c = vd_add_check(v, "spread", g->name, g->spread_pct, L->max_spread_pct,
-			      VERDICT_AT_MOST);
-		if (!c->pass) {
-			strbuf_addf(msg, "unfair: %s spread %.1f%% > ", g->name, g->spread_pct);
-			vd_add_num(msg, L->max_spread_pct);
-			strbuf_addch(msg, '%');
-			vd_fail_check(v, c, msg);
-		}
-	}
-	if (!isnan(L->max_gap_ms) && !isnan(g->worst_gap_ms)) {
-		c = vd_add_check(v, "gap", g->name, g->worst_gap_ms, L->max_gap_ms,
-			      VERDICT_AT_MOST);
-		if (!g->never_ran && !isnan(g->worst_gap_at_ms))
-			c->ended_at_ms = g->worst_gap_at_ms + g->worst_gap_ms;
-		if (!c->pass) {
-			strbuf_addstr(msg, "stuck ");
-			vd_add_num(msg, g->worst_gap_ms);
-			strbuf_addstr(msg, "ms");
-			if (g->never_ran) {
-				strbuf_addf(msg, " (%s never ran: the whole run)", g->name);
-			} else {
-				if (!isnan(g->worst_gap_cpu)) {
-					strbuf_addstr(msg, " on cpu");
-					vd_add_num(msg, g->worst_gap_cpu);
-				}
-				if (!isnan(g->worst_gap_at_ms)) {
-					strbuf_addstr(msg, " at +");
-					vd_add_num(msg, g->worst_gap_at_ms);
-					strbuf_addstr(msg, "ms");
-				}
-				strbuf_addf(msg, " (%s)", g->name);
-			}
-			vd_fail_check(v, c, msg);
-		}
-	}
-	if (L->isolation && !isnan(g->isolation_violations)) {
-		c = vd_add_check(v, "isolation", g->name, g->isolation_violations, 0,
-			      VERDICT_AT_MOST);
-		if (!c->pass) {
-			strbuf_addf(msg, "cpuset violated: %s ran", g->name);
-			if (g->violating_cpus)
-				strbuf_addf(msg, " on cpu%s %s",
-					    strpbrk(g->violating_cpus, ",-") ? "s" : "",
-					    g->violating_cpus);
-			if (g->cpuset)
-				strbuf_addf(msg, " outside %s", g->cpuset);
-			else
-				strbuf_addstr(msg, " outside its cpuset");
-			if (!g->violating_cpus) {
-				strbuf_addstr(msg, " (");
-				vd_add_num(msg, g->isolation_violations);
-				strbuf_addstr(msg, g->isolation_violations == 1 ? " violation)"
-									: " violations)");
-			}
-			vd_fail_check(v, c, msg);
-		}
-	}
-	if (!isnan(L->max_p99_wake_latency_us) && !isnan(g->p99_wake_latency_us)) {
-		c = vd_add_check(v, "p99_wake_latency", g->name, g->p99_wake_latency_us,
-			      L->max_p99_wake_latency_us, VERDICT_AT_MOST);
-		if (!c->pass) {
-			strbuf_addf(msg, "slow wakeups: %s p99 wake latency ", g->name);
-			vd_add_num(msg, g->p99_wake_latency_us);
-			strbuf_addstr(msg, "us > ");
-			vd_add_num(msg, L->max_p99_wake_latency_us);
-			strbuf_addstr(msg, "us");
-			vd_fail_check(v, c, msg);
-		}
-	}
-	if (!isnan(L->min_iterations_per_sec) && !isnan(g->iterations_per_sec)) {
-		c = vd_add_check(v, "iteration_rate", g->name, g->iterations_per_sec,
-			      L->min_iterations_per_sec, VERDICT_AT_LEAST);
-		if (!c->pass) {
-			strbuf_addf(msg, "too little progress: %s ", g->name);
-			vd_add_num(msg, g->iterations_per_sec);
-			strbuf_addstr(msg, " iterations/s < ");
-			vd_add_num(msg, L->min_iterations_per_sec);
-			if (v->accel && !strcmp(v->accel, "tcg"))
-				strbuf_addstr(msg, " (under TCG: see the note on rates)");
-			vd_fail_check(v, c, msg);
-		}
-	}
-	if (!isnan(L->max_migration_ratio) && !isnan(g->migrations) &&
-	    !isnan(g->iterations) && g->iterations > 0) {
-		double ratio = g->migrations / g->iterations;
-
-		c = vd_add_check(v, "migration_ratio", g->name, ratio, L->max_migration_ratio,
-			      VERDICT_AT_MOST);
-		if (!c->pass) {
-			strbuf_addf(msg, "migrating too much: %s ", g->name);
-			vd_add_num(msg, g->migrations);
-			strbuf_addstr(msg, " migrations in ");
-			vd_add_num(msg, g->iterations);
-			strbuf_addf(msg, " iterations (%.4g per iteration) > ", ratio);
-			vd_add_num(msg, L->max_migration_ratio);
-			vd_fail_check(v, c, msg);
-		}
+		if (isnan(limit) || isnan(value))
+			continue;
+		c = vd_add_check(v, k->check, g->name, value, limit,
+				 d->dir == CHECK_AT_LEAST ? VERDICT_AT_LEAST : VERDICT_AT_MOST);
+		if (k->ended_at)
+			c->ended_at_ms = k->ended_at(g);
+		if (c->pass)
+			continue;
+		k->explain(v, g, limit, msg);
+		vd_fail_check(v, c, msg);
 	}
 }
 
@@ -291,6 +342,92 @@ static void eval_machine(struct verdict *v, struct strbuf *msg)
 	}
 }
 
+/* Why a run without scenario_end is inconclusive (or, when the VM ran no
+ * scenario at all, an error). */
+static void decide_unfinished(struct verdict *v)
+{
+	const char *r = v->vm_exit_reason;
+
+	v->result = VERDICT_INCONCLUSIVE;
+	if (!r && v->interrupted) {
+		set_reason(v, "interrupted: the input ended before scenario_end"
+			   " and vm_exit, so the run was cut short");
+	} else if (!r) {
+		set_reason(v, "the record stream ended before scenario_end"
+			   " (truncated input?)");
+	} else if (!strcmp(r, "interrupted")) {
+		set_reason(v, "the run was interrupted before scenario_end%s%s%s",
+			   v->vm_exit_message ? " (" : "",
+			   v->vm_exit_message ? v->vm_exit_message : "",
+			   v->vm_exit_message ? ")" : "");
+	} else if (!v->saw_start) {
+		v->result = VERDICT_ERROR;
+		set_reason(v, "not a scenario run: the VM ran without a"
+			   " scenario_start record (use ktstr-vm --scenario)");
+	} else if (!isnan(v->cmd_exit_code)) {
+		set_reason(v, "the guest scenario engine exited with status %.0f"
+			   " before scenario_end", v->cmd_exit_code);
+	} else {
+		set_reason(v, "the VM ended (%s) before scenario_end", r);
+	}
+}
+
+/* An input that says nothing about the scheduler: no records, none of
+ * ours, or the VM or the host failed.  True with the result set. */
+static bool decide_no_run(struct verdict *v)
+{
+	v->result = VERDICT_ERROR;
+	if (!v->records) {
+		if (v->bad_lines)
+			set_reason(v, "no records: none of the %lu input line%s is a JSON record",
+				   v->bad_lines, v->bad_lines == 1 ? "" : "s");
+		else
+			set_reason(v, "no records (empty input)");
+	} else if (!v->known) {
+		set_reason(v, "no ktstr records in the input (is it the output of"
+			   " ktstr-vm --scenario?)");
+	} else if (v->infra_reason) {
+		set_reason(v, "%s", v->infra_reason);
+	} else if (v->saw_vm_start && !v->saw_agent_ready && !v->saw_start && !v->saw_skip &&
+		   !v->vm_exit_reason && !v->interrupted) {
+		/* ktstr-vm dies without vm_exit when the host fails it after
+		 * vm_start (QEMU cannot be started, no channels). */
+		set_reason(v, "host-side error: the stream ends after vm_start, before the"
+			   " guest agent came up and without vm_exit (ktstr-vm's standard"
+			   " error says why)");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* The outcome, in the precedence verdict.h gives. */
+static void decide(struct verdict *v)
+{
+	if (decide_no_run(v)) {
+		return;
+	} else if (v->n_failures) {
+		v->result = VERDICT_FAIL;
+	} else if (v->error_reason) {
+		v->result = VERDICT_ERROR;
+		set_reason(v, "%s", v->error_reason);
+	} else if (v->end_error) {
+		v->result = VERDICT_ERROR;
+		set_reason(v, "scenario error: %s", v->end_error);
+	} else if (v->saw_skip) {
+		v->result = VERDICT_SKIP;
+		set_reason(v, "%s", v->skip_reason);
+	} else if (!v->saw_end) {
+		decide_unfinished(v);
+	} else if (v->interrupted && v->saw_vm_start && !v->vm_exit_reason) {
+		v->result = VERDICT_INCONCLUSIVE;
+		set_reason(v, "interrupted: the input ended without vm_exit, so the run"
+			   " was cut short");
+	} else {
+		v->result = VERDICT_PASS;
+	}
+}
+
 void verdict_finish(struct verdict *v, const struct checks *flags)
 {
 	struct strbuf msg = STRBUF_INIT;
@@ -309,7 +446,8 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 
 		if (!gr->checked)
 			continue;
-		eval_workers(v, gr, &msg);
+		eval_starvation(v, gr, &msg);
+		eval_crash(v, gr, &msg);
 		for (j = 0; j < gr->n_cgroups; j++)
 			if (!vd_group_cgroup(v, gr, j)->background)
 				eval_cgroup(v, vd_group_cgroup(v, gr, j), &msg);
@@ -323,73 +461,7 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 			    " (-accel tcg,thread=single), taking turns, so iterations/s,"
 			    " wake latencies and gaps measure the emulator as much as the"
 			    " scheduler; compare them only with other TCG runs");
-
-	if (!v->records) {
-		v->result = VERDICT_ERROR;
-		if (v->bad_lines)
-			set_reason(v, "no records: none of the %lu input line%s is a JSON record",
-				   v->bad_lines, v->bad_lines == 1 ? "" : "s");
-		else
-			set_reason(v, "no records (empty input)");
-	} else if (!v->known) {
-		v->result = VERDICT_ERROR;
-		set_reason(v, "no ktstr records in the input (is it the output of"
-			   " ktstr-vm --scenario?)");
-	} else if (v->infra_reason) {
-		v->result = VERDICT_ERROR;
-		set_reason(v, "%s", v->infra_reason);
-	} else if (v->saw_vm_start && !v->saw_agent_ready && !v->saw_start && !v->saw_skip &&
-		   !v->vm_exit_reason && !v->interrupted) {
-		/* ktstr-vm dies without vm_exit when the host fails it after
-		 * vm_start (QEMU cannot be started, no channels). */
-		v->result = VERDICT_ERROR;
-		set_reason(v, "host-side error: the stream ends after vm_start, before the"
-			   " guest agent came up and without vm_exit (ktstr-vm's standard"
-			   " error says why)");
-	} else if (v->n_failures) {
-		v->result = VERDICT_FAIL;
-	} else if (v->error_reason) {
-		v->result = VERDICT_ERROR;
-		set_reason(v, "%s", v->error_reason);
-	} else if (v->end_error) {
-		v->result = VERDICT_ERROR;
-		set_reason(v, "scenario error: %s", v->end_error);
-	} else if (v->saw_skip) {
-		v->result = VERDICT_SKIP;
-		set_reason(v, "%s", v->skip_reason);
-	} else if (!v->saw_end) {
-		const char *r = v->vm_exit_reason;
-
-		v->result = VERDICT_INCONCLUSIVE;
-		if (!r && v->interrupted) {
-			set_reason(v, "interrupted: the input ended before scenario_end"
-				   " and vm_exit, so the run was cut short");
-		} else if (!r) {
-			set_reason(v, "the record stream ended before scenario_end"
-				   " (truncated input?)");
-		} else if (!strcmp(r, "interrupted")) {
-			set_reason(v, "the run was interrupted before scenario_end%s%s%s",
-				   v->vm_exit_message ? " (" : "",
-				   v->vm_exit_message ? v->vm_exit_message : "",
-				   v->vm_exit_message ? ")" : "");
-		} else if (!v->saw_start) {
-			v->result = VERDICT_ERROR;
-			set_reason(v, "not a scenario run: the VM ran without a"
-				   " scenario_start record (use ktstr-vm --scenario)");
-		} else if (!isnan(v->cmd_exit_code)) {
-			set_reason(v, "the guest scenario engine exited with status %.0f"
-				   " before scenario_end", v->cmd_exit_code);
-		} else {
-			set_reason(v, "the VM ended (%s) before scenario_end", r);
-		}
-	} else if (v->interrupted && v->saw_vm_start && !v->vm_exit_reason) {
-		v->result = VERDICT_INCONCLUSIVE;
-		set_reason(v, "interrupted: the input ended without vm_exit, so the run"
-			   " was cut short");
-	} else {
-		v->result = VERDICT_PASS;
-	}
+	decide(v);
 	if (v->result == VERDICT_ERROR || vd_vm_failed(v))
 		vd_read_console_tail(v);
 }
-

@@ -548,63 +548,90 @@ static void feed_stimulus(struct verdict *v, const json_t *rec)
 		json_object_set_new(v->affinity, cg, json_string(cpus));
 }
 
+static void feed_agent_ready(struct verdict *v, const json_t *rec)
+{
+	(void)rec;
+	v->saw_agent_ready = true;
+}
+
+static void feed_scenario_error(struct verdict *v, const json_t *rec)
+{
+	const char *s = get_str(v, rec, "scenario_error", "message");
+
+	set_error(v, "scenario error: %s", s ? s : "no message");
+}
+
+static void feed_agent_error(struct verdict *v, const json_t *rec)
+{
+	const char *s = get_str(v, rec, "agent_error", "message");
+
+	set_error(v, "guest agent error: %s", s ? s : "no message");
+}
+
+static void feed_exit(struct verdict *v, const json_t *rec)
+{
+	set_num(v, rec, "exit", "exit_code", false, &v->cmd_exit_code);
+}
+
+/* The host-side monitor's records go to the machine view. */
+static void feed_monitor(struct verdict *v, const json_t *rec)
+{
+	machine_feed(&v->machine, rec, json_get_str(rec, "type"));
+}
+
+/* Every record type the engine knows.  timeline: the record carries
+ * host_ms (from ktstr-vm) that lines it up with the monitor's samples,
+ * so the machine view reads it first.  feed NULL: known, nothing to
+ * check. */
+static const struct record_type {
+	const char *type;
+	void (*feed)(struct verdict *v, const json_t *rec);
+	bool timeline;
+} record_types[] = {
+	{ "vm_start", feed_vm_start, false },
+	{ "agent_ready", feed_agent_ready, false },
+	{ "scenario_start", feed_scenario_start, true },
+	{ "scheduler", feed_scheduler, false },
+	{ "sched_ext_events", feed_sched_ext_events, false },
+	{ "worker", feed_worker, false },
+	{ "cgroup_stats", feed_cgroup_stats, false },
+	{ "scenario_end", feed_scenario_end, true },
+	{ "scenario_skip", feed_scenario_skip, false },
+	{ "scenario_error", feed_scenario_error, false },
+	{ "agent_error", feed_agent_error, false },
+	{ "output", feed_output, false },
+	{ "exit", feed_exit, false },
+	{ "vm_exit", feed_vm_exit, false },
+	{ "monitor", feed_monitor, false },
+	{ "monitor_start", feed_monitor, false },
+	{ "monitor_end", feed_monitor, false },
+	{ "monitor_unavailable", feed_monitor, false },
+	{ "stimulus", feed_stimulus, true },
+	{ "step", NULL, true },
+	{ "guest_topology", NULL, false },
+	{ "initramfs", NULL, false },
+};
+
 void verdict_feed(struct verdict *v, const json_t *rec)
 {
 	const char *type = json_get_str(rec, "type");
-	const char *s;
+	const struct record_type *t = NULL;
 
 	v->records++;
 	if (!type)
 		return;
+	for (size_t i = 0; i < ARRAY_SIZE(record_types) && !t; i++)
+		if (!strcmp(type, record_types[i].type))
+			t = &record_types[i];
+	/* Unknown types (and our own verdict records, should a stored stream
+	 * carry one) are ignored. */
+	if (!t)
+		return;
 	v->known++;
-	/* The timeline records carry host_ms (from ktstr-vm) that lines them
-	 * up with the monitor's samples; they are read below as well. */
-	if (!strcmp(type, "scenario_start") || !strcmp(type, "step") ||
-	    !strcmp(type, "stimulus") || !strcmp(type, "scenario_end"))
+	if (t->timeline)
 		machine_timeline(&v->machine, rec, type);
-	if (!strcmp(type, "vm_start")) {
-		feed_vm_start(v, rec);
-	} else if (!strcmp(type, "agent_ready")) {
-		v->saw_agent_ready = true;
-	} else if (!strcmp(type, "scenario_start")) {
-		feed_scenario_start(v, rec);
-	} else if (!strcmp(type, "scheduler")) {
-		feed_scheduler(v, rec);
-	} else if (!strcmp(type, "sched_ext_events")) {
-		feed_sched_ext_events(v, rec);
-	} else if (!strcmp(type, "worker")) {
-		feed_worker(v, rec);
-	} else if (!strcmp(type, "cgroup_stats")) {
-		feed_cgroup_stats(v, rec);
-	} else if (!strcmp(type, "scenario_end")) {
-		feed_scenario_end(v, rec);
-	} else if (!strcmp(type, "scenario_skip")) {
-		feed_scenario_skip(v, rec);
-	} else if (!strcmp(type, "scenario_error")) {
-		s = get_str(v, rec, "scenario_error", "message");
-		set_error(v, "scenario error: %s", s ? s : "no message");
-	} else if (!strcmp(type, "agent_error")) {
-		s = get_str(v, rec, "agent_error", "message");
-		set_error(v, "guest agent error: %s", s ? s : "no message");
-	} else if (!strcmp(type, "output")) {
-		feed_output(v, rec);
-	} else if (!strcmp(type, "exit")) {
-		set_num(v, rec, "exit", "exit_code", false, &v->cmd_exit_code);
-	} else if (!strcmp(type, "vm_exit")) {
-		feed_vm_exit(v, rec);
-	} else if (!strcmp(type, "monitor") || !strcmp(type, "monitor_start") ||
-		   !strcmp(type, "monitor_end") || !strcmp(type, "monitor_unavailable")) {
-		machine_feed(&v->machine, rec, type);
-	} else if (!strcmp(type, "stimulus")) {
-		feed_stimulus(v, rec);
-	} else if (!strcmp(type, "step") ||
-		   !strcmp(type, "guest_topology") || !strcmp(type, "initramfs")) {
-		/* known, nothing to check */
-	} else {
-		/* Unknown types (and our own verdict records, should a stored
-		 * stream carry one) are ignored. */
-		v->known--;
-	}
+	if (t->feed)
+		t->feed(v, rec);
 }
 
 /* jansson rejects integers beyond 64 bits; read such a line with every
