@@ -54,22 +54,6 @@ enum verdict_result verdict_worst(enum verdict_result a, enum verdict_result b)
 	return result_rank(b) > result_rank(a) ? b : a;
 }
 
-/* A copy of s fit for one line of text: control characters (newlines
- * included) become spaces, trailing whitespace goes. */
-char *vd_one_line(const char *s)
-{
-	char *r = xstrdup(s ? s : "");
-	size_t n;
-
-	for (char *p = r; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	n = strlen(r);
-	while (n && r[n - 1] == ' ')
-		r[--n] = '\0';
-	return r;
-}
-
 /* No libm here: the programs do not link it. */
 static bool integral(double x)
 {

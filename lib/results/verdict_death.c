@@ -4,16 +4,12 @@
 #include "verdict_int.h"
 #include "diag.h"
 
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-/* Console lines kept for an infrastructure failure, and how much of the
- * console log's end is read for them. */
+/* Console lines kept for an infrastructure failure. */
 #define CONSOLE_TAIL_LINES 20
-#define CONSOLE_TAIL_BYTES 16384
 
 void vd_eval_scheduler(struct verdict *v, struct strbuf *msg)
 {
@@ -129,53 +125,20 @@ void vd_mark_secondary(struct verdict *v)
 }
 
 /* The last lines of the console log file, for a run that failed before
- * or outside the scenario (vm_exit did not carry them). */
+ * or outside the scenario (vm_exit did not carry them), as ktstr-test
+ * shows that file (caselog.h). */
 void vd_read_console_tail(struct verdict *v)
 {
-	char buf[CONSOLE_TAIL_BYTES + 1], *p, *nl;
-	struct strvec lines = STRVEC_INIT;
-	ssize_t n;
-	off_t size;
-	int fd;
+	struct caselog l;
 
 	if (v->console_tail.n || !v->console_log)
 		return;
-	fd = open(v->console_log, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (caselog_read(v->console_log, 0, CONSOLE_TAIL_LINES, &l) < 0)
 		return;
-	size = lseek(fd, 0, SEEK_END);
-	if (size > CONSOLE_TAIL_BYTES)
-		lseek(fd, size - CONSOLE_TAIL_BYTES, SEEK_SET);
-	else
-		lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, CONSOLE_TAIL_BYTES);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	p = buf;
-	/* A partial first line is not worth showing. */
-	if (size > CONSOLE_TAIL_BYTES && (nl = memchr(p, '\n', (size_t)n)))
-		p = nl + 1;
-	while (*p) {
-		char *l;
-
-		nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		l = vd_one_line(p);
-		if (*l)
-			strvec_push(&lines, l);
-		free(l);
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	for (size_t i = lines.n > CONSOLE_TAIL_LINES ? lines.n - CONSOLE_TAIL_LINES : 0;
-	     i < lines.n; i++)
-		strvec_push(&v->console_tail, lines.v[i]);
+	for (size_t i = 0; i < l.tail.n; i++)
+		strvec_push(&v->console_tail, l.tail.v[i]);
 	v->console_tail_read = v->console_tail.n > 0;
-	strvec_clear(&lines);
+	caselog_release(&l);
 }
 
 bool vd_vm_failed(const struct verdict *v)

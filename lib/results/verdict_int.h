@@ -15,13 +15,19 @@
 #define KTSTR_VERDICT_INT_H
 
 #include "verdict.h"
+#include "caselog.h"
+
+#include <string.h>
 
 /* Human report: workers listed per cgroup in the worker detail lines. */
 #define WORKER_LINES_MAX 8
 
-/* A copy of s fit for one line of text: control characters (newlines
- * included) become spaces, trailing whitespace goes. */
-char *vd_one_line(const char *s);
+/* A copy of s (NULL: "") fit for one line of text: control characters
+ * (newlines included) become spaces, trailing whitespace goes. */
+static inline char *vd_one_line(const char *s)
+{
+	return caselog_clean_line(s ? s : "", s ? strlen(s) : 0, CASELOG_ONE_LINE);
+}
 
 double vd_max2(double a, double b);
 /* Sum and maximum where NAN (missing) counts as nothing. */
