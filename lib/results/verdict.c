@@ -236,43 +236,25 @@ void verdict_warn(struct verdict *v, const char *fmt, ...)
 
 /* ---- thresholds --------------------------------------------------------- */
 
-static double pick(double flag, double scen, double def)
-{
-	if (!isnan(flag))
-		return isinf(flag) ? NAN : flag;
-	if (!isnan(scen))
-		return isinf(scen) ? NAN : scen;
-	return def;
-}
-
-static int pick_switch(int flag, int scen, int def)
-{
-	return flag >= 0 ? flag : scen >= 0 ? scen : def;
-}
-
+/* The check table's defaults are applied in one place, checks_effective,
+ * for ktstr-vm's request as here; "off" is NAN in the result. */
 void verdict_thresholds(const struct checks *scen, const struct checks *flags,
 			struct checks *out)
 {
 	const struct check_def *t;
-	struct checks none;
+	struct checks given;
 	size_t i, n;
 
-	checks_init(&none);
-	if (!flags)
-		flags = &none;
-	if (!scen)
-		scen = &none;
-	checks_init(out);
+	checks_init(&given);
+	if (scen)
+		checks_overlay(&given, scen);
+	if (flags)
+		checks_overlay(&given, flags);
+	checks_effective(&given, out);
 	t = checktab(&n);
-	for (i = 0; i < n; i++) {
-		if (t[i].kind == CHECK_LIMIT)
-			*check_limit(out, &t[i]) = pick(check_limit_get(flags, &t[i]),
-							check_limit_get(scen, &t[i]), t[i].def);
-		else if (t[i].kind == CHECK_SWITCH)
-			*check_switch(out, &t[i]) = pick_switch(check_switch_get(flags, &t[i]),
-								check_switch_get(scen, &t[i]),
-								t[i].def != 0);
-	}
+	for (i = 0; i < n; i++)
+		if (t[i].kind == CHECK_LIMIT && isinf(check_limit_get(out, &t[i])))
+			*check_limit(out, &t[i]) = NAN;
 }
 
 /* ---- evaluation --------------------------------------------------------- */

@@ -80,23 +80,6 @@ void vd_totals(const struct verdict *v, struct vd_totals *t)
 	t->worst_gap_ms = vd_nan_max(v->end_worst_gap_ms, sum.worst_gap_ms);
 }
 
-static json_t *limits_json(const struct checks *L)
-{
-	json_t *o = json_object();
-	const struct check_def *t;
-	size_t i, n;
-
-	t = checktab(&n);
-	for (i = 0; i < n; i++) {
-		if (t[i].kind == CHECK_LIMIT)
-			json_object_set_new(o, t[i].key, vd_json_num(check_limit_get(L, &t[i])));
-		else if (t[i].kind == CHECK_SWITCH)
-			json_object_set_new(o, t[i].key,
-					    json_boolean(check_switch_get(L, &t[i]) > 0));
-	}
-	return o;
-}
-
 static json_t *stats_json(const struct verdict *v)
 {
 	json_t *o = json_object(), *cgs = json_array(), *ev = json_object(), *val;
@@ -197,7 +180,7 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 	json_object_set_new(o, "console_log", json_str_or_null(v->console_log));
 	json_object_set_new(o, "console_tail", strvec_json(&v->console_tail));
 	json_object_set_new(o, "notes", strvec_json(&v->notes));
-	json_object_set_new(o, "thresholds", limits_json(&v->limits));
+	json_object_set_new(o, "thresholds", checks_to_json(&v->limits, false));
 	json_object_set_new(o, "stats", stats_json(v));
 	json_object_set_new(o, "machine", machine_json(&v->machine, &v->machine_result));
 	json_object_set_new(o, "phases", machine_phases_json(&v->machine_result));
