@@ -513,7 +513,7 @@ static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
  * Exits 2 on a bad scenario and 3 (after a scenario_skip record) when it
  * does not fit the topology. */
 static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *topo,
-				 unsigned long long *duration_ms)
+				 unsigned long long *duration_ms, struct checks *checks)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct scenario s;
@@ -559,6 +559,9 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
 		exit(KTSTR_EXIT_SKIP);
 	}
 	*duration_ms = s.duration_ms;
+	/* The guest reports the thresholds the host resolved: the check
+	 * table's defaults are the host's alone. */
+	checks_effective(&s.checks, checks);
 	scenario_release(&s);
 	strbuf_release(&err);
 	return doc;
@@ -627,6 +630,7 @@ int main(int argc, char **argv)
 	struct emit_ctx ectx = { 0 };
 	char *log, *sched_log, *sched_host = NULL, *sched_guest = NULL;
 	unsigned long long duration_ms = 0;
+	struct checks checks;
 	json_t *doc;
 	int code;
 
@@ -642,7 +646,7 @@ int main(int argc, char **argv)
 	if (topo_parse(o.topo ? o.topo : "1,1,2,1", &topo, &err))
 		usage_error("--topo '%s': %s", o.topo, err.buf);
 	check_vcpus(&o, &topo);
-	doc = prepare_scenario(&o, &topo, &duration_ms);
+	doc = prepare_scenario(&o, &topo, &duration_ms, &checks);
 	if (kernel_find(o.kernel, &kf, &err))
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	strbuf_reset(&err);
@@ -688,7 +692,8 @@ int main(int argc, char **argv)
 	if (o.shell)
 		vc.request = vm_request_shell();
 	else if (doc)
-		vc.request = vm_request_scenario(doc, sched_guest, &o.sched_args, &topo);
+		vc.request = vm_request_scenario(doc, &checks, sched_guest, &o.sched_args,
+						    &topo);
 	else
 		vc.request = vm_request_exec(o.cmd, o.env);
 	vc.timeout_ms = o.shell ? 0 : o.timeout_ms;

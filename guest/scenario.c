@@ -132,25 +132,11 @@ static void scenario_error(struct engine *e, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-/* Every threshold of the check table under its canonical key: a limit as
- * a number or null (off), an on/off check as a bool. */
-static json_t *checks_json(const struct checks *c)
-{
-	json_t *o = json_object();
-	const struct check_def *t;
-	size_t i, n;
-
-	t = checktab(&n);
-	for (i = 0; i < n; i++) {
-		if (t[i].kind == CHECK_LIMIT)
-			json_set_real_or_null(o, t[i].key, check_limit_get(c, &t[i]));
-		else if (t[i].kind == CHECK_SWITCH)
-			json_set_bool(o, t[i].key, check_switch_get(c, &t[i]) != 0);
-	}
-	return o;
-}
-
-static void emit_start(struct engine *e, const json_t *sched)
+/* checks: the thresholds the host resolved (vm_request_scenario), reported
+ * as they came: the check table's defaults are the host's to apply.  A
+ * request without them gets the scenario's own settings, and the reader
+ * its defaults for the rest. */
+static void emit_start(struct engine *e, const json_t *sched, const json_t *checks)
 {
 	json_t *rec = jsonl_record("scenario_start");
 	struct strbuf topo = STRBUF_INIT;
@@ -162,7 +148,8 @@ static void emit_start(struct engine *e, const json_t *sched)
 	json_set_str(rec, "topo", topo.buf);
 	json_set_str(rec, "scheduler", json_is_object(sched) ? sched_name_of(sched) : NULL);
 	json_set_int(rec, "steps", (long long)e->sc.n_steps);
-	json_object_set_new(rec, "checks", checks_json(&e->eff));
+	json_object_set_new(rec, "checks", json_is_object(checks) ? json_deep_copy(checks)
+					   : checks_to_json(&e->sc.checks, true));
 	engine_emit(e, rec);
 	engine_flush(e);
 	strbuf_release(&topo);
@@ -432,8 +419,7 @@ static int run(struct engine *e, const json_t *req)
 	e->parsed = true;
 	if (setup_topo(e, req) < 0)
 		return EXIT_ERROR;
-	checks_effective(&e->sc.checks, &e->eff);
-	emit_start(e, sched);
+	emit_start(e, sched, json_object_get(req, "checks"));
 
 	stop_signal_setup();
 	agent_priority(true);

@@ -23,6 +23,12 @@
  *    "cols":N,"rows":N}
  *      interactive /bin/sh on /dev/hvc0 (the console port wired to the
  *      host terminal), with TERM/COLORTERM set and the window size applied.
+ *   {"type":"scenario","scenario":{...},"checks":{...},
+ *    "scheduler":{"path","args"}|null,"topo":"N,L,C,T"}
+ *      run a scenario (guest/scenario.c, lib/vm/vm_request.h); "checks"
+ *      are its thresholds as the host resolved them (the check table's
+ *      defaults are applied on the host only), reported back unchanged
+ *      in scenario_start.checks.
  *   A request may carry "kernel_symbols":true: the agent then first sends
  *   {"type":"kernel_symbols","symbols":{"runqueues":"0xffff...",...},
  *    "missing":["scx_root"],"kernel_code_phys":"0x1000000"}

@@ -262,6 +262,29 @@ static json_t *num(double x)
 	return json_real(x);
 }
 
+json_t *checks_to_json(const struct checks *c, bool given_only)
+{
+	json_t *o = json_object();
+	size_t i, n;
+	const struct check_def *t = checktab(&n);
+
+	for (i = 0; i < n; i++) {
+		double x;
+		int b;
+
+		if (t[i].kind == CHECK_LIMIT) {
+			x = check_limit_get(c, &t[i]);
+			if (!given_only || !isnan(x))
+				json_object_set_new(o, t[i].key, num(x));
+		} else if (t[i].kind == CHECK_SWITCH) {
+			b = check_switch_get(c, &t[i]);
+			if (!given_only || b >= 0)
+				json_object_set_new(o, t[i].key, json_boolean(b > 0));
+		}
+	}
+	return o;
+}
+
 static const char *kind_name(enum check_kind k)
 {
 	return k == CHECK_LIMIT ? "limit" : k == CHECK_SWITCH ? "switch" : "always";

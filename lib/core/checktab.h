@@ -102,6 +102,13 @@ void check_reads_format(const struct check_def *d, struct strbuf *out);
 /* The default of d as text: "15", "off", "on", "always". */
 void check_default_format(const struct check_def *d, struct strbuf *out);
 
+/* The thresholds of c under the check table's canonical keys, as
+ * scenario_start.checks and the verdict's "thresholds" carry them: a
+ * limit as a number, or null when off (NAN or INFINITY); a switch as true
+ * or false.  given_only: only what c sets (a NAN limit or a -1 switch is
+ * left out, so the reader's default applies; INFINITY is null, "off"). */
+json_t *checks_to_json(const struct checks *c, bool given_only);
+
 /* One {"type":"check_def", ...} record for d (ktstr-records(7)). */
 json_t *check_def_json(const struct check_def *d);
 /* The human table of every row, for ktstr-stats --list-checks. */

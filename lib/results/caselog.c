@@ -8,26 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A line as it may be shown and put in JSON (see caselog.h). */
-static char *clean_line(const char *s, size_t len)
+char *caselog_clean_line(const char *s, size_t len, unsigned flags)
 {
+	bool fold = flags & CASELOG_ONE_LINE, cut = false;
 	struct strbuf sb = STRBUF_INIT;
 	json_t *js;
-	bool cut = false;
 	char *r;
 	size_t i;
 
 	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
-	if (len > CASELOG_LINE_MAX) {
+	if (!fold && len > CASELOG_LINE_MAX) {
 		len = CASELOG_LINE_MAX;
 		cut = true;
 	}
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		strbuf_addch(&sb, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
+		if (c < 0x20 || c == 0x7f)
+			c = fold ? ' ' : c == '\t' ? c : '?';
+		strbuf_addch(&sb, (char)c);
 	}
+	while (fold && sb.len && sb.buf[sb.len - 1] == ' ')
+		strbuf_setlen(&sb, sb.len - 1);
 	if (cut)
 		strbuf_addstr(&sb, "...");
 	/* json_string_bytes is the library's one UTF-8 repairer. */
@@ -52,7 +55,7 @@ int caselog_read(const char *path, size_t head, size_t tail, struct caselog *out
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		out->lines++;
 		if (out->head.n < head) {
-			char *c = clean_line(line, (size_t)n);
+			char *c = caselog_clean_line(line, (size_t)n, 0);
 
 			strvec_push(&out->head, c);
 			free(c);
@@ -69,7 +72,7 @@ int caselog_read(const char *path, size_t head, size_t tail, struct caselog *out
 	}
 	for (i = 0; i < nring; i++) {
 		const char *raw = ring[(pos + tail - nring + i) % tail];
-		char *c = clean_line(raw, strlen(raw));
+		char *c = caselog_clean_line(raw, strlen(raw), 0);
 
 		strvec_push(&out->tail, c);
 		free(c);

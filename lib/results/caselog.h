@@ -23,6 +23,13 @@ struct caselog {
 	size_t lines;		/* lines in the file */
 };
 
+/* A copy of s[0..len) cleaned as above, or with CASELOG_ONE_LINE fit for
+ * one line of a report (a name, a message): every control character,
+ * newlines and tabs included, becomes a space, trailing spaces go, and
+ * nothing is cut. */
+#define CASELOG_ONE_LINE 0x1u
+char *caselog_clean_line(const char *s, size_t len, unsigned flags);
+
 /* Read path keeping its first `head` and last `tail` lines.  0, or -1
  * with errno set (nothing kept). */
 int caselog_read(const char *path, size_t head, size_t tail, struct caselog *out);

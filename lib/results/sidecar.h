@@ -136,6 +136,8 @@ char *sidecar_write(const struct sidecar_dir *d, const char *case_name, unsigned
  * pushed to removed when not NULL; returns how many went. */
 size_t sidecar_sweep_temps(const char *dir, struct strvec *removed);
 
+/* Is name (a basename) a sidecar's: ends in SIDECAR_SUFFIX, not hidden? */
+bool sidecar_is_name(const char *name);
 /* Is path a sidecar temp file name (the basename)?  *pid set to the
  * writer's pid when the name has one, else 0. */
 bool sidecar_is_temp_name(const char *name, long *pid);

@@ -1,4 +1,5 @@
 #include "vm_request.h"
+#include "checktab.h"
 #include "diag.h"
 #include "dirs.h"
 #include "env.h"
@@ -41,13 +42,14 @@ json_t *vm_request_shell(void)
 	return req;
 }
 
-json_t *vm_request_scenario(json_t *doc, const char *guest_path,
+json_t *vm_request_scenario(json_t *doc, const struct checks *checks, const char *guest_path,
 			    const struct strvec *args, const struct ktstr_topo *t)
 {
 	json_t *req = jsonl_record("scenario");
 	struct strbuf topo = STRBUF_INIT;
 
 	json_object_set(req, "scenario", doc);
+	json_object_set_new(req, "checks", checks_to_json(checks, false));
 	if (guest_path) {
 		json_t *sched = json_object();
 		json_t *a = json_array();

@@ -3,6 +3,7 @@
 #define KTSTR_VM_REQUEST_H
 
 #include <jansson.h>
+#include "scenario.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "topo.h"
@@ -12,10 +13,13 @@ json_t *vm_request_exec(const char *cmd, json_t *env);
 /* {"type":"shell",...} with TERM, COLORTERM and the size of the terminal
  * on stdin, read now. */
 json_t *vm_request_shell(void);
-/* {"type":"scenario","scenario":doc,"scheduler":{"path","args"}|null,
- *  "topo":"N,L,C,T"}.  guest_path is where the scheduler binary sits in
- * the guest, NULL for the kernel's default scheduler (EEVDF). */
-json_t *vm_request_scenario(json_t *doc, const char *guest_path,
+/* {"type":"scenario","scenario":doc,"checks":{...},
+ *  "scheduler":{"path","args"}|null,"topo":"N,L,C,T"}.  checks are the
+ * scenario's effective thresholds (checks_effective: the check table's
+ * defaults under the scenario's own), which the guest reports in
+ * scenario_start.checks.  guest_path is where the scheduler binary sits
+ * in the guest, NULL for the kernel's default scheduler (EEVDF). */
+json_t *vm_request_scenario(json_t *doc, const struct checks *checks, const char *guest_path,
 			    const struct strvec *args, const struct ktstr_topo *t);
 
 /* Resolve a --scheduler value to a host binary.  A value with a '/' is a

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "caselog.h"
@@ -137,11 +138,39 @@ static void test_format(void **state)
 	strbuf_release(&want);
 }
 
+/* The one cleaner, both ways: a log line as caselog_read keeps it, and a
+ * name or message folded onto one line of a report. */
+static void test_clean_line(void **state)
+{
+	static const char msg[] = "died:\n\tstall\x1b \xff end \r\n";
+	struct strbuf big = STRBUF_INIT;
+	char *c;
+
+	(void)state;
+	c = caselog_clean_line(msg, sizeof(msg) - 1, 0);
+	assert_string_equal(c, "died:?\tstall? \xef\xbf\xbd end ");
+	free(c);
+	c = caselog_clean_line(msg, sizeof(msg) - 1, CASELOG_ONE_LINE);
+	assert_string_equal(c, "died:  stall  \xef\xbf\xbd end");
+	free(c);
+	c = caselog_clean_line("", 0, CASELOG_ONE_LINE);
+	assert_string_equal(c, "");
+	free(c);
+	/* a message is not cut */
+	for (int i = 0; i < 1000; i++)
+		strbuf_addch(&big, 'x');
+	c = caselog_clean_line(big.buf, big.len, CASELOG_ONE_LINE);
+	assert_int_equal(strlen(c), 1000);
+	free(c);
+	strbuf_release(&big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_head_and_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cleaning, setup, teardown),
+		cmocka_unit_test(test_clean_line),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 	};

@@ -363,6 +363,37 @@ static void test_json_and_table(void **state)
 	strbuf_release(&sb);
 }
 
+/* checks_to_json: everything (the host's resolved thresholds, the
+ * verdict's) or only what is given (a guest without the host's). */
+static void test_to_json(void **state)
+{
+	struct checks in, eff;
+	json_t *all, *given;
+	size_t n;
+
+	(void)state;
+	checktab(&n);
+	checks_init(&in);
+	in.max_gap_ms = 500;
+	in.max_spread_pct = INFINITY;
+	in.isolation = 0;
+	checks_effective(&in, &eff);
+	all = checks_to_json(&eff, false);
+	given = checks_to_json(&in, true);
+	assert_int_equal(json_integer_value(json_object_get(all, "max_gap_ms")), 500);
+	assert_true(json_is_null(json_object_get(all, "max_spread_pct")));
+	assert_true(json_is_null(json_object_get(all, "max_p99_wake_latency_us")));
+	assert_int_equal(json_integer_value(json_object_get(all, "max_imbalance_ratio")), 4);
+	assert_true(json_is_false(json_object_get(all, "isolation")));
+	assert_true(json_is_true(json_object_get(all, "stall")));
+	assert_int_equal(json_object_size(given), 3);
+	assert_int_equal(json_integer_value(json_object_get(given, "max_gap_ms")), 500);
+	assert_true(json_is_null(json_object_get(given, "max_spread_pct")));
+	assert_true(json_is_false(json_object_get(given, "isolation")));
+	json_decref(all);
+	json_decref(given);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_aliases_resolve),
 		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_to_json),
 		cmocka_unit_test(test_limit_valid),
 		cmocka_unit_test(test_scenario_spellings),
 		cmocka_unit_test(test_verdict_reads_checks),
