@@ -40,120 +40,158 @@ static void slice(unsigned n, unsigned index, unsigned of, unsigned *lo, unsigne
 	*hi = *lo + base + (index < rem ? 1 : 0);
 }
 
+/* What one resolution works from: the spec, the topology, its CPU count
+ * and its text ("1n2l4c1t") for messages. */
+struct rctx {
+	const struct cpuset_spec *c;
+	const struct ktstr_topo *t;
+	unsigned n;
+	const char *tp;
+	struct strbuf *err;
+};
+
+/* The CPUs of LLC or node c->index: [*lo, *hi). */
+static int resolve_domain(const struct rctx *r, unsigned *lo, unsigned *hi)
+{
+	const struct cpuset_spec *c = r->c;
+	bool llc = c->kind == CPUSET_LLC;
+	unsigned have = llc ? r->t->llcs : r->t->nodes;
+	unsigned per = r->t->cores * r->t->threads * (llc ? 1 : topo_llcs_per_node(r->t));
+
+	if (c->index >= have) {
+		strbuf_addf(r->err, "%s %u does not exist; the topology %s has ",
+			    llc ? "LLC" : "NUMA node", c->index, r->tp);
+		describe_ids(r->err, llc ? "LLC" : "node", have);
+		return -1;
+	}
+	*lo = c->index * per;
+	*hi = *lo + per;
+	return 0;
+}
+
+/* An exact list: checked against the topology and written canonical. */
+static int resolve_list(const struct rctx *r, struct strbuf *out)
+{
+	bool *mask = xcalloc(KTSTR_TOPO_MAX_CPUS, sizeof(*mask));
+	unsigned i;
+	int rc = -1;
+
+	if (cpulist_parse(r->c->list, mask, KTSTR_TOPO_MAX_CPUS, r->err))
+		goto out;
+	for (i = r->n; i < KTSTR_TOPO_MAX_CPUS; i++) {
+		if (mask[i]) {
+			strbuf_addf(r->err, "CPU %u does not exist; the topology %s has ",
+				    i, r->tp);
+			describe_ids(r->err, "CPU", r->n);
+			goto out;
+		}
+	}
+	cpulist_format(mask, r->n, out);
+	rc = 0;
+out:
+	free(mask);
+	return rc;
+}
+
+/* [start_frac, end_frac) of all CPUs, at least one CPU. */
+static int resolve_range(const struct rctx *r, unsigned *lo, unsigned *hi)
+{
+	const struct cpuset_spec *c = r->c;
+	unsigned n = r->n;
+
+	if (!(c->start_frac >= 0 && c->start_frac < c->end_frac && c->end_frac <= 1)) {
+		strbuf_addf(r->err, "range [%g, %g] is not a fraction range; expected "
+			    "0 <= start < end <= 1", c->start_frac, c->end_frac);
+		return -1;
+	}
+	*lo = (unsigned)floor(c->start_frac * n + FRAC_EPS);
+	*hi = (unsigned)ceil(c->end_frac * n - FRAC_EPS);
+	if (*hi > n)
+		*hi = n;
+	if (*lo >= n)
+		*lo = n - 1;
+	if (*hi <= *lo)
+		*hi = *lo + 1;
+	return 0;
+}
+
+/* Slice index of `of`; an overlap widens it by frac of its width into
+ * each neighbour. */
+static int resolve_slice(const struct rctx *r, unsigned *lo, unsigned *hi)
+{
+	const struct cpuset_spec *c = r->c;
+	unsigned n = r->n, w;
+
+	if (!c->of || c->index >= c->of) {
+		strbuf_addf(r->err, "slice %u of %u does not exist; the index must be "
+			    "less than the number of slices", c->index, c->of);
+		return -1;
+	}
+	slice(n, c->index, c->of, lo, hi);
+	if (*hi == *lo) {
+		strbuf_addf(r->err, "slice %u of %u is empty: the topology %s has only "
+			    "%u CPU%s, fewer than %u slices", c->index, c->of, r->tp,
+			    n, n == 1 ? "" : "s", c->of);
+		return -1;
+	}
+	if (c->kind != CPUSET_OVERLAP)
+		return 0;
+	if (!(c->frac > 0 && c->frac <= 1)) {
+		strbuf_addf(r->err, "overlap frac %g is out of range; expected "
+			    "0 < frac <= 1", c->frac);
+		return -1;
+	}
+	w = (unsigned)ceil(c->frac * (*hi - *lo) - FRAC_EPS);
+	*lo = *lo > w ? *lo - w : 0;
+	*hi = *hi + w < n ? *hi + w : n;
+	return 0;
+}
+
+/* The contiguous kinds: [*lo, *hi) of the topology's CPUs. */
+static int resolve_span(const struct rctx *r, unsigned *lo, unsigned *hi)
+{
+	*lo = 0;
+	*hi = r->n;
+	switch (r->c->kind) {
+	case CPUSET_NONE:
+		return 0;
+	case CPUSET_LLC:
+	case CPUSET_NODE:
+		return resolve_domain(r, lo, hi);
+	case CPUSET_RANGE:
+		return resolve_range(r, lo, hi);
+	case CPUSET_DISJOINT:
+	case CPUSET_OVERLAP:
+		return resolve_slice(r, lo, hi);
+	default:
+		strbuf_addf(r->err, "unknown cpuset kind %d", (int)r->c->kind);
+		return -1;
+	}
+}
+
 int cpuset_resolve(const struct cpuset_spec *c, const struct ktstr_topo *t,
 		   struct strbuf *out, struct strbuf *err)
 {
 	struct strbuf tp = STRBUF_INIT;
-	unsigned n, per_llc, lo = 0, hi;
-	int rc = -1;
+	struct rctx r = { .c = c, .t = t, .err = err };
+	unsigned lo, hi;
+	int rc;
 
 	if (!t->nodes || !t->llcs || !t->cores || !t->threads || t->llcs % t->nodes ||
 	    (unsigned long)t->llcs * t->cores * t->threads > KTSTR_TOPO_MAX_CPUS) {
 		strbuf_addstr(err, "the topology is invalid");
 		return -1;
 	}
-	n = topo_cpus(t);
-	per_llc = t->cores * t->threads;
-	hi = n;
+	r.n = topo_cpus(t);
 	topo_format(t, &tp);
-
-	switch (c->kind) {
-	case CPUSET_NONE:
-		break;
-	case CPUSET_LLC:
-		if (c->index >= t->llcs) {
-			strbuf_addf(err, "LLC %u does not exist; the topology %s has ",
-				    c->index, tp.buf);
-			describe_ids(err, "LLC", t->llcs);
-			goto out;
-		}
-		lo = c->index * per_llc;
-		hi = lo + per_llc;
-		break;
-	case CPUSET_NODE: {
-		unsigned per_node = per_llc * topo_llcs_per_node(t);
-
-		if (c->index >= t->nodes) {
-			strbuf_addf(err, "NUMA node %u does not exist; the topology %s has ",
-				    c->index, tp.buf);
-			describe_ids(err, "node", t->nodes);
-			goto out;
-		}
-		lo = c->index * per_node;
-		hi = lo + per_node;
-		break;
+	r.tp = tp.buf;
+	if (c->kind == CPUSET_LIST) {
+		rc = resolve_list(&r, out);
+	} else {
+		rc = resolve_span(&r, &lo, &hi);
+		if (!rc)
+			add_range(out, lo, hi);
 	}
-	case CPUSET_LIST: {
-		bool *mask = xcalloc(KTSTR_TOPO_MAX_CPUS, sizeof(*mask));
-		unsigned i;
-
-		if (cpulist_parse(c->list, mask, KTSTR_TOPO_MAX_CPUS, err)) {
-			free(mask);
-			goto out;
-		}
-		for (i = n; i < KTSTR_TOPO_MAX_CPUS; i++) {
-			if (mask[i]) {
-				strbuf_addf(err, "CPU %u does not exist; the topology %s has ",
-					    i, tp.buf);
-				describe_ids(err, "CPU", n);
-				free(mask);
-				goto out;
-			}
-		}
-		cpulist_format(mask, n, out);
-		free(mask);
-		rc = 0;
-		goto out;
-	}
-	case CPUSET_RANGE:
-		if (!(c->start_frac >= 0 && c->start_frac < c->end_frac && c->end_frac <= 1)) {
-			strbuf_addf(err, "range [%g, %g] is not a fraction range; expected "
-				    "0 <= start < end <= 1", c->start_frac, c->end_frac);
-			goto out;
-		}
-		lo = (unsigned)floor(c->start_frac * n + FRAC_EPS);
-		hi = (unsigned)ceil(c->end_frac * n - FRAC_EPS);
-		if (hi > n)
-			hi = n;
-		if (lo >= n)
-			lo = n - 1;
-		if (hi <= lo)
-			hi = lo + 1;
-		break;
-	case CPUSET_DISJOINT:
-	case CPUSET_OVERLAP:
-		if (!c->of || c->index >= c->of) {
-			strbuf_addf(err, "slice %u of %u does not exist; the index must be "
-				    "less than the number of slices", c->index, c->of);
-			goto out;
-		}
-		slice(n, c->index, c->of, &lo, &hi);
-		if (hi == lo) {
-			strbuf_addf(err, "slice %u of %u is empty: the topology %s has only "
-				    "%u CPU%s, fewer than %u slices", c->index, c->of, tp.buf,
-				    n, n == 1 ? "" : "s", c->of);
-			goto out;
-		}
-		if (c->kind == CPUSET_OVERLAP) {
-			unsigned w;
-
-			if (!(c->frac > 0 && c->frac <= 1)) {
-				strbuf_addf(err, "overlap frac %g is out of range; expected "
-					    "0 < frac <= 1", c->frac);
-				goto out;
-			}
-			w = (unsigned)ceil(c->frac * (hi - lo) - FRAC_EPS);
-			lo = lo > w ? lo - w : 0;
-			hi = hi + w < n ? hi + w : n;
-		}
-		break;
-	default:
-		strbuf_addf(err, "unknown cpuset kind %d", (int)c->kind);
-		goto out;
-	}
-	add_range(out, lo, hi);
-	rc = 0;
-out:
 	strbuf_release(&tp);
 	return rc;
 }

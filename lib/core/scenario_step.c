@@ -42,136 +42,163 @@ static const char *const *op_keys(enum op_kind k)
 	}
 }
 
+/* The "op" field of v: a known op name. */
+static int parse_op_kind(struct pctx *c, const json_t *v, enum op_kind *kind)
+{
+	const json_t *o = sp_get(v, "op");
+	struct strbuf l = STRBUF_INIT;
+	int k = -1;
+
+	if (o && json_is_string(o))
+		k = sp_list_index(op_names, json_string_value(o));
+	if (k >= 0) {
+		*kind = (enum op_kind)k;
+		return 0;
+	}
+	sp_list_join(op_names, &l);
+	if (!o)
+		sp_perr_key(c, "op", "missing; expected one of %s", l.buf);
+	else if (!json_is_string(o))
+		sp_perr_key(c, "op", "must be one of %s, got %s", l.buf, sp_show(c, o));
+	else
+		sp_perr_key(c, "op", "unknown op '%s'; expected one of %s",
+			    json_string_value(o), l.buf);
+	strbuf_release(&l);
+	return -1;
+}
+
+/* add: a whole cgroup definition, new at this step. */
+static int parse_op_add(struct pctx *c, const json_t *v, struct op *op)
+{
+	const json_t *def = sp_get(v, "cgroup");
+	size_t m;
+	int rc;
+
+	if (!def)
+		return sp_perr_key(c, "cgroup", "missing; expected a cgroup definition "
+				   "{\"name\": ..., ...}");
+	m = sp_path_key(c, "cgroup");
+	rc = sp_parse_cgroup(c, def, &op->def);
+	if (!rc) {
+		char where[48];
+		size_t m2 = sp_path_key(c, "name");
+
+		snprintf(where, sizeof(where), "already exists at step %zu", c->step);
+		rc = sp_sim_check_new(c, op->def.name, where);
+		sp_path_pop(c, m2);
+	}
+	sp_path_pop(c, m);
+	if (rc)
+		return -1;
+	op->cgroup = xstrdup(op->def.name);
+	sp_sim_add(c, &op->def);
+	c->n_adds++;
+	return 0;
+}
+
+/* set_cpuset, set_affinity: a cpuset that is not null. */
+static int parse_op_cpuset(struct pctx *c, const json_t *v, struct op *op)
+{
+	size_t m = sp_path_key(c, "cpuset");
+	int rc = sp_parse_cpuset(c, sp_get(v, "cpuset"), &op->cpuset,
+				 op->kind == OP_SET_CPUSET ?
+				 "; use clear_cpuset to remove a cpuset" : "");
+
+	sp_path_pop(c, m);
+	return rc;
+}
+
+/* swap_cpusets (with), move_tasks (to, count): a second live cgroup. */
+static int parse_op_pair(struct pctx *c, const json_t *v, struct op *op, struct live *a)
+{
+	const char *key = op->kind == OP_SWAP_CPUSETS ? "with" : "to";
+	struct live *b = NULL;
+	long long n;
+
+	if (sp_sim_ref(c, v, key, &b))
+		return -1;
+	if (a == b)
+		return sp_perr_key(c, key, "must name a different cgroup than cgroup ('%s')",
+				   a->name);
+	op->other = xstrdup(b->name);
+	if (op->kind != OP_MOVE_TASKS)
+		return 0;
+	if (sp_get_whole(c, v, "count", 0, KTSTR_MAX_WORKERS, 0, &n))
+		return -1;
+	op->count = (unsigned)n;
+	if (a->stopped_at >= 0)
+		return sp_perr_key(c, "cgroup", "cgroup '%s' was stopped at step %ld and has "
+				   "no workers to move", a->name, a->stopped_at);
+	return 0;
+}
+
+/* spawn: count more workers, in a's grouping; a runs again. */
+static int parse_op_spawn(struct pctx *c, const json_t *v, struct op *op, struct live *a)
+{
+	long long n;
+	size_t m;
+	int rc;
+
+	if (sp_get_whole(c, v, "count", 1, KTSTR_MAX_WORKERS, 1, &n))
+		return -1;
+	op->count = (unsigned)n;
+	m = sp_path_key(c, "count");
+	rc = sp_check_group(c, &a->def->work, "count", n);
+	sp_path_pop(c, m);
+	if (rc)
+		return -1;
+	a->stopped_at = -1;
+	return 0;
+}
+
+/* The ops other than add act on a live cgroup, a. */
+static int parse_op_on(struct pctx *c, const json_t *v, struct op *op, struct live *a)
+{
+	switch (op->kind) {
+	case OP_REMOVE:
+		sp_sim_remove(c, a);
+		return 0;
+	case OP_STOP:
+		a->stopped_at = (long)c->step;
+		return 0;
+	case OP_SET_CPUSET:
+	case OP_SET_AFFINITY:
+		return parse_op_cpuset(c, v, op);
+	case OP_SWAP_CPUSETS:
+	case OP_MOVE_TASKS:
+		return parse_op_pair(c, v, op, a);
+	case OP_SPAWN:
+		return parse_op_spawn(c, v, op, a);
+	default:
+		return 0;
+	}
+}
+
 static int parse_op(struct pctx *c, const json_t *v, struct op *op, bool loop)
 {
 	const char *kname;
-	struct live *a = NULL, *b = NULL;
-	long long n;
-	int k;
+	struct live *a = NULL;
+	char what[48];
 
 	if (!json_is_object(v))
 		return sp_perr(c, "must be an object {\"op\": ..., \"cgroup\": ...}, got %s",
 			       sp_show(c, v));
-	if (!sp_get(v, "op") || !json_is_string(sp_get(v, "op")) ||
-	    (k = sp_list_index(op_names, json_string_value(sp_get(v, "op")))) < 0) {
-		struct strbuf l = STRBUF_INIT;
-
-		sp_list_join(op_names, &l);
-		if (!sp_get(v, "op"))
-			sp_perr_key(c, "op", "missing; expected one of %s", l.buf);
-		else if (!json_is_string(sp_get(v, "op")))
-			sp_perr_key(c, "op", "must be one of %s, got %s", l.buf,
-				    sp_show(c, sp_get(v, "op")));
-		else
-			sp_perr_key(c, "op", "unknown op '%s'; expected one of %s",
-				    json_string_value(sp_get(v, "op")), l.buf);
-		strbuf_release(&l);
+	if (parse_op_kind(c, v, &op->kind))
 		return -1;
-	}
-	op->kind = (enum op_kind)k;
-	kname = op_names[k];
-	{
-		char what[48];
-
-		snprintf(what, sizeof(what), " for op %s", kname);
-		if (sp_check_keys(c, v, op_keys(op->kind), what))
-			return -1;
-	}
+	kname = op_names[op->kind];
+	snprintf(what, sizeof(what), " for op %s", kname);
+	if (sp_check_keys(c, v, op_keys(op->kind), what))
+		return -1;
 	if (loop && (op->kind == OP_ADD || op->kind == OP_REMOVE))
 		return sp_perr_key(c, "op", "%s cannot be used in a step with a loop hold (its "
-				   "ops repeat every interval); put it in a step of its own", kname);
-
-	if (op->kind == OP_ADD) {
-		const json_t *def = sp_get(v, "cgroup");
-		size_t m;
-		int rc;
-
-		if (!def)
-			return sp_perr_key(c, "cgroup", "missing; expected a cgroup definition "
-					   "{\"name\": ..., ...}");
-		m = sp_path_key(c, "cgroup");
-		rc = sp_parse_cgroup(c, def, &op->def);
-		if (!rc) {
-			char where[48];
-			size_t m2 = sp_path_key(c, "name");
-
-			snprintf(where, sizeof(where), "already exists at step %zu", c->step);
-			rc = sp_sim_check_new(c, op->def.name, where);
-			sp_path_pop(c, m2);
-		}
-		sp_path_pop(c, m);
-		if (rc)
-			return -1;
-		op->cgroup = xstrdup(op->def.name);
-		sp_sim_add(c, &op->def);
-		c->n_adds++;
-		return 0;
-	}
-
+				   "ops repeat every interval); put it in a step of its own",
+				   kname);
+	if (op->kind == OP_ADD)
+		return parse_op_add(c, v, op);
 	if (sp_sim_ref(c, v, "cgroup", &a))
 		return -1;
 	op->cgroup = xstrdup(a->name);
-	switch (op->kind) {
-	case OP_REMOVE:
-		sp_sim_remove(c, a);
-		break;
-	case OP_STOP:
-		a->stopped_at = (long)c->step;
-		break;
-	case OP_CLEAR_CPUSET:
-		break;
-	case OP_SET_CPUSET:
-	case OP_SET_AFFINITY: {
-		size_t m = sp_path_key(c, "cpuset");
-		int rc = sp_parse_cpuset(c, sp_get(v, "cpuset"), &op->cpuset,
-					 op->kind == OP_SET_CPUSET ?
-					 "; use clear_cpuset to remove a cpuset" : "");
-
-		sp_path_pop(c, m);
-		if (rc)
-			return -1;
-		break;
-	}
-	case OP_SWAP_CPUSETS:
-	case OP_MOVE_TASKS: {
-		const char *key = op->kind == OP_SWAP_CPUSETS ? "with" : "to";
-
-		if (sp_sim_ref(c, v, key, &b))
-			return -1;
-		if (a == b)
-			return sp_perr_key(c, key, "must name a different cgroup than cgroup ('%s')",
-					   a->name);
-		op->other = xstrdup(b->name);
-		if (op->kind == OP_MOVE_TASKS) {
-			if (sp_get_whole(c, v, "count", 0, KTSTR_MAX_WORKERS, 0, &n))
-				return -1;
-			op->count = (unsigned)n;
-			if (a->stopped_at >= 0)
-				return sp_perr_key(c, "cgroup", "cgroup '%s' was stopped at step %ld "
-						   "and has no workers to move", a->name,
-						   a->stopped_at);
-		}
-		break;
-	}
-	case OP_SPAWN: {
-		size_t m;
-		int rc;
-
-		if (sp_get_whole(c, v, "count", 1, KTSTR_MAX_WORKERS, 1, &n))
-			return -1;
-		op->count = (unsigned)n;
-		m = sp_path_key(c, "count");
-		rc = sp_check_group(c, &a->def->work, "count", n);
-		sp_path_pop(c, m);
-		if (rc)
-			return -1;
-		a->stopped_at = -1;
-		break;
-	}
-	default:
-		break;
-	}
-	return 0;
+	return parse_op_on(c, v, op, a);
 }
 
 static const char *const k_hold[] = {
