@@ -76,7 +76,8 @@ static int parse_requires(struct pctx *c, const json_t *v, struct requires *r)
 	long long n;
 
 	if (!json_is_object(v))
-		return sp_perr(c, "must be an object such as {\"min_llcs\": 2}, got %s", sp_show(c, v));
+		return sp_perr(c, "must be an object such as {\"min_llcs\": 2}, got %s",
+			       sp_show(c, v));
 	if (sp_check_keys(c, v, k_requires, NULL))
 		return -1;
 	if (sp_get_whole(c, v, "min_llcs", 0, KTSTR_TOPO_MAX_CPUS, 0, &n))

@@ -62,7 +62,8 @@ int sp_parse_cgroup(struct pctx *c, const json_t *v, struct cgroup_def *d)
 	if (sp_check_keys(c, v, k_cgroup, " for a cgroup"))
 		return -1;
 	if (!sp_get(v, "name"))
-		return sp_perr_key(c, "name", "missing; every cgroup needs a name such as \"cg_0\"");
+		return sp_perr_key(c, "name", "missing; every cgroup needs a name such as "
+				   "\"cg_0\"");
 	if (sp_get_string(c, v, "name", &name))
 		return -1;
 	if (!valid_cgroup_name(name))
@@ -107,7 +108,8 @@ int sp_parse_cgroup(struct pctx *c, const json_t *v, struct cgroup_def *d)
 			struct strbuf l = STRBUF_INIT;
 
 			sp_list_join(policy_names, &l);
-			sp_perr_key(c, "policy", "unknown policy '%s'; expected one of %s", pol, l.buf);
+			sp_perr_key(c, "policy", "unknown policy '%s'; expected one of %s", pol,
+				    l.buf);
 			strbuf_release(&l);
 			return -1;
 		}
@@ -179,8 +181,9 @@ int sp_sim_check_new(struct pctx *c, const char *name, const char *dup_where)
 
 		if (is_ancestor(o, name) || is_ancestor(name, o))
 			return sp_perr(c, "cgroup '%s' would be %s cgroup '%s'; only leaf cgroups "
-				       "can hold workers, so give nested cgroups a parent that is "
-				       "not itself a cgroup here (e.g. \"outer/a\" and \"outer/b\")",
+				       "can hold workers, so give nested cgroups a parent that "
+				       "is not itself a cgroup here (e.g. \"outer/a\" and "
+				       "\"outer/b\")",
 				       name, is_ancestor(o, name) ? "inside" : "the parent of", o);
 	}
 	return 0;
@@ -221,7 +224,8 @@ int sp_sim_ref(struct pctx *c, const json_t *op, const char *key, struct live **
 	if (!v)
 		return sp_perr_key(c, key, "missing; expected the name of a cgroup");
 	if (!json_is_string(v))
-		return sp_perr_key(c, key, "must be a cgroup name (a string), got %s", sp_show(c, v));
+		return sp_perr_key(c, key, "must be a cgroup name (a string), got %s",
+				   sp_show(c, v));
 	name = json_string_value(v);
 	*out = sim_find(c, name);
 	if (*out)
@@ -233,7 +237,8 @@ int sp_sim_ref(struct pctx *c, const json_t *op, const char *key, struct live **
 	for (i = c->n_gone; i-- > 0;) {
 		if (!strcmp(c->gone[i].name, name)) {
 			sp_perr_key(c, key, "no cgroup '%s' exists at step %zu: it was removed at "
-				    "step %zu (defined: %s)", name, c->step, c->gone[i].step, l.buf);
+				    "step %zu (defined: %s)", name, c->step, c->gone[i].step,
+				    l.buf);
 			strbuf_release(&l);
 			return -1;
 		}

@@ -225,8 +225,9 @@ static int parse_slice(struct pctx *c, const json_t *v, struct cpuset_spec *cs, 
 		if (sp_get_frac(c, v, "frac", &cs->frac, &have))
 			return -1;
 		if (!have)
-			return sp_perr_key(c, "frac", "missing; expected a fraction greater than 0 "
-					   "and at most 1 (how far into each neighbour, in slices)");
+			return sp_perr_key(c, "frac", "missing; expected a fraction greater "
+					   "than 0 and at most 1 (how far into each "
+					   "neighbour, in slices)");
 	}
 	return 0;
 }
@@ -311,7 +312,8 @@ int sp_parse_cpuset(struct pctx *c, const json_t *v, struct cpuset_spec *cs,
 	sp_list_join(cpuset_keys, &l);
 	if (!v || json_is_null(v)) {
 		if (null_hint) {
-			sp_perr(c, "missing; expected an object with one of %s%s", l.buf, null_hint);
+			sp_perr(c, "missing; expected an object with one of %s%s", l.buf,
+				null_hint);
 			goto out;
 		}
 		rc = 0;

@@ -231,8 +231,9 @@ int sp_get_duration_us(struct pctx *c, const json_t *obj, const char *base,
 	if (vb) {
 		key = base;
 		if (!json_is_string(vb))
-			return sp_perr_key(c, base, "must be a string with a unit such as \"50ms\", "
-					   "got %s; for a plain number use %s or %s",
+			return sp_perr_key(c, base, "must be a string with a unit such as "
+					   "\"50ms\", got %s; for a plain number use %s "
+					   "or %s",
 					   sp_show(c, vb), k_ms, k_us);
 		if (duration_parse_us(json_string_value(vb), &x))
 			return sp_perr_key(c, base, "'%s' is not a duration; expected a number "

@@ -220,7 +220,8 @@ static int parse_hold(struct pctx *c, const json_t *v, struct hold *h, double de
 		return 0;
 	if (!json_is_object(v))
 		return sp_perr(c, "must be an object such as {\"frac\": 0.5}, {\"ms\": 1000}, "
-			       "{\"duration\": \"1s\"} or {\"loop\": {...}}, got %s", sp_show(c, v));
+			       "{\"duration\": \"1s\"} or {\"loop\": {...}}, got %s",
+			       sp_show(c, v));
 	if (sp_check_keys(c, v, k_hold, " for a hold"))
 		return -1;
 	have_ms = sp_get(v, "ms") || sp_get(v, "duration") || sp_get(v, "duration_ms") ||
@@ -257,8 +258,8 @@ static int parse_hold(struct pctx *c, const json_t *v, struct hold *h, double de
 
 		h->kind = HOLD_LOOP;
 		if (!json_is_object(l)) {
-			sp_perr(c, "must be an object {\"interval\": \"200ms\", \"frac\": f}, got %s",
-				sp_show(c, l));
+			sp_perr(c, "must be an object {\"interval\": \"200ms\", \"frac\": f}, "
+				"got %s", sp_show(c, l));
 			goto out;
 		}
 		if (sp_check_keys(c, l, k_loop, " for a loop hold"))
@@ -275,8 +276,8 @@ static int parse_hold(struct pctx *c, const json_t *v, struct hold *h, double de
 		if (sp_get_frac(c, l, "frac", &h->frac, &have))
 			goto out;
 		if (h->interval_ms > (unsigned long long)llround(h->frac * (double)duration_ms)) {
-			sp_perr_key(c, "interval", "%llu ms is longer than the hold itself (%lld ms)",
-				    h->interval_ms, llround(h->frac * (double)duration_ms));
+			sp_perr_key(c, "interval", "%llu ms is longer than the hold itself "
+				    "(%lld ms)", h->interval_ms, llround(h->frac * (double)duration_ms));
 			goto out;
 		}
 		rc = 0;

@@ -118,8 +118,8 @@ static int parse_phases(struct pctx *c, const json_t *v, struct work_spec *w)
 		bool have;
 
 		if (!json_is_object(p) || json_object_size(p) != 1) {
-			sp_perr(c, "must be an object with exactly one of spin, sleep, yield or io, "
-				"e.g. {\"spin\": \"10ms\"}, got %s", sp_show(c, p));
+			sp_perr(c, "must be an object with exactly one of spin, sleep, yield or "
+				"io, e.g. {\"spin\": \"10ms\"}, got %s", sp_show(c, p));
 			goto fail;
 		}
 		if (sp_check_keys(c, p, k_phase, " for a phase"))
