@@ -3,76 +3,35 @@
  * shared memory, where a cpu_set_t's fixed 1024 bits would not fit every
  * topology ktstr accepts). */
 #include "engine.h"
+#include "cpulist.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int parse_num(const char **p, unsigned long *v)
+static void set_words(unsigned lo, unsigned hi, void *arg)
 {
-	char *end;
+	uint64_t *mask = arg;
+	unsigned c;
 
-	if (!isdigit((unsigned char)**p))
-		return -1;
-	errno = 0;
-	*v = strtoul(*p, &end, 10);
-	if (errno)
-		return -1;
-	*p = end;
-	return 0;
+	for (c = lo; c <= hi; c++)
+		mask_set(mask, c);
 }
 
+/* The list grammar is lib/core/cpulist.c's; the kernel's files end in a
+ * newline and may be empty. */
 int mask_parse(const char *list, uint64_t *mask, unsigned nbits)
 {
-	const char *p = list;
-
 	memset(mask, 0, MASK_WORDS(nbits) * sizeof(*mask));
-	while (isspace((unsigned char)*p))
-		p++;
-	while (*p && !isspace((unsigned char)*p)) {
-		unsigned long a, b, c;
+	return cpulist_scan(list, nbits, CPULIST_KERNEL, set_words, mask, NULL);
+}
 
-		if (parse_num(&p, &a) < 0)
-			return -1;
-		b = a;
-		if (*p == '-') {
-			p++;
-			if (parse_num(&p, &b) < 0 || b < a)
-				return -1;
-		}
-		if (b >= nbits)
-			return -1;
-		for (c = a; c <= b; c++)
-			mask_set(mask, (unsigned)c);
-		if (*p == ',')
-			p++;
-		else if (*p && !isspace((unsigned char)*p))
-			return -1;
-	}
-	return 0;
+static bool word_is_set(const void *mask, unsigned cpu)
+{
+	return mask_test(mask, cpu);
 }
 
 void mask_format(const uint64_t *mask, unsigned nbits, struct strbuf *out)
 {
-	unsigned c = 0;
-	bool first = true;
-
-	while (c < nbits) {
-		unsigned end;
-
-		if (!mask_test(mask, c)) {
-			c++;
-			continue;
-		}
-		for (end = c; end + 1 < nbits && mask_test(mask, end + 1); end++)
-			;
-		strbuf_addf(out, first ? "%u" : ",%u", c);
-		if (end > c)
-			strbuf_addf(out, "-%u", end);
-		first = false;
-		c = end + 1;
-	}
+	cpulist_format_by(mask, nbits, word_is_set, out);
 }
 
 unsigned mask_weight(const uint64_t *mask, unsigned nbits)

@@ -39,8 +39,10 @@
 
 #define MASK_WORDS(nbits) (((size_t)(nbits) + 63) / 64)
 
-/* Parse a kernel cpulist ("0-3,6"; "" is the empty set) into mask, which
- * has room for nbits CPUs; -1 on bad syntax or a CPU >= nbits. */
+/* Parse a kernel cpulist ("0-3,6"; "" is the empty set; blanks around
+ * it, such as a file's newline, are ignored) into mask, which has room
+ * for nbits CPUs; -1 on bad syntax or a CPU >= nbits.  The grammar is
+ * lib/core/cpulist.c's, shared with the host. */
 int mask_parse(const char *list, uint64_t *mask, unsigned nbits);
 /* Append mask as a cpulist ("" when empty). */
 void mask_format(const uint64_t *mask, unsigned nbits, struct strbuf *out);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include "cpulist.h"	/* cpulist_parse, cpulist_format */
 #include "strbuf.h"
 #include "strvec.h"
 #include "topo.h"
@@ -211,7 +212,7 @@ json_t *scenario_load(const char *name_or_path, struct strbuf *err);
  * "cgroups" array of doc; -1 with err naming the bad part. */
 int scenario_add_cgroup_flag(json_t *doc, const char *spec, struct strbuf *err);
 
-/* ---- Additions beyond the original contract (all in lib/scenario*.c) ---- */
+/* ---- Additions beyond the original contract (all in lib/core/scenario*.c) ---- */
 
 #define KTSTR_MAX_WORKERS 1024u		/* per cgroup, and per spawn */
 #define KTSTR_MAX_DURATION_MS 3600000ull	/* 1 h */
@@ -224,13 +225,6 @@ void checks_init(struct checks *c);
  * nearest ms (HOLD_FRAC, HOLD_LOOP) or ms (HOLD_MS); 0 when i is out of
  * range.  Host and guest use this so they agree on the timeline. */
 unsigned long long step_hold_ms(const struct scenario *s, size_t i);
-
-/* Kernel cpulist text ("0-3,6") to a mask of ncpus bools (cleared first);
- * -1 with a reason on bad syntax or a CPU >= ncpus. */
-int cpulist_parse(const char *s, bool *mask, unsigned ncpus, struct strbuf *err);
-/* The canonical cpulist of mask ("0-3,6"); appends to out, nothing when
- * the mask is empty. */
-void cpulist_format(const bool *mask, unsigned ncpus, struct strbuf *out);
 
 /* The directory canned scenarios are read from: $KTSTR_SHARE_DIR/scenarios
  * when KTSTR_SHARE_DIR is set (empty means unset), else

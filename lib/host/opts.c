@@ -1,9 +1,9 @@
 #include "opts.h"
 #include "diag.h"
+#include "duration.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,33 +86,8 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
 	return 0;
 }
 
+/* The grammar is duration.h's, the one every program and file shares. */
 int parse_duration_ms(const char *s, unsigned long long *ms)
 {
-	static const struct { const char *suffix; double mult; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
-	};
-	char *end;
-	double v;
-	size_t i;
-
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || !isfinite(v) || v < 0)
-		return -1;
-	/* Plain decimals only: strtod also takes hex floats and exponents. */
-	if (strspn(s, "0123456789.") != (size_t)(end - s))
-		return -1;
-	for (i = 0; i < ARRAY_SIZE(units); i++) {
-		if (!strcmp(end, units[i].suffix)) {
-			double r = v * units[i].mult;
-
-			if (r > 1e15)
-				return -1;
-			*ms = (unsigned long long)(r + 0.5);
-			return 0;
-		}
-	}
-	return -1;
+	return duration_parse_ms(s, ms);
 }

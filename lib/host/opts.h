@@ -30,8 +30,9 @@ int opts_getopt(int argc, char **argv, const char *shortopts,
 
 /* Whole decimal number in [min, max]; 0 ok, -1 otherwise. */
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
-/* Duration: "250ms", "30s", "2m", "1h", "1.5s"; a bare number is seconds.
- * 0 ok, -1 on bad syntax or overflow. */
+/* Duration in ms: duration_parse_ms (duration.h: "500us", "250ms", "30s",
+ * "2m", "1h", "1.5s"; a bare number is seconds), named for the option
+ * parsers.  0 ok, -1 on bad syntax or overflow. */
 int parse_duration_ms(const char *s, unsigned long long *ms);
 
 #endif

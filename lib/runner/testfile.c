@@ -2,10 +2,10 @@
 #include "testfile.h"
 #include "checktab.h"
 #include "diag.h"
+#include "duration.h"
 #include "jsonl.h"
 #include "fsutil.h"
 #include "gauntlet.h"
-#include "opts.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -114,7 +114,7 @@ static int get_duration(struct tctx *c, const json_t *obj, const char *key,
 	*have = false;
 	if (!v)
 		return 0;
-	if (!json_is_string(v) || parse_duration_ms(json_string_value(v), ms))
+	if (!json_is_string(v) || duration_parse_ms(json_string_value(v), ms))
 		return terr(c, jpath, "expected a duration such as \"3s\", \"500ms\" or "
 			    "\"2m\", got %s", show(c, v));
 	if (!*ms)

@@ -34,7 +34,7 @@
  * "scheduler": EEVDF).  Details (man ktstr-test(5)):
  *   - "scenario" is a path when it contains '/' or ends in ".json", else a
  *     canned name; the document is checked with scenario_parse() at load.
- *   - "duration" (and "timeout") take parse_duration_ms() strings, more
+ *   - "duration" (and "timeout") take duration strings (duration.h), more
  *     than 0; "duration" (at most 1 h) replaces the document's
  *     duration/duration_us/duration_ms with "duration_ms".
  *   - "scheduler_args" without a scheduler is an error (the placeholder

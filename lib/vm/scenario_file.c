@@ -2,6 +2,7 @@
 #include "scenario.h"
 #include "diag.h"
 #include "dirs.h"
+#include "duration.h"
 #include "env.h"
 #include "fsutil.h"
 #include "jsonl.h"
@@ -9,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,19 +159,13 @@ static int flag_frac(const char *s, double *out)
 	return *end ? -1 : 0;
 }
 
-/* A duration for a work parameter: validated, kept as text. */
+/* A duration for a work parameter (duration.h): validated here so the
+ * error names the flag's part, kept as text for the scenario parser. */
 static int flag_duration(const char *s)
 {
-	size_t n = strspn(s, "0123456789.");
-	static const char *const units[] = { "us", "ms", "s", "m", "h", NULL };
-	size_t i;
+	unsigned long long us;
 
-	if (!n || strcspn(s, "0123456789") >= n)
-		return -1;
-	for (i = 0; units[i]; i++)
-		if (!strcmp(s + n, units[i]))
-			return 0;
-	return -1;
+	return duration_parse_us(s, &us);
 }
 
 /* Fail with "PART: message"; the caller names the whole flag. */
@@ -266,7 +260,8 @@ static json_t *flag_work(const char *spec, const char *part, const char *val,
 		if (wp->duration) {
 			if (flag_duration(tok[i])) {
 				flag_err(err, spec, part, "%s '%s' is not a duration; expected a "
-					 "number with a unit (us, ms, s, m or h), e.g. 50ms",
+					 "number with a unit (us, ms, s, m or h; none means "
+					 "seconds), e.g. 50ms",
 					 name, tok[i]);
 				goto bad;
 			}
@@ -290,37 +285,67 @@ out:
 	return w;
 }
 
-/* disjoint:I/N or overlap:I/N:FRAC (arg is what follows the colon) into
- * o; -1 on a syntax error. */
-static int cpuset_slice(json_t *o, bool ov, const char *arg)
+/* The forms of cpuset=KIND:ARG; each fills o from arg, -1 on bad syntax. */
+
+/* llc:I, node:I */
+static int cpuset_index(const char *kind, const char *arg, json_t *o)
 {
+	long long a;
+
+	if (flag_int(arg, &a) || a < 0)
+		return -1;
+	json_object_set_new(o, kind, json_integer(a));
+	return 0;
+}
+
+/* cpus:0-1;4 (';' because ',' separates the flag's items) */
+static int cpuset_cpus(const char *kind, const char *arg, json_t *o)
+{
+	char *list = xstrdup(arg), *p;
+
+	if (!*arg) {
+		free(list);
+		return -1;
+	}
+	for (p = list; *p; p++)
+		if (*p == ';')
+			*p = ',';
+	json_object_set_new(o, kind, json_string(list));
+	free(list);
+	return 0;
+}
+
+/* disjoint:I/N, overlap:I/N:FRAC */
+static int cpuset_slice(const char *kind, const char *arg, json_t *o)
+{
+	bool ov = !strcmp(kind, "overlap");
 	char *copy = xstrdup(arg), *slash = strchr(copy, '/'), *c2;
-	long long a, b;
+	long long a = 0, b = 0;
 	double f = 0;
 	json_t *s;
+	int bad;
 
 	c2 = slash ? strchr(slash + 1, ':') : NULL;
 	if (c2)
 		*c2++ = '\0';
 	if (slash)
 		*slash++ = '\0';
-	if (!slash || flag_int(copy, &a) || flag_int(slash, &b) || a < 0 || b < 0 ||
-	    (ov ? !c2 || flag_frac(c2, &f) : c2 != NULL)) {
-		free(copy);
-		return -1;
-	}
+	bad = !slash || flag_int(copy, &a) || flag_int(slash, &b) || a < 0 || b < 0 ||
+	      (ov ? !c2 || flag_frac(c2, &f) : c2 != NULL);
 	free(copy);
+	if (bad)
+		return -1;
 	s = json_object();
 	json_object_set_new(s, "index", json_integer(a));
 	json_object_set_new(s, "of", json_integer(b));
 	if (ov)
 		json_object_set_new(s, "frac", json_real(f));
-	json_object_set_new(o, ov ? "overlap" : "disjoint", s);
+	json_object_set_new(o, kind, s);
 	return 0;
 }
 
-/* range:START-END (fractions) into o; -1 on a syntax error. */
-static int cpuset_range(json_t *o, const char *arg)
+/* range:START-END, fractions of all CPUs */
+static int cpuset_range(const char *kind, const char *arg, json_t *o)
 {
 	char *copy = xstrdup(arg), *dash = strchr(copy, '-');
 	double f, g;
@@ -336,22 +361,21 @@ static int cpuset_range(json_t *o, const char *arg)
 	r = json_array();
 	json_array_append_new(r, json_real(f));
 	json_array_append_new(r, json_real(g));
-	json_object_set_new(o, "range", r);
+	json_object_set_new(o, kind, r);
 	return 0;
 }
 
-/* cpus:0-1;4 into o, the ';' as ','; -1 when the list is empty. */
-static int cpuset_cpus(json_t *o, const char *arg)
-{
-	char *list = xstrdup(arg);
-
-	for (char *p = list; *p; p++)
-		if (*p == ';')
-			*p = ',';
-	json_object_set_new(o, "cpus", json_string(list));
-	free(list);
-	return *arg ? 0 : -1;
-}
+static const struct {
+	const char *kind;
+	int (*parse)(const char *kind, const char *arg, json_t *o);
+} cpuset_forms[] = {
+	{ "llc", cpuset_index },
+	{ "node", cpuset_index },
+	{ "cpus", cpuset_cpus },
+	{ "disjoint", cpuset_slice },
+	{ "overlap", cpuset_slice },
+	{ "range", cpuset_range },
+};
 
 /* cpuset=llc:i | node:i | cpus:0-1;4 | disjoint:i/n | overlap:i/n:f |
  * range:a-b | none */
@@ -359,32 +383,23 @@ static json_t *flag_cpuset(const char *spec, const char *part, const char *val,
 			   struct strbuf *err, bool *bad)
 {
 	const char *colon = strchr(val, ':');
-	const char *arg = colon ? colon + 1 : "";
-	size_t klen = colon ? (size_t)(colon - val) : strlen(val);
-	json_t *o = json_object();
-	int rc = -1;
-	long long a;
+	size_t klen = colon ? (size_t)(colon - val) : strlen(val), i;
 
-#define KEY_IS(k) (klen == strlen(k) && !strncmp(val, k, klen))
 	*bad = false;
-	if (!strcmp(val, "none")) {
-		json_decref(o);
+	if (!strcmp(val, "none"))
 		return json_null();
+	for (i = 0; colon && i < ARRAY_SIZE(cpuset_forms); i++) {
+		const char *kind = cpuset_forms[i].kind;
+		json_t *o;
+
+		if (strlen(kind) != klen || strncmp(val, kind, klen))
+			continue;
+		o = json_object();
+		if (!cpuset_forms[i].parse(kind, colon + 1, o))
+			return o;
+		json_decref(o);
+		break;
 	}
-	if ((KEY_IS("llc") || KEY_IS("node")) && !flag_int(arg, &a) && a >= 0) {
-		json_object_set_new(o, klen == 3 ? "llc" : "node", json_integer(a));
-		rc = 0;
-	} else if (KEY_IS("cpus")) {
-		rc = cpuset_cpus(o, arg);
-	} else if (KEY_IS("disjoint") || KEY_IS("overlap")) {
-		rc = cpuset_slice(o, klen == 7, arg);
-	} else if (KEY_IS("range")) {
-		rc = cpuset_range(o, arg);
-	}
-#undef KEY_IS
-	if (rc == 0)
-		return o;
-	json_decref(o);
 	*bad = true;
 	flag_err(err, spec, part, "expected llc:I, node:I, cpus:LIST (';' between items, "
 		 "e.g. cpus:0-1;4), disjoint:I/N, overlap:I/N:FRAC, range:START-END "

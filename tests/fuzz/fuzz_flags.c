@@ -1,13 +1,15 @@
 /* The command-line value grammars: --topo (topo_parse), durations
- * (parse_duration_ms: --duration, --timeout, ...), --cgroup specs
+ * (duration.h: --duration, --timeout, ..., and scenario files), --cgroup specs
  * (scenario_add_cgroup_flag, then scenario_parse and scenario_fit as
- * ktstr-vm does), cpulists (cpulist_parse) and whole numbers
+ * ktstr-vm does), cpulists (cpulist.h, exact and kernel forms) and whole numbers
  * (parse_ulong).  The first byte picks the grammar, the rest is the
  * argument; for --cgroup, newlines separate repeated flags.  Where a
  * value can be printed back, the printed form must parse to the same
  * value (abort otherwise: the fuzzer reports it as a crash). */
 #include <jansson.h>
 #include <limits.h>
+#include "cpulist.h"
+#include "duration.h"
 #include "fuzz.h"
 #include "jsonl.h"
 #include "opts.h"
@@ -58,6 +60,25 @@ static void fuzz_cgroups(char *s)
 	strbuf_release(&err);
 }
 
+/* Every form of the one grammar; what is printed back parses the same. */
+static void fuzz_duration(const char *s)
+{
+	unsigned long long ns, us, ms, again;
+	char buf[32];
+
+	if (duration_parse_ns(s, &ns))
+		return;
+	if (duration_parse_us(s, &us) || duration_parse_ms(s, &ms) ||
+	    parse_duration_ms(s, &again) || again != ms || us > ns / 1000 + 1 ||
+	    ms > us / 1000 + 1)
+		abort();
+	/* Exact while the nanoseconds fit a double's 53 bits. */
+	if (us <= 1000000000000ULL &&
+	    (duration_parse_us(duration_format_us(buf, sizeof(buf), us), &again) ||
+	     again != us))
+		abort();
+}
+
 static void fuzz_cpulist(const char *s)
 {
 	enum { NCPUS = 128 };
@@ -70,13 +91,16 @@ static void fuzz_cpulist(const char *s)
 		    memcmp(mask, again, sizeof(mask)))
 			abort();
 	}
+	/* Whatever the exact form takes, the kernel form takes too. */
+	strbuf_reset(&err);
+	if (cpulist_scan(s, NCPUS, CPULIST_KERNEL, NULL, NULL, &err) && out.len)
+		abort();
 	strbuf_release(&err);
 	strbuf_release(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned long long ms;
 	unsigned long ul;
 	char *s;
 
@@ -88,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_topo(s);
 		break;
 	case 1:
-		parse_duration_ms(s, &ms);
+		fuzz_duration(s);
 		break;
 	case 2:
 		fuzz_cgroups(s);

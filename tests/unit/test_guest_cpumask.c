@@ -75,6 +75,8 @@ static void test_parse_bad(void **state)
 	parse_bad("1-", 8);
 	parse_bad("-1", 8);
 	parse_bad("1,,2", 8);
+	parse_bad("1,", 8);		/* the grammar is lib/core/cpulist.c's */
+	parse_bad("1 2", 8);
 	parse_bad("1;2", 8);
 	parse_bad("1-2-3", 8);
 	parse_bad("0x1", 8);

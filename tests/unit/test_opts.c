@@ -110,6 +110,9 @@ static void test_duration_units(void **state)
 	dur_ok("1.5h", 5400000);
 	dur_ok("1000ms", 1000);
 	dur_ok("007s", 7000);
+	/* One grammar with scenario files (duration.h): us too. */
+	dur_ok("1500us", 2);
+	dur_ok("250000us", 250);
 }
 
 static void test_duration_rounding(void **state)

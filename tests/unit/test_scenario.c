@@ -254,6 +254,13 @@ static void test_duration(void **state)
 	parse_ok("{'duration':'750ms','cgroups':[" CG0 "]}", &s);
 	assert_int_equal(s.duration_ms, 750);
 	scenario_release(&s);
+	/* One grammar with --duration: a bare number is seconds. */
+	parse_ok("{'duration':'5','cgroups':[" CG0 "]}", &s);
+	assert_int_equal(s.duration_ms, 5000);
+	scenario_release(&s);
+	parse_ok("{'duration':'2500us','cgroups':[" CG0 "]}", &s);
+	assert_int_equal(s.duration_ms, 3);
+	scenario_release(&s);
 
 	parse_bad("{'duration':'2s','duration_ms':5,'cgroups':[" CG0 "]}",
 		  "$: give only one of duration, duration_ms and duration_us", NULL);
@@ -263,8 +270,10 @@ static void test_duration(void **state)
 		  NULL);
 	parse_bad("{'duration':'61m','cgroups':[" CG0 "]}",
 		  "$.duration: must be at most 1h, got 61m", NULL);
-	parse_bad("{'duration':'5','cgroups':[" CG0 "]}",
-		  "$.duration: '5' is not a duration; expected a number with a unit", NULL);
+	parse_bad("{'duration':'5x','cgroups':[" CG0 "]}",
+		  "$.duration: '5x' is not a duration; expected a number with a unit", NULL);
+	parse_bad("{'duration':'3601','cgroups':[" CG0 "]}",
+		  "$.duration: must be at most 1h, got 3601s", NULL);
 	parse_bad("{'duration':'5 s','cgroups':[" CG0 "]}", "$.duration: '5 s' is not a duration",
 		  NULL);
 	parse_bad("{'duration':'.s','cgroups':[" CG0 "]}", "$.duration: '.s' is not", NULL);
@@ -1393,12 +1402,21 @@ static void test_flags_good(void **state)
 		"{'name':'cg_7','work':{'type':'cache_pressure','kib':64},'pinned':true}");
 	flag_ok(d, "cg_8:work=page_fault_churn:16", "{'name':'cg_8','work':{'type':"
 		"'page_fault_churn','kib':16}}");
-	assert_int_equal(json_array_size(json_object_get(d, "cgroups")), 10);
+	/* The one duration grammar: a bare number is seconds, us is a unit. */
+	flag_ok(d, "cg_9:work=bursty:5:10", "{'name':'cg_9','work':{'type':'bursty',"
+		"'burst':'5','sleep':'10'}}");
+	flag_ok(d, "cg_10:work=bursty:500us:1.5", "{'name':'cg_10','work':{'type':'bursty',"
+		"'burst':'500us','sleep':'1.5'}}");
+	assert_int_equal(json_array_size(json_object_get(d, "cgroups")), 12);
 	/* The result is a valid scenario. */
 	if (scenario_parse(d, &s, &err))
 		fail_msg("%s", err.buf);
-	assert_int_equal(s.n_cgroups, 10);
+	assert_int_equal(s.n_cgroups, 12);
 	assert_int_equal(s.cgroups[0].work.burst_us, 50000);
+	assert_int_equal(s.cgroups[10].work.burst_us, 5000000);
+	assert_int_equal(s.cgroups[10].work.sleep_us, 10000000);
+	assert_int_equal(s.cgroups[11].work.burst_us, 500);
+	assert_int_equal(s.cgroups[11].work.sleep_us, 1500000);
 	assert_int_equal(s.cgroups[0].cpuset.kind, CPUSET_LLC);
 	assert_int_equal(s.cgroups[0].policy, POLICY_BATCH);
 	assert_true(s.cgroups[0].pinned);
