@@ -1,6 +1,7 @@
 #include "jsonl.h"
 #include "diag.h"
 #include "fsutil.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,49 +79,12 @@ void json_set_str(json_t *o, const char *key, const char *val)
 	json_object_set_new(o, key, val ? json_string(val) : json_null());
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t n, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 json_t *json_string_bytes(const char *buf, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
 	json_t *s;
-	size_t i = 0;
 
-	while (i < len) {
-		size_t n = utf8_seq((const unsigned char *)buf + i, len - i);
-
-		if (n && buf[i] != '\0') {
-			strbuf_add(&sb, buf + i, n);
-			i += n;
-		} else {
-			strbuf_addstr(&sb, "\xef\xbf\xbd");
-			i++;
-		}
-	}
+	utf8_repair(&sb, buf, len);
 	s = json_stringn(sb.buf, sb.len);
 	strbuf_release(&sb);
 	return s;

@@ -27,8 +27,8 @@ json_t *jsonl_parse(const char *line, size_t len, struct strbuf *err);
 
 /* Helpers for building records. */
 void json_set_str(json_t *o, const char *key, const char *val);
-/* A JSON string of buf, invalid UTF-8 (and NUL) replaced with U+FFFD:
- * the library's one UTF-8 repairer. */
+/* A JSON string of buf, invalid UTF-8 (and NUL) replaced with U+FFFD
+ * (utf8_repair). */
 json_t *json_string_bytes(const char *buf, size_t len);
 /* Like json_set_str but replaces invalid UTF-8 with U+FFFD first. */
 void json_set_bytes(json_t *o, const char *key, const char *buf, size_t len);

@@ -1,7 +1,7 @@
 /* Head and tail of a case's log files (caselog.h). */
 #include "caselog.h"
 #include "diag.h"
-#include "jsonl.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,10 +11,8 @@
 /* A line as it may be shown and put in JSON (see caselog.h). */
 static char *clean_line(const char *s, size_t len)
 {
-	struct strbuf sb = STRBUF_INIT;
-	json_t *js;
+	struct strbuf sb = STRBUF_INIT, out = STRBUF_INIT;
 	bool cut = false;
-	char *r;
 	size_t i;
 
 	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
@@ -30,12 +28,10 @@ static char *clean_line(const char *s, size_t len)
 	}
 	if (cut)
 		strbuf_addstr(&sb, "...");
-	/* json_string_bytes is the library's one UTF-8 repairer. */
-	js = json_string_bytes(sb.buf, sb.len);
-	r = xstrdup(json_string_value(js));
-	json_decref(js);
+	/* A cut in the middle of a character leaves bytes to replace. */
+	utf8_repair(&out, sb.buf, sb.len);
 	strbuf_release(&sb);
-	return r;
+	return strbuf_detach(&out, NULL);
 }
 
 int caselog_read(const char *path, size_t head, size_t tail, struct caselog *out)
