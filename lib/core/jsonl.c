@@ -215,3 +215,149 @@ const char *json_brief(const json_t *v, char *buf, size_t size)
 	free(s);
 	return buf;
 }
+
+json_t *jsonl_parse_wide(const char *line, size_t len, struct strbuf *err)
+{
+	size_t err_len = err->len;
+	json_error_t jerr;
+	json_t *rec = jsonl_parse(line, len, err);
+
+	if (rec)
+		return rec;
+	/* Only an integer overflow earns the second reading; the message of
+	 * the first stands for anything else. */
+	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (rec) {		/* JSON, just not a record */
+		json_decref(rec);
+		return NULL;
+	}
+	if (json_error_code(&jerr) != json_error_numeric_overflow)
+		return NULL;
+	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+	if (rec && (!json_is_object(rec) || !json_is_string(json_object_get(rec, "type")))) {
+		json_decref(rec);
+		return NULL;
+	}
+	if (rec)
+		strbuf_setlen(err, err_len);
+	return rec;
+}
+
+/* ---- the record stream reader ---------------------------------------- */
+
+void jsonl_reader_init(struct jsonl_reader *r, size_t max_line,
+		       const struct jsonl_ops *ops, void *ctx)
+{
+	memset(r, 0, sizeof(*r));
+	line_reader_init(&r->lr, max_line);
+	r->ops = ops;
+	r->ctx = ctx;
+}
+
+void jsonl_reader_release(struct jsonl_reader *r)
+{
+	line_reader_release(&r->lr);
+}
+
+static bool blank(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return false;
+	return true;
+}
+
+static void record_line(struct jsonl_reader *r, const char *line, size_t len)
+{
+	struct strbuf err = STRBUF_INIT;
+	json_t *rec;
+
+	r->lineno++;
+	if (blank(line, len))
+		return;
+	rec = jsonl_parse_wide(line, len, &err);
+	if (rec)
+		r->ops->record(r->ctx, r->lineno, rec);
+	else
+		r->ops->bad(r->ctx, r->lineno, err.buf);
+	json_decref(rec);
+	strbuf_release(&err);
+}
+
+static void too_long(struct jsonl_reader *r)
+{
+	size_t max = r->lr.max_line;
+	char why[64];
+
+	r->lineno++;
+	if (max % (1u << 20) == 0)
+		snprintf(why, sizeof(why), "line longer than %zu MiB", max >> 20);
+	else if (max % 1024 == 0)
+		snprintf(why, sizeof(why), "line longer than %zu KiB", max >> 10);
+	else
+		snprintf(why, sizeof(why), "line longer than %zu bytes", max);
+	r->ops->bad(r->ctx, r->lineno, why);
+}
+
+/* One piece from the line reader: a whole line, or (truncated) the first
+ * max_line bytes of a longer one. */
+static void one_piece(struct jsonl_reader *r, const char *line, size_t len, bool truncated)
+{
+	if (r->ops->line) {
+		r->lineno++;
+		r->ops->line(r->ctx, line, len);
+	} else if (truncated) {
+		if (!r->in_long)
+			too_long(r);
+		r->in_long = true;
+	} else if (r->in_long) {
+		r->in_long = false;	/* the long line's tail */
+	} else {
+		record_line(r, line, len);
+	}
+}
+
+void jsonl_reader_feed(struct jsonl_reader *r, const char *buf, size_t len)
+{
+	const char *line;
+	size_t n;
+	bool truncated;
+
+	line_reader_feed(&r->lr, buf, len);
+	while ((line = line_reader_next(&r->lr, &n, &truncated)))
+		one_piece(r, line, n, truncated);
+}
+
+void jsonl_reader_finish(struct jsonl_reader *r)
+{
+	const char *line;
+	size_t n;
+
+	if ((line = line_reader_rest(&r->lr, &n)))
+		one_piece(r, line, n, false);
+	r->in_long = false;
+}
+
+int jsonl_reader_read(struct jsonl_reader *r, int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			if (r->ops->chunk)
+				r->ops->chunk(r->ctx, NULL, 0);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		if (r->ops->chunk)
+			r->ops->chunk(r->ctx, buf, (size_t)n);
+		jsonl_reader_feed(r, buf, (size_t)n);
+	}
+}
