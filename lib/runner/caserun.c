@@ -93,6 +93,7 @@ static void on_record(void *ctx, unsigned long lineno, json_t *rec)
 	collect(r, rec);
 }
 
+/* Counted, not reported one by one: the verdict says how many. */
 static void on_bad(void *ctx, unsigned long lineno, const char *why)
 {
 	struct caserun *r = ctx;
