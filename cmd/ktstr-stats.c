@@ -412,67 +412,61 @@ static void bad_line(struct input *in, unsigned long lineno, const char *why)
 		     " them one by one", in->name, lineno);
 }
 
-static void one_line(struct verdict *v, struct input *in, unsigned long lineno,
-		     const char *line, size_t len)
-{
-	struct strbuf err = STRBUF_INIT;
+/* What the record callbacks of one input's reader need. */
+struct feed {
+	struct verdict *v;
+	struct input *in;
+	struct sink *s;
+};
 
-	if (verdict_feed_line(v, line, len, lineno, &err) < 0)
-		bad_line(in, lineno, err.buf);
-	strbuf_release(&err);
+static void feed_record(void *ctx, unsigned long lineno, json_t *rec)
+{
+	struct feed *f = ctx;
+
+	f->v->line = lineno;
+	verdict_feed(f->v, rec);
+}
+
+static void feed_bad(void *ctx, unsigned long lineno, const char *why)
+{
+	struct feed *f = ctx;
+
+	f->v->bad_lines++;
+	bad_line(f->in, lineno, why);
+}
+
+static void feed_chunk(void *ctx, const char *buf, size_t len)
+{
+	struct feed *f = ctx;
+
+	note_sigint(f->in);
+	copy_out(f->s, buf, len);
 }
 
 /* Feed everything readable from fd.  Returns 0, or -1 after a read error
  * (reported here). */
 static int read_input(int fd, struct verdict *v, struct input *in, struct sink *s)
 {
-	struct line_reader lr;
-	char buf[65536];
-	unsigned long lineno = 0;
-	bool in_long = false, truncated;
-	const char *line;
-	size_t len;
-	ssize_t n;
-	int ret = 0;
+	static const struct jsonl_ops ops = {
+		.record = feed_record, .bad = feed_bad, .chunk = feed_chunk,
+	};
+	struct feed f = { .v = v, .in = in, .s = s };
+	struct jsonl_reader r;
+	int ret;
 
-	line_reader_init(&lr, MAX_LINE);
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		note_sigint(in);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			diag("%s: cannot read: %s", in->name, strerror(errno));
-			ret = -1;
-			break;
-		}
-		if (n == 0)
-			break;
-		copy_out(s, buf, (size_t)n);
-		line_reader_feed(&lr, buf, (size_t)n);
-		while ((line = line_reader_next(&lr, &len, &truncated))) {
-			if (truncated) {
-				if (!in_long) {
-					lineno++;
-					v->bad_lines++;
-					bad_line(in, lineno, "line longer than 16 MiB");
-				}
-				in_long = true;
-			} else if (in_long) {
-				in_long = false;	/* the long line's tail */
-			} else {
-				one_line(v, in, ++lineno, line, len);
-			}
-		}
-	}
-	/* A last line without a newline still counts. */
-	if (!ret && (line = line_reader_rest(&lr, &len)) && !in_long)
-		one_line(v, in, ++lineno, line, len);
+	jsonl_reader_init(&r, MAX_LINE, &ops, &f);
+	ret = jsonl_reader_read(&r, fd);
+	note_sigint(in);
+	/* A non-blocking stdin that runs dry (1) is a read error here too. */
+	if (ret != 0)
+		diag("%s: cannot read: %s", in->name, strerror(errno));
+	else
+		jsonl_reader_finish(&r);	/* a last line without a newline counts */
 	if (in->bad_reported > MAX_BAD_LINE_REPORTS)
 		diag("%s: %lu lines in all were not records and were ignored",
 		     in->name, v->bad_lines);
-	line_reader_release(&lr);
-	return ret;
+	jsonl_reader_release(&r);
+	return ret ? -1 : 0;
 }
 
 /* ---- the verdict subcommand --------------------------------------------- */

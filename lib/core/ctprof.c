@@ -42,18 +42,6 @@ struct proc {
 	json_t *cgroup;
 };
 
-/* A JSON string of bytes from the kernel (invalid UTF-8 replaced), to be
- * shared by every thread of a process. */
-static json_t *bytes_value(const char *buf, size_t len)
-{
-	json_t *holder = json_object(), *s;
-
-	json_set_bytes(holder, "v", buf, len);
-	s = json_incref(json_object_get(holder, "v"));
-	json_decref(holder);
-	return s;
-}
-
 static bool gone(int err)
 {
 	return err == ENOENT || err == ESRCH;
@@ -247,7 +235,7 @@ static void process_cgroup(struct walk *w, int pdir, struct proc *p)
 		return;
 	}
 	if (cgroup_holds_whole_processes(w, path)) {
-		p->cgroup = bytes_value(path, strlen(path));
+		p->cgroup = json_string_bytes(path, strlen(path));
 		p->cg_per_thread = false;
 	}
 	free(path);
@@ -271,7 +259,7 @@ static json_t *read_pcomm(struct walk *w, int pdir)
 		return NULL;
 	if (w->buf.len && w->buf.buf[w->buf.len - 1] == '\n')
 		strbuf_setlen(&w->buf, w->buf.len - 1);
-	return bytes_value(w->buf.buf, w->buf.len);
+	return json_string_bytes(w->buf.buf, w->buf.len);
 }
 
 static void capture_process(struct walk *w, int procfd, const char *name)

@@ -1,6 +1,7 @@
 #include "jsonl.h"
 #include "diag.h"
 #include "fsutil.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,49 +79,12 @@ void json_set_str(json_t *o, const char *key, const char *val)
 	json_object_set_new(o, key, val ? json_string(val) : json_null());
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t n, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 json_t *json_string_bytes(const char *buf, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
 	json_t *s;
-	size_t i = 0;
 
-	while (i < len) {
-		size_t n = utf8_seq((const unsigned char *)buf + i, len - i);
-
-		if (n && buf[i] != '\0') {
-			strbuf_add(&sb, buf + i, n);
-			i += n;
-		} else {
-			strbuf_addstr(&sb, "\xef\xbf\xbd");
-			i++;
-		}
-	}
+	utf8_repair(&sb, buf, len);
 	s = json_stringn(sb.buf, sb.len);
 	strbuf_release(&sb);
 	return s;
@@ -250,4 +214,150 @@ const char *json_brief(const json_t *v, char *buf, size_t size)
 		snprintf(buf, size, "%s", s);
 	free(s);
 	return buf;
+}
+
+json_t *jsonl_parse_wide(const char *line, size_t len, struct strbuf *err)
+{
+	size_t err_len = err->len;
+	json_error_t jerr;
+	json_t *rec = jsonl_parse(line, len, err);
+
+	if (rec)
+		return rec;
+	/* Only an integer overflow earns the second reading; the message of
+	 * the first stands for anything else. */
+	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (rec) {		/* JSON, just not a record */
+		json_decref(rec);
+		return NULL;
+	}
+	if (json_error_code(&jerr) != json_error_numeric_overflow)
+		return NULL;
+	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+	if (rec && (!json_is_object(rec) || !json_is_string(json_object_get(rec, "type")))) {
+		json_decref(rec);
+		return NULL;
+	}
+	if (rec)
+		strbuf_setlen(err, err_len);
+	return rec;
+}
+
+/* ---- the record stream reader ---------------------------------------- */
+
+void jsonl_reader_init(struct jsonl_reader *r, size_t max_line,
+		       const struct jsonl_ops *ops, void *ctx)
+{
+	memset(r, 0, sizeof(*r));
+	line_reader_init(&r->lr, max_line);
+	r->ops = ops;
+	r->ctx = ctx;
+}
+
+void jsonl_reader_release(struct jsonl_reader *r)
+{
+	line_reader_release(&r->lr);
+}
+
+static bool blank(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return false;
+	return true;
+}
+
+static void record_line(struct jsonl_reader *r, const char *line, size_t len)
+{
+	struct strbuf err = STRBUF_INIT;
+	json_t *rec;
+
+	r->lineno++;
+	if (blank(line, len))
+		return;
+	rec = jsonl_parse_wide(line, len, &err);
+	if (rec)
+		r->ops->record(r->ctx, r->lineno, rec);
+	else
+		r->ops->bad(r->ctx, r->lineno, err.buf);
+	json_decref(rec);
+	strbuf_release(&err);
+}
+
+static void too_long(struct jsonl_reader *r)
+{
+	size_t max = r->lr.max_line;
+	char why[64];
+
+	r->lineno++;
+	if (max % (1u << 20) == 0)
+		snprintf(why, sizeof(why), "line longer than %zu MiB", max >> 20);
+	else if (max % 1024 == 0)
+		snprintf(why, sizeof(why), "line longer than %zu KiB", max >> 10);
+	else
+		snprintf(why, sizeof(why), "line longer than %zu bytes", max);
+	r->ops->bad(r->ctx, r->lineno, why);
+}
+
+/* One piece from the line reader: a whole line, or (truncated) the first
+ * max_line bytes of a longer one. */
+static void one_piece(struct jsonl_reader *r, const char *line, size_t len, bool truncated)
+{
+	if (r->ops->line) {
+		r->lineno++;
+		r->ops->line(r->ctx, line, len);
+	} else if (truncated) {
+		if (!r->in_long)
+			too_long(r);
+		r->in_long = true;
+	} else if (r->in_long) {
+		r->in_long = false;	/* the long line's tail */
+	} else {
+		record_line(r, line, len);
+	}
+}
+
+void jsonl_reader_feed(struct jsonl_reader *r, const char *buf, size_t len)
+{
+	const char *line;
+	size_t n;
+	bool truncated;
+
+	line_reader_feed(&r->lr, buf, len);
+	while ((line = line_reader_next(&r->lr, &n, &truncated)))
+		one_piece(r, line, n, truncated);
+}
+
+void jsonl_reader_finish(struct jsonl_reader *r)
+{
+	const char *line;
+	size_t n;
+
+	if ((line = line_reader_rest(&r->lr, &n)))
+		one_piece(r, line, n, false);
+	r->in_long = false;
+}
+
+int jsonl_reader_read(struct jsonl_reader *r, int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			if (r->ops->chunk)
+				r->ops->chunk(r->ctx, NULL, 0);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		if (r->ops->chunk)
+			r->ops->chunk(r->ctx, buf, (size_t)n);
+		jsonl_reader_feed(r, buf, (size_t)n);
+	}
 }

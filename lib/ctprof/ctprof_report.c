@@ -3,15 +3,15 @@
 #include "diag.h"
 #include "jsonl.h"
 #include "strbuf.h"
+#include "texttable.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
-/* Wide enough for the longest metric name. */
-#define NAME_W 30
-#define NUM_W 18
+/* The tables: metric names left, numbers flush right. */
+static const bool num_right[5] = { false, true, true, true, true };
 
 static bool shown(const struct ctprof_report_opts *o, size_t m)
 {
@@ -80,15 +80,35 @@ static bool interval_ns(const json_t *a, const json_t *b, long long *out)
 	return true;
 }
 
-static int table_head(FILE *f, bool compare)
+static json_t *delta_json(const struct ctprof_pair *p, size_t m, const struct ctprof_delta *d)
 {
-	if (compare)
-		return fprintf(f, "  %-*s %*s %*s %*s %9s\n", NAME_W, "metric", NUM_W, "a",
-			       NUM_W, "b", NUM_W, "delta", "delta%") < 0 ? -1 : 0;
-	return fprintf(f, "  %-*s %*s\n", NAME_W, "metric", NUM_W, "value") < 0 ? -1 : 0;
+	json_t *rec = jsonl_record("ctprof_delta");
+
+	json_set_str(rec, "group", p->key);
+	json_set_str(rec, "metric", ctprof_metrics[m].name);
+	json_object_set_new(rec, "a", value_json(&d->a));
+	json_object_set_new(rec, "b", value_json(&d->b));
+	json_object_set_new(rec, "delta", value_json(&d->d));
+	json_object_set_new(rec, "delta_pct", d->has_pct ? json_real(d->pct) : json_null());
+	return rec;
 }
 
-static int compare_group(FILE *f, const struct ctprof_pair *p,
+static void delta_row(struct text_table *t, size_t m, const struct ctprof_delta *d)
+{
+	char va[32], vb[32], vd[32], pct[32];
+
+	fmt_value(va, sizeof(va), &d->a, false);
+	fmt_value(vb, sizeof(vb), &d->b, false);
+	fmt_value(vd, sizeof(vd), &d->d, true);
+	if (d->has_pct)
+		snprintf(pct, sizeof(pct), "%+.1f%%", d->pct);
+	else
+		snprintf(pct, sizeof(pct), "-");
+	text_table_add(t, (const char *[]){ ctprof_metrics[m].name, va, vb, vd, pct });
+}
+
+/* One group of a comparison: records to f (JSON), or rows into t. */
+static int compare_group(FILE *f, struct text_table *t, const struct ctprof_pair *p,
 			 const struct ctprof_report_opts *o)
 {
 	size_t ta = p->a ? p->a->threads : 0, tb = p->b ? p->b->threads : 0, m;
@@ -102,9 +122,11 @@ static int compare_group(FILE *f, const struct ctprof_pair *p,
 		json_set_int(rec, "threads_b", (long long)tb);
 		if (jsonl_emit(f, rec) < 0)
 			return -1;
-	} else if (fprintf(f, "\n%s (%s; threads %zu -> %zu)\n", p->key,
-			   ctprof_status_name(p->status), ta, tb) < 0 || table_head(f, true) < 0) {
-		return -1;
+	} else {
+		text_table_line(t, "%s", "");
+		text_table_line(t, "%s (%s; threads %zu -> %zu)", p->key,
+				ctprof_status_name(p->status), ta, tb);
+		text_table_add(t, (const char *[]){ "metric", "a", "b", "delta", "delta%" });
 	}
 	for (m = 0; m < ctprof_n_metrics; m++) {
 		struct ctprof_delta d;
@@ -114,33 +136,26 @@ static int compare_group(FILE *f, const struct ctprof_pair *p,
 		ctprof_delta(m, p->a, p->b, p->status, &d);
 		if (!d.a.present && !d.b.present)
 			continue;
-		if (o->json) {
-			rec = jsonl_record("ctprof_delta");
-			json_set_str(rec, "group", p->key);
-			json_set_str(rec, "metric", ctprof_metrics[m].name);
-			json_object_set_new(rec, "a", value_json(&d.a));
-			json_object_set_new(rec, "b", value_json(&d.b));
-			json_object_set_new(rec, "delta", value_json(&d.d));
-			json_object_set_new(rec, "delta_pct",
-					    d.has_pct ? json_real(d.pct) : json_null());
-			if (jsonl_emit(f, rec) < 0)
-				return -1;
-		} else {
-			char va[32], vb[32], vd[32], pct[32];
-
-			fmt_value(va, sizeof(va), &d.a, false);
-			fmt_value(vb, sizeof(vb), &d.b, false);
-			fmt_value(vd, sizeof(vd), &d.d, true);
-			if (d.has_pct)
-				snprintf(pct, sizeof(pct), "%+.1f%%", d.pct);
-			else
-				snprintf(pct, sizeof(pct), "-");
-			if (fprintf(f, "  %-*s %*s %*s %*s %9s\n", NAME_W, ctprof_metrics[m].name,
-				    NUM_W, va, NUM_W, vb, NUM_W, vd, pct) < 0)
-				return -1;
-		}
+		if (!o->json)
+			delta_row(t, m, &d);
+		else if (jsonl_emit(f, delta_json(p, m, &d)) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+/* Print the rendered table (if text); fputs and fflush errors are -1. */
+static int put_table(FILE *f, struct text_table *t, const bool *right, int rc)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	text_table_render(t, right, &sb);
+	if (!rc && sb.len && fputs(sb.buf, f) < 0)
+		rc = -1;
+	strbuf_release(&sb);
+	if (!rc && fflush(f))
+		rc = -1;
+	return rc;
 }
 
 int ctprof_report_compare(FILE *f, const char *name_a, const json_t *a,
@@ -149,11 +164,13 @@ int ctprof_report_compare(FILE *f, const char *name_a, const json_t *a,
 {
 	struct ctprof_groups ga, gb;
 	struct ctprof_comparison c;
+	struct text_table t = TEXT_TABLE_INIT(5);
 	size_t i, n, counts[3] = { 0, 0, 0 };
 	long long gap = 0;
 	bool have_gap = interval_ns(a, b, &gap);
 	int rc = 0;
 
+	t.indent = 2;
 	ctprof_group(a, o->by, &ga);
 	ctprof_group(b, o->by, &gb);
 	ctprof_compare(&ga, &gb, o->sort, &c);
@@ -194,16 +211,17 @@ int ctprof_report_compare(FILE *f, const char *name_a, const json_t *a,
 		strbuf_release(&sb);
 	}
 	for (i = 0; i < n && !rc; i++)
-		rc = compare_group(f, &c.p[i], o);
-	if (!rc && fflush(f))
-		rc = -1;
+		rc = compare_group(f, &t, &c.p[i], o);
+	rc = put_table(f, &t, num_right, rc);
 	ctprof_comparison_release(&c);
 	ctprof_groups_release(&ga);
 	ctprof_groups_release(&gb);
 	return rc;
 }
 
-static int show_group(FILE *f, const struct ctprof_group *g, const struct ctprof_report_opts *o)
+/* One group of a snapshot: records to f (JSON), or rows into t. */
+static int show_group(FILE *f, struct text_table *t, const struct ctprof_group *g,
+		      const struct ctprof_report_opts *o)
 {
 	json_t *rec;
 	size_t m;
@@ -214,9 +232,11 @@ static int show_group(FILE *f, const struct ctprof_group *g, const struct ctprof
 		json_set_int(rec, "threads", (long long)g->threads);
 		if (jsonl_emit(f, rec) < 0)
 			return -1;
-	} else if (fprintf(f, "\n%s (%zu thread%s)\n", g->key, g->threads,
-			   g->threads == 1 ? "" : "s") < 0 || table_head(f, false) < 0) {
-		return -1;
+	} else {
+		text_table_line(t, "%s", "");
+		text_table_line(t, "%s (%zu thread%s)", g->key, g->threads,
+				g->threads == 1 ? "" : "s");
+		text_table_add(t, (const char *[]){ "metric", "value" });
 	}
 	for (m = 0; m < ctprof_n_metrics; m++) {
 		char v[32];
@@ -233,8 +253,7 @@ static int show_group(FILE *f, const struct ctprof_group *g, const struct ctprof
 			continue;
 		}
 		fmt_value(v, sizeof(v), &g->v[m], false);
-		if (fprintf(f, "  %-*s %*s\n", NAME_W, ctprof_metrics[m].name, NUM_W, v) < 0)
-			return -1;
+		text_table_add(t, (const char *[]){ ctprof_metrics[m].name, v });
 	}
 	return 0;
 }
@@ -243,9 +262,11 @@ int ctprof_report_show(FILE *f, const char *name, const json_t *snap,
 		       const struct ctprof_report_opts *o)
 {
 	struct ctprof_groups gs;
+	struct text_table t = TEXT_TABLE_INIT(2);
 	size_t i, n;
 	int rc = 0;
 
+	t.indent = 2;
 	ctprof_group(snap, o->by, &gs);
 	ctprof_groups_sort(&gs, o->sort);
 	n = o->top && o->top < gs.n ? o->top : gs.n;
@@ -272,43 +293,48 @@ int ctprof_report_show(FILE *f, const char *name, const json_t *snap,
 		strbuf_release(&sb);
 	}
 	for (i = 0; i < n && !rc; i++)
-		rc = show_group(f, &gs.g[i], o);
-	if (!rc && fflush(f))
-		rc = -1;
+		rc = show_group(f, &t, &gs.g[i], o);
+	rc = put_table(f, &t, num_right, rc);
 	ctprof_groups_release(&gs);
 	return rc;
 }
 
+static json_t *metric_json(const struct ctprof_metric *m)
+{
+	json_t *rec = jsonl_record("ctprof_metric");
+
+	json_set_str(rec, "name", m->name);
+	json_set_str(rec, "unit", m->unit);
+	json_set_str(rec, "aggregation", ctprof_agg_name(m->agg));
+	json_set_str(rec, "scope", m->scope == CTPROF_SCOPE_CGROUP ? "cgroup" : "thread");
+	json_object_set_new(rec, "higher_is_better",
+			    m->better ? json_boolean(m->better > 0) : json_null());
+	json_set_str(rec, "source", m->source);
+	json_set_str(rec, "description", m->desc);
+	return rec;
+}
+
 int ctprof_report_metrics(FILE *f, bool json)
 {
+	struct text_table t = TEXT_TABLE_INIT(7);
 	size_t i;
 
-	if (!json && fprintf(f, "%-*s %-7s %-6s %-6s %-6s %-22s %s\n", NAME_W, "metric",
-			     "unit", "agg", "scope", "better", "source", "description") < 0)
-		return -1;
+	/* In JSON the table stays empty: put_table then only flushes. */
+	if (!json)
+		text_table_add(&t, (const char *[]){ "metric", "unit", "agg", "scope",
+						     "better", "source", "description" });
 	for (i = 0; i < ctprof_n_metrics; i++) {
 		const struct ctprof_metric *m = &ctprof_metrics[i];
-		const char *better = m->better > 0 ? "higher" : m->better < 0 ? "lower" : "-";
 
-		if (json) {
-			json_t *rec = jsonl_record("ctprof_metric");
-
-			json_set_str(rec, "name", m->name);
-			json_set_str(rec, "unit", m->unit);
-			json_set_str(rec, "aggregation", ctprof_agg_name(m->agg));
-			json_set_str(rec, "scope", m->scope == CTPROF_SCOPE_CGROUP ? "cgroup" : "thread");
-			json_object_set_new(rec, "higher_is_better",
-					    m->better ? json_boolean(m->better > 0) : json_null());
-			json_set_str(rec, "source", m->source);
-			json_set_str(rec, "description", m->desc);
-			if (jsonl_emit(f, rec) < 0)
-				return -1;
-		} else if (fprintf(f, "%-*s %-7s %-6s %-6s %-6s %-22s %s\n", NAME_W, m->name,
-				   m->unit, ctprof_agg_name(m->agg),
-				   m->scope == CTPROF_SCOPE_CGROUP ? "cgroup" : "thread", better,
-				   m->source, m->desc) < 0) {
+		if (json && jsonl_emit(f, metric_json(m)) < 0)
 			return -1;
-		}
+		if (json)
+			continue;
+		text_table_add(&t, (const char *[]){
+			m->name, m->unit, ctprof_agg_name(m->agg),
+			m->scope == CTPROF_SCOPE_CGROUP ? "cgroup" : "thread",
+			m->better > 0 ? "higher" : m->better < 0 ? "lower" : "-",
+			m->source, m->desc });
 	}
-	return fflush(f) ? -1 : 0;
+	return put_table(f, &t, NULL, 0);
 }

@@ -1,7 +1,7 @@
 /* Head and tail of a case's log files (caselog.h). */
 #include "caselog.h"
 #include "diag.h"
-#include "jsonl.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +11,7 @@
 char *caselog_clean_line(const char *s, size_t len, unsigned flags)
 {
 	bool fold = flags & CASELOG_ONE_LINE, cut = false;
-	struct strbuf sb = STRBUF_INIT;
-	json_t *js;
-	char *r;
+	struct strbuf sb = STRBUF_INIT, out = STRBUF_INIT;
 	size_t i;
 
 	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
@@ -33,12 +31,10 @@ char *caselog_clean_line(const char *s, size_t len, unsigned flags)
 		strbuf_setlen(&sb, sb.len - 1);
 	if (cut)
 		strbuf_addstr(&sb, "...");
-	/* json_string_bytes is the library's one UTF-8 repairer. */
-	js = json_string_bytes(sb.buf, sb.len);
-	r = xstrdup(json_string_value(js));
-	json_decref(js);
+	/* A cut in the middle of a character leaves bytes to replace. */
+	utf8_repair(&out, sb.buf, sb.len);
 	strbuf_release(&sb);
-	return r;
+	return strbuf_detach(&out, NULL);
 }
 
 int caselog_read(const char *path, size_t head, size_t tail, struct caselog *out)

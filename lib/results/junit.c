@@ -3,51 +3,13 @@
 #include "diag.h"
 #include "fsutil.h"
 #include "strvec.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <string.h>
 
-#define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
-
-/* Decode one UTF-8 sequence at p (n bytes left); its length in *len.
- * Returns the code point, or -1 for a malformed, overlong or surrogate
- * sequence (then *len is 1: resynchronise on the next byte). */
-static long utf8_next(const unsigned char *p, size_t n, size_t *len)
-{
-	static const long min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t need, i;
-	long cp;
-
-	*len = 1;
-	if (p[0] < 0x80)
-		return p[0];
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		need = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return -1;
-	}
-	if (n < need)
-		return -1;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min_cp[need] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*len = need;
-	return cp;
-}
-
 /* XML 1.0 Char, minus carriage return (see junit.h). */
-static bool xml_char(long cp)
+static bool xml_char(uint32_t cp)
 {
 	return cp == '\t' || cp == '\n' || (cp >= 0x20 && cp <= 0xd7ff) ||
 	       (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
@@ -55,14 +17,16 @@ static bool xml_char(long cp)
 
 static void escape(struct strbuf *out, const char *s, bool attr)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t left = strlen((const char *)p), len;
+	const char *p = s ? s : "";
+	size_t left = strlen(p), len;
 
 	while (left) {
-		long cp = utf8_next(p, left, &len);
+		uint32_t cp = 0;
 
-		if (cp < 0 || !xml_char(cp))
-			strbuf_addstr(out, REPLACEMENT);
+		/* An invalid byte is replaced on its own: resume at the next. */
+		len = utf8_decode(p, left, &cp);
+		if (!len || !xml_char(cp))
+			strbuf_addstr(out, UTF8_REPLACEMENT);
 		else if (cp == '&')
 			strbuf_addstr(out, "&amp;");
 		else if (cp == '<')
@@ -80,6 +44,7 @@ static void escape(struct strbuf *out, const char *s, bool attr)
 			strbuf_addstr(out, "&#9;");
 		else
 			strbuf_add(out, p, len);
+		len = len ? len : 1;
 		p += len;
 		left -= len;
 	}

@@ -54,6 +54,71 @@ static const struct gauntlet_kernel *case_kernel(const struct gcase *c,
 	return c->kernel ? c->kernel : ctx->default_kernel;
 }
 
+/* Keep what the sidecar wants beyond the verdict's own digest. */
+static void collect(struct caserun *r, json_t *rec)
+{
+	const char *type = json_get_str(rec, "type");
+
+	if (!type)
+		return;
+	if (!strcmp(type, "vm_start")) {
+		/* Which accelerator ran the case: compare says so, as TCG and
+		 * KVM timings are not comparable. */
+		free(r->accel);
+		r->accel = json_get_str(rec, "accel") ? xstrdup(json_get_str(rec, "accel")) : NULL;
+	} else if (!strcmp(type, "agent_ready")) {
+		json_decref(r->agent_ready);
+		r->agent_ready = json_incref(rec);
+	} else if (!strcmp(type, "cgroup_stats")) {
+		json_array_append(r->cgroups, rec);
+	} else if (!strcmp(type, "stimulus")) {
+		json_array_append(r->stimulus, rec);
+	} else if (!strcmp(type, "scenario_end")) {
+		json_decref(r->scenario_end);
+		r->scenario_end = json_incref(rec);
+	} else if (!strcmp(type, "scheduler") && json_get_str(rec, "output_log")) {
+		/* ktstr-vm keeps the scheduler's whole output in a file: the
+		 * record's output array holds only its last lines. */
+		free(r->sched_log);
+		r->sched_log = xstrdup(json_get_str(rec, "output_log"));
+	}
+}
+
+static void on_record(void *ctx, unsigned long lineno, json_t *rec)
+{
+	struct caserun *r = ctx;
+
+	r->v.line = lineno;
+	verdict_feed(&r->v, rec);
+	collect(r, rec);
+}
+
+/* Counted, not reported one by one: the verdict says how many. */
+static void on_bad(void *ctx, unsigned long lineno, const char *why)
+{
+	struct caserun *r = ctx;
+
+	r->v.bad_lines++;
+}
+
+static void err_line(void *ctx, const char *line, size_t len)
+{
+	struct caserun *r = ctx;
+
+	if (r->err_tail.n == ERR_TAIL_LINES) {
+		free(r->err_tail.v[0]);
+		memmove(r->err_tail.v, r->err_tail.v + 1,
+			(r->err_tail.n - 1) * sizeof(*r->err_tail.v));
+		r->err_tail.v[--r->err_tail.n] = NULL;
+	}
+	strvec_pushf(&r->err_tail, "%.*s", (int)len, line);
+}
+
+/* ktstr-vm's stdout is the record stream the verdict reads; its stderr
+ * is text, the last lines of which go in the failure block. */
+static const struct jsonl_ops out_ops = { .record = on_record, .bad = on_bad };
+static const struct jsonl_ops err_ops = { .line = err_line };
+
 int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct gcase *c,
 		  unsigned repeat, struct hostlock *lock, struct strbuf *err)
 {
@@ -74,8 +139,8 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 	r->lock = *lock;
 	memset(lock, 0, sizeof(*lock));
 	verdict_init(&r->v);
-	line_reader_init(&r->out_lr, MAX_LINE);
-	line_reader_init(&r->err_lr, 64 * 1024);
+	jsonl_reader_init(&r->out, MAX_LINE, &out_ops, r);
+	jsonl_reader_init(&r->err, 64 * 1024, &err_ops, r);
 	r->cgroups = json_array();
 	r->stimulus = json_array();
 
@@ -147,124 +212,19 @@ fail:
 	return -1;
 }
 
-/* Keep what the sidecar wants beyond the verdict's own digest. */
-static void collect(struct caserun *r, json_t *rec)
-{
-	const char *type = json_get_str(rec, "type");
-
-	if (!type)
-		return;
-	if (!strcmp(type, "vm_start")) {
-		/* Which accelerator ran the case: compare says so, as TCG and
-		 * KVM timings are not comparable. */
-		free(r->accel);
-		r->accel = json_get_str(rec, "accel") ? xstrdup(json_get_str(rec, "accel")) : NULL;
-	} else if (!strcmp(type, "agent_ready")) {
-		json_decref(r->agent_ready);
-		r->agent_ready = json_incref(rec);
-	} else if (!strcmp(type, "cgroup_stats")) {
-		json_array_append(r->cgroups, rec);
-	} else if (!strcmp(type, "stimulus")) {
-		json_array_append(r->stimulus, rec);
-	} else if (!strcmp(type, "scenario_end")) {
-		json_decref(r->scenario_end);
-		r->scenario_end = json_incref(rec);
-	} else if (!strcmp(type, "scheduler") && json_get_str(rec, "output_log")) {
-		/* ktstr-vm keeps the scheduler's whole output in a file: the
-		 * record's output array holds only its last lines. */
-		free(r->sched_log);
-		r->sched_log = xstrdup(json_get_str(rec, "output_log"));
-	}
-}
-
-static void record_line(struct caserun *r, const char *line, size_t len)
-{
-	struct strbuf err = STRBUF_INIT;
-	json_t *rec;
-
-	r->lineno++;
-	if (!len)
-		return;
-	rec = jsonl_parse(line, len, &err);
-	if (!rec) {
-		r->v.bad_lines++;
-	} else {
-		r->v.line = r->lineno;
-		verdict_feed(&r->v, rec);
-		collect(r, rec);
-		json_decref(rec);
-	}
-	strbuf_release(&err);
-}
-
-static void err_line(struct caserun *r, const char *line, size_t len)
-{
-	if (r->err_tail.n == ERR_TAIL_LINES) {
-		free(r->err_tail.v[0]);
-		memmove(r->err_tail.v, r->err_tail.v + 1,
-			(r->err_tail.n - 1) * sizeof(*r->err_tail.v));
-		r->err_tail.v[--r->err_tail.n] = NULL;
-	}
-	strvec_pushf(&r->err_tail, "%.*s", (int)len, line);
-}
-
-static void drain_lines(struct caserun *r, bool is_out)
-{
-	struct line_reader *lr = is_out ? &r->out_lr : &r->err_lr;
-	const char *line;
-	size_t len;
-	bool truncated;
-
-	while ((line = line_reader_next(lr, &len, &truncated))) {
-		if (!is_out) {
-			err_line(r, line, len);
-		} else if (truncated) {
-			if (!r->in_long) {
-				r->lineno++;
-				r->v.bad_lines++;
-			}
-			r->in_long = true;
-		} else if (r->in_long) {
-			r->in_long = false;
-		} else {
-			record_line(r, line, len);
-		}
-	}
-}
-
 bool caserun_read(struct caserun *r, int fd)
 {
 	bool is_out = fd == r->out_fd;
-	char buf[65536];
-	ssize_t n;
+	struct jsonl_reader *jr = is_out ? &r->out : &r->err;
 
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			/* EOF (or a dead pipe): the unterminated tail counts. */
-			struct line_reader *lr = is_out ? &r->out_lr : &r->err_lr;
-			const char *rest;
-			size_t len;
-
-			if ((rest = line_reader_rest(lr, &len))) {
-				if (is_out && !r->in_long)
-					record_line(r, rest, len);
-				else if (!is_out)
-					err_line(r, rest, len);
-			}
-			close(fd);
-			if (is_out)
-				r->out_fd = -1;
-			else
-				r->err_fd = -1;
-			break;
-		}
-		line_reader_feed(is_out ? &r->out_lr : &r->err_lr, buf, (size_t)n);
-		drain_lines(r, is_out);
+	if (jsonl_reader_read(jr, fd) != 1) {
+		/* EOF (or a dead pipe): the unterminated tail counts. */
+		jsonl_reader_finish(jr);
+		close(fd);
+		if (is_out)
+			r->out_fd = -1;
+		else
+			r->err_fd = -1;
 	}
 	return r->out_fd >= 0 || r->err_fd >= 0;
 }
@@ -446,8 +406,8 @@ void caserun_release(struct caserun *r)
 	if (r->err_fd >= 0)
 		close(r->err_fd);
 	hostlock_release(&r->lock);
-	line_reader_release(&r->out_lr);
-	line_reader_release(&r->err_lr);
+	jsonl_reader_release(&r->out);
+	jsonl_reader_release(&r->err);
 	verdict_release(&r->v);
 	strvec_clear(&r->err_tail);
 	json_decref(r->agent_ready);

@@ -36,9 +36,7 @@ struct caserun {
 	pid_t pid;
 	int out_fd, err_fd;		/* -1 once at EOF */
 	struct hostlock lock;
-	struct line_reader out_lr, err_lr;
-	unsigned long lineno;
-	bool in_long;
+	struct jsonl_reader out, err;	/* records; ktstr-vm's stderr as text */
 	struct verdict v;
 	struct strvec err_tail;		/* last stderr lines of ktstr-vm */
 	json_t *agent_ready, *cgroups, *stimulus, *scenario_end;

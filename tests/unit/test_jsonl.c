@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "jsonl.h"
@@ -684,6 +686,183 @@ static void test_lr_large(void **state)
 	strbuf_release(&in);
 }
 
+/* ---- jsonl_reader ------------------------------------------------------ */
+
+/* What the callbacks saw, one line each: "R<n> <compact record>",
+ * "B<n> <why>", "L <text>", and "C<len>" for chunks. */
+static void log_record(void *ctx, unsigned long lineno, json_t *rec)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	strbuf_addf(ctx, "R%lu %s\n", lineno, s);
+	free(s);
+}
+
+static void log_bad(void *ctx, unsigned long lineno, const char *why)
+{
+	/* Up to the colon: what follows is jansson's own wording. */
+	strbuf_addf(ctx, "B%lu %.*s\n", lineno, (int)strcspn(why, ":"), why);
+}
+
+static void log_line(void *ctx, const char *line, size_t len)
+{
+	strbuf_addf(ctx, "L %.*s\n", (int)len, line);
+}
+
+static void log_chunk(void *ctx, const char *buf, size_t len)
+{
+	strbuf_addf(ctx, "C%zu\n", len);
+}
+
+static const struct jsonl_ops rec_ops = { .record = log_record, .bad = log_bad };
+static const struct jsonl_ops text_ops = { .line = log_line };
+
+/* Feed in in pieces of step bytes (0: all at once), finish, compare. */
+static void read_eq(const struct jsonl_ops *ops, size_t max, const char *in, size_t step,
+		    const char *want)
+{
+	struct strbuf got = STRBUF_INIT;
+	struct jsonl_reader r;
+	size_t len = strlen(in), i, n;
+
+	jsonl_reader_init(&r, max, ops, &got);
+	for (i = 0; i < len; i += n) {
+		n = step && step < len - i ? step : len - i;
+		jsonl_reader_feed(&r, in + i, n);
+	}
+	jsonl_reader_finish(&r);
+	jsonl_reader_release(&r);
+	assert_string_equal(got.buf, want);
+	strbuf_release(&got);
+}
+
+static void read_all_steps(const struct jsonl_ops *ops, size_t max, const char *in,
+			   const char *want)
+{
+	size_t step;
+
+	for (step = 0; step <= 7; step++)
+		read_eq(ops, max, in, step, want);
+}
+
+static void test_reader_records(void **state)
+{
+	read_all_steps(&rec_ops, 0,
+		       "{\"type\":\"a\",\"n\":1}\n"
+		       "\n"
+		       " \t\r\n"
+		       "{\"type\":\"b\"}\r\n"
+		       "{\"type\":\"c\"}",
+		       "R1 {\"type\":\"a\",\"n\":1}\n"
+		       "R4 {\"type\":\"b\"}\n"
+		       "R5 {\"type\":\"c\"}\n");
+	read_eq(&rec_ops, 0, "", 0, "");
+}
+
+static void test_reader_bad_lines(void **state)
+{
+	read_all_steps(&rec_ops, 0,
+		       "not json\n"
+		       "[1]\n"
+		       "{\"n\":1}\n"
+		       "{\"type\":\"a\",\"type\":\"b\"}\n"
+		       "{\"type\":\"caf\xff\"}\n"
+		       "{\"type\":\"ok\"}\n"
+		       "{\"type\":",
+		       "B1 invalid JSON at column 3\n"
+		       "B2 record is not a JSON object\n"
+		       "B3 record has no string \"type\" field\n"
+		       "B4 invalid JSON at column 18\n"
+		       "B5 invalid JSON at column 12\n"
+		       "R6 {\"type\":\"ok\"}\n"
+		       "B7 invalid JSON at column 8\n");
+}
+
+static void test_reader_big_int(void **state)
+{
+	/* An integer beyond 64 bits costs precision, not the record. */
+	read_eq(&rec_ops, 0, "{\"type\":\"m\",\"n\":123456789012345678901234}\n", 0,
+		"R1 {\"type\":\"m\",\"n\":1.2345678901234569e23}\n");
+	/* Still a record or nothing. */
+	read_eq(&rec_ops, 0, "[123456789012345678901234]\n", 0, "B1 invalid JSON at column 25\n");
+}
+
+static void test_reader_long_lines(void **state)
+{
+	/* One bad line for the whole of a long one, counted once. */
+	read_all_steps(&rec_ops, 16,
+		       "{\"type\":\"a\"}\n"
+		       "{\"type\":\"long long long long long\"}\n"
+		       "{\"type\":\"b\"}\n"
+		       "{\"type\":\"c\",\"x\":\"yz\"}\n"
+		       "{\"type\":\"never ending line",
+		       "R1 {\"type\":\"a\"}\n"
+		       "B2 line longer than 16 bytes\n"
+		       "R3 {\"type\":\"b\"}\n"
+		       "B4 line longer than 16 bytes\n"
+		       "B5 line longer than 16 bytes\n");
+	/* A long last line without a newline is skipped whole too. */
+	read_eq(&rec_ops, 16, "{\"type\":\"0123456789abcdef0123", 0,
+		"B1 line longer than 16 bytes\n");
+}
+
+static void test_reader_long_line_units(void **state)
+{
+	struct strbuf got = STRBUF_INIT, in = STRBUF_INIT;
+	struct jsonl_reader r;
+
+	strbuf_grow(&in, 3u << 20);
+	memset(in.buf, 'x', (2u << 20) + 1);
+	strbuf_setlen(&in, (2u << 20) + 1);
+	strbuf_addstr(&in, "\n");
+	jsonl_reader_init(&r, 1u << 20, &rec_ops, &got);
+	jsonl_reader_feed(&r, in.buf, in.len);
+	jsonl_reader_release(&r);
+	jsonl_reader_init(&r, 2048, &rec_ops, &got);
+	jsonl_reader_feed(&r, in.buf, in.len);
+	jsonl_reader_release(&r);
+	assert_string_equal(got.buf, "B1 line longer than 1 MiB\nB1 line longer than 2 KiB\n");
+	strbuf_release(&got);
+	strbuf_release(&in);
+}
+
+static void test_reader_text_mode(void **state)
+{
+	/* Every line as it came, long ones in pieces, the tail too. */
+	read_all_steps(&text_ops, 4, "ab\n\nabcdefghij\nnot {json\ntail",
+		       "L ab\nL \nL abcd\nL efgh\nL ij\nL not \nL {jso\nL n\nL tail\n");
+}
+
+static void test_reader_read_fd(void **state)
+{
+	static const struct jsonl_ops ops = {
+		.record = log_record, .bad = log_bad, .chunk = log_chunk,
+	};
+	struct strbuf got = STRBUF_INIT;
+	struct jsonl_reader r;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "{\"type\":\"a\"}\n{\"type\"", 20), 20);
+	/* Non-blocking and dry: "nothing more for now". */
+	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	jsonl_reader_init(&r, 0, &ops, &got);
+	assert_int_equal(jsonl_reader_read(&r, p[0]), 1);
+	assert_string_equal(got.buf, "C20\nR1 {\"type\":\"a\"}\n");
+	assert_int_equal(write(p[1], ":\"b\"}", 5), 5);
+	close(p[1]);
+	assert_int_equal(jsonl_reader_read(&r, p[0]), 0);
+	jsonl_reader_finish(&r);
+	assert_string_equal(got.buf, "C20\nR1 {\"type\":\"a\"}\nC5\nR2 {\"type\":\"b\"}\n");
+	close(p[0]);
+	/* A read error is -1 with errno. */
+	errno = 0;
+	assert_int_equal(jsonl_reader_read(&r, p[0]), -1);
+	assert_int_equal(errno, EBADF);
+	jsonl_reader_release(&r);
+	strbuf_release(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -716,6 +895,13 @@ int main(void)
 		cmocka_unit_test(test_lr_rest),
 		cmocka_unit_test(test_lr_interleaved),
 		cmocka_unit_test(test_lr_large),
+		cmocka_unit_test(test_reader_records),
+		cmocka_unit_test(test_reader_bad_lines),
+		cmocka_unit_test(test_reader_big_int),
+		cmocka_unit_test(test_reader_long_lines),
+		cmocka_unit_test(test_reader_long_line_units),
+		cmocka_unit_test(test_reader_text_mode),
+		cmocka_unit_test(test_reader_read_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
