@@ -162,7 +162,6 @@ struct engine {
 	struct ktstr_topo topo;
 	unsigned ncpus;			/* CPUs of the topology */
 	unsigned nbits;			/* bitmap size: max(possible CPUs, ncpus) */
-	struct checks eff;		/* effective checks */
 
 	struct shm_ctl *ctl;
 	size_t ctl_size;

@@ -188,15 +188,12 @@ static json_t *ring_json(const struct sched_run *s)
 static void klog_line(struct sched_run *s, const char *msg, size_t len)
 {
 	static const char tag[] = "sched_ext: BPF scheduler \"";
-	json_t *str;
+	/* Repaired, not dropped: a scheduler's death message with one bad
+	 * byte is still the reason it died. */
+	json_t *str = json_string_bytes(msg, len);
 	const char *p;
-	char *text = xstrndup(msg, len);
+	char *text = xstrdup(json_string_value(str));
 
-	str = json_string(text);
-	if (!str) {		/* invalid UTF-8 */
-		free(text);
-		return;
-	}
 	if (s->klog && json_array_size(s->klog) <= KLOG_LINES) {
 		json_array_append(s->klog, str);
 	} else if (!s->kreason && (p = strstr(text, tag)) && strstr(p, "\" disabled (")) {

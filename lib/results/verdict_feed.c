@@ -634,31 +634,10 @@ void verdict_feed(struct verdict *v, const json_t *rec)
 		t->feed(v, rec);
 }
 
-/* jansson rejects integers beyond 64 bits; read such a line with every
- * integer as a real instead, so one odd counter does not lose a record. */
-static json_t *parse_big_ints(const char *line, size_t len)
-{
-	json_error_t jerr;
-	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-
-	if (rec) {
-		json_decref(rec);
-		return NULL;
-	}
-	if (json_error_code(&jerr) != json_error_numeric_overflow)
-		return NULL;
-	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
-	if (rec && (!json_is_object(rec) || !json_is_string(json_object_get(rec, "type")))) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	return rec;
-}
-
 int verdict_feed_line(struct verdict *v, const char *line, size_t len,
 		      unsigned long lineno, struct strbuf *err)
 {
-	size_t i, err_len = err->len;
+	size_t i;
 	json_t *rec;
 
 	v->line = lineno;
@@ -667,9 +646,7 @@ int verdict_feed_line(struct verdict *v, const char *line, size_t len,
 			break;
 	if (i == len)
 		return 0;
-	rec = jsonl_parse(line, len, err);
-	if (!rec && (rec = parse_big_ints(line, len)))
-		strbuf_setlen(err, err_len);
+	rec = jsonl_parse_wide(line, len, err);
 	if (!rec) {
 		v->bad_lines++;
 		return -1;
