@@ -12,6 +12,7 @@
 #include "opts.h"
 #include "schedbuild.h"
 #include "strvec.h"
+#include "texttable.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -145,59 +146,47 @@ static void do_source(struct kbuild *b, struct kbuild_source *s)
 	kcache_entry_release(&e);
 }
 
-/* One stdin record; returns true when it named a kernel. */
-static bool handle_line(struct kbuild *b, const char *line, size_t len, size_t lineno)
+struct stdin_ctx {
+	struct kbuild *b;
+	size_t kernels;
+};
+
+/* One stdin record: a source to build, or a record for the next stage. */
+static void on_record(void *ctx, unsigned long lineno, json_t *rec)
 {
+	struct stdin_ctx *c = ctx;
 	struct strbuf err = STRBUF_INIT;
 	struct kbuild_source s;
-	json_t *rec;
 
-	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
-		len--;
-	if (!len)
-		return false;
-	rec = jsonl_parse(line, len, &err);
-	if (!rec)
-		die(KTSTR_EXIT_USAGE, "stdin line %zu: %s", lineno, err.buf);
 	if (strcmp(json_get_str(rec, "type"), "source")) {
 		/* Other records pass through for the next stage. */
-		jsonl_emit(stdout, rec);
-		return false;
+		jsonl_emit(stdout, json_incref(rec));
+		return;
 	}
 	if (kbuild_source_from_record(rec, &s, &err))
-		die(KTSTR_EXIT_USAGE, "stdin line %zu: %s", lineno, err.buf);
-	do_source(b, &s);
+		die(KTSTR_EXIT_USAGE, "stdin line %lu: %s", lineno, err.buf);
+	do_source(c->b, &s);
 	kbuild_source_release(&s);
-	json_decref(rec);
-	return true;
+	c->kernels++;
+}
+
+static void on_bad(void *ctx, unsigned long lineno, const char *why)
+{
+	die(KTSTR_EXIT_USAGE, "stdin line %lu: %s", lineno, why);
 }
 
 static void read_stdin(struct kbuild *b)
 {
-	struct line_reader lr;
-	char buf[8192];
-	ssize_t n;
-	const char *line;
-	size_t len, lineno = 0, kernels = 0;
-	bool trunc;
+	static const struct jsonl_ops ops = { .record = on_record, .bad = on_bad };
+	struct stdin_ctx c = { .b = b };
+	struct jsonl_reader r;
 
-	line_reader_init(&lr, 1 << 20);
-	while ((n = read(0, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die_errno(KTSTR_EXIT_USAGE, "reading stdin");
-		line_reader_feed(&lr, buf, (size_t)n);
-		while ((line = line_reader_next(&lr, &len, &trunc))) {
-			if (trunc)
-				die(KTSTR_EXIT_USAGE, "stdin line %zu is too long", lineno + 1);
-			kernels += handle_line(b, line, len, ++lineno);
-		}
-	}
-	if ((line = line_reader_rest(&lr, &len)))
-		kernels += handle_line(b, line, len, ++lineno);
-	line_reader_release(&lr);
-	if (!kernels)
+	jsonl_reader_init(&r, 1 << 20, &ops, &c);
+	if (jsonl_reader_read(&r, 0) < 0)
+		die_errno(KTSTR_EXIT_USAGE, "reading stdin");
+	jsonl_reader_finish(&r);
+	jsonl_reader_release(&r);
+	if (!c.kernels)
 		die(KTSTR_EXIT_USAGE, "no {\"type\":\"source\"} records on stdin; pass "
 		    "--source DIR or pipe ktstr-fetch into ktstr-build");
 }
@@ -241,20 +230,24 @@ static int cmd_list(const char *root)
 {
 	struct kcache_entry *v;
 	size_t i, n = kcache_list(root, kernel_kconfig_hash(), &v);
+	struct text_table t = TEXT_TABLE_INIT(5);
+	struct strbuf out = STRBUF_INIT;
 	bool tty = isatty(1);
 
-	if (tty)
-		printf("%-50s %-16s %-8s %-20s %s\n", "KEY", "VERSION", "SOURCE", "BUILT",
-		       "STATUS");
+	text_table_add(&t, (const char *[]){ "KEY", "VERSION", "SOURCE", "BUILT", "STATUS" });
 	for (i = 0; i < n; i++) {
 		const struct kcache_entry *e = &v[i];
 
 		if (tty)
-			printf("%-50s %-16s %-8s %-20s %s\n", e->key, e->version,
-			       e->source_type, e->built_at, status_of(e));
+			text_table_add(&t, (const char *[]){ e->key, e->version, e->source_type,
+							     e->built_at, status_of(e) });
 		else
 			emit_cache_entry(e);
 	}
+	text_table_render(&t, NULL, &out);
+	if (tty)
+		fputs(out.buf, stdout);
+	strbuf_release(&out);
 	fflush(stdout);
 	for (i = 0; i < n; i++)
 		if (v[i].corrupt)
