@@ -369,9 +369,8 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 	const char *perf = o->no_perf_mode && t->performance_mode ?
 		"performance_mode test; skipped under KTSTR_NO_PERF_MODE / --no-perf-mode" : NULL;
 	struct misfits mf = { NULL, NULL };
-	struct strbuf why = STRBUF_INIT;
+	const struct scenario *s = &t->scenario;	/* parsed by ktest_load */
 	size_t i, before = cs->n, np;
-	struct scenario s;
 
 	if (t->sched_param && !o->n_scheds) {
 		strbuf_addf(err, "%s: $.scheduler: \"%s\" takes the scheduler from the "
@@ -379,12 +378,6 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 			    t->path, KTEST_SCHED_PLACEHOLDER);
 		return -1;
 	}
-	if (scenario_parse(t->scenario_doc, &s, &why)) {
-		strbuf_addf(err, "%s: $.scenario: %s", t->path, why.buf);
-		strbuf_release(&why);
-		return -1;
-	}
-	strbuf_release(&why);
 	preset_table(&np);
 	for (i = 0; i < np; i++) {
 		const struct preset *p = &presets[i];
@@ -393,7 +386,7 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 
 		if (explicit && !strvec_contains(&t->presets, p->name))
 			continue;
-		problem = preset_problem(t, &s, p, o, &capacity);
+		problem = preset_problem(t, s, p, o, &capacity);
 		if (problem && !explicit) {
 			note_misfit(&mf, p, problem, capacity);
 			continue;
@@ -402,9 +395,8 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 		free(problem);
 	}
 	if (cs->n == before)
-		add_no_preset_case(cs, t, &s, o, &mf);
+		add_no_preset_case(cs, t, s, o, &mf);
 	free(mf.first_problem);
-	scenario_release(&s);
 	return 0;
 }
 

@@ -306,7 +306,6 @@ static int load_scenario(struct tctx *c, const json_t *root, struct ktest *t)
 {
 	json_t *v = get(root, "scenario");
 	struct strbuf why = STRBUF_INIT;
-	struct scenario s;
 	unsigned long long dur;
 	bool have_dur;
 	int rc = -1;
@@ -357,14 +356,13 @@ static int load_scenario(struct tctx *c, const json_t *root, struct ktest *t)
 		json_object_del(t->scenario_doc, "duration_us");
 		json_object_set_new(t->scenario_doc, "duration_ms", json_integer((json_int_t)dur));
 	}
-	if (scenario_parse(t->scenario_doc, &s, &why)) {
+	if (scenario_parse(t->scenario_doc, &t->scenario, &why)) {
 		scenario_err(c, "$.scenario", t->scenario_ref, why.buf);
 		goto out;
 	}
-	t->scenario_name = xstrdup(s.name);
-	t->duration_ms = s.duration_ms;
-	add_features(t, &s);
-	scenario_release(&s);
+	t->scenario_name = xstrdup(t->scenario.name);
+	t->duration_ms = t->scenario.duration_ms;
+	add_features(t, &t->scenario);
 	rc = 0;
 out:
 	strbuf_release(&why);
@@ -628,6 +626,7 @@ void ktest_release(struct ktest *t)
 	free(t->description);
 	free(t->scenario_ref);
 	json_decref(t->scenario_doc);
+	scenario_release(&t->scenario);
 	free(t->scenario_name);
 	free(t->scheduler);
 	strvec_clear(&t->sched_args);

@@ -74,6 +74,8 @@ struct ktest {
 	json_t *scenario_doc;	/* the scenario JSON (loaded even when
 				 * canned, with duration applied) */
 	char *scenario_name;	/* its "name" */
+	struct scenario scenario;	/* scenario_doc parsed, once: the gauntlet
+					 * plans from it */
 	char *scheduler;	/* discover name or absolute path; NULL: EEVDF
 				 * (or, with sched_param, the runner's) */
 	bool sched_param;	/* "scheduler": "{scheduler}" */
