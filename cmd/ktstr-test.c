@@ -111,7 +111,8 @@ struct opts {
 	unsigned jobs, runs, shard_k, shard_n;
 	long retries;			/* -1: not given */
 	double budget;
-	const char *junit, *accel, *label;
+	const char *junit, *accel, *label;	/* accel: as given, for ktstr-vm */
+	enum vm_accel accel_mode;
 	bool list, json, no_skip, no_perf;
 };
 
@@ -147,7 +148,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_ACCEL:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+			if (vm_accel_parse(optarg, &o->accel_mode))
 				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
 			o->accel = optarg;
 			break;
@@ -539,14 +540,6 @@ static void report_cb(void *cb, const struct case_report *rep)
 
 /* ---- main --------------------------------------------------------------- */
 
-/* Whether the VMs will run under KVM, by the same probe ktstr-vm uses. */
-static bool kvm_usable(const char *accel)
-{
-	if (accel && strcmp(accel, "auto"))
-		return !strcmp(accel, "kvm");
-	return vm_accel_detect() == VM_ACCEL_KVM;
-}
-
 static char *find_vm_prog(void)
 {
 	char buf[4096];
@@ -651,7 +644,8 @@ int main(int argc, char **argv)
 	if (resolve_kernels(&o, &kernels, &nk) < 0)
 		goto out;
 
-	go.kvm = kvm_usable(o.accel);
+	/* Whether the VMs will run under KVM, by the probe ktstr-vm uses. */
+	go.kvm = vm_accel_resolve(o.accel_mode) == VM_ACCEL_KVM;
 	go.host_cpus = hostlock_usable_cpus();
 	go.no_perf_mode = o.no_perf;
 	go.kernels = kernels;

@@ -460,7 +460,7 @@ static int exit_code_for(const struct vm_result *r)
 static void check_vcpus(const struct opts *o, const struct ktstr_topo *topo)
 {
 	struct strbuf err = STRBUF_INIT, shortt = STRBUF_INIT;
-	bool kvm = (o->accel == VM_ACCEL_AUTO ? vm_accel_detect() : o->accel) == VM_ACCEL_KVM;
+	bool kvm = vm_accel_resolve(o->accel) == VM_ACCEL_KVM;
 
 	if (o->force || !budget_vcpu_check(topo, kvm, hostlock_usable_cpus(), &err)) {
 		strbuf_release(&err);
