@@ -317,8 +317,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	check_combinations(o);
 }
 
-#define CONSOLE_LOGS_KEPT 50
-
 /* Fail before booting when an output file could not be written later. */
 static void check_output_dir(const char *opt, const char *path)
 {
@@ -328,24 +326,6 @@ static void check_output_dir(const char *opt, const char *path)
 		die(KTSTR_EXIT_USAGE, "%s %s: cannot write into %s: %s; choose a writable "
 		    "path", opt, path, dir, strerror(errno));
 	free(dir);
-}
-
-/* Default console log: one file per run under the state dir. */
-static char *default_console_log(void)
-{
-	char *dir = ktstr_state_dir("console");
-	char stamp[32];
-	time_t t = time(NULL);
-	char *p;
-
-	if (!dir)
-		dir = xstrdup("/tmp/ktstr-console");
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
-	p = xasprintf("%s/vm-%s-%d.log", dir, stamp, (int)getpid());
-	/* One log per run adds up: keep the most recent ones only. */
-	prune_old_files(dir, "vm-", CONSOLE_LOGS_KEPT);
-	free(dir);
-	return p;
 }
 
 struct emit_ctx {
@@ -695,7 +675,7 @@ static int boot(struct vm_plan *p)
 	if (vm_initramfs_prepare(&p->o.includes, p->kf.config, p->sched_host, p->sched_guest,
 				 &ir, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
-	log = p->o.console_log ? xstrdup(p->o.console_log) : default_console_log();
+	log = p->o.console_log ? xstrdup(p->o.console_log) : vm_console_log_default();
 	sched_log = vm_schedlog_path_for(log);
 	p->vc.initrd = ir.path;
 	p->vc.console_log = log;

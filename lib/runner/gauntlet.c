@@ -300,15 +300,61 @@ static char *preset_problem(const struct ktest *t, const struct scenario *s,
 	return NULL;
 }
 
+/* The cases of test t on preset p: one per kernel and scheduler; skip
+ * (copied) makes them skips. */
+static void add_variants(struct cases *cs, const struct ktest *t, const struct preset *p,
+			 const struct gauntlet_opts *o, const char *skip)
+{
+	size_t j, k;
+
+	for (k = 0; k < (o->n_kernels ? o->n_kernels : 1); k++) {
+		const struct gauntlet_kernel *kern = o->n_kernels > 1 ? &o->kernels[k] : NULL;
+
+		for (j = 0; j < (t->sched_param ? o->n_scheds : 1); j++) {
+			struct gcase *c = add_case(cs, t, p, kern,
+						   t->sched_param ? &o->scheds[j] : NULL,
+						   o->n_scheds > 1, skip ? xstrdup(skip) : NULL);
+
+			if (!skip) {
+				c->slots = gauntlet_vm_slots(&p->topo, o->kvm, o->host_cpus);
+				c->est_secs = budget_estimate_secs(c);
+			}
+		}
+	}
+}
+
+/* Why no preset could take test t: the smallest that would fit a
+ * bigger host, else its constraints, else the first problem seen. */
+static char *no_preset_reason(const struct ktest *t, const struct scenario *s,
+			      const struct gauntlet_opts *o, const struct preset *smallest_fit,
+			      const char *first_problem)
+{
+	struct strbuf sb = STRBUF_INIT, what = STRBUF_INIT;
+
+	describe_constraints(&t->topo, &s->req, &what);
+	if (smallest_fit)
+		strbuf_addf(&sb, "no preset satisfies %s within this host's capacity of "
+			    "%u vCPUs (%s); the smallest that does is %s with %u vCPUs",
+			    what.len ? what.buf : "the test", budget_vcpu_cap(o->kvm, o->host_cpus),
+			    budget_vcpu_rule(o->kvm), smallest_fit->name,
+			    topo_cpus(&smallest_fit->topo));
+	else if (what.len)
+		strbuf_addf(&sb, "no preset satisfies %s", what.buf);
+	else
+		strbuf_addf(&sb, "no preset can run this test: %s",
+			    first_problem ? first_problem : "no presets");
+	strbuf_release(&what);
+	return strbuf_detach(&sb, NULL);
+}
+
 static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, struct cases *cs,
 		       struct strbuf *err)
 {
 	const char *perf = o->no_perf_mode && t->performance_mode ?
 		"performance_mode test; skipped under KTSTR_NO_PERF_MODE / --no-perf-mode" : NULL;
-	unsigned cap = budget_vcpu_cap(o->kvm, o->host_cpus);
 	const struct preset *smallest_fit = NULL;
 	struct strbuf why = STRBUF_INIT;
-	size_t i, j, k, before = cs->n, np;
+	size_t i, before = cs->n, np;
 	char *first_problem = NULL;
 	struct scenario s;
 
@@ -343,42 +389,12 @@ static int expand_test(const struct ktest *t, const struct gauntlet_opts *o, str
 				free(problem);
 			continue;
 		}
-		for (k = 0; k < (o->n_kernels ? o->n_kernels : 1); k++) {
-			const struct gauntlet_kernel *kern = o->n_kernels > 1 ? &o->kernels[k] : NULL;
-
-			for (j = 0; j < (t->sched_param ? o->n_scheds : 1); j++) {
-				char *skip = problem ? xstrdup(problem) :
-					     perf ? xstrdup(perf) : NULL;
-				struct gcase *c = add_case(cs, t, p, kern, t->sched_param ?
-							   &o->scheds[j] : NULL,
-							   o->n_scheds > 1, skip);
-
-				if (!skip) {
-					c->slots = gauntlet_vm_slots(&p->topo, o->kvm,
-								     o->host_cpus);
-					c->est_secs = budget_estimate_secs(c);
-				}
-			}
-		}
+		add_variants(cs, t, p, o, problem ? problem : perf);
 		free(problem);
 	}
-	if (cs->n == before) {
-		struct strbuf sb = STRBUF_INIT, what = STRBUF_INIT;
-
-		describe_constraints(&t->topo, &s.req, &what);
-		if (smallest_fit)
-			strbuf_addf(&sb, "no preset satisfies %s within this host's capacity of "
-				    "%u vCPUs (%s); the smallest that does is %s with %u vCPUs",
-				    what.len ? what.buf : "the test", cap, budget_vcpu_rule(o->kvm),
-				    smallest_fit->name, topo_cpus(&smallest_fit->topo));
-		else if (what.len)
-			strbuf_addf(&sb, "no preset satisfies %s", what.buf);
-		else
-			strbuf_addf(&sb, "no preset can run this test: %s",
-				    first_problem ? first_problem : "no presets");
-		add_case(cs, t, NULL, NULL, NULL, false, strbuf_detach(&sb, NULL));
-		strbuf_release(&what);
-	}
+	if (cs->n == before)
+		add_case(cs, t, NULL, NULL, NULL, false,
+			 no_preset_reason(t, &s, o, smallest_fit, first_problem));
 	free(first_problem);
 	scenario_release(&s);
 	return 0;

@@ -6,7 +6,14 @@
 #include "progress.h"
 #include "run.h"
 
+#include "fsutil.h"
+
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Console logs kept under the state dir. */
+#define CONSOLE_LOGS_KEPT 50
 
 /* The document the options describe, before it is parsed. */
 static json_t *scenario_doc(const char *scenario, const struct strvec *cgroups,
@@ -111,4 +118,21 @@ int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 	free(agent);
 	free(busybox);
 	return rc;
+}
+
+char *vm_console_log_default(void)
+{
+	char *dir = ktstr_state_dir("console");
+	char stamp[32];
+	time_t t = time(NULL);
+	char *p;
+
+	if (!dir)
+		dir = xstrdup("/tmp/ktstr-console");
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
+	p = xasprintf("%s/vm-%s-%d.log", dir, stamp, (int)getpid());
+	/* One log per run adds up: keep the most recent ones only. */
+	prune_old_files(dir, "vm-", CONSOLE_LOGS_KEPT);
+	free(dir);
+	return p;
 }

@@ -29,4 +29,9 @@ int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 			 const char *sched_host, const char *sched_guest,
 			 struct initramfs_result *res, struct strbuf *err);
 
+/* A new console log path, one per run, under the state dir's "console"
+ * (else /tmp/ktstr-console); older ones beyond the most recent few are
+ * removed.  Caller frees. */
+char *vm_console_log_default(void);
+
 #endif
