@@ -263,10 +263,7 @@ static int cmd_convert(int argc, char **argv)
 	return KTSTR_EXIT_PASS;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-} commands[] = {
+static const struct subcmd commands[] = {
 	{ "capture", cmd_capture },
 	{ "compare", cmd_compare },
 	{ "show", cmd_show },
@@ -276,18 +273,10 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	static const struct subcmd_table table = {
+		commands, ARRAY_SIZE(commands), usage_text, NULL,
+	};
 
 	diag_init(argv[0]);
-	if (argc < 2)
-		usage_error("missing command: capture, compare, show, metric-list or convert");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
-		print_help_and_exit(usage_text);
-	if (!strcmp(argv[1], "--version"))
-		print_version_and_exit();
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	usage_error("unknown command '%s'; expected capture, compare, show, metric-list "
-		    "or convert", argv[1]);
+	return subcmd_dispatch(&table, argc, argv);
 }

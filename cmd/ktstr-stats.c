@@ -1018,10 +1018,7 @@ static int cmd_clean(int argc, char **argv)
 
 /* ---- subcommands -------------------------------------------------------- */
 
-static const struct subcommand {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} subcommands[] = {
+static const struct subcmd subcommands[] = {
 	{ "verdict", cmd_verdict },
 	{ "list", cmd_list },
 	{ "show", cmd_show },
@@ -1031,14 +1028,13 @@ static const struct subcommand {
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	/* "ktstr-stats NAME ..." runs a subcommand; anything else is the
+	 * default one (a file named like a subcommand: ./NAME), which has
+	 * its own --help and --version. */
+	static const struct subcmd_table table = {
+		subcommands, ARRAY_SIZE(subcommands), NULL, cmd_verdict,
+	};
 
 	diag_init(argv[0]);
-	/* "ktstr-stats NAME ..." runs a subcommand; anything else is the
-	 * default one (a file named like a subcommand: ./NAME). */
-	if (argc > 1)
-		for (i = 0; i < ARRAY_SIZE(subcommands); i++)
-			if (!strcmp(argv[1], subcommands[i].name))
-				return subcommands[i].run(argc - 1, argv + 1);
-	return cmd_verdict(argc, argv);
+	return subcmd_dispatch(&table, argc, argv);
 }

@@ -7,23 +7,20 @@
 #include "caselog.h"
 #include "caserun.h"
 #include "diag.h"
-#include "dirs.h"
 #include "env.h"
 #include "fsutil.h"
 #include "gauntlet.h"
 #include "jsonl.h"
 #include "junit.h"
-#include "kernel.h"
 #include "opts.h"
 #include "qemu.h"
 #include "runner.h"
 #include "sidecar.h"
+#include "suite.h"
 #include "testfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +109,8 @@ struct opts {
 	unsigned jobs, runs, shard_k, shard_n;
 	long retries;			/* -1: not given */
 	double budget;
-	const char *junit, *accel, *label;
+	const char *junit, *accel, *label;	/* accel: as given, for ktstr-vm */
+	enum vm_accel accel_mode;
 	bool list, json, no_skip, no_perf;
 };
 
@@ -148,7 +146,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_ACCEL:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+			if (vm_accel_parse(optarg, &o->accel_mode))
 				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
 			o->accel = optarg;
 			break;
@@ -200,114 +198,12 @@ static void apply_env(struct opts *o)
 	strbuf_release(&err);
 }
 
-/* ---- kernels ------------------------------------------------------------ */
-
-static void add_kernel(struct gauntlet_kernel **v, size_t *n, const struct kernel_found *kf,
-		       const char *label)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (!strcmp((*v)[i].image, kf->image))
-			return;		/* the same kernel named twice */
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[*n].label = label ? xstrdup(label) : kernel_found_label(kf);
-	(*v)[*n].image = xstrdup(kf->image);
-	(*v)[*n].key = kf->key ? xstrdup(kf->key) : NULL;
-	(*n)++;
-}
-
-/* KTSTR_KERNEL_LIST: "label=path;label=path". */
-static int kernels_from_list(const char *list, struct gauntlet_kernel **v, size_t *n)
-{
-	char *copy = xstrdup(list), *save = NULL, *item;
-	int rc = 0;
-
-	for (item = strtok_r(copy, ";", &save); item && !rc; item = strtok_r(NULL, ";", &save)) {
-		char *eq = strchr(item, '=');
-		struct kernel_found kf;
-		struct strbuf err = STRBUF_INIT;
-
-		if (!eq || eq == item || !eq[1]) {
-			diag("KTSTR_KERNEL_LIST entry '%s': expected LABEL=PATH; entries are "
-			     "separated by ';'", item);
-			rc = -1;
-			break;
-		}
-		*eq = '\0';
-		if (kernel_find(eq + 1, &kf, &err) < 0) {
-			diag("KTSTR_KERNEL_LIST entry '%s': %s", item, err.buf);
-			rc = -1;
-		} else {
-			add_kernel(v, n, &kf, item);
-		}
-		kernel_found_release(&kf);
-		strbuf_release(&err);
-	}
-	free(copy);
-	return rc;
-}
-
-static int resolve_kernels(const struct opts *o, struct gauntlet_kernel **v, size_t *n)
-{
-	struct strbuf err = STRBUF_INIT;
-	const char *list = env_get("KTSTR_KERNEL_LIST");
-	size_t i, j;
-	int rc = 0;
-
-	*v = NULL;
-	*n = 0;
-	if (o->kernels.n) {
-		for (i = 0; i < o->kernels.n && !rc; i++) {
-			struct kernel_found *kf;
-			size_t nk;
-
-			if (kernel_find_list(o->kernels.v[i], &kf, &nk, &err) < 0) {
-				diag("--kernel %s", err.buf);
-				rc = -1;
-				break;
-			}
-			for (j = 0; j < nk; j++)
-				add_kernel(v, n, &kf[j], NULL);
-			kernel_found_free(kf, nk);
-		}
-	} else if (list) {
-		rc = kernels_from_list(list, v, n);
-	} else {
-		struct kernel_found kf;
-
-		if (kernel_find(NULL, &kf, &err) < 0) {
-			diag("%s", err.buf);
-			rc = -1;
-		} else {
-			add_kernel(v, n, &kf, NULL);
-		}
-		kernel_found_release(&kf);
-	}
-	strbuf_release(&err);
-	return rc;
-}
-
-static void free_kernels(struct gauntlet_kernel *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].label);
-		free(v[i].image);
-		free(v[i].key);
-	}
-	free(v);
-}
-
 /* ---- reporting ---------------------------------------------------------- */
 
 struct report_state {
 	bool json;
 	unsigned retries;
-	struct junit_case *junit;
-	size_t n_junit;
-	struct strvec junit_text;	/* owned strings the junit cases point at */
+	struct suite_junit junit;
 	/* for the A/B comparison: which variant wrote which sidecar */
 	struct abcmp ab;
 	const struct gauntlet_kernel *kernels;
@@ -335,13 +231,6 @@ static char *case_label(const struct case_report *rep)
 	if (rep->runs > 1)
 		return xasprintf("%s #%u", rep->c->full_name, rep->repeat);
 	return xstrdup(rep->c->full_name);
-}
-
-static const char *keep(struct report_state *st, char *s)
-{
-	strvec_push(&st->junit_text, s);
-	free(s);
-	return st->junit_text.v[st->junit_text.n - 1];
 }
 
 static bool check_failed(const struct caserun *r, const char *check)
@@ -460,105 +349,92 @@ static void report_json(const struct case_report *rep, const char *sched)
 	jsonl_emit(stdout, rec);
 }
 
+/* A run that will go again: not a result yet, so a line for people and
+ * nothing for programs (the case_result counts the attempts). */
+static void report_retry(const struct report_state *st, const struct case_report *rep,
+			 const char *label)
+{
+	if (st->json)
+		return;
+	printf("RETRY [%8.2fs] %s: %s (attempt %u of %u; running it again)\n", rep->secs,
+	       label, rep->reason, rep->attempts, st->retries + 1);
+	fflush(stdout);
+}
+
+/* "PASS [  11.34s] suite test/preset", and what the reader needs below. */
+static void report_line(const struct case_report *rep, const char *label,
+			const struct strbuf *block)
+{
+	struct strbuf line = STRBUF_INIT;
+	const char *word = outcome_word(rep->outcome);
+
+	if (!rep->run)
+		strbuf_addf(&line, "%4s [%9s] %s: %s", word, "", label,
+			    rep->reason ? rep->reason : "skipped");
+	else if (rep->outcome == CASE_ERROR)
+		strbuf_addf(&line, "%4s [%8.2fs] %s: %s", word, rep->secs, label,
+			    rep->reason ? rep->reason : "error");
+	else
+		strbuf_addf(&line, "%4s [%8.2fs] %s", word, rep->secs, label);
+	if (rep->attempts > 1)
+		strbuf_addf(&line, " (%u attempts)", rep->attempts);
+	strbuf_addch(&line, '\n');
+	if (rep->first_error && rep->reason && strcmp(rep->first_error, rep->reason))
+		strbuf_addf(&line, "first attempt: %s\n", rep->first_error);
+	strbuf_add(&line, block->buf, block->len);
+	fwrite(line.buf, 1, line.len, stdout);
+	fflush(stdout);
+	strbuf_release(&line);
+}
+
 static void report_cb(void *cb, const struct case_report *rep)
 {
 	struct report_state *st = cb;
-	struct strbuf block = STRBUF_INIT, line = STRBUF_INIT;
+	struct strbuf block = STRBUF_INIT;
 	char *label = case_label(rep);
 	const char *sched = gcase_scheduler(rep->c);
-	struct junit_case *jc;
-	size_t i;
 
 	sched = rep->c->sched ? rep->c->sched->label : sched ? path_basename(sched) : "eevdf";
 	if (rep->retrying) {
-		/* Not a result yet: a line for people, nothing for programs
-		 * (the case_result counts the attempts). */
-		if (!st->json) {
-			strbuf_addf(&line, "RETRY [%8.2fs] %s: %s (attempt %u of %u; running "
-				    "it again)\n", rep->secs, label, rep->reason, rep->attempts,
-				    st->retries + 1);
-			fwrite(line.buf, 1, line.len, stdout);
-			fflush(stdout);
-		}
+		report_retry(st, rep, label);
 		free(label);
-		strbuf_release(&line);
 		return;
 	}
 	failure_block(rep, &block);
-	if (st->json) {
+	if (st->json)
 		report_json(rep, sched);
-	} else {
-		if (!rep->run)
-			strbuf_addf(&line, "%4s [%9s] %s: %s", outcome_word(rep->outcome),
-				    "", label, rep->reason ? rep->reason : "skipped");
-		else if (rep->outcome == CASE_ERROR)
-			strbuf_addf(&line, "%4s [%8.2fs] %s: %s", outcome_word(rep->outcome),
-				    rep->secs, label, rep->reason ? rep->reason : "error");
-		else
-			strbuf_addf(&line, "%4s [%8.2fs] %s", outcome_word(rep->outcome),
-				    rep->secs, label);
-		if (rep->attempts > 1)
-			strbuf_addf(&line, " (%u attempts)", rep->attempts);
-		strbuf_addch(&line, '\n');
-		if (rep->first_error && rep->reason && strcmp(rep->first_error, rep->reason))
-			strbuf_addf(&line, "first attempt: %s\n", rep->first_error);
-		strbuf_add(&line, block.buf, block.len);
-		fwrite(line.buf, 1, line.len, stdout);
-		fflush(stdout);
-	}
+	else
+		report_line(rep, label, &block);
 	if (rep->sidecar)
 		abcmp_add(&st->ab, rep->c->kernel ? (size_t)(rep->c->kernel - st->kernels) : 0,
 			  rep->c->sched ? (size_t)(rep->c->sched - st->scheds) : ABCMP_OWN,
 			  rep->sidecar);
-
-	st->junit = xrealloc(st->junit, (st->n_junit + 1) * sizeof(*st->junit));
-	jc = &st->junit[st->n_junit++];
-	memset(jc, 0, sizeof(*jc));
-	jc->suite = rep->c->test->suite;
-	jc->name = keep(st, xstrdup(label + strlen(rep->c->test->suite) + 1));
-	jc->secs = rep->secs;
-	jc->status = rep->outcome == CASE_PASS ? JUNIT_PASS :
-		     rep->outcome == CASE_SKIP ? JUNIT_SKIP :
-		     rep->outcome == CASE_FAIL ? JUNIT_FAIL : JUNIT_ERROR;
-	/* The JUnit message: the first failed check, else why it did not run. */
-	for (i = 0; rep->outcome == CASE_FAIL && rep->run && i < rep->run->v.n_checks &&
-		    !jc->message; i++)
-		if (!rep->run->v.checks[i].pass && rep->run->v.checks[i].message) {
-			jc->message = keep(st, xstrdup(rep->run->v.checks[i].message));
-			jc->type = rep->run->v.checks[i].check;
-		}
-	if (rep->outcome == CASE_ERROR)
-		jc->type = rep->run && rep->run->infra ? "infrastructure" : "error";
-	if (!jc->message && (rep->reason || rep->outcome == CASE_FAIL))
-		jc->message = keep(st, xstrdup(rep->reason ? rep->reason : "check failed"));
-	if (block.len)
-		jc->detail = keep(st, strbuf_detach(&block, NULL));
+	suite_junit_add(&st->junit, rep, label, &block);
 	free(label);
 	strbuf_release(&block);
-	strbuf_release(&line);
 }
 
 /* ---- main --------------------------------------------------------------- */
 
-/* Whether the VMs will run under KVM, by the same probe ktstr-vm uses. */
-static bool kvm_usable(const char *accel)
-{
-	if (accel && strcmp(accel, "auto"))
-		return !strcmp(accel, "kvm");
-	return vm_accel_detect() == VM_ACCEL_KVM;
-}
-
-static char *find_vm_prog(void)
-{
-	char *dir = ktstr_exe_dir();
-	char *p = dir ? path_join(dir, "ktstr-vm") : NULL;
-
-	free(dir);
-	if (p && access(p, X_OK) == 0)
-		return p;
-	free(p);
-	return xstrdup("ktstr-vm");
-}
+/* One ktstr-test run, everything main sets up and releases. */
+struct suite_run {
+	struct opts o;
+	struct ktest *tests;
+	size_t ntests;
+	struct gauntlet_kernel *kernels;
+	size_t nk;
+	struct gauntlet_sched *scheds;
+	size_t ns;
+	struct gcase *cases;
+	size_t ncases;
+	struct sidecar_dir *dirs;
+	const struct sidecar_dir **dirp;
+	const char **klabels, **slabels;
+	char *runs_root, *workdir, *commit, *run_id, *label;
+	struct caserun_ctx ctx;
+	struct report_state st;
+	struct runner_totals tot;
+};
 
 static void print_plan(const struct gcase *c, size_t n, bool json)
 {
@@ -588,260 +464,314 @@ static void print_plan(const struct gcase *c, size_t n, bool json)
 	}
 }
 
-int main(int argc, char **argv)
+/* The tests of PATH..., else of ./ktstr-tests.  0, or -1 said. */
+static int load_tests(struct suite_run *r, int argc, char **argv)
 {
-	struct opts o = { .kernels = STRVEC_INIT, .filters = STRVEC_INIT, .scheds = STRVEC_INIT,
-			  .retries = -1 };
+	static const char *def_path[] = { "ktstr-tests" };
 	struct strbuf err = STRBUF_INIT;
-	struct ktest *tests = NULL;
-	size_t ntests = 0, ncases = 0, nk = 0, i;
-	struct gauntlet_kernel *kernels = NULL;
-	struct gauntlet_sched *scheds = NULL;
-	size_t ns = 0;
-	const char **klabels = NULL, **slabels = NULL;
-	struct gcase *cases = NULL;
-	struct gauntlet_opts go = { 0 };
-	struct budget_report brep;
-	struct caserun_ctx ctx = { 0 };
-	struct runner_opts ro = { 0 };
-	struct runner_totals tot;
-	struct report_state st = { .junit_text = STRVEC_INIT };
-	struct sidecar_dir *dirs = NULL;
-	const struct sidecar_dir **dirp = NULL;
-	const char *def_path[] = { "ktstr-tests" };
-	char *runs_root = NULL, *workdir = NULL, *commit = NULL, *run_id = NULL, *label = NULL;
-	int rc = KTSTR_EXIT_USAGE;
+	int rc = 0;
 
-	diag_init(argv[0]);
-	parse_args(argc, argv, &o);
-	apply_env(&o);
-
-	if (optind < argc) {
-		if (ktest_load_paths((const char *const *)argv + optind, (size_t)(argc - optind),
-				     &tests, &ntests, &err) < 0) {
-			diag("%s", err.buf);
-			goto out;
-		}
-	} else if (is_directory(def_path[0])) {
-		if (ktest_load_paths(def_path, 1, &tests, &ntests, &err) < 0) {
-			diag("%s", err.buf);
-			goto out;
-		}
-	} else {
+	if (optind < argc)
+		rc = ktest_load_paths((const char *const *)argv + optind, (size_t)(argc - optind),
+				      &r->tests, &r->ntests, &err);
+	else if (is_directory(def_path[0]))
+		rc = ktest_load_paths(def_path, 1, &r->tests, &r->ntests, &err);
+	else
 		usage_error("no tests given and no ./ktstr-tests directory; name a test "
 			    "file or a suite directory");
-	}
-	if (gauntlet_scheds_resolve(&o.scheds, &scheds, &ns, &err) < 0)
-		usage_error("%s", err.buf);
-	if (ns) {
-		for (i = 0; i < ntests && !tests[i].sched_param; i++)
-			;
-		if (i == ntests)
-			usage_error("--scheduler %s: no test takes its scheduler from the command "
-				    "line; write \"scheduler\": \"%s\" in the tests to run "
-				    "under it (ktstr-test(5))", o.scheds.v[0],
-				    KTEST_SCHED_PLACEHOLDER);
-	}
-	if (resolve_kernels(&o, &kernels, &nk) < 0)
-		goto out;
-
-	go.kvm = kvm_usable(o.accel);
-	go.host_cpus = hostlock_usable_cpus();
-	go.no_perf_mode = o.no_perf;
-	go.kernels = kernels;
-	go.n_kernels = nk;
-	go.scheds = scheds;
-	go.n_scheds = ns;
-	if (gauntlet_expand(tests, ntests, &go, &cases, &ncases, &err) < 0) {
+	if (rc < 0)
 		diag("%s", err.buf);
-		goto out;
-	}
-	for (i = 0; i < o.filters.n; i++)
-		ncases = gauntlet_filter(cases, ncases, o.filters.v[i]);
-	if (o.shard_n)
-		ncases = gauntlet_shard(cases, ncases, o.shard_k, o.shard_n);
-	runs_root = sidecar_runs_root();
-	if (o.budget > 0) {
-		if (runs_root)
-			budget_apply_history(cases, ncases, runs_root);
-		ncases = budget_select(cases, ncases, o.budget, &brep);
-		diag("budget %.0fs: %zu of %zu cases selected (est %.1fs), covering %zu of "
-		     "%zu features", brep.budget_secs, brep.selected, brep.total,
-		     brep.selected_secs, brep.features_covered, brep.features_total);
-		if (o.json) {
-			json_t *rec = jsonl_record("budget");
-
-			json_set_real(rec, "budget_secs", brep.budget_secs);
-			json_set_int(rec, "selected", (long long)brep.selected);
-			json_set_int(rec, "total", (long long)brep.total);
-			json_set_real(rec, "selected_secs", brep.selected_secs);
-			json_set_int(rec, "features_covered", (long long)brep.features_covered);
-			json_set_int(rec, "features_total", (long long)brep.features_total);
-			jsonl_emit(stdout, rec);
-		}
-	}
-	if (o.list) {
-		print_plan(cases, ncases, o.json);
-		rc = 0;
-		goto out;
-	}
-	if (!ncases) {
-		diag("no case left to run (filters, shard or budget removed them all)");
-		rc = 0;
-		goto out;
-	}
-
-	workdir = make_temp_dir(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", "ktstr-test-");
-	if (!workdir) {
-		diag("cannot create a temp directory: %s", strerror(errno));
-		goto out;
-	}
-	{
-		/* The commit of the project the tests live in, not of ktstr. */
-		char *tdir = path_dirname(tests[0].path);
-
-		commit = sidecar_project_commit(tdir);
-		free(tdir);
-	}
-	run_id = sidecar_new_run_id();
-	label = o.label ? xstrdup(o.label) : sidecar_default_label(commit, cases, ncases);
-	dirs = xcalloc(nk, sizeof(*dirs));
-	dirp = xcalloc(nk, sizeof(*dirp));
-	for (i = 0; i < nk; i++) {
-		dirs[i].lock_fd = -1;
-		if (sidecar_dir_open(&dirs[i], run_id, kernels[i].label, &err) < 0) {
-			diag("sidecars: %s", err.buf);
-			goto out;
-		}
-		/* Other runs' sidecars stay; mixing them is the operator's call. */
-		if (dirs[i].foreign && !i)
-			diag("KTSTR_SIDECAR_DIR %s already holds %zu sidecars of earlier runs;"
-			     " adding this run's (%s) beside them", dirs[i].path,
-			     dirs[i].foreign, run_id);
-		dirp[i] = &dirs[i];
-	}
-
-	ctx.vm_prog = find_vm_prog();
-	ctx.default_kernel = &kernels[0];
-	ctx.workdir = workdir;
-	ctx.accel = o.accel;
-	ctx.run_id = run_id;
-	ctx.run_source = sidecar_run_source();
-	ctx.commit = commit;
-	ctx.label = label;
-	ctx.host = sidecar_host_context();
-	st.json = o.json;
-	st.retries = (unsigned)o.retries;
-	st.kernels = kernels;
-	st.scheds = scheds;
-	klabels = xcalloc(nk, sizeof(*klabels));
-	for (i = 0; i < nk; i++)
-		klabels[i] = kernels[i].label;
-	slabels = xcalloc(ns ? ns : 1, sizeof(*slabels));
-	for (i = 0; i < ns; i++)
-		slabels[i] = scheds[i].label;
-	st.ab.kernels = klabels;
-	st.ab.n_kernels = nk;
-	st.ab.scheds = slabels;
-	st.ab.n_scheds = ns;
-	ro.jobs = o.jobs;
-	ro.runs = o.runs;
-	ro.retries = (unsigned)o.retries;
-	ro.no_skip_mode = o.no_skip;
-	ro.report = report_cb;
-	ro.cb = &st;
-	ro.dirs = dirp;
-	ro.kernels = kernels;
-	ro.n_kernels = nk;
-
-	if (runner_run(cases, ncases, &ctx, &ro, &tot) < 0) {
-		rc = KTSTR_EXIT_USAGE;
-	} else if (tot.interrupted_by_signal) {
-		rc = 128 + tot.signal;
-	} else {
-		/* A failure is about the scheduler and wins; an error left
-		 * after its retries means the run could not say. */
-		rc = tot.failed ? KTSTR_EXIT_FAIL : tot.errors ? KTSTR_EXIT_USAGE
-							      : KTSTR_EXIT_PASS;
-	}
-	if (o.json) {
-		json_t *rec;
-
-		/* The comparison's records come before test_summary, which
-		 * stays last. */
-		if (!tot.interrupted_by_signal && abcmp_wanted(&st.ab)) {
-			struct strbuf cmp = STRBUF_INIT;
-
-			abcmp_run(&st.ab, true, &cmp);
-			fwrite(cmp.buf, 1, cmp.len, stdout);
-			strbuf_release(&cmp);
-		}
-		rec = jsonl_record("test_summary");
-		json_set_int(rec, "passed", (long long)tot.passed);
-		json_set_int(rec, "failed", (long long)tot.failed);
-		json_set_int(rec, "errors", (long long)tot.errors);
-		json_set_int(rec, "skipped", (long long)tot.skipped);
-		json_set_int(rec, "interrupted", (long long)tot.interrupted);
-		json_set_int(rec, "retried", (long long)tot.retried);
-		json_set_int(rec, "wall_ms", (long long)(tot.secs * 1000));
-		json_set_str(rec, "run_dir", dirs[0].path);
-		json_set_str(rec, "run_id", run_id);
-		json_set_str(rec, "label", label);
-		jsonl_emit(stdout, rec);
-	} else {
-		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped%s%s\n",
-		       tot.secs, tot.passed, tot.failed, tot.errors, tot.errors == 1 ? "" : "s",
-		       tot.skipped, tot.sidecar_errors ? " (sidecars NOT kept: see above)" : "",
-		       tot.interrupted_by_signal ? " (interrupted)" : "");
-		if (!tot.interrupted_by_signal && abcmp_wanted(&st.ab)) {
-			struct strbuf cmp = STRBUF_INIT;
-
-			abcmp_run(&st.ab, false, &cmp);
-			if (cmp.len)
-				printf("\n%s", cmp.buf);
-			strbuf_release(&cmp);
-		}
-		fflush(stdout);
-	}
-	if (o.junit) {
-		char ts[32];
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		if (junit_write(o.junit, "ktstr", st.junit, st.n_junit, ts) < 0) {
-			diag("--junit %s: cannot write: %s", o.junit, strerror(errno));
-			if (rc == KTSTR_EXIT_PASS)
-				rc = KTSTR_EXIT_USAGE;
-		}
-	}
-out:
-	for (i = 0; dirs && i < nk; i++)
-		sidecar_dir_close(&dirs[i]);
-	free(dirs);
-	free(dirp);
-	if (workdir)
-		rm_rf(workdir);
-	free(workdir);
-	free(runs_root);
-	free(commit);
-	free(run_id);
-	free(label);
-	free((char *)ctx.vm_prog);
-	json_decref(ctx.host);
-	free(st.junit);
-	strvec_clear(&st.junit_text);
-	abcmp_release(&st.ab);
-	free(klabels);
-	free(slabels);
-	gauntlet_scheds_free(scheds, ns);
-	gauntlet_free(cases, ncases);
-	free_kernels(kernels, nk);
-	ktest_free_all(tests, ntests);
-	strvec_clear(&o.kernels);
-	strvec_clear(&o.filters);
-	strvec_clear(&o.scheds);
 	strbuf_release(&err);
+	return rc;
+}
+
+/* The --scheduler values and the kernels the cases vary over.  0, or -1
+ * said. */
+static int resolve_variants(struct suite_run *r)
+{
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (gauntlet_scheds_resolve(&r->o.scheds, &r->scheds, &r->ns, &err) < 0)
+		usage_error("%s", err.buf);
+	for (i = 0; r->ns && i < r->ntests && !r->tests[i].sched_param; i++)
+		;
+	if (r->ns && i == r->ntests)
+		usage_error("--scheduler %s: no test takes its scheduler from the command "
+			    "line; write \"scheduler\": \"%s\" in the tests to run "
+			    "under it (ktstr-test(5))", r->o.scheds.v[0], KTEST_SCHED_PLACEHOLDER);
+	if (suite_kernels_resolve(&r->o.kernels, env_get("KTSTR_KERNEL_LIST"), &r->kernels,
+				  &r->nk, &err) < 0) {
+		diag("%s", err.buf);
+		rc = -1;
+	}
+	strbuf_release(&err);
+	return rc;
+}
+
+static void print_budget(const struct budget_report *b, bool json)
+{
+	json_t *rec;
+
+	diag("budget %.0fs: %zu of %zu cases selected (est %.1fs), covering %zu of "
+	     "%zu features", b->budget_secs, b->selected, b->total, b->selected_secs,
+	     b->features_covered, b->features_total);
+	if (!json)
+		return;
+	rec = jsonl_record("budget");
+	json_set_real(rec, "budget_secs", b->budget_secs);
+	json_set_int(rec, "selected", (long long)b->selected);
+	json_set_int(rec, "total", (long long)b->total);
+	json_set_real(rec, "selected_secs", b->selected_secs);
+	json_set_int(rec, "features_covered", (long long)b->features_covered);
+	json_set_int(rec, "features_total", (long long)b->features_total);
+	jsonl_emit(stdout, rec);
+}
+
+/* The cases: the gauntlet of every test, less what --filter, --shard
+ * and --budget leave out.  0, or -1 said. */
+static int plan_cases(struct suite_run *r)
+{
+	struct gauntlet_opts go = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct budget_report brep;
+	size_t i;
+
+	/* Whether the VMs will run under KVM, by the probe ktstr-vm uses. */
+	go.kvm = vm_accel_resolve(r->o.accel_mode) == VM_ACCEL_KVM;
+	go.host_cpus = hostlock_usable_cpus();
+	go.no_perf_mode = r->o.no_perf;
+	go.kernels = r->kernels;
+	go.n_kernels = r->nk;
+	go.scheds = r->scheds;
+	go.n_scheds = r->ns;
+	if (gauntlet_expand(r->tests, r->ntests, &go, &r->cases, &r->ncases, &err) < 0) {
+		diag("%s", err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	for (i = 0; i < r->o.filters.n; i++)
+		r->ncases = gauntlet_filter(r->cases, r->ncases, r->o.filters.v[i]);
+	if (r->o.shard_n)
+		r->ncases = gauntlet_shard(r->cases, r->ncases, r->o.shard_k, r->o.shard_n);
+	r->runs_root = sidecar_runs_root();
+	if (r->o.budget > 0) {
+		if (r->runs_root)
+			budget_apply_history(r->cases, r->ncases, r->runs_root);
+		r->ncases = budget_select(r->cases, r->ncases, r->o.budget, &brep);
+		print_budget(&brep, r->o.json);
+	}
+	return 0;
+}
+
+/* What the cases' sidecars and the A/B comparison need: a work
+ * directory, the run's id and label, a sidecar directory per kernel.
+ * 0, or -1 said. */
+static int prepare_run(struct suite_run *r)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *tdir;
+	int rc;
+
+	r->workdir = make_temp_dir(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", "ktstr-test-");
+	if (!r->workdir) {
+		diag("cannot create a temp directory: %s", strerror(errno));
+		return -1;
+	}
+	/* The commit of the project the tests live in, not of ktstr. */
+	tdir = path_dirname(r->tests[0].path);
+	r->commit = sidecar_project_commit(tdir);
+	free(tdir);
+	r->run_id = sidecar_new_run_id();
+	r->label = r->o.label ? xstrdup(r->o.label)
+			      : sidecar_default_label(r->commit, r->cases, r->ncases);
+	rc = suite_sidecar_dirs_open(r->run_id, r->kernels, r->nk, &r->dirs, &r->dirp, &err);
+	/* Other runs' sidecars stay; mixing them is the operator's call. */
+	if (r->dirs[0].foreign)
+		diag("KTSTR_SIDECAR_DIR %s already holds %zu sidecars of earlier runs;"
+		     " adding this run's (%s) beside them", r->dirs[0].path,
+		     r->dirs[0].foreign, r->run_id);
+	if (rc < 0)
+		diag("sidecars: %s", err.buf);
+	strbuf_release(&err);
+	return rc;
+}
+
+/* The runner's context and the report's state. */
+static void setup_reports(struct suite_run *r, struct runner_opts *ro)
+{
+	struct caserun_ctx *ctx = &r->ctx;
+	struct report_state *st = &r->st;
+	size_t i;
+
+	ctx->vm_prog = suite_vm_prog();
+	ctx->default_kernel = &r->kernels[0];
+	ctx->workdir = r->workdir;
+	ctx->accel = r->o.accel;
+	ctx->run_id = r->run_id;
+	ctx->run_source = sidecar_run_source();
+	ctx->commit = r->commit;
+	ctx->label = r->label;
+	ctx->host = sidecar_host_context();
+	st->json = r->o.json;
+	st->retries = (unsigned)r->o.retries;
+	st->kernels = r->kernels;
+	st->scheds = r->scheds;
+	r->klabels = xcalloc(r->nk, sizeof(*r->klabels));
+	for (i = 0; i < r->nk; i++)
+		r->klabels[i] = r->kernels[i].label;
+	r->slabels = xcalloc(r->ns ? r->ns : 1, sizeof(*r->slabels));
+	for (i = 0; i < r->ns; i++)
+		r->slabels[i] = r->scheds[i].label;
+	st->ab.kernels = r->klabels;
+	st->ab.n_kernels = r->nk;
+	st->ab.scheds = r->slabels;
+	st->ab.n_scheds = r->ns;
+	*ro = (struct runner_opts){
+		.jobs = r->o.jobs, .runs = r->o.runs, .retries = (unsigned)r->o.retries,
+		.no_skip_mode = r->o.no_skip, .report = report_cb, .cb = st,
+		.dirs = r->dirp, .kernels = r->kernels, .n_kernels = r->nk,
+	};
+}
+
+static int exit_code(const struct runner_totals *tot)
+{
+	if (tot->interrupted_by_signal)
+		return KTSTR_EXIT_SIGNAL + tot->signal;
+	/* A failure is about the scheduler and wins; an error left after its
+	 * retries means the run could not say. */
+	return tot->failed ? KTSTR_EXIT_FAIL : tot->errors ? KTSTR_EXIT_USAGE : KTSTR_EXIT_PASS;
+}
+
+/* The A/B comparison, when the run had variants to compare. */
+static void print_comparison(struct suite_run *r, bool json)
+{
+	struct strbuf cmp = STRBUF_INIT;
+
+	if (r->tot.interrupted_by_signal || !abcmp_wanted(&r->st.ab))
+		return;
+	abcmp_run(&r->st.ab, json, &cmp);
+	if (json)
+		fwrite(cmp.buf, 1, cmp.len, stdout);
+	else if (cmp.len)
+		printf("\n%s", cmp.buf);
+	strbuf_release(&cmp);
+}
+
+static void print_summary(struct suite_run *r)
+{
+	const struct runner_totals *tot = &r->tot;
+	json_t *rec;
+
+	if (!r->o.json) {
+		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped%s%s\n",
+		       tot->secs, tot->passed, tot->failed, tot->errors,
+		       tot->errors == 1 ? "" : "s", tot->skipped,
+		       tot->sidecar_errors ? " (sidecars NOT kept: see above)" : "",
+		       tot->interrupted_by_signal ? " (interrupted)" : "");
+		print_comparison(r, false);
+		fflush(stdout);
+		return;
+	}
+	/* The comparison's records come before test_summary, which stays last. */
+	print_comparison(r, true);
+	rec = jsonl_record("test_summary");
+	json_set_int(rec, "passed", (long long)tot->passed);
+	json_set_int(rec, "failed", (long long)tot->failed);
+	json_set_int(rec, "errors", (long long)tot->errors);
+	json_set_int(rec, "skipped", (long long)tot->skipped);
+	json_set_int(rec, "interrupted", (long long)tot->interrupted);
+	json_set_int(rec, "retried", (long long)tot->retried);
+	json_set_int(rec, "wall_ms", (long long)(tot->secs * 1000));
+	json_set_str(rec, "run_dir", r->dirs[0].path);
+	json_set_str(rec, "run_id", r->run_id);
+	json_set_str(rec, "label", r->label);
+	jsonl_emit(stdout, rec);
+}
+
+/* --junit; a report that cannot be written turns a pass into exit 2. */
+static int write_junit(const struct suite_run *r, int rc)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (junit_write(r->o.junit, "ktstr", r->st.junit.v, r->st.junit.n, ts) < 0) {
+		diag("--junit %s: cannot write: %s", r->o.junit, strerror(errno));
+		if (rc == KTSTR_EXIT_PASS)
+			rc = KTSTR_EXIT_USAGE;
+	}
+	return rc;
+}
+
+/* Plan, set up and run the cases; the exit code. */
+static int run_suite(struct suite_run *r, int argc, char **argv)
+{
+	struct runner_opts ro;
+	int rc;
+
+	if (load_tests(r, argc, argv) < 0 || resolve_variants(r) < 0 || plan_cases(r) < 0)
+		return KTSTR_EXIT_USAGE;
+	if (r->o.list) {
+		print_plan(r->cases, r->ncases, r->o.json);
+		return KTSTR_EXIT_PASS;
+	}
+	if (!r->ncases) {
+		diag("no case left to run (filters, shard or budget removed them all)");
+		return KTSTR_EXIT_PASS;
+	}
+	if (prepare_run(r) < 0)
+		return KTSTR_EXIT_USAGE;
+	setup_reports(r, &ro);
+	rc = runner_run(r->cases, r->ncases, &r->ctx, &ro, &r->tot) < 0 ? KTSTR_EXIT_USAGE
+									: exit_code(&r->tot);
+	print_summary(r);
+	if (r->o.junit)
+		rc = write_junit(r, rc);
+	return rc;
+}
+
+static void release(struct suite_run *r)
+{
+	suite_sidecar_dirs_close(r->dirs, r->dirp, r->nk);
+	if (r->workdir)
+		rm_rf(r->workdir);
+	free(r->workdir);
+	free(r->runs_root);
+	free(r->commit);
+	free(r->run_id);
+	free(r->label);
+	free((char *)r->ctx.vm_prog);
+	json_decref(r->ctx.host);
+	suite_junit_release(&r->st.junit);
+	abcmp_release(&r->st.ab);
+	free(r->klabels);
+	free(r->slabels);
+	gauntlet_scheds_free(r->scheds, r->ns);
+	gauntlet_free(r->cases, r->ncases);
+	suite_kernels_free(r->kernels, r->nk);
+	ktest_free_all(r->tests, r->ntests);
+	strvec_clear(&r->o.kernels);
+	strvec_clear(&r->o.filters);
+	strvec_clear(&r->o.scheds);
+}
+
+int main(int argc, char **argv)
+{
+	struct suite_run r = {
+		.o = { .kernels = STRVEC_INIT, .filters = STRVEC_INIT, .scheds = STRVEC_INIT,
+		       .retries = -1 },
+		.st = { .junit = SUITE_JUNIT_INIT },
+	};
+	int rc;
+
+	diag_init(argv[0]);
+	parse_args(argc, argv, &r.o);
+	apply_env(&r.o);
+	rc = run_suite(&r, argc, argv);
+	release(&r);
 	return rc;
 }

@@ -17,11 +17,13 @@
 #include "strvec.h"
 #include "topo.h"
 #include "vm.h"
+#include "vm_prep.h"
 #include "vm_request.h"
 #include "vm_monitor.h"
 #include "vm_schedlog.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -152,108 +154,130 @@ struct opts {
 	json_t *env;
 };
 
-static void parse_args(int argc, char **argv, struct opts *o)
+/* Options that only set a string or a flag of struct opts. */
+static const struct { int opt; size_t off; } string_opts[] = {
+	{ 'k', offsetof(struct opts, kernel) },
+	{ OPT_KCONFIG, offsetof(struct opts, kconfig) },
+	{ 't', offsetof(struct opts, topo) },
+	{ OPT_APPEND, offsetof(struct opts, append) },
+	{ 'e', offsetof(struct opts, cmd) },
+	{ 's', offsetof(struct opts, scenario) },
+	{ OPT_SCHEDULER, offsetof(struct opts, scheduler) },
+	{ OPT_CTPROF, offsetof(struct opts, ctprof) },
+	{ OPT_CONSOLE_LOG, offsetof(struct opts, console_log) },
+	{ OPT_QEMU, offsetof(struct opts, qemu) },
+}, flag_opts[] = {
+	{ OPT_SHELL, offsetof(struct opts, shell) },
+	{ OPT_RAW, offsetof(struct opts, raw) },
+	{ OPT_DMESG, offsetof(struct opts, dmesg) },
+	{ OPT_DRY_RUN, offsetof(struct opts, dry_run) },
+	{ OPT_NO_MONITOR, offsetof(struct opts, no_monitor) },
+	{ OPT_FORCE, offsetof(struct opts, force) },
+	{ OPT_SCHED_OUTPUT, offsetof(struct opts, sched_output) },
+};
+
+/* A string or flag option from the tables; false when c is neither. */
+static bool set_simple(struct opts *o, int c)
 {
-	int c;
+	size_t i;
 
-	o->timeout_ms = 600000;
-	o->monitor_interval_ms = VM_MONITOR_DEFAULT_INTERVAL_MS;
-	o->accel = VM_ACCEL_AUTO;
-	while ((c = opts_getopt(argc, argv, "k:t:m:e:i:s:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k': o->kernel = optarg; break;
-		case OPT_KCONFIG: o->kconfig = optarg; break;
-		case 't': o->topo = optarg; break;
-		case 'm':
-			if (parse_ulong(optarg, 128, 1u << 20, &o->memory))
-				usage_error("--memory '%s': expected MiB between 128 and "
-					    "1048576, e.g. --memory 2048", optarg);
-			break;
-		case OPT_ACCEL:
-			if (vm_accel_parse(optarg, &o->accel))
-				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
-			break;
-		case OPT_APPEND: o->append = optarg; break;
-		case 'e': o->cmd = optarg; break;
-		case OPT_SHELL: o->shell = true; break;
-		case OPT_ENV: {
-			const char *eq = strchr(optarg, '=');
-			char *k;
+	for (i = 0; i < ARRAY_SIZE(string_opts); i++)
+		if (string_opts[i].opt == c) {
+			*(const char **)((char *)o + string_opts[i].off) = optarg;
+			return true;
+		}
+	for (i = 0; i < ARRAY_SIZE(flag_opts); i++)
+		if (flag_opts[i].opt == c) {
+			*(bool *)((char *)o + flag_opts[i].off) = true;
+			return true;
+		}
+	return false;
+}
 
-			if (!eq || eq == optarg)
-				usage_error("--env '%s': expected NAME=VALUE", optarg);
-			k = xstrndup(optarg, (size_t)(eq - optarg));
-			json_object_set_new(o->env, k, json_string(eq + 1));
-			free(k);
-			break;
-		}
-		case 'i': strvec_push(&o->includes, optarg); break;
-		case OPT_TIMEOUT:
-			if (parse_duration_ms(optarg, &o->timeout_ms))
-				usage_error("--timeout '%s': expected a duration such as 90s, "
-					    "10m or 0 for none", optarg);
-			o->timeout_set = true;
-			break;
-		case 's': o->scenario = optarg; break;
-		case OPT_CGROUP: strvec_push(&o->cgroups, optarg); break;
-		case OPT_DURATION:
-			if (parse_duration_ms(optarg, &o->duration_ms) || !o->duration_ms)
-				usage_error("--duration '%s': expected a positive duration "
-					    "such as 5s or 1500ms", optarg);
-			break;
-		case OPT_SCHEDULER: o->scheduler = optarg; break;
-		case OPT_SCHED_ARG: strvec_push(&o->sched_args, optarg); break;
-		case OPT_CTPROF: o->ctprof = optarg; break;
-		case OPT_RAW: o->raw = true; break;
-		case OPT_DMESG: o->dmesg = true; break;
-		case OPT_CONSOLE_LOG: o->console_log = optarg; break;
-		case OPT_QEMU: o->qemu = optarg; break;
-		case OPT_DRY_RUN: o->dry_run = true; break;
-		case OPT_MONITOR_INTERVAL:
-			o->monitor_interval_set = true;
-			if (parse_duration_ms(optarg, &o->monitor_interval_ms) ||
-			    o->monitor_interval_ms < 10 || o->monitor_interval_ms > 10000)
-				usage_error("--monitor-interval '%s': expected a duration "
-					    "from 10ms to 10s, e.g. 100ms", optarg);
-			break;
-		case OPT_NO_MONITOR: o->no_monitor = true; break;
-		case OPT_BOOT_TIMEOUT:
-			if (parse_duration_ms(optarg, &o->boot_timeout_ms))
-				usage_error("--boot-timeout '%s': expected a duration such as "
-					    "90s, 5m or 0 for none", optarg);
-			o->boot_timeout_set = true;
-			break;
-		case OPT_FORCE: o->force = true; break;
-		case OPT_SCHED_OUTPUT: o->sched_output = true; break;
-		case OPT_HELP: print_help_and_exit(usage_text);
-		case OPT_VERSION: print_version_and_exit();
-		default: usage_error("unknown option");
-		}
+static void add_env(struct opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *k;
+
+	if (!eq || eq == arg)
+		usage_error("--env '%s': expected NAME=VALUE", arg);
+	k = xstrndup(arg, (size_t)(eq - arg));
+	json_object_set_new(o->env, k, json_string(eq + 1));
+	free(k);
+}
+
+/* --timeout and --boot-timeout: a duration, 0 for none. */
+static void set_timeout(const char *opt, const char *arg, unsigned long long *ms, bool *set)
+{
+	if (parse_duration_ms(arg, ms))
+		usage_error("%s '%s': expected a duration such as 90s, %s or 0 for none", opt,
+			    arg, !strcmp(opt, "--timeout") ? "10m" : "5m");
+	*set = true;
+}
+
+/* The options that take a value to check or to collect. */
+static void set_valued(struct opts *o, int c)
+{
+	switch (c) {
+	case 'm':
+		if (parse_ulong(optarg, 128, 1u << 20, &o->memory))
+			usage_error("--memory '%s': expected MiB between 128 and "
+				    "1048576, e.g. --memory 2048", optarg);
+		break;
+	case OPT_ACCEL:
+		if (vm_accel_parse(optarg, &o->accel))
+			usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
+		break;
+	case OPT_ENV: add_env(o, optarg); break;
+	case 'i': strvec_push(&o->includes, optarg); break;
+	case OPT_CGROUP: strvec_push(&o->cgroups, optarg); break;
+	case OPT_SCHED_ARG: strvec_push(&o->sched_args, optarg); break;
+	case OPT_TIMEOUT: set_timeout("--timeout", optarg, &o->timeout_ms, &o->timeout_set); break;
+	case OPT_BOOT_TIMEOUT:
+		set_timeout("--boot-timeout", optarg, &o->boot_timeout_ms, &o->boot_timeout_set);
+		break;
+	case OPT_DURATION:
+		if (parse_duration_ms(optarg, &o->duration_ms) || !o->duration_ms)
+			usage_error("--duration '%s': expected a positive duration "
+				    "such as 5s or 1500ms", optarg);
+		break;
+	case OPT_MONITOR_INTERVAL:
+		o->monitor_interval_set = true;
+		if (parse_duration_ms(optarg, &o->monitor_interval_ms) ||
+		    o->monitor_interval_ms < 10 || o->monitor_interval_ms > 10000)
+			usage_error("--monitor-interval '%s': expected a duration "
+				    "from 10ms to 10s, e.g. 100ms", optarg);
+		break;
+	case OPT_HELP: print_help_and_exit(usage_text);
+	case OPT_VERSION: print_version_and_exit();
+	default: usage_error("unknown option");
 	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'; quote the guest command: "
-			    "--exec '%s ...'", argv[optind], argv[optind]);
-	if (!!o->shell + !!o->cmd + !!(o->scenario || o->cgroups.n) > 1)
-		usage_error("--exec, --shell and --scenario/--cgroup are exclusive; pick one");
-	/* Nothing to run named: the baseline scenario, so that the records
-	 * make a verdict when piped into ktstr-stats. */
-	if (!o->shell && !o->cmd && !o->scenario && !o->cgroups.n)
-		o->scenario = DEFAULT_SCENARIO;
-	if (!o->boot_timeout_set && env_get("KTSTR_BOOT_TIMEOUT")) {
-		if (parse_duration_ms(env_get("KTSTR_BOOT_TIMEOUT"), &o->boot_timeout_ms))
+}
+
+/* KTSTR_BOOT_TIMEOUT and the accelerator probe's test hook. */
+static void apply_env(struct opts *o)
+{
+	const char *bt = env_get("KTSTR_BOOT_TIMEOUT");
+	const char *forced = env_get(VM_ACCEL_DETECT_ENV);
+	enum vm_accel a;
+
+	if (!o->boot_timeout_set && bt) {
+		if (parse_duration_ms(bt, &o->boot_timeout_ms))
 			usage_error("KTSTR_BOOT_TIMEOUT='%s': expected a duration such as 90s, "
-				    "5m or 0 for none; fix or unset it",
-				    env_get("KTSTR_BOOT_TIMEOUT"));
+				    "5m or 0 for none; fix or unset it", bt);
 		o->boot_timeout_set = true;
 	}
-	if (env_get(VM_ACCEL_DETECT_ENV)) {
-		enum vm_accel a;
+	if (forced && (vm_accel_parse(forced, &a) || a == VM_ACCEL_AUTO))
+		usage_error("%s='%s': expected kvm or tcg; fix or unset it",
+			    VM_ACCEL_DETECT_ENV, forced);
+}
 
-		if (vm_accel_parse(env_get(VM_ACCEL_DETECT_ENV), &a) || a == VM_ACCEL_AUTO)
-			usage_error("%s='%s': expected kvm or tcg; fix or unset it",
-				    VM_ACCEL_DETECT_ENV, env_get(VM_ACCEL_DETECT_ENV));
-	}
-	if (o->duration_ms && !(o->scenario || o->cgroups.n))
+/* Options that need, or exclude, one another. */
+static void check_combinations(struct opts *o)
+{
+	bool scenario = o->scenario || o->cgroups.n;
+
+	if (o->duration_ms && !scenario)
 		usage_error("--duration needs --scenario or --cgroup");
 	if (o->sched_args.n && !o->scheduler)
 		usage_error("--sched-arg needs --scheduler");
@@ -264,14 +288,34 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			    "pick one");
 	if (o->no_monitor)
 		o->monitor_interval_ms = 0;
-	if (o->ctprof && !(o->scenario || o->cgroups.n))
+	if (o->ctprof && !scenario)
 		usage_error("--ctprof needs --scenario or --cgroup");
-
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
 
-#define CONSOLE_LOGS_KEPT 50
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	o->timeout_ms = 600000;
+	o->monitor_interval_ms = VM_MONITOR_DEFAULT_INTERVAL_MS;
+	o->accel = VM_ACCEL_AUTO;
+	while ((c = opts_getopt(argc, argv, "k:t:m:e:i:s:h", longopts, NULL)) != -1)
+		if (!set_simple(o, c))
+			set_valued(o, c);
+	if (optind < argc)
+		usage_error("unexpected argument '%s'; quote the guest command: "
+			    "--exec '%s ...'", argv[optind], argv[optind]);
+	if (!!o->shell + !!o->cmd + !!(o->scenario || o->cgroups.n) > 1)
+		usage_error("--exec, --shell and --scenario/--cgroup are exclusive; pick one");
+	/* Nothing to run named: the baseline scenario, so that the records
+	 * make a verdict when piped into ktstr-stats. */
+	if (!o->shell && !o->cmd && !o->scenario && !o->cgroups.n)
+		o->scenario = DEFAULT_SCENARIO;
+	apply_env(o);
+	check_combinations(o);
+}
 
 /* Fail before booting when an output file could not be written later. */
 static void check_output_dir(const char *opt, const char *path)
@@ -282,24 +326,6 @@ static void check_output_dir(const char *opt, const char *path)
 		die(KTSTR_EXIT_USAGE, "%s %s: cannot write into %s: %s; choose a writable "
 		    "path", opt, path, dir, strerror(errno));
 	free(dir);
-}
-
-/* Default console log: one file per run under the state dir. */
-static char *default_console_log(void)
-{
-	char *dir = ktstr_state_dir("console");
-	char stamp[32];
-	time_t t = time(NULL);
-	char *p;
-
-	if (!dir)
-		dir = xstrdup("/tmp/ktstr-console");
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&t));
-	p = xasprintf("%s/vm-%s-%d.log", dir, stamp, (int)getpid());
-	/* One log per run adds up: keep the most recent ones only. */
-	prune_old_files(dir, "vm-", CONSOLE_LOGS_KEPT);
-	free(dir);
-	return p;
 }
 
 struct emit_ctx {
@@ -449,7 +475,7 @@ static int exit_code_for(const struct vm_result *r)
 	case VM_END_TIMEOUT:
 	case VM_END_PANIC:
 	case VM_END_NO_AGENT: return KTSTR_EXIT_FAIL;
-	case VM_END_INTERRUPTED: return 128 + r->signal;
+	case VM_END_INTERRUPTED: return KTSTR_EXIT_SIGNAL + r->signal;
 	case VM_END_BOOT_TIMEOUT: return KTSTR_EXIT_USAGE;
 	default: return KTSTR_EXIT_USAGE;
 	}
@@ -460,7 +486,7 @@ static int exit_code_for(const struct vm_result *r)
 static void check_vcpus(const struct opts *o, const struct ktstr_topo *topo)
 {
 	struct strbuf err = STRBUF_INIT, shortt = STRBUF_INIT;
-	bool kvm = (o->accel == VM_ACCEL_AUTO ? vm_accel_detect() : o->accel) == VM_ACCEL_KVM;
+	bool kvm = vm_accel_resolve(o->accel) == VM_ACCEL_KVM;
 
 	if (o->force || !budget_vcpu_check(topo, kvm, hostlock_usable_cpus(), &err)) {
 		strbuf_release(&err);
@@ -471,85 +497,24 @@ static void check_vcpus(const struct opts *o, const struct ktstr_topo *topo)
 		    o->topo ? o->topo : shortt.buf, err.buf);
 }
 
-static void build_initramfs(const struct opts *o, const struct kernel_found *kf,
-			    const char *sched_host, const char *sched_guest,
-			    struct initramfs_result *res)
-{
-	struct initramfs_opts io = { 0 };
-	struct initramfs_file files[2];
-	struct strbuf err = STRBUF_INIT;
-	char *agent = ktstr_libexec_path("ktstr-agent");
-	const char *bb_env = env_get("KTSTR_BUSYBOX_PATH");
-	char *busybox = bb_env ? xstrdup(bb_env) : find_program("busybox");
-
-	if (!busybox)
-		die(KTSTR_EXIT_USAGE, "busybox not found in PATH; install busybox-static "
-		    "(contrib/install-deps) or set KTSTR_BUSYBOX_PATH");
-	io.agent = agent;
-	io.busybox = busybox;
-	io.host_tools = true;
-	io.includes = strvec_argv((struct strvec *)&o->includes);
-	io.n_includes = o->includes.n;
-	/* The guest's libbpf looks for /boot/config-$(uname -r); the agent
-	 * links that name to /boot/config at boot. */
-	io.files = files;
-	if (kf->config) {
-		files[io.n_files].src = kf->config;
-		files[io.n_files++].dest = INITRAMFS_KCONFIG_PATH;
-	}
-	if (sched_host) {
-		files[io.n_files].src = sched_host;
-		files[io.n_files++].dest = sched_guest;
-	}
-	progress("building initramfs");
-	if (initramfs_build(&io, res, &err) < 0)
-		die(KTSTR_EXIT_USAGE, "%s", err.buf);
-	strbuf_release(&err);
-	free(agent);
-	free(busybox);
-}
-
 /* Load, complete and validate the scenario; NULL when none was asked for.
  * Exits 2 on a bad scenario and 3 (after a scenario_skip record) when it
  * does not fit the topology. */
 static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *topo,
 				 unsigned long long *duration_ms, struct checks *checks)
 {
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, shortt = STRBUF_INIT;
 	struct scenario s;
-	json_t *doc;
-	size_t i;
+	json_t *doc, *rec;
 	int fit;
 
 	if (!o->scenario && !o->cgroups.n)
 		return NULL;
-	if (o->scenario) {
-		doc = scenario_load(o->scenario, &err);
-		if (!doc)
-			die(KTSTR_EXIT_USAGE, "--scenario: %s", err.buf);
-	} else {
-		doc = json_object();
-		json_set_str(doc, "name", "custom");
-	}
-	for (i = 0; i < o->cgroups.n; i++)
-		if (scenario_add_cgroup_flag(doc, o->cgroups.v[i], &err))
-			die(KTSTR_EXIT_USAGE, "--cgroup '%s': %s", o->cgroups.v[i], err.buf);
-	if (o->duration_ms) {
-		json_object_del(doc, "duration");
-		json_object_del(doc, "duration_us");
-		json_set_int(doc, "duration_ms", (long long)o->duration_ms);
-	}
-	if (scenario_parse(doc, &s, &err))
-		die(KTSTR_EXIT_USAGE, "%s: %s", o->scenario ? o->scenario : "--cgroup",
-		    err.buf);
-	fit = scenario_fit(&s, topo, &err);
+	fit = vm_scenario_prepare(o->scenario, &o->cgroups, o->duration_ms, topo, &doc, &s, &err);
 	if (fit < 0)
-		die(KTSTR_EXIT_USAGE, "%s: %s", o->scenario ? o->scenario : "--cgroup",
-		    err.buf);
+		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	if (fit > 0) {
-		struct strbuf shortt = STRBUF_INIT;
-		json_t *rec = jsonl_record("scenario_skip");
-
+		rec = jsonl_record("scenario_skip");
 		topo_format_short(topo, &shortt);
 		json_set_str(rec, "name", s.name);
 		json_set_str(rec, "topology", shortt.buf);
@@ -617,122 +582,158 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	return 0;
 }
 
-int main(int argc, char **argv)
-{
-	struct opts o = { .includes = STRVEC_INIT, .cgroups = STRVEC_INIT,
-			  .sched_args = STRVEC_INIT };
+/* Everything a run resolves before it boots, and releases after. */
+struct vm_plan {
+	struct opts o;
 	struct ktstr_topo topo;
 	struct kernel_found kf;
-	struct initramfs_result ir = { 0 };
+	char *sched_host, *sched_guest;	/* the scheduler, or NULL */
+	json_t *doc;			/* the scenario, or NULL */
+	unsigned long long duration_ms;	/* its duration */
+	struct checks checks;		/* its effective thresholds */
+	struct vm_config vc;
+};
+
+/* The kernel image to boot and its config (--kconfig wins). */
+static void resolve_kernel(struct vm_plan *p)
+{
 	struct strbuf err = STRBUF_INIT;
-	struct vm_config vc = { 0 };
-	struct vm_result r;
-	struct emit_ctx ectx = { 0 };
-	char *log, *sched_log, *sched_host = NULL, *sched_guest = NULL;
-	unsigned long long duration_ms = 0;
-	struct checks checks;
-	json_t *doc;
-	int code;
 
-	diag_init(argv[0]);
-	/* A closed stdout is an EPIPE to handle (emit), not a death that
-	 * would skip tearing the VM down. */
-	signal(SIGPIPE, SIG_IGN);
-	o.env = json_object();
-	parse_args(argc, argv, &o);
-	if (o.ctprof)
-		check_output_dir("--ctprof", o.ctprof);
-
-	if (topo_parse(o.topo ? o.topo : "1,1,2,1", &topo, &err))
-		usage_error("--topo '%s': %s", o.topo, err.buf);
-	check_vcpus(&o, &topo);
-	doc = prepare_scenario(&o, &topo, &duration_ms, &checks);
-	if (kernel_find(o.kernel, &kf, &err))
+	if (kernel_find(p->o.kernel, &p->kf, &err))
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	strbuf_reset(&err);
-	if (kernel_image_check(kf.image, &err))
-		die(KTSTR_EXIT_USAGE, "%s (found via %s)", err.buf, kf.source);
-	if (o.kconfig) {
-		if (kernel_config_check(o.kconfig, &err))
+	if (kernel_image_check(p->kf.image, &err))
+		die(KTSTR_EXIT_USAGE, "%s (found via %s)", err.buf, p->kf.source);
+	if (p->o.kconfig) {
+		if (kernel_config_check(p->o.kconfig, &err))
 			usage_error("--kconfig: %s", err.buf);
-		free(kf.config);
-		kf.config = xstrdup(o.kconfig);
+		free(p->kf.config);
+		p->kf.config = xstrdup(p->o.kconfig);
 	}
-	if (o.scheduler) {
-		sched_host = scheduler_resolve(o.scheduler, kf.key, &err);
-		if (!sched_host)
+	if (p->o.scheduler) {
+		p->sched_host = scheduler_resolve(p->o.scheduler, p->kf.key, &err);
+		if (!p->sched_host)
 			die(KTSTR_EXIT_USAGE, "%s", err.buf);
-		sched_guest = xasprintf("/usr/bin/%s", path_basename(sched_host));
+		p->sched_guest = xasprintf("/usr/bin/%s", path_basename(p->sched_host));
 	}
+	strbuf_release(&err);
+}
 
-	vc.qemu = o.qemu ? o.qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
-							  : "qemu-system-x86_64";
-	vc.kernel = kf.image;
-	vc.kernel_source = kf.source;
-	vc.topo = topo;
-	vc.memory_mib = (unsigned)o.memory;
-	vc.accel = o.accel;
-	vc.append = o.append;
-	vc.verbose = o.dmesg || env_is_one("KTSTR_VERBOSE");
-	vc.mode = o.shell ? VM_MODE_SHELL : VM_MODE_EXEC;
-	vc.monitor_interval_ms = (unsigned)o.monitor_interval_ms;
-	if (o.dry_run) {
-		code = dry_run(&vc, &kf, o.scheduler, sched_host, sched_guest);
-		goto out;
-	}
+/* What both a dry run and a boot describe to QEMU. */
+static void base_config(struct vm_plan *p)
+{
+	const struct opts *o = &p->o;
+	struct vm_config *vc = &p->vc;
+
+	vc->qemu = o->qemu ? o->qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
+							     : "qemu-system-x86_64";
+	vc->kernel = p->kf.image;
+	vc->kernel_source = p->kf.source;
+	vc->topo = p->topo;
+	vc->memory_mib = (unsigned)o->memory;
+	vc->accel = o->accel;
+	vc->append = o->append;
+	vc->verbose = o->dmesg || env_is_one("KTSTR_VERBOSE");
+	vc->mode = o->shell ? VM_MODE_SHELL : VM_MODE_EXEC;
+	vc->monitor_interval_ms = (unsigned)o->monitor_interval_ms;
+}
+
+/* What to run in the guest, and for how long at most. */
+static void run_config(struct vm_plan *p)
+{
+	const struct opts *o = &p->o;
+	struct vm_config *vc = &p->vc;
+
+	if (o->shell)
+		vc->request = vm_request_shell();
+	else if (p->doc)
+		vc->request = vm_request_scenario(p->doc, &p->checks, p->sched_guest, &o->sched_args,
+						  &p->topo);
+	else
+		vc->request = vm_request_exec(o->cmd, o->env);
+	vc->timeout_ms = o->shell ? 0 : o->timeout_ms;
+	/* A long scenario must not trip the default watchdog. */
+	if (p->doc && !o->timeout_set && p->duration_ms * 2 + 300000 > vc->timeout_ms)
+		vc->timeout_ms = p->duration_ms * 2 + 300000;
+	vc->boot_timeout_ms = o->boot_timeout_set ? (long long)o->boot_timeout_ms : -1;
+	vc->sched_output_echo = o->sched_output;
+	vc->tick = tick;
+	if (o->ctprof)
+		json_set_bool(vc->request, "ctprof", true);
+}
+
+/* Build the initramfs, boot, stream the records; the exit code. */
+static int boot(struct vm_plan *p)
+{
+	struct initramfs_result ir = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct emit_ctx ectx = { .ctprof = p->o.ctprof, .raw = p->o.raw, .shell = p->o.shell };
+	struct vm_result r;
+	char *log, *sched_log;
+	int code;
 
 	/* A Ctrl-C while the initramfs is written would leave its temp file
 	 * in the cache.  Hold the stopping signals from here on: vm_run's
 	 * signalfd reads one that came meanwhile and tears the VM down as for
 	 * any interrupt (exit 128+N). */
 	vm_hold_stop_signals();
-	build_initramfs(&o, &kf, sched_host, sched_guest, &ir);
-	log = o.console_log ? xstrdup(o.console_log) : default_console_log();
-	vc.initrd = ir.path;
-	if (o.shell)
-		vc.request = vm_request_shell();
-	else if (doc)
-		vc.request = vm_request_scenario(doc, &checks, sched_guest, &o.sched_args,
-						    &topo);
-	else
-		vc.request = vm_request_exec(o.cmd, o.env);
-	vc.timeout_ms = o.shell ? 0 : o.timeout_ms;
-	/* A long scenario must not trip the default watchdog. */
-	if (doc && !o.timeout_set && duration_ms * 2 + 300000 > vc.timeout_ms)
-		vc.timeout_ms = duration_ms * 2 + 300000;
-	vc.console_log = log;
-	vc.boot_timeout_ms = o.boot_timeout_set ? (long long)o.boot_timeout_ms : -1;
+	if (vm_initramfs_prepare(&p->o.includes, p->kf.config, p->sched_host, p->sched_guest,
+				 &ir, &err) < 0)
+		die(KTSTR_EXIT_USAGE, "%s", err.buf);
+	log = p->o.console_log ? xstrdup(p->o.console_log) : vm_console_log_default();
 	sched_log = vm_schedlog_path_for(log);
-	vc.sched_output_log = sched_log;
-	vc.sched_output_echo = o.sched_output;
-	vc.tick = tick;
-	if (o.ctprof)
-		json_set_bool(vc.request, "ctprof", true);
-	ectx.ctprof = o.ctprof;
-	ectx.raw = o.raw;
-	ectx.shell = o.shell;
-
-	if (vm_run(&vc, emit, &ectx, &r) < 0)
+	p->vc.initrd = ir.path;
+	p->vc.console_log = log;
+	p->vc.sched_output_log = sched_log;
+	run_config(p);
+	if (vm_run(&p->vc, emit, &ectx, &r) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", r.message);
 	/* A reader that went away needs no line; every other end does. */
 	if (r.end != VM_END_EXITED && !(r.end == VM_END_INTERRUPTED && r.signal == SIGPIPE))
 		diag("%s", r.message);
 	code = exit_code_for(&r);
-
 	free(ectx.scenario);
 	free(sched_log);
 	free(log);
-out:
-	free(sched_host);
-	free(sched_guest);
-	json_decref(vc.request);
-	json_decref(doc);
 	initramfs_result_release(&ir);
-	kernel_found_release(&kf);
-	strvec_clear(&o.includes);
-	strvec_clear(&o.cgroups);
-	strvec_clear(&o.sched_args);
-	json_decref(o.env);
+	strbuf_release(&err);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_plan p = { .o = { .includes = STRVEC_INIT, .cgroups = STRVEC_INIT,
+				    .sched_args = STRVEC_INIT } };
+	struct strbuf err = STRBUF_INIT;
+	int code;
+
+	diag_init(argv[0]);
+	/* A closed stdout is an EPIPE to handle (emit), not a death that
+	 * would skip tearing the VM down. */
+	signal(SIGPIPE, SIG_IGN);
+	p.o.env = json_object();
+	parse_args(argc, argv, &p.o);
+	if (p.o.ctprof)
+		check_output_dir("--ctprof", p.o.ctprof);
+	if (topo_parse(p.o.topo ? p.o.topo : "1,1,2,1", &p.topo, &err))
+		usage_error("--topo '%s': %s", p.o.topo, err.buf);
+	check_vcpus(&p.o, &p.topo);
+	p.doc = prepare_scenario(&p.o, &p.topo, &p.duration_ms, &p.checks);
+	resolve_kernel(&p);
+	base_config(&p);
+	if (p.o.dry_run)
+		code = dry_run(&p.vc, &p.kf, p.o.scheduler, p.sched_host, p.sched_guest);
+	else
+		code = boot(&p);
+	free(p.sched_host);
+	free(p.sched_guest);
+	json_decref(p.vc.request);
+	json_decref(p.doc);
+	kernel_found_release(&p.kf);
+	strvec_clear(&p.o.includes);
+	strvec_clear(&p.o.cgroups);
+	strvec_clear(&p.o.sched_args);
+	json_decref(p.o.env);
 	strbuf_release(&err);
 	return code;
 }

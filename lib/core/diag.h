@@ -13,6 +13,7 @@ enum ktstr_exit {
 	KTSTR_EXIT_FAIL = 1,	/* verdict fail, guest command failed */
 	KTSTR_EXIT_USAGE = 2,	/* bad usage or setup error */
 	KTSTR_EXIT_SKIP = 3,	/* inconclusive or skipped */
+	KTSTR_EXIT_SIGNAL = 128,	/* + N: interrupted by signal N */
 };
 
 extern const char *ktstr_prog;

@@ -1,6 +1,7 @@
 #include "opts.h"
 #include "diag.h"
 #include "duration.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,13 +12,13 @@
 void print_version_and_exit(void)
 {
 	printf("%s (ktstr) %s\n", ktstr_prog, KTSTR_VERSION);
-	exit(0);
+	exit(KTSTR_EXIT_PASS);
 }
 
 void print_help_and_exit(const char *text)
 {
 	fputs(text, stdout);
-	exit(0);
+	exit(KTSTR_EXIT_PASS);
 }
 
 void usage_error(const char *fmt, ...)
@@ -69,6 +70,47 @@ int opts_getopt(int argc, char **argv, const char *shortopts,
 	if (ch == '?' || ch == ':')
 		bad_option(argv, ch);
 	return ch;
+}
+
+const struct subcmd *subcmd_find(const struct subcmd_table *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < t->n; i++)
+		if (!strcmp(name, t->cmds[i].name))
+			return &t->cmds[i];
+	return NULL;
+}
+
+void subcmd_names(const struct subcmd_table *t, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		if (i)
+			strbuf_addstr(out, i + 1 == t->n ? " or " : ", ");
+		strbuf_addstr(out, t->cmds[i].name);
+	}
+}
+
+int subcmd_dispatch(const struct subcmd_table *t, int argc, char **argv)
+{
+	const struct subcmd *sc = argc > 1 ? subcmd_find(t, argv[1]) : NULL;
+	struct strbuf names = STRBUF_INIT;
+	const char *a = argc > 1 ? argv[1] : NULL;
+
+	if (sc)
+		return sc->run(argc - 1, argv + 1);
+	if (t->fallback)
+		return t->fallback(argc, argv);
+	if (a && (!strcmp(a, "help") || !strcmp(a, "-h") || !strcmp(a, "--help")))
+		print_help_and_exit(t->usage);
+	if (a && !strcmp(a, "--version"))
+		print_version_and_exit();
+	subcmd_names(t, &names);
+	if (!a)
+		usage_error("missing command: %s", names.buf);
+	usage_error("unknown command '%s'; expected %s", a, names.buf);
 }
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)

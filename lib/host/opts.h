@@ -5,6 +5,9 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+struct strbuf;
 
 /* Long options every program accepts; pair with OPT_HELP/OPT_VERSION. */
 #define OPT_HELP 'h'
@@ -27,6 +30,32 @@ void usage_error(const char *fmt, ...)
  * naming it.  Returns what getopt_long returns otherwise. */
 int opts_getopt(int argc, char **argv, const char *shortopts,
 		const struct option *longopts, int *longindex);
+
+/* One subcommand of a program run as "<prog> NAME [ARGS...]". */
+struct subcmd {
+	const char *name;
+	int (*run)(int argc, char **argv);	/* gets argv from NAME on */
+};
+
+struct subcmd_table {
+	const struct subcmd *cmds;
+	size_t n;
+	const char *usage;		/* the program's help text */
+	/* When set, run with the whole argv when argv[1] names no
+	 * subcommand (help and --version included: it has its own);
+	 * otherwise that is a usage error. */
+	int (*fallback)(int argc, char **argv);
+};
+
+/* The subcommand argv[1] names, or NULL. */
+const struct subcmd *subcmd_find(const struct subcmd_table *t, const char *name);
+/* "a, b or c": the names, for messages. */
+void subcmd_names(const struct subcmd_table *t, struct strbuf *out);
+/* Run the subcommand argv[1] names and return its exit code.  Without a
+ * fallback: help, -h and --help print the usage and --version the
+ * version (exit 0); no name, or one that is not a subcommand, is one
+ * line through usage_error(). */
+int subcmd_dispatch(const struct subcmd_table *t, int argc, char **argv);
 
 /* Whole decimal number in [min, max]; 0 ok, -1 otherwise. */
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);

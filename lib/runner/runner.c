@@ -201,194 +201,272 @@ static int block_signals(sigset_t *old)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* One runner_run: the cases, what runs, what waits, and the counts the
+ * progress line needs. */
+struct run_state {
+	const struct gcase *cases;
+	size_t n, next;			/* next plan case to start */
+	unsigned rep;			/* its next repeat */
+	struct caserun_ctx *ctx;
+	const struct runner_opts *o;
+	struct runner_totals *tot;
+	struct caserun *running;	/* o->jobs slots; .c NULL when free */
+	struct pollfd *pfd;
+	struct retry_queue q;
+	size_t nrun, total, done, runnable;
+	double total_est, done_est;
+	bool stopping, lock_wait;
+	int sfd, rc;
+};
+
+/* Cases and estimated seconds the whole run holds. */
+static void plan_totals(struct run_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct gcase *c = &s->cases[i];
+
+		s->total += c->skip_reason ? 1 : s->o->runs;
+		if (!c->skip_reason) {
+			s->runnable += s->o->runs;
+			s->total_est += c->est_secs * s->o->runs;
+		}
+	}
+}
+
+/* A setup error: no new case starts, the run returns -1. */
+static void setup_failed(struct run_state *s)
+{
+	s->rc = -1;
+	s->stopping = true;
+}
+
+/* Start c (repeat crep) in a free slot once it has its host CPUs.
+ * Returns 1 started, 0 when the CPUs are taken (try again later), -1 on
+ * a setup error. */
+static int start_case(struct run_state *s, const struct gcase *c, unsigned crep,
+		      struct caserun **slot)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct hostlock lock;
+	size_t i;
+	int got = hostlock_try(&lock, c->slots, c->test->performance_mode, &err);
+
+	if (got < 0) {
+		diag("%s", err.buf);
+	} else if (got) {
+		for (i = 0; i < s->o->jobs && s->running[i].c; i++)
+			;
+		if (caserun_start(&s->running[i], s->ctx, c, crep, &lock, &err) < 0) {
+			diag("%s: %s", c->full_name, err.buf);
+			hostlock_release(&lock);
+			got = -1;
+		} else {
+			*slot = &s->running[i];
+			s->nrun++;
+		}
+	}
+	strbuf_release(&err);
+	return got;
+}
+
+/* Start what fits: free job slots and free host CPUs.  Retries go first:
+ * their case has waited longest. */
+static void start_ready(struct run_state *s)
+{
+	const struct runner_opts *o = s->o;
+
+	s->lock_wait = false;
+	if (s->tot->sidecar_errors && !s->stopping)
+		setup_failed(s);	/* the next ones could not be kept either */
+	while (!s->stopping && s->nrun < o->jobs && (s->q.n || s->next < s->n)) {
+		const struct gcase *c = s->q.n ? s->q.v[0].c : &s->cases[s->next];
+		struct caserun *r = NULL;
+		int got;
+
+		if (!s->q.n && c->skip_reason) {
+			plan_skip(c, s->ctx, o, s->tot);
+			s->done++;
+			s->next++;
+			continue;
+		}
+		got = start_case(s, c, s->q.n ? s->q.v[0].repeat : s->rep, &r);
+		if (got < 0)
+			setup_failed(s);
+		if (got <= 0) {
+			s->lock_wait = !got;	/* another runner has the CPUs */
+			break;
+		}
+		if (s->q.n) {
+			r->attempt = s->q.v[0].attempts + 1;
+			r->first_error = s->q.v[0].first_error;
+			memmove(s->q.v, s->q.v + 1, (s->q.n - 1) * sizeof(*s->q.v));
+			s->q.n--;
+			continue;
+		}
+		r->attempt = 1;
+		if (++s->rep > o->runs) {
+			s->rep = 1;
+			s->next++;
+		}
+	}
+}
+
+static void show_progress(const struct run_state *s)
+{
+	struct strbuf line = STRBUF_INIT;
+	double el = (monotonic_ms() - s->ctx->t0_ms) / 1000.0;
+	unsigned par = (unsigned)(s->runnable < s->o->jobs ? s->runnable : s->o->jobs);
+
+	if (!progress_enabled())
+		return;
+	runner_progress_line(&line, s->done, s->total, s->nrun, el,
+			     runner_eta_secs(el, s->done_est, s->total_est, par));
+	progress("%s", line.buf);
+	strbuf_release(&line);
+}
+
+/* Wait for output, a finished child or a signal; returns the pollfds
+ * filled (the signalfd first), or -1 when poll failed. */
+static int wait_events(struct run_state *s)
+{
+	size_t np = 0, i;
+
+	s->pfd[np++] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
+	for (i = 0; i < s->o->jobs; i++) {
+		const struct caserun *r = &s->running[i];
+
+		if (!r->c)
+			continue;
+		if (r->out_fd >= 0)
+			s->pfd[np++] = (struct pollfd){ .fd = r->out_fd, .events = POLLIN };
+		if (r->err_fd >= 0)
+			s->pfd[np++] = (struct pollfd){ .fd = r->err_fd, .events = POLLIN };
+	}
+	if (poll(s->pfd, np, s->lock_wait || !s->nrun ? LOCK_RETRY_MS : 1000) < 0 &&
+	    errno != EINTR) {
+		diag("poll: %s", strerror(errno));
+		return -1;
+	}
+	return (int)np;
+}
+
+/* A stopping signal: no new case, the running ones asked to stop. */
+static void on_signals(struct run_state *s)
+{
+	struct signalfd_siginfo si;
+	size_t i;
+
+	while (read(s->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (!s->stopping) {
+			progress_clear();
+			diag("%s: stopping %zu running case%s; finished sidecars are kept",
+			     strsignal((int)si.ssi_signo), s->nrun, s->nrun == 1 ? "" : "s");
+		}
+		s->stopping = true;
+		s->tot->interrupted_by_signal = true;
+		s->tot->signal = (int)si.ssi_signo;
+		for (i = 0; i < s->o->jobs; i++)
+			if (s->running[i].c)
+				caserun_interrupt(&s->running[i]);
+	}
+}
+
+/* Read what fd has for its case; at its end, judge and report it. */
+static void on_output(struct run_state *s, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < s->o->jobs; i++) {
+		struct caserun *r = &s->running[i];
+		double est;
+
+		if (!r->c || (r->out_fd != fd && r->err_fd != fd))
+			continue;
+		if (!caserun_read(r, fd)) {
+			est = r->c->est_secs;
+			progress_clear();
+			s->nrun--;
+			s->done_est += est;
+			if (finish_one(r, s->ctx, s->o, s->tot, &s->q, !s->stopping))
+				s->done++;
+			else
+				s->total_est += est;	/* it runs again */
+		}
+		return;
+	}
+}
+
+/* The end of the run: anything still running goes now (a setup error
+ * stopped the run), and retries that never got to run again are
+ * interrupted, like the rest. */
+static void finish_all(struct run_state *s)
+{
+	const struct runner_opts *o = s->o;
+	size_t i;
+
+	for (i = 0; i < o->jobs; i++)
+		if (s->running[i].c) {
+			caserun_interrupt(&s->running[i]);
+			finish_one(&s->running[i], s->ctx, o, s->tot, &s->q, false);
+		}
+	for (i = 0; i < s->q.n; i++) {
+		struct retry *e = &s->q.v[i];
+		struct case_report r = { .c = e->c, .repeat = e->repeat, .runs = o->runs,
+					 .outcome = CASE_INTERRUPTED,
+					 .reason = "interrupted before its retry",
+					 .attempts = e->attempts, .first_error = e->first_error };
+
+		count(s->tot, CASE_INTERRUPTED);
+		o->report(o->cb, &r);
+		free(e->first_error);
+	}
+	free(s->q.v);
+}
+
 int runner_run(const struct gcase *cases, size_t n, struct caserun_ctx *ctx,
 	       const struct runner_opts *o, struct runner_totals *tot)
 {
-	struct caserun *running = xcalloc(o->jobs, sizeof(*running));
-	struct pollfd *pfd = xcalloc(2 * o->jobs + 1, sizeof(*pfd));
-	struct retry_queue q = { NULL, 0 };
-	size_t next = 0, nrun = 0, total = 0, done = 0, runnable = 0, i;
-	unsigned rep = 1;
-	long long t0 = monotonic_ms();
-	double total_est = 0, done_est = 0;
-	bool stopping = false, lock_wait = false;
+	struct run_state s = { .cases = cases, .n = n, .rep = 1, .ctx = ctx, .o = o,
+			       .tot = tot };
 	sigset_t old;
-	int sfd, rc = 0;
+	int np, k;
 
 	memset(tot, 0, sizeof(*tot));
-	ctx->t0_ms = t0;
-	for (i = 0; i < n; i++) {
-		total += cases[i].skip_reason ? 1 : o->runs;
-		if (!cases[i].skip_reason) {
-			runnable += o->runs;
-			total_est += cases[i].est_secs * o->runs;
-		}
-	}
-	sfd = block_signals(&old);
-	if (sfd < 0) {
+	ctx->t0_ms = monotonic_ms();
+	plan_totals(&s);
+	s.sfd = block_signals(&old);
+	if (s.sfd < 0) {
 		diag("signalfd: %s", strerror(errno));
-		free(running);
-		free(pfd);
 		return -1;
 	}
-
+	s.running = xcalloc(o->jobs, sizeof(*s.running));
+	s.pfd = xcalloc(2 * o->jobs + 1, sizeof(*s.pfd));
 	for (;;) {
-		/* Start what fits: free job slots and free host CPUs.  Retries
-		 * go first: their case has waited longest. */
-		lock_wait = false;
-		if (tot->sidecar_errors && !stopping) {
-			stopping = true;	/* the next ones could not be kept either */
-			rc = -1;
-		}
-		while (!stopping && nrun < o->jobs && (q.n || next < n)) {
-			const struct gcase *c = q.n ? q.v[0].c : &cases[next];
-			unsigned crep = q.n ? q.v[0].repeat : rep;
-			struct hostlock lock;
-			struct strbuf err = STRBUF_INIT;
-			int got;
-
-			if (!q.n && c->skip_reason) {
-				plan_skip(c, ctx, o, tot);
-				done++;
-				next++;
-				continue;
-			}
-			got = hostlock_try(&lock, c->slots, c->test->performance_mode, &err);
-			if (got < 0) {
-				diag("%s", err.buf);
-				strbuf_release(&err);
-				rc = -1;
-				stopping = true;
-				break;
-			}
-			if (!got) {
-				lock_wait = true;	/* another runner has the CPUs */
-				strbuf_release(&err);
-				break;
-			}
-			for (i = 0; i < o->jobs && running[i].c; i++)
-				;
-			if (caserun_start(&running[i], ctx, c, crep, &lock, &err) < 0) {
-				diag("%s: %s", c->full_name, err.buf);
-				hostlock_release(&lock);
-				strbuf_release(&err);
-				rc = -1;
-				stopping = true;
-				break;
-			}
-			strbuf_release(&err);
-			nrun++;
-			if (q.n) {
-				running[i].attempt = q.v[0].attempts + 1;
-				running[i].first_error = q.v[0].first_error;
-				memmove(q.v, q.v + 1, (q.n - 1) * sizeof(*q.v));
-				q.n--;
-				continue;
-			}
-			running[i].attempt = 1;
-			if (++rep > o->runs) {
-				rep = 1;
-				next++;
-			}
-		}
-		if (!nrun && (stopping || (next >= n && !q.n)))
+		start_ready(&s);
+		if (!s.nrun && (s.stopping || (s.next >= n && !s.q.n)))
 			break;
-		if (progress_enabled()) {
-			struct strbuf line = STRBUF_INIT;
-			double el = (monotonic_ms() - t0) / 1000.0;
-
-			runner_progress_line(&line, done, total, nrun, el,
-					     runner_eta_secs(el, done_est, total_est,
-							     (unsigned)(runnable < o->jobs ?
-									runnable : o->jobs)));
-			progress("%s", line.buf);
-			strbuf_release(&line);
-		}
-
-		/* Wait for output, a finished child or a signal. */
-		size_t np = 0;
-		pfd[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		for (i = 0; i < o->jobs; i++) {
-			if (!running[i].c)
-				continue;
-			if (running[i].out_fd >= 0)
-				pfd[np++] = (struct pollfd){ .fd = running[i].out_fd, .events = POLLIN };
-			if (running[i].err_fd >= 0)
-				pfd[np++] = (struct pollfd){ .fd = running[i].err_fd, .events = POLLIN };
-		}
-		if (poll(pfd, np, lock_wait || !nrun ? LOCK_RETRY_MS : 1000) < 0 &&
-		    errno != EINTR) {
-			diag("poll: %s", strerror(errno));
-			rc = -1;
+		show_progress(&s);
+		np = wait_events(&s);
+		if (np < 0) {
+			s.rc = -1;
 			break;
 		}
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (!stopping) {
-					progress_clear();
-					diag("%s: stopping %zu running case%s; finished "
-					     "sidecars are kept", strsignal((int)si.ssi_signo),
-					     nrun, nrun == 1 ? "" : "s");
-				}
-				stopping = true;
-				tot->interrupted_by_signal = true;
-				tot->signal = (int)si.ssi_signo;
-				for (i = 0; i < o->jobs; i++)
-					if (running[i].c)
-						caserun_interrupt(&running[i]);
-			}
-		}
-		for (size_t k = 1; k < np; k++) {
-			if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			for (i = 0; i < o->jobs; i++) {
-				struct caserun *r = &running[i];
-				double est;
-
-				if (!r->c || (r->out_fd != pfd[k].fd && r->err_fd != pfd[k].fd))
-					continue;
-				if (!caserun_read(r, pfd[k].fd)) {
-					est = r->c->est_secs;
-					progress_clear();
-					nrun--;
-					done_est += est;
-					if (finish_one(r, ctx, o, tot, &q, !stopping))
-						done++;
-					else
-						total_est += est;	/* it runs again */
-				}
-				break;
-			}
-		}
+		if (s.pfd[0].revents & POLLIN)
+			on_signals(&s);
+		for (k = 1; k < np; k++)
+			if (s.pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+				on_output(&s, s.pfd[k].fd);
 	}
 	if (tot->sidecar_errors)
-		rc = -1;
-	/* A setup error stops the run; anything still running goes now. */
-	for (i = 0; i < o->jobs; i++)
-		if (running[i].c) {
-			caserun_interrupt(&running[i]);
-			finish_one(&running[i], ctx, o, tot, &q, false);
-		}
-	/* Retries that never got to run again: interrupted, like the rest. */
-	for (i = 0; i < q.n; i++) {
-		struct case_report r = { .c = q.v[i].c, .repeat = q.v[i].repeat, .runs = o->runs,
-					 .outcome = CASE_INTERRUPTED,
-					 .reason = "interrupted before its retry",
-					 .attempts = q.v[i].attempts,
-					 .first_error = q.v[i].first_error };
-
-		count(tot, CASE_INTERRUPTED);
-		o->report(o->cb, &r);
-		free(q.v[i].first_error);
-	}
-	free(q.v);
+		s.rc = -1;
+	finish_all(&s);
 	progress_clear();
-	tot->secs = (monotonic_ms() - t0) / 1000.0;
-	close(sfd);
+	tot->secs = (monotonic_ms() - ctx->t0_ms) / 1000.0;
+	close(s.sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	free(running);
-	free(pfd);
-	return rc;
+	free(s.running);
+	free(s.pfd);
+	return s.rc;
 }

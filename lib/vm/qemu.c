@@ -61,6 +61,11 @@ enum vm_accel vm_accel_detect(void)
 	return usable && cpu_has_virt() ? VM_ACCEL_KVM : VM_ACCEL_TCG;
 }
 
+enum vm_accel vm_accel_resolve(enum vm_accel a)
+{
+	return a == VM_ACCEL_AUTO ? vm_accel_detect() : a;
+}
+
 const char *vm_accel_name(enum vm_accel a)
 {
 	switch (a) {

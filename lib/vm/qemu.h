@@ -37,6 +37,8 @@ char *qemu_mem_path(const char *mem_dir, unsigned node);
  * ktstr-vm(1)). */
 #define VM_ACCEL_DETECT_ENV "KTSTR_ACCEL_DETECT"
 enum vm_accel vm_accel_detect(void);
+/* The accelerator a run with a would get: AUTO probed, others as is. */
+enum vm_accel vm_accel_resolve(enum vm_accel a);
 const char *vm_accel_name(enum vm_accel a);
 /* "auto", "kvm", "tcg"; -1 on anything else. */
 int vm_accel_parse(const char *s, enum vm_accel *out);

@@ -606,7 +606,7 @@ void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_
 	s->kernel = c->kernel;
 	s->initrd = c->initrd;
 	s->topo = c->topo;
-	s->accel = c->accel == VM_ACCEL_AUTO ? vm_accel_detect() : c->accel;
+	s->accel = vm_accel_resolve(c->accel);
 	s->memory_mib = qemu_round_memory(&c->topo, c->memory_mib ? c->memory_mib :
 					  qemu_default_memory_mib(&c->topo));
 	qemu_kernel_cmdline(cmdline, &c->topo, c->verbose, c->append);

@@ -297,6 +297,131 @@ static void test_version_help(void **state)
 	strbuf_release(&err);
 }
 
+/* ---- the subcommand table ---- */
+
+static int sc_calls;
+static char *sc_seen;
+
+static int sc_record(int argc, char **argv)
+{
+	sc_calls++;
+	free(sc_seen);
+	sc_seen = xasprintf("%d:%s:%s", argc, argv[0], argc > 1 ? argv[1] : "-");
+	return 7;
+}
+
+static int sc_fallback(int argc, char **argv)
+{
+	sc_calls += 100;
+	free(sc_seen);
+	sc_seen = xasprintf("fallback %d:%s", argc, argc > 1 ? argv[1] : "-");
+	return 5;
+}
+
+static const struct subcmd sc_cmds[] = {
+	{ "capture", sc_record },
+	{ "show", sc_record },
+	{ "metric-list", sc_record },
+};
+static const struct subcmd_table sc_table = {
+	sc_cmds, ARRAY_SIZE(sc_cmds), "usage: demo COMMAND\n", NULL,
+};
+static const struct subcmd_table sc_default_table = {
+	sc_cmds, ARRAY_SIZE(sc_cmds), NULL, sc_fallback,
+};
+
+static void test_subcmd_find_names(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct subcmd_table one = { sc_cmds, 1, NULL, NULL };
+
+	assert_ptr_equal(subcmd_find(&sc_table, "show"), &sc_cmds[1]);
+	assert_null(subcmd_find(&sc_table, "sho"));
+	assert_null(subcmd_find(&sc_table, NULL));
+	subcmd_names(&sc_table, &sb);
+	assert_string_equal(sb.buf, "capture, show or metric-list");
+	strbuf_reset(&sb);
+	subcmd_names(&one, &sb);
+	assert_string_equal(sb.buf, "capture");
+	strbuf_release(&sb);
+}
+
+static void test_subcmd_dispatch_runs(void **state)
+{
+	char *argv[] = { "demo", "show", "x.json", NULL };
+	char *argv2[] = { "demo", "file.json", NULL };
+	char *argv3[] = { "demo", NULL };
+
+	sc_calls = 0;
+	assert_int_equal(subcmd_dispatch(&sc_table, 3, argv), 7);
+	assert_int_equal(sc_calls, 1);
+	assert_string_equal(sc_seen, "2:show:x.json");
+	/* With a default, anything else is the default's, whole. */
+	assert_int_equal(subcmd_dispatch(&sc_default_table, 2, argv2), 5);
+	assert_string_equal(sc_seen, "fallback 2:file.json");
+	assert_int_equal(subcmd_dispatch(&sc_default_table, 1, argv3), 5);
+	assert_string_equal(sc_seen, "fallback 1:-");
+	assert_int_equal(subcmd_dispatch(&sc_default_table, 3, argv), 7);
+	assert_int_equal(sc_calls, 202);
+	free(sc_seen);
+	sc_seen = NULL;
+}
+
+static char **sc_argv;
+
+static void do_dispatch(void)
+{
+	int argc = 0;
+
+	while (sc_argv[argc])
+		argc++;
+	diag_init("ktstr-demo");
+	exit(subcmd_dispatch(&sc_table, argc, sc_argv));
+}
+
+static void dispatch_case(const char *a1, int code, const char *out_want, const char *err_want)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	char *argv[] = { "ktstr-demo", (char *)a1, NULL };
+
+	sc_argv = argv;
+	assert_int_equal(run_child(do_dispatch, &out, &err), code);
+	if (out_want)
+		assert_string_equal(out.buf, out_want);
+	else
+		assert_int_equal(out.len, 0);
+	assert_string_equal(err.buf, err_want);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void test_subcmd_dispatch_exits(void **state)
+{
+	dispatch_case("help", 0, "usage: demo COMMAND\n", "");
+	dispatch_case("-h", 0, "usage: demo COMMAND\n", "");
+	dispatch_case("--help", 0, "usage: demo COMMAND\n", "");
+	dispatch_case("capture", 7, NULL, "");
+	dispatch_case("bogus", 2, NULL,
+		      "ktstr-demo: unknown command 'bogus'; expected capture, show or "
+		      "metric-list (see 'ktstr-demo --help')\n");
+	dispatch_case(NULL, 2, NULL,
+		      "ktstr-demo: missing command: capture, show or metric-list "
+		      "(see 'ktstr-demo --help')\n");
+}
+
+static void test_subcmd_version(void **state)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	char *argv[] = { "ktstr-demo", "--version", NULL };
+
+	sc_argv = argv;
+	assert_int_equal(run_child(do_dispatch, &out, &err), 0);
+	assert_string_equal(out.buf, "ktstr-demo (ktstr) " KTSTR_VERSION "\n");
+	assert_int_equal(err.len, 0);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +436,10 @@ int main(void)
 		cmocka_unit_test(test_usage_error),
 		cmocka_unit_test(test_getopt_messages),
 		cmocka_unit_test(test_version_help),
+		cmocka_unit_test(test_subcmd_find_names),
+		cmocka_unit_test(test_subcmd_dispatch_runs),
+		cmocka_unit_test(test_subcmd_dispatch_exits),
+		cmocka_unit_test(test_subcmd_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,6 +148,14 @@ static void test_accel_parse(void **state)
 	assert_int_equal(vm_accel_parse("auto", &a), 0);
 	assert_int_equal(vm_accel_parse("xen", &a), -1);
 	assert_string_equal(vm_accel_name(VM_ACCEL_TCG), "tcg");
+	/* A mode given stays; auto is the probe's answer (its test hook). */
+	assert_int_equal(vm_accel_resolve(VM_ACCEL_KVM), VM_ACCEL_KVM);
+	assert_int_equal(vm_accel_resolve(VM_ACCEL_TCG), VM_ACCEL_TCG);
+	setenv(VM_ACCEL_DETECT_ENV, "tcg", 1);
+	assert_int_equal(vm_accel_resolve(VM_ACCEL_AUTO), VM_ACCEL_TCG);
+	setenv(VM_ACCEL_DETECT_ENV, "kvm", 1);
+	assert_int_equal(vm_accel_resolve(VM_ACCEL_AUTO), VM_ACCEL_KVM);
+	unsetenv(VM_ACCEL_DETECT_ENV);
 }
 
 /* The boot deadline grows with the vCPUs, and TCG gets far more than KVM. */
