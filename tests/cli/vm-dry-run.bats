@@ -1,16 +1,18 @@
 #!/usr/bin/env bats
 # ktstr-vm --dry-run: the kernel discovery chain, the scheduler and the QEMU
 # command line, resolved and printed without building or booting anything.
+# The kernel cache holds one fake entry (tests/fixtures/fake-kernel).
 
-load lib/common
+load cli
+
+setup_file() { fake_entry_setup_file; }
 
 setup() {
 	common_setup
-	# The e2e kernel's cache (KTSTR_CACHE_DIR is the kernel cache verbatim).
-	ENTRY=$(dirname "${KERNEL:-/nonexistent/bzImage}")
-	export KTSTR_CACHE_DIR
-	KTSTR_CACHE_DIR=$(dirname "$ENTRY")
-	KEY=$(basename "$ENTRY")
+	# KTSTR_CACHE_DIR is the kernel cache verbatim.
+	export KTSTR_CACHE_DIR=$FAKE_CACHE
+	KERNEL=$FAKE_IMAGE
+	KEY=$FAKE_KEY
 }
 teardown() { common_teardown; }
 
