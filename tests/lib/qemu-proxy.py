@@ -131,7 +131,11 @@ def main():
         os.execvp(real, [real] + args)
 
     if mode == "late":
-        path = os.path.join(tempfile.mkdtemp(prefix="ktstr-proxy."), "agent")
+        # Under the test's own directory when there is one (bats removes
+        # it), so a QEMU that dies first leaves nothing behind.
+        top = os.environ.get("KTSTR_TEST_MARK")
+        top = top if top and os.path.isdir(top) else None
+        path = os.path.join(tempfile.mkdtemp(prefix="proxy.", dir=top), "agent")
         args[idx] = "socket,id=ktstr-agent,path=%s,server=on,wait=off" % path
         delay = float(os.environ.get("KTSTR_PROXY_DELAY", "10"))
         if os.fork() == 0:
