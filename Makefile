@@ -224,6 +224,12 @@ check: deps
 	KTSTR_ASAN=1 bash tests/run-bats || rc=1; \
 	$(MAKE) --no-print-directory fuzz-regress || rc=1; exit $$rc
 
+# The VM-free bats suites (tests/cli) alone, under ASan+UBSan: seconds, no
+# kernel fetched, no VM booted.  `check` runs them too, with everything else.
+check-cli:
+	@$(MAKE) --no-print-directory all asan-bins
+	@KTSTR_ASAN=1 bash tests/run-bats --cli
+
 unit-bins: $(UNIT_BINS)
 
 # Size and shape limits of the tree (tests/lint says which).
@@ -254,7 +260,8 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: FORCE all deps lint unit unit-bins asan-bins check check-slow demo bench install clean \
+.PHONY: FORCE all deps lint unit unit-bins asan-bins check check-cli check-slow demo bench install \
+	clean \
 	fuzz fuzz-build fuzz-bins fuzz-regress
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.

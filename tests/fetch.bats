@@ -201,20 +201,8 @@ expect_error() {
 	expect_error 2 "HTTP 404" --list 9.1
 }
 
-@test "inverted range: swap the endpoints" {
-	expect_error 2 "swap the endpoints" 6.14..6.12
-	[ ! -s "$HTTP_LOG" ]
-}
 
-@test "abbreviated git sha needs the full 40 hex" {
-	expect_error 2 "full 40-hex" "git+https://127.0.0.1/linux.git#sha=abc"
-}
 
-@test "garbage ids name the id and list the forms" {
-	expect_error 2 "kernel id 'foo bar'" "foo bar"
-	[[ "$stderr" == *"git+URL#tag=NAME"* ]]
-	expect_error 2 "kernel id 'foo': not a kernel id" foo
-}
 
 @test "a path id is used in place" {
 	mkdir -p "$TEST_TMP/linux"
@@ -250,27 +238,5 @@ expect_error() {
 	expect_error 2 "git could not fetch" "git+file://$repo#branch=nope"
 }
 
-@test "a cache key that is not in the cache" {
-	expect_error 2 "no such cache entry" 6.14.2-tarball-x86_64-kc1a2b3c4d
-}
 
-@test "bad -j and KTSTR_KERNEL_PARALLELISM" {
-	run --separate-stderr ktstr-fetch -j 0 --list 6.14
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"--jobs '0'"* ]]
-	KTSTR_KERNEL_PARALLELISM=x run --separate-stderr ktstr-fetch --list 6.14
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"KTSTR_KERNEL_PARALLELISM='x'"* ]]
-}
 
-@test "--help and --version" {
-	run ktstr-fetch --help
-	[ "$status" -eq 0 ]
-	[[ "$output" == usage:\ ktstr-fetch* ]]
-	[[ "$output" == *"--no-extract"* ]]
-	run ktstr-fetch --version
-	[ "$status" -eq 0 ]
-	[[ "$output" == "ktstr-fetch (ktstr) "* ]]
-	run --separate-stderr ktstr-fetch --bogus
-	[ "$status" -eq 2 ]
-}

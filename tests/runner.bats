@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# ktstr-test: planning (presets, filters, shards, budgets), bad inputs, and
-# real suites in TCG VMs: PASS/FAIL/SKIP lines, parallel cases, sidecars,
-# JUnit, Ctrl-C, and compare on the history it leaves.
+# ktstr-test: real suites in TCG VMs: PASS/FAIL/SKIP lines, parallel cases,
+# sidecars, JUnit, Ctrl-C, and compare on the history it leaves.  Planning
+# and bad inputs, which need no VM: tests/cli/runner.bats.
 
 load lib/common
 
@@ -27,107 +27,11 @@ ktest() {
 	"$BIN/ktstr-test" --kernel "$KERNEL" "$@"
 }
 
-@test "ktstr-test: --help and --version" {
-	run "$BIN/ktstr-test" --help
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"--shard K/N"* ]]
-	run "$BIN/ktstr-test" --version
-	[ "$status" -eq 0 ]
-	[[ "$output" == "ktstr-test (ktstr) "* ]]
-	run "$BIN/ktstr" test --version
-	[ "$status" -eq 0 ]
-}
 
-@test "ktstr-test: --list expands tests over presets and honours constraints" {
-	run --separate-stderr ktest --list "$FIX/suite" "$FIX/suite-extra"
-	[ "$status" -eq 0 ]
-	printf '%s\n' "$output" >"$TEST_TMP/list"
-	# 4 presets each for the two steady tests; max_llcs=1 turns strict_gap's
-	# second (named) preset into a skip; huge fits nothing at all.
-	[ "$(grep -c '^suite steady_eevdf/' "$TEST_TMP/list")" -eq 4 ]
-	[ "$(grep -c '^suite steady_simple/' "$TEST_TMP/list")" -eq 4 ]
-	grep -qx 'suite strict_gap/tiny-1llc' "$TEST_TMP/list"
-	grep -q '^suite strict_gap/tiny-2llc (skip: .*max_llcs' "$TEST_TMP/list"
-	grep -q '^suite-extra huge/.*(skip: .*min_cpus' "$TEST_TMP/list"
-	[ "$(wc -l <"$TEST_TMP/list")" -eq 11 ]
-	# No VM was booted for a listing.
-	assert_no_qemu
-}
 
-@test "ktstr-test: --filter takes globs and substrings" {
-	run ktest --list --filter 'steady_*/tiny-*' "$FIX/suite"
-	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 4 ]
-	run ktest --list --filter smt-2llc "$FIX/suite"
-	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 2 ]
-}
 
-@test "ktstr-test: shards 1/3..3/3 cover the suite exactly once" {
-	ktest --list "$FIX/suite" "$FIX/suite-extra" | sort >"$TEST_TMP/all"
-	for k in 1 2 3; do
-		ktest --list --shard "$k/3" "$FIX/suite" "$FIX/suite-extra" >"$TEST_TMP/s$k"
-		[ -s "$TEST_TMP/s$k" ]
-	done
-	sort "$TEST_TMP"/s1 "$TEST_TMP"/s2 "$TEST_TMP"/s3 >"$TEST_TMP/union"
-	diff "$TEST_TMP/all" "$TEST_TMP/union"
-	# Deterministic: the same shard twice is the same list.
-	ktest --list --shard 2/3 "$FIX/suite" "$FIX/suite-extra" | diff - "$TEST_TMP/s2"
-}
 
-@test "ktstr-test: a budget smaller than the suite picks a covering subset" {
-	run --separate-stderr ktest --list --json --budget 40 "$FIX/suite"
-	[ "$status" -eq 0 ]
-	printf '%s\n' "$output" >"$TEST_TMP/plan"
-	jq -e -s '[.[] | select(.type == "budget")][0] |
-		.selected < .total and .selected >= 1 and .selected_secs <= 40 and
-		.features_covered >= 1 and .features_covered <= .features_total' "$TEST_TMP/plan"
-	sel=$(jq -s '[.[] | select(.type == "case_plan")] | length' "$TEST_TMP/plan")
-	[ "$sel" -eq "$(jq -s '[.[] | select(.type == "budget")][0].selected' "$TEST_TMP/plan")" ]
-	# Both schedulers are worth covering before a second preset of either.
-	jq -e -s '[.[] | select(.type == "case_plan") | .test] | unique | length >= 2' "$TEST_TMP/plan"
-	[[ "$stderr" == *"covering"*"features"* ]]
-	# The variable does the same; a bad value warns and runs everything.
-	run --separate-stderr env KTSTR_BUDGET_SECS=40 "$BIN/ktstr-test" --kernel "$KERNEL" --list "$FIX/suite"
-	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | grep -c .)" -eq "$sel" ]
-	run --separate-stderr env KTSTR_BUDGET_SECS=soon "$BIN/ktstr-test" --kernel "$KERNEL" --list "$FIX/suite"
-	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | grep -c .)" -eq 10 ]
-	[[ "$stderr" == *KTSTR_BUDGET_SECS* ]]
-}
 
-@test "ktstr-test: bad inputs give one line and exit 2" {
-	mkdir -p "$TEST_TMP/bad"
-	printf '{ "scenario": "steady", ' >"$TEST_TMP/bad/broken.json"
-	run --separate-stderr ktest --list "$TEST_TMP/bad"
-	[ "$status" -eq 2 ]
-	assert_one_line_error ktstr-test "$stderr"
-	[[ "$stderr" == *broken.json* ]]
-
-	rm "$TEST_TMP/bad/broken.json"
-	echo '{ "scenario": "steady", "presets": ["giant-99llc"] }' >"$TEST_TMP/bad/p.json"
-	run --separate-stderr ktest --list "$TEST_TMP/bad"
-	[ "$status" -eq 2 ]
-	assert_one_line_error ktstr-test "$stderr"
-	[[ "$stderr" == *giant-99llc* && "$stderr" == *tiny-1llc* ]]
-
-	run --separate-stderr ktest --list "$TEST_TMP/nope"
-	[ "$status" -eq 2 ]
-	assert_one_line_error ktstr-test "$stderr"
-
-	for bad in 0/3 4/3 x 1/0; do
-		run --separate-stderr ktest --list --shard "$bad" "$FIX/suite"
-		[ "$status" -eq 2 ]
-		[[ "$stderr" == *"--shard"* ]]
-	done
-	run --separate-stderr ktest --list --budget -5 "$FIX/suite"
-	[ "$status" -eq 2 ]
-	run --separate-stderr "$BIN/ktstr-test" --kernel 9.99 --list "$FIX/suite"
-	[ "$status" -eq 2 ]
-	assert_one_line_error ktstr-test "$stderr"
-	[[ "$stderr" == *9.99* ]]
-}
 
 # Thresholds in test files spelt as in scenarios or by the older test-file
 # names (min_iter_rate, max_p99_wake_us): one check table behind both.
@@ -139,27 +43,6 @@ spelling_suite() {
 		min_iterations_per_sec max_p99_wake_latency_us >"$TEST_TMP/spell/new.json"
 }
 
-@test "ktstr-test: a threshold's old and new spellings load; a misspelt one is one line" {
-	spelling_suite
-	# TCG: the preset fits a 2-CPU host, whatever KVM would allow
-	run --separate-stderr ktest --accel tcg --list "$TEST_TMP/spell"
-	echo "$output $stderr"
-	[ "$status" -eq 0 ]
-	grep -qx 'spell new/tiny-1llc' <<<"$output"
-	grep -qx 'spell old/tiny-1llc' <<<"$output"
-	echo '{"scenario": "steady", "thresholds": {"max_p99_wake": 5}}' >"$TEST_TMP/spell/typo.json"
-	run --separate-stderr ktest --list "$TEST_TMP/spell"
-	[ "$status" -eq 2 ]
-	assert_one_line_error ktstr-test "$stderr"
-	[[ "$stderr" == *'typo.json: $.thresholds.max_p99_wake: unknown key; expected one of max_spread_pct'* ]]
-	[[ "$stderr" == *max_local_dsq_depth* ]]
-	echo '{"scenario": "steady", "thresholds": {"min_iter_rate": 1, "min_iterations_per_sec": 1}}' \
-		>"$TEST_TMP/spell/typo.json"
-	run --separate-stderr ktest --list "$TEST_TMP/spell"
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == *'$.thresholds.min_iterations_per_sec: the same threshold as min_iter_rate'* ]]
-	assert_no_qemu
-}
 
 @test "ktstr-test: a threshold's old and new spellings give the same verdict" {
 	spelling_suite

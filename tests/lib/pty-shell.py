@@ -4,6 +4,7 @@
 Sets TERM and a 101x33 window, waits for the guest prompt, types a command
 that echoes TERM and the guest's idea of the window size, then exits the
 shell with status 0.  Prints everything the terminal showed.
+PTY_SHELL_CMD and PTY_SHELL_EXIT replace the command and the exit status.
 """
 import fcntl, os, pty, select, struct, sys, termios, time
 
@@ -28,9 +29,10 @@ while time.time() < deadline:
             break
         seen += chunk
     if not sent and (b"# " in seen or b"$ " in seen):
-        os.write(fd, b'echo SHELL-OK $TERM $(stty size)\n')
+        cmd = os.environ.get("PTY_SHELL_CMD", "echo SHELL-OK $TERM $(stty size)")
+        os.write(fd, cmd.encode() + b"\n")
         time.sleep(1)
-        os.write(fd, b"exit 0\n")
+        os.write(fd, b"exit %s\n" % os.environ.get("PTY_SHELL_EXIT", "0").encode())
         sent = True
 sys.stdout.write(seen.decode(errors="replace"))
 # Never hang the suite: a ktstr-vm still running past the deadline gets

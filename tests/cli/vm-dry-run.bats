@@ -1,16 +1,18 @@
 #!/usr/bin/env bats
 # ktstr-vm --dry-run: the kernel discovery chain, the scheduler and the QEMU
 # command line, resolved and printed without building or booting anything.
+# The kernel cache holds one fake entry (tests/fixtures/fake-kernel).
 
-load lib/common
+load cli
+
+setup_file() { fake_entry_setup_file; }
 
 setup() {
 	common_setup
-	# The e2e kernel's cache (KTSTR_CACHE_DIR is the kernel cache verbatim).
-	ENTRY=$(dirname "${KERNEL:-/nonexistent/bzImage}")
-	export KTSTR_CACHE_DIR
-	KTSTR_CACHE_DIR=$(dirname "$ENTRY")
-	KEY=$(basename "$ENTRY")
+	# KTSTR_CACHE_DIR is the kernel cache verbatim.
+	export KTSTR_CACHE_DIR=$FAKE_CACHE
+	KERNEL=$FAKE_IMAGE
+	KEY=$FAKE_KEY
 }
 teardown() { common_teardown; }
 
@@ -61,4 +63,28 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	[ -z "$output" ]
 	assert_one_line_error ktstr-vm "$stderr"
 	[[ "$stderr" == *KTSTR_KERNEL* ]]
+}
+
+@test "--dry-run -k IMAGE: the image as given, with the config beside it or none" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --dry-run
+	[ "$status" -eq 0 ]
+	jq -e --arg img "$KERNEL" --arg c "$(dirname "$KERNEL")/config" \
+		'select(.type == "kernel_resolved") | .image == $img and .source == "--kernel" and
+		 .key == null and .config == $c' <<<"${lines[0]}"
+	# Alone in its directory: no config to offer the guest.
+	mkdir "$TEST_TMP/alone"
+	cp "$KERNEL" "$TEST_TMP/alone/bzImage"
+	run --separate-stderr ktstr-vm -k "$TEST_TMP/alone/bzImage" --dry-run
+	[ "$status" -eq 0 ]
+	jq -e 'select(.type == "kernel_resolved") | .config == null' <<<"${lines[0]}"
+}
+
+@test "--dry-run: a scheduler that is not there is one line naming it" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --dry-run --scheduler "$TEST_TMP/scx_nope"
+	echo "$output $stderr"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"--scheduler $TEST_TMP/scx_nope: no such file"* ]]
+	assert_no_qemu
 }

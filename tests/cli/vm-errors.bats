@@ -1,11 +1,15 @@
 #!/usr/bin/env bats
 # ktstr-vm bad inputs: one line naming the input and the fix, exit 2,
-# nothing left behind.  None of these should get as far as booting.
+# nothing left behind.  None of these should get as far as booting: the
+# kernel is a fake cache entry (tests/fixtures/fake-kernel), never run.
 
-load lib/common
+load cli
+
+setup_file() { fake_entry_setup_file; }
 
 setup() {
 	common_setup
+	KERNEL=$FAKE_IMAGE
 	vm_cmd=(ktstr-vm)
 }
 teardown() { common_teardown; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The ktstr dispatcher script.
 
-load lib/common
+load cli
 
 setup() { common_setup; }
 teardown() { common_teardown; }
@@ -56,7 +56,7 @@ teardown() { common_teardown; }
 }
 
 @test "make install puts programs, agent, share and man pages under DESTDIR" {
-	make -s -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$TEST_TMP/root" PREFIX=/usr >/dev/null
+	make -s -C "$BATS_TEST_DIRNAME/../.." install DESTDIR="$TEST_TMP/root" PREFIX=/usr >/dev/null
 	r=$TEST_TMP/root/usr
 	for p in ktstr ktstr-vm ktstr-initramfs; do [ -x "$r/bin/$p" ]; done
 	[ -x "$r/libexec/ktstr/ktstr-agent" ]
@@ -74,10 +74,10 @@ teardown() { common_teardown; }
 
 @test "ktstr(1) lists every program as a command and in SEE ALSO" {
 	local c name page
-	page=$(MANWIDTH=200 man -l "$BATS_TEST_DIRNAME/../man/ktstr.1" 2>/dev/null)
-	for c in "$BATS_TEST_DIRNAME"/../cmd/ktstr-*.c; do
+	page=$(MANWIDTH=200 man -l "$BATS_TEST_DIRNAME/../../man/ktstr.1" 2>/dev/null)
+	for c in "$BATS_TEST_DIRNAME"/../../cmd/ktstr-*.c; do
 		name=$(basename "$c" .c)
-		grep -qx "^\.B ${name#ktstr-}" "$BATS_TEST_DIRNAME/../man/ktstr.1" || {
+		grep -qx "^\.B ${name#ktstr-}" "$BATS_TEST_DIRNAME/../../man/ktstr.1" || {
 			echo "ktstr(1) has no command entry for ${name#ktstr-}" >&2; return 1; }
 		[[ "$page" == *"$name(1)"* ]] || { echo "ktstr(1) does not name $name(1)" >&2; return 1; }
 	done

@@ -1,0 +1,67 @@
+#!/usr/bin/env bats
+# ktstr-fetch: usage and ids refused before anything is fetched.  The
+# kernel.org URL is a closed local port, so a test that reached the
+# network would fail.  Fetching itself, against a local kernel.org
+# stand-in: tests/fetch.bats.
+
+load cli
+
+setup() {
+	common_setup
+	export XDG_CACHE_HOME="$TEST_TMP/cache"
+	# Nothing listens on the discard port.
+	export KTSTR_KERNEL_ORG_URL="http://127.0.0.1:9"
+	unset KTSTR_KERNEL_RELEASES_URL KTSTR_KERNEL_PARALLELISM
+}
+
+teardown() { common_teardown; }
+
+expect_error() {
+	local code=$1 want=$2; shift 2
+	run --separate-stderr ktstr-fetch "$@"
+	echo "status=$status stdout=$output stderr=$stderr"
+	[ "$status" -eq "$code" ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-fetch "$stderr"
+	[[ "$stderr" == *"$want"* ]]
+}
+
+@test "inverted range: swap the endpoints" {
+	# (refused before the server is asked: it is not there)
+	expect_error 2 "swap the endpoints" 6.14..6.12
+}
+
+@test "abbreviated git sha needs the full 40 hex" {
+	expect_error 2 "full 40-hex" "git+https://127.0.0.1/linux.git#sha=abc"
+}
+
+@test "garbage ids name the id and list the forms" {
+	expect_error 2 "kernel id 'foo bar'" "foo bar"
+	[[ "$stderr" == *"git+URL#tag=NAME"* ]]
+	expect_error 2 "kernel id 'foo': not a kernel id" foo
+}
+
+@test "a cache key that is not in the cache" {
+	expect_error 2 "no such cache entry" 6.14.2-tarball-x86_64-kc1a2b3c4d
+}
+
+@test "bad -j and KTSTR_KERNEL_PARALLELISM" {
+	run --separate-stderr ktstr-fetch -j 0 --list 6.14
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--jobs '0'"* ]]
+	KTSTR_KERNEL_PARALLELISM=x run --separate-stderr ktstr-fetch --list 6.14
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"KTSTR_KERNEL_PARALLELISM='x'"* ]]
+}
+
+@test "--help and --version" {
+	run ktstr-fetch --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:\ ktstr-fetch* ]]
+	[[ "$output" == *"--no-extract"* ]]
+	run ktstr-fetch --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ktstr-fetch (ktstr) "* ]]
+	run --separate-stderr ktstr-fetch --bogus
+	[ "$status" -eq 2 ]
+}
