@@ -110,7 +110,7 @@ $(AGENT): $(GUEST_OBJ) $(CORE_A)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lm
 
-$(B)/bin/ktstr: cmd/ktstr.sh
+$(B)/bin/ktstr: cmd/ktstr.sh $(VERSION_STAMP)
 	@mkdir -p $(@D)
 	sed 's/@VERSION@/$(VERSION)/' $< >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@
 

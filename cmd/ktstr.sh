@@ -46,7 +46,7 @@ help | -h | --help )
 	echo "ktstr (ktstr) @VERSION@"
 	exit 0 ;;
 -* )
-	echo "$prog: unknown option '$1'; run 'ktstr help'" >&2
+	echo "$prog: unknown option '$1' (see '$prog --help')" >&2
 	exit 2 ;;
 esac
 
@@ -54,12 +54,12 @@ sub=$1
 shift
 case "$sub" in
 *[!a-z0-9-]* )
-	echo "$prog: '$sub' is not a command name; run 'ktstr help'" >&2
+	echo "$prog: '$sub' is not a command name (see '$prog --help')" >&2
 	exit 2 ;;
 esac
 cmd=$(find_cmd "$sub")
 if [ -z "$cmd" ]; then
-	echo "$prog: unknown command '$sub'; run 'ktstr help' to list commands" >&2
+	echo "$prog: unknown command '$sub' (see '$prog --help')" >&2
 	exit 2
 fi
 exec "$cmd" "$@"

@@ -35,7 +35,7 @@ teardown() { common_teardown; }
 	run --separate-stderr ktstr frobnicate
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
-	[ "$stderr" = "ktstr: unknown command 'frobnicate'; run 'ktstr help' to list commands" ]
+	[ "$stderr" = "ktstr: unknown command 'frobnicate' (see 'ktstr --help')" ]
 }
 
 @test "no subcommand, odd names and unknown options exit 2" {
