@@ -195,6 +195,9 @@ long long engine_at_ms(const struct engine *e);
 void engine_wait(struct engine *e, long long deadline_ms);
 /* Reap every exited child and route the status to its owner. */
 void engine_reap(struct engine *e);
+/* Everything the engine holds, stopped and freed (the scenario's
+ * cgroups removed too when teardown_cgroups). */
+void engine_release(struct engine *e, bool teardown_cgroups);
 /* Queue a record; engine_flush sends what is queued. */
 void engine_emit(struct engine *e, json_t *rec);
 void engine_flush(struct engine *e);

@@ -466,14 +466,15 @@ static int run(struct engine *e, const json_t *req)
 	return EXIT_OK;
 }
 
-static void cleanup(struct engine *e)
+void engine_release(struct engine *e, bool teardown_cgroups)
 {
 	size_t i;
 
 	if (e->nws)
 		workers_stop(e, NULL, NULL);
 	sched_release(e);
-	cgfs_teardown();
+	if (teardown_cgroups)
+		cgfs_teardown();
 	engine_reap(e);
 	workers_release_all(e);
 	for (i = 0; i < e->ncgs; i++) {
@@ -489,6 +490,11 @@ static void cleanup(struct engine *e)
 		close(e->kmsg);
 	if (e->parsed)
 		scenario_release(&e->sc);
+}
+
+static void cleanup(struct engine *e)
+{
+	engine_release(e, true);
 	agent_priority(false);
 }
 

@@ -4,16 +4,14 @@
 # and bad inputs, which need no VM: tests/cli/runner.bats.
 
 load lib/common
+load lib/runner
 
 BIN=${KTSTR_BIN:-$BATS_TEST_DIRNAME/../build/bin}
 FIX="$BATS_TEST_DIRNAME/fixtures"
 
 setup() {
 	common_setup
-	export KTSTR_RUNS_ROOT="$TEST_TMP/runs"
-	export KTSTR_LOCK_DIR="$TEST_TMP/locks"
-	unset KTSTR_SIDECAR_DIR KTSTR_BUDGET_SECS KTSTR_KERNEL_LIST KTSTR_NO_SKIP_MODE \
-		KTSTR_NO_PERF_MODE KTSTR_CI KTSTR_PROJECT_COMMIT
+	runner_env
 	if [ -n "${KTSTR_E2E_SCHED_DIR:-}" ]; then
 		export KTSTR_SCHEDULER_BIN_SCX_SIMPLE="$KTSTR_E2E_SCHED_DIR/scx_simple"
 	fi
@@ -22,27 +20,6 @@ setup() {
 teardown() {
 	common_teardown
 }
-
-ktest() {
-	"$BIN/ktstr-test" --kernel "$KERNEL" "$@"
-}
-
-
-
-
-
-
-
-# Thresholds in test files spelt as in scenarios or by the older test-file
-# names (min_iter_rate, max_p99_wake_us): one check table behind both.
-spelling_suite() {
-	mkdir -p "$TEST_TMP/spell"
-	printf '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"], "thresholds": {"%s": 1e9, "%s": "off"}}\n' \
-		min_iter_rate max_p99_wake_us >"$TEST_TMP/spell/old.json"
-	printf '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"], "thresholds": {"%s": 1e9, "%s": "off"}}\n' \
-		min_iterations_per_sec max_p99_wake_latency_us >"$TEST_TMP/spell/new.json"
-}
-
 
 @test "ktstr-test: a threshold's old and new spellings give the same verdict" {
 	spelling_suite

@@ -158,25 +158,7 @@ static inline int fe_init(struct fakeengine *f, const char *name, const char *to
 /* What scenario.c's cleanup does, but the fake tree goes with rm -rf. */
 static inline void fe_fini(struct fakeengine *f)
 {
-	struct engine *e = &f->e;
-	size_t i;
-
-	if (e->nws)
-		workers_stop(e, NULL, NULL);
-	sched_release(e);
-	engine_reap(e);
-	workers_release_all(e);
-	for (i = 0; i < e->ncgs; i++) {
-		free(e->cgs[i].name);
-		free(e->cgs[i].cpus);
-		free(e->cgs[i].effective);
-	}
-	free(e->cgs);
-	free(e->ws);
-	if (e->ctl)
-		munmap(e->ctl, e->ctl_size);
-	if (e->kmsg >= 0)
-		close(e->kmsg);
+	engine_release(&f->e, false);
 	if (f->ag.port >= 0)
 		close(f->ag.port);
 	if (f->ag.sigfd >= 0)
