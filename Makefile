@@ -220,7 +220,8 @@ unit: $(UNIT_BINS)
 # or memory error anywhere in a program fails the run.
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins asan-bins
-	@rc=0; bash tests/run-unit $(UNIT_BINS) || rc=1; \
+	@rc=0; bash tests/lint || rc=1; \
+	bash tests/run-unit $(UNIT_BINS) || rc=1; \
 	KTSTR_ASAN=1 bash tests/run-bats || rc=1; \
 	$(MAKE) --no-print-directory fuzz-regress || rc=1; exit $$rc
 
