@@ -3,6 +3,7 @@
 # 127.0.0.1): id resolution, checksum verification, resume, error reports.
 
 load lib/common
+load lib/fetch
 
 # One fixture tree per file; each test gets its own server (the dropped
 # connection happens once per server).
@@ -39,16 +40,6 @@ list_versions() {
 	[ "$status" -eq 0 ]
 	versions=$(printf '%s\n' "$output" | jq -r .version | tr '\n' ' ')
 	versions=${versions% }
-}
-
-expect_error() {
-	local code=$1 want=$2; shift 2
-	run --separate-stderr ktstr-fetch "$@"
-	echo "status=$status stdout=$output stderr=$stderr"
-	[ "$status" -eq "$code" ]
-	[ -z "$output" ]
-	assert_one_line_error ktstr-fetch "$stderr"
-	[[ "$stderr" == *"$want"* ]]
 }
 
 @test "exact version resolves to itself" {
@@ -201,9 +192,6 @@ expect_error() {
 	expect_error 2 "HTTP 404" --list 9.1
 }
 
-
-
-
 @test "a path id is used in place" {
 	mkdir -p "$TEST_TMP/linux"
 	printf 'VERSION = 6\nPATCHLEVEL = 15\nSUBLEVEL = 0\n' >"$TEST_TMP/linux/Makefile"
@@ -237,6 +225,4 @@ expect_error() {
 	jq -e 'select(.kind == "git" and .version == "6.16.1")' <<<"$output"
 	expect_error 2 "git could not fetch" "git+file://$repo#branch=nope"
 }
-
-
 

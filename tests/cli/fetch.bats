@@ -5,6 +5,7 @@
 # stand-in: tests/fetch.bats.
 
 load cli
+load ../lib/fetch
 
 setup() {
 	common_setup
@@ -15,16 +16,6 @@ setup() {
 }
 
 teardown() { common_teardown; }
-
-expect_error() {
-	local code=$1 want=$2; shift 2
-	run --separate-stderr ktstr-fetch "$@"
-	echo "status=$status stdout=$output stderr=$stderr"
-	[ "$status" -eq "$code" ]
-	[ -z "$output" ]
-	assert_one_line_error ktstr-fetch "$stderr"
-	[[ "$stderr" == *"$want"* ]]
-}
 
 @test "inverted range: swap the endpoints" {
 	# (refused before the server is asked: it is not there)
