@@ -83,7 +83,7 @@ struct cpuset_spec {
 
 struct cgroup_def {
 	char *name;		/* path under the scenario root; "a/b" nests */
-	unsigned workers;
+	unsigned workers;	/* 0 only for a cgroup a payload runs in */
 	struct work_spec work;
 	struct cpuset_spec cpuset;
 	enum sched_policy policy;
@@ -103,6 +103,73 @@ enum op_kind {
 	OP_SET_AFFINITY,	/* cgroup, cpuset: sched_setaffinity on every worker */
 	OP_MOVE_TASKS,		/* cgroup -> other: move count workers (0 = all) */
 	OP_SPAWN,		/* cgroup: start count more workers of its def */
+	OP_START_PAYLOAD,	/* payload: start the payload def (its copies) */
+	OP_STOP_PAYLOAD,	/* payload.name: stop a running payload */
+};
+
+/* ---- payloads: real programs run as part of a scenario ----
+ *
+ * A payload is a program (a benchmark such as cyclictest, or the user's
+ * own binary) run in a cgroup of the scenario, beside or instead of the
+ * synthetic workers.  Its output becomes metrics through a form: the exit
+ * code only, a JSON document, a list of patterns, or a named adapter
+ * (lib/core/payload.h).  Each metric has a unit and a direction, and each
+ * payload its checks (exit code, min/max per metric). */
+
+enum payload_better { BETTER_NONE, BETTER_LOWER, BETTER_HIGHER };
+
+/* One line-pattern of the "pattern" form: POSIX extended regex whose
+ * first capture group is the value of metric. */
+struct payload_pattern {
+	char *regex;
+	char *metric;
+	char *unit;			/* "" when not given */
+	enum payload_better better;
+};
+
+/* Unit and direction of a metric of the json/pattern forms. */
+struct payload_describe {
+	char *metric;
+	char *unit;
+	enum payload_better better;
+};
+
+/* A min or max limit on one metric. */
+struct payload_limit {
+	char *metric;
+	double value;
+};
+
+#define PAYLOAD_MAX_COPIES 64u
+#define PAYLOAD_MAX_ARGS 256u
+#define PAYLOAD_MAX_PATTERNS 64u
+#define PAYLOAD_MAX 64u			/* payloads per scenario */
+
+struct payload_def {
+	char *name;		/* [A-Za-z0-9_-], <= 64, unique in the scenario */
+	char *program;		/* bare name (guest PATH, /include-files) or path */
+	char **args;		/* NULL-terminated; the adapter's default
+				 * args when the document gave none */
+	size_t n_args;
+	bool args_given;	/* "args" was in the document */
+	char *cgroup;		/* the cgroup it runs in (its own name when
+				 * own_cgroup) */
+	bool own_cgroup;	/* no "cgroup": one of its own, made for it
+				 * and removed once it has stopped */
+	struct cpuset_spec cpuset;	/* own cgroup only */
+	unsigned copies;	/* 1..PAYLOAD_MAX_COPIES */
+	char *form;		/* "exit_code", "json", "pattern" or an
+				 * adapter name ("cyclictest", ...) */
+	struct payload_pattern *patterns;	/* form "pattern" */
+	size_t n_patterns;
+	struct payload_describe *describe;	/* json/pattern: units and
+						 * directions by metric */
+	size_t n_describe;
+	unsigned long long timeout_ms;	/* 0: none; else stopped (and
+					 * failed) this long after its start */
+	int expect_exit;	/* expected exit code; -1: not checked */
+	struct payload_limit *max, *min;
+	size_t n_max, n_min;
 };
 
 struct op {
@@ -110,6 +177,8 @@ struct op {
 	char *cgroup;
 	char *other;
 	struct cgroup_def def;	/* OP_ADD */
+	struct payload_def payload;	/* OP_START_PAYLOAD (whole def),
+					 * OP_STOP_PAYLOAD (name only) */
 	struct cpuset_spec cpuset;
 	unsigned count;
 };
@@ -171,6 +240,9 @@ struct scenario {
 	size_t n_cgroups;
 	struct step *steps;
 	size_t n_steps;
+	struct payload_def *payloads;	/* started at t=0, after the
+					 * initial workers are released */
+	size_t n_payloads;
 };
 
 /* Parse and validate doc.  On error returns -1 with one line in err that
