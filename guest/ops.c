@@ -420,6 +420,8 @@ void apply_op(struct engine *e, unsigned step, const struct op *op)
 			op_spawn(e, (size_t)cg, op->count, &detail, &err);
 			break;
 		case OP_ADD:
+		case OP_START_PAYLOAD:
+		case OP_STOP_PAYLOAD:
 			break;
 		}
 	}
