@@ -183,19 +183,21 @@ struct fio_total {
 /* A job's name in metric names: its jobname with anything but
  * [A-Za-z0-9_-] made '_', and ".K" when jobs share the name (numjobs
  * without group_reporting gives every clone the same one). */
-static void fio_job_key(const json_t *jobs, size_t idx, struct strbuf *key)
+static const char *fio_job_name(const json_t *jobs, size_t idx)
 {
 	const char *name = json_string_value(json_object_get(json_array_get(jobs, idx),
 							     "jobname"));
+
+	return name && *name ? name : "job";
+}
+
+static void fio_job_key(const json_t *jobs, size_t idx, struct strbuf *key)
+{
+	const char *name = fio_job_name(jobs, idx);
 	size_t i, same = 0, before = 0;
 
-	if (!name || !*name)
-		name = "job";
 	for (i = 0; i < json_array_size(jobs); i++) {
-		const char *o = json_string_value(json_object_get(json_array_get(jobs, i),
-								  "jobname"));
-
-		if (o && !strcmp(o, name)) {
+		if (!strcmp(fio_job_name(jobs, i), name)) {
 			same++;
 			before += i < idx;
 		}

@@ -237,6 +237,26 @@ static void test_fio_job_error(void **state)
 	strbuf_release(&err);
 }
 
+/* Jobs without a name are "job"; odd characters in a name become '_'. */
+static void test_fio_job_names(void **state)
+{
+	static const char doc[] = "{\"jobs\": [{\"read\": {\"total_ios\": 1, \"iops\": 1}},"
+				  "{\"jobname\": \"\", \"read\": {\"total_ios\": 1, \"iops\": 2}},"
+				  "{\"jobname\": \"a b/c\", \"write\": {\"total_ios\": 1, "
+				  "\"iops\": 3}}]}";
+	struct payload_def d = { .form = "fio" };
+	struct pmetrics m = { 0 };
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(parse_text(&d, doc, strlen(doc), &m, &err), 0);
+	want(&m, "job.0.read.iops", 1, "IO/s", BETTER_HIGHER);
+	want(&m, "job.1.read.iops", 2, "IO/s", BETTER_HIGHER);
+	want(&m, "a_b_c.write.iops", 3, "IO/s", BETTER_HIGHER);
+	want(&m, "read.iops", 3, "IO/s", BETTER_HIGHER);
+	pmetrics_release(&m);
+	strbuf_release(&err);
+}
+
 static void test_sysbench_cpu(void **state)
 {
 	struct pmetrics m = { 0 };
@@ -767,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_fio),
 		cmocka_unit_test(test_fio_mixed),
 		cmocka_unit_test(test_fio_job_error),
+		cmocka_unit_test(test_fio_job_names),
 		cmocka_unit_test(test_sysbench_cpu),
 		cmocka_unit_test(test_sysbench_threads_mutex),
 		cmocka_unit_test(test_sysbench_percentile),
