@@ -299,6 +299,25 @@ static void fio_no_io(const json_t *jobs, struct strbuf *err)
 	strbuf_addf(err, "no fio job did any I/O (every total_ios is 0); expected %s", fio_what);
 }
 
+/* fio writes a line of its own into --output before the JSON when it is
+ * stopped ("fio: terminating on signal 2"): the document starts at the
+ * first line that starts with '{'. */
+static void fio_skip_preamble(const char **text, size_t *len)
+{
+	const char *brace;
+	size_t i = 0;
+
+	while (i < *len && strchr(" \t\r\n", (*text)[i]))
+		i++;
+	if (i == *len || (*text)[i] == '{')
+		return;
+	brace = memmem(*text, *len, "\n{", 2);
+	if (brace) {
+		*len -= (size_t)(brace + 1 - *text);
+		*text = brace + 1;
+	}
+}
+
 int payload_parse_fio(const char *text, size_t len, struct pmetrics *m, struct strbuf *err)
 {
 	struct fio_total tot[3] = { { 0 } };
@@ -311,6 +330,7 @@ int payload_parse_fio(const char *text, size_t len, struct pmetrics *m, struct s
 		strbuf_addf(err, "the output is empty; expected %s", fio_what);
 		return -1;
 	}
+	fio_skip_preamble(&text, &len);
 	if (!(doc = payload_json_load(text, len, fio_what, err)))
 		return -1;
 	jobs = json_object_get(doc, "jobs");
