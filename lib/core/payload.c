@@ -287,13 +287,13 @@ static void tail_push(json_t *arr, const char *line, size_t n)
 json_t *payload_output_tail(const char *text, size_t len, unsigned max_lines)
 {
 	json_t *arr = json_array();
-	const char *end = text + len, *start = end;
+	const char *end, *start, *p, *line;
 	unsigned lines = 0;
-	const char *p, *line;
 	size_t n;
 
 	if (!text || max_lines == 0)
 		return arr;
+	start = end = text + len;
 	if (start > text && start[-1] == '\n')
 		start--;
 	/* Walk back over max_lines line breaks, then forward line by line. */

@@ -183,19 +183,21 @@ struct fio_total {
 /* A job's name in metric names: its jobname with anything but
  * [A-Za-z0-9_-] made '_', and ".K" when jobs share the name (numjobs
  * without group_reporting gives every clone the same one). */
-static void fio_job_key(const json_t *jobs, size_t idx, struct strbuf *key)
+static const char *fio_job_name(const json_t *jobs, size_t idx)
 {
 	const char *name = json_string_value(json_object_get(json_array_get(jobs, idx),
 							     "jobname"));
+
+	return name && *name ? name : "job";
+}
+
+static void fio_job_key(const json_t *jobs, size_t idx, struct strbuf *key)
+{
+	const char *name = fio_job_name(jobs, idx);
 	size_t i, same = 0, before = 0;
 
-	if (!name || !*name)
-		name = "job";
 	for (i = 0; i < json_array_size(jobs); i++) {
-		const char *o = json_string_value(json_object_get(json_array_get(jobs, i),
-								  "jobname"));
-
-		if (o && !strcmp(o, name)) {
+		if (!strcmp(fio_job_name(jobs, i), name)) {
 			same++;
 			before += i < idx;
 		}
@@ -297,6 +299,25 @@ static void fio_no_io(const json_t *jobs, struct strbuf *err)
 	strbuf_addf(err, "no fio job did any I/O (every total_ios is 0); expected %s", fio_what);
 }
 
+/* fio writes a line of its own into --output before the JSON when it is
+ * stopped ("fio: terminating on signal 2"): the document starts at the
+ * first line that starts with '{'. */
+static void fio_skip_preamble(const char **text, size_t *len)
+{
+	const char *brace;
+	size_t i = 0;
+
+	while (i < *len && strchr(" \t\r\n", (*text)[i]))
+		i++;
+	if (i == *len || (*text)[i] == '{')
+		return;
+	brace = memmem(*text, *len, "\n{", 2);
+	if (brace) {
+		*len -= (size_t)(brace + 1 - *text);
+		*text = brace + 1;
+	}
+}
+
 int payload_parse_fio(const char *text, size_t len, struct pmetrics *m, struct strbuf *err)
 {
 	struct fio_total tot[3] = { { 0 } };
@@ -309,6 +330,7 @@ int payload_parse_fio(const char *text, size_t len, struct pmetrics *m, struct s
 		strbuf_addf(err, "the output is empty; expected %s", fio_what);
 		return -1;
 	}
+	fio_skip_preamble(&text, &len);
 	if (!(doc = payload_json_load(text, len, fio_what, err)))
 		return -1;
 	jobs = json_object_get(doc, "jobs");

@@ -224,6 +224,21 @@ static void test_fio_mixed(void **state)
 	strbuf_release(&err);
 }
 
+/* Stopped by SIGINT after about 1.5 s: fio puts "fio: terminating on
+ * signal 2" into --output before the JSON. */
+static void test_fio_sigint(void **state)
+{
+	struct pmetrics m = { 0 };
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(parse_file("fio", "fio-sigint.json", &m, &err), 0);
+	want(&m, "randread.read.iops", 6814.084507, "IO/s", BETTER_HIGHER);
+	want(&m, "randread.read.bw_kib_s", 27256, "KiB/s", BETTER_HIGHER);
+	want(&m, "randread.read.clat_p99_us", 1613.824, "us", BETTER_LOWER);
+	pmetrics_release(&m);
+	strbuf_release(&err);
+}
+
 static void test_fio_job_error(void **state)
 {
 	static const char doc[] = "{\"jobs\": [{\"jobname\": \"rr\", \"error\": 5, "
@@ -234,6 +249,26 @@ static void test_fio_job_error(void **state)
 
 	assert_int_equal(parse_text(&d, doc, strlen(doc), &m, &err), -1);
 	assert_string_equal(err.buf, "fio job 'rr' failed with error 5 and no job did any I/O");
+	strbuf_release(&err);
+}
+
+/* Jobs without a name are "job"; odd characters in a name become '_'. */
+static void test_fio_job_names(void **state)
+{
+	static const char doc[] = "{\"jobs\": [{\"read\": {\"total_ios\": 1, \"iops\": 1}},"
+				  "{\"jobname\": \"\", \"read\": {\"total_ios\": 1, \"iops\": 2}},"
+				  "{\"jobname\": \"a b/c\", \"write\": {\"total_ios\": 1, "
+				  "\"iops\": 3}}]}";
+	struct payload_def d = { .form = "fio" };
+	struct pmetrics m = { 0 };
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(parse_text(&d, doc, strlen(doc), &m, &err), 0);
+	want(&m, "job.0.read.iops", 1, "IO/s", BETTER_HIGHER);
+	want(&m, "job.1.read.iops", 2, "IO/s", BETTER_HIGHER);
+	want(&m, "a_b_c.write.iops", 3, "IO/s", BETTER_HIGHER);
+	want(&m, "read.iops", 3, "IO/s", BETTER_HIGHER);
+	pmetrics_release(&m);
 	strbuf_release(&err);
 }
 
@@ -766,7 +801,9 @@ int main(void)
 		cmocka_unit_test(test_stress_ng),
 		cmocka_unit_test(test_fio),
 		cmocka_unit_test(test_fio_mixed),
+		cmocka_unit_test(test_fio_sigint),
 		cmocka_unit_test(test_fio_job_error),
+		cmocka_unit_test(test_fio_job_names),
 		cmocka_unit_test(test_sysbench_cpu),
 		cmocka_unit_test(test_sysbench_threads_mutex),
 		cmocka_unit_test(test_sysbench_percentile),
