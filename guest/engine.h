@@ -285,6 +285,8 @@ const char *payload_stop_op(struct engine *e, const char *name, struct strbuf *d
  * SIGKILL after the grace.  Their records go out.  Returns how many
  * copies were running. */
 unsigned payloads_stop(struct engine *e, const char *name, const char *reason);
+/* The same for the payloads running in cgroup tree (it and below). */
+unsigned payloads_stop_in(struct engine *e, const char *tree, const char *reason);
 /* Route a reaped pid; false when it is not a payload copy. */
 bool payloads_on_exit(struct engine *e, pid_t pid, int status);
 /* Due timeouts and SIGKILLs, then the records of the copies reaped. */

@@ -227,6 +227,8 @@ static void op_remove(struct engine *e, const char *name, struct strbuf *detail,
 
 	for (i = 0; i < e->nws; i++)
 		stopped += !e->ws[i].exited && !e->ws[i].discarded && sel_tree(e, &e->ws[i], name);
+	/* Its payloads stop as by a stop_payload op, not by cgroup.kill. */
+	payloads_stop_in(e, name, "stop_op");
 	workers_stop(e, sel_tree, name);
 	report_workers(e, sel_tree, name);
 	for (i = 0; i < e->ncgs; i++) {

@@ -342,9 +342,20 @@ void payloads_start_initial(struct engine *e)
 
 /* ---- stopping ---- */
 
-static bool run_selected(const struct prun *r, const char *name)
+/* Which payloads a stop is for: by name, or all that run in a cgroup
+ * tree; neither: all. */
+struct psel {
+	const char *name, *tree;
+};
+
+static bool run_selected(const struct prun *r, const struct psel *s)
 {
-	return !name || !strcmp(r->def->name, name);
+	const char *cg = r->def->cgroup;
+	size_t len = s->tree ? strlen(s->tree) : 0;
+
+	if (s->name)
+		return !strcmp(r->def->name, s->name);
+	return !s->tree || (!strncmp(cg, s->tree, len) && (cg[len] == '\0' || cg[len] == '/'));
 }
 
 static void begin_stop(struct pcopy *c, const char *reason)
@@ -424,13 +435,13 @@ long long payloads_next_ms(const struct engine *e)
 }
 
 /* Running copies of the selected payloads. */
-static unsigned running(const struct engine *e, const char *name)
+static unsigned running(const struct engine *e, const struct psel *s)
 {
 	unsigned n = 0, k;
 	size_t i;
 
 	for (i = 0; i < e->npruns; i++)
-		if (run_selected(e->pruns[i], name))
+		if (run_selected(e->pruns[i], s))
 			for (k = 0; k < e->pruns[i]->n; k++)
 				n += !e->pruns[i]->c[k].exited;
 	return n;
@@ -438,7 +449,7 @@ static unsigned running(const struct engine *e, const char *name)
 
 /* Copies that outlived their SIGKILL by KILL_WAIT_MS (stuck in the
  * kernel): reported as killed, whatever becomes of them. */
-static void give_up(struct engine *e, const char *name)
+static void give_up(struct engine *e, const struct psel *s)
 {
 	size_t i;
 	unsigned k;
@@ -446,7 +457,7 @@ static void give_up(struct engine *e, const char *name)
 	for (i = 0; i < e->npruns; i++) {
 		struct prun *r = e->pruns[i];
 
-		for (k = 0; k < r->n && run_selected(r, name); k++) {
+		for (k = 0; k < r->n && run_selected(r, s); k++) {
 			if (r->c[k].exited)
 				continue;
 			diag("payload %s copy %u (pid %d) not reaped %d ms after SIGKILL",
@@ -459,7 +470,7 @@ static void give_up(struct engine *e, const char *name)
 	}
 }
 
-unsigned payloads_stop(struct engine *e, const char *name, const char *reason)
+static unsigned stop_sel(struct engine *e, const struct psel *s, const char *reason)
 {
 	long long hard = monotonic_ms() + STOP_GRACE_MS + KILL_WAIT_MS;
 	unsigned n;
@@ -468,16 +479,16 @@ unsigned payloads_stop(struct engine *e, const char *name, const char *reason)
 
 	/* One that has ended on its own is not stopped by us. */
 	engine_reap(e);
-	n = running(e, name);
+	n = running(e, s);
 	for (i = 0; i < e->npruns; i++)
-		for (k = 0; k < e->pruns[i]->n && run_selected(e->pruns[i], name); k++)
+		for (k = 0; k < e->pruns[i]->n && run_selected(e->pruns[i], s); k++)
 			begin_stop(&e->pruns[i]->c[k], reason);
-	while (running(e, name)) {
+	while (running(e, s)) {
 		struct pollfd p = { .fd = e->ag->sigfd, .events = POLLIN };
 		long long now = monotonic_ms();
 
 		if (now >= hard) {
-			give_up(e, name);
+			give_up(e, s);
 			break;
 		}
 		poll(&p, 1, POLL_MS);
@@ -487,6 +498,20 @@ unsigned payloads_stop(struct engine *e, const char *name, const char *reason)
 	}
 	payloads_report(e);
 	return n;
+}
+
+unsigned payloads_stop(struct engine *e, const char *name, const char *reason)
+{
+	struct psel s = { .name = name };
+
+	return stop_sel(e, &s, reason);
+}
+
+unsigned payloads_stop_in(struct engine *e, const char *tree, const char *reason)
+{
+	struct psel s = { .tree = tree };
+
+	return stop_sel(e, &s, reason);
 }
 
 const char *payload_stop_op(struct engine *e, const char *name, struct strbuf *detail,
@@ -574,6 +599,7 @@ unsigned payloads_started(const struct engine *e)
 
 void payloads_release(struct engine *e)
 {
+	const struct psel all = { NULL, NULL };
 	long long deadline = monotonic_ms() + KILL_WAIT_MS;
 	size_t i;
 	unsigned k;
@@ -582,7 +608,7 @@ void payloads_release(struct engine *e)
 		for (k = 0; k < e->pruns[i]->n; k++)
 			if (!e->pruns[i]->c[k].exited && e->pruns[i]->c[k].pid > 0)
 				kill(-e->pruns[i]->c[k].pid, SIGKILL);
-	while (running(e, NULL) && monotonic_ms() < deadline) {
+	while (running(e, &all) && monotonic_ms() < deadline) {
 		struct pollfd p = { .fd = e->ag->sigfd, .events = POLLIN };
 
 		poll(&p, 1, POLL_MS);

@@ -449,6 +449,26 @@ static void test_own_cgroup(void **state)
 	json_decref(recs);
 }
 
+/* Removing the cgroup stops its payloads first, as an op would. */
+static void test_remove_stops(void **state)
+{
+	struct rig *r = *state;
+	struct op rm = { .kind = OP_REMOVE, .cgroup = CG };
+	struct payload_def d;
+	json_t *recs, *sp;
+
+	sh_def(&d, "inside", "while :; do sleep 0.05; done");
+	assert_int_equal(start(r, &d), 0);
+	engine_wait(&r->f.e, monotonic_ms() + 200);
+	apply_op(&r->f.e, 2, &rm);
+	assert_true(r->f.e.pruns[0]->c[0].reported);
+	recs = fe_records(&r->f);
+	sp = event(recs, "stop", "inside", 0);
+	assert_string_equal(fe_str(sp, "stopped_by"), "stop_op");
+	assert_int_equal(ival(sp, "signal"), SIGINT);
+	json_decref(recs);
+}
+
 /* An add op of a cgroup without workers: no barrier to open. */
 static void test_add_no_workers(void **state)
 {
@@ -495,6 +515,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_cgroup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_no_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_kills, setup, teardown),
 	};
