@@ -56,7 +56,9 @@ static void read_cmdline(char **topo)
 static void env_setup(const char *topo)
 {
 	clearenv();
-	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
+	/* /include-files: where ktstr-vm puts -i files and the payloads'
+	 * programs, so a payload's bare program name is found there. */
+	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin:/include-files", 1);
 	setenv("HOME", "/root", 1);
 	/* What the kernel gives init by default; tools expect it set. */
 	setenv("TERM", "linux", 1);

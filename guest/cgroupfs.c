@@ -222,6 +222,14 @@ int cgfs_attach(const char *name, pid_t pid, struct strbuf *err)
 	return cg_write(name, "cgroup.procs", buf, err);
 }
 
+void cgfs_kill(const char *name)
+{
+	char *dir = xasprintf("%s/%s", cgfs_root(), name);
+
+	kill_tree(dir);
+	free(dir);
+}
+
 int cgfs_remove(const char *name, struct strbuf *err)
 {
 	char *dir = xasprintf("%s/%s", cgfs_root(), name);

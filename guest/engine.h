@@ -9,6 +9,7 @@
  *   ops.c        creating cgroups and applying the ops (stimulus)
  *   cgroupfs.c   cgroup v2 operations under /sys/fs/cgroup/ktstr
  *   worker.c     forking, placing, starting, stopping and reaping workers
+ *   payload.c    real programs (payloads): their copies, stops, records
  *   work_*.c     the work types (the loops a worker runs)
  *   telemetry.c  the worker-side probes (gaps, CPUs, wake latencies) and
  *                the records built from them
@@ -33,6 +34,7 @@
 #include "jsonl.h"
 #include "scenario.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "topo.h"
 
 /* ---- cpumask.c: CPU sets as arrays of 64-bit words ---- */
@@ -154,6 +156,34 @@ struct worker {
 
 struct sched_run;
 
+/* One copy of a started payload (payload.c). */
+struct pcopy {
+	unsigned index;
+	pid_t pid;			/* its process group too; 0: never ran */
+	uint64_t start_ns, exit_ns;	/* CLOCK_MONOTONIC */
+	long long deadline_ms;		/* monotonic_ms() of its timeout, 0: none */
+	long long kill_ms;		/* SIGKILL due (after the SIGINT), 0: none */
+	const char *stopped_by;		/* NULL until a stop is requested */
+	bool exited;			/* reaped (or given up): status valid */
+	int status;
+	bool killed;			/* SIGKILLed after the grace */
+	bool reported;			/* stop (and metrics) records sent */
+	char *error;			/* why it could not run, or NULL */
+	char *out;			/* its {out} file */
+	bool uses_out;			/* the output is that file, not stdout */
+};
+
+/* One started payload def and its copies. */
+struct prun {
+	const struct payload_def *def;	/* in e->sc: lives as long as e */
+	unsigned step;			/* that started it; 0 = initial */
+	long cg;			/* its cgroup in e->cgs, -1 none */
+	struct cgroup_def own;		/* the def of its own cgroup */
+	bool removed;			/* own cgroup removed */
+	struct pcopy *c;
+	unsigned n;
+};
+
 struct engine {
 	struct agent *ag;
 	struct scenario sc;
@@ -173,6 +203,8 @@ struct engine {
 	size_t nws, ws_alloc;
 	struct batch **batches;
 	size_t nbatches;
+	struct prun **pruns;		/* payloads started, in order */
+	size_t npruns;
 
 	struct sched_run *sched;	/* NULL without a scheduler */
 	int kmsg;			/* /dev/kmsg, positioned at scenario start */
@@ -225,6 +257,61 @@ void emit_stimulus(struct engine *e, long long at, unsigned step, enum op_kind k
 void emit_stimulus_cpus(struct engine *e, long long at, unsigned step, enum op_kind k,
 			const char *cg, const char *detail, const char *error, const char *cpus);
 
+/* The live cgroup called name, or -1. */
+long cg_lookup(const struct engine *e, const char *name);
+
+/* ---- payload.c ---- */
+
+#define PAYLOAD_DIR "/tmp/ktstr-payload"
+
+/* Keep the copies' output under dir instead of PAYLOAD_DIR (copied): for
+ * the unit tests. */
+void payload_set_dir(const char *dir);
+const char *payload_dir(void);
+/* Start the copies of d in step (0: the initial payloads): create its own
+ * cgroup when it has one, fork and exec each copy, send their start
+ * records.  detail gets "NAME xCOPIES: ARGV"; -1 with err when a copy
+ * could not run (its stop record says why). */
+int payload_start(struct engine *e, const struct payload_def *d, unsigned step,
+		  struct strbuf *detail, struct strbuf *err);
+/* The scenario's top-level payloads, each with a step 0 stimulus. */
+void payloads_start_initial(struct engine *e);
+/* OP_STOP_PAYLOAD: stop payload name; its cgroup (for the stimulus) or
+ * NULL. */
+const char *payload_stop_op(struct engine *e, const char *name, struct strbuf *detail,
+			    struct strbuf *err);
+/* Stop the running copies of payload name (NULL: all) for reason
+ * ("stop_op", "end", "abort") and wait for them, bounded: SIGINT, then
+ * SIGKILL after the grace.  Their records go out.  Returns how many
+ * copies were running. */
+unsigned payloads_stop(struct engine *e, const char *name, const char *reason);
+/* The same for the payloads running in cgroup tree (it and below). */
+unsigned payloads_stop_in(struct engine *e, const char *tree, const char *reason);
+/* Route a reaped pid; false when it is not a payload copy. */
+bool payloads_on_exit(struct engine *e, pid_t pid, int status);
+/* Due timeouts and SIGKILLs, then the records of the copies reaped. */
+void payloads_tick(struct engine *e);
+/* monotonic_ms() of the next deadline payloads_tick has to act on, -1:
+ * none. */
+long long payloads_next_ms(const struct engine *e);
+/* Records of the reaped copies not yet reported; own cgroups whose
+ * payload has ended are removed. */
+void payloads_report(struct engine *e);
+/* Copies that were started (forked and exec'd or not). */
+unsigned payloads_started(const struct engine *e);
+/* Kill whatever still runs (bounded wait for it) and free. */
+void payloads_release(struct engine *e);
+/* payload_dir()/NAME.COPY.EXT; caller frees. */
+char *payload_file(const struct payload_def *d, unsigned copy, const char *ext);
+
+/* payload_rec.c: the records of a copy.  Start: {"type":"payload",
+ * "event":"start",...} with the argv it runs.  Stop: the stop record,
+ * then (a form other than exit_code, when it ran) payload_metrics from
+ * its output. */
+void payload_emit_start(struct engine *e, const struct prun *r, const struct pcopy *c,
+			const struct strvec *argv);
+void payload_emit_stop(struct engine *e, const struct prun *r, const struct pcopy *c);
+
 /* ---- cgroupfs.c ---- */
 
 #define CG_MOUNT "/sys/fs/cgroup"
@@ -250,6 +337,8 @@ int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,
 int cgfs_effective(const char *name, struct strbuf *out);
 /* Move pid into the cgroup. */
 int cgfs_attach(const char *name, pid_t pid, struct strbuf *err);
+/* Kill what runs in name (cgroup.kill), keep the cgroup. */
+void cgfs_kill(const char *name);
 /* Kill what runs in name (cgroup.kill) and remove it; intermediate
  * cgroups created for it stay until cgfs_teardown. */
 int cgfs_remove(const char *name, struct strbuf *err);

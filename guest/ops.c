@@ -42,7 +42,7 @@ void emit_stimulus_cpus(struct engine *e, long long at, unsigned step, enum op_k
 
 /* ---- cgroups ---- */
 
-static long cg_find(const struct engine *e, const char *name)
+long cg_lookup(const struct engine *e, const char *name)
 {
 	size_t i;
 
@@ -170,7 +170,7 @@ long cg_add(struct engine *e, const struct cgroup_def *def, _Atomic uint32_t **g
 	struct strbuf cpus = STRBUF_INIT;
 	long idx = -1;
 
-	if (cg_find(e, def->name) >= 0) {
+	if (cg_lookup(e, def->name) >= 0) {
 		strbuf_addf(err, "cgroup %s already exists", def->name);
 		return -1;
 	}
@@ -184,7 +184,12 @@ long cg_add(struct engine *e, const struct cgroup_def *def, _Atomic uint32_t **g
 	if (cpus.len && cg_write_cpuset(e, (size_t)idx, cpus.buf, err) < 0)
 		goto fail;
 	cg_refresh_all(e);
-	strbuf_addf(detail, "%u workers %s", def->workers, work_type_name(def->work.type));
+	/* No workers: a cgroup only payloads run in. */
+	if (def->workers)
+		strbuf_addf(detail, "%u workers %s", def->workers,
+			    work_type_name(def->work.type));
+	else
+		strbuf_addstr(detail, "no workers");
 	if (cpus.len)
 		strbuf_addf(detail, ", cpuset %s", cpus.buf);
 	if (workers_spawn(e, (size_t)idx, def->workers, go, err) < 0)
@@ -222,6 +227,8 @@ static void op_remove(struct engine *e, const char *name, struct strbuf *detail,
 
 	for (i = 0; i < e->nws; i++)
 		stopped += !e->ws[i].exited && !e->ws[i].discarded && sel_tree(e, &e->ws[i], name);
+	/* Its payloads stop as by a stop_payload op, not by cgroup.kill. */
+	payloads_stop_in(e, name, "stop_op");
 	workers_stop(e, sel_tree, name);
 	report_workers(e, sel_tree, name);
 	for (i = 0; i < e->ncgs; i++) {
@@ -365,8 +372,8 @@ static void op_spawn(struct engine *e, size_t cg, unsigned count, struct strbuf 
 static int op_targets(struct engine *e, const struct op *op, long *cg, long *other,
 		      struct strbuf *err)
 {
-	*cg = op->cgroup ? cg_find(e, op->cgroup) : -1;
-	*other = op->other ? cg_find(e, op->other) : -1;
+	*cg = op->cgroup ? cg_lookup(e, op->cgroup) : -1;
+	*other = op->other ? cg_lookup(e, op->other) : -1;
 	if (*cg < 0) {
 		strbuf_addf(err, "no cgroup %s", op->cgroup ? op->cgroup : "(none)");
 		return -1;
@@ -378,21 +385,39 @@ static int op_targets(struct engine *e, const struct op *op, long *cg, long *oth
 	return 0;
 }
 
+/* The ops that need no existing cgroup: they create one or run payloads.
+ * The cgroup for the stimulus record. */
+static const char *apply_new(struct engine *e, unsigned step, const struct op *op,
+			     struct strbuf *detail, struct strbuf *err)
+{
+	_Atomic uint32_t *go = NULL;
+
+	switch (op->kind) {
+	case OP_START_PAYLOAD:
+		payload_start(e, &op->payload, step, detail, err);
+		return op->payload.cgroup;
+	case OP_STOP_PAYLOAD:
+		return payload_stop_op(e, op->payload.name, detail, err);
+	default:
+		cg_add(e, &op->def, &go, detail, err);
+		/* Even after a failure: discarded workers must see it to exit.
+		 * NULL when the cgroup has no workers. */
+		if (go)
+			workers_release(go);
+		return op->def.name;
+	}
+}
+
 void apply_op(struct engine *e, unsigned step, const struct op *op)
 {
 	struct strbuf detail = STRBUF_INIT, err = STRBUF_INIT, cpus = STRBUF_INIT;
-	const char *name = op->kind == OP_ADD ? op->def.name : op->cgroup;
+	const char *name = op->cgroup;
 	/* When the op began: stopping workers or forking can take a while. */
 	long long at = engine_at_ms(e);
 	long cg = -1, other = -1;
 
-	if (op->kind == OP_ADD) {
-		_Atomic uint32_t *go = NULL;
-
-		if (cg_add(e, &op->def, &go, &detail, &err) >= 0)
-			workers_release(go);
-		else if (go)
-			workers_release(go);	/* discarded workers exit */
+	if (op->kind == OP_ADD || op->kind == OP_START_PAYLOAD || op->kind == OP_STOP_PAYLOAD) {
+		name = apply_new(e, step, op, &detail, &err);
 	} else if (op_targets(e, op, &cg, &other, &err) == 0) {
 		switch (op->kind) {
 		case OP_REMOVE:
@@ -426,7 +451,8 @@ void apply_op(struct engine *e, unsigned step, const struct op *op)
 		}
 	}
 	if (err.len)
-		vlog("step %u %s %s: %s", step, op_kind_name(op->kind), name, err.buf);
+		vlog("step %u %s %s: %s", step, op_kind_name(op->kind), name ? name : "-",
+		     err.buf);
 	emit_stimulus_cpus(e, at, step, op->kind, name, detail.buf, err.buf,
 			   cpus.len ? cpus.buf : NULL);
 	engine_flush(e);

@@ -10,16 +10,36 @@
  *   scenario_start   name, duration_ms, cpus, topo, scheduler, checks
  *   scheduler        started / attached / attach_failed (scheduler.c)
  *   stimulus         one per op applied: at_ms, step, op, cgroup, detail
- *                    [, error]; the initial cgroups are step 0 "add"
+ *                    [, error]; the initial cgroups are step 0 "add",
+ *                    the top-level payloads step 0 "start_payload";
+ *                    start_payload's detail is "NAME xCOPIES: ARGV",
+ *                    stop_payload's "NAME: N copies stopped", cgroup
+ *                    the payload's
+ *   payload          event "start", one per copy of a payload started
+ *                    (top-level ones at t=0 right after the workers'
+ *                    release, step 0): name, copy, copies, pid (null
+ *                    when it never ran), at_ms, step, cgroup, program,
+ *                    argv, metrics (the form), checks {exit_code, max,
+ *                    min} (payload_rec.c)
  *   step             index (1-based: step 0 is the initial setup), at_ms,
  *                    hold_ms, iterations (of the measured workers so far)
  *   scheduler        died (then the run ends early)
+ *   payload          event "stop", when the copy is reaped: name, copy,
+ *                    pid, at_ms, wall_ms, stopped_by (exit, stop_op,
+ *                    timeout, end, abort), exit_code (null when it died
+ *                    of a signal), signal (or null), killed[, error when
+ *                    it could not run, exit_code 127][, output_tail]
+ *   payload_metrics  after the stop, forms other than exit_code: name,
+ *                    copy, form, metrics {NAME: {value, unit, better}}
+ *                    [, error, output_tail when the output did not parse]
+ *                    (the payloads stop at the end before the workers)
  *   worker           one per worker, when it has stopped (telemetry.c)
  *   cgroup_stats     one per cgroup that had workers, when it is removed
- *                    or at the end
+ *                    or at the end (none for a cgroup of payloads only)
  *   sched_ext_events deltas of /sys/kernel/sched_ext/root/events
  *   scheduler        detached
- *   scenario_end     elapsed_ms, workers, cpus, migrations, iterations,
+ *   scenario_end     elapsed_ms, workers, payloads (copies started),
+ *                    cpus, migrations, iterations,
  *                    worst_spread_pct, worst_gap_ms, scheduler_alive
  *   scenario_error   instead, when the request cannot be run at all
  *   exit             exit_code 0 when the engine ran to its end (even if
@@ -77,7 +97,8 @@ static bool engine_claim(pid_t pid, int status, void *ctx)
 {
 	struct engine *e = ctx;
 
-	return workers_on_exit(e, pid, status) || sched_on_exit(e, pid, status);
+	return workers_on_exit(e, pid, status) || payloads_on_exit(e, pid, status) ||
+	       sched_on_exit(e, pid, status);
 }
 
 void engine_reap(struct engine *e)
@@ -89,6 +110,7 @@ void engine_wait(struct engine *e, long long deadline)
 {
 	while (!e->abort) {
 		long long now = monotonic_ms(), until = deadline, next = sched_next_ms(e);
+		long long pnext = payloads_next_ms(e);
 		struct pollfd pfd[3] = {
 			{ .fd = e->ag->sigfd, .events = POLLIN },
 			/* No events asked: only to notice the host leaving. */
@@ -100,6 +122,8 @@ void engine_wait(struct engine *e, long long deadline)
 			break;
 		if (next >= 0 && next < until)
 			until = next;
+		if (pnext >= 0 && pnext < until)
+			until = pnext;
 		if (until - now > 1000)
 			until = now + 1000;
 		if (poll(pfd, 3, until > now ? (int)(until - now) : 0) < 0 && errno != EINTR)
@@ -108,6 +132,8 @@ void engine_wait(struct engine *e, long long deadline)
 			agent_host_gone();
 		if (pfd[0].revents)
 			engine_reap(e);
+		/* Timeouts, SIGKILLs after the grace, records of those reaped. */
+		payloads_tick(e);
 		sched_poll(e, false);
 	}
 }
@@ -353,6 +379,8 @@ static void finish(struct engine *e)
 
 	if (e->ctprof)
 		emit_ctprof(e);
+	/* Before the workers: the payloads see the load to their end. */
+	payloads_stop(e, NULL, e->abort ? "abort" : "end");
 	workers_stop(e, NULL, NULL);
 	iterations = iterations_so_far(e);
 	report_workers(e, NULL, NULL);
@@ -365,6 +393,7 @@ static void finish(struct engine *e)
 	rec = jsonl_record("scenario_end");
 	json_set_int(rec, "elapsed_ms", elapsed);
 	json_set_int(rec, "workers", (long long)n);
+	json_set_int(rec, "payloads", payloads_started(e));
 	json_set_int(rec, "cpus", e->ncpus);
 	json_set_int(rec, "migrations", (long long)e->migrations);
 	json_set_int(rec, "iterations", (long long)iterations);
@@ -384,6 +413,7 @@ static void emit_no_attach_end(struct engine *e)
 
 	json_set_int(rec, "elapsed_ms", 0);
 	json_set_int(rec, "workers", 0);
+	json_set_int(rec, "payloads", 0);
 	json_set_int(rec, "cpus", e->ncpus);
 	json_set_int(rec, "migrations", 0);
 	json_object_set_new(rec, "worst_spread_pct", json_null());
@@ -456,6 +486,7 @@ static int run(struct engine *e, const json_t *req)
 	e->t0_ns = now_ns();
 	e->started = true;
 	workers_release(go);
+	payloads_start_initial(e);
 
 	if (!e->sc.n_steps)
 		engine_wait(e, monotonic_ms() + (long long)e->sc.duration_ms);
@@ -470,6 +501,7 @@ void engine_release(struct engine *e, bool teardown_cgroups)
 {
 	size_t i;
 
+	payloads_release(e);
 	if (e->nws)
 		workers_stop(e, NULL, NULL);
 	sched_release(e);
