@@ -287,6 +287,11 @@ void verdict_finish(struct verdict *v, const struct checks *flags);
 /* The verdict record (ktstr-records(7), "RECORDS FROM ktstr-stats").
  * source may be NULL. */
 json_t *verdict_to_json(const struct verdict *v, const char *source);
+/* The payloads' summary, one object per payload copy: name, copy,
+ * program, form, stopped_by, exit_code, signal, killed, wall_ms, error,
+ * metrics_error, metrics {NAME: {value, unit, better}}, and output_tail
+ * when the records carried one (the verdict record's "payloads"). */
+json_t *verdict_payloads_json(const struct verdict *v);
 /* The human report: the header line, failures, then the stats block. */
 void verdict_format(const struct verdict *v, struct strbuf *out);
 /* Just the header: "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple]". */

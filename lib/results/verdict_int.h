@@ -75,7 +75,6 @@ void vd_read_console_tail(struct verdict *v);
 void vd_feed_payload(struct verdict *v, const json_t *rec);
 void vd_feed_payload_metrics(struct verdict *v, const json_t *rec);
 void vd_eval_payloads(struct verdict *v, struct strbuf *msg);
-json_t *vd_payloads_json(const struct verdict *v);
 void vd_format_payloads(const struct verdict *v, struct strbuf *out);
 void vd_payloads_release(struct verdict *v);
 

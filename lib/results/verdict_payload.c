@@ -559,7 +559,16 @@ void vd_eval_payloads(struct verdict *v, struct strbuf *msg)
 
 /* ---- the verdict record ------------------------------------------------- */
 
-json_t *vd_payloads_json(const struct verdict *v)
+static json_t *lines_json(const struct strvec *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+json_t *verdict_payloads_json(const struct verdict *v)
 {
 	json_t *a = json_array();
 
@@ -580,6 +589,10 @@ json_t *vd_payloads_json(const struct verdict *v)
 		json_set_str(o, "error", p->error);
 		json_set_str(o, "metrics_error", p->metrics_error);
 		json_object_set_new(o, "metrics", json_deep_copy(p->metrics));
+		if (p->output_tail.n || p->metrics_tail.n)
+			json_object_set_new(o, "output_tail",
+					    lines_json(p->metrics_tail.n ? &p->metrics_tail
+									 : &p->output_tail));
 		json_array_append_new(a, o);
 	}
 	return a;

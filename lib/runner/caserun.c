@@ -378,6 +378,8 @@ json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx)
 	json_set_str(doc, "accel", r->accel);
 	json_object_set_new(doc, "verdict", verdict_to_json(&r->v, r->c->full_name));
 	json_object_set_new(doc, "metrics", sidecar_metrics(&r->v));
+	json_object_set_new(doc, "metric_info", sidecar_metric_info(&r->v));
+	json_object_set_new(doc, "payloads", sidecar_payloads(&r->v));
 	json_object_set(doc, "cgroups", r->cgroups);
 	json_object_set_new(doc, "scenario_end", r->scenario_end ?
 			    json_incref(r->scenario_end) : json_null());
