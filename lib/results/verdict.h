@@ -273,7 +273,8 @@ void verdict_thresholds(const struct checks *scenario, const struct checks *flag
  * {NAME: {"max": {METRIC: V}, "min": {METRIC: V}, "exit_code": N|null}},
  * merged key by key into v->payload_overlay (the later wins).  0, or -1
  * with one line in err (naming where, "$.NAME.max.METRIC") when the
- * shape is wrong; nothing is merged then.  overlay NULL only checks. */
+ * shape is wrong (err may be NULL); nothing is merged then.  v NULL
+ * only checks. */
 int verdict_payload_overlay(struct verdict *v, const json_t *overlay, struct strbuf *err);
 /* Add "PAYLOAD.METRIC=V" (PAYLOAD: up to the first dot) as a bound
  * ("max" or "min") to *overlay (created when NULL).  0, or -1 with

@@ -261,10 +261,11 @@ static int check_entry(const char *name, const json_t *e, struct strbuf *err)
 	return 0;
 }
 
-int verdict_payload_overlay(struct verdict *v, const json_t *overlay, struct strbuf *err)
+/* The overlay's shape, checked before anything is merged. */
+static int check_overlay(const json_t *overlay, struct strbuf *err)
 {
-	const char *name, *key;
-	json_t *e, *x;
+	const char *name;
+	json_t *e;
 
 	if (!json_is_object(overlay)) {
 		strbuf_addf(err, "$: expected an object {\"PAYLOAD\": {...}}, got %s",
@@ -274,8 +275,19 @@ int verdict_payload_overlay(struct verdict *v, const json_t *overlay, struct str
 	json_object_foreach((json_t *)overlay, name, e)
 		if (check_entry(name, e, err))
 			return -1;
-	if (!v)
-		return 0;
+	return 0;
+}
+
+int verdict_payload_overlay(struct verdict *v, const json_t *overlay, struct strbuf *err)
+{
+	struct strbuf scratch = STRBUF_INIT;
+	const char *name, *key;
+	json_t *e, *x;
+	int rc = check_overlay(overlay, err ? err : &scratch);
+
+	strbuf_release(&scratch);
+	if (rc || !v)
+		return rc;
 	if (!v->payload_overlay)
 		v->payload_overlay = json_object();
 	json_object_foreach((json_t *)overlay, name, e) {

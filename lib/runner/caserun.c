@@ -139,6 +139,9 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 	r->lock = *lock;
 	memset(lock, 0, sizeof(*lock));
 	verdict_init(&r->v);
+	/* Checked when the test file was loaded. */
+	if (c->test->payload_checks)
+		verdict_payload_overlay(&r->v, c->test->payload_checks, NULL);
 	jsonl_reader_init(&r->out, MAX_LINE, &out_ops, r);
 	jsonl_reader_init(&r->err, 64 * 1024, &err_ops, r);
 	r->cgroups = json_array();
