@@ -340,13 +340,19 @@ int verdict_metric_flag(json_t **overlay, const char *bound, const char *arg,
 	return 0;
 }
 
-/* The effective checks of a copy: its start record's, with the overlay's
+/* The effective checks of a copy: its start record's (or, when the
+ * stream lost it, another copy's of that payload), with the overlay's
  * entry for its name over them (a new reference). */
 static json_t *effective_checks(const struct verdict *v, const struct verdict_payload *p)
 {
-	json_t *c = p->checks ? json_deep_copy(p->checks) : json_object();
-	json_t *o = json_object_get(v->payload_overlay, p->name), *x;
+	const json_t *own = p->checks;
+	json_t *c, *o = json_object_get(v->payload_overlay, p->name), *x;
 	const char *key;
+
+	for (size_t i = 0; i < v->n_payloads && !own; i++)
+		if (!strcmp(v->payloads[i].name, p->name))
+			own = v->payloads[i].checks;
+	c = own ? json_deep_copy(own) : json_object();
 
 	json_object_foreach(o, key, x) {
 		json_t *d = json_object_get(c, key);
