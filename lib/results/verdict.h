@@ -35,6 +35,13 @@
  *                 the stream has a vm_start but no vm_exit
  *   pass
  *
+ * Payloads (payload and payload_metrics records, verdict_payload.c): each
+ * copy is judged by payload_exit, payload_hang, payload_output and
+ * payload_metric, with the start record's checks under the caller's
+ * overlay (verdict_payload_overlay).  A cgroup with no workers (a
+ * payload's own) gets no worker checks, so a run of payloads alone is
+ * judged on them.
+ *
  * After a scheduler death, the per-cgroup and machine failures that follow
  * from it (unfairness, gaps, starvation, slow progress) are marked
  * secondary: reported under the death, not as failures of their own. */

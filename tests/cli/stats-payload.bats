@@ -2,11 +2,16 @@
 # ktstr-stats over payload records (ktstr-records(7): payload,
 # payload_metrics), without a VM: hand-written streams shaped as the guest
 # writes them, judged as text and --json, with --metric-max/--metric-min;
-# then compare over two runs of sidecars made from those verdicts.
+# then compare over two runs of sidecars made from those verdicts, and
+# ktstr-test judging a case (with a stand-in ktstr-vm that prints the
+# records) under a test file's payload_checks, into its sidecar.
 
 load cli
+load ../lib/runner
 
 bats_require_minimum_version 1.5.0
+
+setup_file() { fake_entry_setup_file; }
 
 setup() {
 	common_setup
@@ -156,4 +161,43 @@ make_sidecar() {
 	[ -z "$(jq -r 'select(.type == "compare_row" and .metric == "payload.cyclictest.avg_us")' <<<"$output")" ]
 	stats compare 6.14.2-aaaaaaaaaaaa 6.14.2-bbbbbbbbbbbb --dir "$root" --json --all
 	[ "$(jq -r 'select(.type == "compare_row" and .metric == "payload.cyclictest.avg_us") | [.unit, .status] | @tsv' <<<"$output")" = "$(printf 'us\tunchanged')" ]
+}
+
+# ktstr-test runs the ktstr-vm next to it: a copy of ktstr-test beside a
+# script that prints the records stands in for a VM.
+fake_runner() {
+	mkdir -p "$TEST_TMP/bin" "$TEST_TMP/suite"
+	cp "$(dirname "$BIN")/ktstr-test" "$TEST_TMP/bin/"
+	ln -s "$BATS_TEST_DIRNAME/../../share" "$TEST_TMP/share"
+	printf '#!/bin/sh\ncat "%s"\n' "$TEST_TMP/records.jsonl" >"$TEST_TMP/bin/ktstr-vm"
+	chmod +x "$TEST_TMP/bin/ktstr-vm"
+	runner_env
+}
+
+@test "stats payload: ktstr-test applies a test file's payload_checks and keeps payloads in the sidecar" {
+	fake_runner
+	# the scenario's own limit (1000 us) passes 345 us; the test file's fails it
+	run_records 345 >"$TEST_TMP/records.jsonl"
+	printf '%s\n' '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"],' \
+		' "payload_checks": {"cyclictest": {"max": {"p99_us": 300}, "min": {"loops": 1}}}}' \
+		>"$TEST_TMP/suite/cyc.json"
+	KTSTR_CACHE_DIR=$FAKE_CACHE run --separate-stderr "$TEST_TMP/bin/ktstr-test" \
+		--kernel "$FAKE_IMAGE" "$TEST_TMP/suite"
+	echo "status=$status output=$output stderr=$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$output$stderr" == *"payload cyclictest copy 0: p99_us = 345 us, limit at most 300 us"* ]]
+	f=$(find "$KTSTR_RUNS_ROOT" -name '*.ktstr.json')
+	[ "$(jq -r '.result' "$f")" = fail ]
+	[ "$(jq -r '.metrics["payload.cyclictest.p99_us"]' "$f")" = 345 ]
+	[ "$(jq -r '.metric_info["payload.cyclictest.p99_us"] | [.unit, .better] | @tsv' "$f")" = "$(printf 'us\tlower')" ]
+	[ "$(jq -r '.metric_info["payload.cyclictest.loops"].better' "$f")" = higher ]
+	[ "$(jq -r '.payloads[0] | [.name, .copy, .stopped_by, .signal, .metrics.avg_us.value] | @tsv' "$f")" = \
+		"$(printf 'cyclictest\t0\tend\t2\t12.5')" ]
+	# a bad payload_checks is a load error naming where
+	printf '%s\n' '{"scenario": "steady", "payload_checks": {"cyclictest": {"max": {"p99_us": "low"}}}}' \
+		>"$TEST_TMP/suite/cyc.json"
+	KTSTR_CACHE_DIR=$FAKE_CACHE run --separate-stderr "$TEST_TMP/bin/ktstr-test" \
+		--kernel "$FAKE_IMAGE" "$TEST_TMP/suite"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *'$.payload_checks.cyclictest.max.p99_us: expected a number, got a string'* ]]
 }
