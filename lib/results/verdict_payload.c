@@ -422,14 +422,13 @@ static void eval_exit(struct verdict *v, const struct verdict_payload *p,
 	}
 	if (isnan(want) || p->killed || (p->stopped_by && !strcmp(p->stopped_by, "timeout")))
 		return;
-	if (p->signal) {
+	/* value: the exit code, null (NAN) when a signal ended it */
+	c = add(v, "payload_exit", p, p->exit_code, want, VERDICT_NONE);
+	if (p->signal)
 		ok = p->signal == SIGINT && stopped_by_us(p);
-		c = add(v, "payload_exit", p, p->signal, want, VERDICT_NONE);
-	} else {
+	else
 		ok = p->exit_code == want ||
 		     (stopped_by_us(p) && (p->exit_code == 0 || p->exit_code == 130));
-		c = add(v, "payload_exit", p, p->exit_code, want, VERDICT_NONE);
-	}
 	if (ok)
 		return;
 	add_id(msg, p);
@@ -627,7 +626,8 @@ static const char *arrow(const char *better)
 	return "";
 }
 
-/* "cyc copy 0: exit 0, stopped by end after 10000ms" */
+/* "cyc copy 0 (cyclictest): signal 2 (SIGINT), stopped by end after
+ * 10000ms"; "hb copy 0 (hackbench): exit 0 after 1200ms". */
 static void format_copy_head(const struct verdict_payload *p, struct strbuf *out)
 {
 	const char *abbrev = p->signal ? sigabbrev_np(p->signal) : NULL;
@@ -646,7 +646,8 @@ static void format_copy_head(const struct verdict_payload *p, struct strbuf *out
 		strbuf_addf(out, "exit %.0f", p->exit_code);
 	else
 		strbuf_addstr(out, "exit ?");
-	if (p->stopped_by)
+	/* "exit" is no stop of ours: it ended on its own */
+	if (p->stopped_by && strcmp(p->stopped_by, "exit"))
 		strbuf_addf(out, ", stopped by %s", p->stopped_by);
 	if (!isnan(p->wall_ms)) {
 		strbuf_addstr(out, " after ");
