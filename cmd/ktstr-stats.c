@@ -63,6 +63,13 @@ static const char usage_head[] =
 "      --list-checks            print the table of checks and exit (with\n"
 "                               --json, one check_def record per check)\n"
 "\n"
+"Payload checks (over the scenario's and the test file's; repeatable):\n"
+"      --metric-max PAYLOAD.METRIC=V\n"
+"                               fail when the metric of any copy of the\n"
+"                               payload is above V, or missing\n"
+"      --metric-min PAYLOAD.METRIC=V\n"
+"                               fail when it is below V, or missing\n"
+"\n"
 "Thresholds (these win over the scenario's own; N is a plain number,\n"
 "'off' disables the check; see --list-checks):\n";
 
@@ -81,7 +88,7 @@ static const char usage_tail[] =
 "to its end and judged; a run cut short is inconclusive.  A second SIGINT\n"
 "stops at once.\n";
 
-enum { OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS };
+enum { OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS, OPT_METRIC_MAX, OPT_METRIC_MIN };
 
 /* A threshold option's getopt value: row i of the check table, the --no-
  * form of a switch being the odd one.  Above OPT_VERSION. */
@@ -93,6 +100,8 @@ static const struct option verdict_fixed_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "pass-through", no_argument, NULL, OPT_PASS_THROUGH },
 	{ "list-checks", no_argument, NULL, OPT_LIST_CHECKS },
+	{ "metric-max", required_argument, NULL, OPT_METRIC_MAX },
+	{ "metric-min", required_argument, NULL, OPT_METRIC_MIN },
 	KTSTR_COMMON_OPTIONS,
 };
 
@@ -233,7 +242,19 @@ static void __attribute__((noreturn)) verdict_help_and_exit(void)
 struct verdict_opts {
 	bool json, pass_through, list_checks;
 	struct checks flags;
+	json_t *payload_checks;	/* --metric-max/--metric-min, or NULL */
 };
+
+/* --metric-max / --metric-min PAYLOAD.METRIC=V */
+static void parse_metric_flag(struct verdict_opts *o, const char *opt, const char *bound,
+			      const char *arg)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (verdict_metric_flag(&o->payload_checks, bound, arg, &err) < 0)
+		usage_error("--%s '%s': %s", opt, arg, err.buf);
+	strbuf_release(&err);
+}
 
 /* N (plain decimal, within the row's limits) or "off" (INFINITY, as
  * verdict.h wants). */
@@ -288,6 +309,8 @@ static void parse_verdict_args(int argc, char **argv, struct verdict_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_PASS_THROUGH: o->pass_through = true; break;
 		case OPT_LIST_CHECKS: o->list_checks = true; break;
+		case OPT_METRIC_MAX: parse_metric_flag(o, "metric-max", "max", optarg); break;
+		case OPT_METRIC_MIN: parse_metric_flag(o, "metric-min", "min", optarg); break;
 		case OPT_HELP: verdict_help_and_exit();
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -501,6 +524,10 @@ static enum verdict_result judge(const struct verdict_opts *o, const char *path,
 	verdict_init(&v);
 	v.warn = warn_cb;
 	v.warn_ctx = &in;
+	/* Built from the flags, so the shape is right by construction. */
+	if (o->payload_checks)
+		verdict_payload_overlay(&v, o->payload_checks, &out);
+	strbuf_reset(&out);
 	if (strcmp(path, "-") && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		problem = xasprintf("cannot open: %s", strerror(errno));
 		diag("%s: %s", in.name, problem);
@@ -565,6 +592,7 @@ static int cmd_verdict(int argc, char **argv)
 		worst = judge(&o, "-", false, &s);
 	for (i = optind; i < argc; i++)
 		worst = verdict_worst(worst, judge(&o, argv[i], n > 1, &s));
+	json_decref(o.payload_checks);
 	/* Whatever went to stdout must have got there whole. */
 	if (fflush(stdout) || ferror(stdout) || fclose(stdout))
 		die_errno(KTSTR_EXIT_USAGE, "writing to stdout");

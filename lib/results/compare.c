@@ -408,6 +408,7 @@ static struct compare_row *new_row(struct compare_result *r, size_t *alloc,
 	row->case_key = xstrdup(key);
 	row->metric = metric;
 	row->p_value = NAN;
+	row->unit = "";
 	return row;
 }
 
@@ -499,6 +500,77 @@ static bool phase_wanted(const struct compare_filter *f, const char *metric)
 	return false;
 }
 
+/* Default gates of a payload metric: any move past 5 % counts. */
+#define PAYLOAD_GATE_ABS 0.0
+#define PAYLOAD_GATE_REL_PCT 5.0
+
+/* A payload metric's metric_info entry ({"unit", "better"}) from the
+ * first sidecar of either side that has one; NULL when none does. */
+static const json_t *payload_info(const struct group *ga, const struct group *gb,
+				  const char *metric)
+{
+	const struct group *gs[2] = { ga, gb };
+
+	if (strncmp(metric, "payload.", 8))
+		return NULL;
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < gs[k]->n; i++) {
+			json_t *e = json_object_get(json_object_get(gs[k]->v[i]->doc,
+								    "metric_info"), metric);
+
+			if (json_is_object(e))
+				return e;
+		}
+	return NULL;
+}
+
+/* The gate of a payload metric from its metric_info, in *g. */
+static const struct metric_gate *payload_gate(const json_t *info, const char *metric,
+					      struct metric_gate *g)
+{
+	const char *better = json_string_value(json_object_get(info, "better"));
+
+	memset(g, 0, sizeof(*g));
+	g->name = metric;
+	g->abs = PAYLOAD_GATE_ABS;
+	g->rel_pct = PAYLOAD_GATE_REL_PCT;
+	g->dir = COMPARE_NEUTRAL;
+	if (better && !strcmp(better, "lower"))
+		g->dir = COMPARE_LOWER_BETTER;
+	else if (better && !strcmp(better, "higher"))
+		g->dir = COMPARE_HIGHER_BETTER;
+	g->higher_is_better = g->dir == COMPARE_HIGHER_BETTER;
+	return g;
+}
+
+/* One metric's row: its samples, means, p-value and verdict. */
+static void compare_metric(const struct group *ga, const struct group *gb, double alpha,
+			   const char *metric, double *xa, double *xb,
+			   struct compare_result *r, size_t *alloc)
+{
+	const json_t *info = payload_info(ga, gb, metric);
+	const struct metric_gate *gate = compare_gate_find(metric);
+	struct metric_gate pg;
+	struct compare_row *row;
+	size_t na = samples(ga, metric, xa), nb = samples(gb, metric, xb);
+
+	if (!na && !nb)
+		return;
+	row = new_row(r, alloc, ga->key, metric);
+	row->na = na;
+	row->nb = nb;
+	row->a_mean = mean(xa, na);
+	row->b_mean = mean(xb, nb);
+	row->p_value = welch_p_value(xa, na, xb, nb);
+	row->unit = compare_metric_unit(metric);
+	if (info && !gate) {
+		gate = payload_gate(info, metric, &pg);
+		if (json_is_string(json_object_get(info, "unit")))
+			row->unit = json_string_value(json_object_get(info, "unit"));
+	}
+	judge_row(row, gate, alpha, false);
+}
+
 static void compare_case(const struct group *ga, const struct group *gb, double alpha,
 			 const struct compare_filter *f, struct compare_result *r,
 			 size_t *alloc)
@@ -532,23 +604,9 @@ static void compare_case(const struct group *ga, const struct group *gb, double 
 		}
 	}
 	metric_names(ga, gb, &names, &n);
-	for (i = 0; i < n; i++) {
-		size_t na, nb;
-
-		if (!phase_wanted(f, names[i]))
-			continue;
-		na = samples(ga, names[i], xa);
-		nb = samples(gb, names[i], xb);
-		if (!na && !nb)
-			continue;
-		row = new_row(r, alloc, ga->key, names[i]);
-		row->na = na;
-		row->nb = nb;
-		row->a_mean = mean(xa, na);
-		row->b_mean = mean(xb, nb);
-		row->p_value = welch_p_value(xa, na, xb, nb);
-		judge_row(row, compare_gate_find(names[i]), alpha, false);
-	}
+	for (i = 0; i < n; i++)
+		if (phase_wanted(f, names[i]))
+			compare_metric(ga, gb, alpha, names[i], xa, xb, r, alloc);
 	free(names);
 	free(xa);
 	free(xb);

@@ -32,6 +32,10 @@
  * metrics of the check table), else:
  *   mean_imbalance_ratio         1     / 50 %
  *   idle_while_runnable_ms       250   / 50 %
+ * Payload metrics "payload.NAME.METRIC" are gated 0 / 5 % in the
+ * direction the sidecar's metric_info gives them (lower, higher; none is
+ * neutral), with its unit; without metric_info they are like the others.
+ *
  * Other metrics found in sidecars are shown, neutral and not gated.
  *
  * The outcome of a case is the pseudo-metric "result" (gate 0 / 0 %,
@@ -110,6 +114,9 @@ struct compare_row {
 	double delta, delta_pct;
 	double p_value;		/* NAN when not computed */
 	enum compare_dir dir;
+	const char *unit;	/* "ms", "us", ... or "": compare_metric_unit's,
+				 * or a payload metric's from metric_info
+				 * (borrowed like metric) */
 	bool gated;		/* has a gate */
 	bool past_gate;		/* moved by more than both gates */
 	bool significant;	/* t-test p < alpha (the result row: always) */

@@ -110,7 +110,7 @@ struct cells {
 
 static void row_cells(const struct compare_row *row, struct cells *c)
 {
-	const char *unit = compare_metric_unit(row->metric);
+	const char *unit = row->unit ? row->unit : compare_metric_unit(row->metric);
 
 	if (!strcmp(row->metric, "result")) {
 		fmt_pass(c->a, sizeof(c->a), row->a_mean);
@@ -423,7 +423,7 @@ static json_t *row_json(const struct compare_row *r)
 
 	json_set_str(o, "case", r->case_key);
 	json_set_str(o, "metric", r->metric);
-	json_set_str(o, "unit", compare_metric_unit(r->metric));
+	json_set_str(o, "unit", r->unit ? r->unit : compare_metric_unit(r->metric));
 	json_object_set_new(o, "a_mean", num_or_null(r->a_mean));
 	json_object_set_new(o, "b_mean", num_or_null(r->b_mean));
 	json_set_int(o, "a_samples", (long long)r->na);
@@ -433,7 +433,7 @@ static json_t *row_json(const struct compare_row *r)
 	json_object_set_new(o, "p_value", num_or_null(r->p_value));
 	json_set_str(o, "direction", compare_dir_name(r->dir));
 	json_set_bool(o, "gated", r->gated);
-	json_object_set_new(o, "higher_is_better", g && r->dir != COMPARE_NEUTRAL ?
+	json_object_set_new(o, "higher_is_better", (g || r->gated) && r->dir != COMPARE_NEUTRAL ?
 			    json_boolean(r->dir == COMPARE_HIGHER_BETTER) : json_null());
 	json_set_bool(o, "past_gate", r->past_gate);
 	json_set_bool(o, "significant", r->significant);

@@ -199,6 +199,46 @@ static void put(json_t *o, const char *name, bool any, double x)
 		json_object_set_new(o, name, json_real(x));
 }
 
+/* "payload.NAME.METRIC": the mean over the copies that reported it, with
+ * its unit and direction in info (when not NULL). */
+static void payload_metrics(const struct verdict *v, json_t *o, json_t *info)
+{
+	json_t *sums = json_object(), *e;
+	const char *key;
+
+	for (size_t i = 0; i < v->n_payloads; i++) {
+		const struct verdict_payload *p = &v->payloads[i];
+		json_t *m;
+
+		json_object_foreach(p->metrics, key, m) {
+			char *name = xasprintf("payload.%s.%s", p->name, key);
+			json_t *s = json_object_get(sums, name);
+			double x = json_number_value(json_object_get(m, "value"));
+
+			if (!s) {
+				s = json_pack("{s:f, s:i}", "sum", 0.0, "n", 0);
+				json_object_set_new(sums, name, s);
+				if (info)
+					json_object_set_new(info, name, json_pack(
+						"{s:s, s:s}",
+						"unit", json_get_str(m, "unit") ?
+							json_get_str(m, "unit") : "",
+						"better", json_get_str(m, "better") ?
+							json_get_str(m, "better") : "none"));
+			}
+			json_object_set_new(s, "sum", json_real(
+				json_real_value(json_object_get(s, "sum")) + x));
+			json_object_set_new(s, "n", json_integer(
+				json_integer_value(json_object_get(s, "n")) + 1));
+			free(name);
+		}
+	}
+	json_object_foreach(sums, key, e)
+		put(o, key, true, json_real_value(json_object_get(e, "sum")) /
+			(double)json_integer_value(json_object_get(e, "n")));
+	json_decref(sums);
+}
+
 json_t *sidecar_metrics(const struct verdict *v)
 {
 	struct agg spread = { 0 }, gap = { 0 }, migr = { 0 }, ratio = { 0 }, p99 = { 0 },
@@ -262,7 +302,22 @@ json_t *sidecar_metrics(const struct verdict *v)
 	/* The machine checks' values and the per-phase metrics, from the
 	 * monitor's samples ("phase<N>.<metric>"); none without a monitor. */
 	machine_metrics(&v->machine_result, o);
+	payload_metrics(v, o, NULL);
 	return o;
+}
+
+json_t *sidecar_metric_info(const struct verdict *v)
+{
+	json_t *info = json_object(), *o = json_object();
+
+	payload_metrics(v, o, info);
+	json_decref(o);
+	return info;
+}
+
+json_t *sidecar_payloads(const struct verdict *v)
+{
+	return verdict_payloads_json(v);
 }
 
 bool sidecar_is_name(const char *name)

@@ -34,7 +34,8 @@
  *   (sidecar_metrics), cgroups[] (cgroup_stats records), scenario_end,
  *   stimulus[] (stimulus records), sched_ext_events {}, guest
  *   {kernel_release, cmdline, sysctls{}}, host {cpu_model, cpus,
- *   mem_total_kib, kernel_release, arch, sched_tunables{}}.
+ *   mem_total_kib, kernel_release, arch, sched_tunables{}}, payloads[]
+ *   (sidecar_payloads) and metric_info {} (sidecar_metric_info).
  *
  * Additions to the first cut of this interface: host.arch (uname machine;
  * readers default it to "x86_64"), struct sidecar.spare, the SCX_EV_
@@ -89,8 +90,17 @@ json_t *sidecar_host_context(void);
  * max_imbalance_ratio, max_local_dsq_depth, stall_count,
  * idle_while_runnable_ms, fallback_per_sec, keep_last_per_sec).  Without
  * cgroup_stats, scenario_end's worst spread, worst gap and migrations
- * stand in.  Missing values are left out. */
+ * stand in.  Missing values are left out.  Each payload metric is
+ * "payload.NAME.METRIC", the mean over the copies that reported it. */
 json_t *sidecar_metrics(const struct verdict *v);
+/* The sidecar's "metric_info": {"payload.NAME.METRIC": {"unit": "us",
+ * "better": "lower"|"higher"|"none"}} for the payload metrics
+ * sidecar_metrics names (the others' units and directions are compare's
+ * own table). */
+json_t *sidecar_metric_info(const struct verdict *v);
+/* The sidecar's "payloads": per payload copy its stop and metrics, as
+ * the verdict record's (verdict_payloads_json). */
+json_t *sidecar_payloads(const struct verdict *v);
 
 /* The default run label: the project commit when it is one, else the
  * set of schedulers of the cases that will run, sorted, joined with '+'

@@ -158,6 +158,7 @@ static void derived_clear(struct verdict *v)
 static void check_release(struct verdict_check *c)
 {
 	free(c->cgroup);
+	free(c->payload);
 	free(c->message);
 	strvec_clear(&c->kernel_log);
 	strvec_clear(&c->output);
@@ -200,6 +201,7 @@ void verdict_release(struct verdict *v)
 		free(v->workers[i].cpus_used);
 	}
 	free(v->workers);
+	vd_payloads_release(v);
 	json_decref(v->scx_events);
 	json_decref(v->affinity);
 	machine_release(&v->machine);

@@ -35,6 +35,13 @@
  *                 the stream has a vm_start but no vm_exit
  *   pass
  *
+ * Payloads (payload and payload_metrics records, verdict_payload.c): each
+ * copy is judged by payload_exit, payload_hang, payload_output and
+ * payload_metric, with the start record's checks under the caller's
+ * overlay (verdict_payload_overlay).  A cgroup with no workers (a
+ * payload's own) gets no worker checks, so a run of payloads alone is
+ * judged on them.
+ *
  * After a scheduler death, the per-cgroup and machine failures that follow
  * from it (unfairness, gaps, starvation, slow progress) are marked
  * secondary: reported under the death, not as failures of their own. */
@@ -87,7 +94,11 @@ struct verdict_check {
 	double ended_at_ms;	/* gap: when it closed (run time), else NAN */
 	char *message;		/* one line, failures only */
 	struct strvec kernel_log;	/* scheduler failures: the kernel's */
-	struct strvec output;		/* and the scheduler's own lines */
+	struct strvec output;		/* and the scheduler's own lines
+					 * (payload checks: the payload's
+					 * output tail) */
+	char *payload;			/* payload checks: its name, else NULL */
+	int copy;			/* ... and the copy (0-based) */
 };
 
 /* How far value is from limit, in percent of limit: positive inside,
@@ -134,6 +145,27 @@ struct verdict_worker {
 	int signal;			/* 0: none reported */
 };
 
+/* One copy of a payload: what its payload (start, stop) and
+ * payload_metrics records said (verdict_payload.c). */
+struct verdict_payload {
+	char *name;
+	int copy;
+	bool started, stopped, have_metrics;
+	char *program, *form;		/* start: program, metrics (form) */
+	json_t *checks;			/* start: checks, or NULL */
+	double timeout_ms;		/* start: timeout_ms, NAN when none */
+	char *stopped_by;		/* stop: "exit", "stop_op", ... */
+	double at_ms, wall_ms;		/* NAN: missing */
+	double exit_code;		/* NAN: null (signaled) or missing */
+	int signal;			/* 0: none */
+	bool killed;
+	char *error;			/* stop: it could not run */
+	struct strvec output_tail;	/* stop's output_tail */
+	json_t *metrics;		/* {NAME: {value, unit, better}} */
+	char *metrics_error;		/* payload_metrics: did not parse */
+	struct strvec metrics_tail;	/* ... with the output's tail */
+};
+
 struct verdict {
 	/* Set by the caller (optional): called for each problem with the
 	 * input that does not stop the verdict, with the line number passed
@@ -169,6 +201,13 @@ struct verdict {
 	size_t n_cgroups, alloc_cgroups;
 	struct verdict_worker *workers;
 	size_t n_workers, alloc_workers;
+	struct verdict_payload *payloads;	/* per payload and copy, in
+						 * order of first record */
+	size_t n_payloads, alloc_payloads;
+	/* Set by the caller (verdict_payload_overlay): the payload checks
+	 * of the test file or ktstr-stats' flags, over the start records'
+	 * own: {NAME: {"max": {M: V}, "min": {M: V}, "exit_code": N|null}}. */
+	json_t *payload_overlay;
 	json_t *scx_events;		/* sched_ext event totals: {KEY: N} */
 	json_t *affinity;		/* {cgroup: cpulist} of its last
 					 * set_affinity, for the machine checks */
@@ -236,12 +275,31 @@ void verdict_warn(struct verdict *v, const char *fmt, ...)
 void verdict_thresholds(const struct checks *scenario, const struct checks *flags,
 			struct checks *out);
 
+/* Payload checks over the start records' (ktstr-test's payload_checks,
+ * ktstr-stats --metric-max/--metric-min): overlay is an object
+ * {NAME: {"max": {METRIC: V}, "min": {METRIC: V}, "exit_code": N|null}},
+ * merged key by key into v->payload_overlay (the later wins).  0, or -1
+ * with one line in err (naming where, "$.NAME.max.METRIC") when the
+ * shape is wrong (err may be NULL); nothing is merged then.  v NULL
+ * only checks. */
+int verdict_payload_overlay(struct verdict *v, const json_t *overlay, struct strbuf *err);
+/* Add "PAYLOAD.METRIC=V" (PAYLOAD: up to the first dot) as a bound
+ * ("max" or "min") to *overlay (created when NULL).  0, or -1 with
+ * "expected PAYLOAD.METRIC=NUMBER such as cyclictest.p99_us=100" in err. */
+int verdict_metric_flag(json_t **overlay, const char *bound, const char *arg,
+			struct strbuf *err);
+
 /* Evaluate every check and decide the outcome.  flags may be NULL. */
 void verdict_finish(struct verdict *v, const struct checks *flags);
 
 /* The verdict record (ktstr-records(7), "RECORDS FROM ktstr-stats").
  * source may be NULL. */
 json_t *verdict_to_json(const struct verdict *v, const char *source);
+/* The payloads' summary, one object per payload copy: name, copy,
+ * program, form, stopped_by, exit_code, signal, killed, wall_ms, error,
+ * metrics_error, metrics {NAME: {value, unit, better}}, and output_tail
+ * when the records carried one (the verdict record's "payloads"). */
+json_t *verdict_payloads_json(const struct verdict *v);
 /* The human report: the header line, failures, then the stats block. */
 void verdict_format(const struct verdict *v, struct strbuf *out);
 /* Just the header: "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple]". */

@@ -114,7 +114,11 @@ void vd_mark_secondary(struct verdict *v)
 		for (k = 0; k < ARRAY_SIZE(follow); k++)
 			sec |= !strcmp(c->check, follow[k]);
 		/* machine checks: run-wide, not the scheduler or the VM */
-		sec |= !c->cgroup && strcmp(c->check, "scheduler") && strcmp(c->check, "vm");
+		sec |= !c->cgroup && !c->payload && strcmp(c->check, "scheduler") &&
+		       strcmp(c->check, "vm");
+		/* A payload's numbers suffer from the death as the workers'
+		 * do; its crash or hang is its own. */
+		sec |= !strcmp(c->check, "payload_metric");
 		if (!isnan(c->ended_at_ms) && c->ended_at_ms < v->sched_at_ms)
 			sec = false;
 		if (sec) {

@@ -448,11 +448,17 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 			continue;
 		eval_starvation(v, gr, &msg);
 		eval_crash(v, gr, &msg);
-		for (j = 0; j < gr->n_cgroups; j++)
-			if (!vd_group_cgroup(v, gr, j)->background)
-				eval_cgroup(v, vd_group_cgroup(v, gr, j), &msg);
+		for (j = 0; j < gr->n_cgroups; j++) {
+			const struct verdict_cgroup *g = vd_group_cgroup(v, gr, j);
+
+			/* A cgroup only a payload runs in has no worker
+			 * numbers to judge: the payload checks judge it. */
+			if (!g->background && g->workers != 0)
+				eval_cgroup(v, g, &msg);
+		}
 		gr->failed = v->n_failures > before;
 	}
+	vd_eval_payloads(v, &msg);
 	eval_machine(v, &msg);
 	strbuf_release(&msg);
 	vd_mark_secondary(v);

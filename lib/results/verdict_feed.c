@@ -607,6 +607,8 @@ static const struct record_type {
 	{ "monitor_end", feed_monitor, false },
 	{ "monitor_unavailable", feed_monitor, false },
 	{ "stimulus", feed_stimulus, true },
+	{ "payload", vd_feed_payload, false },
+	{ "payload_metrics", vd_feed_payload_metrics, false },
 	{ "step", NULL, true },
 	{ "guest_topology", NULL, false },
 	{ "initramfs", NULL, false },

@@ -44,7 +44,7 @@ static void add_lines(struct strbuf *out, const char *title, const struct strvec
 
 static bool have_stats(const struct verdict *v)
 {
-	return v->saw_end || v->n_cgroups || json_object_size(v->scx_events) ||
+	return v->saw_end || v->n_cgroups || v->n_payloads || json_object_size(v->scx_events) ||
 	       v->machine.saw_record;
 }
 
@@ -174,6 +174,7 @@ static void format_stats(const struct verdict *v, struct strbuf *out)
 		strbuf_addch(out, '\n');
 		format_workers(v, g, out);
 	}
+	vd_format_payloads(v, out);
 	json_object_foreach(v->scx_events, key, val) {
 		if (json_number_value(val) == 0)
 			continue;
@@ -207,7 +208,8 @@ void verdict_format(const struct verdict *v, struct strbuf *out)
 				continue;
 			strbuf_addf(out, "  %s\n", c->message);
 			add_lines(out, "kernel log", &c->kernel_log);
-			add_lines(out, "scheduler output", &c->output);
+			add_lines(out, c->payload ? "payload output" : "scheduler output",
+				  &c->output);
 		}
 		if (v->n_secondary) {
 			strbuf_addf(out, "  after the scheduler %s (consequences, not failures"

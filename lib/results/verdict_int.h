@@ -9,6 +9,7 @@
  *   verdict_death.c   the scheduler's death and the VM's failure: their
  *                     checks, the failures that follow from them, and the
  *                     console lines shown for them
+ *   verdict_payload.c the payloads' records and checks
  *   verdict_json.c    the verdict record
  *   verdict_format.c  the human report */
 #ifndef KTSTR_VERDICT_INT_H
@@ -68,6 +69,14 @@ void vd_eval_scheduler(struct verdict *v, struct strbuf *msg);
 void vd_mark_secondary(struct verdict *v);
 bool vd_vm_failed(const struct verdict *v);
 void vd_read_console_tail(struct verdict *v);
+
+/* verdict_payload.c: the payload and payload_metrics records, the
+ * payload checks, their part of the verdict record and the report. */
+void vd_feed_payload(struct verdict *v, const json_t *rec);
+void vd_feed_payload_metrics(struct verdict *v, const json_t *rec);
+void vd_eval_payloads(struct verdict *v, struct strbuf *msg);
+void vd_format_payloads(const struct verdict *v, struct strbuf *out);
+void vd_payloads_release(struct verdict *v);
 
 /* Run-wide numbers: scenario_end's, else summed from cgroup_stats. */
 struct vd_totals {

@@ -31,6 +31,10 @@ static json_t *check_json(const struct verdict_check *c, bool failure)
 
 	json_object_set_new(o, "check", json_string(c->check));
 	json_object_set_new(o, "cgroup", json_str_or_null(c->cgroup));
+	if (c->payload) {
+		json_object_set_new(o, "payload", json_string(c->payload));
+		json_object_set_new(o, "copy", json_integer(c->copy));
+	}
 	if (failure) {
 		json_object_set_new(o, "message", json_string(c->message));
 		json_object_set_new(o, "secondary", json_boolean(c->secondary));
@@ -41,6 +45,13 @@ static json_t *check_json(const struct verdict_check *c, bool failure)
 		json_object_set_new(o, "margin_pct",
 				    isnan(m) ? json_null() : json_real(round1(m)));
 		json_object_set_new(o, "pass", json_boolean(c->pass));
+	}
+	if (failure && c->payload && c->output.n) {
+		json_t *out = json_array();
+
+		for (size_t i = 0; i < c->output.n; i++)
+			json_array_append_new(out, json_string(c->output.v[i]));
+		json_object_set_new(o, "output_tail", out);
 	}
 	if (failure && !strcmp(c->check, "scheduler")) {
 		json_t *k = json_array(), *out = json_array();
@@ -182,6 +193,7 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 	json_object_set_new(o, "notes", strvec_json(&v->notes));
 	json_object_set_new(o, "thresholds", checks_to_json(&v->limits, false));
 	json_object_set_new(o, "stats", stats_json(v));
+	json_object_set_new(o, "payloads", verdict_payloads_json(v));
 	json_object_set_new(o, "machine", machine_json(&v->machine, &v->machine_result));
 	json_object_set_new(o, "phases", machine_phases_json(&v->machine_result));
 	for (i = 0; i < v->warnings.n; i++)

@@ -139,6 +139,9 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 	r->lock = *lock;
 	memset(lock, 0, sizeof(*lock));
 	verdict_init(&r->v);
+	/* Checked when the test file was loaded. */
+	if (c->test->payload_checks)
+		verdict_payload_overlay(&r->v, c->test->payload_checks, NULL);
 	jsonl_reader_init(&r->out, MAX_LINE, &out_ops, r);
 	jsonl_reader_init(&r->err, 64 * 1024, &err_ops, r);
 	r->cgroups = json_array();
@@ -378,6 +381,8 @@ json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx)
 	json_set_str(doc, "accel", r->accel);
 	json_object_set_new(doc, "verdict", verdict_to_json(&r->v, r->c->full_name));
 	json_object_set_new(doc, "metrics", sidecar_metrics(&r->v));
+	json_object_set_new(doc, "metric_info", sidecar_metric_info(&r->v));
+	json_object_set_new(doc, "payloads", sidecar_payloads(&r->v));
 	json_object_set(doc, "cgroups", r->cgroups);
 	json_object_set_new(doc, "scenario_end", r->scenario_end ?
 			    json_incref(r->scenario_end) : json_null());

@@ -6,6 +6,7 @@
 #include "jsonl.h"
 #include "fsutil.h"
 #include "gauntlet.h"
+#include "verdict.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -500,9 +501,36 @@ static int load_env(struct tctx *c, const json_t *v, struct ktest *t)
 
 static const char *const k_top[] = {
 	"name", "description", "scenario", "scheduler", "scheduler_args", "duration",
-	"topology", "presets", "thresholds", "timeout", "performance_mode", "append", "env",
-	NULL
+	"topology", "presets", "thresholds", "payload_checks", "timeout", "performance_mode",
+	"append", "env", NULL
 };
+
+/* "payload_checks": {"NAME": {"max": {...}, "min": {...}, "exit_code": N}},
+ * checked here with the verdict's own reader of that shape. */
+static int load_payload_checks(struct tctx *c, const json_t *v, struct ktest *t)
+{
+	struct strbuf err = STRBUF_INIT;
+	int rc = 0;
+
+	if (verdict_payload_overlay(NULL, v, &err) < 0)
+		rc = terr(c, NULL, "$.payload_checks%s", err.buf + 1);
+	else
+		t->payload_checks = json_deep_copy(v);
+	strbuf_release(&err);
+	return rc;
+}
+
+/* "thresholds" and "payload_checks". */
+static int load_checks(struct tctx *c, const json_t *root, struct ktest *t)
+{
+	json_t *v;
+
+	if ((v = get(root, "thresholds")) && parse_thresholds(c, v, &t->thresholds))
+		return -1;
+	if ((v = get(root, "payload_checks")) && load_payload_checks(c, v, t))
+		return -1;
+	return 0;
+}
 
 /* The default test name: the file name without ".ktstr.json"/".json". */
 static char *default_name(const char *path)
@@ -561,7 +589,7 @@ static int parse_test(struct tctx *c, const json_t *root, struct ktest *t)
 		return -1;
 	if ((v = get(root, "presets")) && load_presets(c, v, t))
 		return -1;
-	if ((v = get(root, "thresholds")) && parse_thresholds(c, v, &t->thresholds))
+	if (load_checks(c, root, t))
 		return -1;
 	if (get_duration(c, root, "timeout", "$.timeout", &t->timeout_ms, &have))
 		return -1;
@@ -626,6 +654,7 @@ void ktest_release(struct ktest *t)
 	free(t->description);
 	free(t->scenario_ref);
 	json_decref(t->scenario_doc);
+	json_decref(t->payload_checks);
 	scenario_release(&t->scenario);
 	free(t->scenario_name);
 	free(t->scheduler);

@@ -23,6 +23,10 @@
  *                                       any key of the check table
  *                                       (checktab.h): a number, "off", or
  *                                       for on/off checks a bool
+ *     "payload_checks": {"cyclictest": {"max": {"p99_us": 100},
+ *                        "min": {...}, "exit_code": 0|null}},
+ *                                       optional: over the scenario's
+ *                                       payload checks (verdict.h)
  *     "timeout": "2m",                  optional VM timeout
  *     "performance_mode": false,        optional; skipped under
  *                                       KTSTR_NO_PERF_MODE
@@ -85,6 +89,8 @@ struct ktest {
 	struct topo_constraints topo;
 	struct strvec presets;	/* empty: every preset that fits */
 	struct checks thresholds;	/* NAN / -1 unset, INFINITY off */
+	json_t *payload_checks;	/* {NAME: {max, min, exit_code}} over the
+				 * scenario's payload checks, or NULL */
 	bool performance_mode;
 	char *append;		/* or NULL */
 	struct strvec env;	/* "K=V" */

@@ -419,6 +419,55 @@ static void test_repeats_t_test(void **state)
 	strbuf_release(&err);
 }
 
+/* Payload metrics: gated 0 / 5 % in metric_info's direction, with its unit. */
+#define PINFO ",\"metric_info\":{\"payload.cyc.p99_us\":{\"unit\":\"us\"," \
+	"\"better\":\"lower\"},\"payload.sb.events_per_sec\":{\"unit\":\"events/s\"," \
+	"\"better\":\"higher\"},\"payload.sb.threads\":{\"unit\":\"\",\"better\":\"none\"}}"
+static void test_payload_metrics(void **state)
+{
+	static const int a[] = { 100, 102, 98 }, b[] = { 150, 152, 148 };
+	struct pair p;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	const struct compare_row *r;
+	char m[160];
+
+	(void)state;
+	pair_init(&p);
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(m, sizeof(m), "\"payload.cyc.p99_us\":%d,\"payload.sb.events_per_sec\":%d,"
+			 "\"payload.sb.threads\":%d", a[i], 1000 + a[i], 4);
+		put(p.a, "cyc", i + 1, "pass", m, PINFO);
+		snprintf(m, sizeof(m), "\"payload.cyc.p99_us\":%d,\"payload.sb.events_per_sec\":%d,"
+			 "\"payload.sb.threads\":%d", b[i], 980 + a[i], 8);
+		put(p.b, "cyc", i + 1, "pass", m, PINFO);
+	}
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	r = row(&p.r, "s cyc/tiny-2llc", "payload.cyc.p99_us");
+	assert_non_null(r);
+	assert_true(r->gated);
+	assert_int_equal(r->dir, COMPARE_LOWER_BETTER);
+	assert_string_equal(r->unit, "us");
+	assert_true(r->a_mean == 100 && r->b_mean == 150);
+	assert_true(r->p_value < 0.001);
+	assert_true(r->regression);
+	/* higher is better, and a drop of under 5 % stays within the gate */
+	r = row(&p.r, "s cyc/tiny-2llc", "payload.sb.events_per_sec");
+	assert_int_equal(r->dir, COMPARE_HIGHER_BETTER);
+	assert_string_equal(r->unit, "events/s");
+	assert_false(r->past_gate);
+	assert_string_equal(compare_row_status(r), "within_gate");
+	/* none: neutral, a change but no verdict */
+	r = row(&p.r, "s cyc/tiny-2llc", "payload.sb.threads");
+	assert_int_equal(r->dir, COMPARE_NEUTRAL);
+	assert_true(r->gated && r->changed && !r->regression);
+	compare_report(&p.r, "A", "B", COMPARE_FMT_TEXT, false, &out);
+	assert_non_null(strstr(out.buf, "payload.cyc.p99_us"));
+	assert_non_null(strstr(out.buf, "150 us"));
+	pair_release(&p);
+	strbuf_release(&err);
+	strbuf_release(&out);
+}
+
 static void test_result_change(void **state)
 {
 	struct pair p;
@@ -710,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_report_formats),
 		cmocka_unit_test(test_one_sided_and_empty),
 		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_payload_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

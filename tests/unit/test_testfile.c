@@ -261,6 +261,30 @@ static void test_threshold_spellings(void **state)
 		 "$.thresholds.stall: expected true or false", NULL);
 }
 
+static void test_payload_checks(void **state)
+{
+	const char *dir = *state;
+	char *p1 = put(dir, "pc.json", "{'scenario': 'steady', 'payload_checks': "
+		       "{'cyclictest': {'max': {'p99_us': 100}, 'min': {}, 'exit_code': null}}}");
+	struct ktest t;
+	json_t *e;
+
+	load_ok(p1, &t);
+	e = json_object_get(t.payload_checks, "cyclictest");
+	assert_true(json_number_value(json_object_get(json_object_get(e, "max"), "p99_us"))
+		    == 100);
+	assert_true(json_is_null(json_object_get(e, "exit_code")));
+	ktest_release(&t);
+	free(p1);
+
+	load_bad(dir, "{'scenario': 'steady', 'payload_checks': {'cyc': {'max': {'p99_us': 'x'}}}}",
+		 "$.payload_checks.cyc.max.p99_us: expected a number, got a string", NULL);
+	load_bad(dir, "{'scenario': 'steady', 'payload_checks': {'cyc': {'limit': 3}}}",
+		 "$.payload_checks.cyc.limit: unknown key; expected max, min or exit_code", NULL);
+	load_bad(dir, "{'scenario': 'steady', 'payload_checks': [1]}",
+		 "$.payload_checks: expected an object", NULL);
+}
+
 static void test_inline_scenario(void **state)
 {
 	const char *dir = *state;
@@ -607,6 +631,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threshold_spellings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_payload_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inline_scenario, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scenario_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedulers, setup, teardown),
