@@ -56,7 +56,9 @@ static void read_cmdline(char **topo)
 static void env_setup(const char *topo)
 {
 	clearenv();
-	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
+	/* /include-files last: -i files and payload programs ktstr-vm packs
+	 * there run by bare name, without shadowing busybox or host tools. */
+	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin:/include-files", 1);
 	setenv("HOME", "/root", 1);
 	/* What the kernel gives init by default; tools expect it set. */
 	setenv("TERM", "linux", 1);
