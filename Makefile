@@ -8,12 +8,12 @@ VERSION    := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 CC         ?= cc
-PKGS       := jansson libcurl libarchive libelf libcrypto libbpf zlib libzstd
+PKGS       := jansson yaml-0.1 libcurl libarchive libelf libcrypto libbpf zlib libzstd
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
 # lib/ is split by what may run where (README, Layout): lib/core is
-# what the static guest agent links (libc and jansson only), the other
-# folders are host-only.  Core and guest sources see only lib/core's
+# what the static guest agent links (libc, jansson and libyaml only), the
+# other folders are host-only.  Core and guest sources see only lib/core's
 # headers, so a core file that includes a host-only header does not build.
 CORE_DIR   := lib/core
 HOST_DIRS  := lib/host lib/kernel lib/vm lib/results lib/runner lib/ctprof
@@ -108,7 +108,7 @@ $(B)/bin/%: cmd/%.c $(LIB_A)
 # The guest agent runs as PID 1 inside the VM: fully static, no loader.
 $(AGENT): $(GUEST_OBJ) $(CORE_A)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lm
+	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lyaml -lm
 
 $(B)/bin/ktstr: cmd/ktstr.sh $(VERSION_STAMP)
 	@mkdir -p $(@D)

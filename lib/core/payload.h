@@ -70,7 +70,16 @@ struct payload_adapter {
 	 * 0 with at least one metric, or -1 with one line in err saying
 	 * what was expected and what was found. */
 	int (*parse)(const char *text, size_t len, struct pmetrics *m, struct strbuf *err);
+	/* Other spellings of output options, in pairs: {"-h",
+	 * "--histogram", NULL} means a "-h" in the def's args gives the
+	 * output arg "--histogram=..." (which then is not appended).
+	 * NULL when there are none. */
+	const char *const *output_aliases;
 };
+
+/* At most this many metrics from one copy's output (the json form on a
+ * big document fails rather than flood the records). */
+#define PAYLOAD_MAX_METRICS 4096u
 
 /* Every adapter, NULL-terminated, in a fixed order. */
 const struct payload_adapter *const *payload_adapters(void);

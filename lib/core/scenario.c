@@ -67,7 +67,7 @@ void checks_effective(const struct checks *in, struct checks *out)
 
 static const char *const k_top[] = {
 	"name", "description", "duration", "duration_ms", "duration_us", "requires",
-	"checks", "cgroups", "steps", NULL
+	"checks", "cgroups", "steps", "payloads", NULL
 };
 static const char *const k_requires[] = { "min_llcs", "min_cpus", "min_nodes", "smt", NULL };
 
@@ -198,6 +198,29 @@ static int parse_cgroups(struct pctx *c, const json_t *arr, struct scenario *s)
 	return 0;
 }
 
+/* Top-level payloads, started at t=0 in the initial cgroups. */
+static int parse_payloads(struct pctx *c, const json_t *arr, struct scenario *s)
+{
+	size_t i, m;
+	int rc = 0;
+
+	if (!json_is_array(arr) || json_array_size(arr) > PAYLOAD_MAX)
+		return sp_perr_key(c, "payloads", "must be an array of at most %u payloads, "
+				   "got %s", PAYLOAD_MAX, sp_show(c, arr));
+	s->n_payloads = json_array_size(arr);
+	s->payloads = xcalloc(s->n_payloads ? s->n_payloads : 1, sizeof(*s->payloads));
+	m = sp_path_key(c, "payloads");
+	for (i = 0; i < s->n_payloads && !rc; i++) {
+		size_t m2 = sp_path_idx(c, i);
+
+		rc = sp_parse_payload(c, json_array_get(arr, i), &s->payloads[i]) ||
+		     sp_sim_payload_start(c, &s->payloads[i]) ? -1 : 0;
+		sp_path_pop(c, m2);
+	}
+	sp_path_pop(c, m);
+	return rc;
+}
+
 static int parse_steps(struct pctx *c, const json_t *arr, struct scenario *s)
 {
 	double sum = 0;
@@ -279,12 +302,15 @@ static int parse_doc(struct pctx *c, const json_t *doc, struct scenario *s)
 	}
 	if (sp_get(doc, "cgroups") && parse_cgroups(c, sp_get(doc, "cgroups"), s))
 		return -1;
+	if (sp_get(doc, "payloads") && parse_payloads(c, sp_get(doc, "payloads"), s))
+		return -1;
 	if (sp_get(doc, "steps") && parse_steps(c, sp_get(doc, "steps"), s))
 		return -1;
-	if (!s->n_cgroups && !c->n_adds)
-		return sp_perr_key(c, "cgroups", "no cgroups; define at least one here or add one "
-				   "with an {\"op\": \"add\"} step");
-	return 0;
+	if (!s->n_cgroups && !c->n_adds && !c->n_pl)
+		return sp_perr_key(c, "cgroups", "no cgroups and no payloads; define at least "
+				   "one cgroup here or add one with an {\"op\": \"add\"} "
+				   "step, or run a payload");
+	return sp_sim_payload_check_empty(c, s);
 }
 
 int scenario_parse(const json_t *doc, struct scenario *s, struct strbuf *err)
@@ -308,6 +334,7 @@ int scenario_parse(const json_t *doc, struct scenario *s, struct strbuf *err)
 	}
 	free(c.live);
 	free(c.gone);
+	free(c.pl);
 	strbuf_release(&c.path);
 	return rc;
 }
@@ -326,11 +353,15 @@ void scenario_release(struct scenario *s)
 			free(op->cgroup);
 			free(op->other);
 			sp_cgroup_release(&op->def);
+			sp_payload_release(&op->payload);
 			free(op->cpuset.list);
 		}
 		free(s->steps[i].ops);
 	}
 	free(s->steps);
+	for (i = 0; i < s->n_payloads; i++)
+		sp_payload_release(&s->payloads[i]);
+	free(s->payloads);
 	free(s->name);
 	free(s->description);
 	memset(s, 0, sizeof(*s));

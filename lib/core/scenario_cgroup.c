@@ -71,7 +71,8 @@ int sp_parse_cgroup(struct pctx *c, const json_t *v, struct cgroup_def *d)
 				   "letters, digits, '_', '.' and '-', with '/' between nested "
 				   "levels (no empty, '.' or '..' levels)", name, MAX_NAME);
 	d->name = xstrdup(name);
-	if (sp_get_whole(c, v, "workers", 1, KTSTR_MAX_WORKERS, 1, &n))
+	/* 0 only for a cgroup that payloads run in (checked at the end). */
+	if (sp_get_whole(c, v, "workers", 0, KTSTR_MAX_WORKERS, 1, &n))
 		return -1;
 	d->workers = (unsigned)n;
 	{
@@ -198,6 +199,7 @@ void sp_sim_add(struct pctx *c, const struct cgroup_def *d)
 	c->live[c->n_live].name = d->name;
 	c->live[c->n_live].def = d;
 	c->live[c->n_live].stopped_at = -1;
+	c->live[c->n_live].own_payload = false;
 	c->n_live++;
 }
 
@@ -228,6 +230,10 @@ int sp_sim_ref(struct pctx *c, const json_t *op, const char *key, struct live **
 				   sp_show(c, v));
 	name = json_string_value(v);
 	*out = sim_find(c, name);
+	if (*out && (*out)->own_payload)
+		return sp_perr_key(c, key, "cgroup '%s' is payload %s's own cgroup, which only "
+				   "it can use; give the payload \"cgroup\" naming a cgroup of "
+				   "the scenario to act on it", name, name);
 	if (*out)
 		return 0;
 	for (i = 0; i < c->n_live; i++)

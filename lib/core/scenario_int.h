@@ -25,6 +25,14 @@ struct live {
 	const char *name;
 	const struct cgroup_def *def;
 	long stopped_at;		/* step that stopped it, -1 running */
+	bool own_payload;		/* a payload's own cgroup: no ops */
+};
+
+/* A payload of the simulated run. */
+struct plive {
+	const char *name, *cgroup;
+	bool own;			/* cgroup is its own */
+	bool running;			/* started, not stopped by an op */
 };
 
 struct gone {
@@ -42,6 +50,8 @@ struct pctx {
 	size_t n_gone, alloc_gone;
 	size_t step;			/* step being parsed */
 	size_t n_adds;			/* add ops seen */
+	struct plive *pl;		/* every payload started so far */
+	size_t n_pl, alloc_pl;
 };
 
 /* ---- scenario_json.c: paths, errors, typed getters ---- */
@@ -109,6 +119,19 @@ void sp_sim_add(struct pctx *c, const struct cgroup_def *d);
 void sp_sim_remove(struct pctx *c, struct live *l);
 /* The value at key names a live cgroup; at c's path. */
 int sp_sim_ref(struct pctx *c, const json_t *op, const char *key, struct live **out);
+
+/* ---- scenario_payload.c ---- */
+
+int sp_parse_payload(struct pctx *c, const json_t *v, struct payload_def *d);
+void sp_payload_release(struct payload_def *d);
+/* At c's path (the payload): d starts; its name is new, its cgroup live
+ * (or, for its own, free). */
+int sp_sim_payload_start(struct pctx *c, const struct payload_def *d);
+/* The value at key of op names a running payload, which stops. */
+int sp_sim_payload_stop(struct pctx *c, const json_t *op, const char *key,
+			const struct plive **out);
+int sp_sim_payload_check_remove(struct pctx *c, const char *name);
+int sp_sim_payload_check_empty(struct pctx *c, const struct scenario *s);
 
 /* ---- scenario_step.c ---- */
 

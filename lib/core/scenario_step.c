@@ -15,6 +15,8 @@ static const char *const op_names[] = {
 	[OP_SET_AFFINITY] = "set_affinity",
 	[OP_MOVE_TASKS] = "move_tasks",
 	[OP_SPAWN] = "spawn",
+	[OP_START_PAYLOAD] = "start_payload",
+	[OP_STOP_PAYLOAD] = "stop_payload",
 	NULL,
 };
 
@@ -30,6 +32,7 @@ static const char *const k_op_cpuset[] = { "op", "cgroup", "cpuset", NULL };
 static const char *const k_op_swap[] = { "op", "cgroup", "with", NULL };
 static const char *const k_op_move[] = { "op", "cgroup", "to", "count", NULL };
 static const char *const k_op_spawn[] = { "op", "cgroup", "count", NULL };
+static const char *const k_op_payload[] = { "op", "payload", NULL };
 
 static const char *const *op_keys(enum op_kind k)
 {
@@ -38,6 +41,7 @@ static const char *const *op_keys(enum op_kind k)
 	case OP_SWAP_CPUSETS: return k_op_swap;
 	case OP_MOVE_TASKS: return k_op_move;
 	case OP_SPAWN: return k_op_spawn;
+	case OP_START_PAYLOAD: case OP_STOP_PAYLOAD: return k_op_payload;
 	default: return k_op_cg;
 	}
 }
@@ -94,6 +98,33 @@ static int parse_op_add(struct pctx *c, const json_t *v, struct op *op)
 	sp_sim_add(c, &op->def);
 	c->n_adds++;
 	return 0;
+}
+
+/* start_payload: a whole payload definition; stop_payload: the name of a
+ * running one.  op->cgroup is where it runs, for the stimulus record. */
+static int parse_op_payload(struct pctx *c, const json_t *v, struct op *op)
+{
+	const struct plive *p;
+	size_t m;
+	int rc;
+
+	if (op->kind == OP_STOP_PAYLOAD) {
+		if (sp_sim_payload_stop(c, v, "payload", &p))
+			return -1;
+		op->payload.name = xstrdup(p->name);
+		op->cgroup = xstrdup(p->cgroup);
+		return 0;
+	}
+	if (!sp_get(v, "payload"))
+		return sp_perr_key(c, "payload", "missing; expected a payload definition "
+				   "{\"program\": ..., ...}");
+	m = sp_path_key(c, "payload");
+	rc = sp_parse_payload(c, sp_get(v, "payload"), &op->payload) ||
+	     sp_sim_payload_start(c, &op->payload) ? -1 : 0;
+	sp_path_pop(c, m);
+	if (!rc)
+		op->cgroup = xstrdup(op->payload.cgroup);
+	return rc;
 }
 
 /* set_cpuset, set_affinity: a cpuset that is not null. */
@@ -156,6 +187,8 @@ static int parse_op_on(struct pctx *c, const json_t *v, struct op *op, struct li
 {
 	switch (op->kind) {
 	case OP_REMOVE:
+		if (sp_sim_payload_check_remove(c, a->name))
+			return -1;
 		sp_sim_remove(c, a);
 		return 0;
 	case OP_STOP:
@@ -189,12 +222,15 @@ static int parse_op(struct pctx *c, const json_t *v, struct op *op, bool loop)
 	snprintf(what, sizeof(what), " for op %s", kname);
 	if (sp_check_keys(c, v, op_keys(op->kind), what))
 		return -1;
-	if (loop && (op->kind == OP_ADD || op->kind == OP_REMOVE))
+	if (loop && (op->kind == OP_ADD || op->kind == OP_REMOVE ||
+		     op->kind == OP_START_PAYLOAD || op->kind == OP_STOP_PAYLOAD))
 		return sp_perr_key(c, "op", "%s cannot be used in a step with a loop hold (its "
 				   "ops repeat every interval); put it in a step of its own",
 				   kname);
 	if (op->kind == OP_ADD)
 		return parse_op_add(c, v, op);
+	if (op->kind == OP_START_PAYLOAD || op->kind == OP_STOP_PAYLOAD)
+		return parse_op_payload(c, v, op);
 	if (sp_sim_ref(c, v, "cgroup", &a))
 		return -1;
 	op->cgroup = xstrdup(a->name);

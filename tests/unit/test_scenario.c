@@ -193,7 +193,8 @@ static void test_top_level(void **state)
 	parse_bad("{'name':5,'cgroups':[" CG0 "]}", "$.name: must be a string, got 5", NULL);
 	parse_bad("{'description':[],'cgroups':[" CG0 "]}", "$.description: must be a string",
 		  NULL);
-	parse_bad("{}", "$.cgroups: no cgroups; define at least one here or add one", NULL);
+	parse_bad("{}", "$.cgroups: no cgroups and no payloads; define at least one cgroup "
+		  "here or add one", NULL);
 	parse_bad("{'cgroups':[]}", "$.cgroups: no cgroups", NULL);
 	parse_bad("{'cgroups':{}}", "$.cgroups: must be an array", NULL);
 	parse_bad("{'steps':[{'ops':[]}]}", "$.cgroups: no cgroups", NULL);
@@ -319,9 +320,9 @@ static void test_cgroup_fields(void **state)
 static void test_cgroup_errors(void **state)
 {
 	parse_bad("{'cgroups':[" CG0 ",{'name':'cg_1','workers':-2}]}",
-		  "$.cgroups[1].workers: must be a whole number from 1 to 1024, got -2", NULL);
+		  "$.cgroups[1].workers: must be a whole number from 0 to 1024, got -2", NULL);
 	parse_bad("{'cgroups':[{'name':'a','workers':0}]}",
-		  "$.cgroups[0].workers: must be a whole number from 1 to 1024, got 0", NULL);
+		  "$.cgroups[0].workers: 0 workers, and no payload runs in cgroup 'a'", NULL);
 	parse_bad("{'cgroups':[{'name':'a','workers':1025}]}", "$.cgroups[0].workers:", NULL);
 	parse_bad("{'cgroups':[{'name':'a','workers':2.5}]}", "$.cgroups[0].workers:",
 		  "got 2.5", NULL);
@@ -726,7 +727,7 @@ static void test_op_errors(void **state)
 		  "$.steps[0].ops[0].cgroup.name: cgroup 'cg_0/x' would be inside cgroup 'cg_0'",
 		  NULL);
 	parse_bad("{" CG01 ",'steps':[{'ops':[{'op':'add','cgroup':{'name':'x','workers':0}}]}]}",
-		  "$.steps[0].ops[0].cgroup.workers: must be a whole number from 1 to 1024", NULL);
+		  "$.steps[0].ops[0].cgroup.workers: 0 workers, and no payload runs", NULL);
 	parse_bad("{" CG01 ",'steps':[{'ops':[{'op':'add','cgroup':'x'}]}]}",
 		  "$.steps[0].ops[0].cgroup: must be an object", NULL);
 	parse_bad("{" CG01 ",'steps':[{'ops':[{'op':'add'}]}]}",
@@ -1440,8 +1441,8 @@ static void test_flags_bad(void **state)
 		 "number");
 	flag_bad("cg_0:workers=", "workers=: workers needs a value");
 	flag_bad("cg_0:workers", "workers: workers needs a value");
-	flag_bad("cg_0:workers=0", "workers: must be a whole number from 1 "
-		 "to 1024, got 0");
+	flag_bad("cg_0:workers=0", "workers: 0 workers, and no payload runs in "
+		 "cgroup 'cg_0'");
 	flag_bad("cg_0:frob=1", "frob=1: unknown key 'frob'; expected one of "
 		 "workers, work, cpuset, nice, policy, rt_priority, pinned, background");
 	flag_bad("cg_0:=1", "=1: missing key before '='");
