@@ -388,18 +388,18 @@ static void test_flag_payload(void **state)
 	flag_ok(d, "rt:payload=cyclictest,copies=2,metrics=cyclictest,"
 		"args=-m -q  -t 2,-i 1000",
 		"{\"name\":\"rt\",\"workers\":0}",
-		"{\"program\":\"cyclictest\",\"copies\":2,\"metrics\":\"cyclictest\","
-		"\"args\":[\"-m\",\"-q\",\"-t\",\"2,-i\",\"1000\"],\"cgroup\":\"rt\"}");
+		"{\"args\":[\"-m\",\"-q\",\"-t\",\"2,-i\",\"1000\"],\"program\":\"cyclictest\","
+		"\"copies\":2,\"metrics\":\"cyclictest\",\"cgroup\":\"rt\"}");
 	/* The same program again is named after its cgroup. */
 	flag_ok(d, "rt2:workers=1,cpuset=llc:0,payload=cyclictest",
 		"{\"name\":\"rt2\",\"workers\":1,\"cpuset\":{\"llc\":0}}",
 		"{\"program\":\"cyclictest\",\"cgroup\":\"rt2\",\"name\":\"cyclictest_rt2\"}");
 	/* args= alone: no arguments at all (not the adapter's defaults). */
 	flag_ok(d, "t:payload=/bin/true,args=", "{\"name\":\"t\",\"workers\":0}",
-		"{\"program\":\"/bin/true\",\"args\":[],\"cgroup\":\"t\"}");
+		"{\"args\":[],\"program\":\"/bin/true\",\"cgroup\":\"t\"}");
 	flag_ok(d, "w:payload=fio,workers=0,args=--name=x,--rw=randread",
 		"{\"name\":\"w\",\"workers\":0}",
-		"{\"program\":\"fio\",\"args\":[\"--name=x,--rw=randread\"],\"cgroup\":\"w\"}");
+		"{\"args\":[\"--name=x,--rw=randread\"],\"program\":\"fio\",\"cgroup\":\"w\"}");
 	if (scenario_parse(d, &s, &err))
 		fail_msg("%s", err.buf);
 	assert_int_equal(s.n_payloads, 4);
