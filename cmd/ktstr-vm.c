@@ -11,6 +11,7 @@
 #include "jsonl.h"
 #include "kernel.h"
 #include "opts.h"
+#include "payload_host.h"
 #include "progress.h"
 #include "run.h"
 #include "scenario.h"
@@ -498,18 +499,24 @@ static void check_vcpus(const struct opts *o, const struct ktstr_topo *topo)
 }
 
 /* Load, complete and validate the scenario; NULL when none was asked for.
- * Exits 2 on a bad scenario and 3 (after a scenario_skip record) when it
- * does not fit the topology. */
+ * Exits 2 on a bad scenario or a payload program that is not there, and 3
+ * (after a scenario_skip record) when it does not fit the topology.  pl
+ * gets the payloads and the includes (the -i paths and their programs). */
 static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *topo,
-				 unsigned long long *duration_ms, struct checks *checks)
+				 unsigned long long *duration_ms, struct checks *checks,
+				 struct payload_host_plan *pl)
 {
+	static const struct scenario none;
+
 	struct strbuf err = STRBUF_INIT, shortt = STRBUF_INIT;
 	struct scenario s;
 	json_t *doc, *rec;
 	int fit;
 
-	if (!o->scenario && !o->cgroups.n)
+	if (!o->scenario && !o->cgroups.n) {
+		payload_host_plan(&none, &o->includes, pl, &err);
 		return NULL;
+	}
 	fit = vm_scenario_prepare(o->scenario, &o->cgroups, o->duration_ms, topo, &doc, &s, &err);
 	if (fit < 0)
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
@@ -523,6 +530,9 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
 		diag("skipping scenario '%s' on %s: %s", s.name, shortt.buf, err.buf);
 		exit(KTSTR_EXIT_SKIP);
 	}
+	/* Before boot: a missing benchmark is one line naming its package. */
+	if (payload_host_plan(&s, &o->includes, pl, &err))
+		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	*duration_ms = s.duration_ms;
 	/* The guest reports the thresholds the host resolved: the check
 	 * table's defaults are the host's alone. */
@@ -536,7 +546,8 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
  * anything.  The initramfs does not exist yet and QEMU's channels are not
  * open, so the qemu_argv record carries placeholders for them. */
 static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
-		   const char *sched_spec, const char *sched_host, const char *sched_guest)
+		   const char *sched_spec, const char *sched_host, const char *sched_guest,
+		   const struct payload_host_plan *pl)
 {
 	struct qemu_spec s;
 	struct strvec argv = STRVEC_INIT;
@@ -561,6 +572,10 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 		json_set_str(rec, "guest_path", sched_guest);
 		jsonl_emit(stdout, rec);
 	}
+	for (i = 0; i < pl->n; i++)
+		jsonl_emit(stdout, payload_host_record(&pl->v[i]));
+	if (pl->includes.n)
+		jsonl_emit(stdout, payload_host_includes_record(pl));
 	if (!qemu_path)
 		die(KTSTR_EXIT_USAGE, "%s not found in PATH; install QEMU (contrib/install-deps) "
 		    "or set KTSTR_QEMU to its path", vc->qemu);
@@ -591,6 +606,7 @@ struct vm_plan {
 	json_t *doc;			/* the scenario, or NULL */
 	unsigned long long duration_ms;	/* its duration */
 	struct checks checks;		/* its effective thresholds */
+	struct payload_host_plan payloads;	/* and the includes */
 	struct vm_config vc;
 };
 
@@ -677,7 +693,7 @@ static int boot(struct vm_plan *p)
 	 * signalfd reads one that came meanwhile and tears the VM down as for
 	 * any interrupt (exit 128+N). */
 	vm_hold_stop_signals();
-	if (vm_initramfs_prepare(&p->o.includes, p->kf.config, p->sched_host, p->sched_guest,
+	if (vm_initramfs_prepare(&p->payloads.includes, p->kf.config, p->sched_host, p->sched_guest,
 				 &ir, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	log = p->o.console_log ? xstrdup(p->o.console_log) : vm_console_log_default();
@@ -718,11 +734,12 @@ int main(int argc, char **argv)
 	if (topo_parse(p.o.topo ? p.o.topo : "1,1,2,1", &p.topo, &err))
 		usage_error("--topo '%s': %s", p.o.topo, err.buf);
 	check_vcpus(&p.o, &p.topo);
-	p.doc = prepare_scenario(&p.o, &p.topo, &p.duration_ms, &p.checks);
+	p.doc = prepare_scenario(&p.o, &p.topo, &p.duration_ms, &p.checks, &p.payloads);
 	resolve_kernel(&p);
 	base_config(&p);
 	if (p.o.dry_run)
-		code = dry_run(&p.vc, &p.kf, p.o.scheduler, p.sched_host, p.sched_guest);
+		code = dry_run(&p.vc, &p.kf, p.o.scheduler, p.sched_host, p.sched_guest,
+			       &p.payloads);
 	else
 		code = boot(&p);
 	free(p.sched_host);
@@ -730,6 +747,7 @@ int main(int argc, char **argv)
 	json_decref(p.vc.request);
 	json_decref(p.doc);
 	kernel_found_release(&p.kf);
+	payload_host_plan_release(&p.payloads);
 	strvec_clear(&p.o.includes);
 	strvec_clear(&p.o.cgroups);
 	strvec_clear(&p.o.sched_args);

@@ -56,8 +56,8 @@ static void read_cmdline(char **topo)
 static void env_setup(const char *topo)
 {
 	clearenv();
-	/* /include-files: where ktstr-vm puts -i files and the payloads'
-	 * programs, so a payload's bare program name is found there. */
+	/* /include-files last: -i files and payload programs ktstr-vm packs
+	 * there run by bare name, without shadowing busybox or host tools. */
 	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin:/include-files", 1);
 	setenv("HOME", "/root", 1);
 	/* What the kernel gives init by default; tools expect it set. */

@@ -74,4 +74,10 @@ int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 		    struct strbuf *err);
 void initramfs_result_release(struct initramfs_result *r);
 
+/* The name an include goes by under /include-files: the last component
+ * the user typed, so "-i ./data/" becomes /include-files/data ("." and
+ * ".." fall back to the real directory name).  NULL when there is none
+ * ("/").  Caller frees. */
+char *initramfs_include_name(const char *inc);
+
 #endif

@@ -237,10 +237,7 @@ static int add_busybox(struct build *b, const char *busybox, struct strbuf *err)
 	return add_applets(b, busybox, err);
 }
 
-/* Name under /include-files: the last component the user typed, so
- * "-i ./data/" becomes /include-files/data.  "." and ".." fall back to
- * the real directory name. */
-static char *include_name(const char *inc)
+char *initramfs_include_name(const char *inc)
 {
 	char *copy = xstrdup(inc), *name = NULL;
 	size_t len = strlen(copy);
@@ -380,7 +377,7 @@ static int add_includes(struct build *b, const char *const *incs, size_t n, stru
 	/* Validate every name before walking anything, so a clash is reported
 	 * without first reading a large tree. */
 	for (i = 0; i < n && ret == 0; i++) {
-		names[i] = include_name(incs[i]);
+		names[i] = initramfs_include_name(incs[i]);
 		if (!names[i]) {
 			strbuf_addf(err, "include %s has no usable name; include a named "
 				    "subdirectory instead", incs[i]);

@@ -7,6 +7,7 @@
 #include "fsutil.h"
 #include "jsonl.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -123,8 +124,11 @@ out:
 
 static const char *const flag_keys[] = {
 	"workers", "work", "cpuset", "nice", "policy", "rt_priority", "pinned", "background",
-	NULL
+	"payload", "copies", "metrics", "args", NULL
 };
+/* Keys of the payload the cgroup runs (a payload def of "payloads"), not
+ * of the cgroup itself; "args" is cut off before the items are split. */
+static const char *const payload_flag_keys[] = { "payload", "copies", "metrics", NULL };
 
 static bool list_contains(const char *const *list, const char *s)
 {
@@ -420,7 +424,110 @@ static int flag_bool(const char *val, bool *out)
 	return -1;
 }
 
-static int flag_items(json_t *cg, const char *spec, char *items, struct strbuf *err)
+/* A payload key: payload=PROGRAM, copies=N, metrics=FORM into pl (the
+ * payload def, "payload" as its "program"). */
+static int flag_payload_item(json_t *pl, const char *spec, const char *part, const char *key,
+			     const char *val, struct strbuf *err)
+{
+	long long n;
+
+	if (!strcmp(key, "copies")) {
+		if (flag_int(val, &n))
+			return flag_err(err, spec, part, "'%s' is not a whole number", val);
+		json_object_set_new(pl, key, json_integer(n));
+	} else {
+		json_object_set_new(pl, !strcmp(key, "payload") ? "program" : key,
+				    json_string(val));
+	}
+	return 0;
+}
+
+static int flag_unknown_key(struct strbuf *err, const char *spec, const char *part,
+			    const char *key)
+{
+	struct strbuf l = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; flag_keys[i]; i++)
+		strbuf_addf(&l, "%s%s", i ? ", " : "", flag_keys[i]);
+	flag_err(err, spec, part, "unknown key '%s'; expected one of %s", key, l.buf);
+	strbuf_release(&l);
+	return -1;
+}
+
+/* One key=value item of the cgroup (cg) or of its payload (pl). */
+static int flag_item(json_t *cg, json_t *pl, const char *spec, const char *part,
+		     const char *key, const char *val, struct strbuf *err)
+{
+	long long n;
+	bool b;
+
+	if (!*key)
+		return flag_err(err, spec, part, "missing key before '='");
+	if (!list_contains(flag_keys, key))
+		return flag_unknown_key(err, spec, part, key);
+	if (!strcmp(key, "args"))
+		return flag_err(err, spec, part, "expected args=ARG ..., the last key (it takes "
+				"the rest of the spec)");
+	if (json_object_get(cg, key) ||
+	    json_object_get(pl, !strcmp(key, "payload") ? "program" : key))
+		return flag_err(err, spec, part, "%s is given more than once", key);
+	if (!strcmp(key, "pinned") || !strcmp(key, "background")) {
+		if (flag_bool(val, &b))
+			return flag_err(err, spec, part, "expected %s, %s=true or %s=false",
+					key, key, key);
+		json_object_set_new(cg, key, json_boolean(b));
+		return 0;
+	}
+	if (!val || !*val)
+		return flag_err(err, spec, part, "%s needs a value (%s=...)", key, key);
+	if (list_contains(payload_flag_keys, key))
+		return flag_payload_item(pl, spec, part, key, val, err);
+	if (!strcmp(key, "workers") || !strcmp(key, "nice") || !strcmp(key, "rt_priority")) {
+		if (flag_int(val, &n))
+			return flag_err(err, spec, part, "'%s' is not a whole number", val);
+		json_object_set_new(cg, key, json_integer(n));
+	} else if (!strcmp(key, "policy")) {
+		json_object_set_new(cg, key, json_string(val));
+	} else if (!strcmp(key, "work")) {
+		json_t *w = flag_work(spec, part, val, err);
+
+		if (!w)
+			return -1;
+		json_object_set_new(cg, key, w);
+	} else {
+		json_t *c = flag_cpuset(spec, part, val, err, &b);
+
+		if (b)
+			return -1;
+		json_object_set_new(cg, key, c);
+	}
+	return 0;
+}
+
+/* args=... is the last key and takes the rest of the spec, commas
+ * included (a payload's arguments often have them): cut it off items
+ * and split it on blanks into pl's "args".  "args=" alone is no
+ * arguments at all, not the adapter's defaults. */
+static void flag_cut_args(char *items, json_t *pl)
+{
+	char *at = !strncmp(items, "args=", 5) ? items : strstr(items, ",args=");
+	char *tok, *save = NULL;
+	json_t *arr;
+
+	if (!at)
+		return;
+	if (*at == ',')
+		*at++ = '\0';
+	arr = json_array();
+	for (tok = strtok_r(at + 5, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		json_array_append_new(arr, json_string(tok));
+	json_object_set_new(pl, "args", arr);
+	*at = '\0';
+}
+
+static int flag_items(json_t *cg, json_t *pl, const char *spec, char *items,
+		      struct strbuf *err)
 {
 	char *item, *next;
 
@@ -429,18 +536,15 @@ static int flag_items(json_t *cg, const char *spec, char *items, struct strbuf *
 			      "workers=2, or drop the ':'");
 		return -1;
 	}
-	for (item = items; item; item = next) {
+	flag_cut_args(items, pl);
+	for (item = *items || !json_object_size(pl) ? items : NULL; item; item = next) {
 		char *eq;
-		const char *key = item, *val;
 		char part[64];
-		long long n;
-		bool b;
 
 		next = strchr(item, ',');
 		if (next)
 			*next++ = '\0';
 		eq = strchr(item, '=');
-		val = eq ? eq + 1 : NULL;
 		snprintf(part, sizeof(part), "%s", item);
 		if (eq)
 			*eq = '\0';
@@ -449,69 +553,186 @@ static int flag_items(json_t *cg, const char *spec, char *items, struct strbuf *
 				      "comma)");
 			return -1;
 		}
-		if (!*key)
-			return flag_err(err, spec, part, "missing key before '='");
-		if (!list_contains(flag_keys, key)) {
-			struct strbuf l = STRBUF_INIT;
-			size_t i;
-
-			for (i = 0; flag_keys[i]; i++)
-				strbuf_addf(&l, "%s%s", i ? ", " : "", flag_keys[i]);
-			flag_err(err, spec, part, "unknown key '%s'; expected one of %s", key, l.buf);
-			strbuf_release(&l);
+		if (flag_item(cg, pl, spec, part, item, eq ? eq + 1 : NULL, err))
 			return -1;
-		}
-		if (json_object_get(cg, key))
-			return flag_err(err, spec, part, "%s is given more than once", key);
-		if (!strcmp(key, "pinned") || !strcmp(key, "background")) {
-			if (flag_bool(val, &b))
-				return flag_err(err, spec, part, "expected %s, %s=true or %s=false",
-						key, key, key);
-			json_object_set_new(cg, key, json_boolean(b));
-			continue;
-		}
-		if (!val || !*val)
-			return flag_err(err, spec, part, "%s needs a value (%s=...)", key, key);
-		if (!strcmp(key, "workers") || !strcmp(key, "nice") || !strcmp(key, "rt_priority")) {
-			if (flag_int(val, &n))
-				return flag_err(err, spec, part, "'%s' is not a whole number", val);
-			json_object_set_new(cg, key, json_integer(n));
-		} else if (!strcmp(key, "policy")) {
-			json_object_set_new(cg, key, json_string(val));
-		} else if (!strcmp(key, "work")) {
-			json_t *w = flag_work(spec, part, val, err);
-
-			if (!w)
-				return -1;
-			json_object_set_new(cg, key, w);
-		} else {
-			json_t *c = flag_cpuset(spec, part, val, err, &b);
-
-			if (b)
-				return -1;
-			json_object_set_new(cg, key, c);
-		}
 	}
 	return 0;
 }
 
+/* Characters outside [A-Za-z0-9_-] as '_', at most 64 of them. */
+static void payload_name_sanitize(char *name)
+{
+	char *p;
+
+	if (strlen(name) > 64)
+		name[64] = '\0';
+	for (p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+			*p = '_';
+}
+
+/* The name a payload def goes by: its "name", else its program's
+ * basename with characters outside [A-Za-z0-9_-] as '_' (the scenario
+ * parser's default, ktstr-scenario(5)). */
+static char *payload_flag_name(const json_t *def)
+{
+	const char *name = json_get_str(def, "name");
+	const char *prog = json_get_str(def, "program");
+	const char *base;
+	char *out;
+
+	if (name)
+		return xstrdup(name);
+	if (!prog)
+		return NULL;
+	base = strrchr(prog, '/');
+	out = xstrndup(base ? base + 1 : prog, 64);
+	payload_name_sanitize(out);
+	return out;
+}
+
+/* Whether a payload of doc (top level or a start_payload op) goes by name. */
+static bool payload_name_taken(const json_t *doc, const char *name)
+{
+	const json_t *pls = json_object_get(doc, "payloads");
+	const json_t *step, *op, *def;
+	size_t i, j;
+	bool taken = false;
+
+	for (i = 0; !taken && i < json_array_size(pls); i++) {
+		char *n = payload_flag_name(json_array_get(pls, i));
+
+		taken = n && !strcmp(n, name);
+		free(n);
+	}
+	json_array_foreach(json_object_get(doc, "steps"), i, step)
+		json_array_foreach(json_object_get(step, "ops"), j, op) {
+			char *n;
+
+			def = json_object_get(op, "payload");
+			if (!json_is_object(def) || taken)
+				continue;
+			n = payload_flag_name(def);
+			taken = n && !strcmp(n, name);
+			free(n);
+		}
+	return taken;
+}
+
+/* payload= makes pl a payload def running in cgroup name: a cgroup made
+ * for it runs no workers unless workers= says; a second payload of the
+ * same program is named after its cgroup too ("cyclictest_cg_1"). */
+static int flag_payload_finish(json_t *doc, json_t *cg, json_t *pl, const char *name,
+			       struct strbuf *err)
+{
+	const char *keys[] = { "copies", "metrics", "args" };
+	char *pname, *p;
+	size_t i;
+
+	if (!json_object_get(pl, "program")) {
+		for (i = 0; i < ARRAY_SIZE(keys); i++)
+			if (json_object_get(pl, keys[i])) {
+				strbuf_addf(err, "%s= needs payload=PROGRAM, the program the "
+					    "cgroup runs", keys[i]);
+				return -1;
+			}
+		return 0;
+	}
+	json_object_set_new(pl, "cgroup", json_string(name));
+	if (!json_object_get(cg, "workers"))
+		json_object_set_new(cg, "workers", json_integer(0));
+	pname = payload_flag_name(pl);
+	if (payload_name_taken(doc, pname)) {
+		p = xasprintf("%s_%s", pname, name);
+		free(pname);
+		pname = p;
+		payload_name_sanitize(pname);
+		json_set_str(pl, "name", pname);
+	}
+	free(pname);
+	return 0;
+}
+
+/* Validate the cgroup (and its payload) alone, with the scenario parser's
+ * own rules; the message without the JSON path's head, as the flag's
+ * keys name the fields. */
+static int flag_probe(json_t *cg, json_t *pl, struct strbuf *err)
+{
+	static const struct { const char *from, *to; } heads[] = {
+		{ "$.cgroups[0].", "" },
+		{ "$.payloads[0].program", "payload" },
+		{ "$.payloads[0].", "" },
+	};
+	struct strbuf perr = STRBUF_INIT;
+	json_t *probe = json_object();
+	struct scenario s;
+	const char *msg;
+	size_t i;
+	int rc = 0;
+
+	json_object_set_new(probe, "cgroups", json_pack("[O]", cg));
+	if (json_object_size(pl))
+		json_object_set_new(probe, "payloads", json_pack("[O]", pl));
+	if (scenario_parse(probe, &s, &perr)) {
+		msg = perr.buf;
+		for (i = 0; i < ARRAY_SIZE(heads); i++)
+			if (!strncmp(msg, heads[i].from, strlen(heads[i].from))) {
+				strbuf_addstr(err, heads[i].to);
+				msg += strlen(heads[i].from);
+				break;
+			}
+		strbuf_addstr(err, msg);
+		rc = -1;
+	} else {
+		scenario_release(&s);
+	}
+	json_decref(probe);
+	strbuf_release(&perr);
+	return rc;
+}
+
+/* arr (doc's key, created when absent) gains v. */
+static void doc_append(json_t *doc, const char *key, json_t *v)
+{
+	json_t *arr = json_object_get(doc, key);
+
+	if (!arr) {
+		arr = json_array();
+		json_object_set_new(doc, key, arr);
+	}
+	json_array_append(arr, v);
+}
+
+static bool cgroup_defined(const json_t *arr, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(arr); i++) {
+		const char *other = json_get_str(json_array_get(arr, i), "name");
+
+		if (other && !strcmp(other, name))
+			return true;
+	}
+	return false;
+}
+
 int scenario_add_cgroup_flag(json_t *doc, const char *spec, struct strbuf *err)
 {
-	json_t *cg = NULL, *arr, *probe = NULL;
+	json_t *cg = NULL, *pl = NULL;
 	const char *colon;
-	struct strbuf perr = STRBUF_INIT;
-	struct scenario s;
 	char *name, *items = NULL;
-	size_t i;
 	int rc = -1;
 
 	if (!json_is_object(doc)) {
 		strbuf_addstr(err, "internal error: the scenario document is not an object");
 		return -1;
 	}
-	arr = json_object_get(doc, "cgroups");
-	if (arr && !json_is_array(arr)) {
+	if (json_object_get(doc, "cgroups") && !json_is_array(json_object_get(doc, "cgroups"))) {
 		strbuf_addstr(err, "the scenario's \"cgroups\" is not an array");
+		return -1;
+	}
+	if (json_object_get(doc, "payloads") && !json_is_array(json_object_get(doc, "payloads"))) {
+		strbuf_addstr(err, "the scenario's \"payloads\" is not an array");
 		return -1;
 	}
 	if (!spec || !*spec) {
@@ -527,44 +748,26 @@ int scenario_add_cgroup_flag(json_t *doc, const char *spec, struct strbuf *err)
 		goto out;
 	}
 	cg = json_object();
+	pl = json_object();
 	json_object_set_new(cg, "name", json_string(name));
 	if (colon) {
 		items = xstrdup(colon + 1);
-		if (flag_items(cg, spec, items, err))
+		if (flag_items(cg, pl, spec, items, err))
 			goto out;
 	}
-	/* Validate it alone, with the scenario parser's own rules. */
-	probe = json_object();
-	json_object_set_new(probe, "cgroups", json_array());
-	json_array_append(json_object_get(probe, "cgroups"), cg);
-	if (scenario_parse(probe, &s, &perr)) {
-		const char *msg = perr.buf, *pfx = "$.cgroups[0].";
-
-		if (!strncmp(msg, pfx, strlen(pfx)))
-			msg += strlen(pfx);
-		strbuf_addstr(err, msg);
+	if (flag_payload_finish(doc, cg, pl, name, err) || flag_probe(cg, pl, err))
+		goto out;
+	if (cgroup_defined(json_object_get(doc, "cgroups"), name)) {
+		strbuf_addf(err, "a cgroup named '%s' is already defined", name);
 		goto out;
 	}
-	scenario_release(&s);
-	if (arr) {
-		for (i = 0; i < json_array_size(arr); i++) {
-			const char *other = json_get_str(json_array_get(arr, i), "name");
-
-			if (other && !strcmp(other, name)) {
-				strbuf_addf(err, "a cgroup named '%s' is already defined", name);
-				goto out;
-			}
-		}
-	} else {
-		arr = json_array();
-		json_object_set_new(doc, "cgroups", arr);
-	}
-	json_array_append(arr, cg);
+	doc_append(doc, "cgroups", cg);
+	if (json_object_size(pl))
+		doc_append(doc, "payloads", pl);
 	rc = 0;
 out:
-	json_decref(probe);
 	json_decref(cg);
-	strbuf_release(&perr);
+	json_decref(pl);
 	free(items);
 	free(name);
 	return rc;

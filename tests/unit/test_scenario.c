@@ -1160,9 +1160,10 @@ static void test_checks(void **state)
 
 static const char *const canned[] = {
 	"affinity_change", "affinity_pinned", "cgroup_add", "cgroup_remove", "cpuset_apply",
-	"cpuset_clear", "cpuset_resize", "host_contention", "mixed_workloads",
-	"nested_steady", "nested_task_move", "oversubscribed", "steady", "steady_llc",
-	"wakeup",
+	"cpuset_clear", "cpuset_resize", "cyclictest_under_load", "fio_randread",
+	"hackbench_llc", "host_contention", "mixed_workloads", "nested_steady",
+	"nested_task_move", "oversubscribed", "steady", "steady_llc", "stress_mix",
+	"sysbench_threads", "wakeup",
 };
 
 static void test_canned(void **state)
@@ -1191,7 +1192,7 @@ static void test_canned(void **state)
 		if (scenario_fit(&s, &big, &err))
 			fail_msg("%s does not fit 1,2,2,1: %s", names.v[i], err.buf);
 		rc = scenario_fit(&s, &small, &err);
-		if (!strcmp(names.v[i], "steady_llc")) {
+		if (!strcmp(names.v[i], "steady_llc") || !strcmp(names.v[i], "hackbench_llc")) {
 			assert_int_equal(rc, 1);
 			assert_string_equal(err.buf, "needs at least 2 LLCs, the VM has 1");
 			strbuf_reset(&err);
@@ -1261,9 +1262,10 @@ static void test_load_errors(void **state)
 	assert_null(scenario_load("nope", &err));
 	assert_string_equal(err.buf, "unknown scenario 'nope'; canned scenarios: "
 			    "affinity_change, affinity_pinned, cgroup_add, cgroup_remove, "
-			    "cpuset_apply, cpuset_clear, cpuset_resize, host_contention, "
-			    "mixed_workloads, nested_steady, nested_task_move, oversubscribed, "
-			    "steady, steady_llc, wakeup");
+			    "cpuset_apply, cpuset_clear, cpuset_resize, cyclictest_under_load, "
+			    "fio_randread, hackbench_llc, host_contention, mixed_workloads, "
+			    "nested_steady, nested_task_move, oversubscribed, steady, steady_llc, "
+			    "stress_mix, sysbench_threads, wakeup");
 	strbuf_reset(&err);
 	assert_null(scenario_load("no such", &err));
 	assert_true(!strncmp(err.buf, "unknown scenario 'no such'; canned scenarios: ", 45));
