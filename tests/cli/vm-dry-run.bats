@@ -88,3 +88,21 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	[[ "$stderr" == *"--scheduler $TEST_TMP/scx_nope: no such file"* ]]
 	assert_no_qemu
 }
+
+@test "--dry-run: payload programs are resolved and packed with the includes" {
+	run --separate-stderr ktstr-vm --dry-run --topo 1,2,2,1 --scenario cyclictest_under_load
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	jq -e -s 'map(select(.type == "payload_resolved"))[0] |
+	          .name == "cyclictest" and (.path | endswith("/cyclictest")) and .package == "rt-tests"' \
+		<<<"$output"
+	jq -e -s 'map(select(.type == "includes_resolved"))[0].paths | any(endswith("/cyclictest"))' \
+		<<<"$output"
+	# A --cgroup payload spec: workers 0, the rest of the spec as args.
+	run --separate-stderr ktstr-vm --dry-run --topo 1,1,2,1 \
+		--cgroup 'lat:payload=hackbench,copies=2,args=-g 1 -l 10'
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	jq -e -s 'map(select(.type == "payload_resolved"))[0] |
+	          .cgroup == "lat" and .copies == 2 and .args == ["-g", "1", "-l", "10"]' <<<"$output"
+}

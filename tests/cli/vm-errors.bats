@@ -134,3 +134,38 @@ expect_error() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "ktstr-vm (ktstr) "* ]]
 }
+
+# ---- payloads: checked before boot ------------------------------------------
+
+@test "a payload whose program is not installed: one line naming it and its Debian package" {
+	echo '{"payloads": [{"name": "cyc", "program": "ktstr-no-such-bench"}]}' >"$TEST_TMP/p.json"
+	expect_error "payload 'cyc': program 'ktstr-no-such-bench' not found in PATH" \
+		-k "$KERNEL" --scenario "$TEST_TMP/p.json"
+	# A PATH without rt-tests: the package to install is named.
+	mkdir "$TEST_TMP/bin"
+	ln -s "$(command -v ktstr-vm)" "$TEST_TMP/bin/ktstr-vm"
+	vm_cmd=(env "PATH=$TEST_TMP/bin" ktstr-vm)
+	echo '{"payloads": [{"program": "cyclictest"}]}' >"$TEST_TMP/c.json"
+	expect_error "program 'cyclictest' not found in PATH; install the Debian package rt-tests" \
+		-k "$KERNEL" --scenario "$TEST_TMP/c.json"
+}
+
+@test "a payload program given as a path that is missing or not executable" {
+	echo '{"payloads": [{"program": "/nonexistent/bench"}]}' >"$TEST_TMP/p.json"
+	expect_error "/nonexistent/bench" -k "$KERNEL" --scenario "$TEST_TMP/p.json"
+	touch "$TEST_TMP/bench"
+	echo "{\"payloads\": [{\"program\": \"$TEST_TMP/bench\"}]}" >"$TEST_TMP/p.json"
+	expect_error "$TEST_TMP/bench" -k "$KERNEL" --scenario "$TEST_TMP/p.json"
+}
+
+@test "an unknown adapter, a bad pattern, a stop of a payload that never ran: the JSON path" {
+	echo '{"payloads": [{"program": "sh", "metrics": "cyclictst"}]}' >"$TEST_TMP/p.json"
+	expect_error "\$.payloads[0].metrics: unknown form or adapter 'cyclictst'" \
+		-k "$KERNEL" --scenario "$TEST_TMP/p.json"
+	echo '{"payloads": [{"program": "sh", "metrics": {"form": "pattern", "patterns": [{"regex": "p99 [0-9]+", "metric": "p99"}]}}]}' >"$TEST_TMP/p.json"
+	expect_error "has no group" -k "$KERNEL" --scenario "$TEST_TMP/p.json"
+	echo '{"cgroups": [{"name": "a"}], "steps": [{"ops": [{"op": "stop_payload", "payload": "x"}]}]}' >"$TEST_TMP/p.json"
+	expect_error "no payload 'x' runs at step 0" -k "$KERNEL" --scenario "$TEST_TMP/p.json"
+	expect_error "copies: must be a whole number from 1 to 64, got 0" \
+		-k "$KERNEL" --cgroup 'lat:payload=sh,copies=0'
+}
