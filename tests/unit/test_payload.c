@@ -572,7 +572,7 @@ static void test_argv_defaults(void **state)
 	payload_argv(&d, 0, "/tmp/ktstr-payload/cyc.0.out", &argv, &uses_out);
 	want_argv(&argv, WANT("cyclictest", "-q", "-m", "--duration=5", "--interval=1000",
 			      "--threads=2", "--json=/tmp/ktstr-payload/cyc.0.out",
-			      "--histogram=10000", "--histfile=/dev/null"));
+			      "--histogram=50000", "--histfile=/dev/null"));
 	assert_true(uses_out);
 	strvec_clear(&argv);
 
@@ -613,7 +613,7 @@ static void test_argv_given_options(void **state)
 	d.args = ARGS("--json-x=1", "--histogram-other");
 	payload_argv(&d, 0, "/o", &argv, NULL);
 	want_argv(&argv, WANT("cyclictest", "--json-x=1", "--histogram-other", "--json=/o",
-			      "--histogram=10000", "--histfile=/dev/null"));
+			      "--histogram=50000", "--histfile=/dev/null"));
 	strvec_clear(&argv);
 
 	/* stress-ng's short spellings. */
