@@ -402,8 +402,10 @@ static void fail_with_tail(struct verdict *v, struct verdict_check *c, struct st
 
 /* payload_exit: the exit status against checks.exit_code (null: not
  * checked, but a copy that could not run at all still fails).  A copy we
- * stopped that died of our SIGINT, or exited 0 or 130 after it, passes;
- * a killed or timed-out copy is payload_hang's. */
+ * stopped that died of our SIGINT, or exited 0, 128 or 130 after it,
+ * passes (130 is the shell's 128+SIGINT; fio exits 128 when a signal cut
+ * its job short, and still writes its report); a killed or timed-out
+ * copy is payload_hang's. */
 static void eval_exit(struct verdict *v, const struct verdict_payload *p,
 		      const json_t *checks, struct strbuf *msg)
 {
@@ -428,7 +430,8 @@ static void eval_exit(struct verdict *v, const struct verdict_payload *p,
 		ok = p->signal == SIGINT && stopped_by_us(p);
 	else
 		ok = p->exit_code == want ||
-		     (stopped_by_us(p) && (p->exit_code == 0 || p->exit_code == 130));
+		     (stopped_by_us(p) && (p->exit_code == 0 || p->exit_code == 128 ||
+					p->exit_code == 130));
 	if (ok)
 		return;
 	add_id(msg, p);

@@ -344,13 +344,15 @@ static void test_timeout(void **state)
 	verdict_release(&v);
 }
 
-/* Stopped by us with SIGINT: signal 2, or exit 130 or 0 after it. */
+/* Stopped by us with SIGINT: signal 2, or exit 130, 128 (fio) or 0
+ * after it. */
 static void test_sigint_stop_passes(void **state)
 {
 	static const char *const stops[] = {
 		PSTOP("p", "stop_op", "null", "2", "false", ""),
 		PSTOP("p", "end", "130", "null", "false", ""),
 		PSTOP("p", "stop_op", "0", "null", "false", ""),
+		PSTOP("p", "end", "128", "null", "false", ""),
 	};
 	struct verdict v;
 	char run[2048];
@@ -366,6 +368,11 @@ static void test_sigint_stop_passes(void **state)
 	 * from us */
 	assert_int_equal(judge(&v, HEAD PSTART("p", "exit_code", "{\"exit_code\":0}")
 			       PSTOP("p", "exit", "null", "2", "false", "") TAIL, NULL),
+			 VERDICT_FAIL);
+	verdict_release(&v);
+	/* ... and 128 from a copy that ended on its own is a failure */
+	assert_int_equal(judge(&v, HEAD PSTART("p", "exit_code", "{\"exit_code\":0}")
+			       PSTOP("p", "exit", "128", "null", "false", "") TAIL, NULL),
 			 VERDICT_FAIL);
 	verdict_release(&v);
 }
