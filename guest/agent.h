@@ -92,6 +92,9 @@ void child_reap_each(struct agent *ag, bool (*claim)(pid_t pid, int status, void
 void child_stdio(int out, int err);
 /* In a forked child before exec: undo what PID 1 set up (signal mask). */
 void child_reset(void);
+/* SIGINT, SIGQUIT, SIGTERM, SIGHUP and SIGPIPE back to their defaults,
+ * in a child about to exec a program. */
+void child_default_signals(void);
 /* {"type":"exit","exit_code":N[,"signal":S][,"timed_out":true]} */
 json_t *child_exit_record(int status, bool timed_out);
 

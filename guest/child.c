@@ -70,6 +70,7 @@ void child_stdio(int out, int err)
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	child_reset();
+	child_default_signals();
 	/* Own session and process group: the agent can kill the whole
 	 * thing, and nothing in it can grab the agent's console. */
 	setsid();
@@ -89,6 +90,17 @@ void child_reset(void)
 	 * job control and "wait" in the shell. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void child_default_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE };
+
+	/* An ignored signal survives exec: a program started by an agent
+	 * that ignores SIGINT could not be stopped with it, and every clean
+	 * stop would turn into a kill. */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		signal(sigs[i], SIG_DFL);
 }
 
 json_t *child_exit_record(int status, bool timed_out)

@@ -95,17 +95,12 @@ child_fail(int fd, const char *fmt, ...)
 
 static void __attribute__((noreturn)) copy_child(const struct spawn *s)
 {
-	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE };
 	char pid[24];
-	size_t i;
 	int null;
 
 	child_reset();
 	setpgid(0, 0);
-	/* The agent's dispositions must not reach the program: an ignored
-	 * SIGINT would survive exec and turn every stop into a kill. */
-	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		signal(sigs[i], SIG_DFL);
+	child_default_signals();
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	/* Before exec, so not one instruction of it runs elsewhere. */
 	if (write_control(s->procs, pid) < 0)
