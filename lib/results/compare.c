@@ -30,6 +30,12 @@ static const char *const neutral_metrics[] = { "worst_migration_ratio" };
 static const struct metric_gate result_gate = { "result", 0, 0, true,
 						COMPARE_HIGHER_BETTER };
 
+/* A BPF program's cost per run, "bpf.PROG.ns_per_run": a callback 25 %
+ * dearer is a regression, from one run a side (compare.h).  Its gate is
+ * reached at exactly 25 %, where the others' must be passed. */
+static const struct metric_gate bpf_cost_gate = { "bpf.PROG.ns_per_run", 0, 25, false,
+						  COMPARE_LOWER_BETTER };
+
 /* Per-phase metrics, "phase<N>.<name>" (sidecar.h), are gated as the
  * metric <name> when it has a gate (the check table's machine metrics),
  * else by these, which only phases have. */
@@ -378,7 +384,8 @@ static void judge_row(struct compare_row *r, const struct metric_gate *gate, dou
 	/* Both gates must pass, so a tiny metric's big relative swing and a
 	 * big metric's small relative drift are both left alone. */
 	r->past_gate = gate && fabs(r->delta) > gate->abs &&
-		       fabs(r->delta_pct) > gate->rel_pct;
+		       (fabs(r->delta_pct) > gate->rel_pct ||
+			(gate == &bpf_cost_gate && fabs(r->delta_pct) >= gate->rel_pct));
 	if (gate && !r->past_gate)
 		return;
 	if (!r->significant) {
@@ -504,15 +511,20 @@ static bool phase_wanted(const struct compare_filter *f, const char *metric)
 #define PAYLOAD_GATE_ABS 0.0
 #define PAYLOAD_GATE_REL_PCT 5.0
 
-/* A payload metric's metric_info entry ({"unit", "better"}) from the
- * first sidecar of either side that has one; NULL when none does. */
-static const json_t *payload_info(const struct group *ga, const struct group *gb,
-				  const char *metric)
+/* metric is "bpf.PROG<field>" (field with its dot) for some PROG. */
+static bool bpf_metric(const char *metric, const char *field)
+{
+	return !strncmp(metric, "bpf.", 4) && strlen(metric) > 4 + strlen(field) &&
+	       ends_with(metric, field);
+}
+
+/* A metric's metric_info entry ({"unit", "better"}) from the first
+ * sidecar of either side that has one; NULL when none does. */
+static const json_t *metric_info(const struct group *ga, const struct group *gb,
+				 const char *metric)
 {
 	const struct group *gs[2] = { ga, gb };
 
-	if (strncmp(metric, "payload.", 8))
-		return NULL;
 	for (size_t k = 0; k < 2; k++)
 		for (size_t i = 0; i < gs[k]->n; i++) {
 			json_t *e = json_object_get(json_object_get(gs[k]->v[i]->doc,
@@ -543,12 +555,31 @@ static const struct metric_gate *payload_gate(const json_t *info, const char *me
 	return g;
 }
 
+/* The row of a BPF metric (compare.h); false for any other metric. */
+static bool judge_bpf(struct compare_row *row, const json_t *info, double alpha)
+{
+	const char *unit = json_string_value(json_object_get(info, "unit"));
+
+	if (bpf_metric(row->metric, ".ns_per_run")) {
+		row->unit = unit ? unit : "ns";
+		/* Welch needs repeats on both sides; without, the gate decides. */
+		judge_row(row, &bpf_cost_gate, alpha, row->na < 2 || row->nb < 2);
+		return true;
+	}
+	if (bpf_metric(row->metric, ".verified_insns")) {
+		row->notable = true;
+		judge_row(row, NULL, alpha, true);
+		return true;
+	}
+	return false;
+}
+
 /* One metric's row: its samples, means, p-value and verdict. */
 static void compare_metric(const struct group *ga, const struct group *gb, double alpha,
 			   const char *metric, double *xa, double *xb,
 			   struct compare_result *r, size_t *alloc)
 {
-	const json_t *info = payload_info(ga, gb, metric);
+	const json_t *info = metric_info(ga, gb, metric);
 	const struct metric_gate *gate = compare_gate_find(metric);
 	struct metric_gate pg;
 	struct compare_row *row;
@@ -563,11 +594,13 @@ static void compare_metric(const struct group *ga, const struct group *gb, doubl
 	row->b_mean = mean(xb, nb);
 	row->p_value = welch_p_value(xa, na, xb, nb);
 	row->unit = compare_metric_unit(metric);
-	if (info && !gate) {
+	if (!gate && judge_bpf(row, info, alpha))
+		return;
+	if (info && !gate && json_is_string(json_object_get(info, "unit")))
+		row->unit = json_string_value(json_object_get(info, "unit"));
+	/* Only payload metrics take their direction from metric_info. */
+	if (info && !gate && !strncmp(metric, "payload.", 8))
 		gate = payload_gate(info, metric, &pg);
-		if (json_is_string(json_object_get(info, "unit")))
-			row->unit = json_string_value(json_object_get(info, "unit"));
-	}
 	judge_row(row, gate, alpha, false);
 }
 

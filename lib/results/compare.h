@@ -35,6 +35,12 @@
  * Payload metrics "payload.NAME.METRIC" are gated 0 / 5 % in the
  * direction the sidecar's metric_info gives them (lower, higher; none is
  * neutral), with its unit; without metric_info they are like the others.
+ * A BPF program's cost "bpf.PROG.ns_per_run" is gated 0 / 25 % (a move of
+ * exactly 25 % counts), lower is better, in ns; when either side has a
+ * single sample (no repeats) the gate alone decides, else Welch's p must
+ * be below alpha too.  "bpf.PROG.verified_insns" is not gated but is
+ * "changed" (and shown) whenever it moved: the verifier is deterministic,
+ * so any move is real.  "bpf.PROG.run_cnt" is like the others below.
  *
  * Other metrics found in sidecars are shown, neutral and not gated.
  *
@@ -118,6 +124,8 @@ struct compare_row {
 				 * or a payload metric's from metric_info
 				 * (borrowed like metric) */
 	bool gated;		/* has a gate */
+	bool notable;		/* ungated, but shown whenever it moved (a
+				 * BPF program's verified_insns) */
 	bool past_gate;		/* moved by more than both gates */
 	bool significant;	/* t-test p < alpha (the result row: always) */
 	bool regression, improvement, noise, changed;

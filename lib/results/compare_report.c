@@ -143,6 +143,8 @@ static bool shown(const struct compare_row *r, enum compare_format fmt, bool all
 {
 	if (all)
 		return true;
+	if (r->notable && changed(r))
+		return true;
 	if (fmt == COMPARE_FMT_JSON)	/* scripts judge for themselves */
 		return r->gated && changed(r);
 	return r->regression || r->improvement || (r->gated && (r->noise || r->changed));

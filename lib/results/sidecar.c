@@ -239,6 +239,72 @@ static void payload_metrics(const struct verdict *v, json_t *o, json_t *info)
 	json_decref(sums);
 }
 
+/* Add x to the sum key of o (made at 0). */
+static void add_to(json_t *o, const char *key, double x)
+{
+	json_object_set_new(o, key, json_real(json_number_value(json_object_get(o, key)) + x));
+}
+
+/* "bpf.PROG.FIELD" = x in o, with its unit and direction in info (when
+ * not NULL). */
+static void put_bpf(json_t *o, json_t *info, const char *prog, const char *field,
+		    double x, const char *unit, const char *better)
+{
+	char *k = xasprintf("bpf.%s.%s", prog, field);
+
+	put(o, k, true, x);
+	if (info)
+		json_object_set_new(info, k, json_pack("{s:s, s:s}", "unit", unit,
+						       "better", better));
+	free(k);
+}
+
+/* A BPF program's figures: "bpf.NAME.ns_per_run" (the window's run time
+ * over its run count), "bpf.NAME.run_cnt" and "bpf.NAME.verified_insns".
+ * Programs of one name (should a scheduler load two) are summed: their
+ * cost is then the combined time over the combined count, and
+ * verified_insns the larger. */
+static void bpf_metrics(const struct verdict *v, json_t *o, json_t *info)
+{
+	json_t *sums = json_object(), *e;
+	const char *name;
+
+	for (size_t i = 0; i < v->n_bpf_progs; i++) {
+		const struct verdict_bpf_prog *p = &v->bpf_progs[i];
+		json_t *s;
+
+		if (!p->name)
+			continue;
+		if (!(s = json_object_get(sums, p->name)))
+			json_object_set_new(sums, p->name, s = json_object());
+		if (!isnan(p->verified_insns))
+			json_object_set_new(s, "insns", json_real(fmax(
+				p->verified_insns,
+				json_number_value(json_object_get(s, "insns")))));
+		if (isnan(p->run_cnt))
+			continue;
+		add_to(s, "cnt", p->run_cnt);
+		/* without run_time_ns, the agent's rounded cost stands in */
+		add_to(s, "time", !isnan(p->run_time_ns) ? p->run_time_ns
+			  : isnan(p->ns_per_run) ? 0 : p->ns_per_run * p->run_cnt);
+	}
+	json_object_foreach(sums, name, e) {
+		json_t *cnt = json_object_get(e, "cnt"), *insns = json_object_get(e, "insns");
+
+		if (insns)
+			put_bpf(o, info, name, "verified_insns", json_number_value(insns), "",
+				"none");
+		if (!cnt)
+			continue;
+		put_bpf(o, info, name, "run_cnt", json_number_value(cnt), "", "none");
+		if (json_number_value(cnt) > 0)
+			put_bpf(o, info, name, "ns_per_run",
+				json_number_value(json_object_get(e, "time")) /
+				json_number_value(cnt), "ns", "lower");
+	}
+	json_decref(sums);
+}
+
 json_t *sidecar_metrics(const struct verdict *v)
 {
 	struct agg spread = { 0 }, gap = { 0 }, migr = { 0 }, ratio = { 0 }, p99 = { 0 },
@@ -303,6 +369,7 @@ json_t *sidecar_metrics(const struct verdict *v)
 	 * monitor's samples ("phase<N>.<metric>"); none without a monitor. */
 	machine_metrics(&v->machine_result, o);
 	payload_metrics(v, o, NULL);
+	bpf_metrics(v, o, NULL);
 	return o;
 }
 
@@ -311,8 +378,14 @@ json_t *sidecar_metric_info(const struct verdict *v)
 	json_t *info = json_object(), *o = json_object();
 
 	payload_metrics(v, o, info);
+	bpf_metrics(v, o, info);
 	json_decref(o);
 	return info;
+}
+
+json_t *sidecar_bpf_programs(const struct verdict *v)
+{
+	return verdict_bpf_programs_json(v);
 }
 
 json_t *sidecar_payloads(const struct verdict *v)

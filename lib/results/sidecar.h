@@ -35,7 +35,8 @@
  *   stimulus[] (stimulus records), sched_ext_events {}, guest
  *   {kernel_release, cmdline, sysctls{}}, host {cpu_model, cpus,
  *   mem_total_kib, kernel_release, arch, sched_tunables{}}, payloads[]
- *   (sidecar_payloads) and metric_info {} (sidecar_metric_info).
+ *   (sidecar_payloads), bpf_programs[] (sidecar_bpf_programs) and
+ *   metric_info {} (sidecar_metric_info).
  *
  * Additions to the first cut of this interface: host.arch (uname machine;
  * readers default it to "x86_64"), struct sidecar.spare, the SCX_EV_
@@ -91,13 +92,19 @@ json_t *sidecar_host_context(void);
  * idle_while_runnable_ms, fallback_per_sec, keep_last_per_sec).  Without
  * cgroup_stats, scenario_end's worst spread, worst gap and migrations
  * stand in.  Missing values are left out.  Each payload metric is
- * "payload.NAME.METRIC", the mean over the copies that reported it. */
+ * "payload.NAME.METRIC", the mean over the copies that reported it.
+ * Each BPF program of the scheduler gives "bpf.PROG.verified_insns"
+ * (bpf_prog), and with bpf_prog_stats "bpf.PROG.run_cnt" and, when it
+ * ran, "bpf.PROG.ns_per_run" (run_time_ns / run_cnt over the window). */
 json_t *sidecar_metrics(const struct verdict *v);
 /* The sidecar's "metric_info": {"payload.NAME.METRIC": {"unit": "us",
- * "better": "lower"|"higher"|"none"}} for the payload metrics
+ * "better": "lower"|"higher"|"none"}} for the payload and BPF metrics
  * sidecar_metrics names (the others' units and directions are compare's
  * own table). */
 json_t *sidecar_metric_info(const struct verdict *v);
+/* The sidecar's "bpf_programs": the scheduler's BPF programs as the
+ * verdict record's (verdict_bpf_programs_json). */
+json_t *sidecar_bpf_programs(const struct verdict *v);
 /* The sidecar's "payloads": per payload copy its stop and metrics, as
  * the verdict record's (verdict_payloads_json). */
 json_t *sidecar_payloads(const struct verdict *v);

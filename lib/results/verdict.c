@@ -202,6 +202,7 @@ void verdict_release(struct verdict *v)
 	}
 	free(v->workers);
 	vd_payloads_release(v);
+	vd_bpf_release(v);
 	json_decref(v->scx_events);
 	json_decref(v->affinity);
 	machine_release(&v->machine);

@@ -166,6 +166,18 @@ struct verdict_payload {
 	struct strvec metrics_tail;	/* ... with the output's tail */
 };
 
+/* One BPF program the scheduler loaded: its bpf_prog record (the
+ * verifier's figures, at attach) and its bpf_prog_stats record (the run
+ * cost over the measured window; ktstr-vm --bpf-stats only)
+ * (verdict_bpf.c).  Numbers are NAN when missing or null. */
+struct verdict_bpf_prog {
+	char *name, *prog_type, *scheduler;
+	double id;
+	double verified_insns, xlated_bytes, jited_bytes, nr_maps;
+	bool have_prog, have_stats;
+	double run_cnt, run_time_ns, ns_per_run, window_ms;
+};
+
 struct verdict {
 	/* Set by the caller (optional): called for each problem with the
 	 * input that does not stop the verdict, with the line number passed
@@ -208,6 +220,9 @@ struct verdict {
 	 * of the test file or ktstr-stats' flags, over the start records'
 	 * own: {NAME: {"max": {M: V}, "min": {M: V}, "exit_code": N|null}}. */
 	json_t *payload_overlay;
+	struct verdict_bpf_prog *bpf_progs;	/* by id (else name), in
+						 * order of first record */
+	size_t n_bpf_progs, alloc_bpf_progs;
 	json_t *scx_events;		/* sched_ext event totals: {KEY: N} */
 	json_t *affinity;		/* {cgroup: cpulist} of its last
 					 * set_affinity, for the machine checks */
@@ -300,6 +315,12 @@ json_t *verdict_to_json(const struct verdict *v, const char *source);
  * metrics_error, metrics {NAME: {value, unit, better}}, and output_tail
  * when the records carried one (the verdict record's "payloads"). */
 json_t *verdict_payloads_json(const struct verdict *v);
+/* The BPF programs' summary, one object per program (the verdict
+ * record's "bpf_programs"): id, name, prog_type, scheduler,
+ * verified_insns, xlated_bytes, jited_bytes, nr_maps, and run_cnt,
+ * run_time_ns, ns_per_run, window_ms (null without a bpf_prog_stats
+ * record).  Never judged: a program's cost fails no run. */
+json_t *verdict_bpf_programs_json(const struct verdict *v);
 /* The human report: the header line, failures, then the stats block. */
 void verdict_format(const struct verdict *v, struct strbuf *out);
 /* Just the header: "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple]". */

@@ -609,6 +609,8 @@ static const struct record_type {
 	{ "stimulus", feed_stimulus, true },
 	{ "payload", vd_feed_payload, false },
 	{ "payload_metrics", vd_feed_payload_metrics, false },
+	{ "bpf_prog", vd_feed_bpf_prog, false },
+	{ "bpf_prog_stats", vd_feed_bpf_prog_stats, false },
 	{ "step", NULL, true },
 	{ "guest_topology", NULL, false },
 	{ "initramfs", NULL, false },

@@ -44,8 +44,8 @@ static void add_lines(struct strbuf *out, const char *title, const struct strvec
 
 static bool have_stats(const struct verdict *v)
 {
-	return v->saw_end || v->n_cgroups || v->n_payloads || json_object_size(v->scx_events) ||
-	       v->machine.saw_record;
+	return v->saw_end || v->n_cgroups || v->n_payloads || v->n_bpf_progs ||
+	       json_object_size(v->scx_events) || v->machine.saw_record;
 }
 
 /* A cgroup's workers ran on fewer CPUs than there were workers and CPUs
@@ -175,6 +175,7 @@ static void format_stats(const struct verdict *v, struct strbuf *out)
 		format_workers(v, g, out);
 	}
 	vd_format_payloads(v, out);
+	vd_format_bpf(v, out);
 	json_object_foreach(v->scx_events, key, val) {
 		if (json_number_value(val) == 0)
 			continue;

@@ -10,6 +10,7 @@
  *                     checks, the failures that follow from them, and the
  *                     console lines shown for them
  *   verdict_payload.c the payloads' records and checks
+ *   verdict_bpf.c     the scheduler's BPF programs (no checks)
  *   verdict_json.c    the verdict record
  *   verdict_format.c  the human report */
 #ifndef KTSTR_VERDICT_INT_H
@@ -77,6 +78,13 @@ void vd_feed_payload_metrics(struct verdict *v, const json_t *rec);
 void vd_eval_payloads(struct verdict *v, struct strbuf *msg);
 void vd_format_payloads(const struct verdict *v, struct strbuf *out);
 void vd_payloads_release(struct verdict *v);
+
+/* verdict_bpf.c: the bpf_prog and bpf_prog_stats records and the "bpf
+ * programs:" block of the report. */
+void vd_feed_bpf_prog(struct verdict *v, const json_t *rec);
+void vd_feed_bpf_prog_stats(struct verdict *v, const json_t *rec);
+void vd_format_bpf(const struct verdict *v, struct strbuf *out);
+void vd_bpf_release(struct verdict *v);
 
 /* Run-wide numbers: scenario_end's, else summed from cgroup_stats. */
 struct vd_totals {

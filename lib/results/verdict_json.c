@@ -194,6 +194,7 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 	json_object_set_new(o, "thresholds", checks_to_json(&v->limits, false));
 	json_object_set_new(o, "stats", stats_json(v));
 	json_object_set_new(o, "payloads", verdict_payloads_json(v));
+	json_object_set_new(o, "bpf_programs", verdict_bpf_programs_json(v));
 	json_object_set_new(o, "machine", machine_json(&v->machine, &v->machine_result));
 	json_object_set_new(o, "phases", machine_phases_json(&v->machine_result));
 	for (i = 0; i < v->warnings.n; i++)

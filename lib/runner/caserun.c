@@ -383,6 +383,7 @@ json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx)
 	json_object_set_new(doc, "metrics", sidecar_metrics(&r->v));
 	json_object_set_new(doc, "metric_info", sidecar_metric_info(&r->v));
 	json_object_set_new(doc, "payloads", sidecar_payloads(&r->v));
+	json_object_set_new(doc, "bpf_programs", sidecar_bpf_programs(&r->v));
 	json_object_set(doc, "cgroups", r->cgroups);
 	json_object_set_new(doc, "scenario_end", r->scenario_end ?
 			    json_incref(r->scenario_end) : json_null());

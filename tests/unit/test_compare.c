@@ -468,6 +468,131 @@ static void test_payload_metrics(void **state)
 	strbuf_release(&out);
 }
 
+/* BPF metrics: ns_per_run gated 0 / 25 % lower-better in ns, by the gate
+ * alone from one run a side and with Welch's p from repeats;
+ * verified_insns shown when it moved; run_cnt neutral and ungated. */
+#define BINFO ",\"metric_info\":{\"bpf.enq.ns_per_run\":{\"unit\":\"ns\"," \
+	"\"better\":\"lower\"},\"bpf.enq.run_cnt\":{\"unit\":\"\",\"better\":\"none\"}," \
+	"\"bpf.enq.verified_insns\":{\"unit\":\"\",\"better\":\"none\"}}"
+static void put_bpf(const char *dir, unsigned repeat, double ns, int cnt, int insns)
+{
+	char m[200];
+
+	snprintf(m, sizeof(m), "\"bpf.enq.ns_per_run\":%g,\"bpf.enq.run_cnt\":%d,"
+		 "\"bpf.enq.verified_insns\":%d", ns, cnt, insns);
+	put(dir, "bpf", repeat, "pass", m, BINFO);
+}
+
+static const struct compare_row *bpf_pair(struct pair *p, double a, double b)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	pair_init(p);
+	put_bpf(p->a, 1, a, 1000, 57);
+	put_bpf(p->b, 1, b, 1300, 57);
+	assert_int_equal(pair_compare(p, NULL, &err), 0);
+	strbuf_release(&err);
+	return row(&p->r, "s bpf/tiny-2llc", "bpf.enq.ns_per_run");
+}
+
+static void test_bpf_cost_one_run(void **state)
+{
+	struct pair p;
+	const struct compare_row *r;
+
+	(void)state;
+	/* 30 % dearer from one run a side: a regression, no p-value */
+	r = bpf_pair(&p, 400, 520);
+	assert_non_null(r);
+	assert_true(r->gated && isnan(r->p_value));
+	assert_int_equal(r->dir, COMPARE_LOWER_BETTER);
+	assert_string_equal(r->unit, "ns");
+	assert_true(r->regression);
+	assert_int_equal(p.r.regressions, 1);
+	/* run_cnt moved 30 % too: neutral, ungated, no verdict */
+	assert_false(row(&p.r, "s bpf/tiny-2llc", "bpf.enq.run_cnt")->gated);
+	assert_string_equal(compare_row_status(row(&p.r, "s bpf/tiny-2llc",
+						   "bpf.enq.run_cnt")), "noise");
+	pair_release(&p);
+	/* exactly 25 % counts; 24 % does not; 25 % cheaper is an improvement */
+	assert_true(bpf_pair(&p, 400, 500)->regression);
+	pair_release(&p);
+	assert_string_equal(compare_row_status(bpf_pair(&p, 400, 496)), "within_gate");
+	pair_release(&p);
+	assert_true(bpf_pair(&p, 400, 300)->improvement);
+	assert_int_equal(p.r.improvements, 1);
+	pair_release(&p);
+}
+
+static void test_bpf_cost_repeats(void **state)
+{
+	static const double a[] = { 400, 300, 500 }, b[] = { 560, 350, 600 };
+	static const double c[] = { 400, 401, 399 }, d[] = { 520, 521, 519 };
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	/* past the gate (+25.8 %) but p >= 0.05: noise, not a regression */
+	pair_init(&p);
+	for (unsigned i = 0; i < 3; i++) {
+		put_bpf(p.a, i + 1, a[i], 1000, 57);
+		put_bpf(p.b, i + 1, b[i], 1000, 57);
+	}
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	r = row(&p.r, "s bpf/tiny-2llc", "bpf.enq.ns_per_run");
+	assert_true(r->past_gate && r->p_value >= 0.05 && r->noise && !r->regression);
+	pair_release(&p);
+	/* tight repeats: p < 0.05, a regression */
+	pair_init(&p);
+	for (unsigned i = 0; i < 3; i++) {
+		put_bpf(p.a, i + 1, c[i], 1000, 57);
+		put_bpf(p.b, i + 1, d[i], 1000, 57);
+	}
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	r = row(&p.r, "s bpf/tiny-2llc", "bpf.enq.ns_per_run");
+	assert_true(r->p_value < 0.05 && r->regression);
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
+static void test_bpf_verified_insns(void **state)
+{
+	struct pair p;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	const struct compare_row *r;
+
+	(void)state;
+	pair_init(&p);
+	put_bpf(p.a, 1, 400, 1000, 57);
+	put_bpf(p.b, 1, 410, 1000, 61);
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	r = row(&p.r, "s bpf/tiny-2llc", "bpf.enq.verified_insns");
+	assert_true(r->notable && !r->gated && r->changed);
+	assert_false(r->regression || r->improvement);
+	assert_string_equal(compare_row_status(r), "changed");
+	/* shown without --all, in text and JSON; the unchanged cost is not */
+	compare_report(&p.r, "A", "B", COMPARE_FMT_TEXT, false, &out);
+	assert_non_null(strstr(out.buf, "bpf.enq.verified_insns"));
+	assert_null(strstr(out.buf, "bpf.enq.run_cnt"));
+	strbuf_reset(&out);
+	compare_report(&p.r, "A", "B", COMPARE_FMT_JSON, false, &out);
+	assert_non_null(strstr(out.buf, "\"bpf.enq.verified_insns\""));
+	assert_int_equal(p.r.regressions, 0);
+	pair_release(&p);
+	/* unchanged: not shown */
+	pair_init(&p);
+	put_bpf(p.a, 1, 400, 1000, 57);
+	put_bpf(p.b, 1, 400, 1000, 57);
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	strbuf_reset(&out);
+	compare_report(&p.r, "A", "B", COMPARE_FMT_TEXT, false, &out);
+	assert_null(strstr(out.buf, "bpf.enq"));
+	pair_release(&p);
+	strbuf_release(&err);
+	strbuf_release(&out);
+}
+
 static void test_result_change(void **state)
 {
 	struct pair p;
@@ -760,6 +885,9 @@ int main(void)
 		cmocka_unit_test(test_one_sided_and_empty),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_payload_metrics),
+		cmocka_unit_test(test_bpf_cost_one_run),
+		cmocka_unit_test(test_bpf_cost_repeats),
+		cmocka_unit_test(test_bpf_verified_insns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
