@@ -48,26 +48,47 @@ static size_t from_to(const char *s)
 	return index_colon(s + k) ? k + index_colon(s + k) : 0;
 }
 
-/* How much of line counts when comparing it (the header's rules). */
-static size_t norm_len(const char *s)
+/* The end of an instruction's own text in s: before the " ;" that starts
+ * the state printed after it, and before a branch target's state some
+ * kernels print straight after the jump ("goto pc+2 15: R0=1"). */
+static size_t insn_end(const char *s)
+{
+	const char *semi = strstr(s, " ;"), *go = strstr(s, "goto pc");
+	size_t len = semi ? (size_t)(semi - s) : strlen(s), k;
+
+	if (go && (size_t)(go - s) < len) {
+		k = (size_t)(go - s) + strlen("goto pc");
+		while (s[k] == '+' || s[k] == '-' || is_digit(s[k]))
+			k++;
+		if (k < len && s[k] == ' ' && is_digit(s[k + 1]))
+			len = k;
+	}
+	return len;
+}
+
+/* The part of line s that counts when comparing it, at *from, with its
+ * length (the header's rules). */
+static size_t norm_span(const char *s, size_t *from)
 {
 	size_t k = index_colon(s), len;
-	const char *semi;
 
+	*from = 0;
 	if (k && s[k] == ' ' && s[k + 1] == '(') {
-		/* An instruction: its state follows the padding and ';'. */
-		semi = strstr(s + k, " ;");
-		len = semi ? (size_t)(semi - s) : strlen(s);
+		/* An instruction, without its index: the copies of an
+		 * unrolled loop differ in nothing else. */
+		*from = k + 1;
+		len = insn_end(s);
 	} else if (k) {
-		return k;		/* a state line: "12: R0=..." */
+		*from = k - 1;	/* any state line: ":" */
+		return 1;
 	} else if ((k = from_to(s))) {
 		return k;
 	} else {
 		len = strlen(s);
 	}
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+	while (len > *from && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
-	return len;
+	return len - *from;
 }
 
 static uint64_t hash_bytes(const char *s, size_t len)
@@ -85,18 +106,19 @@ static uint64_t hash_bytes(const char *s, size_t len)
  * i's; an open-addressed table of line indexes (+1, 0 = empty) finds it. */
 static size_t *intern_lines(const struct strvec *in)
 {
-	size_t n = in->n, cap = 16, i, slot, *ids, *tab, *lens;
+	size_t n = in->n, cap = 16, i, slot, *ids, *tab, *lens, *offs;
 	uint64_t *hashes;
 
 	while (cap < 2 * n)
 		cap *= 2;
 	ids = xmalloc((n ? n : 1) * sizeof(*ids));
 	lens = xmalloc((n ? n : 1) * sizeof(*lens));
+	offs = xmalloc((n ? n : 1) * sizeof(*offs));
 	hashes = xmalloc((n ? n : 1) * sizeof(*hashes));
 	tab = xcalloc(cap, sizeof(*tab));
 	for (i = 0; i < n; i++) {
-		lens[i] = norm_len(in->v[i]);
-		hashes[i] = hash_bytes(in->v[i], lens[i]);
+		lens[i] = norm_span(in->v[i], &offs[i]);
+		hashes[i] = hash_bytes(in->v[i] + offs[i], lens[i]);
 		for (slot = hashes[i] & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
 			size_t j = tab[slot];
 
@@ -107,7 +129,7 @@ static size_t *intern_lines(const struct strvec *in)
 			}
 			j--;
 			if (hashes[j] == hashes[i] && lens[j] == lens[i] &&
-			    !memcmp(in->v[j], in->v[i], lens[i])) {
+			    !memcmp(in->v[j] + offs[j], in->v[i] + offs[i], lens[i])) {
 				ids[i] = j;
 				break;
 			}
@@ -116,6 +138,7 @@ static size_t *intern_lines(const struct strvec *in)
 	free(tab);
 	free(hashes);
 	free(lens);
+	free(offs);
 	return ids;
 }
 

@@ -71,12 +71,18 @@ void verifier_failures_free(struct verifier_failure *v, size_t n);
  * verifier prints about register and stack state, since that is what
  * changes from one iteration to the next:
  *   - an instruction line "12: (07) r1 += 1   ; R1_w=scalar(...)" is
- *     compared up to the " ;" that starts its state ("12: (07) r1 += 1");
- *   - a state line "12: R0=... R1=..." or "12: frame1: R1=..." as "12:";
+ *     compared without its index and up to the " ;" that starts its
+ *     state: "(07) r1 += 1" (without the index so that the copies of a
+ *     loop the compiler unrolled fold too); a conditional jump also
+ *     without the target's state some kernels print straight after it
+ *     ("if r1 > 0x3 goto pc+2 15: R1=4" as "if r1 > 0x3 goto pc+2");
+ *   - a state line "12: R0=... R1=..." or "12: frame1: R1=..." counts
+ *     as any other state line;
  *   - "from 15 to 12: R1=..." (a branch being explored) as
  *     "from 15 to 12:";
  *   - every other line (source lines "; for (...) @ file.c:12",
- *     messages) as it is, trailing blanks aside.
+ *     messages, level 2's mark_precise lines) as it is, trailing blanks
+ *     aside.
  * Where two periods fit, the one removing more lines wins (the shorter on
  * a tie), the search is greedy from the top, and a collapsed run is not
  * searched again, so nested loops fold at the inner level only.

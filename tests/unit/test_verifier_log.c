@@ -226,6 +226,21 @@ static void test_collapse_normalise(void **state)
 	assert_string_equal(out.v[6], "5: (07) r1 += 1 ; R1=4");
 	strvec_clear(&out);
 	strvec_clear(&in);
+
+	/* A loop the compiler unrolled: the same instructions at other
+	 * indexes; a jump's target state printed after it. */
+	for (k = 0; k < 4; k++) {
+		strvec_pushf(&in, "%u: (71) r2 = *(u8 *)(r1 +0)        ; R1=%u", 10 + 5 * k, k);
+		strvec_pushf(&in, "%u: (07) r1 += 1", 11 + 5 * k);
+		strvec_pushf(&in, "%u: (15) if r2 == 0x0 goto pc+9 %u: R2=%u", 12 + 5 * k, 22 + 5 * k, k);
+		strvec_pushf(&in, "%u: R1_w=%u", 13 + 5 * k, k);
+		strvec_push(&in, "; if (!c) @ x.bpf.c:9  ");
+	}
+	assert_int_equal(verifier_log_collapse(&in, &out, 5, 3), 10);
+	assert_string_equal(out.v[5], "... 2 iterations collapsed ...");
+	assert_string_equal(out.v[6], in.v[15]);
+	strvec_clear(&out);
+	strvec_clear(&in);
 }
 
 /* A long log: a 150-line body 1000 times, then 50 000 distinct lines; the
@@ -240,7 +255,7 @@ static void test_collapse_large(void **state)
 		for (j = 0; j < 150; j++)
 			strvec_pushf(&in, "%u: (07) r1 += %u    ; R1=%u", j, j, k);
 	for (k = 0; k < 50000; k++)
-		strvec_pushf(&in, "%u: (b7) r0 = 0", 1000 + k);
+		strvec_pushf(&in, "%u: (b7) r0 = %u", 1000 + k, k);
 	assert_int_equal(verifier_log_collapse(&in, &out, 5, 3), 998 * 150);
 	assert_int_equal(out.n, 301 + 50000);
 	assert_string_equal(out.v[150], "... 998 iterations collapsed ...");
