@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -382,6 +385,58 @@ static void test_debian_flavours(void **state)
 	strbuf_release(&err);
 }
 
+/* A scheduler build in the cache for kernel key, its binary's mtime set
+ * to when (seconds). */
+static void sched_build(const char *key, const char *name, time_t when)
+{
+	char *d = xasprintf("%s/cache/.schedulers/%s", dir, key);
+	char *bin = path_join(d, name);
+	struct timespec ts[2] = { { when, 0 }, { when, 0 } };
+
+	assert_int_equal(mkdir_p(d, 0755), 0);
+	assert_int_equal(write_file_atomic(bin, "#!/bin/sh\n", 10, 0755), 0);
+	assert_int_equal(utimensat(AT_FDCWD, bin, ts, 0), 0);
+	free(bin);
+	free(d);
+}
+
+/* Discovery by name for a kernel with no scheduler build of its own: the
+ * newest build of the same kernel version, even when another kernel's
+ * build is newer; without a version match, the newest build of any. */
+static void test_scheduler_fallback(void **state)
+{
+	static const char cloud[] = "debian-7.3.4+deb13-cloud-amd64-x86_64";
+	static const char generic[] = "debian-7.3.4+deb13-amd64-x86_64";
+	static const char other[] = "7.0.1-tarball-x86_64-kc00000000";
+	struct strbuf err = STRBUF_INIT;
+	char *r, *want_cloud, *want_other;
+
+	entry_v(cloud, "2026-01-05T00:00:00Z", NULL, "7.3.4+deb13");
+	entry_v(generic, "2026-01-06T00:00:00Z", NULL, "7.3.4+deb13");
+	entry_v(other, "2026-01-07T00:00:00Z", NULL, "7.0.1");
+	sched_build(cloud, "scx_t", 1000);
+	sched_build(other, "scx_t", 2000);
+	want_cloud = xasprintf("%s/cache/.schedulers/%s/scx_t", dir, cloud);
+	want_other = xasprintf("%s/cache/.schedulers/%s/scx_t", dir, other);
+	r = scheduler_resolve("scx_t", generic, &err);
+	assert_string_equal(r, want_cloud);
+	free(r);
+	r = scheduler_resolve("scx_t", other, &err);
+	assert_string_equal(r, want_other);
+	free(r);
+	/* No key (a kernel given by path), or a key of no known version. */
+	r = scheduler_resolve("scx_t", NULL, &err);
+	assert_string_equal(r, want_other);
+	free(r);
+	r = scheduler_resolve("scx_t", "local-abc1234", &err);
+	assert_string_equal(r, want_other);
+	free(r);
+	assert_int_equal(err.len, 0);
+	strbuf_release(&err);
+	free(want_cloud);
+	free(want_other);
+}
+
 static void test_scheduler_env_name(void **state)
 {
 	char *n = scheduler_env_name("scx-ktstr.v2");
@@ -426,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup(test_debian_flavours, reset),
 		cmocka_unit_test(test_scheduler_env_name),
 		cmocka_unit_test_setup(test_scheduler_resolve, reset),
+		cmocka_unit_test_setup(test_scheduler_fallback, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
