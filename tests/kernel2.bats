@@ -73,4 +73,11 @@ need_kernel2() {
 	KTSTR_KERNEL=debian run --separate-stderr ktstr-vm --dry-run --topo 1,2,2,1 --scenario steady
 	[ "$status" -eq 0 ]
 	records <(printf '%s\n' "$output") kernel_resolved | jq -e --arg k "$KERNEL" '.image == $k'
+	# Two flavours of one version are two kernels with two labels.
+	run --separate-stderr ktstr-test --list --kernel debian --kernel debian:amd64 \
+		--filter steady_eevdf/tiny-1llc "$BATS_TEST_DIRNAME/fixtures/suite"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	version=$(jq -r .version "$(dirname "$KERNEL2")/metadata.json")
+	[ "$output" = "suite steady_eevdf/tiny-1llc/$version"$'\n'"suite steady_eevdf/tiny-1llc/$version-amd64" ]
 }
