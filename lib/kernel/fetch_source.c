@@ -423,7 +423,9 @@ static int do_debian(const struct kernel_id *id, const struct fetch_opts *o,
 		     struct strbuf *err)
 {
 	char *script = ktstr_share_path("fetch-debian-kernel");
-	const char *argv[] = { script, NULL };
+	/* debian:FLAVOUR wins over KTSTR_DEBIAN_FLAVOUR, which the script
+	 * reads when no --flavour is given. */
+	const char *argv[] = { script, id->flavour ? "--flavour" : NULL, id->flavour, NULL };
 	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
 	json_t *in = NULL, *rec, *v;
 	const char *k;
@@ -432,17 +434,19 @@ static int do_debian(const struct kernel_id *id, const struct fetch_opts *o,
 	if (o->list) {
 		rec = release_record(id);
 		json_set_str(rec, "kind", "debian");
+		if (id->flavour)
+			json_set_str(rec, "flavour", id->flavour);
 		o->emit(rec, o->ctx);
 		goto out;
 	}
 	rc = run_capture(argv, &out, NULL);	/* its diagnostics pass through */
 	if (rc != 0) {
-		strbuf_addf(err, "kernel id 'debian': %s failed (exit %d)", script, rc);
+		strbuf_addf(err, "kernel id '%s': %s failed (exit %d)", id->text, script, rc);
 		rc = rc == KTSTR_EXIT_FAIL ? KTSTR_EXIT_FAIL : KTSTR_EXIT_USAGE;
 		goto out;
 	}
 	if (fetch_script_record(out.buf, out.len, &in, &why)) {
-		strbuf_addf(err, "kernel id 'debian': %s printed no JSON record", script);
+		strbuf_addf(err, "kernel id '%s': %s printed no JSON record", id->text, script);
 		rc = KTSTR_EXIT_USAGE;
 		goto out;
 	}

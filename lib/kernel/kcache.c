@@ -4,6 +4,7 @@
 #include "env.h"
 #include "fsutil.h"
 #include "jsonl.h"
+#include "kernel_id.h"
 #include "opts.h"
 
 #include <dirent.h>
@@ -174,6 +175,73 @@ static int newest_first(const void *a, const void *b)
 	return strcmp(y->key, x->key);
 }
 
+const char *kcache_debian_flavour_preferred(void)
+{
+	const char *f = env_get("KTSTR_DEBIAN_FLAVOUR");
+
+	return f ? f : KERNEL_DEBIAN_FLAVOUR;
+}
+
+char *kcache_debian_flavour(const struct kcache_entry *e)
+{
+	const char *f = e->meta ? json_string_value(json_object_get(e->meta, "flavour")) : NULL;
+	const char *rel = e->meta ? json_string_value(json_object_get(e->meta, "release")) : NULL;
+	const char *ver = e->version ? e->version : "";
+	size_t vlen = strlen(ver), len;
+
+	if (strncmp(e->key, "debian-", 7))
+		return NULL;
+	if (f && *f)
+		return xstrdup(f);
+	if (!rel || !*rel) {
+		rel = e->key + 7;
+		len = strlen(rel);
+		if (len > strlen("-" KCACHE_ARCH) &&
+		    !strcmp(rel + len - strlen("-" KCACHE_ARCH), "-" KCACHE_ARCH))
+			len -= strlen("-" KCACHE_ARCH);
+	} else {
+		len = strlen(rel);
+	}
+	if (!vlen || len <= vlen + 1 || strncmp(rel, ver, vlen) || rel[vlen] != '-')
+		return xstrdup("");
+	return xstrndup(rel + vlen + 1, len - vlen - 1);
+}
+
+/* Is e a valid Debian entry of the flavour (want) or of another (!want)? */
+static bool debian_of(const struct kcache_entry *e, const char *flavour, bool want)
+{
+	char *f;
+	bool match;
+
+	if (e->corrupt || !(f = kcache_debian_flavour(e)))
+		return false;
+	match = (strcmp(f, flavour) == 0) == want;
+	free(f);
+	return match;
+}
+
+/* Move each version's preferred-flavour Debian entry ahead of that
+ * version's other Debian entries, keeping everything else in order. */
+static void prefer_debian_flavour(struct kcache_entry *v, size_t n)
+{
+	const char *pref = kcache_debian_flavour_preferred();
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (!debian_of(&v[i], pref, false))
+			continue;
+		for (j = i + 1; j < n; j++) {
+			if (debian_of(&v[j], pref, true) && !strcmp(v[j].version, v[i].version)) {
+				struct kcache_entry t = v[j];
+
+				memmove(&v[i + 1], &v[i], (j - i) * sizeof(*v));
+				v[i] = t;
+				break;
+			}
+		}
+	}
+}
+
 size_t kcache_list(const char *root, const char *current_kc, struct kcache_entry **out)
 {
 	struct kcache_entry *v = NULL;
@@ -198,8 +266,10 @@ size_t kcache_list(const char *root, const char *current_kc, struct kcache_entry
 		v[n++] = e;
 	}
 	closedir(d);
-	if (n)
+	if (n) {
 		qsort(v, n, sizeof(*v), newest_first);
+		prefer_debian_flavour(v, n);
+	}
 	*out = v;
 	return n;
 }

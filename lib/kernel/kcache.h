@@ -50,10 +50,22 @@ int kcache_load(const char *root, const char *key, const char *current_kc,
 void kcache_entry_release(struct kcache_entry *e);
 
 /* Every entry under root, valid and corrupt, newest built_at first (ties:
- * key descending; corrupt entries last).  Missing root: 0 entries.  Returns
- * the count; *out is malloc'd (free with kcache_list_free). */
+ * key descending; corrupt entries last), except that a Debian entry of the
+ * preferred flavour (kcache_debian_flavour_preferred) moves ahead of the
+ * other flavours' entries of its version: fetching Debian's generic build
+ * beside the cloud one changes no default choice.  Missing root: 0
+ * entries.  Returns the count; *out is malloc'd (free with
+ * kcache_list_free). */
 size_t kcache_list(const char *root, const char *current_kc, struct kcache_entry **out);
 void kcache_list_free(struct kcache_entry *v, size_t n);
+
+/* The flavour of a debian-* entry ("cloud-amd64", "amd64"): metadata's
+ * "flavour", else what its release (metadata, else the key
+ * debian-<release>-x86_64) has after "<version>-"; "" when unknown.  NULL
+ * for an entry that is not Debian's.  Caller frees. */
+char *kcache_debian_flavour(const struct kcache_entry *e);
+/* KTSTR_DEBIAN_FLAVOUR (empty: unset), else "cloud-amd64". */
+const char *kcache_debian_flavour_preferred(void);
 
 /* The newest valid, non-stale entry; 0 found (e filled), -1 none. */
 int kcache_newest(const char *root, const char *current_kc, struct kcache_entry *e);

@@ -189,6 +189,7 @@ void kernel_found_release(struct kernel_found *kf)
 	free(kf->key);
 	free(kf->source);
 	free(kf->version);
+	free(kf->flavour);
 	memset(kf, 0, sizeof(*kf));
 }
 
@@ -242,6 +243,7 @@ static void found_from_entry(struct kernel_found *kf, const struct kcache_entry 
 	found_set(kf, e->image, cfg, e->key, source);
 	if (e->version && *e->version)
 		kf->version = xstrdup(e->version);
+	kf->flavour = kcache_debian_flavour(e);
 	free(cfg);
 }
 
@@ -272,15 +274,22 @@ static int from_cache_key(const char *root, const char *key, const char *what,
 	return rc;
 }
 
-/* The newest valid debian-* entry; 0 found, 1 not. */
-static int from_cache_debian(const char *root, const char *what, struct kernel_found *kf)
+/* The newest valid debian-* entry (kcache_list puts the preferred flavour
+ * first on a version tie), of the flavour when one is given; 0 found, 1
+ * not. */
+static int from_cache_debian(const char *root, const char *what, const char *flavour,
+			     struct kernel_found *kf)
 {
 	struct kcache_entry *v;
 	size_t n = kcache_list(root, NULL, &v), i;
 	int rc = 1;
 
 	for (i = 0; i < n && rc; i++) {
-		if (v[i].corrupt || strncmp(v[i].key, "debian-", 7))
+		char *f = v[i].corrupt ? NULL : kcache_debian_flavour(&v[i]);
+		bool skip = !f || (flavour && strcmp(f, flavour));
+
+		free(f);
+		if (skip)
 			continue;
 		found_from_entry(kf, &v[i], what);
 		rc = 0;
@@ -329,7 +338,7 @@ static int from_id(const char *root, const char *what, const char *val,
 		rc = from_cache_key(root, id.path, what, kf);
 		break;
 	case KID_DEBIAN:
-		rc = from_cache_debian(root, what, kf);
+		rc = from_cache_debian(root, what, id.flavour, kf);
 		break;
 	default:	/* KID_VERSION, KID_PREFIX: the tarball key, as given */
 		key = kcache_key_tarball(id.text, kernel_kconfig_hash(), NULL);
@@ -522,6 +531,12 @@ static void version_from_metadata(struct kernel_found *kf)
 
 	if (v && *v && !kf->version)
 		kf->version = xstrdup(v);
+	if (doc && kf->version && !kf->flavour) {
+		struct kcache_entry e = { .key = (char *)path_basename(dir),
+					  .version = kf->version, .meta = doc };
+
+		kf->flavour = kcache_debian_flavour(&e);
+	}
 	json_decref(doc);
 	free(meta);
 	free(dir);
@@ -569,7 +584,7 @@ int kernel_find_list(const char *idstr, struct kernel_found **out, size_t *n,
 			*n = 1;
 		break;
 	case KID_DEBIAN:
-		if (from_cache_debian(root, "KTSTR_KERNEL", *out) == 0)
+		if (from_cache_debian(root, "KTSTR_KERNEL", id.flavour, *out) == 0)
 			*n = 1;
 		break;
 	case KID_LATEST:
@@ -619,6 +634,9 @@ char *kernel_found_label(const struct kernel_found *kf)
 	char *dir, *label;
 	size_t len;
 
+	if (kf->version && *kf->version && kf->flavour && *kf->flavour &&
+	    strcmp(kf->flavour, KERNEL_DEBIAN_FLAVOUR))
+		return xasprintf("%s-%s", kf->version, kf->flavour);
 	if (kf->version && *kf->version)
 		return xstrdup(kf->version);
 	if (kf->key)

@@ -10,6 +10,7 @@ struct kernel_found {
 	char *key;	/* cache key when it came from the cache, else NULL */
 	char *source;	/* which step of the chain found it, for the records */
 	char *version;	/* the cache entry's version, else NULL */
+	char *flavour;	/* a Debian entry's flavour ("amd64"), else NULL */
 };
 
 /* Resolve the kernel to boot.  explicit (a --kernel argument) wins; then
@@ -27,7 +28,7 @@ int kernel_find_id(const char *what, const char *id, struct kernel_found *kf,
 		   struct strbuf *err);
 
 /* Every kernel one id names, for runners that boot several: a path, a
- * cache key, "debian", an exact version or prefix (the highest cached
+ * cache key, "debian[:FLAVOUR]", an exact version or prefix (the highest cached
  * match), a range (one cached kernel per version in it, ascending) or ""
  * (the newest valid cache entry).  Only the cache and the filesystem are
  * consulted: nothing is downloaded or built.  Returns 0 with *n >= 1, or
@@ -37,8 +38,10 @@ int kernel_find_list(const char *id, struct kernel_found **out, size_t *n,
 		     struct strbuf *err);
 void kernel_found_free(struct kernel_found *v, size_t n);
 /* A short name for case names and run directories: the version when
- * known ("7.3.4+deb13"), else the cache key, else the image's directory
- * name.  Caller frees. */
+ * known ("7.3.4+deb13"; with its flavour for a Debian kernel of a
+ * flavour other than cloud-amd64: "7.3.4+deb13-amd64", Debian's release
+ * name, so two flavours of one version stay apart), else the cache key,
+ * else the image's directory name.  Caller frees. */
 char *kernel_found_label(const struct kernel_found *kf);
 
 /* The kernel config that belongs to image: "config" or config-X beside

@@ -14,7 +14,8 @@ const char kernel_id_forms[] =
 	"nothing (the latest stable series), inclusive range (6.12..6.14 or "
 	"6.12..=6.14), git source (git+URL#tag=NAME, git+URL#branch=NAME or "
 	"git+URL#sha=<40-hex>), path (/abs, ./rel, ../rel or ~/dir), cache key "
-	"(6.14.2-tarball-x86_64-kc<8-hex>, local-<7-hex>..., debian-...) or debian";
+	"(6.14.2-tarball-x86_64-kc<8-hex>, local-<7-hex>..., debian-...), debian "
+	"or debian:FLAVOUR (debian:amd64)";
 
 const char *kernel_id_kind_name(enum kernel_id_kind k)
 {
@@ -105,6 +106,7 @@ void kernel_id_release(struct kernel_id *id)
 	free(id->git_url);
 	free(id->git_name);
 	free(id->path);
+	free(id->flavour);
 	memset(id, 0, sizeof(*id));
 }
 
@@ -185,6 +187,26 @@ static int parse_git(const char *s, struct kernel_id *id, struct strbuf *err)
 	return 0;
 }
 
+/* debian:FLAVOUR.  The flavour ends up in a package name and a cache key:
+ * lower-case words joined by single dashes, as Debian names them. */
+static int parse_debian_flavour(const char *s, struct kernel_id *id, struct strbuf *err)
+{
+	const char *f = s + strlen("debian:"), *q;
+
+	for (q = f; *q; q++) {
+		bool word = islower((unsigned char)*q) || isdigit((unsigned char)*q);
+
+		if (!word && !(*q == '-' && q > f && q[-1] != '-' && q[1]))
+			break;
+	}
+	if (!*f || *q || !islower((unsigned char)*f))
+		return fail(err, s, "'%s' is not a Debian kernel flavour (lower-case letters, "
+			    "digits and inner dashes); use debian:amd64 or debian:cloud-amd64", f);
+	id->kind = KID_DEBIAN;
+	id->flavour = xstrdup(f);
+	return 0;
+}
+
 static int parse_range(const char *s, const char *dots, struct kernel_id *id,
 		       struct strbuf *err)
 {
@@ -244,6 +266,8 @@ int kernel_id_parse(const char *s, struct kernel_id *id, struct strbuf *err)
 		id->kind = KID_DEBIAN;
 		return 0;
 	}
+	if (!strncmp(p, "debian:", 7))
+		return parse_debian_flavour(p, id, err);
 	if ((dots = strstr(p, "..")) != NULL && isdigit((unsigned char)p[0]))
 		return parse_range(p, dots, id, err);
 	if (kernel_ver_parse(p, strlen(p), &id->ver) == 0) {

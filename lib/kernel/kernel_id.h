@@ -8,7 +8,10 @@
  *   git+URL#tag=NAME, git+URL#branch=NAME, git+URL#sha=<40 hex>
  *   /abs, ./rel, ../rel, ~/dir  a source tree used in place
  *   6.14.2-tarball-x86_64-kc1a2b3c4d..., local-abc1234..., debian-...  cache key
- *   debian                  Debian's prebuilt sched_ext kernel */
+ *   debian                  Debian's prebuilt sched_ext kernel (newest cached
+ *                           entry; the default flavour wins a version tie)
+ *   debian:FLAVOUR          that flavour only: debian:amd64 (the generic
+ *                           build), debian:cloud-amd64 */
 #ifndef KTSTR_KERNEL_ID_H
 #define KTSTR_KERNEL_ID_H
 #include <stdbool.h>
@@ -41,7 +44,11 @@ struct kernel_id {
 	enum kernel_git_ref git_ref;	/* KID_GIT */
 	char *git_url, *git_name;	/* KID_GIT */
 	char *path;			/* KID_PATH (~ expanded), KID_CACHE_KEY */
+	char *flavour;			/* KID_DEBIAN: "amd64" of debian:amd64, else NULL */
 };
+
+/* Debian's default kernel flavour: what "debian" fetches and prefers. */
+#define KERNEL_DEBIAN_FLAVOUR "cloud-amd64"
 
 /* The accepted forms, for error messages. */
 extern const char kernel_id_forms[];

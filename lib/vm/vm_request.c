@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,40 +87,91 @@ static bool is_exec_file(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
 }
 
-/* <cache>/schedulers/<key>/<name>, the kernel's own key first, then any. */
+/* The version of the kernel cache entry key ("7.3.4+deb13"), else NULL.
+ * Schedulers are cached under their kernel's key, so this is how a
+ * scheduler build learns which kernel version it was built for. */
+static char *kernel_version_of(const char *key)
+{
+	char *root = ktstr_cache_dir("kernels");
+	char *meta = root ? xasprintf("%s/%s/metadata.json", root, key) : NULL;
+	json_t *doc = meta ? json_load_file(meta, 0, NULL) : NULL;
+	const char *v = json_string_value(json_object_get(doc, "version"));
+	char *ret = v && *v ? xstrdup(v) : NULL;
+
+	json_decref(doc);
+	free(meta);
+	free(root);
+	return ret;
+}
+
+/* A candidate build: its rank (0 same kernel version, 1 any other), then
+ * the newest binary (mtime) wins. */
+struct sched_cand {
+	char *path;
+	int rank;
+	struct timespec mtime;
+};
+
+static bool cand_better(const struct sched_cand *a, const struct sched_cand *b)
+{
+	if (!b->path || a->rank != b->rank)
+		return !b->path || a->rank < b->rank;
+	if (a->mtime.tv_sec != b->mtime.tv_sec)
+		return a->mtime.tv_sec > b->mtime.tv_sec;
+	return a->mtime.tv_nsec > b->mtime.tv_nsec;
+}
+
+/* <cache>/schedulers/<key>/<name>: the kernel's own key first; else the
+ * newest build for a kernel of the same version (another flavour of a
+ * Debian kernel: its programs are CO-RE, so they load on any kernel with
+ * BTF); else the newest build for any kernel. */
 static char *from_cache(const char *name, const char *kernel_key)
 {
 	char *root = ktstr_cache_dir("schedulers");
-	char *found = NULL;
+	char *ver = kernel_key ? kernel_version_of(kernel_key) : NULL;
+	struct sched_cand best = { 0 };
 	struct dirent *de;
 	DIR *d;
 
 	if (!root)
 		return NULL;
 	if (kernel_key) {
-		found = xasprintf("%s/%s/%s", root, kernel_key, name);
-		if (is_exec_file(found))
+		best.path = xasprintf("%s/%s/%s", root, kernel_key, name);
+		if (is_exec_file(best.path))
 			goto out;
-		free(found);
-		found = NULL;
+		free(best.path);
+		best.path = NULL;
 	}
 	d = opendir(root);
-	while (d && !found && (de = readdir(d))) {
-		char *p;
+	while (d && (de = readdir(d))) {
+		struct sched_cand c = { 0 };
+		struct stat st;
+		char *v;
 
 		if (de->d_name[0] == '.')
 			continue;
-		p = xasprintf("%s/%s/%s", root, de->d_name, name);
-		if (is_exec_file(p))
-			found = p;
-		else
-			free(p);
+		c.path = xasprintf("%s/%s/%s", root, de->d_name, name);
+		if (!is_exec_file(c.path) || stat(c.path, &st)) {
+			free(c.path);
+			continue;
+		}
+		v = ver ? kernel_version_of(de->d_name) : NULL;
+		c.rank = v && !strcmp(v, ver) ? 0 : 1;
+		c.mtime = st.st_mtim;
+		free(v);
+		if (cand_better(&c, &best)) {
+			free(best.path);
+			best = c;
+		} else {
+			free(c.path);
+		}
 	}
 	if (d)
 		closedir(d);
 out:
+	free(ver);
 	free(root);
-	return found;
+	return best.path;
 }
 
 char *scheduler_resolve(const char *spec, const char *kernel_key, struct strbuf *err)

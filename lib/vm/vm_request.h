@@ -26,8 +26,10 @@ json_t *vm_request_scenario(json_t *doc, const struct checks *checks, const char
 /* Resolve a --scheduler value to a host binary.  A value with a '/' is a
  * path.  A bare name is looked up in order: KTSTR_SCHEDULER_BIN_<NAME>
  * (name upper-cased, other characters as '_'), KTSTR_SCHEDULER, the
- * schedulers built into the ktstr cache (preferring the directory named
- * after kernel_key), then PATH.  Returns a malloc'd path, or NULL with one
+ * schedulers built into the ktstr cache (the directory named after
+ * kernel_key; else the newest build for a kernel of kernel_key's version,
+ * e.g. the cloud build for Debian's generic kernel; else the newest build
+ * for any kernel), then PATH.  Returns a malloc'd path, or NULL with one
  * actionable line in err. */
 char *scheduler_resolve(const char *spec, const char *kernel_key, struct strbuf *err);
 /* KTSTR_SCHEDULER_BIN_<NAME> for a scheduler name. */

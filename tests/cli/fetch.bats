@@ -56,3 +56,47 @@ teardown() { common_teardown; }
 	run --separate-stderr ktstr-fetch --bogus
 	[ "$status" -eq 2 ]
 }
+
+@test "debian:FLAVOUR: --list names the flavour; a malformed flavour is refused" {
+	run --separate-stderr ktstr-fetch --list debian:amd64
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"type":"release","id":"debian:amd64","kind":"debian","flavour":"amd64"}' ]
+	expect_error 2 "kernel id 'debian:AMD64': 'AMD64' is not a Debian kernel flavour" debian:AMD64
+	[[ "$stderr" == *"use debian:amd64 or debian:cloud-amd64"* ]]
+	expect_error 2 "kernel id 'debian:'" debian:
+}
+
+@test "debian:amd64 reaches fetch-debian-kernel as --flavour amd64" {
+	# A closed mirror: the script finds no package of that flavour.
+	export KTSTR_CACHE_DIR="$TEST_TMP/kcache" KTSTR_DEBIAN_MIRROR=http://127.0.0.1:9
+	run --separate-stderr ktstr-fetch debian:amd64
+	echo "status=$status stdout=$output stderr=$stderr"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"fetch-debian-kernel: no linux-binary-*-amd64 package in trixie-backports"* ]]
+	[[ "$stderr" == *"ktstr-fetch: kernel id 'debian:amd64': "*"fetch-debian-kernel failed (exit 2)"* ]]
+}
+
+@test "fetch-debian-kernel: --help, a bad flavour, an unknown argument" {
+	fdk=$BATS_TEST_DIRNAME/../../share/ktstr/fetch-debian-kernel
+	run --separate-stderr "$fdk" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Usage: fetch-debian-kernel [--flavour FLAVOUR]"* ]]
+	for f in "--flavour=x y" "--flavour=Amd64" "--flavour=amd64-" "--flavour="; do
+		run --separate-stderr "$fdk" "$f"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		assert_one_line_error fetch-debian-kernel "$stderr"
+		[[ "$stderr" == *"is not a Debian kernel flavour name"* ]]
+	done
+	KTSTR_DEBIAN_FLAVOUR=BAD run --separate-stderr "$fdk"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"flavour 'BAD'"* ]]
+	run --separate-stderr "$fdk" --flavour
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--flavour needs a value"* ]]
+	run --separate-stderr "$fdk" --bogus
+	[ "$status" -eq 2 ]
+	assert_one_line_error fetch-debian-kernel "$stderr"
+	[[ "$stderr" == *"unknown argument '--bogus'"* ]]
+}

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -325,6 +328,115 @@ static void test_find_list(void **state)
 	free(k70);
 }
 
+/* Debian's generic build beside the cloud one: "debian", the newest-entry
+ * scan and an exact version still pick the cloud kernel on a version tie,
+ * even when the generic one was fetched later; debian:amd64 picks the
+ * generic one, whose label carries its flavour. */
+static void test_debian_flavours(void **state)
+{
+	static const char cloud[] = "debian-7.3.4+deb13-cloud-amd64-x86_64";
+	static const char generic[] = "debian-7.3.4+deb13-amd64-x86_64";
+	static const char *const ids[] = { "debian", "7.3.4", "7.3", "7.0..7.9", "" };
+	struct strbuf err = STRBUF_INIT;
+	struct kernel_found kf, *v;
+	char *label;
+	size_t n;
+
+	entry_v(cloud, "2026-01-05T00:00:00Z", NULL, "7.3.4+deb13");
+	entry_v(generic, "2026-01-06T00:00:00Z", NULL, "7.3.4+deb13");
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.key, cloud);
+	assert_string_equal(kf.flavour, "cloud-amd64");
+	label = kernel_found_label(&kf);
+	assert_string_equal(label, "7.3.4+deb13");
+	free(label);
+	kernel_found_release(&kf);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		assert_int_equal(kernel_find_list(ids[i], &v, &n, &err), 0);
+		assert_int_equal(n, 1);
+		assert_string_equal(v[0].key, cloud);
+		kernel_found_free(v, n);
+	}
+	assert_int_equal(kernel_find_list("debian:amd64", &v, &n, &err), 0);
+	assert_string_equal(v[0].key, generic);
+	label = kernel_found_label(&v[0]);
+	assert_string_equal(label, "7.3.4+deb13-amd64");
+	free(label);
+	kernel_found_free(v, n);
+	setenv("KTSTR_KERNEL", "debian:cloud-amd64", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.key, cloud);
+	kernel_found_release(&kf);
+	/* KTSTR_DEBIAN_FLAVOUR moves the preference; empty means unset. */
+	setenv("KTSTR_DEBIAN_FLAVOUR", "amd64", 1);
+	setenv("KTSTR_KERNEL", "debian", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.key, generic);
+	kernel_found_release(&kf);
+	setenv("KTSTR_DEBIAN_FLAVOUR", "", 1);
+	assert_int_equal(kernel_find(NULL, &kf, &err), 0);
+	assert_string_equal(kf.key, cloud);
+	kernel_found_release(&kf);
+	unsetenv("KTSTR_DEBIAN_FLAVOUR");
+	/* A flavour nobody fetched is a miss that names the id. */
+	assert_int_equal(kernel_find_list("debian:rt-amd64", &v, &n, &err), -1);
+	assert_non_null(strstr(err.buf, "kernel 'debian:rt-amd64'"));
+	unsetenv("KTSTR_KERNEL");
+	strbuf_release(&err);
+}
+
+/* A scheduler build in the cache for kernel key, its binary's mtime set
+ * to when (seconds). */
+static void sched_build(const char *key, const char *name, time_t when)
+{
+	char *d = xasprintf("%s/cache/.schedulers/%s", dir, key);
+	char *bin = path_join(d, name);
+	struct timespec ts[2] = { { when, 0 }, { when, 0 } };
+
+	assert_int_equal(mkdir_p(d, 0755), 0);
+	assert_int_equal(write_file_atomic(bin, "#!/bin/sh\n", 10, 0755), 0);
+	assert_int_equal(utimensat(AT_FDCWD, bin, ts, 0), 0);
+	free(bin);
+	free(d);
+}
+
+/* Discovery by name for a kernel with no scheduler build of its own: the
+ * newest build of the same kernel version, even when another kernel's
+ * build is newer; without a version match, the newest build of any. */
+static void test_scheduler_fallback(void **state)
+{
+	static const char cloud[] = "debian-7.3.4+deb13-cloud-amd64-x86_64";
+	static const char generic[] = "debian-7.3.4+deb13-amd64-x86_64";
+	static const char other[] = "7.0.1-tarball-x86_64-kc00000000";
+	struct strbuf err = STRBUF_INIT;
+	char *r, *want_cloud, *want_other;
+
+	entry_v(cloud, "2026-01-05T00:00:00Z", NULL, "7.3.4+deb13");
+	entry_v(generic, "2026-01-06T00:00:00Z", NULL, "7.3.4+deb13");
+	entry_v(other, "2026-01-07T00:00:00Z", NULL, "7.0.1");
+	sched_build(cloud, "scx_t", 1000);
+	sched_build(other, "scx_t", 2000);
+	want_cloud = xasprintf("%s/cache/.schedulers/%s/scx_t", dir, cloud);
+	want_other = xasprintf("%s/cache/.schedulers/%s/scx_t", dir, other);
+	r = scheduler_resolve("scx_t", generic, &err);
+	assert_string_equal(r, want_cloud);
+	free(r);
+	r = scheduler_resolve("scx_t", other, &err);
+	assert_string_equal(r, want_other);
+	free(r);
+	/* No key (a kernel given by path), or a key of no known version. */
+	r = scheduler_resolve("scx_t", NULL, &err);
+	assert_string_equal(r, want_other);
+	free(r);
+	r = scheduler_resolve("scx_t", "local-abc1234", &err);
+	assert_string_equal(r, want_other);
+	free(r);
+	assert_int_equal(err.len, 0);
+	strbuf_release(&err);
+	free(want_cloud);
+	free(want_other);
+}
+
 static void test_scheduler_env_name(void **state)
 {
 	char *n = scheduler_env_name("scx-ktstr.v2");
@@ -366,8 +478,10 @@ int main(void)
 		cmocka_unit_test_setup(test_cache_scan, reset),
 		cmocka_unit_test_setup(test_ktstr_kernel, reset),
 		cmocka_unit_test_setup(test_find_list, reset),
+		cmocka_unit_test_setup(test_debian_flavours, reset),
 		cmocka_unit_test(test_scheduler_env_name),
 		cmocka_unit_test_setup(test_scheduler_resolve, reset),
+		cmocka_unit_test_setup(test_scheduler_fallback, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -209,6 +209,36 @@ static void test_debian(void **state)
 	parse_ok("debian", &id);
 	assert_int_equal(id.kind, KID_DEBIAN);
 	assert_string_equal(kernel_id_kind_name(id.kind), "debian");
+	assert_null(id.flavour);
+	kernel_id_release(&id);
+}
+
+/* debian:FLAVOUR names one flavour; anything that could not be a Debian
+ * flavour (and so a package name and a cache key) is refused. */
+static void test_debian_flavour(void **state)
+{
+	static const char *const good[] = { "amd64", "cloud-amd64", "rt-amd64" };
+	static const char *const bad[] = {
+		"debian:", "debian:-amd64", "debian:amd64-", "debian:cloud--amd64",
+		"debian:AMD64", "debian:64bit", "debian:amd64/x", "debian:a.b",
+	};
+	struct kernel_id id;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char s[64];
+
+		snprintf(s, sizeof(s), "debian:%s", good[i]);
+		parse_ok(s, &id);
+		assert_int_equal(id.kind, KID_DEBIAN);
+		assert_string_equal(id.flavour, good[i]);
+		assert_string_equal(id.text, s);
+		kernel_id_release(&id);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		parse_bad(bad[i], "use debian:amd64 or debian:cloud-amd64");
+	/* A cache key with the generic flavour is still a cache key. */
+	parse_ok("debian-7.3.4+deb13-amd64-x86_64", &id);
+	assert_int_equal(id.kind, KID_CACHE_KEY);
 	kernel_id_release(&id);
 }
 
@@ -330,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_cache_key),
 		cmocka_unit_test(test_debian),
+		cmocka_unit_test(test_debian_flavour),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_ver_helpers),
 		cmocka_unit_test(test_parse_sums),
