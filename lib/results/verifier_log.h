@@ -1,0 +1,92 @@
+/* The BPF verifier's log of a failed scheduler load, found in the
+ * scheduler's output and shortened for a report.
+ *
+ * libbpf prints a rejected program's log between two marker lines and
+ * then names the program that failed:
+ *
+ *   libbpf: prog 'NAME': -- BEGIN PROG LOAD LOG --
+ *   0: R1=ctx() R10=fp0
+ *   ...
+ *   -- END PROG LOAD LOG --
+ *   libbpf: prog 'NAME': failed to load: -22
+ *
+ * A verifier walking a loop prints the loop body once per iteration with
+ * only the register states changing, which is what makes these logs
+ * hundreds of thousands of lines long; verifier_log_collapse folds such
+ * runs down to their first and last iteration. */
+#ifndef KTSTR_VERIFIER_LOG_H
+#define KTSTR_VERIFIER_LOG_H
+
+#include <stddef.h>
+#include "strbuf.h"
+#include "strvec.h"
+
+/* The defaults of verifier_log_collapse: a loop body of at least 5 lines
+ * seen at least 3 times in a row. */
+#define VERIFIER_MIN_PERIOD 5
+#define VERIFIER_MIN_REPEATS 3
+/* The longest loop body looked for, in lines.  The search costs
+ * O(lines * VERIFIER_MAX_PERIOD) time and O(lines) memory, so a 16 MB
+ * log stays well under a second; a longer body is left as it is. */
+#define VERIFIER_MAX_PERIOD 200
+
+/* The marker put between the first and the last iteration kept;
+ * printf format with the number of iterations dropped. */
+#define VERIFIER_COLLAPSED_FMT "... %zu iterations collapsed ..."
+
+struct verifier_failure {
+	char *program;		/* the program libbpf named ("simple_enqueue") */
+	char *error;		/* libbpf's line, from "libbpf: " on:
+				 * "libbpf: prog 'NAME': failed to load: -22" */
+	struct strvec log;	/* the verifier's log, one entry a line; empty
+				 * when libbpf printed none for it */
+};
+
+/* Every libbpf program-load failure in a scheduler's output text[0..len),
+ * in the order they appear: for each "prog 'NAME': failed to load: ..."
+ * line, the log of the last "prog 'NAME': -- BEGIN PROG LOAD LOG --"
+ * block before it (the lines up to "-- END PROG LOAD LOG --", or to the
+ * end of the text when the output was cut short).  A log printed for a
+ * program that then loaded (libbpf's debug output of a successful load)
+ * is no failure and is skipped.  Lines lose a trailing '\r', and bytes
+ * that are not UTF-8 (or NUL) become U+FFFD so each line can go into
+ * JSON as it is.
+ *
+ * *v (caller frees with verifier_failures_free) and *n receive the
+ * failures, none being 0 of them.  Returns 0; -1 with a message in err
+ * only for input that cannot be a scheduler's output (none today: the
+ * signature leaves room for a limit on its size). */
+int verifier_log_extract(const char *text, size_t len, struct verifier_failure **v,
+			 size_t *n, struct strbuf *err);
+void verifier_failures_free(struct verifier_failure *v, size_t n);
+
+/* Append to out the lines of in with every run of a block of p lines
+ * (min_period <= p <= VERIFIER_MAX_PERIOD) repeated r >= min_repeats
+ * times in a row replaced by its first iteration, one line
+ * VERIFIER_COLLAPSED_FMT with r - 2, and its last iteration.  The
+ * iterations kept are printed as the log had them.
+ *
+ * Lines are compared after normalisation, which removes what the
+ * verifier prints about register and stack state, since that is what
+ * changes from one iteration to the next:
+ *   - an instruction line "12: (07) r1 += 1   ; R1_w=scalar(...)" is
+ *     compared up to the " ;" that starts its state ("12: (07) r1 += 1");
+ *   - a state line "12: R0=... R1=..." or "12: frame1: R1=..." as "12:";
+ *   - "from 15 to 12: R1=..." (a branch being explored) as
+ *     "from 15 to 12:";
+ *   - level 2's "mark_precise: frame0: ..." and "last_idx ..." lines and
+ *     their "regs=... stack=... before 12: ..." lines by the instruction
+ *     only;
+ *   - every other line (source lines "; for (...) @ file.c:12",
+ *     messages) as it is, trailing blanks aside.
+ * Where two periods fit, the one removing more lines wins (the shorter on
+ * a tie), the search is greedy from the top, and a collapsed run is not
+ * searched again, so nested loops fold at the inner level only.
+ *
+ * Returns the number of lines of in not copied to out (the marker lines
+ * are not counted).  min_period 0 counts as 1; min_repeats below 3 counts
+ * as 3, since a run of 2 has nothing between its first and last. */
+size_t verifier_log_collapse(const struct strvec *in, struct strvec *out,
+			     unsigned min_period, unsigned min_repeats);
+
+#endif
