@@ -45,10 +45,11 @@ struct verifier_failure {
 /* Every libbpf program-load failure in a scheduler's output text[0..len),
  * in the order they appear: for each "prog 'NAME': failed to load: ..."
  * line, the log of the last "prog 'NAME': -- BEGIN PROG LOAD LOG --"
- * block before it (the lines up to "-- END PROG LOAD LOG --", or to the
- * end of the text when the output was cut short).  A log printed for a
- * program that then loaded (libbpf's debug output of a successful load)
- * is no failure and is skipped.  Lines lose a trailing '\r', and bytes
+ * block before it (the lines up to "-- END PROG LOAD LOG --"; when the
+ * marker ends a line, a log libbpf cut short, the text before it is the
+ * last line).  A log printed for a program that then loaded (libbpf's
+ * debug output of a successful load) is no failure and is skipped, and
+ * so is a log the output ends in before any "failed to load" line.  Lines lose a trailing '\r', and bytes
  * that are not UTF-8 (or NUL) become U+FFFD so each line can go into
  * JSON as it is.
  *
@@ -74,9 +75,6 @@ void verifier_failures_free(struct verifier_failure *v, size_t n);
  *   - a state line "12: R0=... R1=..." or "12: frame1: R1=..." as "12:";
  *   - "from 15 to 12: R1=..." (a branch being explored) as
  *     "from 15 to 12:";
- *   - level 2's "mark_precise: frame0: ..." and "last_idx ..." lines and
- *     their "regs=... stack=... before 12: ..." lines by the instruction
- *     only;
  *   - every other line (source lines "; for (...) @ file.c:12",
  *     messages) as it is, trailing blanks aside.
  * Where two periods fit, the one removing more lines wins (the shorter on
