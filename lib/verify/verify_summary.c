@@ -1,6 +1,7 @@
 /* ktstr-verify's summary (verify_summary.h). */
 #include "verify_summary.h"
 #include "diag.h"
+#include "gauntlet.h"
 #include "jsonl.h"
 #include "strvec.h"
 #include "texttable.h"
@@ -239,49 +240,94 @@ static const char *grid_word(const json_t *c)
 	return !strcmp(r, "pass") ? "pass" : !strcmp(r, "fail") ? "FAIL" : "error";
 }
 
-/* Rows: schedulers; columns: kernel/preset, both in sorted order. */
+/* A grid column: one kernel and preset. */
+struct grid_col {
+	const char *kernel, *preset;
+};
+
+/* Presets in the gauntlet's order (small to large), unknown ones last. */
+static size_t preset_rank(const char *name)
+{
+	const struct preset *p = preset_find(name);
+	size_t n;
+
+	return p ? (size_t)(p - preset_table(&n)) : (size_t)-1;
+}
+
+static int cmp_col(const void *a, const void *b)
+{
+	const struct grid_col *x = a, *y = b;
+	int c = strcmp(x->kernel, y->kernel);
+	size_t rx, ry;
+
+	if (c)
+		return c;
+	rx = preset_rank(x->preset);
+	ry = preset_rank(y->preset);
+	return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->preset, y->preset);
+}
+
+/* The distinct columns of the cells, sorted; strings point into v. */
+static struct grid_col *grid_cols(const json_t **v, size_t n, size_t *ncols)
+{
+	struct grid_col *cols = xcalloc(n + 1, sizeof(*cols));
+	size_t i, j;
+
+	*ncols = 0;
+	for (i = 0; i < n; i++) {
+		struct grid_col c = { cstr(v[i], "kernel"), cstr(v[i], "preset") };
+
+		for (j = 0; j < *ncols && cmp_col(&cols[j], &c); j++)
+			;
+		if (j == *ncols)
+			cols[(*ncols)++] = c;
+	}
+	if (*ncols > 1)
+		qsort(cols, *ncols, sizeof(*cols), cmp_col);
+	return cols;
+}
+
+static const char *grid_cell(const json_t **v, size_t n, const char *sched,
+			     const struct grid_col *col)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (!strcmp(cstr(v[k], "scheduler"), sched) &&
+		    !strcmp(cstr(v[k], "kernel"), col->kernel) &&
+		    !strcmp(cstr(v[k], "preset"), col->preset))
+			return grid_word(v[k]);
+	return "-";
+}
+
+/* Rows: schedulers, sorted; columns: kernel/preset, by kernel then in
+ * the presets' order. */
 static void human_grid(const struct verify_summary *s, struct strbuf *out)
 {
-	struct strvec cols = STRVEC_INIT, rows = STRVEC_INIT;
+	struct strvec rows = STRVEC_INIT;
+	struct grid_col *cols;
 	struct text_table t;
 	const json_t **v;
-	size_t i, j, k, n;
+	size_t i, j, n, ncols;
 
 	v = sorted_cells(s, NULL, &n);
-	for (i = 0; i < n; i++) {
-		char *col = xasprintf("%s/%s", cstr(v[i], "kernel"), cstr(v[i], "preset"));
-
-		strvec_push_unique(&cols, col);
+	for (i = 0; i < n; i++)
 		strvec_push_unique(&rows, cstr(v[i], "scheduler"));
-		free(col);
-	}
-	strvec_sort(&cols);
-	t = (struct text_table)TEXT_TABLE_INIT(cols.n + 1);
+	cols = grid_cols(v, n, &ncols);
+	t = (struct text_table)TEXT_TABLE_INIT(ncols + 1);
 	t.indent = 2;
 	strbuf_addstr(out, "pass/fail grid (scheduler x kernel/preset):\n");
 	text_table_cell(&t, "SCHEDULER");
-	for (j = 0; j < cols.n; j++)
-		text_table_cell(&t, cols.v[j]);
+	for (j = 0; j < ncols; j++)
+		text_table_cellf(&t, "%s/%s", cols[j].kernel, cols[j].preset);
 	for (i = 0; i < rows.n; i++) {
 		text_table_cell(&t, rows.v[i]);
-		for (j = 0; j < cols.n; j++) {
-			const char *word = "-";
-
-			for (k = 0; k < n; k++) {
-				char *col = xasprintf("%s/%s", cstr(v[k], "kernel"),
-						      cstr(v[k], "preset"));
-
-				if (!strcmp(cstr(v[k], "scheduler"), rows.v[i]) &&
-				    !strcmp(col, cols.v[j]))
-					word = grid_word(v[k]);
-				free(col);
-			}
-			text_table_cell(&t, word);
-		}
+		for (j = 0; j < ncols; j++)
+			text_table_cell(&t, grid_cell(v, n, rows.v[i], &cols[j]));
 	}
 	text_table_render(&t, NULL, out);
-	strvec_clear(&cols);
 	strvec_clear(&rows);
+	free(cols);
 	free(v);
 }
 
