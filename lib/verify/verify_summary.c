@@ -230,6 +230,7 @@ static void human_programs(const struct verify_summary *s, struct strbuf *out)
 			text_table_cellf(&t, "%.1f..%.1f", p->ns_lo, p->ns_hi);
 	}
 	text_table_render(&t, right, out);
+	strbuf_addch(out, '\n');
 	free(r.v);
 }
 
@@ -326,6 +327,7 @@ static void human_grid(const struct verify_summary *s, struct strbuf *out)
 			text_table_cell(&t, grid_cell(v, n, rows.v[i], &cols[j]));
 	}
 	text_table_render(&t, NULL, out);
+	strbuf_addch(out, '\n');
 	strvec_clear(&rows);
 	free(cols);
 	free(v);
