@@ -389,7 +389,7 @@ static void report_cb(void *cb, const struct case_report *rep)
 	}
 	cell = cell_record(r, rep);
 	if (r->o.json)
-		jsonl_emit(stdout, cell);
+		jsonl_emit(stdout, json_incref(cell));	/* it drops a reference */
 	else
 		human_line(cell, rep->secs);
 	if (r->o.result_dir) {
@@ -414,7 +414,7 @@ static void print_summary(struct verify_run *r)
 	FILE *hf = r->o.json ? (isatty(STDERR_FILENO) ? stderr : NULL) : stdout;
 
 	if (r->o.json)
-		jsonl_emit(stdout, rec);
+		jsonl_emit(stdout, json_incref(rec));
 	if (r->o.result_dir)
 		write_result(r, "summary.json", rec);
 	if (hf) {
