@@ -12,8 +12,8 @@ PKGS       := jansson yaml-0.1 libcurl libarchive libelf libcrypto libbpf zlib l
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
 # lib/ is split by what may run where (README, Layout): lib/core is
-# what the static guest agent links (libc, jansson and libyaml only), the
-# other folders are host-only.  Core and guest sources see only lib/core's
+# what the static guest agent links (libc, jansson and libyaml only; the
+# agent itself adds libbpf), the other folders are host-only.  Core and guest sources see only lib/core's
 # headers, so a core file that includes a host-only header does not build.
 CORE_DIR   := lib/core
 HOST_DIRS  := lib/host lib/kernel lib/vm lib/results lib/runner lib/ctprof lib/verify
@@ -106,9 +106,12 @@ $(B)/bin/%: cmd/%.c $(LIB_A)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(PKG_LIBS)
 
 # The guest agent runs as PID 1 inside the VM: fully static, no loader.
+# libbpf reads the scheduler's BPF programs (guest/bpfprog.c); libelf, zlib
+# and zstd are what a static libbpf needs.
 $(AGENT): $(GUEST_OBJ) $(CORE_A)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lyaml -lm
+	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lyaml \
+		-lbpf -lelf -lz -lzstd -lm
 
 $(B)/bin/ktstr: cmd/ktstr.sh $(VERSION_STAMP)
 	@mkdir -p $(@D)

@@ -79,6 +79,11 @@ static const char usage_text[] =
 "      --ctprof FILE        with a scenario: capture every guest thread's\n"
 "                           scheduling profile at its end (see ktstr-ctprof(1);\n"
 "                           zstd when FILE ends in .zst)\n"
+"      --bpf-stats          with a scenario: each BPF program's run count and\n"
+"                           run time over the workload (bpf_prog_stats records;\n"
+"                           turns on kernel.bpf_stats_enabled; env\n"
+"                           KTSTR_BPF_STATS non-empty); bpf_prog records come\n"
+"                           with every --scheduler\n"
 "      --env K=V            set a variable for CMD in the guest (repeatable)\n"
 "  -i, --include PATH       put a file or directory under /include-files\n"
 "                           (repeatable; shared libraries come along)\n"
@@ -108,7 +113,7 @@ enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
 	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
 	OPT_SCHED_ARG, OPT_CTPROF, OPT_DRY_RUN, OPT_MONITOR_INTERVAL, OPT_NO_MONITOR,
-	OPT_BOOT_TIMEOUT, OPT_FORCE, OPT_SCHED_OUTPUT, OPT_KCONFIG,
+	OPT_BOOT_TIMEOUT, OPT_FORCE, OPT_SCHED_OUTPUT, OPT_KCONFIG, OPT_BPF_STATS,
 };
 
 static const struct option longopts[] = {
@@ -139,6 +144,7 @@ static const struct option longopts[] = {
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "sched-output", no_argument, NULL, OPT_SCHED_OUTPUT },
+	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -149,7 +155,7 @@ struct opts {
 	unsigned long memory;
 	enum vm_accel accel;
 	bool shell, raw, dmesg, timeout_set, dry_run, no_monitor, monitor_interval_set;
-	bool force, sched_output, boot_timeout_set;
+	bool force, sched_output, boot_timeout_set, bpf_stats;
 	unsigned long long timeout_ms, duration_ms, monitor_interval_ms, boot_timeout_ms;
 	struct strvec includes, cgroups, sched_args;
 	json_t *env;
@@ -175,6 +181,7 @@ static const struct { int opt; size_t off; } string_opts[] = {
 	{ OPT_NO_MONITOR, offsetof(struct opts, no_monitor) },
 	{ OPT_FORCE, offsetof(struct opts, force) },
 	{ OPT_SCHED_OUTPUT, offsetof(struct opts, sched_output) },
+	{ OPT_BPF_STATS, offsetof(struct opts, bpf_stats) },
 };
 
 /* A string or flag option from the tables; false when c is neither. */
@@ -255,7 +262,8 @@ static void set_valued(struct opts *o, int c)
 	}
 }
 
-/* KTSTR_BOOT_TIMEOUT and the accelerator probe's test hook. */
+/* KTSTR_BOOT_TIMEOUT, KTSTR_BPF_STATS and the accelerator probe's test
+ * hook. */
 static void apply_env(struct opts *o)
 {
 	const char *bt = env_get("KTSTR_BOOT_TIMEOUT");
@@ -268,6 +276,10 @@ static void apply_env(struct opts *o)
 				    "5m or 0 for none; fix or unset it", bt);
 		o->boot_timeout_set = true;
 	}
+	/* A switch: any value turns it on for a scenario run; an --exec or
+	 * a --shell has nothing to measure and ignores it. */
+	if (env_get("KTSTR_BPF_STATS") && (o->scenario || o->cgroups.n))
+		o->bpf_stats = true;
 	if (forced && (vm_accel_parse(forced, &a) || a == VM_ACCEL_AUTO))
 		usage_error("%s='%s': expected kvm or tcg; fix or unset it",
 			    VM_ACCEL_DETECT_ENV, forced);
@@ -291,6 +303,8 @@ static void check_combinations(struct opts *o)
 		o->monitor_interval_ms = 0;
 	if (o->ctprof && !scenario)
 		usage_error("--ctprof needs --scenario or --cgroup");
+	if (o->bpf_stats && !scenario)
+		usage_error("--bpf-stats needs a scenario, not --exec or --shell; drop one");
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
@@ -676,6 +690,8 @@ static void run_config(struct vm_plan *p)
 	vc->tick = tick;
 	if (o->ctprof)
 		json_set_bool(vc->request, "ctprof", true);
+	if (o->bpf_stats && p->doc)
+		json_set_bool(vc->request, "bpf_stats", true);
 }
 
 /* Build the initramfs, boot, stream the records; the exit code. */

@@ -14,6 +14,7 @@
  *   telemetry.c  the worker-side probes (gaps, CPUs, wake latencies) and
  *                the records built from them
  *   scheduler.c  the scheduler's lifecycle (start, attach, watch, detach)
+ *   bpfprog.c    the scheduler's BPF programs and their run cost (libbpf)
  *   cpumask.c    CPU bitmaps and cpulist text
  *
  * Telemetry travels through shared memory, not pipes: every worker owns a
@@ -184,6 +185,29 @@ struct prun {
 	unsigned n;
 };
 
+/* bpfprog.c: one BPF program of the scheduler. */
+struct bpf_prog_fig {
+	uint32_t id;
+	char *name;
+	const char *prog_type;		/* libbpf's name for it, static */
+	uint32_t verified_insns, xlated_bytes, jited_bytes, nr_maps;
+	uint64_t run_cnt, run_time_ns;	/* as last read */
+	uint64_t base_cnt, base_ns;	/* at the window's start */
+	bool base_ok;			/* the window's start read it */
+};
+
+/* What bpfprog.c keeps over a scenario. */
+struct bpfprobe {
+	bool stats;			/* the request's bpf_stats */
+	bool listed;			/* before holds the IDs before the spawn */
+	uint32_t *before;
+	size_t nbefore;
+	struct bpf_prog_fig *progs;	/* the scheduler's, sorted by name */
+	size_t n;
+	long long base_ms;		/* monotonic_ms() at the window's start */
+	bool windowed;			/* the window has started, not ended */
+};
+
 struct engine {
 	struct agent *ag;
 	struct scenario sc;
@@ -207,6 +231,7 @@ struct engine {
 	size_t npruns;
 
 	struct sched_run *sched;	/* NULL without a scheduler */
+	struct bpfprobe bpf;		/* its BPF programs */
 	int kmsg;			/* /dev/kmsg, positioned at scenario start */
 
 	size_t next_lock;
@@ -513,5 +538,29 @@ bool sched_alive(const struct engine *e);
 const char *sched_name_of(const json_t *spec);
 /* Free it, killing it first if it still runs. */
 void sched_release(struct engine *e);
+
+/* ---- bpfprog.c ---- */
+
+/* The IDs of after that are not in before, ascending, into out (room for
+ * na); both inputs are sorted in place.  Returns how many. */
+size_t bpf_ids_new(uint32_t *before, size_t nb, uint32_t *after, size_t na, uint32_t *out);
+/* By name, then ID. */
+void bpf_figs_sort(struct bpf_prog_fig *v, size_t n);
+/* {"type":"bpf_prog","scheduler":..,"id":..,...,"t_ms":t_ms}. */
+json_t *bpf_prog_record(const char *sched, const struct bpf_prog_fig *f, long long t_ms);
+/* {"type":"bpf_prog_stats",...}: run_cnt and run_time_ns less f's
+ * base_cnt and base_ns; ns_per_run null when nothing ran. */
+json_t *bpf_stats_record(const struct bpf_prog_fig *f, uint64_t run_cnt, uint64_t run_time_ns,
+			 long long window_ms);
+/* Before the scheduler is forked: bpf_stats_enabled=1 when e->bpf.stats,
+ * and the IDs already loaded.  Failures send a bpf_probe_error record. */
+void bpfprobe_before_spawn(struct engine *e);
+/* Right after the attach: the bpf_prog records of scheduler sched. */
+void bpfprobe_attached(struct engine *e, const char *sched);
+/* With bpf_stats: the counters as the workload starts, and the
+ * bpf_prog_stats records once it has stopped. */
+void bpfprobe_window_start(struct engine *e);
+void bpfprobe_window_end(struct engine *e);
+void bpfprobe_release(struct engine *e);
 
 #endif

@@ -1,14 +1,16 @@
 /* The "scenario" request: run a lib/core/scenario.h scenario for real.
  *
  * Request: {"type":"scenario","scenario":{...},"scheduler":{"path":P,
- * "args":[..]}|null,"topo":"N,L,C,T"}.  The document is parsed again here
- * with the host's parser (scenario_parse) and run: cgroups under
- * /sys/fs/cgroup/ktstr, forked workers, the steps' ops, the scheduler's
- * lifecycle.  Records, in order (field names are a contract with
+ * "args":[..]}|null,"topo":"N,L,C,T"[,"bpf_stats":true]}.  The document
+ * is parsed again here with the host's parser (scenario_parse) and run:
+ * cgroups under /sys/fs/cgroup/ktstr, forked workers, the steps' ops, the
+ * scheduler's lifecycle.  Records, in order (field names are a contract with
  * ktstr-stats; units in the names):
  *
  *   scenario_start   name, duration_ms, cpus, topo, scheduler, checks
  *   scheduler        started / attached / attach_failed (scheduler.c)
+ *   bpf_prog         after attached: one per BPF program the scheduler
+ *                    loaded, sorted by name (bpfprog.c)
  *   stimulus         one per op applied: at_ms, step, op, cgroup, detail
  *                    [, error]; the initial cgroups are step 0 "add",
  *                    the top-level payloads step 0 "start_payload";
@@ -33,6 +35,9 @@
  *                    copy, form, metrics {NAME: {value, unit, better}}
  *                    [, error, output_tail when the output did not parse]
  *                    (the payloads stop at the end before the workers)
+ *   bpf_prog_stats   with "bpf_stats":true, once the workers have
+ *                    stopped: each program's run_cnt and run_time_ns over
+ *                    the workload (bpfprog.c)
  *   worker           one per worker, when it has stopped (telemetry.c)
  *   cgroup_stats     one per cgroup that had workers, when it is removed
  *                    or at the end (none for a cgroup of payloads only)
@@ -382,6 +387,8 @@ static void finish(struct engine *e)
 	/* Before the workers: the payloads see the load to their end. */
 	payloads_stop(e, NULL, e->abort ? "abort" : "end");
 	workers_stop(e, NULL, NULL);
+	/* The workload has stopped: that closes the BPF cost window. */
+	bpfprobe_window_end(e);
 	iterations = iterations_so_far(e);
 	report_workers(e, NULL, NULL);
 	for (i = 0; i < e->ncgs; i++)
@@ -441,6 +448,7 @@ static int run(struct engine *e, const json_t *req)
 		return EXIT_ERROR;
 	}
 	e->ctprof = json_is_true(json_object_get(req, "ctprof"));
+	e->bpf.stats = json_is_true(json_object_get(req, "bpf_stats"));
 	if (scenario_parse(doc, &e->sc, &err) < 0) {
 		scenario_error(e, "%s", err.buf);
 		strbuf_release(&err);
@@ -483,6 +491,7 @@ static int run(struct engine *e, const json_t *req)
 	}
 	strbuf_release(&detail);
 	engine_flush(e);
+	bpfprobe_window_start(e);
 	e->t0_ns = now_ns();
 	e->started = true;
 	workers_release(go);
@@ -505,6 +514,7 @@ void engine_release(struct engine *e, bool teardown_cgroups)
 	if (e->nws)
 		workers_stop(e, NULL, NULL);
 	sched_release(e);
+	bpfprobe_release(e);
 	if (teardown_cgroups)
 		cgfs_teardown();
 	engine_reap(e);

@@ -6,7 +6,8 @@
  *            last RING_LINES lines for the lifecycle records;
  *   attach   wait (at most ATTACH_TIMEOUT_MS; scx_qmap takes ~3 s under
  *            TCG) until /sys/kernel/sched_ext/state is "enabled" and
- *            root/ops names a scheduler;
+ *            root/ops names a scheduler; then its BPF programs
+ *            (bpfprog.c, which lists the IDs before the fork too);
  *   watch    every HEALTH_MS: the process must be alive and the state
  *            still "enabled"; otherwise it died, and the kernel's reason
  *            comes from /dev/kmsg: `sched_ext: BPF scheduler "X" disabled
@@ -569,6 +570,8 @@ int sched_start(struct engine *e, const json_t *spec)
 	json_t *rec;
 	int ret = -1;
 
+	/* Before the fork: the programs loaded from here on are its. */
+	bpfprobe_before_spawn(e);
 	if (sched_spawn(s, spec, &err) < 0) {
 		s->exited = true;
 		attach_failed(e, err.buf);
@@ -593,6 +596,7 @@ int sched_start(struct engine *e, const json_t *spec)
 	json_set_int(rec, "attach_ms", monotonic_ms() - s->start_ms);
 	engine_emit(e, rec);
 	engine_flush(e);
+	bpfprobe_attached(e, s->name);
 	ret = 0;
 out:
 	free(ops);

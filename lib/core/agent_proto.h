@@ -28,7 +28,11 @@
  *      run a scenario (guest/scenario.c, lib/vm/vm_request.h); "checks"
  *      are its thresholds as the host resolved them (the check table's
  *      defaults are applied on the host only), reported back unchanged
- *      in scenario_start.checks.
+ *      in scenario_start.checks.  With "bpf_stats":true the agent turns
+ *      on kernel.bpf_stats_enabled before it starts the scheduler and
+ *      reports each of the scheduler's BPF programs' run_cnt and
+ *      run_time_ns over the workload (bpf_prog_stats records,
+ *      guest/bpfprog.c); bpf_prog records come with every scheduler.
  *   A request may carry "kernel_symbols":true: the agent then first sends
  *   {"type":"kernel_symbols","symbols":{"runqueues":"0xffff...",...},
  *    "missing":["scx_root"],"kernel_code_phys":"0x1000000"}

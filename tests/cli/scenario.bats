@@ -64,6 +64,20 @@ bad_scenario() {
 	assert_no_qemu
 }
 
+@test "--bpf-stats needs a scenario; KTSTR_BPF_STATS leaves --exec alone" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --bpf-stats --exec true
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"--bpf-stats needs a scenario, not --exec or --shell"* ]]
+	# The variable is a default for scenario runs, not a reason to refuse
+	# a command: the dry run gets as far as the QEMU command line.
+	KTSTR_BPF_STATS=1 run --separate-stderr ktstr-vm -k "$KERNEL" --exec true --dry-run
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	assert_no_qemu
+}
+
 @test "--kconfig: a missing or non-config file is a one-line usage error" {
 	run --separate-stderr ktstr-vm -k "$KERNEL" --kconfig "$TEST_TMP/nope" --dry-run
 	[ "$status" -eq 2 ]
