@@ -17,6 +17,10 @@
 #include "diag.h"
 #include "verifier_log.h"
 
+/* How many times the search runs over its own output: a loop nested in
+ * a loop folds in the second pass, one nested deeper in the third. */
+#define VERIFIER_MAX_PASSES 4
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -48,26 +52,68 @@ static size_t from_to(const char *s)
 	return index_colon(s + k) ? k + index_colon(s + k) : 0;
 }
 
-/* How much of line counts when comparing it (the header's rules). */
-static size_t norm_len(const char *s)
+/* Whether s is a marker line VERIFIER_COLLAPSED_FMT made. */
+static bool is_marker(const char *s)
+{
+	size_t k = 4;
+
+	if (strncmp(s, "... ", 4) || !is_digit(s[k]))
+		return false;
+	while (is_digit(s[k]))
+		k++;
+	return !strcmp(s + k, " iterations collapsed ...");
+}
+
+/* The end of an instruction's own text in s: before the " ;" that starts
+ * the state printed after it, and before a branch target's state some
+ * kernels print straight after the jump ("goto pc+2 15: R0=1"). */
+static size_t insn_end(const char *s)
+{
+	const char *semi = strstr(s, " ;"), *go = strstr(s, "goto pc");
+	size_t len = semi ? (size_t)(semi - s) : strlen(s), k;
+
+	if (go && (size_t)(go - s) < len) {
+		k = (size_t)(go - s) + strlen("goto pc");
+		while (s[k] == '+' || s[k] == '-' || is_digit(s[k]))
+			k++;
+		if (k < len && s[k] == ' ' && is_digit(s[k + 1]))
+			len = k;
+	}
+	return len;
+}
+
+/* The part of line s that counts when comparing it, at *from, with its
+ * length (the header's rules). */
+static size_t norm_span(const char *s, size_t *from)
 {
 	size_t k = index_colon(s), len;
 	const char *semi;
 
+	*from = 0;
 	if (k && s[k] == ' ' && s[k + 1] == '(') {
-		/* An instruction: its state follows the padding and ';'. */
-		semi = strstr(s + k, " ;");
-		len = semi ? (size_t)(semi - s) : strlen(s);
+		/* An instruction, without its index: the copies of an
+		 * unrolled loop differ in nothing else. */
+		*from = k + 1;
+		len = insn_end(s);
 	} else if (k) {
-		return k;		/* a state line: "12: R0=..." */
+		*from = k - 1;	/* any state line: ":" */
+		return 1;
 	} else if ((k = from_to(s))) {
 		return k;
+	} else if (is_marker(s)) {
+		/* An inner loop folded in an earlier pass: its count differs
+		 * from one outer iteration to the next. */
+		*from = (size_t)(strchr(s + 4, ' ') - s);
+		return strlen(s) - *from;
+	} else if (!strncmp(s, "mark_precise: ", 14) && (semi = strstr(s, "stack=:"))) {
+		/* "... parent state regs=r2 stack=:  R0=... R2=P24" */
+		return (size_t)(semi - s) + strlen("stack=:");
 	} else {
 		len = strlen(s);
 	}
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+	while (len > *from && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
-	return len;
+	return len - *from;
 }
 
 static uint64_t hash_bytes(const char *s, size_t len)
@@ -85,18 +131,19 @@ static uint64_t hash_bytes(const char *s, size_t len)
  * i's; an open-addressed table of line indexes (+1, 0 = empty) finds it. */
 static size_t *intern_lines(const struct strvec *in)
 {
-	size_t n = in->n, cap = 16, i, slot, *ids, *tab, *lens;
+	size_t n = in->n, cap = 16, i, slot, *ids, *tab, *lens, *offs;
 	uint64_t *hashes;
 
 	while (cap < 2 * n)
 		cap *= 2;
 	ids = xmalloc((n ? n : 1) * sizeof(*ids));
 	lens = xmalloc((n ? n : 1) * sizeof(*lens));
+	offs = xmalloc((n ? n : 1) * sizeof(*offs));
 	hashes = xmalloc((n ? n : 1) * sizeof(*hashes));
 	tab = xcalloc(cap, sizeof(*tab));
 	for (i = 0; i < n; i++) {
-		lens[i] = norm_len(in->v[i]);
-		hashes[i] = hash_bytes(in->v[i], lens[i]);
+		lens[i] = norm_span(in->v[i], &offs[i]);
+		hashes[i] = hash_bytes(in->v[i] + offs[i], lens[i]);
 		for (slot = hashes[i] & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
 			size_t j = tab[slot];
 
@@ -107,7 +154,7 @@ static size_t *intern_lines(const struct strvec *in)
 			}
 			j--;
 			if (hashes[j] == hashes[i] && lens[j] == lens[i] &&
-			    !memcmp(in->v[j], in->v[i], lens[i])) {
+			    !memcmp(in->v[j] + offs[j], in->v[i] + offs[i], lens[i])) {
 				ids[i] = j;
 				break;
 			}
@@ -116,6 +163,7 @@ static size_t *intern_lines(const struct strvec *in)
 	free(tab);
 	free(hashes);
 	free(lens);
+	free(offs);
 	return ids;
 }
 
@@ -169,16 +217,13 @@ static void push_range(struct strvec *out, const struct strvec *in, size_t from,
 		strvec_push(out, in->v[from++]);
 }
 
-size_t verifier_log_collapse(const struct strvec *in, struct strvec *out,
-			     unsigned min_period, unsigned min_repeats)
+/* One pass over in, appending to out; the lines removed. */
+static size_t collapse_pass(const struct strvec *in, struct strvec *out,
+			    unsigned min_period, unsigned min_repeats)
 {
 	struct search s = { .n = in->n };
 	size_t i = 0, p, r, removed = 0;
 
-	if (min_period == 0)
-		min_period = 1;
-	if (min_repeats < 3)
-		min_repeats = 3;
 	s.ids = intern_lines(in);
 	s.run_end = xmalloc((VERIFIER_MAX_PERIOD + 1) * sizeof(*s.run_end));
 	for (p = 0; p <= VERIFIER_MAX_PERIOD; p++)
@@ -197,4 +242,44 @@ size_t verifier_log_collapse(const struct strvec *in, struct strvec *out,
 	free(s.run_end);
 	free((void *)s.ids);
 	return removed;
+}
+
+static size_t count_markers(const struct strvec *sv, size_t from)
+{
+	size_t n = 0;
+
+	for (; from < sv->n; from++)
+		n += is_marker(sv->v[from]);
+	return n;
+}
+
+size_t verifier_log_collapse(const struct strvec *in, struct strvec *out,
+			     unsigned min_period, unsigned min_repeats)
+{
+	struct strvec cur = STRVEC_INIT, next = STRVEC_INIT;
+	size_t pass, i, start = out->n;
+
+	if (min_period == 0)
+		min_period = 1;
+	if (min_repeats < 3)
+		min_repeats = 3;
+	/* Each pass after the first folds the loops around the ones the
+	 * pass before folded (their markers compare equal). */
+	if (collapse_pass(in, &cur, min_period, min_repeats)) {
+		for (pass = 1; pass < VERIFIER_MAX_PASSES; pass++) {
+			if (!collapse_pass(&cur, &next, min_period, min_repeats)) {
+				strvec_clear(&next);
+				break;
+			}
+			strvec_clear(&cur);
+			cur = next;
+			memset(&next, 0, sizeof(next));
+		}
+	}
+	for (i = 0; i < cur.n; i++)
+		strvec_push(out, cur.v[i]);
+	strvec_clear(&cur);
+	/* The lines of in that are not in out, markers on either side
+	 * aside. */
+	return (in->n - count_markers(in, 0)) - (out->n - start - count_markers(out, start));
 }

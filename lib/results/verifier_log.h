@@ -25,9 +25,10 @@
  * seen at least 3 times in a row. */
 #define VERIFIER_MIN_PERIOD 5
 #define VERIFIER_MIN_REPEATS 3
-/* The longest loop body looked for, in lines.  The search costs
- * O(lines * VERIFIER_MAX_PERIOD) time and O(lines) memory, so a 16 MB
- * log stays well under a second; a longer body is left as it is. */
+/* The longest loop body looked for, in lines.  A pass of the search costs
+ * O(lines * VERIFIER_MAX_PERIOD) time and O(lines) memory, and there are
+ * at most 4 passes (each over the previous one's shorter output); a
+ * longer body is left as it is. */
 #define VERIFIER_MAX_PERIOD 200
 
 /* The marker put between the first and the last iteration kept;
@@ -71,15 +72,28 @@ void verifier_failures_free(struct verifier_failure *v, size_t n);
  * verifier prints about register and stack state, since that is what
  * changes from one iteration to the next:
  *   - an instruction line "12: (07) r1 += 1   ; R1_w=scalar(...)" is
- *     compared up to the " ;" that starts its state ("12: (07) r1 += 1");
- *   - a state line "12: R0=... R1=..." or "12: frame1: R1=..." as "12:";
+ *     compared without its index and up to the " ;" that starts its
+ *     state: "(07) r1 += 1" (without the index so that the copies of a
+ *     loop the compiler unrolled fold too); a conditional jump also
+ *     without the target's state some kernels print straight after it
+ *     ("if r1 > 0x3 goto pc+2 15: R1=4" as "if r1 > 0x3 goto pc+2");
+ *   - a state line "12: R0=... R1=..." or "12: frame1: R1=..." counts
+ *     as any other state line;
  *   - "from 15 to 12: R1=..." (a branch being explored) as
  *     "from 15 to 12:";
+ *   - level 2's "mark_precise: ... parent state regs=r2 stack=:  R0=..."
+ *     up to its "stack=:";
+ *   - a marker line as any other marker line;
  *   - every other line (source lines "; for (...) @ file.c:12",
- *     messages) as it is, trailing blanks aside.
+ *     messages, the rest of level 2's mark_precise lines) as it is,
+ *     trailing blanks aside.
  * Where two periods fit, the one removing more lines wins (the shorter on
- * a tie), the search is greedy from the top, and a collapsed run is not
- * searched again, so nested loops fold at the inner level only.
+ * a tie); the search is greedy from the top and does not look into a run
+ * it folded.  It then runs again over its own output, up to 4 passes in
+ * all, so that a loop around a folded one (a verifier log at level 2
+ * backtracks over all earlier iterations in every iteration, which is an
+ * inner loop of growing length) folds too, its iterations differing only
+ * in their inner markers' counts.
  *
  * Returns the number of lines of in not copied to out (the marker lines
  * are not counted).  min_period 0 counts as 1; min_repeats below 3 counts

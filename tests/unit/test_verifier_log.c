@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,39 @@ static void test_extract_cases(void **state)
 	extract("libbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n0: (b7) r0 = 0", &v, &n);
 	assert_int_equal(n, 0);
 	verifier_failures_free(v, n);
+}
+
+static void read_fixture(const char *name, struct strbuf *text)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), FIXTURES "%s", name);
+	if (strbuf_read_file(text, path))
+		fail_msg("%s: cannot read it; run the test from the top of the tree", path);
+}
+
+/* Every line of out but the markers is a line of in, in order, and the
+ * count of those left out is what the collapse returned. */
+static void assert_folded_from(const struct strvec *in, const struct strvec *out, size_t removed)
+{
+	size_t i = 0, j, kept = 0, markers = 0;
+	unsigned long long r;
+	char c;
+
+	for (j = 0; j < out->n; j++) {
+		if (sscanf(out->v[j], "... %llu iterations collapsed ...%c", &r, &c) == 1 &&
+		    strstr(out->v[j], " iterations collapsed ...")) {
+			markers++;
+			continue;
+		}
+		while (i < in->n && strcmp(in->v[i], out->v[j]))
+			i++;
+		assert_true(i < in->n);
+		i++;
+		kept++;
+	}
+	assert_int_equal(in->n - kept, removed);
+	assert_int_equal(out->n, kept + markers);
 }
 
 /* A loop body of 6 lines as the verifier prints it: the instructions and
@@ -226,6 +260,54 @@ static void test_collapse_normalise(void **state)
 	assert_string_equal(out.v[6], "5: (07) r1 += 1 ; R1=4");
 	strvec_clear(&out);
 	strvec_clear(&in);
+
+	/* A loop the compiler unrolled: the same instructions at other
+	 * indexes; a jump's target state printed after it. */
+	for (k = 0; k < 4; k++) {
+		strvec_pushf(&in, "%u: (71) r2 = *(u8 *)(r1 +0)        ; R1=%u", 10 + 5 * k, k);
+		strvec_pushf(&in, "%u: (07) r1 += 1", 11 + 5 * k);
+		strvec_pushf(&in, "%u: (15) if r2 == 0x0 goto pc+9 %u: R2=%u", 12 + 5 * k, 22 + 5 * k, k);
+		strvec_pushf(&in, "%u: R1_w=%u", 13 + 5 * k, k);
+		strvec_push(&in, "; if (!c) @ x.bpf.c:9  ");
+	}
+	assert_int_equal(verifier_log_collapse(&in, &out, 5, 3), 10);
+	assert_string_equal(out.v[5], "... 2 iterations collapsed ...");
+	assert_string_equal(out.v[6], in.v[15]);
+	strvec_clear(&out);
+	strvec_clear(&in);
+}
+
+/* A loop in a loop whose inner trip count grows: the first pass folds
+ * each inner run, the second the outer loop, whose iterations then differ
+ * only in their inner markers. */
+static void test_collapse_nested(void **state)
+{
+	struct strvec in = STRVEC_INIT, out = STRVEC_INIT;
+	unsigned k, j;
+	size_t removed;
+
+	(void)state;
+	for (k = 0; k < 6; k++) {
+		strvec_pushf(&in, "1: (bf) r6 = r1 ; R6=%u", k);
+		strvec_push(&in, "; outer @ x.bpf.c:3");
+		for (j = 0; j < 4 + k; j++) {
+			strvec_pushf(&in, "2: (07) r2 += 1 ; R2=%u", j);
+			strvec_push(&in, "3: (0f) r3 += r2");
+			strvec_push(&in, "; inner @ x.bpf.c:5");
+			strvec_push(&in, "4: (a5) if r2 < 0x9 goto pc-3");
+			strvec_pushf(&in, "from 4 to 2: R2=%u", j);
+		}
+	}
+	removed = verifier_log_collapse(&in, &out, 5, 3);
+	/* Two outer iterations of 2 + 5 + 1 + 5 lines around a marker. */
+	assert_int_equal(out.n, 13 + 1 + 13);
+	assert_string_equal(out.v[7], "... 2 iterations collapsed ...");
+	assert_string_equal(out.v[13], "... 4 iterations collapsed ...");
+	assert_string_equal(out.v[14], "1: (bf) r6 = r1 ; R6=5");
+	assert_string_equal(out.v[21], "... 7 iterations collapsed ...");
+	assert_folded_from(&in, &out, removed);
+	strvec_clear(&out);
+	strvec_clear(&in);
 }
 
 /* A long log: a 150-line body 1000 times, then 50 000 distinct lines; the
@@ -240,12 +322,104 @@ static void test_collapse_large(void **state)
 		for (j = 0; j < 150; j++)
 			strvec_pushf(&in, "%u: (07) r1 += %u    ; R1=%u", j, j, k);
 	for (k = 0; k < 50000; k++)
-		strvec_pushf(&in, "%u: (b7) r0 = 0", 1000 + k);
+		strvec_pushf(&in, "%u: (b7) r0 = %u", 1000 + k, k);
 	assert_int_equal(verifier_log_collapse(&in, &out, 5, 3), 998 * 150);
 	assert_int_equal(out.n, 301 + 50000);
 	assert_string_equal(out.v[150], "... 998 iterations collapsed ...");
 	strvec_clear(&out);
 	strvec_clear(&in);
+}
+
+/* The rejected scheduler (tests/fixtures/verifier/sched, loaded on the
+ * Debian 7.3.4 cloud kernel): 48 iterations of a 9-line loop body, then
+ * the error and the kernel's explanation, which walks the same 48
+ * branches again. */
+static void test_real_rejected(void **state)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct strvec out = STRVEC_INIT;
+	struct verifier_failure *v;
+	size_t n, removed, j, markers = 0;
+	bool error_kept = false;
+
+	(void)state;
+	read_fixture("badloop-7.3.4-cloud.log", &text);
+	extract(text.buf, &v, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].program, "badloop_enqueue");
+	assert_string_equal(v[0].error, "libbpf: prog 'badloop_enqueue': failed to load: -EACCES");
+	assert_int_equal(v[0].log.n, 1252);
+	assert_string_equal(v[0].log.v[0], "0: R1=ctx() R10=fp0");
+	assert_string_equal(v[0].log.v[1251],
+			    "processed 354 insns (limit 1000000) max_states_per_insn 3 "
+			    "total_states 5 peak_states 5 mark_read 0");
+	removed = verifier_log_collapse(&v[0].log, &out, VERIFIER_MIN_PERIOD, VERIFIER_MIN_REPEATS);
+	assert_folded_from(&v[0].log, &out, removed);
+	assert_true(out.n < 200);
+	for (j = 0; j < out.n; j++) {
+		markers += !strcmp(out.v[j], "... 45 iterations collapsed ...");
+		error_kept |= !strcmp(out.v[j],
+				      "invalid access to map value, value_size=384 off=384 size=8");
+	}
+	assert_int_equal(markers, 2);
+	assert_true(error_kept);
+	/* The last iteration is there with its own state. */
+	assert_true(strvec_contains(&out, "18: (55) if r2 != 0x180 goto pc-7     ; R2=384"));
+	assert_string_equal(out.v[out.n - 1], v[0].log.v[1251]);
+	strvec_clear(&out);
+	/* --raw's counterpart: nothing repeats 49 times. */
+	assert_int_equal(verifier_log_collapse(&v[0].log, &out, 5, 49), 0);
+	strvec_clear(&out);
+	verifier_failures_free(v, n);
+	strbuf_release(&text);
+}
+
+/* The fixed program loaded: libbpf printed every program's log (-l 1)
+ * and none of them is a failure. */
+static void test_real_loaded(void **state)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct verifier_failure *v;
+	size_t n;
+
+	(void)state;
+	read_fixture("goodloop-level1-7.3.4-cloud.log", &text);
+	extract(text.buf, &v, &n);
+	assert_int_equal(n, 0);
+	verifier_failures_free(v, n);
+	strbuf_release(&text);
+}
+
+/* The fixed program's log at level 2, the first 4467 lines of the output
+ * (the whole is 400 KB): every iteration backtracks over all the earlier
+ * ones, a loop in a loop, which the second pass folds. */
+static void test_real_level2(void **state)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct strvec in = STRVEC_INIT, out = STRVEC_INIT;
+	const char *p, *eol;
+	size_t removed;
+	bool in_log = false;
+
+	(void)state;
+	read_fixture("goodloop-level2-head-7.3.4-cloud.log", &text);
+	for (p = text.buf; *p; p = eol + 1) {
+		eol = strchr(p, '\n');
+		if (!eol)
+			break;
+		if (in_log)
+			strvec_pushf(&in, "%.*s", (int)(eol - p), p);
+		else if (!strncmp(p, "libbpf: prog 'badloop_enqueue': -- BEGIN", 40))
+			in_log = true;
+	}
+	assert_int_equal(in.n, 4285);
+	removed = verifier_log_collapse(&in, &out, VERIFIER_MIN_PERIOD, VERIFIER_MIN_REPEATS);
+	assert_folded_from(&in, &out, removed);
+	/* One pass alone leaves about 1900 lines. */
+	assert_true(out.n < 1000);
+	strvec_clear(&out);
+	strvec_clear(&in);
+	strbuf_release(&text);
 }
 
 int main(void)
@@ -256,7 +430,11 @@ int main(void)
 		cmocka_unit_test(test_collapse_loop),
 		cmocka_unit_test(test_collapse_edges),
 		cmocka_unit_test(test_collapse_normalise),
+		cmocka_unit_test(test_collapse_nested),
 		cmocka_unit_test(test_collapse_large),
+		cmocka_unit_test(test_real_rejected),
+		cmocka_unit_test(test_real_loaded),
+		cmocka_unit_test(test_real_level2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
