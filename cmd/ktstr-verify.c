@@ -320,6 +320,7 @@ static json_t *cell_record(const struct verify_run *r, const struct case_report 
 		in.sched_fail = run->sched_fail;
 		in.progs = run->bpf_progs;
 		in.stats = run->bpf_stats;
+		in.probe_error = run->bpf_probe_error;
 	}
 	out = read_output(run, &in.output_len);
 	in.output = out;

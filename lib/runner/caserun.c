@@ -98,6 +98,11 @@ static void collect(struct caserun *r, json_t *rec)
 		json_array_append(r->bpf_progs, rec);
 	} else if (!strcmp(type, "bpf_prog_stats")) {
 		json_array_append(r->bpf_stats, rec);
+	} else if (!strcmp(type, "bpf_probe_error") && !r->bpf_probe_error) {
+		r->bpf_probe_error = xasprintf("%s: %s", json_get_str(rec, "stage") ?
+					       json_get_str(rec, "stage") : "?",
+					       json_get_str(rec, "message") ?
+					       json_get_str(rec, "message") : "no message");
 	} else if (!strcmp(type, "scheduler")) {
 		collect_sched(r, rec);
 	}
@@ -445,6 +450,7 @@ void caserun_release(struct caserun *r)
 	json_decref(r->bpf_progs);
 	json_decref(r->bpf_stats);
 	json_decref(r->sched_fail);
+	free(r->bpf_probe_error);
 	free(r->accel);
 	if (r->scenario_path)
 		unlink(r->scenario_path);

@@ -135,8 +135,14 @@ static void judge(json_t *cell, const struct verify_cell_in *in)
 			     "(no scheduler attach record); the run ended before it");
 	} else if (!have_progs) {
 		json_set_str(cell, "result", "error");
-		json_set_str(cell, "reason", "the scheduler attached but the guest reported no "
-			     "bpf_prog records: is the guest agent built with its BPF probe?");
+		if (in->probe_error)
+			json_object_set_new(cell, "reason", json_sprintf(
+				"the scheduler attached but the guest could not read its BPF "
+				"programs (%s)", in->probe_error));
+		else
+			json_set_str(cell, "reason", "the scheduler attached but the guest "
+				     "reported no bpf_prog records: is the guest agent built "
+				     "with its BPF probe?");
 	} else {
 		json_set_str(cell, "result", "pass");
 		/* Verified and attached: a later death is the probe's concern,

@@ -32,6 +32,7 @@ struct verify_cell_in {
 	const json_t *sched_fail;	/* its first attach_failed/died record */
 	const json_t *progs;		/* bpf_prog records (array) */
 	const json_t *stats;		/* bpf_prog_stats records (array) */
+	const char *probe_error;	/* a bpf_probe_error's "stage: message" */
 	/* The scheduler's whole output (ktstr-vm's output_log), or NULL:
 	 * then sched_fail's "output" lines stand in. */
 	const char *output;

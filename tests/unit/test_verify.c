@@ -193,6 +193,12 @@ static void test_errors_and_late_death(void **state)
 	assert_string_equal(json_get_str(cell, "result"), "error");
 	assert_non_null(strstr(json_get_str(cell, "reason"), "no bpf_prog records"));
 	json_decref(cell);
+	in.probe_error = "attached: Operation not permitted";
+	cell = verify_cell_build(&in);
+	assert_string_equal(json_get_str(cell, "reason"), "the scheduler attached but the guest "
+			    "could not read its BPF programs (attached: Operation not permitted)");
+	json_decref(cell);
+	in.probe_error = NULL;
 	in.attached = false;		/* neither attached nor failed */
 	cell = verify_cell_build(&in);
 	assert_string_equal(json_get_str(cell, "result"), "error");
@@ -239,8 +245,10 @@ static json_t *cell_of(const char *sched, const char *kernel, const char *preset
 		"verified_insns", 9, "ns_per_run"));
 	json_set_str(c, "failed_program", fail_prog);
 	json_set_str(c, "error", fail_prog ? "libbpf: prog 'p': failed to load: -13" : NULL);
-	json_object_set_new(c, "log", fail_prog ? json_pack("[s, s]", "1: x", "2: y")
-				      : json_null());
+	/* the same log but for a kernel address, as from two boots */
+	json_object_set_new(c, "log", !fail_prog ? json_null() : json_pack(
+		"[s, s, s]", "1: x", "2: y", !strcmp(preset, "tiny-1llc") ?
+		"3: (18) r1 = 0xffa000000012a070" : "3: (18) r1 = 0xffa0000000a3c070"));
 	json_set_int(c, "log_lines_raw", 2);
 	return c;
 }
@@ -293,7 +301,7 @@ static void test_summary(void **state)
 				      "7.3.4/smt-2llc\n"));
 	assert_non_null(strstr(h.buf, "  scx_bad    FAIL             FAIL             -\n"));
 	assert_non_null(strstr(h.buf, "  scx_s      pass             pass             error\n"));
-	assert_non_null(strstr(h.buf, "    | 2: y\n"));
+	assert_non_null(strstr(h.buf, "    | 2: y\n    | 3: (18) r1 = 0xffa000000012a070\n"));
 	assert_non_null(strstr(h.buf, "    verifier log: as for scx_bad on 7.3.4 tiny-1llc above\n"));
 	assert_non_null(strstr(h.buf, "  scx_s on 7.3.4 smt-2llc: QEMU failed\n"));
 	strbuf_release(&h);
