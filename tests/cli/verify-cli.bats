@@ -205,3 +205,29 @@ EOF
 	[[ "$output" == *"ERROR ["*"] scx_a 6.14.2 tiny-1llc: ktstr-vm exited with status 0 without running the VM to its end"* ]]
 	[[ "$output" == *"cells in error (no verdict on the scheduler):"* ]]
 }
+
+@test "verify cli: Ctrl-C stops the cells, exits 130 and leaves no temp files" {
+	fake_vm
+	good_sched scx_a
+	# a VM that takes its time
+	printf '#!/bin/sh\nexec sleep 30\n' >"$TEST_TMP/bin/ktstr-vm"
+	mkdir -p "$TEST_TMP/tmp"
+	TMPDIR=$TEST_TMP/tmp KTSTR_CACHE_DIR=$FAKE_CACHE "$VERIFY" --kernel "$FAKE_IMAGE" \
+		--scheduler "$TEST_TMP/s/scx_a" --preset tiny-1llc --json \
+		>"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	local pid=$! i
+	for i in $(seq 50); do
+		[ -n "$(ls "$TEST_TMP/tmp")" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	kill -INT "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	cat "$TEST_TMP/out" "$TEST_TMP/err"
+	[ "$rc" -eq 130 ]
+	[ -z "$(ls -A "$TEST_TMP/tmp")" ]
+	[ "$(jq -r 'select(.type == "verifier_cell") | [.result, .reason] | @tsv' "$TEST_TMP/out")" = \
+		"$(printf 'error\tinterrupted before the cell finished')" ]
+	[ "$(jq -r 'select(.type == "verifier_summary") | .errors' "$TEST_TMP/out")" = 1 ]
+}
