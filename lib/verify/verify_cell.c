@@ -63,8 +63,13 @@ static char *failure_text(const struct verify_cell_in *in, size_t *len)
 	size_t i;
 
 	if (in->output) {
+		/* Bytes, not a C string: the output may hold NULs. */
+		char *copy = xmalloc(in->output_len + 1);
+
+		memcpy(copy, in->output, in->output_len);
+		copy[in->output_len] = '\0';
 		*len = in->output_len;
-		return xstrndup(in->output, in->output_len);
+		return copy;
 	}
 	json_array_foreach(out, i, l)
 		if (json_is_string(l))
