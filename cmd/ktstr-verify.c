@@ -250,7 +250,7 @@ static int plan(struct verify_run *r)
 		goto out;
 	r->tests = xcalloc(presets.n, sizeof(*r->tests));
 	for (i = 0; i < presets.n; i++, r->ntests++)
-		if (verify_probe_test(preset_find(presets.v[i]), r->o.duration_ms,
+		if (verify_probe_test(preset_find(presets.v[i]), (unsigned)i, r->o.duration_ms,
 				      &r->tests[i], &err) < 0) {
 			diag("the probe test: %s", err.buf);
 			goto out;
@@ -383,8 +383,10 @@ static void report_cb(void *cb, const struct case_report *rep)
 
 	if (rep->retrying) {
 		if (!r->o.json)
-			printf("RETRY [%8.2fs] %s: %s (attempt %u of %ld)\n", rep->secs,
-			       rep->c->full_name, rep->reason, rep->attempts, r->o.retries + 1);
+			printf("RETRY [%8.2fs] %s %s %s: %s (attempt %u of %ld)\n", rep->secs,
+			       rep->c->sched->label, cell_kernel(r, rep->c)->label,
+			       rep->c->preset->name, rep->reason, rep->attempts,
+			       r->o.retries + 1);
 		fflush(stdout);
 		return;
 	}

@@ -145,9 +145,11 @@ int verify_presets(const struct strvec *names, bool kvm, unsigned host_cpus,
 	return 0;
 }
 
-int verify_probe_test(const struct preset *p, unsigned long long duration_ms,
+int verify_probe_test(const struct preset *p, unsigned index, unsigned long long duration_ms,
 		      struct ktest *t, struct strbuf *err)
 {
+	/* The index leads the name: the runner starts cases in name order. */
+	char *name = xasprintf("p%02u-%s", index, p->name);
 	json_t *doc = json_pack("{s:s, s:s, s:I, s:[{s:s, s:i, s:s}]}",
 				"name", "verifier_probe",
 				"description", "One CPU-bound worker per CPU: every dispatch "
@@ -156,13 +158,14 @@ int verify_probe_test(const struct preset *p, unsigned long long duration_ms,
 				"duration_ms", (json_int_t)duration_ms,
 				"cgroups", "name", "probe", "workers", (int)topo_cpus(&p->topo),
 				"work", "spin_wait");
-	json_t *root = json_pack("{s:s+, s:o, s:s, s:[s], s:b}", "name", "probe-", p->name,
+	json_t *root = json_pack("{s:s, s:o, s:s, s:[s], s:b}", "name", name,
 				 "scenario", doc, "scheduler", KTEST_SCHED_PLACEHOLDER,
 				 "presets", p->name, "bpf_stats", 1);
 	char *path = xasprintf("ktstr-verify probe for %s", p->name);
 	int rc = ktest_from_json(root, path, "verify", t, err);
 
 	free(path);
+	free(name);
 	json_decref(root);
 	return rc;
 }

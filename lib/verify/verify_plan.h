@@ -34,8 +34,9 @@ int verify_presets(const struct strvec *names, bool kvm, unsigned host_cpus,
 
 /* The probe test of one preset: every scheduler of the run ("{scheduler}"),
  * ktstr-vm --bpf-stats, and one spin_wait worker per CPU for duration_ms.
- * Named "probe-PRESET" in suite "verify".  0, or -1 with err. */
-int verify_probe_test(const struct preset *p, unsigned long long duration_ms,
+ * Named "pINDEX-PRESET" in suite "verify", so cells start preset by
+ * preset in the order given.  0, or -1 with err. */
+int verify_probe_test(const struct preset *p, unsigned index, unsigned long long duration_ms,
 		      struct ktest *t, struct strbuf *err);
 
 #endif

@@ -201,7 +201,7 @@ EOF
 	verify --kernel "$FAKE_IMAGE" --preset tiny-1llc --scheduler "$TEST_TMP/s/scx_a"
 	echo "status=$status output=$output stderr=$stderr"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"RETRY ["* ]]
+	[[ "$output" == *"RETRY ["*"] scx_a 6.14.2 tiny-1llc: ktstr-vm exited with status 0"*"(attempt 1 of 2)"* ]]
 	[[ "$output" == *"ERROR ["*"] scx_a 6.14.2 tiny-1llc: ktstr-vm exited with status 0 without running the VM to its end"* ]]
 	[[ "$output" == *"cells in error (no verdict on the scheduler):"* ]]
 }
