@@ -147,8 +147,25 @@ static int list_ids(uint32_t **ids, size_t *n, struct strbuf *err)
 	}
 }
 
+/* The BTF object of the last program named from it: a scheduler's
+ * programs share one, and loading it is most of a scan's time. */
+struct btf_cache {
+	uint32_t id;
+	struct btf *btf;
+};
+
+static struct btf *btf_get(struct btf_cache *c, uint32_t id)
+{
+	if (c->btf && c->id == id)
+		return c->btf;
+	btf__free(c->btf);
+	c->btf = btf__load_from_kernel_by_id(id);
+	c->id = id;
+	return c->btf;
+}
+
 /* The name of the program's first BTF function (its C name), or NULL. */
-static char *btf_name(int fd, const struct bpf_prog_info *info)
+static char *btf_name(int fd, const struct bpf_prog_info *info, struct btf_cache *c)
 {
 	struct bpf_func_info fi = { 0 };
 	struct bpf_prog_info fin = { 0 };
@@ -165,7 +182,7 @@ static char *btf_name(int fd, const struct bpf_prog_info *info)
 	fin.func_info = (uint64_t)(uintptr_t)&fi;
 	if (bpf_prog_get_info_by_fd(fd, &fin, &len))
 		return NULL;
-	btf = btf__load_from_kernel_by_id(info->btf_id);
+	btf = btf_get(c, info->btf_id);
 	if (!btf)
 		return NULL;
 	t = btf__type_by_id(btf, fi.type_id);
@@ -173,13 +190,12 @@ static char *btf_name(int fd, const struct bpf_prog_info *info)
 	/* Only a longer form of the name the kernel gave. */
 	if (s && !strncmp(s, info->name, strlen(info->name)))
 		name = xstrdup(s);
-	btf__free(btf);
 	return name;
 }
 
-/* The program's figures and, with want_name, its name and type.  -1
- * when it is gone (or unreadable). */
-static int read_prog(uint32_t id, struct bpf_prog_fig *f, bool want_name)
+/* The program's figures and, with a BTF cache for the names, its name and
+ * type.  -1 when it is gone (or unreadable). */
+static int read_prog(uint32_t id, struct bpf_prog_fig *f, struct btf_cache *names)
 {
 	struct bpf_prog_info info = { 0 };
 	uint32_t len = sizeof(info);
@@ -199,9 +215,9 @@ static int read_prog(uint32_t id, struct bpf_prog_fig *f, bool want_name)
 	f->nr_maps = info.nr_map_ids;
 	f->run_cnt = info.run_cnt;
 	f->run_time_ns = info.run_time_ns;
-	if (want_name) {
+	if (names) {
 		if (strlen(info.name) == BPF_OBJ_NAME_LEN - 1)
-			f->name = btf_name(fd, &info);
+			f->name = btf_name(fd, &info, names);
 		if (!f->name)
 			f->name = xstrdup(info.name);
 		type = libbpf_bpf_prog_type_str(info.type);
@@ -246,6 +262,8 @@ void bpfprobe_attached(struct engine *e, const char *sched)
 	uint32_t *after, *fresh;
 	size_t na, nf, i;
 	long long t = monotonic_ms();
+	uint64_t t0 = now_ns();
+	struct btf_cache names = { 0 };
 
 	if (!b->listed)
 		return;
@@ -258,9 +276,12 @@ void bpfprobe_attached(struct engine *e, const char *sched)
 	nf = bpf_ids_new(b->before, b->nbefore, after, na, fresh);
 	b->progs = xcalloc(nf ? nf : 1, sizeof(*b->progs));
 	for (i = 0; i < nf; i++)
-		if (!read_prog(fresh[i], &b->progs[b->n], true))
+		if (!read_prog(fresh[i], &b->progs[b->n], &names))
 			b->n++;
+	btf__free(names.btf);
 	bpf_figs_sort(b->progs, b->n);
+	vlog("bpf probe: %zu programs of %zu loaded read in %llu us", b->n, na,
+	     (unsigned long long)((now_ns() - t0) / 1000));
 	for (i = 0; i < b->n; i++)
 		engine_emit(e, bpf_prog_record(sched, &b->progs[i], t));
 	engine_flush(e);
@@ -279,7 +300,7 @@ void bpfprobe_window_start(struct engine *e)
 	for (i = 0; i < b->n; i++) {
 		struct bpf_prog_fig *f = &b->progs[i];
 
-		f->base_ok = !read_prog(f->id, f, false);
+		f->base_ok = !read_prog(f->id, f, NULL);
 		f->base_cnt = f->run_cnt;
 		f->base_ns = f->run_time_ns;
 	}
@@ -300,7 +321,7 @@ void bpfprobe_window_end(struct engine *e)
 	for (i = 0; i < b->n; i++) {
 		struct bpf_prog_fig *f = &b->progs[i];
 
-		if (!f->base_ok || read_prog(f->id, f, false) < 0)
+		if (!f->base_ok || read_prog(f->id, f, NULL) < 0)
 			continue;	/* gone: the scheduler went with it */
 		engine_emit(e, bpf_stats_record(f, f->run_cnt, f->run_time_ns, window));
 	}

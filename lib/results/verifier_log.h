@@ -28,7 +28,10 @@
 /* The longest loop body looked for, in lines.  A pass of the search costs
  * O(lines * VERIFIER_MAX_PERIOD) time and O(lines) memory, and there are
  * at most 4 passes (each over the previous one's shorter output); a
- * longer body is left as it is. */
+ * longer body is left as it is.  Measured (-O2, one core): a 16 MB log of
+ * 373 000 lines, the real rejected log of tests/fixtures/verifier
+ * repeated, folds in 0.24 s; 373 000 lines that never repeat take 0.76 s;
+ * extracting the 16 MB log from the output takes 0.6 s. */
 #define VERIFIER_MAX_PERIOD 200
 
 /* The marker put between the first and the last iteration kept;
@@ -37,7 +40,8 @@
 
 struct verifier_failure {
 	char *program;		/* the program libbpf named ("simple_enqueue") */
-	char *error;		/* libbpf's line, from "libbpf: " on:
+	char *error;		/* libbpf's line, from "libbpf: " on (from
+				 * "prog '" when the prefix is missing):
 				 * "libbpf: prog 'NAME': failed to load: -22" */
 	struct strvec log;	/* the verifier's log, one entry a line; empty
 				 * when libbpf printed none for it */
@@ -50,12 +54,13 @@ struct verifier_failure {
  * marker ends a line, a log libbpf cut short, the text before it is the
  * last line).  A log printed for a program that then loaded (libbpf's
  * debug output of a successful load) is no failure and is skipped, and
- * so is a log the output ends in before any "failed to load" line.  Lines lose a trailing '\r', and bytes
- * that are not UTF-8 (or NUL) become U+FFFD so each line can go into
- * JSON as it is.
+ * so is a log the output ends in before any "failed to load" line.
+ * Lines lose a trailing '\r', and bytes that are not UTF-8 (or NUL)
+ * become U+FFFD so each line can go into JSON as it is; nothing else is
+ * changed (level 2's tabs stay).
  *
  * *v (caller frees with verifier_failures_free) and *n receive the
- * failures, none being 0 of them.  Returns 0; -1 with a message in err
+ * failures (*v NULL when there are none).  Returns 0; -1 with a message in err
  * only for input that cannot be a scheduler's output (none today: the
  * signature leaves room for a limit on its size). */
 int verifier_log_extract(const char *text, size_t len, struct verifier_failure **v,
