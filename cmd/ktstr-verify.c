@@ -246,6 +246,7 @@ static int plan(struct verify_run *r)
 		diag("%s", err.len ? err.buf : "no kernel found");
 		goto out;
 	}
+	verify_unclash_kernels(r->kernels, r->nk);
 	if (resolve_schedulers(r) < 0)
 		goto out;
 	r->tests = xcalloc(presets.n, sizeof(*r->tests));

@@ -88,6 +88,38 @@ size_t verify_discover_schedulers(const char *const *keys, size_t nkeys, struct 
 	return n;
 }
 
+static bool label_taken(const struct gauntlet_kernel *k, size_t n, size_t self)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (j != self && !strcmp(k[j].label, k[self].label))
+			return true;
+	return false;
+}
+
+void verify_unclash_kernels(struct gauntlet_kernel *k, size_t n)
+{
+	bool *clash = xcalloc(n + 1, sizeof(*clash));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		clash[i] = label_taken(k, n, i);
+	for (i = 0; i < n; i++)
+		if (clash[i] && k[i].key) {
+			free(k[i].label);
+			k[i].label = xstrdup(k[i].key);
+		}
+	for (i = 1; i < n; i++)
+		if (label_taken(k, i + 1, i)) {
+			char *l = xasprintf("%s-%zu", k[i].label, i + 1);
+
+			free(k[i].label);
+			k[i].label = l;
+		}
+	free(clash);
+}
+
 void verify_split_list(const char *s, struct strvec *out)
 {
 	const char *p = s;

@@ -22,6 +22,11 @@
  * once, appended to out.  Returns how many were found. */
 size_t verify_discover_schedulers(const char *const *keys, size_t nkeys, struct strvec *out);
 
+/* Kernels whose labels are equal (two builds of one version) get their
+ * cache key as label, or failing that their position ("7.3.4-2"), so
+ * every cell keeps its own grid column and result file. */
+void verify_unclash_kernels(struct gauntlet_kernel *k, size_t n);
+
 /* Split "a,b c" (commas or blanks) into out: KTSTR_VERIFIER_SCHEDULER. */
 void verify_split_list(const char *s, struct strvec *out);
 

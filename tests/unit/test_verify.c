@@ -229,6 +229,29 @@ static void test_file_name_and_list(void **state)
 	strvec_clear(&v);
 }
 
+static void test_unclash_kernels(void **state)
+{
+	struct gauntlet_kernel k[4] = {
+		{ xstrdup("7.3.4"), xstrdup("/a"), xstrdup("debian-7.3.4-cloud") },
+		{ xstrdup("7.3.4"), xstrdup("/b"), xstrdup("debian-7.3.4-amd64") },
+		{ xstrdup("6.14"), xstrdup("/c"), NULL },
+		{ xstrdup("6.14"), xstrdup("/d"), NULL },
+	};
+	size_t i;
+
+	(void)state;
+	verify_unclash_kernels(k, 4);
+	assert_string_equal(k[0].label, "debian-7.3.4-cloud");
+	assert_string_equal(k[1].label, "debian-7.3.4-amd64");
+	assert_string_equal(k[2].label, "6.14");
+	assert_string_equal(k[3].label, "6.14-4");
+	for (i = 0; i < 4; i++) {
+		free(k[i].label);
+		free(k[i].image);
+		free(k[i].key);
+	}
+}
+
 static json_t *cell_of(const char *sched, const char *kernel, const char *preset,
 		       long long insns_a, const char *fail_prog)
 {
@@ -317,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_fail_from_record_lines),
 		cmocka_unit_test(test_errors_and_late_death),
 		cmocka_unit_test(test_file_name_and_list),
+		cmocka_unit_test(test_unclash_kernels),
 		cmocka_unit_test(test_summary),
 	};
 
