@@ -54,6 +54,24 @@ static const struct gauntlet_kernel *case_kernel(const struct gcase *c,
 	return c->kernel ? c->kernel : ctx->default_kernel;
 }
 
+/* The scheduler's lifecycle: its output file, and for ktstr-verify
+ * whether it attached and how it failed first. */
+static void collect_sched(struct caserun *r, json_t *rec)
+{
+	const char *ev = json_get_str(rec, "event");
+
+	if (json_get_str(rec, "output_log")) {
+		/* ktstr-vm keeps the scheduler's whole output in a file: the
+		 * record's output array holds only its last lines. */
+		free(r->sched_log);
+		r->sched_log = xstrdup(json_get_str(rec, "output_log"));
+	}
+	if (ev && !strcmp(ev, "attached"))
+		r->sched_attached = true;
+	else if (ev && !r->sched_fail && (!strcmp(ev, "attach_failed") || !strcmp(ev, "died")))
+		r->sched_fail = json_incref(rec);
+}
+
 /* Keep what the sidecar wants beyond the verdict's own digest. */
 static void collect(struct caserun *r, json_t *rec)
 {
@@ -76,11 +94,17 @@ static void collect(struct caserun *r, json_t *rec)
 	} else if (!strcmp(type, "scenario_end")) {
 		json_decref(r->scenario_end);
 		r->scenario_end = json_incref(rec);
-	} else if (!strcmp(type, "scheduler") && json_get_str(rec, "output_log")) {
-		/* ktstr-vm keeps the scheduler's whole output in a file: the
-		 * record's output array holds only its last lines. */
-		free(r->sched_log);
-		r->sched_log = xstrdup(json_get_str(rec, "output_log"));
+	} else if (!strcmp(type, "bpf_prog")) {
+		json_array_append(r->bpf_progs, rec);
+	} else if (!strcmp(type, "bpf_prog_stats")) {
+		json_array_append(r->bpf_stats, rec);
+	} else if (!strcmp(type, "bpf_probe_error") && !r->bpf_probe_error) {
+		r->bpf_probe_error = xasprintf("%s: %s", json_get_str(rec, "stage") ?
+					       json_get_str(rec, "stage") : "?",
+					       json_get_str(rec, "message") ?
+					       json_get_str(rec, "message") : "no message");
+	} else if (!strcmp(type, "scheduler")) {
+		collect_sched(r, rec);
 	}
 }
 
@@ -146,6 +170,8 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 	jsonl_reader_init(&r->err, 64 * 1024, &err_ops, r);
 	r->cgroups = json_array();
 	r->stimulus = json_array();
+	r->bpf_progs = json_array();
+	r->bpf_stats = json_array();
 
 	/* The scenario goes to ktstr-vm as a file: canned or inline alike,
 	 * with the test's duration already applied. */
@@ -168,6 +194,8 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 		strvec_pushf(&argv, "--sched-arg=%s", t->sched_args.v[i]);
 	if (ctx->accel)
 		strvec_pushf(&argv, "--accel=%s", ctx->accel);
+	if (t->bpf_stats)
+		strvec_push(&argv, "--bpf-stats");
 	/* The gauntlet applied the vCPU rule (budget.h) to the whole host;
 	 * pinned to its share of it, ktstr-vm's own check would count less. */
 	strvec_push(&argv, "--force");
@@ -420,6 +448,10 @@ void caserun_release(struct caserun *r)
 	json_decref(r->cgroups);
 	json_decref(r->stimulus);
 	json_decref(r->scenario_end);
+	json_decref(r->bpf_progs);
+	json_decref(r->bpf_stats);
+	json_decref(r->sched_fail);
+	free(r->bpf_probe_error);
 	free(r->accel);
 	if (r->scenario_path)
 		unlink(r->scenario_path);

@@ -49,6 +49,16 @@ struct caserun {
 	 * line), or NULL when the verdict stands. */
 	char *infra;
 	char *sched_log;		/* the scheduler record's output_log, if any */
+	/* For ktstr-verify: the BPF programs the agent read after attach and
+	 * their run figures (ktstr-records(7) bpf_prog, bpf_prog_stats, in
+	 * order), why the guest could not read them, whether the scheduler
+	 * attached, and its first
+	 * attach_failed or died record (output and output_log: the load
+	 * failure's text). */
+	json_t *bpf_progs, *bpf_stats;
+	char *bpf_probe_error;		/* the first bpf_probe_error's message */
+	bool sched_attached;
+	json_t *sched_fail;
 	/* Kept by the runner across retries (caserun_start clears them). */
 	unsigned attempt;		/* 1-based */
 	char *first_error;		/* the first attempt's infra reason */

@@ -502,7 +502,7 @@ static int load_env(struct tctx *c, const json_t *v, struct ktest *t)
 static const char *const k_top[] = {
 	"name", "description", "scenario", "scheduler", "scheduler_args", "duration",
 	"topology", "presets", "thresholds", "payload_checks", "timeout", "performance_mode",
-	"append", "env", NULL
+	"bpf_stats", "append", "env", NULL
 };
 
 /* "payload_checks": {"NAME": {"max": {...}, "min": {...}, "exit_code": N}},
@@ -597,6 +597,10 @@ static int parse_test(struct tctx *c, const json_t *root, struct ktest *t)
 	if (get_bool(c, root, "performance_mode", "$.performance_mode", &b))
 		return -1;
 	t->performance_mode = b;
+	b = 0;
+	if (get_bool(c, root, "bpf_stats", "$.bpf_stats", &b))
+		return -1;
+	t->bpf_stats = b;
 	if (get_str(c, root, "append", "$.append", &s))
 		return -1;
 	t->append = s ? xstrdup(s) : NULL;
@@ -642,6 +646,25 @@ out:
 		ktest_init(t);
 	}
 	strbuf_release(&text);
+	free(c.dir);
+	return rc;
+}
+
+int ktest_from_json(const json_t *root, const char *path, const char *suite, struct ktest *t,
+		    struct strbuf *err)
+{
+	struct tctx c = { .file = path, .err = err };
+	int rc;
+
+	ktest_init(t);
+	t->path = xstrdup(path);
+	c.dir = path_dirname(path);
+	t->suite = xstrdup(suite);
+	rc = parse_test(&c, root, t);
+	if (rc) {
+		ktest_release(t);
+		ktest_init(t);
+	}
 	free(c.dir);
 	return rc;
 }

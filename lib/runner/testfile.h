@@ -30,6 +30,8 @@
  *     "timeout": "2m",                  optional VM timeout
  *     "performance_mode": false,        optional; skipped under
  *                                       KTSTR_NO_PERF_MODE
+ *     "bpf_stats": false,               optional: ktstr-vm --bpf-stats
+ *                                       (per-program run counts and times)
  *     "append": "...", "env": {"K": "V"} optional, passed to ktstr-vm
  *   }
  *
@@ -92,6 +94,7 @@ struct ktest {
 	json_t *payload_checks;	/* {NAME: {max, min, exit_code}} over the
 				 * scenario's payload checks, or NULL */
 	bool performance_mode;
+	bool bpf_stats;		/* run ktstr-vm with --bpf-stats */
 	char *append;		/* or NULL */
 	struct strvec env;	/* "K=V" */
 	struct strvec features;	/* coverage features for budget selection:
@@ -104,6 +107,11 @@ struct ktest {
  * after a failure *t is empty (all NULL) and safe to release.
  * suite may be NULL (then the file's directory name). */
 int ktest_load(const char *path, const char *suite, struct ktest *t, struct strbuf *err);
+/* The same from a document already in memory (a program's own test, as
+ * ktstr-verify's probe): path names it in messages and anchors relative
+ * paths; suite is required. */
+int ktest_from_json(const json_t *root, const char *path, const char *suite, struct ktest *t,
+		    struct strbuf *err);
 void ktest_release(struct ktest *t);
 
 /* Load every test in paths: a file is one test; a directory is a suite of

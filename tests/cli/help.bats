@@ -37,7 +37,7 @@ check_help() {
 		listed=$(basename "$c" .c)
 		[[ " ${PROGRAMS[*]} " == *" $listed "* ]] || { echo "$listed missing from PROGRAMS" >&2; return 1; }
 	done
-	[ ${#PROGRAMS[@]} -eq 8 ]
+	[ ${#PROGRAMS[@]} -eq 9 ]
 }
 
 @test "help: ktstr" { check_help ktstr; }
@@ -48,3 +48,4 @@ check_help() {
 @test "help: ktstr-ctprof" { check_help ktstr-ctprof; }
 @test "help: ktstr-stats" { check_help ktstr-stats; }
 @test "help: ktstr-test" { check_help ktstr-test; }
+@test "help: ktstr-verify" { check_help ktstr-verify; }

@@ -33,6 +33,7 @@ check_bad_option() {
 @test "options: ktstr-ctprof" { check_bad_option ktstr-ctprof --bogus; }
 @test "options: ktstr-stats" { check_bad_option ktstr-stats --bogus; }
 @test "options: ktstr-test" { check_bad_option ktstr-test --bogus; }
+@test "options: ktstr-verify" { check_bad_option ktstr-verify --bogus; }
 
 @test "options: a short option that does not exist, for every program" {
 	local p

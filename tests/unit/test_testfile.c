@@ -131,7 +131,7 @@ static void test_full_file(void **state)
 		" 'thresholds': {'max_spread_pct': 20, 'max_gap_ms': 3000,"
 		"   'max_p99_wake_us': 'off', 'min_iter_rate': 10, 'max_migration_ratio': 0.5,"
 		"   'isolation': false, 'starvation': true},"
-		" 'timeout': '2m', 'performance_mode': true, 'append': 'nokaslr',"
+		" 'timeout': '2m', 'performance_mode': true, 'bpf_stats': true, 'append': 'nokaslr',"
 		" 'env': {'RUST_LOG': 'debug', 'A_B': '1'}}");
 	char *real_sched = realpath(sched, NULL);
 	struct ktest t;
@@ -169,6 +169,7 @@ static void test_full_file(void **state)
 	assert_int_equal(t.thresholds.isolation, 0);
 	assert_int_equal(t.thresholds.starvation, 1);
 	assert_true(t.performance_mode);
+	assert_true(t.bpf_stats);
 	assert_string_equal(t.append, "nokaslr");
 	assert_int_equal(t.env.n, 2);
 	assert_string_equal(t.env.v[0], "A_B=1");	/* sorted */
@@ -205,6 +206,7 @@ static void test_defaults(void **state)
 	assert_true(isnan(t.thresholds.max_gap_ms));
 	assert_int_equal(t.thresholds.isolation, -1);
 	assert_false(t.performance_mode);
+	assert_false(t.bpf_stats);
 	assert_null(t.append);
 	assert_int_equal(t.env.n, 0);
 	ktest_release(&t);
@@ -455,6 +457,8 @@ static void test_bad_types(void **state)
 		 "$.presets: expected a non-empty array", NULL);
 	load_bad(dir, "{'scenario': 'steady', 'performance_mode': 1}",
 		 "$.performance_mode: expected true or false", NULL);
+	load_bad(dir, "{'scenario': 'steady', 'bpf_stats': 'yes'}",
+		 "$.bpf_stats: expected true or false", NULL);
 	load_bad(dir, "{'scenario': 'steady', 'env': {'1X': 'a'}}",
 		 "$.env.1X: '1X' is not a variable name", NULL);
 	load_bad(dir, "{'scenario': 'steady', 'env': {'X': 1}}",
