@@ -90,3 +90,28 @@ built() {
 		all(.[0].log[]; test("iterations collapsed") | not) and
 		.[1].type == "verifier_summary" and .[1].failed == 1' <<<"$output"
 }
+
+@test "verify: two kernels (Debian's cloud and generic builds): a column each, every program verified on both" {
+	local k2=${KTSTR_E2E_KERNEL2:-/nonexistent-e2e-kernel2}
+	[ -f "$k2" ] || {
+		echo "KTSTR_E2E_KERNEL2=$k2 is missing (tests/run-bats fetches it)" >&2
+		return 1
+	}
+	run --separate-stderr ktstr-verify -k "$KERNEL" -k "$k2" --scheduler "$SCHED/scx_simple" \
+		--scheduler "$SCHED/scx_qmap" --preset tiny-2llc -j 2 --json
+	echo "status=$status"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	# four cells, two distinct kernel labels, all passing
+	jq -e -s 'map(select(.type == "verifier_cell")) as $c |
+		($c | length) == 4 and ($c | map(.kernel) | unique | length) == 2 and
+		all($c[]; .result == "pass" and (.programs | length) > 0)' <<<"$output"
+	# scx_qmap's dispatch is a big program: thousands of verified
+	# instructions, the same count on both kernels' verifiers or close
+	jq -e -s 'map(select(.type == "verifier_summary"))[0] as $s |
+		$s.cells == 4 and $s.passed == 4 and $s.failing == [] and
+		any($s.programs[]; .scheduler == "scx_qmap" and .program == "qmap_dispatch" and
+		    .cells == 2 and .verified_insns_min > 1000 and
+		    .verified_insns_max < 1000000)' <<<"$output"
+}
