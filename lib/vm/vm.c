@@ -170,6 +170,7 @@ static void handle_record(struct vm_run *v, json_t *rec)
 			set_message(v->r, "cannot send the request to the guest agent: %s",
 				    strerror(errno));
 			v->r->end = VM_END_AGENT_ERROR;
+			v->request_failed = true;
 			v->exit_seen = true;
 			v->exit_seen_ms = monotonic_ms();
 		}
@@ -286,7 +287,10 @@ static void classify_qemu_exit(struct vm_run *v)
 	struct vm_result *r = v->r;
 	const struct ktstr_topo *t = &v->c->topo;
 
-	if (v->exit_seen)
+	/* A request that could not be sent because QEMU crashed under it is
+	 * QEMU's failure: a status with a signal comes from QEMU's own death,
+	 * as our kill (kill_qemu) reaps without keeping the status. */
+	if (v->exit_seen && !(v->request_failed && v->qemu_gone && WIFSIGNALED(v->qemu_status)))
 		return;
 	if (v->panic_line[0]) {
 		r->end = VM_END_PANIC;

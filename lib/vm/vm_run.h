@@ -31,6 +31,9 @@ struct vm_run {
 	long long start_ms, exit_seen_ms, last_tick_ms;
 	bool may_retry;		/* KVM chosen by auto: a failed boot retries on TCG */
 	bool ready, exit_seen, qemu_gone;
+	/* The request could not be written: the agent's end went away,
+	 * often because QEMU itself is dying (classify_qemu_exit). */
+	bool request_failed;
 	bool log_written;	/* the console said anything at all */
 	int qemu_status;
 };
