@@ -237,6 +237,17 @@ void verdict_warn(struct verdict *v, const char *fmt, ...)
 	free(msg);
 }
 
+void verdict_warn_field(struct verdict *v, const char *type, const char *key,
+			const char *want)
+{
+	char *k = xasprintf("%s.%s", type, key);
+
+	if (strvec_push_unique(&v->warned, k))
+		verdict_warn(v, "%s: expected %s; treated as missing (said once per field)",
+			     k, want);
+	free(k);
+}
+
 /* ---- thresholds --------------------------------------------------------- */
 
 /* The check table's defaults are applied in one place, checks_effective,

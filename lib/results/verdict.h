@@ -281,6 +281,10 @@ void verdict_feed(struct verdict *v, const json_t *rec);
 /* Report a problem with the input at v->line (and keep it in warnings). */
 void verdict_warn(struct verdict *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "TYPE.KEY: expected WANT; treated as missing", once per field and run:
+ * a stream that gets one field wrong gets it wrong on every line. */
+void verdict_warn_field(struct verdict *v, const char *type, const char *key,
+			const char *want);
 
 /* Effective thresholds: flags over the scenario's over the check table's
  * defaults (checktab.h), for every row of that table.  In

@@ -19,17 +19,6 @@
 
 /* ---- intake ------------------------------------------------------------- */
 
-static void warn_field(struct verdict *v, const char *type, const char *key,
-		       const char *want)
-{
-	char *k = xasprintf("%s.%s", type, key);
-
-	if (strvec_push_unique(&v->warned, k))
-		verdict_warn(v, "%s: expected %s; treated as missing (said once per field)",
-			     k, want);
-	free(k);
-}
-
 /* A number field, NAN when missing, null or not a non-negative number
  * (warned): every figure of these records is a count, a size or a time. */
 static double num(struct verdict *v, const json_t *rec, const char *type, const char *key)
@@ -40,7 +29,7 @@ static double num(struct verdict *v, const json_t *rec, const char *type, const 
 		return NAN;
 	if (!json_is_number(j) || !isfinite(json_number_value(j)) ||
 	    json_number_value(j) < 0) {
-		warn_field(v, type, key, "a number >= 0");
+		verdict_warn_field(v, type, key, "a number >= 0");
 		return NAN;
 	}
 	return json_number_value(j);
@@ -55,7 +44,7 @@ static void set_str(struct verdict *v, const json_t *rec, const char *type,
 	if (!j || json_is_null(j))
 		return;
 	if (!json_is_string(j)) {
-		warn_field(v, type, key, "a string");
+		verdict_warn_field(v, type, key, "a string");
 		return;
 	}
 	free(*dst);
@@ -73,7 +62,7 @@ static struct verdict_bpf_prog *prog_of(struct verdict *v, const json_t *rec,
 	struct verdict_bpf_prog *p;
 
 	if (!name && isnan(id)) {
-		warn_field(v, type, "name", "a program name or an id");
+		verdict_warn_field(v, type, "name", "a program name or an id");
 		return NULL;
 	}
 	for (size_t i = 0; i < v->n_bpf_progs; i++) {

@@ -19,17 +19,6 @@
 
 /* ---- intake ------------------------------------------------------------- */
 
-static void warn_field(struct verdict *v, const char *type, const char *key,
-		       const char *want)
-{
-	char *k = xasprintf("%s.%s", type, key);
-
-	if (strvec_push_unique(&v->warned, k))
-		verdict_warn(v, "%s: expected %s; treated as missing (said once per field)",
-			     k, want);
-	free(k);
-}
-
 /* A number field, NAN when missing, null or not a number (warned). */
 static double num(struct verdict *v, const json_t *rec, const char *type, const char *key)
 {
@@ -38,7 +27,7 @@ static double num(struct verdict *v, const json_t *rec, const char *type, const 
 	if (!j || json_is_null(j))
 		return NAN;
 	if (!json_is_number(j) || !isfinite(json_number_value(j))) {
-		warn_field(v, type, key, "a number");
+		verdict_warn_field(v, type, key, "a number");
 		return NAN;
 	}
 	return json_number_value(j);
@@ -51,7 +40,7 @@ static char *str(struct verdict *v, const json_t *rec, const char *type, const c
 	if (!j || json_is_null(j))
 		return NULL;
 	if (!json_is_string(j)) {
-		warn_field(v, type, key, "a string");
+		verdict_warn_field(v, type, key, "a string");
 		return NULL;
 	}
 	return vd_one_line(json_string_value(j));
@@ -79,14 +68,14 @@ static struct verdict_payload *copy_of(struct verdict *v, const json_t *rec,
 	int copy = 0;
 
 	if (!name) {
-		warn_field(v, type, "name", "a payload name");
+		verdict_warn_field(v, type, "name", "a payload name");
 		return NULL;
 	}
 	if (json_is_integer(cj) && json_integer_value(cj) >= 0 &&
 	    json_integer_value(cj) < 1 << 20)
 		copy = (int)json_integer_value(cj);
 	else if (cj)
-		warn_field(v, type, "copy", "a copy index (0, 1, ...)");
+		verdict_warn_field(v, type, "copy", "a copy index (0, 1, ...)");
 	for (size_t i = 0; i < v->n_payloads; i++)
 		if (v->payloads[i].copy == copy && !strcmp(v->payloads[i].name, name))
 			return &v->payloads[i];
@@ -119,7 +108,7 @@ static void feed_start(struct verdict *v, struct verdict_payload *p, const json_
 	if (json_is_object(checks))
 		p->checks = json_deep_copy(checks);
 	else if (checks && !json_is_null(checks))
-		warn_field(v, T, "checks", "an object");
+		verdict_warn_field(v, T, "checks", "an object");
 }
 
 static void feed_stop(struct verdict *v, struct verdict_payload *p, const json_t *rec)
@@ -146,7 +135,7 @@ void vd_feed_payload(struct verdict *v, const json_t *rec)
 	struct verdict_payload *p;
 
 	if (!ev || (strcmp(ev, "start") && strcmp(ev, "stop"))) {
-		warn_field(v, "payload", "event", "\"start\" or \"stop\"");
+		verdict_warn_field(v, "payload", "event", "\"start\" or \"stop\"");
 		return;
 	}
 	if (!(p = copy_of(v, rec, "payload")))
@@ -173,12 +162,12 @@ void vd_feed_payload_metrics(struct verdict *v, const json_t *rec)
 	p->metrics_error = str(v, rec, T, "error");
 	lines(rec, "output_tail", &p->metrics_tail);
 	if (m && !json_is_object(m) && !json_is_null(m))
-		warn_field(v, T, "metrics", "an object of {\"value\", \"unit\", \"better\"}");
+		verdict_warn_field(v, T, "metrics", "an object of {\"value\", \"unit\", \"better\"}");
 	json_object_foreach(m, key, e) {
 		json_t *val = json_object_get(e, "value");
 
 		if (!json_is_number(val) || !isfinite(json_number_value(val))) {
-			warn_field(v, T, "metrics.*.value", "a number");
+			verdict_warn_field(v, T, "metrics.*.value", "a number");
 			continue;
 		}
 		json_object_set(p->metrics, key, e);
