@@ -62,6 +62,10 @@ size_t sidecar_list_roots(const char *const *roots, size_t nroots, struct sideca
 	struct sidecar_run *v = NULL, *one;
 	size_t n = 0, i, j, k, m;
 
+	/* One root: its own listing (a run directory named as the root is
+	 * called by its path there). */
+	if (nroots == 1)
+		return sidecar_list_runs(roots[0], out);
 	for (i = 0; i < nroots; i++) {
 		m = sidecar_list_runs(roots[i], &one);
 		for (j = 0; j < m; j++) {
