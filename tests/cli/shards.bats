@@ -181,3 +181,40 @@ assert all(c.get("classname") and c.get("name") and c.get("time") for c in cases
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"duplicate key 'parallel'"* ]]
 }
+
+# Real sidecars without a VM: a suite whose cases are plan-time skips
+# (no preset fits), run as GitLab shards of one pipeline.
+@test "shard auto: GitLab shards share the pipeline's run id; the roots list as one run" {
+	mkdir -p "$TEST_TMP/skips"
+	for t in one two three; do
+		cp "$FIX/suite-extra/huge.json" "$TEST_TMP/skips/$t.json"
+	done
+	export KTSTR_PROJECT_COMMIT=abc123 CI_PIPELINE_ID=4242 CI_NODE_TOTAL=3
+	for k in 1 2 3; do
+		CI_NODE_INDEX=$k KTSTR_RUNS_ROOT="$TEST_TMP/r$k" \
+			run --separate-stderr ktest --shard auto --json "$TEST_TMP/skips"
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"run id gitlab-4242 (from CI_PIPELINE_ID, shared by the shards)"* ]]
+		jq -e -s --argjson k "$k" 'map(select(.type == "shard"))[0] | .index == $k and
+			.source == "GitLab CI_NODE_INDEX/CI_NODE_TOTAL" and .run_id == "gitlab-4242"' \
+			<<<"$output"
+	done
+	# The same id again in a root that has it: refused, nothing replaced.
+	CI_NODE_INDEX=1 KTSTR_RUNS_ROOT="$TEST_TMP/r1" \
+		run --separate-stderr ktest --shard auto "$TEST_TMP/skips"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"already exists (run ids must be unique; nothing was replaced)"* ]]
+	run "$BIN/ktstr-stats" list --dir "$TEST_TMP/r1" --dir "$TEST_TMP/r2" \
+		--dir "$TEST_TMP/r3" --json
+	[ "$status" -eq 0 ]
+	jq -e -s 'length == 1 and .[0].run == "gitlab-4242" and .[0].tests == 3' <<<"$output"
+	run "$BIN/ktstr-stats" junit gitlab-4242 --dir "$TEST_TMP/r1" --dir "$TEST_TMP/r2" \
+		--dir "$TEST_TMP/r3"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '<skipped' <<<"$output")" -eq 3 ]
+	# Not a shard: the pipeline's id is not taken (two runs stay apart).
+	KTSTR_RUNS_ROOT="$TEST_TMP/r4" run --separate-stderr ktest --json "$TEST_TMP/skips"
+	[ "$status" -eq 0 ]
+	jq -e -s '[.[] | select(.type == "test_summary")][0].run_id | test("^[0-9]{8}T")' <<<"$output"
+	assert_no_qemu
+}
