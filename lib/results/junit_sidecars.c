@@ -50,7 +50,7 @@ static void add_case(struct junit_sidecars *j, const struct sidecar *s, bool rep
 	json_int_t repeat = json_integer_value(json_object_get(s->doc, "repeat"));
 	const char *reason = str_of(s->doc, "reason");
 
-	if (sl && !strncmp(name, s->suite, sl) && name[sl] == '/')
+	if (sl && !strncmp(name, s->suite, sl) && (name[sl] == ' ' || name[sl] == '/'))
 		name += sl + 1;
 	j->v = xrealloc(j->v, (j->n + 1) * sizeof(*j->v));
 	jc = &j->v[j->n++];

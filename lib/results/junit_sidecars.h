@@ -17,7 +17,7 @@ struct junit_sidecars {
 };
 
 /* One testcase per sidecar of set matching f, in set order: classname
- * the suite, name the case without "suite/" (and " #R" when the run
+ * the suite, name the case without its "suite " prefix (and " #R" when the run
  * repeated cases), time wall_ms, pass/fail/skip/error from result
  * (inconclusive is an error, as in ktstr-test), message and type the
  * first failed check's, else the reason. */
