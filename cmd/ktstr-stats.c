@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "fsutil.h"
 #include "jsonl.h"
+#include "junit_sidecars.h"
 #include "opts.h"
 #include "scenario.h"
 #include "sidecar.h"
@@ -43,6 +44,7 @@ static const char usage_head[] =
 "   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json]\n"
 "   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P]\n"
 "                        [--format text|markdown|json]\n"
+"   or: ktstr-stats junit [RUN] [--dir ROOT]... [filters] [-o FILE]\n"
 "   or: ktstr-stats clean [--keep N] [--dir ROOT]\n"
 "\n"
 "list, show, compare and clean read the run history ktstr test writes (one\n"
@@ -609,6 +611,7 @@ static const char history_usage_text[] =
 "   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json|--table]\n"
 "   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--all]\n"
 "                        [--phase N[,N...]] [--format text|markdown|json]\n"
+"   or: ktstr-stats junit [RUN] [--dir ROOT] [filters] [-o FILE]\n"
 "   or: ktstr-stats clean [--keep N] [--dir ROOT] [--json|--table]\n"
 "\n"
 "Every ktstr test run writes one sidecar (*.ktstr.json) per case into its\n"
@@ -625,6 +628,8 @@ static const char history_usage_text[] =
 "            changed (a neutral metric such as migrations); a BPF\n"
 "            program's cost (bpf.PROG.ns_per_run, from ktstr-vm --bpf-stats)\n"
 "            is a REGRESSION 25% dearer, from one sample a side too\n"
+"  junit     the JUnit XML report of RUN (default: the newest), one\n"
+"            testcase per sidecar, to stdout or -o FILE\n"
 "  clean     remove stale temp files, runs without sidecars, and with\n"
 "            --keep N every run but the N newest (running ones are kept)\n"
 "\n"
@@ -632,8 +637,15 @@ static const char history_usage_text[] =
 "(ktstr test --label; the newest run with it), or directory paths (with a\n"
 "'/'); --dir may also name one run directory.\n"
 "\n"
-"      --dir ROOT               runs root (default: KTSTR_RUNS_ROOT, else\n"
+"Several roots (repeat --dir, or KTSTR_RUNS_ROOT=A:B:C), such as the\n"
+"artifact directories of a CI fleet's shards, read as one history: the\n"
+"directories of one run id (the shards of one run) are one run.\n"
+"\n"
+"      --dir ROOT               runs root (repeatable; default:\n"
+"                               KTSTR_RUNS_ROOT, ':'-separated roots, else\n"
 "                               $XDG_STATE_HOME/ktstr/runs)\n"
+"  -o, --output FILE            junit: write the report to FILE\n"
+"                               (atomically) instead of stdout\n"
 "      --json                   JSON lines (see ktstr-records(7)); list, show\n"
 "                               and clean print them when stdout is not a\n"
 "                               terminal\n"
@@ -646,7 +658,7 @@ static const char history_usage_text[] =
 "                               (phase<N>.*) of phase N (repeatable)\n"
 "      --keep N                 clean: keep the N newest runs\n"
 "\n"
-"Filters (show and compare; a case must match all given):\n"
+"Filters (show, compare and junit; a case must match all given):\n"
 "      --kernel K               kernel label starts with K\n"
 "      --scheduler S            scheduler name (\"eevdf\": the kernel's own)\n"
 "      --topology T             topology preset name or spec (1n2l2c1t)\n"
@@ -664,7 +676,7 @@ static const char history_usage_text[] =
 enum {
 	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_FORMAT, OPT_ALPHA, OPT_ALL, OPT_PHASE,
 	OPT_KEEP, OPT_F_KERNEL, OPT_F_SCHED, OPT_F_TOPO, OPT_F_WORK, OPT_F_COMMIT,
-	OPT_F_SOURCE, OPT_F_TEST,
+	OPT_F_SOURCE, OPT_F_TEST, OPT_OUTPUT,
 };
 
 static const struct option history_longopts[] = {
@@ -683,13 +695,15 @@ static const struct option history_longopts[] = {
 	{ "commit", required_argument, NULL, OPT_F_COMMIT },
 	{ "run-source", required_argument, NULL, OPT_F_SOURCE },
 	{ "test", required_argument, NULL, OPT_F_TEST },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
 struct history_opts {
-	const char *cmd;		/* "list", "show", "compare", "clean" */
-	const char *dir;
+	const char *cmd;		/* "list", "show", "compare", "junit", "clean" */
+	struct strvec dirs;		/* --dir, in order */
+	const char *output;		/* junit -o */
 	int json;			/* 1 --json, 0 --table, -1 by stdout */
 	enum compare_format format;
 	bool all, filtered;
@@ -744,7 +758,8 @@ static void only_for(const struct history_opts *o, const char *opt, const char *
 static void parse_history_args(int argc, char **argv, struct history_opts *o)
 {
 	struct compare_filter *f = &o->filter;
-	bool filters_ok = !strcmp(o->cmd, "show") || !strcmp(o->cmd, "compare");
+	bool filters_ok = !strcmp(o->cmd, "show") || !strcmp(o->cmd, "compare") ||
+			  !strcmp(o->cmd, "junit");
 	unsigned long n;
 	char *end;
 	int c;
@@ -752,15 +767,20 @@ static void parse_history_args(int argc, char **argv, struct history_opts *o)
 	o->json = -1;
 	o->alpha = 0.05;
 	o->keep = -1;
-	while ((c = opts_getopt(argc, argv, "h", history_longopts, NULL)) != -1) {
+	while ((c = opts_getopt(argc, argv, "ho:", history_longopts, NULL)) != -1) {
 		if (c >= OPT_F_KERNEL && c <= OPT_F_TEST) {
 			if (!filters_ok)
-				usage_error("%s: filters apply to show and compare, not %s",
+				usage_error("%s: filters apply to show, compare and junit, not %s",
 					    o->cmd, o->cmd);
 			o->filtered = true;
 		}
 		switch (c) {
-		case OPT_DIR: o->dir = optarg; break;
+		case OPT_DIR: strvec_push(&o->dirs, optarg); break;
+		case 'o':
+		case OPT_OUTPUT:
+			only_for(o, "output", "junit");
+			o->output = optarg;
+			break;
 		case OPT_HJSON: o->json = 1; o->format = COMPARE_FMT_JSON; break;
 		case OPT_TABLE: o->json = 0; break;
 		case OPT_ALL: o->all = true; break;
@@ -811,25 +831,61 @@ static bool want_json(const struct history_opts *o)
 	return o->json < 0 ? !isatty(STDOUT_FILENO) : o->json;
 }
 
-/* The runs root.  One the user named (--dir, KTSTR_RUNS_ROOT) must exist:
- * a typo is an error, not an empty history.  The default one may be
- * missing (nothing run yet): *missing is set then. */
-static char *runs_root(const struct history_opts *o, bool *missing)
+/* The runs roots: --dir (repeatable), else KTSTR_RUNS_ROOT (':'-separated),
+ * else the default.  One the user named must exist: a typo is an error,
+ * not an empty history.  The default may be missing (nothing run yet):
+ * *missing is set then.  roots->v[0] also names the history in messages. */
+static void runs_roots(const struct history_opts *o, struct strvec *roots, bool *missing)
 {
 	const char *env = env_get("KTSTR_RUNS_ROOT");
-	const char *from = o->dir ? "--dir" : env ? "KTSTR_RUNS_ROOT" : NULL;
-	char *root = o->dir ? path_expand_tilde(o->dir) : sidecar_runs_root();
+	const char *from = o->dirs.n ? "--dir" : env ? "KTSTR_RUNS_ROOT" : NULL;
+	char *copy, *p, *tok, *save = NULL, *root;
+	size_t i;
 
-	if (!root)
+	if (o->dirs.n) {
+		for (i = 0; i < o->dirs.n; i++) {
+			root = path_expand_tilde(o->dirs.v[i]);
+			strvec_push(roots, root);
+			free(root);
+		}
+	} else if (env) {
+		copy = xstrdup(env);
+		for (p = copy; (tok = strtok_r(p, ":", &save)); p = NULL) {
+			root = path_expand_tilde(tok);
+			strvec_push(roots, root);
+			free(root);
+		}
+		free(copy);
+	} else if ((root = sidecar_runs_root())) {
+		strvec_push(roots, root);
+		free(root);
+	}
+	if (!roots->n)
 		die(KTSTR_EXIT_USAGE, "%s: no runs root: set HOME or KTSTR_RUNS_ROOT,"
 		    " or pass --dir", o->cmd);
-	*missing = !is_directory(root);
-	if (*missing && from)
-		die(KTSTR_EXIT_USAGE, "%s: runs root '%s' (from %s) %s; check the path"
-		    " ('ktstr test' writes runs to KTSTR_RUNS_ROOT, default"
-		    " ~/.local/state/ktstr/runs)", o->cmd, root, from,
-		    path_exists(root) ? "is not a directory" : "does not exist");
-	return root;
+	*missing = !is_directory(roots->v[0]);
+	for (i = 0; from && i < roots->n; i++)
+		if (!is_directory(roots->v[i]))
+			die(KTSTR_EXIT_USAGE, "%s: runs root '%s' (from %s) %s; check the path"
+			    " ('ktstr test' writes runs to KTSTR_RUNS_ROOT, default"
+			    " ~/.local/state/ktstr/runs)", o->cmd, roots->v[i], from,
+			    path_exists(roots->v[i]) ? "is not a directory" : "does not exist");
+}
+
+/* The roots for messages: "A" or "A, B and 2 more". */
+static char *roots_text(const struct strvec *roots)
+{
+	if (roots->n == 1)
+		return xstrdup(roots->v[0]);
+	if (roots->n == 2)
+		return xasprintf("%s and %s", roots->v[0], roots->v[1]);
+	return xasprintf("%s, %s and %zu more", roots->v[0], roots->v[1], roots->n - 2);
+}
+
+/* The history of every root, shards of one run merged. */
+static size_t list_history(const struct strvec *roots, struct sidecar_run **runs)
+{
+	return sidecar_list_roots((const char *const *)roots->v, roots->n, runs);
 }
 
 static void print_out(struct strbuf *out)
@@ -840,35 +896,49 @@ static void print_out(struct strbuf *out)
 	strbuf_release(out);
 }
 
-/* A run's directory from its id, label, name or path (sidecar_find_run). */
-static char *resolve_run(const struct history_opts *o, const char *root,
-			 const struct sidecar_run *runs, size_t n, const char *run)
+/* A run's directories (one per root it was sharded over) from its id,
+ * label, name or path (sidecar_find_run), into dirs. */
+static void resolve_run(const struct history_opts *o, const struct strvec *roots,
+			const struct sidecar_run *runs, size_t n, const char *run,
+			struct strvec *dirs)
 {
 	struct strbuf err = STRBUF_INIT;
-	char *path, *note;
+	char *path, *note, *where;
 	long i = sidecar_find_run(runs, n, run, &path, &note, &err);
+	size_t j;
 
-	if (i == -2)
+	if (i == -2) {
+		where = roots_text(roots);
 		die(KTSTR_EXIT_USAGE, "%s: %s under %s; 'ktstr-stats list' shows the runs",
-		    o->cmd, err.buf, root);
+		    o->cmd, err.buf, where);
+	}
 	if (note)
 		diag("%s: %s", o->cmd, note);
+	for (j = 0; i >= 0 && j < runs[i].dirs.n; j++)
+		strvec_push(dirs, runs[i].dirs.v[j]);
+	if (i < 0)
+		strvec_push(dirs, path);
+	free(path);
 	free(note);
 	strbuf_release(&err);
-	return i >= 0 ? xstrdup(runs[i].path) : path;
 }
 
 /* Load a run, reporting each unreadable sidecar on its own line. */
-static void load_run(const struct history_opts *o, const char *run, const char *path,
-		     struct sidecar_set *set)
+static void load_run(const struct history_opts *o, const char *run,
+		     const struct strvec *dirs, struct sidecar_set *set)
 {
 	struct strbuf err = STRBUF_INIT;
+	struct strvec dups = STRVEC_INIT;
 	size_t i;
 
-	if (sidecar_load_dir(path, set, &err) < 0)
+	if (sidecar_load_dirs(dirs, set, &dups, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "%s: run '%s': %s", o->cmd, run, err.buf);
 	for (i = 0; i < set->bad.n; i++)
 		diag("%s; skipped", set->bad.v[i]);
+	for (i = 0; i < dups.n; i++)
+		diag("%s: run '%s': %s is in another root too; read once", o->cmd, run,
+		     dups.v[i]);
+	strvec_clear(&dups);
 	strbuf_release(&err);
 }
 
@@ -883,8 +953,10 @@ static size_t count_matching(const struct sidecar_set *set, const struct compare
 
 /* Die unless set has a sidecar matching the filters, in one line. */
 static void need_sidecars(const struct history_opts *o, const char *run,
-			  const char *path, const struct sidecar_set *set)
+			  const struct strvec *dirs, const struct sidecar_set *set)
 {
+	char *path = roots_text(dirs);
+
 	if (!set->n && !set->bad.n)
 		die(KTSTR_EXIT_USAGE, "%s: run '%s' has no sidecars (%s is empty);"
 		    " run ktstr test first", o->cmd, run, path);
@@ -894,66 +966,128 @@ static void need_sidecars(const struct history_opts *o, const char *run,
 	if (!count_matching(set, &o->filter))
 		die(KTSTR_EXIT_USAGE, "%s: run '%s' has no sidecars matching the filters"
 		    " (%zu in %s)", o->cmd, run, set->n, path);
+	free(path);
+}
+
+static void history_release(struct history_opts *o, struct strvec *roots)
+{
+	strvec_clear(&o->dirs);
+	strvec_clear(roots);
+	free(o->phases);
 }
 
 static int cmd_list(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "list" };
 	struct strbuf out = STRBUF_INIT;
+	struct strvec roots = STRVEC_INIT;
 	struct sidecar_run *runs;
 	bool missing;
-	char *root;
+	char *where;
 	size_t n;
 
 	parse_history_args(argc, argv, &o);
 	if (o.nargs)
 		usage_error("list: unexpected argument '%s'", o.args[0]);
-	root = runs_root(&o, &missing);
-	n = sidecar_list_runs(root, &runs);
-	if (!n)
-		diag("list: no runs under %s; ktstr test writes them", root);
-	else
+	runs_roots(&o, &roots, &missing);
+	n = list_history(&roots, &runs);
+	if (!n) {
+		where = roots_text(&roots);
+		diag("list: no runs under %s; ktstr test writes them", where);
+		free(where);
+	} else {
 		stats_report_runs(runs, n, want_json(&o), &out);
+	}
 	print_out(&out);
 	sidecar_runs_free(runs, n);
-	free(root);
+	history_release(&o, &roots);
 	return KTSTR_EXIT_PASS;
+}
+
+/* RUN, or the newest run: its name in *run, its directories in dirs. */
+static void pick_run(const struct history_opts *o, const struct strvec *roots,
+		     const struct sidecar_run *runs, size_t nruns, const char **run,
+		     struct strvec *dirs)
+{
+	char *where;
+	size_t i;
+
+	if (o->nargs > 1)
+		usage_error("%s: one run at a time ('%s' is extra)", o->cmd, o->args[1]);
+	if (o->nargs) {
+		*run = o->args[0];
+		resolve_run(o, roots, runs, nruns, *run, dirs);
+		return;
+	}
+	if (!nruns) {
+		where = roots_text(roots);
+		die(KTSTR_EXIT_USAGE, "%s: no runs under %s; run ktstr test first", o->cmd,
+		    where);
+	}
+	*run = runs[0].ref;
+	for (i = 0; i < runs[0].dirs.n; i++)
+		strvec_push(dirs, runs[0].dirs.v[i]);
 }
 
 static int cmd_show(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "show" };
 	struct strbuf out = STRBUF_INIT;
+	struct strvec roots = STRVEC_INIT, dirs = STRVEC_INIT;
 	struct sidecar_set set = { 0 };
 	struct sidecar_run *runs = NULL;
 	size_t nruns;
 	bool missing;
-	char *root, *path;
 	const char *run;
 
 	parse_history_args(argc, argv, &o);
-	if (o.nargs > 1)
-		usage_error("show: one run at a time ('%s' is extra)", o.args[1]);
-	root = runs_root(&o, &missing);
-	nruns = sidecar_list_runs(root, &runs);
-	if (o.nargs) {
-		run = o.args[0];
-		path = resolve_run(&o, root, runs, nruns, run);
-	} else {
-		if (!nruns)
-			die(KTSTR_EXIT_USAGE, "show: no runs under %s; run ktstr test first",
-			    root);
-		run = runs[0].ref;
-		path = xstrdup(runs[0].path);
-	}
-	load_run(&o, run, path, &set);
-	need_sidecars(&o, run, path, &set);
+	runs_roots(&o, &roots, &missing);
+	nruns = list_history(&roots, &runs);
+	pick_run(&o, &roots, runs, nruns, &run, &dirs);
+	load_run(&o, run, &dirs, &set);
+	need_sidecars(&o, run, &dirs, &set);
 	stats_report_cases(run, &set, &o.filter, want_json(&o), &out);
 	print_out(&out);
 	sidecar_set_release(&set);
 	sidecar_runs_free(runs, nruns);
-	free(path);
-	free(root);
+	strvec_clear(&dirs);
+	history_release(&o, &roots);
+	return KTSTR_EXIT_PASS;
+}
+
+/* junit: the run's report, as ktstr-test --junit writes it, from the
+ * sidecars of every root the run was sharded over. */
+static int cmd_junit(int argc, char **argv)
+{
+	struct history_opts o = { .cmd = "junit" };
+	struct strbuf out = STRBUF_INIT;
+	struct strvec roots = STRVEC_INIT, dirs = STRVEC_INIT;
+	struct sidecar_set set = { 0 };
+	struct sidecar_run *runs = NULL;
+	struct junit_sidecars j;
+	size_t nruns;
+	bool missing;
+	const char *run;
+
+	parse_history_args(argc, argv, &o);
+	runs_roots(&o, &roots, &missing);
+	nruns = list_history(&roots, &runs);
+	pick_run(&o, &roots, runs, nruns, &run, &dirs);
+	load_run(&o, run, &dirs, &set);
+	need_sidecars(&o, run, &dirs, &set);
+	junit_from_sidecars(&set, &o.filter, &j);
+	if (o.output) {
+		if (junit_write(o.output, "ktstr", j.v, j.n, j.timestamp) < 0)
+			die_errno(KTSTR_EXIT_USAGE, "junit: cannot write %s", o.output);
+	} else {
+		junit_render(&out, "ktstr", j.v, j.n, j.timestamp);
+		print_out(&out);
+	}
+	junit_sidecars_release(&j);
+	sidecar_set_release(&set);
+	sidecar_runs_free(runs, nruns);
+	strvec_clear(&dirs);
+	history_release(&o, &roots);
 	return KTSTR_EXIT_PASS;
 }
 
@@ -961,26 +1095,26 @@ static int cmd_compare(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "compare" };
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strvec roots = STRVEC_INIT, da = STRVEC_INIT, db = STRVEC_INIT;
 	struct sidecar_set a = { 0 }, b = { 0 };
 	struct sidecar_run *runs;
 	struct compare_result r;
 	size_t nruns;
 	bool missing;
-	char *root, *pa, *pb;
 	int ret;
 
 	parse_history_args(argc, argv, &o);
 	if (o.nargs != 2)
 		usage_error("compare: expected two runs, A and B ('ktstr-stats list'"
 			    " shows them)");
-	root = runs_root(&o, &missing);
-	nruns = sidecar_list_runs(root, &runs);
-	pa = resolve_run(&o, root, runs, nruns, o.args[0]);
-	pb = resolve_run(&o, root, runs, nruns, o.args[1]);
-	load_run(&o, o.args[0], pa, &a);
-	load_run(&o, o.args[1], pb, &b);
-	need_sidecars(&o, o.args[0], pa, &a);
-	need_sidecars(&o, o.args[1], pb, &b);
+	runs_roots(&o, &roots, &missing);
+	nruns = list_history(&roots, &runs);
+	resolve_run(&o, &roots, runs, nruns, o.args[0], &da);
+	resolve_run(&o, &roots, runs, nruns, o.args[1], &db);
+	load_run(&o, o.args[0], &da, &a);
+	load_run(&o, o.args[1], &db, &b);
+	need_sidecars(&o, o.args[0], &da, &a);
+	need_sidecars(&o, o.args[1], &db, &b);
 	if (compare_runs(&a, &b, &o.filter, o.alpha, &r, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "compare: %s", err.buf);
 	compare_report(&r, o.args[0], o.args[1], o.format, o.all, &out);
@@ -991,38 +1125,29 @@ static int cmd_compare(int argc, char **argv)
 	sidecar_set_release(&b);
 	sidecar_runs_free(runs, nruns);
 	strbuf_release(&err);
-	free(o.phases);
-	free(pa);
-	free(pb);
-	free(root);
+	strvec_clear(&da);
+	strvec_clear(&db);
+	history_release(&o, &roots);
 	return ret;
 }
 
-static int cmd_clean(int argc, char **argv)
+/* clean one root; its removals added to out. */
+static void clean_root(const struct history_opts *o, const char *root, bool json,
+		       struct strbuf *out)
 {
-	struct history_opts o = { .cmd = "clean" };
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct strvec gone = STRVEC_INIT, temps = STRVEC_INIT;
-	bool missing, json;
-	char *root;
 	size_t i;
 
-	parse_history_args(argc, argv, &o);
-	if (o.nargs)
-		usage_error("clean: unexpected argument '%s' (--keep N keeps the N newest"
-			    " runs)", o.args[0]);
-	root = runs_root(&o, &missing);
-	if (missing) {
+	if (!is_directory(root)) {
 		diag("clean: no runs under %s; nothing to clean", root);
-		free(root);
-		return KTSTR_EXIT_PASS;
+		return;
 	}
 	if (sidecar_dir_has_sidecars(root))
 		die(KTSTR_EXIT_USAGE, "clean: %s is a run directory, not a runs root; point"
 		    " --dir at the directory above it", root);
-	if (sidecar_clean(root, o.keep, &gone, &temps, &err) < 0)
+	if (sidecar_clean(root, o->keep, &gone, &temps, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "clean: %s", err.buf);
-	json = want_json(&o);
 	for (i = 0; i < gone.n + temps.n; i++) {
 		bool run = i < gone.n;
 		const char *what = run ? gone.v[i] : temps.v[i - gone.n];
@@ -1032,17 +1157,36 @@ static int cmd_clean(int argc, char **argv)
 
 			json_set_str(rec, "kind", run ? "run" : "temp");
 			json_set_str(rec, "name", what);
-			jsonl_encode(&out, rec);
+			jsonl_encode(out, rec);
 			json_decref(rec);
 		} else {
-			strbuf_addf(&out, "removed %s %s\n", run ? "run" : "temp file", what);
+			strbuf_addf(out, "removed %s %s\n", run ? "run" : "temp file", what);
 		}
 	}
-	print_out(&out);
 	strvec_clear(&gone);
 	strvec_clear(&temps);
 	strbuf_release(&err);
-	free(root);
+}
+
+/* clean: each root on its own (--keep N counts per root). */
+static int cmd_clean(int argc, char **argv)
+{
+	struct history_opts o = { .cmd = "clean" };
+	struct strbuf out = STRBUF_INIT;
+	struct strvec roots = STRVEC_INIT;
+	bool missing, json;
+	size_t i;
+
+	parse_history_args(argc, argv, &o);
+	if (o.nargs)
+		usage_error("clean: unexpected argument '%s' (--keep N keeps the N newest"
+			    " runs)", o.args[0]);
+	runs_roots(&o, &roots, &missing);
+	json = want_json(&o);
+	for (i = 0; i < roots.n; i++)
+		clean_root(&o, roots.v[i], json, &out);
+	print_out(&out);
+	history_release(&o, &roots);
 	return KTSTR_EXIT_PASS;
 }
 
@@ -1053,6 +1197,7 @@ static const struct subcmd subcommands[] = {
 	{ "list", cmd_list },
 	{ "show", cmd_show },
 	{ "compare", cmd_compare },
+	{ "junit", cmd_junit },
 	{ "clean", cmd_clean },
 };
 

@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "qemu.h"
 #include "runner.h"
+#include "shard_env.h"
 #include "sidecar.h"
 #include "suite.h"
 #include "testfile.h"
@@ -48,7 +49,11 @@ static const char usage_text[] =
 "                           a path, or eevdf for the kernel's own)\n"
 "  -E, --filter PATTERN     only cases whose name matches (glob or substring)\n"
 "  -j, --jobs N             cases at once (default: usable host CPUs)\n"
-"      --shard K/N          run shard K of N (deterministic split)\n"
+"      --shard K/N|auto     run shard K of N (deterministic split; 1-based);\n"
+"                           auto: from the CI engine (KTSTR_SHARD_INDEX and\n"
+"                           KTSTR_SHARD_TOTAL, GitLab, Kubernetes indexed\n"
+"                           Jobs, Slurm arrays; see ktstr-test(1));\n"
+"                           default KTSTR_SHARD\n"
 "      --budget SECS        pick the cases that cover the most within SECS\n"
 "                           (default KTSTR_BUDGET_SECS)\n"
 "      --runs N             run every case N times (for compare's t-test)\n"
@@ -73,7 +78,10 @@ static const char usage_text[] =
 "Sidecars go to {runs root}/{kernel}-{run id}/, a new directory for every\n"
 "run (KTSTR_RUNS_ROOT, default ~/.local/state/ktstr/runs; KTSTR_SIDECAR_DIR\n"
 "overrides); read them with ktstr-stats list/show/compare, prune them\n"
-"with ktstr-stats clean.  On a terminal a progress line shows the cases\n"
+"with ktstr-stats clean.  The shards of a fleet share a run id\n"
+"(KTSTR_RUN_ID, else the CI engine's pipeline id), so 'ktstr-stats list\n"
+"--dir A --dir B ...' over their runs roots shows them as one run.  On a\n"
+"terminal a progress line shows the cases\n"
 "done and the time left (KTSTR_NO_PROGRESS=1 turns it off).\n"
 "\n"
 "Exit status: 0 nothing failed; 1 a case failed; 2 no case failed but one\n"
@@ -111,6 +119,8 @@ struct opts {
 	long retries;			/* -1: not given */
 	double budget;
 	const char *junit, *accel, *label;	/* accel: as given, for ktstr-vm */
+	const char *shard;		/* --shard as given: K/N or auto */
+	const char *shard_source;	/* where shard_k/shard_n came from */
 	enum vm_accel accel_mode;
 	bool list, json, no_skip, no_perf;
 };
@@ -130,10 +140,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage_error("--jobs '%s': expected a number from 1 to 1024", optarg);
 			o->jobs = (unsigned)n;
 			break;
-		case OPT_SHARD:
-			if (shard_parse(optarg, &o->shard_k, &o->shard_n, &err) < 0)
-				usage_error("%s", err.buf);
-			break;
+		case OPT_SHARD: o->shard = optarg; break;
 		case OPT_BUDGET:
 			if (budget_parse(optarg, &o->budget, &err) < 0)
 				usage_error("--budget %s", err.buf);
@@ -173,6 +180,27 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	strbuf_release(&err);
 }
 
+/* --shard, else KTSTR_SHARD: K/N, or auto from the CI engine's variables;
+ * a shard the engine chose is named on stderr. */
+static void apply_shard(struct opts *o)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct shard_choice sc;
+	const char *from = o->shard ? "--shard" : "KTSTR_SHARD";
+	const char *spec = o->shard ? o->shard : env_get("KTSTR_SHARD");
+
+	if (!spec)
+		return;
+	if (shard_resolve(spec, from, env_get, &sc, &err) < 0)
+		usage_error("%s", err.buf);
+	o->shard_k = sc.k;
+	o->shard_n = sc.n;
+	o->shard_source = sc.source;
+	if (!strcmp(spec, "auto"))
+		diag("shard %u of %u (from %s)", sc.k, sc.n, sc.source);
+	strbuf_release(&err);
+}
+
 /* Environment defaults, after the flags (flags win). */
 static void apply_env(struct opts *o)
 {
@@ -190,6 +218,7 @@ static void apply_env(struct opts *o)
 			o->budget = 0;
 		}
 	}
+	apply_shard(o);
 	if (!o->jobs)
 		o->jobs = hostlock_usable_cpus();
 	if (!o->runs)
@@ -566,6 +595,49 @@ static int plan_cases(struct suite_run *r)
 	return 0;
 }
 
+/* The shard record (--json): which shard, from where, under which run id. */
+static void print_shard(const struct suite_run *r, const char *id_source)
+{
+	json_t *rec;
+
+	if (!r->o.json || !r->o.shard_n)
+		return;
+	rec = jsonl_record("shard");
+	json_set_int(rec, "index", r->o.shard_k);
+	json_set_int(rec, "total", r->o.shard_n);
+	json_set_str(rec, "source", r->o.shard_source);
+	json_set_str(rec, "run_id", r->run_id);
+	json_set_str(rec, "run_id_source", id_source);
+	jsonl_emit(stdout, rec);
+}
+
+/* The run id: KTSTR_RUN_ID, else for a shard the one its CI engine gives
+ * every shard alike (so ktstr-stats merges their roots), else a new one.
+ * 0, or -1 said. */
+static int shared_run_id(struct suite_run *r)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *src;
+
+	if (shard_run_id(env_get, r->o.shard_n > 0, &r->run_id, &src, &err) < 0) {
+		diag("%s", err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	if (r->run_id && strcmp(src, "KTSTR_RUN_ID"))
+		diag("run id %s (from %s, shared by the shards)", r->run_id, src);
+	if (!r->run_id && r->o.shard_n)
+		diag("shard %u of %u: no run id shared by the shards (set KTSTR_RUN_ID"
+		     " alike in every shard), so ktstr-stats lists each as its own run",
+		     r->o.shard_k, r->o.shard_n);
+	if (!r->run_id) {
+		r->run_id = sidecar_new_run_id();
+		src = "new";
+	}
+	print_shard(r, src);
+	return 0;
+}
+
 /* What the cases' sidecars and the A/B comparison need: a work
  * directory, the run's id and label, a sidecar directory per kernel.
  * 0, or -1 said. */
@@ -584,7 +656,15 @@ static int prepare_run(struct suite_run *r)
 	tdir = path_dirname(r->tests[0].path);
 	r->commit = sidecar_project_commit(tdir);
 	free(tdir);
-	r->run_id = sidecar_new_run_id();
+	/* ktstr-stats reads A:B:C; a runner writes to one root. */
+	if (env_get("KTSTR_RUNS_ROOT") && strchr(env_get("KTSTR_RUNS_ROOT"), ':') &&
+	    !env_get("KTSTR_SIDECAR_DIR")) {
+		diag("KTSTR_RUNS_ROOT '%s' names several roots; ktstr test writes to one:"
+		     " set it to a single directory", env_get("KTSTR_RUNS_ROOT"));
+		return -1;
+	}
+	if (shared_run_id(r) < 0)
+		return -1;
 	r->label = r->o.label ? xstrdup(r->o.label)
 			      : sidecar_default_label(r->commit, r->cases, r->ncases);
 	rc = suite_sidecar_dirs_open(r->run_id, r->kernels, r->nk, &r->dirs, &r->dirp, &err);

@@ -166,6 +166,65 @@ PY
 	[ "$(printf '%s\n' "$output" | grep -c '^suite ')" -eq 10 ]
 }
 
+# A CI fleet: three shards of a 3-case suite, each into its own runs root
+# (as three machines' artifacts), read together, against the same suite
+# run unsharded: the same list, cases and JUnit, timings aside.
+@test "ktstr-test --shard auto: three shards merged by ktstr-stats equal one unsharded run" {
+	mkdir -p "$TEST_TMP/fleet"
+	for t in alpha beta gamma; do
+		printf '{"scenario": "steady", "duration": "1s", "presets": ["tiny-1llc"]}\n' \
+			>"$TEST_TMP/fleet/$t.json"
+	done
+	export KTSTR_PROJECT_COMMIT=fleetcommit KTSTR_RUN_ID=fleet-1
+	KTSTR_RUNS_ROOT="$TEST_TMP/whole" run --separate-stderr ktest --accel tcg --jobs 2 \
+		--junit "$TEST_TMP/whole.xml" "$TEST_TMP/fleet"
+	echo "$stderr" >&2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"3 passed, 0 failed, 0 errors, 0 skipped"* ]]
+	for k in 1 2 3; do
+		KTSTR_RUNS_ROOT="$TEST_TMP/shard$k" KTSTR_SHARD_INDEX=$k KTSTR_SHARD_TOTAL=3 \
+			run --separate-stderr ktest --accel tcg --shard auto --json "$TEST_TMP/fleet"
+		echo "$stderr" >&2
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"shard $k of 3 (from KTSTR_SHARD_INDEX/KTSTR_SHARD_TOTAL)"* ]]
+		jq -e -s --argjson k "$k" 'map(select(.type == "shard"))[0] | .index == $k and
+			.total == 3 and .run_id == "fleet-1" and .run_id_source == "KTSTR_RUN_ID"' \
+			<<<"$output"
+		jq -e -s '[.[] | select(.type == "test_summary")][0].passed == 1' <<<"$output"
+	done
+	unset KTSTR_RUN_ID
+	dirs=(--dir "$TEST_TMP/shard1" --dir "$TEST_TMP/shard2" --dir "$TEST_TMP/shard3")
+	ks() { "$BIN/ktstr-stats" "$@"; }
+	# list: one run of 3 tests; paths and dates aside, as the unsharded one.
+	ks list --dir "$TEST_TMP/whole" --json | jq -c 'del(.path, .date)' >"$TEST_TMP/want"
+	ks list "${dirs[@]}" --json | jq -c 'del(.path, .date)' >"$TEST_TMP/got"
+	cat "$TEST_TMP/got" >&2
+	diff "$TEST_TMP/want" "$TEST_TMP/got"
+	jq -e -s 'length == 1 and .[0].tests == 3 and .[0].run == "fleet-1"' "$TEST_TMP/got"
+	# show: the same cases with the same results, in the same order.
+	shape='{case, suite, test, preset, scheduler, kernel, commit, run_id, repeat, result}'
+	ks show fleet-1 --dir "$TEST_TMP/whole" --json | jq -c "$shape" >"$TEST_TMP/want"
+	ks show fleet-1 "${dirs[@]}" --json | jq -c "$shape" >"$TEST_TMP/got"
+	diff "$TEST_TMP/want" "$TEST_TMP/got"
+	[ "$(wc -l <"$TEST_TMP/got")" -eq 3 ]
+	# JUnit: the merged report is the unsharded one's, times aside; and
+	# the same testcases ktstr-test --junit wrote for the unsharded run.
+	untimed() { sed -E 's/ time="[0-9.]+"//g; s/ timestamp="[^"]*"//g' "$1"; }
+	ks junit fleet-1 --dir "$TEST_TMP/whole" -o "$TEST_TMP/whole-stats.xml"
+	ks junit fleet-1 "${dirs[@]}" -o "$TEST_TMP/merged.xml"
+	cat "$TEST_TMP/merged.xml" >&2
+	diff <(untimed "$TEST_TMP/whole-stats.xml") <(untimed "$TEST_TMP/merged.xml")
+	cases() {
+		python3 -c 'import sys, xml.etree.ElementTree as E
+for c in E.parse(sys.argv[1]).getroot().iter("testcase"):
+    st = [x.tag for x in c if x.tag in ("failure", "error", "skipped")]
+    print(c.get("classname"), c.get("name"), st[0] if st else "pass")' "$1" | sort
+	}
+	diff <(cases "$TEST_TMP/whole.xml") <(cases "$TEST_TMP/merged.xml")
+	[ "$(cases "$TEST_TMP/merged.xml" | grep -c ' pass$')" -eq 3 ]
+	assert_no_qemu
+}
+
 # Two kernels: a copy of the e2e kernel filed in a private cache as 7.0.1,
 # beside the Debian entry.
 two_kernel_cache() {

@@ -546,15 +546,19 @@ int sidecar_load_dir(const char *dir, struct sidecar_set *set, struct strbuf *er
 	return 0;
 }
 
+void sidecar_release_one(struct sidecar *s)
+{
+	free(s->path);
+	json_decref(s->doc);
+	json_decref(s->spare);
+}
+
 void sidecar_set_release(struct sidecar_set *set)
 {
 	size_t i;
 
-	for (i = 0; i < set->n; i++) {
-		free(set->v[i].path);
-		json_decref(set->v[i].doc);
-		json_decref(set->v[i].spare);
-	}
+	for (i = 0; i < set->n; i++)
+		sidecar_release_one(&set->v[i]);
 	free(set->v);
 	set->v = NULL;
 	set->n = set->alloc = 0;

@@ -194,6 +194,8 @@ int sidecar_load_dir(const char *dir, struct sidecar_set *set, struct strbuf *er
 void sidecar_load_buf(const char *path, const char *buf, size_t len,
 		      struct sidecar_set *set);
 void sidecar_set_release(struct sidecar_set *set);
+/* One sidecar's memory (its path, document and spare). */
+void sidecar_release_one(struct sidecar *s);
 
 /* A run as listed by ktstr-stats list: a directory under the runs root. */
 struct sidecar_run {
@@ -211,6 +213,8 @@ struct sidecar_run {
 	char *date;		/* newest timestamp in it, or its mtime */
 	char *arch;		/* of the newest sidecar; "x86_64" default */
 	bool live;		/* a runner holds it (its .lock is taken) */
+	struct strvec dirs;	/* every directory of the run: path alone, or
+				 * with several roots each shard's (path first) */
 };
 
 /* Every run directory under root (hidden ones skipped), newest first by
@@ -220,6 +224,29 @@ struct sidecar_run {
  * missing. */
 size_t sidecar_list_runs(const char *root, struct sidecar_run **out);
 void sidecar_runs_free(struct sidecar_run *v, size_t n);
+/* One entry's memory, the entry itself left. */
+void sidecar_run_release(struct sidecar_run *r);
+
+/* The runs of several roots (the artifact directories of a sharded run's
+ * shards) as one history: directories of the same name ({kernel}-{run
+ * id}: the shards of one run, which share the run id) are one run, its
+ * dirs every root's, tests summed, schedulers joined, live when any is,
+ * the rest from the newest.  Missing roots add nothing.  Newest first;
+ * refs as sidecar_list_runs names them over the merged list. */
+/* Shared by the listing of one root and of several: newest first (date,
+ * then name) for qsort, and setting each run's ref. */
+int sidecar_run_newest_first(const void *a, const void *b);
+void sidecar_name_runs(struct sidecar_run *v, size_t n);
+
+size_t sidecar_list_roots(const char *const *roots, size_t nroots, struct sidecar_run **out);
+
+/* Load every directory of a run into set (sidecar_load_dir each), then
+ * order the sidecars by file name, as one directory's would be, and drop
+ * a file name seen twice (the same shard's artifact in two roots),
+ * listing it in dups when not NULL.  0, or -1 (err) when a directory
+ * cannot be read. */
+int sidecar_load_dirs(const struct strvec *dirs, struct sidecar_set *set,
+		      struct strvec *dups, struct strbuf *err);
 
 /* Does dir hold sidecar files directly (is it a run directory itself)? */
 bool sidecar_dir_has_sidecars(const char *dir);

@@ -387,7 +387,7 @@ static char *mtime_iso(const char *path)
 	return iso8601_utc(st.st_mtime);
 }
 
-static int newest_first(const void *a, const void *b)
+int sidecar_run_newest_first(const void *a, const void *b)
 {
 	const struct sidecar_run *x = a, *y = b;
 	int c = strcmp(y->date, x->date);
@@ -425,7 +425,7 @@ static void run_from_set(struct sidecar_run *r, const struct sidecar_set *set)
 
 /* A run directory named {kernel}-{id} is called by its id when no other
  * directory has that id (a run over several kernels has one each). */
-static void name_runs(struct sidecar_run *v, size_t n)
+void sidecar_name_runs(struct sidecar_run *v, size_t n)
 {
 	size_t i, j, same;
 
@@ -453,6 +453,7 @@ static bool load_run(const char *path, const char *name, struct sidecar_run *r)
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup(name);
 	r->path = xstrdup(path);
+	strvec_push(&r->dirs, path);
 	r->tests = set.n + set.bad.n;	/* every sidecar file, readable or not */
 	r->live = dir_live(path);
 	run_from_set(r, &set);
@@ -498,28 +499,33 @@ size_t sidecar_list_runs(const char *root, struct sidecar_run **out)
 	}
 	closedir(d);
 	if (n > 1)
-		qsort(v, n, sizeof(*v), newest_first);
-	name_runs(v, n);
+		qsort(v, n, sizeof(*v), sidecar_run_newest_first);
+	sidecar_name_runs(v, n);
 	*out = v;
 	return n;
+}
+
+void sidecar_run_release(struct sidecar_run *r)
+{
+	free(r->name);
+	free(r->path);
+	free(r->ref);
+	free(r->id);
+	free(r->label);
+	free(r->kernel);
+	free(r->commit);
+	free(r->schedulers);
+	free(r->date);
+	free(r->arch);
+	strvec_clear(&r->dirs);
 }
 
 void sidecar_runs_free(struct sidecar_run *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].path);
-		free(v[i].ref);
-		free(v[i].id);
-		free(v[i].label);
-		free(v[i].kernel);
-		free(v[i].commit);
-		free(v[i].schedulers);
-		free(v[i].date);
-		free(v[i].arch);
-	}
+	for (i = 0; i < n; i++)
+		sidecar_run_release(&v[i]);
 	free(v);
 }
 

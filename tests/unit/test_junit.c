@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "fsutil.h"
 #include "junit.h"
+#include "junit_sidecars.h"
 
 #define FFFD "\xef\xbf\xbd"
 
@@ -154,12 +155,68 @@ static void test_write_parses(void **state)
 	rm_rf(dir);
 }
 
+/* A sidecar of suite "s": case, repeat, result, wall_ms, extra fields. */
+#define SC(cs, rep, res, ms, extra) "{\"type\":\"sidecar\",\"schema\":1,\"suite\":\"s\"," \
+	"\"case\":\"" cs "\",\"repeat\":" #rep ",\"result\":\"" res "\",\"wall_ms\":" #ms \
+	",\"timestamp\":\"2026-01-0" #rep "T00:00:00Z\"" extra "}"
+
+/* Testcases from sidecars as ktstr-test names them: the suite prefix
+ * off, the first failed check's message and name, a skip's reason, an
+ * inconclusive run an error, " #R" once any case repeated. */
+static void test_from_sidecars(void **state)
+{
+	static const char *const docs[] = {
+		SC("s a/tiny", 1, "pass", 1500, ""),
+		SC("s b/tiny", 1, "fail", 2000, ",\"reason\":\"2 checks failed\",\"verdict\":"
+		   "{\"failures\":[{\"check\":\"max_gap_ms\",\"message\":\"gap 900 ms\"}]}"),
+		SC("s c/tiny", 1, "skip", 0, ",\"reason\":\"no preset fits\""),
+		SC("s d/tiny", 1, "inconclusive", 10, ",\"reason\":\"cut short\""),
+	};
+	struct sidecar_set set = { 0 };
+	struct compare_filter f = { 0 };
+	struct junit_sidecars j;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		sidecar_load_buf("x.ktstr.json", docs[i], strlen(docs[i]), &set);
+	assert_int_equal(set.n, 4);
+	junit_from_sidecars(&set, &f, &j);
+	assert_int_equal(j.n, 4);
+	assert_string_equal(j.v[0].suite, "s");
+	assert_string_equal(j.v[0].name, "a/tiny");
+	assert_int_equal(j.v[0].status, JUNIT_PASS);
+	assert_true(j.v[0].secs > 1.49 && j.v[0].secs < 1.51);
+	assert_null(j.v[0].message);
+	assert_int_equal(j.v[1].status, JUNIT_FAIL);
+	assert_string_equal(j.v[1].message, "gap 900 ms");
+	assert_string_equal(j.v[1].type, "max_gap_ms");
+	assert_int_equal(j.v[2].status, JUNIT_SKIP);
+	assert_string_equal(j.v[2].message, "no preset fits");
+	assert_int_equal(j.v[3].status, JUNIT_ERROR);
+	assert_string_equal(j.v[3].message, "cut short");
+	assert_string_equal(j.timestamp, "2026-01-01T00:00:00Z");
+	junit_sidecars_release(&j);
+	/* a repeat: every name gets its " #R" */
+	sidecar_load_buf("y.ktstr.json", SC("s a/tiny", 2, "pass", 1, ""),
+			 strlen(SC("s a/tiny", 2, "pass", 1, "")), &set);
+	f.test = "s a/*";
+	junit_from_sidecars(&set, &f, &j);
+	assert_int_equal(j.n, 2);
+	assert_string_equal(j.v[0].name, "a/tiny #1");
+	assert_string_equal(j.v[1].name, "a/tiny #2");
+	assert_string_equal(j.timestamp, "2026-01-02T00:00:00Z");
+	junit_sidecars_release(&j);
+	sidecar_set_release(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_write_parses),
+		cmocka_unit_test(test_from_sidecars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

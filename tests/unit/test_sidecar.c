@@ -793,6 +793,64 @@ static void test_find_run(void **state)
 	free(root);
 }
 
+/* Three shards' roots of run id S (one case each) and another run: one
+ * run of 3 sidecars, its directories every root's, its cases in file
+ * name order as one directory's, a file in two roots read once. */
+static void test_list_roots(void **state)
+{
+	char *r1 = tmpdir(), *r2 = tmpdir(), *r3 = tmpdir();
+	const char *roots[] = { r1, r2, r3, "/nonexistent/root" };
+	struct strvec dups = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct sidecar_set set = { 0 };
+	struct sidecar_run *v;
+	size_t n;
+
+	(void)state;
+	put_run(r1, "6.14-S", "b.ktstr.json", RUN_DOC("S", "fleet", "6.14", "eevdf",
+						       "2025-01-01T00:00:02Z"));
+	put_run(r2, "6.14-S", "c.ktstr.json", RUN_DOC("S", "fleet", "6.14", "scx_simple",
+						       "2025-01-01T00:00:05Z"));
+	put_run(r3, "6.14-S", "a.ktstr.json", RUN_DOC("S", "fleet", "6.14", "eevdf",
+						       "2025-01-01T00:00:01Z"));
+	put_run(r3, "6.14-S", "b.ktstr.json", RUN_DOC("S", "fleet", "6.14", "eevdf",
+						       "2025-01-01T00:00:02Z"));
+	put_run(r2, "6.14-T", "a.ktstr.json", RUN_DOC("T", "other", "6.14", "eevdf",
+						       "2024-01-01T00:00:00Z"));
+	n = sidecar_list_roots(roots, 4, &v);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].ref, "S");
+	assert_int_equal(v[0].tests, 4);
+	assert_string_equal(v[0].date, "2025-01-01T00:00:05Z");
+	assert_string_equal(v[0].schedulers, "eevdf+scx_simple");
+	assert_int_equal(v[0].dirs.n, 3);
+	assert_string_equal(v[1].ref, "T");
+	assert_int_equal(v[1].dirs.n, 1);
+	assert_int_equal(sidecar_load_dirs(&v[0].dirs, &set, &dups, &err), 0);
+	assert_int_equal(set.n, 3);
+	assert_string_equal(path_basename(set.v[0].path), "a.ktstr.json");
+	assert_string_equal(path_basename(set.v[1].path), "b.ktstr.json");
+	assert_string_equal(path_basename(set.v[2].path), "c.ktstr.json");
+	assert_int_equal(dups.n, 1);
+	assert_non_null(strstr(dups.v[0], "b.ktstr.json"));
+	sidecar_set_release(&set);
+	sidecar_runs_free(v, n);
+	/* one root: as sidecar_list_runs */
+	n = sidecar_list_roots(roots + 1, 1, &v);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].ref, "S");
+	assert_int_equal(v[0].tests, 1);
+	sidecar_runs_free(v, n);
+	strvec_clear(&dups);
+	strbuf_release(&err);
+	rm_rf(r1);
+	rm_rf(r2);
+	rm_rf(r3);
+	free(r1);
+	free(r2);
+	free(r3);
+}
+
 /* clean --keep N: the N newest runs with sidecars stay, a running one is
  * never removed, empty runs go, stale temp files of kept runs go. */
 static void test_clean(void **state)
@@ -920,6 +978,7 @@ int main(void)
 		cmocka_unit_test(test_load_buf),
 		cmocka_unit_test(test_list_runs),
 		cmocka_unit_test(test_find_run),
+		cmocka_unit_test(test_list_roots),
 		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_default_label),
 		cmocka_unit_test(test_default_label_variants),
