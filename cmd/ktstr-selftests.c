@@ -173,6 +173,21 @@ static void build_runner(const struct kernel_found *kf)
 	free(dir);
 }
 
+/* Only Debian kernels of the cache have a linux-source package to build
+ * the selftests from (build-schedulers says so itself, at length). */
+static bool debian_entry(const char *image)
+{
+	char *dir = path_dirname(image), *meta = path_join(dir, "metadata.json");
+	json_t *doc = json_load_file(meta, 0, NULL);
+	const char *type = json_get_str(json_object_get(doc, "source"), "type");
+	bool yes = type && !strcmp(type, "debian");
+
+	json_decref(doc);
+	free(meta);
+	free(dir);
+	return yes;
+}
+
 static char *find_runner(const struct opts *o, const struct kernel_found *kf)
 {
 	char *p;
@@ -180,14 +195,14 @@ static char *find_runner(const struct opts *o, const struct kernel_found *kf)
 	if (o->runner) {
 		if (access(o->runner, X_OK) == 0)
 			return xstrdup(o->runner);
-		die(KTSTR_EXIT_USAGE, "%s %s: not an executable file; pass the selftests "
-		    "runner that build-schedulers builds (<cache>/schedulers/KEY/selftests/runner)",
+		die(KTSTR_EXIT_USAGE, "%s%s: not an executable file; pass the selftests runner "
+		    "that build-schedulers builds (<cache>/schedulers/KEY/selftests/runner)",
 		    env_get("KTSTR_SELFTESTS_RUNNER") == o->runner ? "KTSTR_SELFTESTS_RUNNER="
-		    : "--runner", o->runner);
+		    : "--runner ", o->runner);
 	}
 	if ((p = cached_runner(kf->key)))
 		return p;
-	if (kf->key && kf->source && (build_runner(kf), p = cached_runner(kf->key)))
+	if (kf->key && debian_entry(kf->image) && (build_runner(kf), p = cached_runner(kf->key)))
 		return p;
 	die(KTSTR_EXIT_USAGE, "no selftests runner for kernel %s: build it with "
 	    "share/ktstr/build-schedulers --kernel-dir DIR (a Debian kernel of the ktstr "
@@ -616,7 +631,8 @@ static void prepare(struct run *r)
 {
 	struct strbuf err = STRBUF_INIT;
 
-	if (kernel_find(r->o.kernel, &r->kf, &err) < 0)
+	if ((r->o.kernel ? kernel_find_id("--kernel", r->o.kernel, &r->kf, &err)
+			 : kernel_find(NULL, &r->kf, &err)) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	r->runner = find_runner(&r->o, &r->kf);
 	list_tests(r->runner, &r->all);
