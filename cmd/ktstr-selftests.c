@@ -414,7 +414,10 @@ static json_t *test_record(const struct run *r, const struct vm *v, const struct
 
 	json_set_str(rec, "name", t->name);
 	json_set_str(rec, "result", st_result_name(t->result));
-	json_set_str(rec, "reason", t->result == ST_PASS ? NULL : t->reason);
+	if (t->result != ST_PASS && t->reason)
+		json_set_bytes(rec, "reason", t->reason, strlen(t->reason));
+	else
+		json_set_str(rec, "reason", NULL);
 	if (t->result == ST_FAIL)
 		json_object_set_new(rec, "output", tail_json(t));
 	if (t->duration_ms >= 0)
