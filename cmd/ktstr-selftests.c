@@ -13,6 +13,7 @@
 #include "junit.h"
 #include "kernel.h"
 #include "opts.h"
+#include "progress.h"
 #include "qemu.h"
 #include "run.h"
 #include "selftests.h"
@@ -480,6 +481,7 @@ static void vm_finish(struct run *r, struct vm *v, int status)
 
 	v->done = true;
 	hostlock_release(&v->lock);
+	progress_clear();
 	st_parser_init(&p, &v->g->tests);
 	why = vm_read(v, status, &p);
 	st_parser_finish(&p, why);
@@ -577,9 +579,12 @@ static int run_vms(struct run *r)
 		if (next < r->ngroups && rc < 0)
 			break;
 		running -= reap(r);
+		progress("%zu of %zu VMs done, %zu running, %llds", next - running, r->ngroups,
+			 running, (now_ms() - r->t0_ms) / 1000);
 		if (next < r->ngroups || running)
 			usleep(100 * 1000);
 	}
+	progress_clear();
 	if (got_signal || running) {
 		stop_all(r);
 		return -1;
