@@ -280,8 +280,11 @@ static void push_all(struct strvec *sv, ...)
 static void vm_argv(const struct run *r, const struct vm *v, struct strvec *argv)
 {
 	struct strbuf script = STRBUF_INIT;
+	/* -i puts a file at /include-files/<its base name>. */
+	char *guest = path_join("/include-files", path_basename(r->runner));
 
-	st_script(v->g, "/include-files/runner", &script);
+	st_script(v->g, guest, &script);
+	free(guest);
 	push_all(argv, r->vm_prog, "--kernel", r->kf.image, "--topo", r->o.topo_s,
 		     "-i", r->runner, NULL);
 	/* About 200 s for all 33 under TCG: a minute a test is generous. */

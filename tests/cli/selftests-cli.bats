@@ -26,7 +26,7 @@ teardown() { common_teardown; }
 # pass_* pass, skip_* skip (with a reason on stderr), fail_* fail (with
 # output), crash_* kill the runner.
 fake_runner() {
-	R=$TEST_TMP/runner
+	R=$TEST_TMP/st-runner
 	cat >"$R" <<'EOF'
 #!/bin/sh
 names="pass_a pass_ab skip_nohz fail_b crash_c pass_d"
@@ -55,7 +55,7 @@ EOF
 }
 
 # A copy of ktstr-selftests beside a ktstr-vm that runs the --exec script
-# here, the runner -i names standing in for /include-files/runner, and
+# here, the file -i names standing in for /include-files/<its base name>, and
 # prints what the agent would: output records, exit, vm_exit.  Each run
 # adds a line to vm.runs and its arguments to vm.args.
 fake_vm() {
@@ -69,7 +69,7 @@ while [ \$# -gt 0 ]; do
 	case \$1 in -i) inc=\$2; shift 2 ;; --exec) script=\$2; shift 2 ;; *) shift ;; esac
 done
 set -o pipefail
-sh -c "\${script//\/include-files\/runner/\$inc}" | jq -Rc '{type:"output",stream:"stdout",line:.}'
+sh -c "\${script//\/include-files\/\${inc##*\/}/\$inc}" | jq -Rc '{type:"output",stream:"stdout",line:.}'
 echo "{\"type\":\"exit\",\"exit_code\":\$?}"
 echo '{"type":"vm_exit","reason":"exited","exit_code":0}'
 EOF
