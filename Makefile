@@ -16,7 +16,8 @@ WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -W
 # agent itself adds libbpf), the other folders are host-only.  Core and guest sources see only lib/core's
 # headers, so a core file that includes a host-only header does not build.
 CORE_DIR   := lib/core
-HOST_DIRS  := lib/host lib/kernel lib/vm lib/results lib/runner lib/ctprof lib/verify
+HOST_DIRS  := lib/host lib/kernel lib/vm lib/results lib/runner lib/ctprof lib/verify \
+              lib/selftests
 INC_HOST   := $(addprefix -I,$(CORE_DIR) $(HOST_DIRS))
 INC_CORE   := -I$(CORE_DIR)
 INC        := $(INC_HOST)

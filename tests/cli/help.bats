@@ -37,7 +37,7 @@ check_help() {
 		listed=$(basename "$c" .c)
 		[[ " ${PROGRAMS[*]} " == *" $listed "* ]] || { echo "$listed missing from PROGRAMS" >&2; return 1; }
 	done
-	[ ${#PROGRAMS[@]} -eq 9 ]
+	[ ${#PROGRAMS[@]} -eq 10 ]
 }
 
 @test "help: ktstr" { check_help ktstr; }
@@ -49,3 +49,4 @@ check_help() {
 @test "help: ktstr-stats" { check_help ktstr-stats; }
 @test "help: ktstr-test" { check_help ktstr-test; }
 @test "help: ktstr-verify" { check_help ktstr-verify; }
+@test "help: ktstr-selftests" { check_help ktstr-selftests; }

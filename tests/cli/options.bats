@@ -34,6 +34,7 @@ check_bad_option() {
 @test "options: ktstr-stats" { check_bad_option ktstr-stats --bogus; }
 @test "options: ktstr-test" { check_bad_option ktstr-test --bogus; }
 @test "options: ktstr-verify" { check_bad_option ktstr-verify --bogus; }
+@test "options: ktstr-selftests" { check_bad_option ktstr-selftests --bogus; }
 
 @test "options: a short option that does not exist, for every program" {
 	local p
