@@ -1029,29 +1029,48 @@ static void pick_run(const struct history_opts *o, const struct strvec *roots,
 		strvec_push(dirs, runs[0].dirs.v[i]);
 }
 
+/* One run of the history, as show and junit read it: its name, the
+ * directories it spans (one per root it was sharded over) and their
+ * sidecars.  run points into runs, so both live until one_run_close. */
+struct one_run {
+	struct strvec roots, dirs;
+	struct sidecar_set set;
+	struct sidecar_run *runs;
+	size_t nruns;
+	const char *run;
+};
+
+static void one_run_open(int argc, char **argv, struct history_opts *o, struct one_run *r)
+{
+	bool missing;
+
+	*r = (struct one_run){ .roots = STRVEC_INIT, .dirs = STRVEC_INIT };
+	parse_history_args(argc, argv, o);
+	runs_roots(o, &r->roots, &missing);
+	r->nruns = list_history(&r->roots, &r->runs);
+	pick_run(o, &r->roots, r->runs, r->nruns, &r->run, &r->dirs);
+	load_run(o, r->run, &r->dirs, &r->set);
+	need_sidecars(o, r->run, &r->dirs, &r->set);
+}
+
+static void one_run_close(struct history_opts *o, struct one_run *r)
+{
+	sidecar_set_release(&r->set);
+	sidecar_runs_free(r->runs, r->nruns);
+	strvec_clear(&r->dirs);
+	history_release(o, &r->roots);
+}
+
 static int cmd_show(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "show" };
 	struct strbuf out = STRBUF_INIT;
-	struct strvec roots = STRVEC_INIT, dirs = STRVEC_INIT;
-	struct sidecar_set set = { 0 };
-	struct sidecar_run *runs = NULL;
-	size_t nruns;
-	bool missing;
-	const char *run;
+	struct one_run r;
 
-	parse_history_args(argc, argv, &o);
-	runs_roots(&o, &roots, &missing);
-	nruns = list_history(&roots, &runs);
-	pick_run(&o, &roots, runs, nruns, &run, &dirs);
-	load_run(&o, run, &dirs, &set);
-	need_sidecars(&o, run, &dirs, &set);
-	stats_report_cases(run, &set, &o.filter, want_json(&o), &out);
+	one_run_open(argc, argv, &o, &r);
+	stats_report_cases(r.run, &r.set, &o.filter, want_json(&o), &out);
 	print_out(&out);
-	sidecar_set_release(&set);
-	sidecar_runs_free(runs, nruns);
-	strvec_clear(&dirs);
-	history_release(&o, &roots);
+	one_run_close(&o, &r);
 	return KTSTR_EXIT_PASS;
 }
 
@@ -1061,21 +1080,11 @@ static int cmd_junit(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "junit" };
 	struct strbuf out = STRBUF_INIT;
-	struct strvec roots = STRVEC_INIT, dirs = STRVEC_INIT;
-	struct sidecar_set set = { 0 };
-	struct sidecar_run *runs = NULL;
 	struct junit_sidecars j;
-	size_t nruns;
-	bool missing;
-	const char *run;
+	struct one_run r;
 
-	parse_history_args(argc, argv, &o);
-	runs_roots(&o, &roots, &missing);
-	nruns = list_history(&roots, &runs);
-	pick_run(&o, &roots, runs, nruns, &run, &dirs);
-	load_run(&o, run, &dirs, &set);
-	need_sidecars(&o, run, &dirs, &set);
-	junit_from_sidecars(&set, &o.filter, &j);
+	one_run_open(argc, argv, &o, &r);
+	junit_from_sidecars(&r.set, &o.filter, &j);
 	if (o.output) {
 		if (junit_write(o.output, "ktstr", j.v, j.n, j.timestamp) < 0)
 			die_errno(KTSTR_EXIT_USAGE, "junit: cannot write %s", o.output);
@@ -1084,10 +1093,7 @@ static int cmd_junit(int argc, char **argv)
 		print_out(&out);
 	}
 	junit_sidecars_release(&j);
-	sidecar_set_release(&set);
-	sidecar_runs_free(runs, nruns);
-	strvec_clear(&dirs);
-	history_release(&o, &roots);
+	one_run_close(&o, &r);
 	return KTSTR_EXIT_PASS;
 }
 
