@@ -423,8 +423,10 @@ static void print_summary(struct verify_run *r)
 		write_result(r, "summary.json", rec);
 	if (hf) {
 		verify_summary_human(&r->sum, &human);
-		fprintf(hf, "\n%sSummary [%8.2fs] %zu cells: %zu passed, %zu failed, %zu "
-			"error%s%s\n", human.buf, r->tot.secs, json_array_size(r->sum.cells),
+		size_t ncells = json_array_size(r->sum.cells);
+
+		fprintf(hf, "\n%sSummary [%8.2fs] %zu cell%s: %zu passed, %zu failed, %zu "
+			"error%s%s\n", human.buf, r->tot.secs, ncells, ncells == 1 ? "" : "s",
 			r->sum.passed, r->sum.failed, r->sum.errors, r->sum.errors == 1 ? "" : "s",
 			r->tot.interrupted_by_signal ? " (interrupted)" : "");
 		fflush(hf);
