@@ -104,7 +104,7 @@ static bool get_num(struct machine *m, const json_t *rec, const char *type,
 static void feed_start(struct machine *m, const json_t *rec)
 {
 	static const char T[] = "monitor_start";
-	const char *vt;
+	const char *vt, *src;
 	double x;
 
 	m->saw_start = true;
@@ -121,6 +121,9 @@ static void feed_start(struct machine *m, const json_t *rec)
 			weird(m, T, "interval_ms", "a number of ms from 1 to 3600000",
 			      "another number");
 	}
+	src = json_string_value(json_object_get(rec, "source"));
+	if (src && !strcmp(src, "host"))
+		m->host = true;
 	vt = json_string_value(json_object_get(rec, "vcpu_threads"));
 	if (vt && !m->vcpu_threads)
 		m->vcpu_threads = xstrndup(vt, 32);
@@ -330,6 +333,10 @@ static void feed_sample(struct machine *m, const json_t *rec)
 	if (read_flags(m, rec, "clock_adv_us", c, ncpu, MC_CLOCK_STILL, IS_ZERO))
 		s->have |= MS_CLOCK;
 	if (read_flags(m, rec, "vcpu_run_us", c, ncpu, MC_VCPU_RAN, IS_POSITIVE))
+		s->have |= MS_VCPU;
+	/* Host mode (lib/core/hostmon.h): no vCPUs, and a real CPU runs
+	 * whenever it is online, so "online" says what vcpu_run_us says. */
+	else if (read_flags(m, rec, "online", c, ncpu, MC_VCPU_RAN, IS_ONE))
 		s->have |= MS_VCPU;
 	if (read_wait(m, rec, s))
 		s->have |= MS_WAIT;

@@ -31,6 +31,7 @@
  *   local_dsq_depth    worst depth a CPU's local DSQ held over a window
  *   stall              count of sustained stretches in which a busy CPU's
  *                      rq clock did not advance while the host ran its vCPU
+ *                      (on a real machine, host mode: while it was online)
  *   runnable_wait      max of max_wait_ms
  *   fallback_rate,     select_cpu_fallback / dispatch_keep_last events per
  *   keep_last_rate     second over the window (counter resets tolerated)
@@ -61,7 +62,7 @@ struct machine_cell {
 };
 #define MC_IDLE		0x01	/* rq->curr == rq->idle */
 #define MC_CLOCK_STILL	0x02	/* clock_adv_us == 0 */
-#define MC_VCPU_RAN	0x04	/* vcpu_run_us > 0 */
+#define MC_VCPU_RAN	0x04	/* vcpu_run_us > 0, or online 1 (host mode) */
 
 struct machine_sample {
 	double t_ms;		/* host ms since QEMU started */
@@ -90,6 +91,7 @@ struct machine {
 	unsigned cpus;			/* monitor_start.cpus; 0 unknown */
 	double interval_ms;		/* monitor_start.interval_ms */
 	char *vcpu_threads;		/* "per_cpu", "single", "none" */
+	bool host;			/* monitor_start "source":"host": real CPUs */
 	char *unavailable;		/* monitor_unavailable reason */
 	double end_samples, end_skipped;	/* monitor_end; NAN missing */
 

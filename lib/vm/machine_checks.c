@@ -218,7 +218,7 @@ static bool ratio_at(const struct ev *e, size_t p, double *ratio, unsigned *cmax
 	for (unsigned i = 0; i < s->ncpu; i++) {
 		unsigned nr;
 
-		if (!e->considered[i])
+		if (!e->considered[i] || offline_at(e, p, i))
 			continue;
 		nr = C(e, p, i)->nr;
 		if (!any || nr > C(e, p, hi)->nr)
@@ -403,8 +403,9 @@ void machine_eval_stall(struct ev *e)
 
 			strbuf_addf(&sb, "stall: CPU %u's runqueue clock stood still for ", worst.cpu);
 			add_ms(&sb, worst.ms);
-			strbuf_addf(&sb, " while a task was on it and the host ran its vCPU"
-				    " (from %.1f s into the run)", since_start(e, worst.a));
+			strbuf_addf(&sb, " while a task was on it%s (from %.1f s into the run)",
+				    e->m->host ? "" : " and the host ran its vCPU",
+				    since_start(e, worst.a));
 			if (count > 1)
 				strbuf_addf(&sb, "; %zu stalls in all", count);
 			set_message(c, &sb);
@@ -469,7 +470,7 @@ static bool oversubscribed(const struct ev *e, size_t p)
 	if (!(S(e, p)->have & MS_NR))
 		return false;
 	for (i = 0; i < S(e, p)->ncpu && i < e->maxc; i++) {
-		if (!e->considered[i])
+		if (!e->considered[i] || offline_at(e, p, i))
 			continue;
 		cpus++;
 		tasks += C(e, p, i)->nr;

@@ -42,6 +42,13 @@ static inline double since_start(const struct ev *e, size_t p)
 	return x > 0 ? x / 1000.0 : 0;
 }
 
+/* Host mode: CPU i was offline at position p (its "online" was 0), so
+ * it holds no tasks by choice and takes no part in the balance. */
+static inline bool offline_at(const struct ev *e, size_t p, unsigned i)
+{
+	return e->m->host && (S(e, p)->have & MS_VCPU) && !(C(e, p, i)->flags & MC_VCPU_RAN);
+}
+
 /* The checks (machine_checks.c), run over the window in this order. */
 void machine_eval_wc(struct ev *e);
 void machine_eval_imbalance(struct ev *e);
