@@ -84,7 +84,7 @@ VERSION_STAMP := $(B)/version
 $(VERSION_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
-VERSIONED := lib/host/opts lib/core/ctprof
+VERSIONED := lib/host/opts lib/core/ctprof lib/export/export_preamble
 $(foreach f,$(VERSIONED),$(B)/obj/$(f).o $(B)/asan/$(f).o $(B)/fuzz/obj/$(f).o) \
 $(B)/unit/test_opts: $(VERSION_STAMP)
 FORCE:
@@ -121,7 +121,7 @@ $(AGENT): $(GUEST_OBJ) $(CORE_A)
 # ktstr-stats' verdict engine alone: libc, jansson, libyaml and libm, all
 # static (Debian's -dev packages ship the .a files); stripped, as it is
 # copied into every export.
-$(VERDICT): libexec/ktstr-verdict.c $(LIB_A)
+$(VERDICT): libexec/ktstr-verdict.c $(LIB_A) $(VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -static -s -o $@ $< $(LIB_A) -ljansson -lyaml -lm
 

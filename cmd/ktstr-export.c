@@ -168,7 +168,7 @@ static json_t *build_manifest(const struct opts *o, const char *name, const char
 	json_object_set_new(m, "type", json_string("ktstr_export"));
 	json_object_set_new(m, "scenario", json_string(name));
 	json_object_set_new(m, "topo", json_string(topo));
-	json_object_set_new(m, "ktstr_version", json_string(KTSTR_VERSION));
+	json_object_set_new(m, "ktstr_version", json_string(export_version()));
 	for (i = 0; i < o->sched_args.n; i++)
 		json_array_append_new(args, json_string(o->sched_args.v[i]));
 	if (sched_host) {

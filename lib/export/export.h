@@ -39,6 +39,10 @@ int export_write(const struct export_spec *s, const char *out, struct strbuf *er
  * starts.  Caller frees. */
 char *export_preamble(const struct export_spec *s);
 
+/* The ktstr version this export is made by (KTSTR_VERSION, compiled
+ * into one object that the Makefile rebuilds when it changes). */
+const char *export_version(void);
+
 /* A value safe to put between single quotes in sh: true unless it holds
  * a quote or a control character. */
 int export_sh_safe(const char *v);

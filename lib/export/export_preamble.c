@@ -62,7 +62,9 @@ static const char preamble[] =
 "\tcommand -v $t >/dev/null 2>&1 || die \"'$t' not found in PATH; install it (busybox has it)\"\n"
 "done\n"
 "self=$0\n"
-"case $self in */*) ;; *) self=$(command -v -- \"$self\") || die \"cannot find myself ($0)\" ;; esac\n"
+"# sh FILE gives $0 as typed; a bare name run through PATH may not.\n"
+"case $self in */*) ;; *) [ -r \"$self\" ] || self=$(command -v -- \"$self\") ||\n"
+"\tdie \"cannot find myself ($0); run it with a path, e.g. ./$me\" ;; esac\n"
 "[ -r \"$self\" ] || die \"cannot read $self; run it with a path, e.g. ./$me\"\n"
 "tmp=${TMPDIR:-/tmp}\n"
 "dir=$(mktemp -d \"$tmp/ktstr-run.XXXXXX\") ||\n"
@@ -103,6 +105,11 @@ static const char preamble[] =
 "fi\n"
 "pid=\n"
 "exit $rc\n";
+
+const char *export_version(void)
+{
+	return KTSTR_VERSION;
+}
 
 int export_sh_safe(const char *v)
 {

@@ -157,7 +157,7 @@ int export_tar_add_tree(struct export_tar *t, const char *host, const char *name
 	int n, i, ret = 0;
 
 	if (stat(host, &st) < 0) {
-		strbuf_addf(err, "%s: %s; check the -i path", host, strerror(errno));
+		strbuf_addf(err, "-i %s: %s; check the path", host, strerror(errno));
 		return -1;
 	}
 	if (S_ISREG(st.st_mode))
