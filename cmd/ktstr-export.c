@@ -226,6 +226,9 @@ int main(int argc, char **argv)
 	if (!export_sh_safe(name))
 		die(KTSTR_EXIT_USAGE, "scenario name '%s' has a quote or control character; "
 		    "rename it", name);
+	if (sched_host && !export_sh_safe(path_basename(sched_host)))
+		die(KTSTR_EXIT_USAGE, "--scheduler %s: the file name has a quote or control "
+		    "character; copy it to a plain name", sched_host);
 	spec.agent = agent;
 	spec.verdict = find_verdict();
 	spec.sched_host = sched_host;

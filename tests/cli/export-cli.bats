@@ -120,6 +120,13 @@ member() {
 		[[ "$stderr" == "ktstr-export: "* ]]
 	done
 	[ -z "$(ls -A "$TEST_TMP" | grep -v '^scx_fake$')" ]
+	# A scheduler whose name the preamble could not quote.
+	mkdir q
+	cp /bin/true "q/it's"
+	run --separate-stderr ktstr-export --scheduler "$TEST_TMP/q/it's"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"quote or control character"* ]]
+	[ -z "$(ls -A "$TEST_TMP" | grep -v '^scx_fake$' | grep -v '^q$')" ]
 }
 
 @test "export: a failed export keeps the previous file" {
