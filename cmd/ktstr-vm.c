@@ -22,6 +22,7 @@
 #include "vm_request.h"
 #include "vm_monitor.h"
 #include "vm_schedlog.h"
+#include "host_run.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -97,6 +98,10 @@ static const char usage_text[] =
 "      --console-log FILE   where the kernel console goes (default under\n"
 "                           $XDG_STATE_HOME/ktstr/console)\n"
 "      --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
+"      --host               run the scenario on this machine, not in a VM\n"
+"                           (root, cgroup v2; --topo then names the topology\n"
+"                           this machine must have; see HOST MODE in\n"
+"                           ktstr-vm(1))\n"
 "      --dry-run            resolve the kernel, the scheduler and the QEMU\n"
 "                           command line, print them as records and exit\n"
 "                           without building the initramfs or booting\n"
@@ -113,7 +118,7 @@ enum {
 	OPT_ACCEL = 0x100, OPT_APPEND, OPT_SHELL, OPT_ENV, OPT_TIMEOUT, OPT_RAW,
 	OPT_DMESG, OPT_CONSOLE_LOG, OPT_QEMU, OPT_CGROUP, OPT_DURATION, OPT_SCHEDULER,
 	OPT_SCHED_ARG, OPT_CTPROF, OPT_DRY_RUN, OPT_MONITOR_INTERVAL, OPT_NO_MONITOR,
-	OPT_BOOT_TIMEOUT, OPT_FORCE, OPT_SCHED_OUTPUT, OPT_KCONFIG, OPT_BPF_STATS,
+	OPT_BOOT_TIMEOUT, OPT_FORCE, OPT_SCHED_OUTPUT, OPT_KCONFIG, OPT_BPF_STATS, OPT_HOST,
 };
 
 static const struct option longopts[] = {
@@ -145,6 +150,7 @@ static const struct option longopts[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "sched-output", no_argument, NULL, OPT_SCHED_OUTPUT },
 	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
+	{ "host", no_argument, NULL, OPT_HOST },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -155,7 +161,7 @@ struct opts {
 	unsigned long memory;
 	enum vm_accel accel;
 	bool shell, raw, dmesg, timeout_set, dry_run, no_monitor, monitor_interval_set;
-	bool force, sched_output, boot_timeout_set, bpf_stats;
+	bool force, sched_output, boot_timeout_set, bpf_stats, host;
 	unsigned long long timeout_ms, duration_ms, monitor_interval_ms, boot_timeout_ms;
 	struct strvec includes, cgroups, sched_args;
 	json_t *env;
@@ -182,6 +188,7 @@ static const struct { int opt; size_t off; } string_opts[] = {
 	{ OPT_FORCE, offsetof(struct opts, force) },
 	{ OPT_SCHED_OUTPUT, offsetof(struct opts, sched_output) },
 	{ OPT_BPF_STATS, offsetof(struct opts, bpf_stats) },
+	{ OPT_HOST, offsetof(struct opts, host) },
 };
 
 /* A string or flag option from the tables; false when c is neither. */
@@ -305,6 +312,14 @@ static void check_combinations(struct opts *o)
 		usage_error("--ctprof needs --scenario or --cgroup");
 	if (o->bpf_stats && !scenario)
 		usage_error("--bpf-stats needs a scenario, not --exec or --shell; drop one");
+	if (o->host && (o->cmd || o->shell))
+		usage_error("--host runs a scenario on this machine, not --exec or --shell; "
+			    "drop one");
+	if (o->host && (o->kernel || o->kconfig || o->append || o->qemu || o->includes.n ||
+			o->console_log || o->dry_run || o->accel != VM_ACCEL_AUTO))
+		usage_error("--host runs on this machine and its running kernel: --kernel, "
+			    "--kconfig, --append, --qemu, --accel, --include, --console-log and "
+			    "--dry-run are for a VM; drop them");
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
@@ -430,6 +445,7 @@ static void output_failed(struct emit_ctx *e)
 		diag("cannot write records to stdout: %s; stopping the VM", strerror(errno));
 	e->stdout_gone = true;
 	vm_output_gone();
+	host_run_output_gone();
 }
 
 static void emit(json_t *rec, void *data)
@@ -732,6 +748,51 @@ static int boot(struct vm_plan *p)
 	return code;
 }
 
+/* --host: the scenario on this machine, fitted to its topology (the
+ * agent refuses to run when --topo names another one). */
+static int host_mode(struct vm_plan *p)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct emit_ctx ectx = { .ctprof = p->o.ctprof, .raw = p->o.raw };
+	struct host_run_config hc = { .sched_output_echo = p->o.sched_output };
+	char *agent = ktstr_libexec_path("ktstr-agent");
+	char *log, *sched_log;
+	int code;
+
+	if (p->o.topo) {
+		if (topo_parse(p->o.topo, &p->topo, &err))
+			usage_error("--topo '%s': %s", p->o.topo, err.buf);
+		hc.expect_topo = p->o.topo;
+	} else if (host_topology(agent, &p->topo, &err) < 0) {
+		die(KTSTR_EXIT_USAGE, "this machine's topology: %s; name it with --topo if "
+		    "the scenario needs none of its structure", err.buf);
+	}
+	p->doc = prepare_scenario(&p->o, &p->topo, &p->duration_ms, &p->checks, &p->payloads);
+	if (p->o.scheduler) {
+		p->sched_host = scheduler_resolve(p->o.scheduler, NULL, &err);
+		if (!p->sched_host)
+			die(KTSTR_EXIT_USAGE, "%s", err.buf);
+	}
+	hc.request = vm_request_scenario(p->doc, &p->checks, p->sched_host, &p->o.sched_args,
+					 &p->topo);
+	if (p->o.ctprof)
+		json_set_bool(hc.request, "ctprof", true);
+	if (p->o.bpf_stats)
+		json_set_bool(hc.request, "bpf_stats", true);
+	hc.agent = agent;
+	log = vm_console_log_default();
+	sched_log = vm_schedlog_path_for(log);
+	hc.sched_output_log = sched_log;
+	code = host_run(&hc, emit, &ectx);
+	p->vc.request = hc.request;
+	free(ectx.scenario);
+	free(sched_log);
+	free(log);
+	free(agent);
+	strbuf_release(&err);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_plan p = { .o = { .includes = STRVEC_INIT, .cgroups = STRVEC_INIT,
@@ -747,6 +808,10 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &p.o);
 	if (p.o.ctprof)
 		check_output_dir("--ctprof", p.o.ctprof);
+	if (p.o.host) {
+		code = host_mode(&p);
+		goto out;
+	}
 	if (topo_parse(p.o.topo ? p.o.topo : "1,1,2,1", &p.topo, &err))
 		usage_error("--topo '%s': %s", p.o.topo, err.buf);
 	check_vcpus(&p.o, &p.topo);
@@ -758,6 +823,7 @@ int main(int argc, char **argv)
 			       &p.payloads);
 	else
 		code = boot(&p);
+out:
 	free(p.sched_host);
 	free(p.sched_guest);
 	json_decref(p.vc.request);

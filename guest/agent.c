@@ -125,10 +125,13 @@ int main(int argc, char **argv)
 	char *topo;
 
 	diag_init("ktstr-agent");
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--host"))
+			host_main(argc, argv);
 	/* Everything below (mounting over /dev, powering off) is only sane
 	 * as the init of a throwaway VM. */
 	if (getpid() != 1)
-		die(KTSTR_EXIT_USAGE, "must run as PID 1 (/init) inside the ktstr VM");
+		die(KTSTR_EXIT_USAGE, "must run as PID 1 (/init) inside the ktstr VM, or with --host on a machine (see --host --help)");
 	atexit(exit_poweroff);
 
 	mounts_early();

@@ -33,6 +33,12 @@ extern bool agent_verbose;
 /* Console message, only with KTSTR_VERBOSE=1; stamped with uptime. */
 void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* hostmode.c: true in the engine process of `ktstr-agent --host`, where
+ * the ways out below exit instead of powering anything off. */
+extern bool agent_hosted;
+/* `ktstr-agent --host ...`: run a request on this machine (hostmode.c). */
+int host_main(int argc, char **argv) __attribute__((noreturn));
+
 /* poweroff.c: the ways out, all ending in a power-off (outside PID 1,
  * i.e. in a unit test, an _exit instead). */
 /* sync and power off; never returns. */
@@ -61,6 +67,8 @@ void mounts_setup(void);
 /* port.c */
 /* Find and open the agent port; -1 (message printed) when there is none. */
 int port_open(void);
+/* Use fd (a socket to host mode's supervisor) as the port. */
+int port_use(int fd);
 /* Send one record (consumed); waits for the host to connect the first
  * time.  0, or -1 when the host has disconnected. */
 int port_send(struct agent *ag, json_t *rec);

@@ -29,6 +29,14 @@ static const char *const controllers[] = { "+cpuset", "+cpu" };
 
 /* Where cgroup v2 is mounted, and the scenario root below it. */
 static char *cg_mount, *cg_root;
+/* Host mode: cpuset may be missing (bound to cgroup v1, not delegated);
+ * a scenario that sets one then fails with a line saying so. */
+static bool cpuset_optional, cpuset_missing;
+
+void cgfs_cpuset_optional(bool optional)
+{
+	cpuset_optional = optional;
+}
 
 void cgfs_set_mount(const char *dir)
 {
@@ -63,6 +71,11 @@ static int enable_controllers(const char *dir, struct strbuf *err)
 	for (i = 0; i < ARRAY_SIZE(controllers); i++) {
 		if (write_control(path, controllers[i]) == 0)
 			continue;
+		if (i == 0 && cpuset_optional) {
+			cpuset_missing = true;
+			vlog("%s: %s not enabled: %s", path, controllers[i], strerror(errno));
+			continue;
+		}
 		if (i == 0) {
 			strbuf_addf(err, "%s: cannot enable %s: %s", path,
 				    controllers[i], strerror(errno));
@@ -195,6 +208,12 @@ static int cg_write(const char *name, const char *file, const char *val,
 int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,
 		    struct strbuf *err)
 {
+	if (cpuset_missing) {
+		strbuf_addf(err, "the cpuset controller is not available under %s (in host mode "
+			    "it must be enabled from KTSTR_CGROUP_WALK_ROOT down, and not bound to "
+			    "cgroup v1); this scenario sets cpusets", cgfs_root());
+		return -1;
+	}
 	/* An empty write never reaches the kernel's handler; a newline is
 	 * the empty list. */
 	if (cg_write(name, "cpuset.cpus", *cpus ? cpus : "\n", err) < 0)
@@ -206,7 +225,10 @@ int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,
 
 int cgfs_effective(const char *name, struct strbuf *out)
 {
-	char *path = xasprintf("%s/%s/cpuset.cpus.effective", cgfs_root(), name);
+	/* Without the cpuset controller every cgroup may use every online
+	 * CPU, which is what its effective set would say. */
+	char *path = cpuset_missing ? xstrdup("/sys/devices/system/cpu/online")
+				    : xasprintf("%s/%s/cpuset.cpus.effective", cgfs_root(), name);
 	int ret = strbuf_read_file(out, path);
 
 	free(path);
@@ -241,6 +263,13 @@ int cgfs_remove(const char *name, struct strbuf *err)
 		strbuf_addf(err, "cannot remove %s: %s", dir, strerror(errno));
 	free(dir);
 	return ret;
+}
+
+void cgfs_destroy_dir(const char *dir)
+{
+	kill_tree(dir);
+	if (rmdir_tree(dir, monotonic_ms() + RMDIR_WAIT_MS) < 0)
+		diag("could not remove %s completely", dir);
 }
 
 void cgfs_teardown(void)

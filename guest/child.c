@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +91,10 @@ void child_reset(void)
 	 * job control and "wait" in the shell. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Nothing outlives the agent that started it: in a VM the agent
+	 * never dies, on a host (host mode) a killed agent takes its
+	 * workers, payloads and scheduler with it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 void child_default_signals(void)

@@ -369,6 +369,11 @@ void cgfs_kill(const char *name);
 int cgfs_remove(const char *name, struct strbuf *err);
 /* Kill and remove everything under cgfs_root(), the root included. */
 void cgfs_teardown(void);
+/* Kill and remove dir and everything below it (host mode's run
+ * directory, hostcg.h). */
+void cgfs_destroy_dir(const char *dir);
+/* Host mode: go on without cpuset when it cannot be enabled. */
+void cgfs_cpuset_optional(bool optional);
 
 /* ---- worker.c ---- */
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 bool agent_verbose;
+bool agent_hosted;
 
 static double uptime_s(void)
 {

@@ -13,6 +13,10 @@
 
 void agent_poweroff(void)
 {
+	/* Host mode: the supervisor reads the exit record and cleans up;
+	 * the engine just goes. */
+	if (agent_hosted)
+		_exit(0);
 	/* kill(-1) below means every process the caller may signal: in the
 	 * VM that is the request's leftovers, anywhere else (a unit test
 	 * reaching this by mistake) it would be the whole machine. */
@@ -33,6 +37,8 @@ void agent_poweroff(void)
 
 void agent_host_gone(void)
 {
+	if (agent_hosted)
+		_exit(KTSTR_EXIT_USAGE);
 	diag("host disconnected from %s; powering off", KTSTR_AGENT_PORT_NAME);
 	agent_poweroff();
 }

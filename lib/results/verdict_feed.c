@@ -568,6 +568,17 @@ static void feed_agent_error(struct verdict *v, const json_t *rec)
 	set_error(v, "guest agent error: %s", s ? s : "no message");
 }
 
+/* Host mode (ktstr-vm --host, an exported .run) would not run here:
+ * nothing was measured, and the reason says what to change. */
+static void feed_host_refused(struct verdict *v, const json_t *rec)
+{
+	const char *check = get_str(v, rec, "host_refused", "check");
+	char *what = xasprintf("host mode refused to run (%s)", check ? check : "?");
+
+	set_infra(v, what, get_str(v, rec, "host_refused", "reason"));
+	free(what);
+}
+
 static void feed_exit(struct verdict *v, const json_t *rec)
 {
 	set_num(v, rec, "exit", "exit_code", false, &v->cmd_exit_code);
@@ -614,6 +625,8 @@ static const struct record_type {
 	{ "step", NULL, true },
 	{ "guest_topology", NULL, false },
 	{ "initramfs", NULL, false },
+	{ "host_refused", feed_host_refused, false },
+	{ "host_cleanup", NULL, false },
 };
 
 void verdict_feed(struct verdict *v, const json_t *rec)
