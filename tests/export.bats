@@ -78,3 +78,29 @@ run_in_vm() {
 	[[ "$output" == *"state: disabled"* ]]
 	[[ "$output" == *"agents: 0"* ]]
 }
+
+@test "export: a dynamic payload program runs through the bundle's loader on a machine without its libraries" {
+	# jq needs libjq and libonig, which the VM does not have: only the
+	# bundle's lib/ can make it run.
+	cat >jqload.json <<'JSON'
+{
+  "name": "jq_load",
+  "duration": "3s",
+  "cgroups": [{ "name": "cg_0", "workers": 1 }],
+  "payloads": [
+    { "program": "jq", "args": ["-n", "\"answer: 42\""],
+      "metrics": { "form": "pattern", "patterns": [
+        { "regex": "answer: ([0-9]+)", "metric": "answer" }]} }
+  ]
+}
+JSON
+	ktstr-export --scenario jqload.json --topo 1,1,2,1 -o jq.run
+	run_in_vm jq.run 1,1,2,1 --json
+	jq -e -s 'map(select(.type == "payload" and .event == "stop")) | length == 1 and
+		.[0].exit_code == 0' "$TEST_TMP/rec"
+	jq -e -s 'map(select(.type == "payload_metrics"))[0].metrics.answer.value == 42' \
+		"$TEST_TMP/rec"
+	run --separate-stderr ktstr-stats --json "$TEST_TMP/rec"
+	echo "verdict: $output"
+	[ "$status" -eq 0 ]
+}
