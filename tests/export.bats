@@ -104,3 +104,19 @@ JSON
 	echo "verdict: $output"
 	[ "$status" -eq 0 ]
 }
+
+@test "export: on a terminal the run file prints the human verdict with its bundled printer" {
+	# script(1) from the host gives the guest command a terminal.
+	ktstr-export --scenario steady --scheduler "$SCHED/scx_simple" --topo 1,1,2,1 \
+		--duration 3s -o steady.run
+	ktstr-vm -k "$KERNEL" --topo 1,1,2,1 -i steady.run -i "$(command -v script)" \
+		--exec '/include-files/script -qec /include-files/steady.run /dev/null; echo "rc=$?"' \
+		>"$TEST_TMP/vm.rec" 2>"$TEST_TMP/vm.err" || true
+	cat "$TEST_TMP/vm.err"
+	run jq -r 'select(.type == "output") | .line' "$TEST_TMP/vm.rec"
+	echo "$output"
+	[[ "$output" == *"ktstr 'steady' [topo=1n1l2c1t sched=scx_simple] passed"* ]]
+	[[ "$output" == *"cg_0: workers=2"* ]]
+	[[ "$output" != *'"type":'* ]]
+	[[ "$output" == *"rc=0"* ]]
+}
