@@ -189,13 +189,18 @@ member() {
 	[ "$status" -eq 2 ]
 	# The agent is what refuses: the preamble got that far.
 	[[ "$stderr" == *ktstr-agent* ]]
+	jq -e -s 'length == 1 and .[0].type == "host_refused" and .[0].check == "root"' <<<"$output"
 	[ -z "$(ls -A tmp)" ]
 }
 
 @test "run file: --keep keeps the extracted bundle and says where" {
+	local user=()
 	ktstr-export --scheduler "$TEST_TMP/scx_fake" -o s.run 2>/dev/null
-	mkdir tmp
-	run --separate-stderr env TMPDIR="$TEST_TMP/tmp" "$BB" sh s.run --json --keep
+	mkdir -m 1777 tmp
+	chmod 755 "$TEST_TMP"
+	# Not as root: the agent must refuse here, never run on this machine.
+	[ "$(id -u)" -ne 0 ] || user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	run --separate-stderr env TMPDIR="$TEST_TMP/tmp" "${user[@]}" "$BB" sh s.run --json --keep
 	echo "status=$status stderr=$stderr"
 	dir=$(sed -n 's/^s.run: kept //p' <<<"$stderr")
 	[ -d "$dir" ]
