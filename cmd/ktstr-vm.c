@@ -292,6 +292,19 @@ static void apply_env(struct opts *o)
 			    VM_ACCEL_DETECT_ENV, forced);
 }
 
+/* --host has no VM: the options that shape one do not apply. */
+static void check_host_combinations(const struct opts *o)
+{
+	if (o->cmd || o->shell)
+		usage_error("--host runs a scenario on this machine, not --exec or --shell; "
+			    "drop one");
+	if (o->kernel || o->kconfig || o->append || o->qemu || o->includes.n ||
+	    o->console_log || o->dry_run || o->accel != VM_ACCEL_AUTO)
+		usage_error("--host runs on this machine and its running kernel: --kernel, "
+			    "--kconfig, --append, --qemu, --accel, --include, --console-log and "
+			    "--dry-run are for a VM; drop them");
+}
+
 /* Options that need, or exclude, one another. */
 static void check_combinations(struct opts *o)
 {
@@ -312,14 +325,8 @@ static void check_combinations(struct opts *o)
 		usage_error("--ctprof needs --scenario or --cgroup");
 	if (o->bpf_stats && !scenario)
 		usage_error("--bpf-stats needs a scenario, not --exec or --shell; drop one");
-	if (o->host && (o->cmd || o->shell))
-		usage_error("--host runs a scenario on this machine, not --exec or --shell; "
-			    "drop one");
-	if (o->host && (o->kernel || o->kconfig || o->append || o->qemu || o->includes.n ||
-			o->console_log || o->dry_run || o->accel != VM_ACCEL_AUTO))
-		usage_error("--host runs on this machine and its running kernel: --kernel, "
-			    "--kconfig, --append, --qemu, --accel, --include, --console-log and "
-			    "--dry-run are for a VM; drop them");
+	if (o->host)
+		check_host_combinations(o);
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
