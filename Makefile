@@ -17,7 +17,7 @@ WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -W
 # headers, so a core file that includes a host-only header does not build.
 CORE_DIR   := lib/core
 HOST_DIRS  := lib/host lib/kernel lib/vm lib/results lib/runner lib/ctprof lib/verify \
-              lib/selftests
+              lib/selftests lib/export
 INC_HOST   := $(addprefix -I,$(CORE_DIR) $(HOST_DIRS))
 INC_CORE   := -I$(CORE_DIR)
 INC        := $(INC_HOST)
@@ -42,6 +42,9 @@ CMDS       := $(CMD_SRC:cmd/%.c=$(B)/bin/%)
 GUEST_SRC  := $(sort $(wildcard guest/*.c))
 GUEST_OBJ  := $(GUEST_SRC:%.c=$(B)/obj/%.o)
 AGENT      := $(B)/libexec/ktstr/ktstr-agent
+# The verdict printer an exported reproducer carries (ktstr-export(1)):
+# static like the agent, so it runs on a machine without ktstr.
+VERDICT    := $(B)/libexec/ktstr/ktstr-verdict
 SCRIPTS    := $(B)/bin/ktstr
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 ASAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -61,6 +64,7 @@ MANS       := $(sort $(wildcard man/*.[0-9]))
 ASAN_LIB_A := $(B)/asan/libktstr.a
 ASAN_CMDS  := $(CMD_SRC:cmd/%.c=$(B)/asan/bin/%)
 ASAN_TREE  := $(ASAN_CMDS) $(B)/asan/bin/ktstr $(B)/asan/libexec/ktstr/ktstr-agent \
+              $(B)/asan/libexec/ktstr/ktstr-verdict \
               $(B)/asan/share/ktstr
 
 # Quiet by default, as in git and the kernel; V=1 shows full commands.
@@ -72,7 +76,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-all: $(CMDS) $(AGENT) $(SCRIPTS) $(B)/share/ktstr
+all: $(CMDS) $(AGENT) $(VERDICT) $(SCRIPTS) $(B)/share/ktstr
 
 # KTSTR_VERSION is compiled into a few objects: they rebuild when it
 # changes (a new commit), or --version and its unit test would go stale.
@@ -80,7 +84,7 @@ VERSION_STAMP := $(B)/version
 $(VERSION_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
-VERSIONED := lib/host/opts lib/core/ctprof
+VERSIONED := lib/host/opts lib/core/ctprof lib/export/export_preamble
 $(foreach f,$(VERSIONED),$(B)/obj/$(f).o $(B)/asan/$(f).o $(B)/fuzz/obj/$(f).o) \
 $(B)/unit/test_opts: $(VERSION_STAMP)
 FORCE:
@@ -113,6 +117,13 @@ $(AGENT): $(GUEST_OBJ) $(CORE_A)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lyaml \
 		-lbpf -lelf -lz -lzstd -lm
+
+# ktstr-stats' verdict engine alone: libc, jansson, libyaml and libm, all
+# static (Debian's -dev packages ship the .a files); stripped, as it is
+# copied into every export.
+$(VERDICT): libexec/ktstr-verdict.c $(LIB_A) $(VERSION_STAMP)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -static -s -o $@ $< $(LIB_A) -ljansson -lyaml -lm
 
 $(B)/bin/ktstr: cmd/ktstr.sh $(VERSION_STAMP)
 	@mkdir -p $(@D)
@@ -155,6 +166,10 @@ $(B)/asan/bin/ktstr: $(B)/bin/ktstr
 $(B)/asan/libexec/ktstr/ktstr-agent: $(AGENT)
 	@mkdir -p $(@D)
 	ln -sfn ../../../libexec/ktstr/ktstr-agent $@
+
+$(B)/asan/libexec/ktstr/ktstr-verdict: $(VERDICT)
+	@mkdir -p $(@D)
+	ln -sfn ../../../libexec/ktstr/ktstr-verdict $@
 
 $(B)/asan/share/ktstr:
 	@mkdir -p $(@D)
@@ -257,7 +272,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/ktstr \
 		$(DESTDIR)$(PREFIX)/share/ktstr
 	install -m 755 $(CMDS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 $(AGENT) $(DESTDIR)$(PREFIX)/libexec/ktstr/
+	install -m 755 $(AGENT) $(VERDICT) $(DESTDIR)$(PREFIX)/libexec/ktstr/
 	cp -RL share/ktstr/. $(DESTDIR)$(PREFIX)/share/ktstr/
 	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done

@@ -22,6 +22,7 @@
  *
  * A copy must never run agent code after fork: it leaves with _exit()
  * only (exit() would run the agent's atexit power-off). */
+#include "bundle.h"
 #include "engine.h"
 #include "diag.h"
 #include "fsutil.h"
@@ -111,7 +112,7 @@ static void __attribute__((noreturn)) copy_child(const struct spawn *s)
 	/* Nothing of the agent's (port, signalfd, output files) beyond exec;
 	 * the pipe is close-on-exec already. */
 	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-	execvp(s->path, s->argv);
+	bundle_exec(s->path, s->argv, true);
 	child_fail(s->pipe[1], "exec %s: %s", s->program, strerror(errno));
 }
 

@@ -18,6 +18,7 @@
  * attach, on every health check, and one last time before SIGINT; the
  * deltas are between the first and the last good read. */
 #include "engine.h"
+#include "bundle.h"
 #include "diag.h"
 #include "fsutil.h"
 
@@ -357,7 +358,7 @@ static void __attribute__((noreturn))
 sched_child(const char *path, char **argv, int out)
 {
 	child_stdio(out, out);
-	execv(path, argv);
+	bundle_exec(path, argv, false);
 	dprintf(2, "ktstr-agent: cannot run %s: %s\n", path, strerror(errno));
 	_exit(127);
 }

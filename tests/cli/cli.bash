@@ -3,7 +3,7 @@
 load ../lib/common
 
 # Every program of the suite, the dispatcher first.
-PROGRAMS=(ktstr ktstr-fetch ktstr-build ktstr-initramfs ktstr-vm ktstr-ctprof ktstr-stats ktstr-test ktstr-verify ktstr-selftests)
+PROGRAMS=(ktstr ktstr-fetch ktstr-build ktstr-initramfs ktstr-vm ktstr-ctprof ktstr-stats ktstr-test ktstr-verify ktstr-selftests ktstr-export)
 
 # A fake kernel built by ktstr-build from tests/fixtures/fake-kernel into
 # the kernel cache $1: a real cache entry (bzImage with a boot header,

@@ -37,7 +37,7 @@ check_help() {
 		listed=$(basename "$c" .c)
 		[[ " ${PROGRAMS[*]} " == *" $listed "* ]] || { echo "$listed missing from PROGRAMS" >&2; return 1; }
 	done
-	[ ${#PROGRAMS[@]} -eq 10 ]
+	[ ${#PROGRAMS[@]} -eq 11 ]
 }
 
 @test "help: ktstr" { check_help ktstr; }
@@ -50,3 +50,4 @@ check_help() {
 @test "help: ktstr-test" { check_help ktstr-test; }
 @test "help: ktstr-verify" { check_help ktstr-verify; }
 @test "help: ktstr-selftests" { check_help ktstr-selftests; }
+@test "help: ktstr-export" { check_help ktstr-export; }

@@ -35,6 +35,7 @@ check_bad_option() {
 @test "options: ktstr-test" { check_bad_option ktstr-test --bogus; }
 @test "options: ktstr-verify" { check_bad_option ktstr-verify --bogus; }
 @test "options: ktstr-selftests" { check_bad_option ktstr-selftests --bogus; }
+@test "options: ktstr-export" { check_bad_option ktstr-export --bogus; }
 
 @test "options: a short option that does not exist, for every program" {
 	local p
