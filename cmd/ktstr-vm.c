@@ -437,6 +437,12 @@ static json_t *save_ctprof(json_t *rec, const char *path)
 		json_set_int(out, "threads",
 			     (long long)json_array_size(json_object_get(snap, "threads")));
 		json_set_int(out, "at_ms", json_get_int(rec, "at_ms", -1));
+		/* What the capture cost the guest, outside the workload window. */
+		if (json_object_get(rec, "capture_ms"))
+			json_object_set(out, "capture_ms", json_object_get(rec, "capture_ms"));
+		if (json_object_get(rec, "capture_cpu_ms"))
+			json_object_set(out, "capture_cpu_ms",
+					json_object_get(rec, "capture_cpu_ms"));
 	}
 	json_decref(rec);
 	strbuf_release(&err);

@@ -241,6 +241,10 @@ struct engine {
 	uint64_t migrations;
 
 	uint64_t t0_ns;			/* release of the initial workers */
+	/* The agent's own CPU time (agentcpu.h): at t0, then over the
+	 * workload window, which closes once every worker has stopped. */
+	uint64_t agent0_ns, agent_ns, window_ns;
+	bool window_closed;
 	bool started;			/* t0 valid */
 	bool abort;			/* scheduler died: end early */
 };
@@ -389,6 +393,12 @@ void workers_release(_Atomic uint32_t *go);
  * them to exit (killing any that outlast the stop timeout). */
 void workers_stop(struct engine *e, bool (*select)(const struct engine *e,
 		  const struct worker *w, const void *arg), const void *arg);
+/* Stop every running worker and wait, bounded by the stop timeout, until
+ * each has exited, without reaping any: their telemetry is final and
+ * their threads stay in /proc (as zombies) for a ctprof capture taken
+ * after the workload.  workers_stop reaps them afterwards.  True when
+ * every worker exited in time. */
+bool workers_stop_unreaped(struct engine *e);
 /* Route a reaped pid; false when it is not a worker. */
 bool workers_on_exit(struct engine *e, pid_t pid, int status);
 /* Re-pin a cgroup's pinned workers to its current cpuset. */

@@ -45,7 +45,9 @@
  *   scheduler        detached
  *   scenario_end     elapsed_ms, workers, payloads (copies started),
  *                    cpus, migrations, iterations,
- *                    worst_spread_pct, worst_gap_ms, scheduler_alive
+ *                    worst_spread_pct, worst_gap_ms, scheduler_alive,
+ *                    agent_cpu_ms, agent_cpu_pct, agent_window_ms (the
+ *                    agent's own CPU over the workload window)
  *   scenario_error   instead, when the request cannot be run at all
  *   exit             exit_code 0 when the engine ran to its end (even if
  *                    the scheduler died: the verdict is ktstr-stats'), 1
@@ -55,6 +57,7 @@
  * Every wait is bounded, and whatever happens the cgroup tree is killed
  * and removed before the exit record goes out. */
 #include "engine.h"
+#include "agentcpu.h"
 #include "checktab.h"
 #include "ctprof.h"
 #include "agent_proto.h"
@@ -354,24 +357,58 @@ static void kmsg_open(struct engine *e)
 		lseek(e->kmsg, 0, SEEK_END);
 }
 
-/* The per-thread profile, taken while the workers and the scheduler still
- * run so their threads are in it.  Sent whole; the host saves it. */
+/* The per-thread profile, taken after the workload window has closed:
+ * the workers have stopped (their records are final) but are not reaped
+ * yet, so their threads are still in it, as zombies with their final
+ * counters; the scheduler still runs.  Taken inside the window, the walk
+ * of /proc ran at SCHED_FIFO on a CPU the workers needed (seconds under
+ * TCG) and changed the verdict it was meant to explain (issue 16).  The
+ * payloads were stopped just before, so their processes are not in it.
+ * Sent whole; the host saves it. */
 static void emit_ctprof(struct engine *e)
 {
 	struct strbuf err = STRBUF_INIT;
 	json_t *snap = NULL, *rec;
+	long long at = engine_at_ms(e);
+	uint64_t cpu0 = agentcpu_self_ns(), t0 = now_ns();
 
 	if (ctprof_capture(&snap, &err) < 0) {
 		rec = jsonl_record("ctprof_error");
 		json_set_str(rec, "message", err.buf);
 	} else {
 		rec = jsonl_record("ctprof");
-		json_set_int(rec, "at_ms", engine_at_ms(e));
+		json_set_int(rec, "at_ms", at);
+		json_set_int(rec, "capture_ms", (long long)((now_ns() - t0) / 1000000));
+		json_set_int(rec, "capture_cpu_ms",
+			     (long long)((agentcpu_self_ns() - cpu0) / 1000000));
 		json_object_set_new(rec, "snapshot", snap);
 	}
 	engine_emit(e, rec);
 	engine_flush(e);
 	strbuf_release(&err);
+}
+
+/* The workload window ends when every worker has stopped: the agent's
+ * CPU time from the release of the workers to here is what it took from
+ * them.  Later work (reports, the ctprof capture, teardown) is not.  The
+ * BPF cost window closes here too, so a capture's own scheduling is not
+ * charged to the scheduler's programs. */
+static void window_close(struct engine *e)
+{
+	bpfprobe_window_end(e);
+	if (e->window_closed || !e->started)
+		return;
+	e->window_closed = true;
+	e->agent_ns = agentcpu_self_ns() - e->agent0_ns;
+	e->window_ns = now_ns() - e->t0_ns;
+}
+
+static void emit_agent_cpu(struct engine *e, json_t *rec)
+{
+	json_set_real_or_null(rec, "agent_cpu_ms", (double)e->agent_ns / 1e6);
+	json_set_real_or_null(rec, "agent_cpu_pct",
+			      agentcpu_pct(e->agent_ns, e->window_ns, e->ncpus));
+	json_set_int(rec, "agent_window_ms", (long long)(e->window_ns / 1000000));
 }
 
 static void finish(struct engine *e)
@@ -382,13 +419,15 @@ static void finish(struct engine *e)
 	size_t i, n = 0;
 	bool alive;
 
-	if (e->ctprof)
-		emit_ctprof(e);
 	/* Before the workers: the payloads see the load to their end. */
 	payloads_stop(e, NULL, e->abort ? "abort" : "end");
+	if (e->ctprof) {
+		workers_stop_unreaped(e);
+		window_close(e);
+		emit_ctprof(e);
+	}
 	workers_stop(e, NULL, NULL);
-	/* The workload has stopped: that closes the BPF cost window. */
-	bpfprobe_window_end(e);
+	window_close(e);
 	iterations = iterations_so_far(e);
 	report_workers(e, NULL, NULL);
 	for (i = 0; i < e->ncgs; i++)
@@ -406,6 +445,7 @@ static void finish(struct engine *e)
 	json_set_int(rec, "iterations", (long long)iterations);
 	json_set_real_or_null(rec, "worst_spread_pct", e->worst_spread);
 	json_set_real_or_null(rec, "worst_gap_ms", e->worst_gap);
+	emit_agent_cpu(e, rec);
 	if (e->sched)
 		json_set_bool(rec, "scheduler_alive", alive);
 	else
@@ -492,6 +532,7 @@ static int run(struct engine *e, const json_t *req)
 	strbuf_release(&detail);
 	engine_flush(e);
 	bpfprobe_window_start(e);
+	e->agent0_ns = agentcpu_self_ns();
 	e->t0_ns = now_ns();
 	e->started = true;
 	workers_release(go);

@@ -35,12 +35,16 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BATCH_HDR 64
 #define STOP_WAIT_MS 3000
 #define KILL_WAIT_MS 2000
 #define RESIGNAL_MS 100
+/* workers_stop_unreaped's check interval: workers exit within ms. */
+#define HOLD_POLL_MS 5
 
 struct batch {
 	void *map;
@@ -494,6 +498,57 @@ void workers_stop(struct engine *e, bool (*select)(const struct engine *e,
 				signal_stop(&e->ws[sel[i]]);
 	}
 	free(sel);
+}
+
+/* Exited but not reaped: waitid with WNOWAIT leaves the zombie (and its
+ * /proc entry) alone and does not touch the engine's SIGCHLD signalfd. */
+static bool exited_unreaped(const struct worker *w)
+{
+	siginfo_t si = { 0 };
+
+	if (w->exited)
+		return true;
+	if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;
+	return si.si_pid == w->pid;
+}
+
+bool workers_stop_unreaped(struct engine *e)
+{
+	long long start = monotonic_ms(), deadline = start + STOP_WAIT_MS, resignal;
+	size_t i;
+
+	for (i = 0; i < e->nws; i++) {
+		struct worker *w = &e->ws[i];
+
+		if (!w->exited && !w->discarded && !w->stopping) {
+			w->stopping = true;
+			signal_stop(w);
+		}
+	}
+	resignal = start + RESIGNAL_MS;
+	for (;;) {
+		struct timespec ts = { .tv_nsec = HOLD_POLL_MS * 1000000L };
+		long long now;
+		bool left = false;
+
+		for (i = 0; i < e->nws && !left; i++)
+			left = !e->ws[i].discarded && !exited_unreaped(&e->ws[i]);
+		if (!left)
+			return true;
+		now = monotonic_ms();
+		if (now >= deadline)
+			return false;
+		if (now >= resignal) {
+			for (i = 0; i < e->nws; i++)
+				if (!e->ws[i].discarded && !exited_unreaped(&e->ws[i]))
+					signal_stop(&e->ws[i]);
+			resignal = now + RESIGNAL_MS;
+		}
+		/* Not the signalfd: SIGCHLD stays pending there until the
+		 * reap, so polling it would spin. */
+		nanosleep(&ts, NULL);
+	}
 }
 
 bool workers_on_exit(struct engine *e, pid_t pid, int status)

@@ -142,7 +142,25 @@ scenario_verdict() {
 	ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario steady --duration 3s \
 		--scheduler "$SCHED/scx_simple" --ctprof "$TEST_TMP/simple.ctprof.zst" >"$TEST_TMP/b.jsonl"
 	# The huge snapshot record is replaced by a note of where it went.
-	jq -e -s 'any(.[]; .type == "ctprof_saved" and .threads > 10) and all(.[]; .type != "ctprof")' "$TEST_TMP/a.jsonl"
+	jq -e -s 'any(.[]; .type == "ctprof_saved" and .threads > 10 and .capture_cpu_ms >= 0) and
+		all(.[]; .type != "ctprof")' "$TEST_TMP/a.jsonl"
+	# The capture does not change the verdict (issue 16): it is taken
+	# after the workload window, so the run passes and the agent's share
+	# of the guest's CPU over the window stays small.  Measured on a
+	# loaded 2-core TCG host: 0.27-0.29 % here (3 s, 2 CPUs), 0.07-0.27 %
+	# for 10 s on 4 CPUs; the capture inside the window cost 1.7-2.3 s
+	# of FIFO CPU, tens of percent of this run.  The bound is 5 %, not the
+	# 1 % goal: TCG charges the agent for host time its vCPU waits, which
+	# triples under load, and 3 s on 2 CPUs leaves too little margin.
+	# tests/soak/ctprof-verdict is the 10-run check against 1 %.
+	run --separate-stderr ktstr-stats "$TEST_TMP/a.jsonl"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	jq -e -s '[.[] | select(.type == "scenario_end")][0] | .agent_cpu_ms >= 0 and
+		.agent_cpu_pct >= 0 and .agent_cpu_pct < 5 and .agent_window_ms >= 3000' "$TEST_TMP/a.jsonl"
+	# Captured once the workers had exited, before they were reaped.
+	ktstr-ctprof convert "$TEST_TMP/eevdf.ctprof" - |
+		jq -e '[.threads[] | select(.comm | startswith("kw:"))] | length == 4 and all(.state == "Z")'
 	[ "$(head -c4 "$TEST_TMP/simple.ctprof.zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ]
 	run --separate-stderr ktstr-ctprof compare "$TEST_TMP/eevdf.ctprof" "$TEST_TMP/simple.ctprof.zst" \
 		--group-by comm --json

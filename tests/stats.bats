@@ -63,6 +63,32 @@ stats() {
 	[ "${#lines[@]}" -eq 6 ]
 }
 
+@test "agent CPU: a line in the stats block, a warning above 1 % that does not fail the run" {
+	jq -c 'if .type == "scenario_end" then .agent_cpu_ms = 33.2 | .agent_cpu_pct = 0.083
+		| .agent_window_ms = 10030 else . end' "$FX/pass.jsonl" >"$TEST_TMP/low.jsonl"
+	stats "$TEST_TMP/low.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${lines[6]}" = "agent: cpu=33ms (0.08% of the guest's CPU over the workload)" ]
+	[ "${#lines[@]}" -eq 7 ]
+	stats --json "$TEST_TMP/low.jsonl"
+	printf '%s\n' "$output" | jq -e '.stats.agent_cpu_pct == 0.083 and .stats.agent_cpu_ms == 33.2'
+	jq -c 'if .type == "scenario_end" then .agent_cpu_ms = 1200 | .agent_cpu_pct = 3 else . end' \
+		"$FX/pass.jsonl" >"$TEST_TMP/high.jsonl"
+	stats "$TEST_TMP/high.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=kvm] passed" ]
+	[ "${lines[6]}" = "agent: cpu=1200ms (3.00% of the guest's CPU over the workload)" ]
+	[[ "${lines[7]}" == "warning: the agent used more than 1% of the guest's CPU"*"may have disturbed the run" ]]
+	# Exactly 1 % is not above it; a record without the fields has no line.
+	jq -c 'if .type == "scenario_end" then .agent_cpu_ms = 400 | .agent_cpu_pct = 1 else . end' \
+		"$FX/pass.jsonl" >"$TEST_TMP/edge.jsonl"
+	stats "$TEST_TMP/edge.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *warning:* ]]
+	stats "$FX/pass.jsonl"
+	[[ "$output" != *agent:* ]]
+}
+
 @test "reads stdin by default and with -; 'verdict' names the default subcommand" {
 	run --separate-stderr bash -c "'$BIN' < '$FX/pass.jsonl'"
 	[ "$status" -eq 0 ]

@@ -349,6 +349,10 @@ json_t *sidecar_metrics(const struct verdict *v)
 	put(o, "min_iterations_per_sec", rate.any, rate.min);
 	put(o, "starved_workers", starved.any, starved.sum);
 	put(o, "isolation_violations", iso.any, iso.sum);
+	/* The harness's own share, not the scheduler's: kept so a history
+	 * shows which runs the agent may have disturbed; compare does not
+	 * gate it. */
+	put(o, "agent_cpu_pct", !isnan(v->end_agent_cpu_pct), v->end_agent_cpu_pct);
 
 	if (v->scx_events)
 		json_object_foreach(v->scx_events, key, val) {

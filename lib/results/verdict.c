@@ -123,6 +123,7 @@ void verdict_init(struct verdict *v)
 	v->sched_at_ms = v->sched_exit_code = NAN;
 	v->end_elapsed_ms = v->end_workers = v->end_cpus = NAN;
 	v->end_migrations = v->end_worst_spread_pct = v->end_worst_gap_ms = NAN;
+	v->end_agent_cpu_ms = v->end_agent_cpu_pct = NAN;
 	v->end_scheduler_alive = -1;
 	v->cmd_exit_code = NAN;
 	v->vm_wall_ms = NAN;

@@ -232,6 +232,10 @@ struct verdict {
 	/* scenario_end: NAN when missing */
 	double end_elapsed_ms, end_workers, end_cpus, end_migrations,
 	       end_worst_spread_pct, end_worst_gap_ms;
+	/* The guest agent's own CPU over the workload window (agentcpu.h):
+	 * above AGENT_CPU_WARN_PCT the measurement may have disturbed the
+	 * run, which the verdict says without failing it. */
+	double end_agent_cpu_ms, end_agent_cpu_pct;
 	int end_scheduler_alive;	/* -1 unknown */
 	char *end_error;		/* scenario_end "error": the run did
 					 * not really happen */

@@ -448,6 +448,8 @@ static void feed_scenario_end(struct verdict *v, const json_t *rec)
 	set_num(v, rec, T, "migrations", true, &v->end_migrations);
 	set_num(v, rec, T, "worst_spread_pct", true, &v->end_worst_spread_pct);
 	set_num(v, rec, T, "worst_gap_ms", true, &v->end_worst_gap_ms);
+	set_num(v, rec, T, "agent_cpu_ms", true, &v->end_agent_cpu_ms);
+	set_num(v, rec, T, "agent_cpu_pct", true, &v->end_agent_cpu_pct);
 	alive = get_bool(v, rec, T, "scheduler_alive");
 	if (alive >= 0)
 		v->end_scheduler_alive = alive;

@@ -1,5 +1,6 @@
 /* The human report (verdict_format). */
 #include "verdict_int.h"
+#include "agentcpu.h"
 #include "diag.h"
 
 #include <math.h>
@@ -186,6 +187,18 @@ static void format_stats(const struct verdict *v, struct strbuf *out)
 	}
 	if (!first)
 		strbuf_addch(out, '\n');
+	if (!isnan(v->end_agent_cpu_pct)) {
+		strbuf_addstr(out, "agent: cpu=");
+		vd_add_stat(out, v->end_agent_cpu_ms, "ms");
+		strbuf_addf(out, " (%.2f%% of the guest's CPU over the workload)\n",
+			    v->end_agent_cpu_pct);
+		/* A warning, not a failure: the workers' numbers are still
+		 * what they measured, only perhaps disturbed. */
+		if (v->end_agent_cpu_pct > AGENT_CPU_WARN_PCT)
+			strbuf_addf(out, "warning: the agent used more than %g%% of the guest's"
+				    " CPU during the workload: the measurement may have"
+				    " disturbed the run\n", AGENT_CPU_WARN_PCT);
+	}
 	machine_format(&v->machine, &v->machine_result, out);
 	for (size_t i = 0; i < v->notes.n; i++)
 		strbuf_addf(out, "note: %s\n", v->notes.v[i]);

@@ -104,6 +104,8 @@ static json_t *stats_json(const struct verdict *v)
 	json_object_set_new(o, "worst_spread_pct", vd_json_num(t.worst_spread_pct));
 	json_object_set_new(o, "worst_gap_ms", vd_json_num(t.worst_gap_ms));
 	json_object_set_new(o, "elapsed_ms", vd_json_num(v->end_elapsed_ms));
+	json_object_set_new(o, "agent_cpu_ms", vd_json_num(v->end_agent_cpu_ms));
+	json_object_set_new(o, "agent_cpu_pct", vd_json_num(v->end_agent_cpu_pct));
 	for (size_t i = 0; i < v->n_cgroups; i++) {
 		const struct verdict_cgroup *g = &v->cgroups[i];
 		json_t *c = json_object();

@@ -433,6 +433,70 @@ static void test_on_exit(void **state)
 	assert_int_equal(waitpid(e->ws[0].pid, NULL, 0), e->ws[0].pid);
 }
 
+/* The state letter of /proc/PID/stat, after the comm's ')'. */
+static char proc_state(pid_t pid)
+{
+	char *path = xasprintf("/proc/%d/stat", (int)pid), *text = fe_read(path);
+	const char *p = strrchr(text, ')');
+	char st = p && p[1] == ' ' ? p[2] : '?';
+
+	free(text);
+	free(path);
+	return st;
+}
+
+/* For a ctprof capture after the workload (issue 16): stopped, final,
+ * still in /proc as zombies; workers_stop reaps them afterwards. */
+static void test_stop_unreaped(void **state)
+{
+	struct rig *r = *state;
+	struct engine *e = &r->f.e;
+	_Atomic uint32_t *go = NULL;
+	size_t i;
+
+	cg(r, "a", WORK_BURSTY, "0-1");
+	assert_int_equal(spawn(r, 0, 2, &go), 0);
+	workers_release(go);
+	assert_true(all_ran(e, 0));
+	assert_true(workers_stop_unreaped(e));
+	for (i = 0; i < 2; i++) {
+		struct worker *w = &e->ws[i];
+
+		assert_true(w->stopping);
+		assert_false(w->exited);
+		assert_int_equal(atomic_load(&w->slot->state), WS_DONE);
+		assert_int_equal(proc_state(w->pid), 'Z');
+	}
+	workers_stop(e, NULL, NULL);
+	for (i = 0; i < 2; i++) {
+		assert_true(e->ws[i].exited);
+		assert_false(e->ws[i].killed);
+		assert_true(WIFEXITED(e->ws[i].status) && WEXITSTATUS(e->ws[i].status) == 0);
+	}
+}
+
+/* One that does not stop: false after the stop timeout, left for
+ * workers_stop to kill. */
+static void test_stop_unreaped_stuck(void **state)
+{
+	struct rig *r = *state;
+	struct engine *e = &r->f.e;
+	_Atomic uint32_t *go = NULL;
+
+	cg(r, "a", WORK_BURSTY, "0-1");
+	assert_int_equal(spawn(r, 0, 2, &go), 0);
+	workers_release(go);
+	assert_true(all_ran(e, 0));
+	assert_int_equal(kill(e->ws[1].pid, SIGSTOP), 0);
+	assert_false(workers_stop_unreaped(e));
+	assert_false(e->ws[0].exited);
+	assert_int_equal(proc_state(e->ws[0].pid), 'Z');
+	assert_int_equal(proc_state(e->ws[1].pid), 'T');
+	workers_stop(e, NULL, NULL);
+	assert_true(e->ws[0].exited && !e->ws[0].killed);
+	assert_true(e->ws[1].exited && e->ws[1].killed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +504,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_barrier_place_run_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_kills_the_stuck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_unreaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_unreaped_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_and_repin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pairs_and_fans_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_churn_types, setup, teardown),

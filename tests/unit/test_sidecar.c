@@ -249,9 +249,12 @@ static void test_metrics(void **state)
 	     "{\"type\":\"sched_ext_events\",\"deltas\":{\"SCX_EV_SELECT_CPU_FALLBACK\":7,"
 	     "\"SCX_EV_DISPATCH_KEEP_LAST\":0}}\n"
 	     "{\"type\":\"sched_ext_events\",\"deltas\":{\"SCX_EV_SELECT_CPU_FALLBACK\":5}}\n"
-	     "{\"type\":\"scenario_end\",\"elapsed_ms\":5000,\"worst_spread_pct\":99}\n");
+	     "{\"type\":\"scenario_end\",\"elapsed_ms\":5000,\"worst_spread_pct\":99,"
+	     "\"agent_cpu_ms\":22.5,\"agent_cpu_pct\":0.113}\n");
 	verdict_finish(&v, NULL);
 	m = sidecar_metrics(&v);
+	/* the agent's own share, as the guest reported it */
+	assert_true(num(m, "agent_cpu_pct") == 0.113);
 	/* the background cgroup is left out everywhere */
 	assert_true(num(m, "worst_spread_pct") == 12.5);
 	assert_true(num(m, "worst_gap_ms") == 400);
