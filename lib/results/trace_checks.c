@@ -1,9 +1,10 @@
 /* The verdict's failed checks as red slices on a "checks" track, each at
  * its time where the verdict knows it: a gap from where the worst gap
  * began to where it closed, a scheduler death from the death to the end
- * of the scenario; any other check (spread, starvation, a machine check,
- * a payload's) holds for the whole run, so its slice spans the
- * scenario.  A failure that follows from the scheduler's death is
+ * of the scenario, a machine check over the stretch of samples behind
+ * its value (machine.h: from_ms, to_ms); any other check (spread,
+ * starvation, a payload's) holds for the whole run, so its slice spans
+ * the scenario.  A failure that follows from the scheduler's death is
  * marked secondary and drawn in a duller colour. */
 #include "trace_int.h"
 #include "diag.h"
@@ -30,6 +31,17 @@ static void check_span(const struct verdict *v, const struct verdict_check *k,
 		*from = trace_clock_guest(c, v->sched_at_ms);
 		*to = end > *from ? end : *from;
 		*exact = true;
+	}
+	/* A machine check: its worst stretch, on the monitor's clock. */
+	for (size_t i = 0; i < MCHK_N; i++) {
+		const struct machine_check *m = &v->machine_result.checks[i];
+
+		if (m->name && !strcmp(m->name, k->check) && m->from_ms >= 0 &&
+		    m->to_ms >= m->from_ms) {
+			*from = m->from_ms;
+			*to = m->to_ms;
+			*exact = true;
+		}
 	}
 }
 

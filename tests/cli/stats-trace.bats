@@ -26,17 +26,21 @@ stats() {
 	run --separate-stderr "$BIN" "$@"
 }
 
-# Validate trace $1 against the schema: every error on its own line.
+# Validate the traces named against the schema: every error on its own
+# line (prefixed with the file when there are several).
 validate() {
-	python3 - "$SCHEMA" "$1" <<'PY'
+	python3 - "$SCHEMA" "$@" <<'PY'
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
-trace = json.load(open(sys.argv[2]))
 jsonschema.Draft7Validator.check_schema(schema)
-errors = list(jsonschema.Draft7Validator(schema).iter_errors(trace))
-for e in errors:
-    print("%s: %s" % ("/".join(str(p) for p in e.absolute_path), e.message))
-sys.exit(1 if errors else 0)
+v = jsonschema.Draft7Validator(schema)
+bad = 0
+for f in sys.argv[2:]:
+    for e in v.iter_errors(json.load(open(f))):
+        bad += 1
+        where = "/".join(str(p) for p in e.absolute_path)
+        print("%s%s: %s" % (f + ": " if len(sys.argv) > 3 else "", where, e.message))
+sys.exit(1 if bad else 0)
 PY
 }
 
@@ -135,4 +139,24 @@ PY
 	stats --trace "$TEST_TMP/t.json" "$BATS_TEST_DIRNAME/../fixtures/stats/empty.jsonl"
 	[ "$status" -eq 2 ]
 	[ ! -e "$TEST_TMP/t.json" ]
+}
+
+@test "stats trace: the traces of every stored run are valid" {
+	local n=0
+	for f in "$FX"/*.jsonl "$BATS_TEST_DIRNAME"/../fixtures/stats/{monitor-*,fail-*,pass*,truncated}.jsonl; do
+		n=$((n + 1))
+		run --separate-stderr "$BIN" --trace "$TEST_TMP/t$n.json" "$f"
+		[ "$status" -ne 2 ] || { echo "$f: $stderr"; false; }
+		[ -s "$TEST_TMP/t$n.json" ]
+	done
+	[ "$n" -ge 20 ]
+	run validate "$TEST_TMP"/t*.json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the scx_cpu0 run's two machine failures, each over its own stretch
+	run --separate-stderr "$BIN" --trace "$TEST_TMP/cpu0.json" "$FX/steady-scx_cpu0.jsonl"
+	[ "$status" -eq 1 ]
+	run jq -c '[.traceEvents[] | select(.pid == 3 and .ph == "X") | [.name, .ts, .dur]]' "$TEST_TMP/cpu0.json"
+	echo "$output"
+	[ "$output" = '[["FAIL work_conservation",8790000,5004000],["FAIL imbalance",13378000,500000]]' ]
 }

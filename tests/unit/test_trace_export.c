@@ -2,8 +2,9 @@
  * real scenario run (tests/fixtures/trace, see its README) has one CPU
  * track per CPU with a counter per sample, one process per cgroup with a
  * thread per worker, the stimuli and the scheduler's lifecycle as
- * instants, the failed gap check at its own time, and every event as the
- * trace-event format wants it. */
+ * instants, the failed gap check and a real run's failed machine checks
+ * at their own times, and every event as the trace-event format wants
+ * it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -258,6 +259,33 @@ static void test_gap_failure_at_its_time(void **state)
 	unload(&r);
 }
 
+/* A real failing run (scx_cpu0 keeps every task on CPU 0): the machine
+ * checks are marked over the samples behind their values. */
+static void test_machine_failures_at_their_times(void **state)
+{
+	struct run r;
+	const json_t *wc, *imb;
+
+	(void)state;
+	load(&r, FIXTURES "trace/steady-scx_cpu0.jsonl");
+	assert_int_equal(count(&r, "X", NULL, process(&r, "checks")), 2);
+	wc = find(&r, "X", "FAIL work_conservation", false);
+	imb = find(&r, "X", "FAIL imbalance", false);
+	assert_non_null(wc);
+	assert_non_null(imb);
+	/* "CPUs 1-3 idle for 5004 ms ... from 0.0 s into the run": the
+	 * stretch starts at the first sample after the workload's start
+	 * (8779 ms) and lasts the check's value. */
+	assert_int_equal(num(wc, "ts"), 8790000);
+	assert_int_equal(num(wc, "dur"), 5004000);
+	assert_string_equal(json_get_str(json_object_get(wc, "args"), "time"), "its own");
+	/* "held for 500 ms (at 4.6 s into the run)" */
+	assert_int_equal(num(imb, "dur"), 500000);
+	assert_true(num(imb, "ts") - (long long)(r.origin_ms * 1000) >= 4550000);
+	assert_true(num(imb, "ts") - (long long)(r.origin_ms * 1000) < 4650000);
+	unload(&r);
+}
+
 static void test_scheduler_death(void **state)
 {
 	struct run r;
@@ -339,6 +367,7 @@ static void test_every_event_valid(void **state)
 {
 	static const char *const runs[] = {
 		"trace/steady-scx_simple.jsonl", "trace/steady-fail-gap.jsonl",
+		"trace/steady-scx_cpu0.jsonl",
 		"stats/fail-sched-died.jsonl", "stats/monitor-phases.jsonl",
 		"stats/monitor-garbage.jsonl", "stats/truncated.jsonl", "stats/fail-attach.jsonl",
 	};
@@ -400,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_worker_tracks),
 		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_gap_failure_at_its_time),
+		cmocka_unit_test(test_machine_failures_at_their_times),
 		cmocka_unit_test(test_scheduler_death),
 		cmocka_unit_test(test_steps_are_global),
 		cmocka_unit_test(test_every_event_valid),
