@@ -530,10 +530,12 @@ static void print_json(struct sink *s, json_t *rec)
 /* --trace: the run as a trace, written whole; a failure is one line and
  * exit status 2, the verdict stands. */
 static void write_trace(struct verdict_opts *o, const struct trace_export *t,
-			const struct verdict *v, const char *name)
+			const struct verdict *v, const char *name, bool problem)
 {
 	json_t *trace;
 
+	if (!o->trace || problem)	/* the input could not be read: said */
+		return;
 	if (!v->records) {
 		diag("%s: no records, so no trace; %s not written", name, o->trace);
 		o->trace_failed = true;
@@ -560,8 +562,7 @@ static enum verdict_result judge(struct verdict_opts *o, const char *path,
 	char *problem = NULL;
 
 	verdict_init(&v);
-	if (o->trace)
-		trace_export_init(&trace);
+	trace_export_init(&trace);
 	v.warn = warn_cb;
 	v.warn_ctx = &in;
 	/* Built from the flags, so the shape is right by construction. */
@@ -588,10 +589,8 @@ static enum verdict_result judge(struct verdict_opts *o, const char *path,
 		diag("%s: %s", in.name, v.reason);
 	}
 	r = v.result;
-	if (o->trace && !problem)
-		write_trace(o, &trace, &v, in.name);
-	if (o->trace)
-		trace_export_release(&trace);
+	write_trace(o, &trace, &v, in.name, problem != NULL);
+	trace_export_release(&trace);
 
 	if (o->json) {
 		print_json(s, verdict_to_json(&v, in.name));
