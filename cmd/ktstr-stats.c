@@ -19,6 +19,7 @@
 #include "sidecar.h"
 #include "stats_report.h"
 #include "strbuf.h"
+#include "trace_export.h"
 #include "verdict.h"
 
 #include <errno.h>
@@ -62,6 +63,8 @@ static const char usage_head[] =
 "      --pass-through           copy the input to stdout unchanged and print\n"
 "                               the report on stderr (with --json, the verdict\n"
 "                               record is appended to stdout)\n"
+"      --trace FILE.json        also write the run as a trace for Perfetto or\n"
+"                               chrome://tracing (one input only)\n"
 "      --list-checks            print the table of checks and exit (with\n"
 "                               --json, one check_def record per check)\n"
 "\n"
@@ -90,7 +93,10 @@ static const char usage_tail[] =
 "to its end and judged; a run cut short is inconclusive.  A second SIGINT\n"
 "stops at once.\n";
 
-enum { OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS, OPT_METRIC_MAX, OPT_METRIC_MIN };
+enum {
+	OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS, OPT_METRIC_MAX, OPT_METRIC_MIN,
+	OPT_TRACE,
+};
 
 /* A threshold option's getopt value: row i of the check table, the --no-
  * form of a switch being the odd one.  Above OPT_VERSION. */
@@ -104,6 +110,7 @@ static const struct option verdict_fixed_opts[] = {
 	{ "list-checks", no_argument, NULL, OPT_LIST_CHECKS },
 	{ "metric-max", required_argument, NULL, OPT_METRIC_MAX },
 	{ "metric-min", required_argument, NULL, OPT_METRIC_MIN },
+	{ "trace", required_argument, NULL, OPT_TRACE },
 	KTSTR_COMMON_OPTIONS,
 };
 
@@ -245,6 +252,8 @@ struct verdict_opts {
 	bool json, pass_through, list_checks;
 	struct checks flags;
 	json_t *payload_checks;	/* --metric-max/--metric-min, or NULL */
+	const char *trace;	/* --trace FILE, or NULL */
+	bool trace_failed;	/* it could not be written: exit 2 */
 };
 
 /* --metric-max / --metric-min PAYLOAD.METRIC=V */
@@ -313,6 +322,7 @@ static void parse_verdict_args(int argc, char **argv, struct verdict_opts *o)
 		case OPT_LIST_CHECKS: o->list_checks = true; break;
 		case OPT_METRIC_MAX: parse_metric_flag(o, "metric-max", "max", optarg); break;
 		case OPT_METRIC_MIN: parse_metric_flag(o, "metric-min", "min", optarg); break;
+		case OPT_TRACE: o->trace = optarg; break;
 		case OPT_HELP: verdict_help_and_exit();
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -442,6 +452,7 @@ struct feed {
 	struct verdict *v;
 	struct input *in;
 	struct sink *s;
+	struct trace_export *trace;	/* --trace, or NULL */
 };
 
 static void feed_record(void *ctx, unsigned long lineno, json_t *rec)
@@ -450,6 +461,8 @@ static void feed_record(void *ctx, unsigned long lineno, json_t *rec)
 
 	f->v->line = lineno;
 	verdict_feed(f->v, rec);
+	if (f->trace)
+		trace_export_feed(f->trace, rec);
 }
 
 static void feed_bad(void *ctx, unsigned long lineno, const char *why)
@@ -470,12 +483,13 @@ static void feed_chunk(void *ctx, const char *buf, size_t len)
 
 /* Feed everything readable from fd.  Returns 0, or -1 after a read error
  * (reported here). */
-static int read_input(int fd, struct verdict *v, struct input *in, struct sink *s)
+static int read_input(int fd, struct verdict *v, struct input *in, struct sink *s,
+		      struct trace_export *trace)
 {
 	static const struct jsonl_ops ops = {
 		.record = feed_record, .bad = feed_bad, .chunk = feed_chunk,
 	};
-	struct feed f = { .v = v, .in = in, .s = s };
+	struct feed f = { .v = v, .in = in, .s = s, .trace = trace };
 	struct jsonl_reader r;
 	int ret;
 
@@ -513,9 +527,33 @@ static void print_json(struct sink *s, json_t *rec)
 	strbuf_release(&sb);
 }
 
-static enum verdict_result judge(const struct verdict_opts *o, const char *path,
+/* --trace: the run as a trace, written whole; a failure is one line and
+ * exit status 2, the verdict stands. */
+static void write_trace(struct verdict_opts *o, const struct trace_export *t,
+			const struct verdict *v, const char *name, bool problem)
+{
+	json_t *trace;
+
+	if (!o->trace || problem)	/* the input could not be read: said */
+		return;
+	if (!v->records) {
+		diag("%s: no records, so no trace; %s not written", name, o->trace);
+		o->trace_failed = true;
+		return;
+	}
+	trace = trace_export_build(t, v);
+	if (trace_export_write(o->trace, trace) < 0) {
+		diag("--trace %s: cannot write: %s; check the path and the free space",
+		     o->trace, strerror(errno));
+		o->trace_failed = true;
+	}
+	json_decref(trace);
+}
+
+static enum verdict_result judge(struct verdict_opts *o, const char *path,
 				 bool several, struct sink *s)
 {
+	struct trace_export trace;
 	struct input in = { .name = strcmp(path, "-") ? path : "stdin" };
 	struct verdict v;
 	struct strbuf out = STRBUF_INIT;
@@ -524,6 +562,7 @@ static enum verdict_result judge(const struct verdict_opts *o, const char *path,
 	char *problem = NULL;
 
 	verdict_init(&v);
+	trace_export_init(&trace);
 	v.warn = warn_cb;
 	v.warn_ctx = &in;
 	/* Built from the flags, so the shape is right by construction. */
@@ -533,7 +572,7 @@ static enum verdict_result judge(const struct verdict_opts *o, const char *path,
 	if (strcmp(path, "-") && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		problem = xasprintf("cannot open: %s", strerror(errno));
 		diag("%s: %s", in.name, problem);
-	} else if (read_input(fd, &v, &in, s) < 0) {
+	} else if (read_input(fd, &v, &in, s, o->trace ? &trace : NULL) < 0) {
 		problem = xstrdup("cannot read the input");
 	}
 	if (fd != STDIN_FILENO && fd >= 0)
@@ -550,6 +589,8 @@ static enum verdict_result judge(const struct verdict_opts *o, const char *path,
 		diag("%s: %s", in.name, v.reason);
 	}
 	r = v.result;
+	write_trace(o, &trace, &v, in.name, problem != NULL);
+	trace_export_release(&trace);
 
 	if (o->json) {
 		print_json(s, verdict_to_json(&v, in.name));
@@ -586,6 +627,16 @@ static int cmd_verdict(int argc, char **argv)
 	if (o.pass_through)	/* a closed reader must not cost the verdict */
 		signal(SIGPIPE, SIG_IGN);
 	n = argc - optind;
+	if (o.trace) {
+		struct strbuf err = STRBUF_INIT;
+
+		if (n > 1)
+			usage_error("--trace %s: one trace is one run; name one input"
+				    " (%d given)", o.trace, n);
+		if (trace_export_check_path(o.trace, &err) < 0)
+			usage_error("--trace %s: %s", o.trace, err.buf);
+		strbuf_release(&err);
+	}
 	if (!n && isatty(STDIN_FILENO))
 		usage_error("no input: pipe a run's records in (ktstr-vm ... |"
 			    " ktstr-stats) or name a file");
@@ -601,6 +652,8 @@ static int cmd_verdict(int argc, char **argv)
 	if (s.write_failed)
 		die(KTSTR_EXIT_USAGE, "stdout: the copy of the records%s is incomplete"
 		    " (a write failed)", o.json ? " and the verdict record" : "");
+	if (o.trace_failed)
+		return KTSTR_EXIT_USAGE;
 	return verdict_exit_code(worst);
 }
 

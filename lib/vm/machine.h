@@ -147,6 +147,10 @@ struct machine_check {
 	double limit;		/* NAN: off */
 	bool pass;
 	char *message;		/* one line, failures only */
+	/* When the value was seen, on the monitor's clock (host ms): the
+	 * worst stretch or sample behind it, the whole window for a rate;
+	 * NAN when not evaluated.  ktstr-stats --trace marks failures there. */
+	double from_ms, to_ms;
 };
 
 /* Per-phase metrics. */

@@ -18,6 +18,14 @@ static struct machine_check *judge(struct ev *e, enum machine_check_id k, double
 	return c;
 }
 
+/* The check's time: samples a to b (positions), the last one lasting an
+ * interval. */
+static void set_span(struct ev *e, struct machine_check *c, size_t a, size_t b)
+{
+	c->from_ms = S(e, a)->t_ms;
+	c->to_ms = S(e, b)->t_ms + e->iv;
+}
+
 static void set_message(struct machine_check *c, struct strbuf *sb)
 {
 	c->message = strbuf_detach(sb, NULL);
@@ -189,6 +197,9 @@ void machine_eval_wc(struct ev *e)
 	if (any) {
 		struct machine_check *c = judge(e, MCHK_WORK_CONSERVATION, best.any ? best.ms : 0);
 
+		if (best.any)
+			set_span(e, c, best.a, best.b);
+
 		if (!c->pass) {
 			struct strbuf sb = STRBUF_INIT;
 
@@ -273,6 +284,9 @@ void machine_eval_imbalance(struct ev *e)
 	if (!isnan(best)) {
 		struct machine_check *c = judge(e, MCHK_IMBALANCE, best);
 
+		c->from_ms = S(e, best_p)->t_ms;
+		c->to_ms = c->from_ms + MACHINE_SUSTAIN * e->iv;
+
 		if (!c->pass) {
 			struct strbuf sb = STRBUF_INIT;
 
@@ -330,6 +344,8 @@ void machine_eval_dsq(struct ev *e)
 	}
 	if (!isnan(best)) {
 		struct machine_check *c = judge(e, MCHK_LOCAL_DSQ_DEPTH, best);
+
+		set_span(e, c, best_p, best_p + MACHINE_SUSTAIN - 1);
 
 		if (!c->pass) {
 			struct strbuf sb = STRBUF_INIT;
@@ -398,6 +414,9 @@ void machine_eval_stall(struct ev *e)
 	if (any) {
 		struct machine_check *c = judge(e, MCHK_STALL, (double)count);
 
+		if (worst.any)
+			set_span(e, c, worst.a, worst.b);
+
 		if (!c->pass) {
 			struct strbuf sb = STRBUF_INIT;
 
@@ -439,6 +458,12 @@ void machine_eval_wait(struct ev *e)
 	}
 	if (any) {
 		struct machine_check *c = judge(e, MCHK_RUNNABLE_WAIT, isnan(best) ? 0 : best);
+
+		/* The task had waited best ms when the sample saw it. */
+		if (!isnan(best)) {
+			c->to_ms = S(e, best_p)->t_ms;
+			c->from_ms = c->to_ms - best;
+		}
 
 		if (!c->pass) {
 			struct strbuf sb = STRBUF_INIT;
@@ -518,6 +543,8 @@ void machine_eval_rate(struct ev *e, bool keep_last)
 			e->r->phases[p].v[pm] = ev[p] / (ms[p] / 1000.0);
 	if (span > 0) {
 		struct machine_check *c = judge(e, k, total / (span / 1000.0));
+
+		set_span(e, c, 0, e->n - 1);
 
 		if (!c->pass) {
 			struct strbuf sb = STRBUF_INIT;

@@ -278,6 +278,7 @@ void machine_eval(const struct machine *m, const char *const *cpusets, size_t n,
 		r->checks[k].value = NAN;
 		r->checks[k].limit = limit_of(limits, check_names[k]);
 		r->checks[k].pass = true;
+		r->checks[k].from_ms = r->checks[k].to_ms = NAN;
 	}
 	e.iv = isnan(m->interval_ms) ? MACHINE_DEFAULT_INTERVAL_MS : m->interval_ms;
 	r->interval_ms = e.iv;
