@@ -20,15 +20,13 @@
  * by the directory's marker. */
 #include "agent.h"
 #include "agent_proto.h"
+#include "bundle.h"
 #include "diag.h"
 #include "duration.h"
 #include "engine.h"
 #include "fsutil.h"
 #include "hostcg.h"
-#if __has_include("hostmon.h")
 #include "hostmon.h"
-#define HAVE_HOSTMON 1
-#endif
 #include "jsonl.h"
 #include "strvec.h"
 #include "topo_record.h"
@@ -37,6 +35,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -305,11 +305,7 @@ struct sup {
 	bool acked;
 	long long t0;
 	struct line_reader lr;
-#ifdef HAVE_HOSTMON
 	struct hostmon *mon;
-#else
-	void *mon;
-#endif
 	long long next_sample;
 	int poll_ms;
 };
@@ -392,7 +388,19 @@ static void read_signals(struct sup *s)
 	}
 }
 
-#ifdef HAVE_HOSTMON
+/* The monitor's best source is debugfs' sched/debug, which many hosts do
+ * not mount.  Mount it for this run only: in a mount namespace of our
+ * own, private, so the machine's mounts stay as they were. */
+static void private_debugfs(void)
+{
+	if (access("/sys/kernel/debug/sched/debug", R_OK) == 0)
+		return;
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) < 0)
+		vlog("no private debugfs: %s", strerror(errno));
+}
+
 static void monitor_begin(struct sup *s)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -434,11 +442,6 @@ static void monitor_end(struct sup *s)
 	hostmon_close(s->mon);
 	s->mon = NULL;
 }
-#else
-static void monitor_begin(struct sup *s) { (void)s; }
-static void monitor_tick(struct sup *s) { (void)s; }
-static void monitor_end(struct sup *s) { (void)s; }
-#endif
 
 static void supervise(struct sup *s)
 {
@@ -507,13 +510,31 @@ static void emit_hello(const json_t *gt, bool scheduler)
 	out(rec);
 }
 
+/* Everything that makes this machine unfit, each a refusal (exit 2). */
+static void check_machine(struct hostcg *h, const json_t *gt, const char *expect, json_t *req,
+			  bool want_sched)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *which;
+
+	if (geteuid() != 0)
+		refuse("root", NULL, "host mode needs root (it creates cgroups%s); run it as root",
+		       want_sched ? " and attaches a scheduler" : "");
+	if (hostcg_config(h, &which, &err) < 0)
+		refuse(which, NULL, "%s", err.buf);
+	if (hostcg_check_v2(h->walk_root, &err) < 0)
+		refuse("cgroup2", NULL, "%s", err.buf);
+	check_sched_ext(want_sched);
+	check_topology(gt, expect, req);
+	strbuf_release(&err);
+}
+
 int host_main(int argc, char **argv)
 {
 	struct host_opts o = { 0 };
 	struct hostcg h = { 0 };
 	struct sup s = { .exit_code = -1, .sock = -1 };
 	struct strbuf err = STRBUF_INIT;
-	const char *which;
 	json_t *req, *gt, *rec;
 	bool want_sched;
 	int sv[2], code;
@@ -521,6 +542,16 @@ int host_main(int argc, char **argv)
 	diag_init("ktstr-agent");
 	signal(SIGPIPE, SIG_IGN);
 	parse_opts(argc, argv, &o);
+	/* An exported reproducer's programs and libraries (ktstr-export). */
+	if (o.bundle) {
+		const char *path = getenv("PATH");
+		char *p = xasprintf("%s/include-files:%s", o.bundle,
+				    path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+
+		bundle_set_dir(o.bundle);
+		setenv("PATH", p, 1);
+		free(p);
+	}
 	gt = sysinfo_topology();
 	if (o.topology_only) {
 		out(gt);
@@ -529,20 +560,13 @@ int host_main(int argc, char **argv)
 	req = read_request(o.request);
 	apply_duration(req, o.duration);
 	want_sched = json_is_object(json_object_get(req, "scheduler"));
-	if (geteuid() != 0)
-		refuse("root", NULL, "host mode needs root (it creates cgroups%s); run it as root",
-		       want_sched ? " and attaches a scheduler" : "");
-	if (hostcg_config(&h, &which, &err) < 0)
-		refuse(which, NULL, "%s", err.buf);
-	if (hostcg_check_v2(h.walk_root, &err) < 0)
-		refuse("cgroup2", NULL, "%s", err.buf);
-	check_sched_ext(want_sched);
-	check_topology(gt, o.expect_topo, req);
+	check_machine(&h, gt, o.expect_topo, req, want_sched);
 
 	s.t0 = monotonic_ms();
 	emit_hello(gt, want_sched);
 	json_decref(gt);
 	hostcg_clean_stale(&h);
+	private_debugfs();
 	if (hostcg_create(&h, &err) < 0)
 		refuse("cgroup_setup", NULL, "%s", err.buf);
 	s.sigfd = stop_signals_fd();
