@@ -114,6 +114,8 @@ void shell_run(struct agent *ag, const json_t *req);
 void scenario_run(struct agent *ag, const json_t *req);
 
 /* sysinfo.c */
+/* A small file's contents, blanks trimmed, or NULL; caller frees. */
+char *sysinfo_read_trimmed(const char *path);
 json_t *sysinfo_topology(void);
 /* The same with every sysfs path under root ("" is the real one): for
  * the unit tests, which pass a fake tree. */

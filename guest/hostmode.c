@@ -168,18 +168,6 @@ static json_t *read_request(const char *path)
 	return req;
 }
 
-static char *read_trimmed(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	if (strbuf_read_file(&sb, path) < 0) {
-		strbuf_release(&sb);
-		return NULL;
-	}
-	strbuf_trim(&sb);
-	return strbuf_detach(&sb, NULL);
-}
-
 /* A scheduler asked for needs sched_ext and nobody else attached. */
 static void check_sched_ext(bool want_scheduler)
 {
@@ -190,9 +178,9 @@ static void check_sched_ext(bool want_scheduler)
 	if (!is_directory(SCX_DIR))
 		refuse("sched_ext", NULL, "this kernel has no sched_ext (" SCX_DIR " is missing): "
 		       "boot one built with CONFIG_SCHED_CLASS_EXT=y");
-	state = read_trimmed(SCX_DIR "/state");
+	state = sysinfo_read_trimmed(SCX_DIR "/state");
 	if (state && strcmp(state, "disabled")) {
-		ops = read_trimmed(SCX_DIR "/root/ops");
+		ops = sysinfo_read_trimmed(SCX_DIR "/root/ops");
 		json_t *x = json_object();
 
 		json_set_str(x, "attached", ops);
@@ -471,7 +459,7 @@ static bool scheduler_detached(void)
 	long long deadline = monotonic_ms() + DETACH_WAIT_MS;
 
 	for (;;) {
-		char *state = read_trimmed(SCX_DIR "/state");
+		char *state = sysinfo_read_trimmed(SCX_DIR "/state");
 		bool off = !state || !strcmp(state, "disabled");
 
 		free(state);
@@ -499,7 +487,7 @@ static int stop_signals_fd(void)
 static void emit_hello(const json_t *gt, bool scheduler)
 {
 	json_t *rec = sysinfo_ready();
-	char *ops = read_trimmed(SCX_DIR "/root/ops");
+	char *ops = sysinfo_read_trimmed(SCX_DIR "/root/ops");
 
 	json_set_str(rec, "mode", "host");
 	/* No scheduler asked for: the run is under whatever is attached. */

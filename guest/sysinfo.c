@@ -25,7 +25,7 @@
 #define NODE_DIR "/sys/devices/system/node"
 
 /* Trimmed contents of a small sysfs file, or NULL; caller frees. */
-static char *read_trimmed(const char *path)
+char *sysinfo_read_trimmed(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -47,7 +47,7 @@ static char *read_trimmedf(const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&path, fmt, ap);
 	va_end(ap);
-	s = read_trimmed(path.buf);
+	s = sysinfo_read_trimmed(path.buf);
 	strbuf_release(&path);
 	return s;
 }
@@ -227,7 +227,7 @@ json_t *sysinfo_topology(void)
 
 static long long uptime_ms(void)
 {
-	char *s = read_trimmed("/proc/uptime");
+	char *s = sysinfo_read_trimmed("/proc/uptime");
 	double up = s ? strtod(s, NULL) : 0;
 
 	free(s);
@@ -236,11 +236,11 @@ static long long uptime_ms(void)
 
 json_t *sysinfo_ready(void)
 {
-	char *cmdline = read_trimmed("/proc/cmdline");
+	char *cmdline = sysinfo_read_trimmed("/proc/cmdline");
 
 	json_t *rec = jsonl_record("agent_ready");
 	struct utsname u;
-	char *scx = read_trimmed("/sys/kernel/sched_ext/state");
+	char *scx = sysinfo_read_trimmed("/sys/kernel/sched_ext/state");
 
 	json_set_int(rec, "uptime_ms", uptime_ms());
 	json_set_str(rec, "kernel_release", uname(&u) == 0 ? u.release : NULL);
