@@ -129,7 +129,7 @@ scenario_verdict() {
 
 @test "ten repeated steady runs under scx_simple: zero false failures" {
 	run bash "$BATS_TEST_DIRNAME/soak/repeat" -n 10 -- -k "$KERNEL" --topo 1,2,2,1 \
-		--scenario steady --scheduler "$SCHED/scx_simple"
+		--scenario steady --duration 3s --scheduler "$SCHED/scx_simple"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" | tail -n1 | jq -e '.type == "repeat_summary" and .pass == 10'
@@ -185,10 +185,10 @@ scenario_verdict() {
 	names=$(ls "$BATS_TEST_DIRNAME/../share/ktstr/scenarios" | sed 's/\.json$//')
 	[ "$(printf '%s\n' "$names" | wc -l)" -ge 15 ]
 	for n in $names; do
-		# 3 s is plenty for workers; a payload scenario keeps its own
+		# 2 s is plenty for workers; a payload scenario keeps its own
 		# duration, sized for its program's start-up under TCG (fio
 		# did no I/O at all in 3 s on a loaded host).
-		dur=(--duration 3s)
+		dur=(--duration 2s)
 		jq -e '.payloads | length > 0' \
 			"$BATS_TEST_DIRNAME/../share/ktstr/scenarios/$n.json" >/dev/null && dur=()
 		ktstr-vm -k "$KERNEL" --topo 1,2,2,1 --scenario "$n" "${dur[@]}" \
