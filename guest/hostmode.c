@@ -292,7 +292,7 @@ struct sup {
 	int exit_code;		/* from the exit record; -1: none yet */
 	bool acked;
 	long long t0;
-	struct line_reader lr;
+	struct jsonl_reader rd;
 	struct hostmon *mon;
 	long long next_sample;
 	int poll_ms;
@@ -316,18 +316,14 @@ static void ack(struct sup *s)
 	s->acked = true;
 }
 
-static void handle_line(struct sup *s, const char *line, size_t len)
+/* A record from the engine (borrowed): stamped, acknowledged when final,
+ * passed on. */
+static void engine_record(void *ctx, unsigned long lineno, json_t *rec)
 {
-	struct strbuf err = STRBUF_INIT;
-	json_t *rec = jsonl_parse(line, len, &err);
-	const char *type;
+	struct sup *s = ctx;
+	const char *type = json_get_str(rec, "type");
 
-	if (!rec) {
-		diag("ignoring a malformed record from the engine (%s): %.80s", err.buf, line);
-		strbuf_release(&err);
-		return;
-	}
-	type = json_get_str(rec, "type");
+	(void)lineno;
 	if (on_timeline(type))
 		json_set_int(rec, "host_ms", since(s));
 	if (!strcmp(type, "exit")) {
@@ -337,17 +333,21 @@ static void handle_line(struct sup *s, const char *line, size_t len)
 		s->exit_code = KTSTR_EXIT_USAGE;
 		ack(s);
 	}
-	out(rec);
-	strbuf_release(&err);
+	out(json_incref(rec));
 }
+
+static void engine_bad(void *ctx, unsigned long lineno, const char *why)
+{
+	(void)ctx;
+	diag("ignoring line %lu from the engine: %s", lineno, why);
+}
+
+static const struct jsonl_ops engine_ops = { .record = engine_record, .bad = engine_bad };
 
 static void read_engine(struct sup *s)
 {
 	char buf[16384];
 	ssize_t n = read(s->sock, buf, sizeof(buf));
-	const char *line;
-	size_t len;
-	bool cut;
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -355,10 +355,7 @@ static void read_engine(struct sup *s)
 		s->sock_eof = true;
 		return;
 	}
-	line_reader_feed(&s->lr, buf, (size_t)n);
-	while ((line = line_reader_next(&s->lr, &len, &cut)))
-		if (len && !cut)
-			handle_line(s, line, len);
+	jsonl_reader_feed(&s->rd, buf, (size_t)n);
 }
 
 static void read_signals(struct sup *s)
@@ -577,7 +574,7 @@ int host_main(int argc, char **argv)
 	}
 	close(sv[1]);
 	s.sock = sv[0];
-	line_reader_init(&s.lr, REQUEST_MAX);
+	jsonl_reader_init(&s.rd, REQUEST_MAX, &engine_ops, &s);
 	monitor_begin(&s);
 	supervise(&s);
 
@@ -606,7 +603,7 @@ int host_main(int argc, char **argv)
 	} else {
 		code = s.exit_code;
 	}
-	line_reader_release(&s.lr);
+	jsonl_reader_release(&s.rd);
 	hostcg_release(&h);
 	json_decref(req);
 	strbuf_release(&err);

@@ -101,19 +101,22 @@ struct hr {
 	void (*emit)(json_t *, void *);
 	void *ctx;
 	struct vm_schedlog sched;
-	struct line_reader lr;
+	struct jsonl_reader rd;
 };
 
-static void record(struct hr *h, json_t *rec)
+/* A record from the agent (borrowed): the scheduler's lines go to its
+ * log, everything else to emit. */
+static void record(void *ctx, unsigned long lineno, json_t *rec)
 {
+	struct hr *h = ctx;
 	const char *type = json_get_str(rec, "type");
 	char msg[512];
 
+	(void)lineno;
 	if (type && !strcmp(type, "sched_output")) {
 		const char *line = json_get_str(rec, "line");
 
 		vm_schedlog_line(&h->sched, line ? line : "", line ? strlen(line) : 0);
-		json_decref(rec);
 		return;
 	}
 	if (type && !strcmp(type, "scheduler")) {
@@ -124,31 +127,16 @@ static void record(struct hr *h, json_t *rec)
 		if (vm_schedlog_opened(&h->sched))
 			json_set_str(rec, "output_log", h->sched.path);
 	}
-	h->emit(rec, h->ctx);
+	h->emit(json_incref(rec), h->ctx);
 }
 
-static void lines(struct hr *h, const char *buf, size_t n)
+static void bad(void *ctx, unsigned long lineno, const char *why)
 {
-	const char *line;
-	size_t len;
-	bool cut;
-
-	line_reader_feed(&h->lr, buf, n);
-	while ((line = line_reader_next(&h->lr, &len, &cut))) {
-		struct strbuf err = STRBUF_INIT;
-		json_t *rec;
-
-		if (!len)
-			continue;
-		rec = cut ? NULL : jsonl_parse(line, len, &err);
-		if (rec)
-			record(h, rec);
-		else
-			diag("ignoring a malformed record from the agent (%s): %.80s",
-			     cut ? "line too long" : err.buf, line);
-		strbuf_release(&err);
-	}
+	(void)ctx;
+	diag("ignoring line %lu from the agent: %s", lineno, why);
 }
+
+static const struct jsonl_ops agent_ops = { .record = record, .bad = bad };
 
 static int stop_fd(sigset_t *old)
 {
@@ -178,7 +166,7 @@ int host_run(const struct host_run_config *c, void (*emit)(json_t *, void *), vo
 	}
 	args[n] = NULL;
 	vm_schedlog_init(&h.sched, c->sched_output_log, c->sched_output_echo);
-	line_reader_init(&h.lr, RECORD_MAX);
+	jsonl_reader_init(&h.rd, RECORD_MAX, &agent_ops, &h);
 	sigfd = stop_fd(&old);
 	pid = spawn_agent(c->agent, args, &in, &outfd);
 	if (pid < 0)
@@ -217,13 +205,13 @@ int host_run(const struct host_run_config *c, void (*emit)(json_t *, void *), vo
 			continue;
 		if (r <= 0)
 			break;
-		lines(&h, buf, (size_t)r);
+		jsonl_reader_feed(&h.rd, buf, (size_t)r);
 	}
 	close(outfd);
 	waitpid(pid, &status, 0);
 	close(sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	line_reader_release(&h.lr);
+	jsonl_reader_release(&h.rd);
 	vm_schedlog_release(&h.sched);
 	if (stop)
 		return KTSTR_EXIT_SIGNAL + stop;
