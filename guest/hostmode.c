@@ -298,12 +298,6 @@ struct sup {
 	int poll_ms;
 };
 
-static bool on_timeline(const char *type)
-{
-	return !strcmp(type, "scenario_start") || !strcmp(type, "step") ||
-	       !strcmp(type, "stimulus") || !strcmp(type, "scenario_end");
-}
-
 static long long since(const struct sup *s)
 {
 	return monotonic_ms() - s->t0;
@@ -324,7 +318,7 @@ static void engine_record(void *ctx, unsigned long lineno, json_t *rec)
 	const char *type = json_get_str(rec, "type");
 
 	(void)lineno;
-	if (on_timeline(type))
+	if (agent_record_on_timeline(type))
 		json_set_int(rec, "host_ms", since(s));
 	if (!strcmp(type, "exit")) {
 		s->exit_code = (int)json_get_int(rec, "exit_code", 1);

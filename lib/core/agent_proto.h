@@ -67,4 +67,17 @@
 /* Console port for --shell (guest /dev/hvc0). */
 #define KTSTR_SHELL_PORT_NAME "org.ktstr.shell"
 
+#include <stdbool.h>
+#include <string.h>
+
+/* The agent's records that mark a scenario's timeline: whoever reads the
+ * agent (ktstr-vm for a VM, the host-mode supervisor) stamps them with
+ * host_ms, its own clock, so ktstr-stats can line them up with the
+ * monitor's samples. */
+static inline bool agent_record_on_timeline(const char *type)
+{
+	return !strcmp(type, "scenario_start") || !strcmp(type, "step") ||
+	       !strcmp(type, "stimulus") || !strcmp(type, "scenario_end");
+}
+
 #endif

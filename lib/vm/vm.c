@@ -97,14 +97,6 @@ static void ack_final(struct vm_run *v)
 		diag("cannot acknowledge the guest's final record: %s", strerror(errno));
 }
 
-/* Guest records that mark the scenario's timeline get the host's clock
- * too, so ktstr-stats can line them up with the monitor's samples. */
-static bool on_timeline(const char *type)
-{
-	return !strcmp(type, "scenario_start") || !strcmp(type, "step") ||
-	       !strcmp(type, "stimulus") || !strcmp(type, "scenario_end");
-}
-
 /* A scheduler lifecycle record: the output file starts with the
  * scheduler, its path goes into every such record, and a failure shows
  * the head and tail of what the scheduler printed. */
@@ -158,7 +150,7 @@ static void handle_record(struct vm_run *v, json_t *rec)
 		json_decref(rec);
 		return;
 	}
-	if (on_timeline(type))
+	if (agent_record_on_timeline(type))
 		json_set_int(rec, "host_ms", t_ms);
 	if (!strcmp(type, "agent_ready") && !v->ready) {
 		v->ready = true;
