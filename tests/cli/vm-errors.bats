@@ -9,6 +9,10 @@ setup_file() { fake_entry_setup_file; }
 
 setup() {
 	common_setup
+	# A cache of the test's own: the check below for half-written files
+	# must not see another test's work in progress (run-bats runs tests
+	# in parallel).
+	export XDG_CACHE_HOME=$TEST_TMP/cache
 	KERNEL=$FAKE_IMAGE
 	vm_cmd=(ktstr-vm)
 }
