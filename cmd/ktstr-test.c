@@ -18,6 +18,7 @@
 #include "shard_env.h"
 #include "sidecar.h"
 #include "suite.h"
+#include "suite_html.h"
 #include "testfile.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -62,6 +64,9 @@ static const char usage_text[] =
 "      --retries N          run a case again up to N times after an\n"
 "                           infrastructure error (default 1; 0: never)\n"
 "      --junit FILE         write a JUnit XML report\n"
+"      --html DIR           write a static HTML report of the run to\n"
+"                           DIR/index.html, with each case's sidecar,\n"
+"                           console log, records and trace in DIR/cases/\n"
 "      --list               print the planned cases and exit\n"
 "      --json               JSON lines instead of the human lines\n"
 "      --accel MODE         auto, kvm or tcg (passed to ktstr-vm)\n"
@@ -90,7 +95,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_SHARD = 0x100, OPT_BUDGET, OPT_RUNS, OPT_JUNIT, OPT_LIST, OPT_JSON,
-	OPT_ACCEL, OPT_NO_SKIP, OPT_NO_PERF, OPT_LABEL, OPT_SCHED, OPT_RETRIES,
+	OPT_ACCEL, OPT_NO_SKIP, OPT_NO_PERF, OPT_LABEL, OPT_SCHED, OPT_RETRIES, OPT_HTML,
 };
 
 static const struct option longopts[] = {
@@ -101,6 +106,7 @@ static const struct option longopts[] = {
 	{ "budget", required_argument, NULL, OPT_BUDGET },
 	{ "runs", required_argument, NULL, OPT_RUNS },
 	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -118,7 +124,7 @@ struct opts {
 	unsigned jobs, runs, shard_k, shard_n;
 	long retries;			/* -1: not given */
 	double budget;
-	const char *junit, *accel, *label;	/* accel: as given, for ktstr-vm */
+	const char *junit, *html, *accel, *label;	/* accel: as given, for ktstr-vm */
 	const char *shard;		/* --shard as given: K/N or auto */
 	const char *shard_source;	/* where shard_k/shard_n came from */
 	enum vm_accel accel_mode;
@@ -151,6 +157,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->runs = (unsigned)n;
 			break;
 		case OPT_JUNIT: o->junit = optarg; break;
+		case OPT_HTML:
+			if (!*optarg)
+				usage_error("--html '': expected a directory for the report");
+			o->html = optarg;
+			break;
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_ACCEL:
@@ -234,6 +245,10 @@ struct report_state {
 	bool json;
 	unsigned retries;
 	struct suite_junit junit;
+	struct suite_html html;		/* --html: the cases, for the page */
+	const struct gcase *cases;	/* the plan, for the page's order */
+	unsigned runs;
+	struct strvec scheds_seen;	/* the page's schedulers */
 	/* for the A/B comparison: which variant wrote which sidecar */
 	struct abcmp ab;
 	const struct gauntlet_kernel *kernels;
@@ -440,6 +455,11 @@ static void report_cb(void *cb, const struct case_report *rep)
 			  rep->c->sched ? (size_t)(rep->c->sched - st->scheds) : ABCMP_OWN,
 			  rep->sidecar);
 	suite_junit_add(&st->junit, rep, label, &block);
+	if (st->html.dir)
+		suite_html_add(&st->html, rep, (size_t)(rep->c - st->cases) * st->runs + rep->repeat,
+			       label, rep->c->kernel ? rep->c->kernel->label : st->kernels[0].label,
+			       sched, st->junit.v[st->junit.n - 1].message, &block);
+	strvec_push_unique(&st->scheds_seen, sched);
 	free(label);
 	strbuf_release(&block);
 }
@@ -695,7 +715,11 @@ static void setup_reports(struct suite_run *r, struct runner_opts *ro)
 	ctx->commit = r->commit;
 	ctx->label = r->label;
 	ctx->host = sidecar_host_context();
+	ctx->keep_records = r->o.html != NULL;
 	st->json = r->o.json;
+	st->html.dir = r->o.html;
+	st->cases = r->cases;
+	st->runs = r->o.runs;
 	st->retries = (unsigned)r->o.retries;
 	st->kernels = r->kernels;
 	st->scheds = r->scheds;
@@ -788,10 +812,68 @@ static int write_junit(const struct suite_run *r, int rc)
 	return rc;
 }
 
+/* "host1: 8 CPUs, Intel(R) Xeon(R) ..., Linux 6.1.0-18-amd64 x86_64". */
+static char *host_line(const json_t *host)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct utsname u;
+
+	strbuf_addstr(&sb, uname(&u) == 0 ? u.nodename : "?");
+	if (json_get_int(host, "cpus", -1) > 0)
+		strbuf_addf(&sb, ": %lld CPUs", json_get_int(host, "cpus", -1));
+	if (json_get_str(host, "cpu_model"))
+		strbuf_addf(&sb, ", %s", json_get_str(host, "cpu_model"));
+	if (json_get_str(host, "kernel_release"))
+		strbuf_addf(&sb, ", Linux %s %s", json_get_str(host, "kernel_release"),
+			    json_get_str(host, "arch") ? json_get_str(host, "arch") : "");
+	strbuf_trim(&sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* --html; a report that cannot be written turns a pass into exit 2. */
+static int write_html(struct suite_run *r, int rc, const char *started)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct html_summary s = {
+		.title = r->label, .run_id = r->run_id, .started = started,
+		.kernels = r->klabels, .n_kernels = r->nk,
+		.schedulers = strvec_argv(&r->st.scheds_seen), .n_schedulers = r->st.scheds_seen.n,
+		.wall_secs = r->tot.secs, .interrupted = r->tot.interrupted_by_signal,
+	};
+	char *host = host_line(r->ctx.host), *stats = suite_sibling_prog("ktstr-stats");
+
+	s.host = host;
+	if (suite_html_write(&r->st.html, &s, stats, &err) < 0) {
+		diag("--html %s: %s", r->o.html, err.buf);
+		if (rc == KTSTR_EXIT_PASS)
+			rc = KTSTR_EXIT_USAGE;
+	}
+	free(host);
+	free(stats);
+	strbuf_release(&err);
+	return rc;
+}
+
+/* --html DIR must be writable before the first VM starts; exit 2 said. */
+static int check_html(const struct suite_run *r)
+{
+	struct strbuf err = STRBUF_INIT;
+	int rc = 0;
+
+	if (r->o.html && suite_html_prepare(r->o.html, &err) < 0) {
+		diag("--html %s: %s; name a directory you can write", r->o.html, err.buf);
+		rc = -1;
+	}
+	strbuf_release(&err);
+	return rc;
+}
+
 /* Plan, set up and run the cases; the exit code. */
 static int run_suite(struct suite_run *r, int argc, char **argv)
 {
 	struct runner_opts ro;
+	char started[40];
+	struct tm tm;
 	int rc;
 
 	if (load_tests(r, argc, argv) < 0 || resolve_variants(r) < 0 || plan_cases(r) < 0)
@@ -804,14 +886,18 @@ static int run_suite(struct suite_run *r, int argc, char **argv)
 		diag("no case left to run (filters, shard or budget removed them all)");
 		return KTSTR_EXIT_PASS;
 	}
-	if (prepare_run(r) < 0)
+	if (check_html(r) < 0 || prepare_run(r) < 0)
 		return KTSTR_EXIT_USAGE;
+	gmtime_r(&(time_t){ time(NULL) }, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	setup_reports(r, &ro);
 	rc = runner_run(r->cases, r->ncases, &r->ctx, &ro, &r->tot) < 0 ? KTSTR_EXIT_USAGE
 									: exit_code(&r->tot);
 	print_summary(r);
 	if (r->o.junit)
 		rc = write_junit(r, rc);
+	if (r->o.html)
+		rc = write_html(r, rc, started);
 	return rc;
 }
 
@@ -828,6 +914,8 @@ static void release(struct suite_run *r)
 	free((char *)r->ctx.vm_prog);
 	json_decref(r->ctx.host);
 	suite_junit_release(&r->st.junit);
+	suite_html_release(&r->st.html);
+	strvec_clear(&r->st.scheds_seen);
 	abcmp_release(&r->st.ab);
 	free(r->klabels);
 	free(r->slabels);
@@ -845,7 +933,8 @@ int main(int argc, char **argv)
 	struct suite_run r = {
 		.o = { .kernels = STRVEC_INIT, .filters = STRVEC_INIT, .scheds = STRVEC_INIT,
 		       .retries = -1 },
-		.st = { .junit = SUITE_JUNIT_INIT },
+		.st = { .junit = SUITE_JUNIT_INIT, .html = { .text = STRVEC_INIT },
+			.scheds_seen = STRVEC_INIT },
 	};
 	int rc;
 

@@ -34,10 +34,11 @@ teardown() {
 	assert_no_qemu
 }
 
-# The whole mixed suite: 8 passing cases, one failing, two skipped.
+# The whole mixed suite: 8 passing cases, one failing, two skipped; its
+# JUnit and HTML reports ride along (no VM of their own).
 @test "ktstr-test: a suite over 4 presets runs in parallel with PASS/FAIL/SKIP lines" {
 	run --separate-stderr ktest --jobs 2 --junit "$TEST_TMP/junit.xml" \
-		"$FIX/suite" "$FIX/suite-extra"
+		--html "$TEST_TMP/html" "$FIX/suite" "$FIX/suite-extra"
 	printf '%s\n' "$output" >"$TEST_TMP/out"
 	echo "$stderr" >&2
 	cat "$TEST_TMP/out" >&2
@@ -69,6 +70,23 @@ assert len(cases) == 11, len(cases)
 assert len(d.getElementsByTagName("failure")) == 1
 assert len(d.getElementsByTagName("skipped")) == 2
 PY
+
+	# HTML: parses strictly, every link resolves, one row per case with
+	# its verdict and the failure's reason; each case that ran links its
+	# sidecar, console log, records and a trace ktstr-stats wrote.
+	html_rows "$TEST_TMP/html" >"$TEST_TMP/rows"
+	cat "$TEST_TMP/rows" >&2
+	[ "$(wc -l <"$TEST_TMP/rows")" -eq 11 ]
+	[ "$(grep -cE '^PASS	suite steady_(eevdf|simple)/' "$TEST_TMP/rows")" -eq 8 ]
+	grep -qE '^FAIL	suite strict_gap/tiny-1llc	stuck [0-9.]+ms on cpu' "$TEST_TMP/rows"
+	[ "$(grep -c '^SKIP	' "$TEST_TMP/rows")" -eq 2 ]
+	for kind in sidecar.json console.log records.jsonl trace.json; do
+		[ "$(ls "$TEST_TMP/html/cases/"*."$kind" | wc -l)" -eq "$([ $kind = sidecar.json ] && echo 11 || echo 9)" ]
+	done
+	grep -q '^<pre>--- verdict ---' "$TEST_TMP/html/index.html"
+	jq -e '.traceEvents | length > 10' "$TEST_TMP/html/cases/"*strict_gap_tiny-1llc.trace.json
+	# In a real browser: a 1200x900 picture showing the FAIL colour.
+	html_screenshot "$TEST_TMP/html" "$TEST_TMP/report.png" '#cf222e'
 	assert_no_qemu
 }
 

@@ -140,8 +140,67 @@ static void err_line(void *ctx, const char *line, size_t len)
 
 /* ktstr-vm's stdout is the record stream the verdict reads; its stderr
  * is text, the last lines of which go in the failure block. */
-static const struct jsonl_ops out_ops = { .record = on_record, .bad = on_bad };
+/* The records as ktstr-vm wrote them, before they are split into lines:
+ * a copy for ktstr-stats to draw from once the run is over.  A copy that
+ * cannot be written only costs the report its pictures, so it is dropped
+ * with one line, not the run. */
+static void on_chunk(void *ctx, const char *buf, size_t len)
+{
+	struct caserun *r = ctx;
+
+	if (r->records_fd < 0 || !len)
+		return;
+	if (write_all(r->records_fd, buf, len) < 0) {
+		diag("%s: cannot write: %s; the report will lack this case's pictures",
+		     r->records_path, strerror(errno));
+		close(r->records_fd);
+		r->records_fd = -1;
+		unlink(r->records_path);
+	}
+}
+
+/* ctx->keep_records: the file on_chunk copies the records to.  A retried
+ * attempt starts it again, so it holds the attempt reported.  0, or -1
+ * with err. */
+static int open_records(struct caserun *r, const struct caserun_ctx *ctx, const char *stem,
+			struct strbuf *err)
+{
+	r->records_path = xasprintf("%s/%s.records.jsonl", ctx->workdir, stem);
+	r->records_fd = open(r->records_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (r->records_fd < 0) {
+		strbuf_addf(err, "cannot write %s: %s", r->records_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const struct jsonl_ops out_ops = { .record = on_record, .bad = on_bad,
+					   .chunk = on_chunk };
 static const struct jsonl_ops err_ops = { .line = err_line };
+
+/* A caserun with nothing open yet, holding lock (moved in). */
+static void caserun_init(struct caserun *r, const struct gcase *c, unsigned repeat,
+			 struct hostlock *lock)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->repeat = repeat;
+	r->out_fd = r->err_fd = -1;
+	r->exit_code = -1;
+	r->records_fd = -1;
+	r->lock = *lock;
+	memset(lock, 0, sizeof(*lock));
+	verdict_init(&r->v);
+	/* Checked when the test file was loaded. */
+	if (c->test->payload_checks)
+		verdict_payload_overlay(&r->v, c->test->payload_checks, NULL);
+	jsonl_reader_init(&r->out, MAX_LINE, &out_ops, r);
+	jsonl_reader_init(&r->err, 64 * 1024, &err_ops, r);
+	r->cgroups = json_array();
+	r->stimulus = json_array();
+	r->bpf_progs = json_array();
+	r->bpf_stats = json_array();
+}
 
 int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct gcase *c,
 		  unsigned repeat, struct hostlock *lock, struct strbuf *err)
@@ -155,28 +214,15 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 	char *stem;
 	size_t i;
 
-	memset(r, 0, sizeof(*r));
-	r->c = c;
-	r->repeat = repeat;
-	r->out_fd = r->err_fd = -1;
-	r->exit_code = -1;
-	r->lock = *lock;
-	memset(lock, 0, sizeof(*lock));
-	verdict_init(&r->v);
-	/* Checked when the test file was loaded. */
-	if (c->test->payload_checks)
-		verdict_payload_overlay(&r->v, c->test->payload_checks, NULL);
-	jsonl_reader_init(&r->out, MAX_LINE, &out_ops, r);
-	jsonl_reader_init(&r->err, 64 * 1024, &err_ops, r);
-	r->cgroups = json_array();
-	r->stimulus = json_array();
-	r->bpf_progs = json_array();
-	r->bpf_stats = json_array();
-
+	caserun_init(r, c, repeat, lock);
 	/* The scenario goes to ktstr-vm as a file: canned or inline alike,
 	 * with the test's duration already applied. */
 	stem = safe_stem(c->name, repeat);
 	r->scenario_path = xasprintf("%s/%s.scenario.json", ctx->workdir, stem);
+	if (ctx->keep_records && open_records(r, ctx, stem, err) < 0) {
+		free(stem);
+		goto fail;
+	}
 	free(stem);
 	if (json_dump_file(t->scenario_doc, r->scenario_path, JSON_COMPACT) < 0) {
 		strbuf_addf(err, "cannot write %s: %s", r->scenario_path, strerror(errno));
@@ -252,8 +298,12 @@ bool caserun_read(struct caserun *r, int fd)
 		/* EOF (or a dead pipe): the unterminated tail counts. */
 		jsonl_reader_finish(jr);
 		close(fd);
-		if (is_out)
+		if (is_out) {
 			r->out_fd = -1;
+			if (r->records_fd >= 0)
+				close(r->records_fd);
+			r->records_fd = -1;
+		}
 		else
 			r->err_fd = -1;
 	}
@@ -459,6 +509,10 @@ void caserun_release(struct caserun *r)
 	free(r->infra);
 	free(r->sched_log);
 	free(r->first_error);
+	/* The records file stays for the report; only the fd goes. */
+	if (r->records_path && r->records_fd >= 0)
+		close(r->records_fd);
+	free(r->records_path);
 	memset(r, 0, sizeof(*r));
 	r->out_fd = r->err_fd = -1;
 }

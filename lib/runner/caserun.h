@@ -28,6 +28,10 @@ struct caserun_ctx {
 	const char *label;		/* the run's label (ktstr-test --label) */
 	json_t *host;			/* sidecar_host_context() */
 	long long t0_ms;		/* runner start (CLOCK_MONOTONIC) */
+	/* Keep each run's records (ktstr-vm's stdout, byte for byte) in
+	 * workdir/STEM.records.jsonl, for pictures drawn after the run
+	 * (ktstr-test --html). */
+	bool keep_records;
 };
 
 struct caserun {
@@ -49,6 +53,10 @@ struct caserun {
 	 * line), or NULL when the verdict stands. */
 	char *infra;
 	char *sched_log;		/* the scheduler record's output_log, if any */
+	/* With ctx->keep_records: the file the records go to (it outlives
+	 * the caserun, in the runner's workdir), else NULL. */
+	char *records_path;
+	int records_fd;			/* -1 once closed */
 	/* For ktstr-verify: the BPF programs the agent read after attach and
 	 * their run figures (ktstr-records(7) bpf_prog, bpf_prog_stats, in
 	 * order), why the guest could not read them, whether the scheduler

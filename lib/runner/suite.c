@@ -114,16 +114,21 @@ void suite_kernels_free(struct gauntlet_kernel *v, size_t n)
 
 /* ---- ktstr-vm and sidecar directories ----------------------------------- */
 
-char *suite_vm_prog(void)
+char *suite_sibling_prog(const char *name)
 {
 	char *dir = ktstr_exe_dir();
-	char *p = dir ? path_join(dir, "ktstr-vm") : NULL;
+	char *p = dir ? path_join(dir, name) : NULL;
 
 	free(dir);
 	if (p && access(p, X_OK) == 0)
 		return p;
 	free(p);
-	return xstrdup("ktstr-vm");
+	return xstrdup(name);
+}
+
+char *suite_vm_prog(void)
+{
+	return suite_sibling_prog("ktstr-vm");
 }
 
 int suite_sidecar_dirs_open(const char *run_id, const struct gauntlet_kernel *kernels,

@@ -22,6 +22,8 @@ void suite_kernels_free(struct gauntlet_kernel *v, size_t n);
 
 /* The ktstr-vm beside this program, else "ktstr-vm" from PATH. */
 char *suite_vm_prog(void);
+/* Likewise for another ktstr program (name: "ktstr-stats"). */
+char *suite_sibling_prog(const char *name);
 
 /* Open a sidecar directory of run_id for every kernel; dirs and dirp get
  * nk entries (dirp[i] = &dirs[i]) to close with suite_sidecar_dirs_close

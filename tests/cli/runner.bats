@@ -144,3 +144,34 @@ teardown() {
 	[[ "$stderr" == *'$.thresholds.min_iterations_per_sec: the same threshold as min_iter_rate'* ]]
 	assert_no_qemu
 }
+
+# A suite whose one case is a plan-time skip runs no VM, so the whole
+# report path is exercised here: the page, its row, the copied sidecar.
+@test "ktstr-test --html: a report of a skip-only run; an unwritable DIR is exit 2 before any case" {
+	run --separate-stderr ktest --html "$TEST_TMP/report/new" "$FIX/suite-extra"
+	echo "$stderr" >&2
+	[ "$status" -eq 0 ]
+	run html_rows "$TEST_TMP/report/new"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'SKIP\tsuite-extra huge/-\tno preset satisfies min_cpus=4096')" ]
+	ls "$TEST_TMP/report/new/cases/"*huge*.sidecar.json
+	jq -e '.result == "skip"' "$TEST_TMP/report/new/cases/"*huge*.sidecar.json
+	# no temp file left behind
+	[ "$(find "$TEST_TMP/report" -name '*.tmp*' | wc -l)" -eq 0 ]
+
+	# A file where the directory should be: one line, exit 2, nothing run.
+	touch "$TEST_TMP/file"
+	rm -rf "$KTSTR_RUNS_ROOT"
+	run --separate-stderr ktest --html "$TEST_TMP/file/report" "$FIX/suite-extra"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *"--html $TEST_TMP/file/report: cannot create it: "* ]]
+	[ -z "$output" ]
+	[ ! -e "$KTSTR_RUNS_ROOT" ]
+	run --separate-stderr ktest --html "$TEST_TMP/file" "$FIX/suite-extra"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"it is not a directory"* ]]
+	run --separate-stderr ktest --html '' "$FIX/suite-extra"
+	[ "$status" -eq 2 ]
+}

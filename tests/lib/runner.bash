@@ -22,3 +22,43 @@ spelling_suite() {
 	printf '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"], "thresholds": {"%s": 1e9, "%s": "off"}}\n' \
 		min_iterations_per_sec max_p99_wake_latency_us >"$TEST_TMP/spell/new.json"
 }
+
+# ---- ktstr-test --html -------------------------------------------------
+# The Debian python3 that has the report checker's modules
+# (python3-html5lib, python3-pil): a python3 earlier in PATH (pyenv, a
+# venv) may lack them.
+html_python() {
+	local p
+	for p in python3 /usr/bin/python3; do
+		"$p" -c 'import html5lib, PIL' 2>/dev/null && { echo "$p"; return 0; }
+	done
+	echo "no python3 with html5lib and PIL: run contrib/install-deps" >&2
+	return 1
+}
+
+# The rows of DIR/index.html, "VERDICT<TAB>NAME<TAB>REASON", after
+# checking the page parses and every link resolves (tests/lib/html-report.py).
+html_rows() {
+	local py
+	py=$(html_python) || return 1
+	"$py" "$(dirname "${BASH_SOURCE[0]}")/html-report.py" "$1"
+}
+
+# A screenshot of DIR/index.html in headless chromium (1200x900), checked
+# to be a real picture showing COLOUR (#rrggbb).  The profile stays in the
+# test's directory; chromium's D-Bus complaints go to FILE.err.
+html_screenshot() {
+	local dir=$1 png=$2 colour=$3 py
+	py=$(html_python) || return 1
+	command -v chromium >/dev/null || {
+		echo "chromium is not installed: run contrib/install-deps" >&2
+		return 1
+	}
+	timeout 180 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--user-data-dir="$TEST_TMP/chromium" --window-size=1200,900 \
+		--screenshot="$png" "file://$(realpath "$dir")/index.html" 2>"$png.err" || {
+		cat "$png.err" >&2
+		return 1
+	}
+	"$py" "$(dirname "${BASH_SOURCE[0]}")/html-report.py" --png "$png" 1200 900 "$colour"
+}
