@@ -17,7 +17,7 @@ WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -W
 # headers, so a core file that includes a host-only header does not build.
 CORE_DIR   := lib/core
 HOST_DIRS  := lib/host lib/kernel lib/vm lib/results lib/runner lib/ctprof lib/verify \
-              lib/selftests lib/export
+              lib/selftests lib/export lib/plot
 INC_HOST   := $(addprefix -I,$(CORE_DIR) $(HOST_DIRS))
 INC_CORE   := -I$(CORE_DIR)
 INC        := $(INC_HOST)
@@ -25,6 +25,12 @@ BASECFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE \
               -DKTSTR_VERSION='"$(VERSION)"'
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# cairo and pango paint ktstr-stats --svg (lib/plot): ktstr-stats alone
+# links them, so the other programs, the static agent and ktstr-verdict
+# do not carry a graphics stack.
+PLOT_PKGS  := cairo pangocairo pangoft2 fontconfig
+PLOT_CFLAGS = $(shell pkg-config --cflags $(PLOT_PKGS) 2>/dev/null)
+PLOT_LIBS   = $(shell pkg-config --libs $(PLOT_PKGS) 2>/dev/null)
 CFLAGS     ?=
 LDFLAGS    ?=
 ALL_CFLAGS  = $(BASECFLAGS) $(INC) $(PKG_CFLAGS) $(CFLAGS)
@@ -34,9 +40,12 @@ LIB_HDR    := $(wildcard lib/*/*.h)
 CORE_SRC   := $(sort $(wildcard $(CORE_DIR)/*.c))
 CORE_OBJ   := $(CORE_SRC:%.c=$(B)/obj/%.o)
 CORE_A     := $(B)/libktstr-core.a
-LIB_SRC    := $(sort $(wildcard lib/*/*.c))
+LIB_SRC    := $(sort $(filter-out lib/plot/%,$(wildcard lib/*/*.c)))
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_A      := $(B)/libktstr.a
+PLOT_SRC   := $(sort $(wildcard lib/plot/*.c))
+PLOT_A     := $(B)/libktstr-plot.a
+ASAN_PLOT_A := $(B)/asan/libktstr-plot.a
 CMD_SRC    := $(sort $(wildcard cmd/ktstr-*.c))
 CMDS       := $(CMD_SRC:cmd/%.c=$(B)/bin/%)
 GUEST_SRC  := $(sort $(wildcard guest/*.c))
@@ -105,6 +114,24 @@ $(CORE_A): $(CORE_OBJ)
 # flavour.
 $(B)/obj/lib/core/%.o $(B)/obj/guest/%.o $(B)/asan/lib/core/%.o $(B)/asan/guest/%.o \
 $(B)/fuzz/obj/lib/core/%.o: INC := $(INC_CORE)
+
+$(PLOT_A): $(PLOT_SRC:%.c=$(B)/obj/%.o)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(ASAN_PLOT_A): $(PLOT_SRC:%.c=$(B)/asan/%.o)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/obj/lib/plot/%.o $(B)/asan/lib/plot/%.o: PKG_CFLAGS += $(PLOT_CFLAGS)
+
+$(B)/bin/ktstr-stats: cmd/ktstr-stats.c $(LIB_A) $(PLOT_A)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $< $(PLOT_A) $(LIB_A) $(LDFLAGS) \
+		$(PLOT_LIBS) $(PKG_LIBS)
+
+$(B)/asan/bin/ktstr-stats: cmd/ktstr-stats.c $(ASAN_LIB_A) $(ASAN_PLOT_A)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ASAN) -O1 -o $@ $< $(ASAN_PLOT_A) $(ASAN_LIB_A) \
+		$(LDFLAGS) $(PLOT_LIBS) $(PKG_LIBS)
 
 $(B)/bin/%: cmd/%.c $(LIB_A)
 	@mkdir -p $(@D)
@@ -285,4 +312,4 @@ clean:
 	fuzz fuzz-build fuzz-bins fuzz-regress
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains are still worth keeping.
-.SECONDARY: $(LIB_OBJ) $(CORE_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ) $(ASAN_LIB_A) $(FUZZ_OBJ)
+.SECONDARY: $(PLOT_SRC:%.c=$(B)/obj/%.o) $(PLOT_SRC:%.c=$(B)/asan/%.o) $(LIB_OBJ) $(CORE_OBJ) $(ASAN_OBJ) $(GUEST_OBJ) $(GUEST_ASAN_OBJ) $(ASAN_LIB_A) $(FUZZ_OBJ)

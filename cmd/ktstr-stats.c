@@ -15,6 +15,8 @@
 #include "jsonl.h"
 #include "junit_sidecars.h"
 #include "opts.h"
+#include "plot.h"
+#include "plot_svg.h"
 #include "scenario.h"
 #include "sidecar.h"
 #include "stats_report.h"
@@ -65,6 +67,10 @@ static const char usage_head[] =
 "                               record is appended to stdout)\n"
 "      --trace FILE.json        also write the run as a trace for Perfetto or\n"
 "                               chrome://tracing (one input only)\n"
+"      --svg FILE.svg           also draw the run's timeline as an SVG picture:\n"
+"                               a lane per CPU shaded by load, the workers,\n"
+"                               steps, the scheduler, failed checks in red\n"
+"                               (one input only)\n"
 "      --list-checks            print the table of checks and exit (with\n"
 "                               --json, one check_def record per check)\n"
 "\n"
@@ -95,7 +101,7 @@ static const char usage_tail[] =
 
 enum {
 	OPT_JSON = 0x100, OPT_PASS_THROUGH, OPT_LIST_CHECKS, OPT_METRIC_MAX, OPT_METRIC_MIN,
-	OPT_TRACE,
+	OPT_TRACE, OPT_SVG,
 };
 
 /* A threshold option's getopt value: row i of the check table, the --no-
@@ -111,6 +117,7 @@ static const struct option verdict_fixed_opts[] = {
 	{ "metric-max", required_argument, NULL, OPT_METRIC_MAX },
 	{ "metric-min", required_argument, NULL, OPT_METRIC_MIN },
 	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "svg", required_argument, NULL, OPT_SVG },
 	KTSTR_COMMON_OPTIONS,
 };
 
@@ -253,7 +260,8 @@ struct verdict_opts {
 	struct checks flags;
 	json_t *payload_checks;	/* --metric-max/--metric-min, or NULL */
 	const char *trace;	/* --trace FILE, or NULL */
-	bool trace_failed;	/* it could not be written: exit 2 */
+	const char *svg;	/* --svg FILE, or NULL */
+	bool trace_failed;	/* it (or the SVG) could not be written: exit 2 */
 };
 
 /* --metric-max / --metric-min PAYLOAD.METRIC=V */
@@ -323,6 +331,7 @@ static void parse_verdict_args(int argc, char **argv, struct verdict_opts *o)
 		case OPT_METRIC_MAX: parse_metric_flag(o, "metric-max", "max", optarg); break;
 		case OPT_METRIC_MIN: parse_metric_flag(o, "metric-min", "min", optarg); break;
 		case OPT_TRACE: o->trace = optarg; break;
+		case OPT_SVG: o->svg = optarg; break;
 		case OPT_HELP: verdict_help_and_exit();
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -527,26 +536,43 @@ static void print_json(struct sink *s, json_t *rec)
 	strbuf_release(&sb);
 }
 
-/* --trace: the run as a trace, written whole; a failure is one line and
- * exit status 2, the verdict stands. */
+/* --svg: the trace drawn as a picture, written whole. */
+static void write_svg(struct verdict_opts *o, const json_t *trace)
+{
+	struct plot p;
+
+	svg_timeline(trace, &p);
+	if (plot_svg_write(&p, o->svg) < 0) {
+		diag("--svg %s: cannot write: %s; check the path and the free space", o->svg,
+		     strerror(errno));
+		o->trace_failed = true;
+	}
+	plot_release(&p);
+}
+
+/* --trace and --svg: the run as a trace and its picture, each written
+ * whole; a failure is one line and exit status 2, the verdict stands. */
 static void write_trace(struct verdict_opts *o, const struct trace_export *t,
 			const struct verdict *v, const char *name, bool problem)
 {
 	json_t *trace;
 
-	if (!o->trace || problem)	/* the input could not be read: said */
+	if ((!o->trace && !o->svg) || problem)	/* the input could not be read: said */
 		return;
 	if (!v->records) {
-		diag("%s: no records, so no trace; %s not written", name, o->trace);
+		diag("%s: no records, so no %s; %s not written", name,
+		     o->trace ? "trace" : "picture", o->trace ? o->trace : o->svg);
 		o->trace_failed = true;
 		return;
 	}
 	trace = trace_export_build(t, v);
-	if (trace_export_write(o->trace, trace) < 0) {
+	if (o->trace && trace_export_write(o->trace, trace) < 0) {
 		diag("--trace %s: cannot write: %s; check the path and the free space",
 		     o->trace, strerror(errno));
 		o->trace_failed = true;
 	}
+	if (o->svg)
+		write_svg(o, trace);
 	json_decref(trace);
 }
 
@@ -572,7 +598,7 @@ static enum verdict_result judge(struct verdict_opts *o, const char *path,
 	if (strcmp(path, "-") && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		problem = xasprintf("cannot open: %s", strerror(errno));
 		diag("%s: %s", in.name, problem);
-	} else if (read_input(fd, &v, &in, s, o->trace ? &trace : NULL) < 0) {
+	} else if (read_input(fd, &v, &in, s, o->trace || o->svg ? &trace : NULL) < 0) {
 		problem = xstrdup("cannot read the input");
 	}
 	if (fd != STDIN_FILENO && fd >= 0)
@@ -633,8 +659,18 @@ static int cmd_verdict(int argc, char **argv)
 		if (n > 1)
 			usage_error("--trace %s: one trace is one run; name one input"
 				    " (%d given)", o.trace, n);
-		if (trace_export_check_path(o.trace, &err) < 0)
+		if (trace_export_check_path(o.trace, "run.trace.json", &err) < 0)
 			usage_error("--trace %s: %s", o.trace, err.buf);
+		strbuf_release(&err);
+	}
+	if (o.svg) {
+		struct strbuf err = STRBUF_INIT;
+
+		if (n > 1)
+			usage_error("--svg %s: one picture is one run; name one input"
+				    " (%d given)", o.svg, n);
+		if (trace_export_check_path(o.svg, "run.svg", &err) < 0)
+			usage_error("--svg %s: %s", o.svg, err.buf);
 		strbuf_release(&err);
 	}
 	if (!n && isatty(STDIN_FILENO))
@@ -664,6 +700,7 @@ static const char history_usage_text[] =
 "   or: ktstr-stats show [RUN] [--dir ROOT] [filters] [--json|--table]\n"
 "   or: ktstr-stats compare A B [--dir ROOT] [filters] [--alpha P] [--all]\n"
 "                        [--phase N[,N...]] [--format text|markdown|json]\n"
+"                        [--svg FILE.svg]\n"
 "   or: ktstr-stats junit [RUN] [--dir ROOT] [filters] [-o FILE]\n"
 "   or: ktstr-stats clean [--keep N] [--dir ROOT] [--json|--table]\n"
 "\n"
@@ -709,6 +746,9 @@ static const char history_usage_text[] =
 "      --all                    compare: every metric, changed or not\n"
 "      --phase N[,N...]         compare: only the per-phase metrics\n"
 "                               (phase<N>.*) of phase N (repeatable)\n"
+"      --svg FILE.svg           compare: also draw every gated metric both\n"
+"                               runs have, A's and B's bars side by side\n"
+"                               with error bars (+- one standard deviation)\n"
 "      --keep N                 clean: keep the N newest runs\n"
 "\n"
 "Filters (show, compare and junit; a case must match all given):\n"
@@ -729,7 +769,7 @@ static const char history_usage_text[] =
 enum {
 	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_FORMAT, OPT_ALPHA, OPT_ALL, OPT_PHASE,
 	OPT_KEEP, OPT_F_KERNEL, OPT_F_SCHED, OPT_F_TOPO, OPT_F_WORK, OPT_F_COMMIT,
-	OPT_F_SOURCE, OPT_F_TEST, OPT_OUTPUT,
+	OPT_F_SOURCE, OPT_F_TEST, OPT_OUTPUT, OPT_CSVG,
 };
 
 static const struct option history_longopts[] = {
@@ -749,6 +789,7 @@ static const struct option history_longopts[] = {
 	{ "run-source", required_argument, NULL, OPT_F_SOURCE },
 	{ "test", required_argument, NULL, OPT_F_TEST },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "svg", required_argument, NULL, OPT_CSVG },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -757,6 +798,7 @@ struct history_opts {
 	const char *cmd;		/* "list", "show", "compare", "junit", "clean" */
 	struct strvec dirs;		/* --dir, in order */
 	const char *output;		/* junit -o */
+	const char *svg;		/* compare --svg */
 	int json;			/* 1 --json, 0 --table, -1 by stdout */
 	enum compare_format format;
 	bool all, filtered;
@@ -838,6 +880,10 @@ static void parse_history_args(int argc, char **argv, struct history_opts *o)
 		case OPT_TABLE: o->json = 0; break;
 		case OPT_ALL: o->all = true; break;
 		case OPT_PHASE: parse_phases(o, optarg); break;
+		case OPT_CSVG:
+			only_for(o, "svg", "compare");
+			o->svg = optarg;
+			break;
 		case OPT_FORMAT:
 			only_for(o, "format", "compare");
 			if (compare_format_parse(optarg, &o->format) < 0)
@@ -1150,6 +1196,21 @@ static int cmd_junit(int argc, char **argv)
 	return KTSTR_EXIT_PASS;
 }
 
+/* compare --svg: the gated metrics drawn; a failure is one line. */
+static int compare_svg(const struct history_opts *o, const struct compare_result *r)
+{
+	struct plot p;
+	int ret;
+
+	svg_compare(r, o->args[0], o->args[1], &p);
+	ret = plot_svg_write(&p, o->svg);
+	if (ret < 0)
+		diag("compare: --svg %s: cannot write: %s; check the path and the free space",
+		     o->svg, strerror(errno));
+	plot_release(&p);
+	return ret;
+}
+
 static int cmd_compare(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "compare" };
@@ -1166,6 +1227,11 @@ static int cmd_compare(int argc, char **argv)
 	if (o.nargs != 2)
 		usage_error("compare: expected two runs, A and B ('ktstr-stats list'"
 			    " shows them)");
+	if (o.svg) {
+		if (trace_export_check_path(o.svg, "compare.svg", &err) < 0)
+			usage_error("compare: --svg %s: %s", o.svg, err.buf);
+		strbuf_reset(&err);
+	}
 	runs_roots(&o, &roots, &missing);
 	nruns = list_history(&roots, &runs);
 	resolve_run(&o, &roots, runs, nruns, o.args[0], &da);
@@ -1179,6 +1245,8 @@ static int cmd_compare(int argc, char **argv)
 	compare_report(&r, o.args[0], o.args[1], o.format, o.all, &out);
 	print_out(&out);
 	ret = r.regressions ? KTSTR_EXIT_FAIL : KTSTR_EXIT_PASS;
+	if (o.svg && compare_svg(&o, &r) < 0)
+		ret = KTSTR_EXIT_USAGE;
 	compare_result_release(&r);
 	sidecar_set_release(&a);
 	sidecar_set_release(&b);

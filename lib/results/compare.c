@@ -359,6 +359,19 @@ static double mean(const double *x, size_t n)
 	return s / (double)n;
 }
 
+/* The sample standard deviation (n - 1), as Welch's test takes it; NAN
+ * below 2 samples. */
+static double stddev(const double *x, size_t n)
+{
+	double m = mean(x, n), s = 0;
+
+	if (n < 2)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		s += (x[i] - m) * (x[i] - m);
+	return sqrt(s / (double)(n - 1));
+}
+
 /* Fill delta, delta_pct and the verdict of row r from its means and
  * p-value (compare.h: within_gate, noise, changed, regression,
  * improvement).  The result row passes significant = true. */
@@ -414,7 +427,7 @@ static struct compare_row *new_row(struct compare_result *r, size_t *alloc,
 	memset(row, 0, sizeof(*row));
 	row->case_key = xstrdup(key);
 	row->metric = metric;
-	row->p_value = NAN;
+	row->p_value = row->a_sd = row->b_sd = NAN;
 	row->unit = "";
 	return row;
 }
@@ -592,6 +605,8 @@ static void compare_metric(const struct group *ga, const struct group *gb, doubl
 	row->nb = nb;
 	row->a_mean = mean(xa, na);
 	row->b_mean = mean(xb, nb);
+	row->a_sd = stddev(xa, na);
+	row->b_sd = stddev(xb, nb);
 	row->p_value = welch_p_value(xa, na, xb, nb);
 	row->unit = compare_metric_unit(metric);
 	if (!gate && judge_bpf(row, info, alpha))

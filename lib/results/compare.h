@@ -116,6 +116,8 @@ struct compare_row {
 	const char *metric;	/* borrowed from the gate table or the sets'
 				 * documents: valid while they live */
 	double a_mean, b_mean;	/* NAN when a side lacks it */
+	double a_sd, b_sd;	/* sample standard deviations (n - 1), NAN
+				 * below 2 samples (compare --svg's error bars) */
 	size_t na, nb;
 	double delta, delta_pct;
 	double p_value;		/* NAN when not computed */

@@ -65,7 +65,7 @@ json_t *trace_export_build(const struct trace_export *t, const struct verdict *v
 	return trace;
 }
 
-int trace_export_check_path(const char *path, struct strbuf *err)
+int trace_export_check_path(const char *path, const char *example, struct strbuf *err)
 {
 	char *dir;
 	int ret = 0;
@@ -75,7 +75,7 @@ int trace_export_check_path(const char *path, struct strbuf *err)
 		return -1;
 	}
 	if (is_directory(path)) {
-		strbuf_addstr(err, "is a directory; name a file such as run.trace.json");
+		strbuf_addf(err, "is a directory; name a file such as %s", example);
 		return -1;
 	}
 	dir = path_dirname(path);

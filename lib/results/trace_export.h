@@ -36,9 +36,10 @@ void trace_export_feed(struct trace_export *t, const json_t *rec);
  * finished verdict (its failed checks). */
 json_t *trace_export_build(const struct trace_export *t, const struct verdict *v);
 
-/* Whether path can take the trace (its directory exists and is writable,
- * it is not a directory): 0, or -1 with what is wrong in err. */
-int trace_export_check_path(const char *path, struct strbuf *err);
+/* Whether path can take the trace (or the picture): its directory exists
+ * and is writable, it is not a directory (then err suggests a file name
+ * such as example): 0, or -1 with what is wrong in err. */
+int trace_export_check_path(const char *path, const char *example, struct strbuf *err);
 /* Write trace to path atomically (temp file, fsync, rename): 0, or -1
  * with errno set. */
 int trace_export_write(const char *path, const json_t *trace);
