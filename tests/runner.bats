@@ -80,10 +80,13 @@ PY
 	[ "$(grep -cE '^PASS	suite steady_(eevdf|simple)/' "$TEST_TMP/rows")" -eq 8 ]
 	grep -qE '^FAIL	suite strict_gap/tiny-1llc	stuck [0-9.]+ms on cpu' "$TEST_TMP/rows"
 	[ "$(grep -c '^SKIP	' "$TEST_TMP/rows")" -eq 2 ]
-	for kind in sidecar.json console.log records.jsonl trace.json; do
+	for kind in sidecar.json console.log records.jsonl trace.json svg; do
 		[ "$(ls "$TEST_TMP/html/cases/"*."$kind" | wc -l)" -eq "$([ $kind = sidecar.json ] && echo 11 || echo 9)" ]
 	done
 	grep -q '^<pre>--- verdict ---' "$TEST_TMP/html/index.html"
+	# every case that ran shows its timeline (ktstr-stats --svg) inline
+	[ "$(grep -c '^<img class="plot"' "$TEST_TMP/html/index.html")" -eq 9 ]
+	head -c 200 "$TEST_TMP/html/cases/"*strict_gap_tiny-1llc.svg | grep -q '<svg'
 	jq -e '.traceEvents | length > 10' "$TEST_TMP/html/cases/"*strict_gap_tiny-1llc.trace.json
 	# In a real browser: a 1200x900 picture showing the FAIL colour.
 	html_screenshot "$TEST_TMP/html" "$TEST_TMP/report.png" '#cf222e'

@@ -140,15 +140,9 @@ static void copy_case_file(struct suite_html *h, struct html_case *c, const char
 	free(rel);
 }
 
-/* The case's pictures, drawn from its records by ktstr-stats: the trace
- * for Perfetto, linked.  The page embeds DIR/cases/STEM.svg as the
- * case's plot whenever that file exists after this runs.
- *
- * TODO(svg): once ktstr-stats has --svg (branch svg), add this one line
- * after the --trace argument below:
- *
- *	strvec_pushf(&argv, "--svg=%s", svg);
- */
+/* The case's pictures, drawn from its records by one ktstr-stats: the
+ * trace for Perfetto, linked, and the timeline as SVG, embedded as the
+ * case's plot. */
 static void draw_case(struct suite_html *h, struct html_case *c, const char *stats_prog,
 		      const char *records, const char *stem)
 {
@@ -161,6 +155,7 @@ static void draw_case(struct suite_html *h, struct html_case *c, const char *sta
 
 	strvec_push(&argv, stats_prog);
 	strvec_pushf(&argv, "--trace=%s", trace);
+	strvec_pushf(&argv, "--svg=%s", svg);
 	strvec_push(&argv, records);
 	/* Its exit code is the case's verdict; whether the files came is
 	 * what counts here. */
@@ -174,6 +169,8 @@ static void draw_case(struct suite_html *h, struct html_case *c, const char *sta
 	}
 	if (is_regular_file(svg))
 		c->plot = keep(h, svg_rel);
+	else
+		diag("--html: %s: no plot (%s exited %d)", c->name, stats_prog, rc);
 	strvec_clear(&argv);
 	strbuf_release(&out);
 	strbuf_release(&err);
