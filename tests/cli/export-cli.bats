@@ -171,6 +171,14 @@ member() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "usage: s.run [--duration DUR] [--json] [--keep]" ]]
 	[[ "$output" == *"CPU topology"*"1,1,2,1"* ]]
+	# sched_ext is needed only for a scheduler (the agent checks it only
+	# then); the help once claimed it for an EEVDF export too.
+	[[ "$output" == *"any kernel, sched_ext or not"* ]]
+	[[ "$output" != *"with sched_ext"* ]]
+	[[ "$output" == *KTSTR_CGROUP_WALK_ROOT*KTSTR_HOST_CGROUP_PARENT* ]]
+	ktstr-export --scheduler "$TEST_TMP/scx_fake" -o f.run 2>/dev/null
+	run --separate-stderr "$BB" sh f.run --help
+	[[ "$output" == *"a kernel with sched_ext, no other sched_ext scheduler attached"* ]]
 	run --separate-stderr "$BB" sh s.run --version
 	[ "$status" -eq 0 ]
 	[ "$output" = "s.run (ktstr) $(ktstr --version | sed 's/.* //')" ]
