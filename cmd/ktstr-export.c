@@ -223,6 +223,11 @@ int main(int argc, char **argv)
 	}
 	spec.request = build_request(&o, &topo, sched_rel, &pl, &name);
 	out = o.output ? xstrdup(o.output) : xasprintf("%s.run", name);
+	/* rename() onto a directory fails only after the whole archive is
+	 * written, with EISDIR or EBUSY, which reads like a disk problem. */
+	if (is_directory(out))
+		die(KTSTR_EXIT_USAGE, "-o %s: is a directory; name the file to write, e.g. "
+		    "-o %s/%s.run", out, out, name);
 	if (!export_sh_safe(name))
 		die(KTSTR_EXIT_USAGE, "scenario name '%s' has a quote or control character; "
 		    "rename it", name);

@@ -292,17 +292,46 @@ static void apply_env(struct opts *o)
 			    VM_ACCEL_DETECT_ENV, forced);
 }
 
-/* --host has no VM: the options that shape one do not apply. */
+/* The first option given that shapes or watches a VM and so means nothing
+ * with --host; NULL when there is none.  Each would otherwise be accepted
+ * and silently ignored (--raw even dropped every record). */
+static const char *host_vm_only_option(const struct opts *o)
+{
+	const struct { bool given; const char *name; } vm_only[] = {
+		{ o->kernel, "--kernel" }, { o->kconfig, "--kconfig" },
+		{ o->append, "--append" }, { o->qemu, "--qemu" },
+		{ o->accel != VM_ACCEL_AUTO, "--accel" }, { o->includes.n, "--include" },
+		{ o->console_log, "--console-log" }, { o->dry_run, "--dry-run" },
+		{ o->memory, "--memory" }, { o->force, "--force" },
+		{ o->timeout_set, "--timeout" }, { o->boot_timeout_set, "--boot-timeout" },
+		{ o->raw, "--raw" }, { o->dmesg, "--dmesg" },
+		{ json_object_size(o->env), "--env" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vm_only); i++)
+		if (vm_only[i].given)
+			return vm_only[i].name;
+	return NULL;
+}
+
+/* --host has no VM: the options that shape one do not apply.  Called
+ * before the environment is applied, so that KTSTR_BOOT_TIMEOUT or
+ * KTSTR_VERBOSE left set for VM runs do not refuse a host run. */
 static void check_host_combinations(const struct opts *o)
 {
+	const char *vm_only = host_vm_only_option(o);
+
 	if (o->cmd || o->shell)
 		usage_error("--host runs a scenario on this machine, not --exec or --shell; "
 			    "drop one");
-	if (o->kernel || o->kconfig || o->append || o->qemu || o->includes.n ||
-	    o->console_log || o->dry_run || o->accel != VM_ACCEL_AUTO)
-		usage_error("--host runs on this machine and its running kernel: --kernel, "
-			    "--kconfig, --append, --qemu, --accel, --include, --console-log and "
-			    "--dry-run are for a VM; drop them");
+	if (o->no_monitor || o->monitor_interval_set)
+		usage_error("--host: %s is for a VM's monitor; host mode samples every "
+			    "KTSTR_STALL_POLL_MS (default 500) instead; drop it",
+			    o->no_monitor ? "--no-monitor" : "--monitor-interval");
+	if (vm_only)
+		usage_error("--host runs on this machine and its running kernel: %s is for a "
+			    "VM; drop it", vm_only);
 }
 
 /* Options that need, or exclude, one another. */
@@ -325,8 +354,6 @@ static void check_combinations(struct opts *o)
 		usage_error("--ctprof needs --scenario or --cgroup");
 	if (o->bpf_stats && !scenario)
 		usage_error("--bpf-stats needs a scenario, not --exec or --shell; drop one");
-	if (o->host)
-		check_host_combinations(o);
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
@@ -350,6 +377,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	 * make a verdict when piped into ktstr-stats. */
 	if (!o->shell && !o->cmd && !o->scenario && !o->cgroups.n)
 		o->scenario = DEFAULT_SCENARIO;
+	if (o->host)
+		check_host_combinations(o);
 	apply_env(o);
 	check_combinations(o);
 }

@@ -147,6 +147,7 @@ int cgfs_setup_root(struct strbuf *err)
 	bool v2 = is_directory(mnt) && access(ctl, F_OK) == 0;
 
 	free(ctl);
+	cpuset_missing = false;	/* found out again for this root */
 	if (!v2) {
 		strbuf_addf(err, "cgroup v2 is not mounted on %s", mnt);
 		return -1;
@@ -205,15 +206,20 @@ static int cg_write(const char *name, const char *file, const char *val,
 	return ret;
 }
 
-int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,
-		    struct strbuf *err)
+bool cgfs_cpuset_missing(struct strbuf *err)
 {
-	if (cpuset_missing) {
+	if (cpuset_missing)
 		strbuf_addf(err, "the cpuset controller is not available under %s (in host mode "
 			    "it must be enabled from KTSTR_CGROUP_WALK_ROOT down, and not bound to "
 			    "cgroup v1); this scenario sets cpusets", cgfs_root());
+	return cpuset_missing;
+}
+
+int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,
+		    struct strbuf *err)
+{
+	if (cgfs_cpuset_missing(err))
 		return -1;
-	}
 	/* An empty write never reaches the kernel's handler; a newline is
 	 * the empty list. */
 	if (cg_write(name, "cpuset.cpus", *cpus ? cpus : "\n", err) < 0)

@@ -358,6 +358,9 @@ int cgfs_setup_root(struct strbuf *err);
 /* Create name (may nest: "outer/a") with controllers enabled in every
  * intermediate cgroup. */
 int cgfs_create(const char *name, struct strbuf *err);
+/* Host mode without the cpuset controller (after cgfs_setup_root): true,
+ * with a line in err saying so and how to get it. */
+bool cgfs_cpuset_missing(struct strbuf *err);
 /* Write cpuset.cpus and cpuset.mems; cpus "" clears (back to the parent's
  * CPUs), mems NULL leaves cpuset.mems alone. */
 int cgfs_set_cpuset(const char *name, const char *cpus, const char *mems,

@@ -471,6 +471,24 @@ static void emit_no_attach_end(struct engine *e)
 	engine_flush(e);
 }
 
+/* Whether a step of the scenario writes a cpuset: a set, clear or swap,
+ * or a cgroup added with one (the initial cgroups fail in cg_add). */
+static bool steps_set_cpusets(const struct scenario *sc)
+{
+	size_t i, j;
+
+	for (i = 0; i < sc->n_steps; i++)
+		for (j = 0; j < sc->steps[i].n_ops; j++) {
+			const struct op *op = &sc->steps[i].ops[j];
+
+			if (op->kind == OP_SET_CPUSET || op->kind == OP_CLEAR_CPUSET ||
+			    op->kind == OP_SWAP_CPUSETS ||
+			    (op->kind == OP_ADD && op->def.cpuset.kind != CPUSET_NONE))
+				return true;
+		}
+	return false;
+}
+
 static int run(struct engine *e, const json_t *req)
 {
 	const json_t *doc = json_object_get(req, "scenario");
@@ -503,6 +521,14 @@ static int run(struct engine *e, const json_t *req)
 	agent_priority(true);
 	kmsg_open(e);
 	if (cgfs_setup_root(&err) < 0) {
+		scenario_error(e, "%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_ERROR;
+	}
+	/* Host mode without cpuset: an op that sets one would fail halfway
+	 * (a stimulus error) and the scenario, about cpusets, would be judged
+	 * as if they held.  Refuse it now, as a bad initial cgroup is. */
+	if (steps_set_cpusets(&e->sc) && cgfs_cpuset_missing(&err)) {
 		scenario_error(e, "%s", err.buf);
 		strbuf_release(&err);
 		return EXIT_ERROR;

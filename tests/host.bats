@@ -130,6 +130,26 @@ PY
 	[ -z "$(run_dirs)" ]
 }
 
+@test "host mode without the cpuset controller: a scenario that sets cpusets is an error before it runs, one that does not passes" {
+	# A hybrid machine binds cpuset to cgroup v1; the steps' set_cpuset
+	# ops used to fail one by one while the scenario ran on and passed.
+	! grep -qw cpuset "${KTSTR_CGROUP_WALK_ROOT:-/sys/fs/cgroup}/cgroup.controllers" ||
+		skip "this machine's cgroup2 has the cpuset controller"
+	status=0
+	ktstr-vm --host --scenario cpuset_apply --duration 1s >"$TEST_TMP/rec" 2>"$TEST_TMP/err" || status=$?
+	cat "$TEST_TMP/err"
+	[ "$status" -eq 2 ]
+	records "$TEST_TMP/rec" scenario_error | jq -e '.message | test("cpuset controller is not available.*this scenario sets cpusets")'
+	[ "$(records "$TEST_TMP/rec" stimulus | wc -l)" -eq 0 ]
+	records "$TEST_TMP/rec" host_cleanup | jq -e '.cgroups_removed == true'
+	run ktstr-stats "$TEST_TMP/rec"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'cpuset_apply'"*"error: scenario error: the cpuset controller is not available"* ]]
+	ktstr-vm --host --scenario steady --duration 1s >"$TEST_TMP/rec" 2>"$TEST_TMP/err"
+	records "$TEST_TMP/rec" exit | jq -e '.exit_code == 0'
+	[ -z "$(run_dirs)" ]
+}
+
 # In a VM: the agent's host mode with scx_simple, as a bare-metal sched_ext
 # machine would run it, then a Ctrl-C while the scheduler is attached.
 @test "host mode in a VM: steady under scx_simple passes; SIGINT leaves no scheduler attached and no cgroup" {

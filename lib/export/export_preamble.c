@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* @NAME@, @TOPO@, @VERSION@, @SCHED@ and @SKIP@ (the line the archive
- * starts on) are filled in by export_preamble(). */
+/* @NAME@, @TOPO@, @VERSION@, @SCHED@, @NEEDS@ and @SKIP@ (the line the
+ * archive starts on) are filled in by export_preamble(); no value may hold
+ * a newline, or @SKIP@ would be off. */
 static const char preamble[] =
 "#!/bin/sh\n"
 "# ktstr reproducer of scenario '@NAME@' (ktstr @VERSION@).  Run it as root\n"
@@ -26,10 +27,12 @@ static const char preamble[] =
 "usage: $me [--duration DUR] [--json] [--keep]\n"
 "\n"
 "Run the ktstr scenario '$name' on this machine (scheduler: $sched),\n"
-"as exported by ktstr-export $version.  It needs root, cgroup v2, a kernel\n"
-"with sched_ext, no other sched_ext scheduler attached and a CPU topology\n"
-"of $topo (NUMA nodes, LLCs, cores per LLC, threads per core); anything\n"
-"else is refused with what differs (exit 2).\n"
+"as exported by ktstr-export $version.  It needs root, cgroup v2,\n"
+"@NEEDS@\n"
+"and a CPU topology of $topo (NUMA nodes, LLCs, cores per LLC, threads\n"
+"per core); anything else is refused with what differs (exit 2).  On a\n"
+"hybrid cgroup setup, set KTSTR_CGROUP_WALK_ROOT to the cgroup2 mount and\n"
+"KTSTR_HOST_CGROUP_PARENT to a directory in it (see ktstr-export(1)).\n"
 "\n"
 "  --duration DUR  run for DUR (e.g. 10s) instead of the scenario's own\n"
 "  --json          JSON lines on stdout even on a terminal (pipe them into\n"
@@ -156,6 +159,11 @@ char *export_preamble(const struct export_spec *s)
 	fill(&out, "@TOPO@", s->topo);
 	fill(&out, "@VERSION@", KTSTR_VERSION);
 	fill(&out, "@SCHED@", s->sched_host ? path_basename(s->sched_host) : "EEVDF");
+	/* The agent checks sched_ext only when there is a scheduler to
+	 * attach: an EEVDF export runs on any kernel. */
+	fill(&out, "@NEEDS@", s->sched_host ?
+	     "a kernel with sched_ext, no other sched_ext scheduler attached" :
+	     "any kernel, sched_ext or not (it runs under whatever is attached)");
 	fill(&out, "@SKIP@", skip);
 	return strbuf_detach(&out, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,23 @@ static bool is_exec_file(const char *p)
 	struct stat st;
 
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+/* Whether the kernel can exec p as a scheduler: an ELF binary or a #!
+ * script (a wrapper that starts the real one).  Anything else would only
+ * fail in the guest, or on an exported reproducer's target, as an exec
+ * error far from the option that named it. */
+static bool is_runnable_format(const char *p)
+{
+	unsigned char m[4] = { 0 };
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return true;	/* unreadable: exec will say why */
+	n = read(fd, m, sizeof(m));
+	close(fd);
+	return (n >= 4 && !memcmp(m, "\177ELF", 4)) || (n >= 2 && m[0] == '#' && m[1] == '!');
 }
 
 /* The version of the kernel cache entry key ("7.3.4+deb13"), else NULL.
@@ -181,6 +199,12 @@ char *scheduler_resolve(const char *spec, const char *kernel_key, struct strbuf 
 
 	if (strchr(spec, '/')) {
 		p = path_expand_tilde(spec);
+		if (is_exec_file(p) && !is_runnable_format(p)) {
+			strbuf_addf(err, "--scheduler %s: neither an ELF binary nor a #! script; "
+				    "pass the path of a built scheduler binary", spec);
+			free(p);
+			return NULL;
+		}
 		if (is_exec_file(p))
 			return p;
 		strbuf_addf(err, "--scheduler %s: %s; pass the path of a built "
@@ -193,9 +217,11 @@ char *scheduler_resolve(const char *spec, const char *kernel_key, struct strbuf 
 	v = env_get(var);
 	if (v || (v = env_get("KTSTR_SCHEDULER"))) {
 		p = path_expand_tilde(v);
-		if (!is_exec_file(p)) {
-			strbuf_addf(err, "%s=%s is not an executable file; fix or unset it",
-				    env_get(var) ? var : "KTSTR_SCHEDULER", v);
+		if (!is_exec_file(p) || !is_runnable_format(p)) {
+			strbuf_addf(err, "%s=%s is not %s; fix or unset it",
+				    env_get(var) ? var : "KTSTR_SCHEDULER", v,
+				    is_exec_file(p) ? "an ELF binary or a #! script" :
+				    "an executable file");
 			free(p);
 			p = NULL;
 		}

@@ -129,6 +129,34 @@ member() {
 	[ -z "$(ls -A "$TEST_TMP" | grep -v '^scx_fake$' | grep -v '^q$')" ]
 }
 
+@test "export: -o a directory, and a scheduler that cannot be exec'd, are named as such" {
+	# rename() onto a directory used to fail only after the archive was
+	# written, as "Is a directory; check the disk" (or EBUSY for ".").
+	mkdir out
+	for d in out .; do
+		run --separate-stderr ktstr-export -o "$d"
+		echo "status=$status stderr=$stderr"
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "ktstr-export: -o $d: is a directory; name the file to write, e.g. -o $d/steady.run" ]
+	done
+	[ -z "$(ls -A out)" ]
+	# An executable that is neither ELF nor #!: refused here, not on the
+	# target as an exec error.  A #! wrapper is a scheduler.
+	printf 'scx_simple -v\n' >wrapper
+	chmod +x wrapper
+	run --separate-stderr ktstr-export --scheduler ./wrapper -o w.run
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ktstr-export: --scheduler ./wrapper: neither an ELF binary nor a #! script; pass the path of a built scheduler binary" ]
+	[ ! -e w.run ]
+	KTSTR_SCHEDULER=$TEST_TMP/wrapper run --separate-stderr ktstr-export --scheduler scx_any -o w.run
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"KTSTR_SCHEDULER=$TEST_TMP/wrapper is not an ELF binary or a #! script; fix or unset it" ]]
+	printf '#!/bin/sh\nexec scx_simple -v\n' >wrapper
+	run --separate-stderr ktstr-export --scheduler ./wrapper -o w.run
+	[ "$status" -eq 0 ]
+	[ -x w.run ]
+}
+
 @test "export: a failed export keeps the previous file" {
 	echo old >keep.run
 	run --separate-stderr ktstr-export -i "$TEST_TMP/missing" -o keep.run
@@ -143,6 +171,14 @@ member() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "usage: s.run [--duration DUR] [--json] [--keep]" ]]
 	[[ "$output" == *"CPU topology"*"1,1,2,1"* ]]
+	# sched_ext is needed only for a scheduler (the agent checks it only
+	# then); the help once claimed it for an EEVDF export too.
+	[[ "$output" == *"any kernel, sched_ext or not"* ]]
+	[[ "$output" != *"with sched_ext"* ]]
+	[[ "$output" == *KTSTR_CGROUP_WALK_ROOT*KTSTR_HOST_CGROUP_PARENT* ]]
+	ktstr-export --scheduler "$TEST_TMP/scx_fake" -o f.run 2>/dev/null
+	run --separate-stderr "$BB" sh f.run --help
+	[[ "$output" == *"a kernel with sched_ext, no other sched_ext scheduler attached"* ]]
 	run --separate-stderr "$BB" sh s.run --version
 	[ "$status" -eq 0 ]
 	[ "$output" = "s.run (ktstr) $(ktstr --version | sed 's/.* //')" ]

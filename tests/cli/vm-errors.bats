@@ -173,3 +173,27 @@ expect_error() {
 	expect_error "copies: must be a whole number from 1 to 64, got 0" \
 		-k "$KERNEL" --cgroup 'lat:payload=sh,copies=0'
 }
+
+@test "--host refuses each option that only shapes or watches a VM, by name, before anything runs" {
+	# Each was once accepted and ignored; --raw even dropped every record
+	# and exited 0.
+	local args
+	for args in "--raw" "--dmesg" "--force" "--memory 1024" "--timeout 1s" \
+		"--boot-timeout 5s" "--env A=B" "--kernel $KERNEL" "--accel tcg" "--dry-run"; do
+		# shellcheck disable=SC2086
+		expect_error "--host runs on this machine and its running kernel: ${args%% *} is for a VM; drop it" \
+			--host $args
+	done
+	expect_error "--monitor-interval is for a VM's monitor; host mode samples every KTSTR_STALL_POLL_MS" \
+		--host --monitor-interval 50ms
+	expect_error "--no-monitor is for a VM's monitor" --host --no-monitor
+	# The VM's variables, left set in the environment, do not count: the
+	# run gets as far as the agent's own checks (a parent outside the
+	# cgroup tree, refused before anything is made).
+	KTSTR_BOOT_TIMEOUT=5s KTSTR_VERBOSE=1 KTSTR_HOST_CGROUP_PARENT=/tmp/ktstr-nope \
+		run --separate-stderr ktstr-vm --host --duration 1s
+	echo "status=$status stderr=$stderr"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *"is for a VM"* ]]
+	[[ "$stderr" == "ktstr-agent: "* ]]
+}

@@ -107,6 +107,43 @@ static void test_setup_root_cpuset_refused(void **state)
 	strbuf_release(&err);
 }
 
+/* Host mode on a machine whose cpuset is bound to cgroup v1: the root is
+ * made without it, and anything that needs a cpuset hears why, up front
+ * (cgfs_cpuset_missing, which the engine asks before a scenario with
+ * cpuset ops runs) or when it tries. */
+static void test_setup_root_cpuset_optional(void **state)
+{
+	struct fakeengine *f = *state;
+	struct strbuf err = STRBUF_INIT;
+	const char *ctl = tmpdir_path(f->mnt, "cgroup.subtree_control");
+
+	assert_int_equal(unlink(ctl), 0);
+	assert_int_equal(mkdir(ctl, 0755), 0);
+	cgfs_cpuset_optional(true);
+	assert_int_equal(cgfs_setup_root(&err), 0);
+	assert_string_equal(err.buf, "");
+	assert_true(cgfs_cpuset_missing(&err));
+	assert_non_null(strstr(err.buf, "the cpuset controller is not available under"));
+	assert_non_null(strstr(err.buf, "; this scenario sets cpusets"));
+	strbuf_reset(&err);
+	assert_int_equal(cgfs_create("a", &err), 0);
+	assert_int_equal(cgfs_set_cpuset("a", "0", "0", &err), -1);
+	assert_non_null(strstr(err.buf, "the cpuset controller is not available under"));
+	cgfs_cpuset_optional(false);
+	/* A new root finds out again (and the tests after this one, in
+	 * this process, see a cpuset).  The fake's fresh root has no
+	 * subtree_control, so this setup fails there, as in
+	 * test_setup_root_enables_then_creates, but only after the mount
+	 * took +cpuset. */
+	assert_int_equal(rmdir(ctl), 0);
+	assert_int_equal(fe_put(ctl, ""), 0);
+	assert_int_equal(cgfs_setup_root(&err), -1);
+	strbuf_reset(&err);
+	assert_false(cgfs_cpuset_missing(&err));
+	assert_string_equal(err.buf, "");
+	strbuf_release(&err);
+}
+
 static void test_create_leaf(void **state)
 {
 	struct fakeengine *f = *state;
@@ -303,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_setup_root_enables_then_creates, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_setup_root_cpuset_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setup_root_cpuset_optional, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_leaf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_nested_no_controllers, setup,
