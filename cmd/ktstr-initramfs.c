@@ -19,7 +19,7 @@ static const char usage[] =
 	"usage: ktstr-initramfs [-i PATH]... [-o OUTPUT] [--agent PATH] [--busybox PATH]\n"
 	"                       [--kconfig PATH]\n"
 	"\n"
-	"Build a gzip-compressed cpio initramfs for ktstr guests: the guest agent\n"
+	"Build an uncompressed cpio initramfs for ktstr guests: the guest agent\n"
 	"as /init, busybox with its applet links, and the given includes (plus the\n"
 	"shared libraries of any dynamically linked program among them).  Images\n"
 	"are cached by content; an unchanged input set is not rebuilt.\n"

@@ -665,6 +665,7 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 		die_errno(KTSTR_EXIT_USAGE, "writing records to stdout");
 	strvec_clear(&argv);
 	strbuf_release(&cmdline);
+	free(s.pvh_kernel);
 	free(qemu_path);
 	return 0;
 }

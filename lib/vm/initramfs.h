@@ -1,6 +1,6 @@
 /* Guest initramfs builder, shared by ktstr-initramfs and ktstr-vm.
  *
- * The image is a gzip-compressed newc cpio holding a minimal root: the
+ * The image is an uncompressed newc cpio holding a minimal root: the
  * static guest agent as /init, busybox and its applet links, host tools
  * busybox lacks (chrt, pkill, bpftool, ...), /dev/console
  * and /dev/null nodes (PID 1 needs a console before devtmpfs is mounted),
@@ -10,9 +10,8 @@
  *
  * Output is a pure function of the inputs' guest paths, types, modes and
  * contents: entries are sorted, owned by root, dated 1970, numbered in
- * order, and the gzip header carries no name or time.  Images are cached
- * under a key derived from exactly those things, so an unchanged input set
- * costs one hashing pass and no compression. */
+ * order.  Images are cached under a key derived from exactly those
+ * things, so an unchanged input set costs one hashing pass. */
 #ifndef KTSTR_INITRAMFS_H
 #define KTSTR_INITRAMFS_H
 
@@ -59,9 +58,9 @@ struct initramfs_opts {
 
 struct initramfs_result {
 	char *path;		/* output, or the cache file when no output was asked */
-	unsigned long long bytes;	/* size of the .cpio.gz */
+	unsigned long long bytes;	/* size of the .cpio */
 	unsigned files;		/* archive entries, trailer excluded */
-	char sha256[65];	/* of the .cpio.gz bytes */
+	char sha256[65];	/* of the .cpio bytes */
 	char key[65];		/* cache key (content hash of the entry list) */
 	bool cached;		/* the cache already held this image */
 };

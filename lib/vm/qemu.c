@@ -108,6 +108,11 @@ void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool ver
 	/* panic=-1 reboots at once on panic and -no-reboot turns that into a
 	 * QEMU exit, so a panicking guest never hangs until the watchdog. */
 	strbuf_addstr(sb, "console=ttyS0 rdinit=/init panic=-1 nokaslr");
+	/* Skip probing and checks a ktstr guest has no use for: PS/2 ports,
+	 * serial ports past ttyS0, the crypto self-tests, audit, the TSC
+	 * watchdog and the timer-IRQ check.  Under TCG together they cut
+	 * about 0.8 s of host CPU per boot (measured; tests/bench/run). */
+	strbuf_addstr(sb, " " QEMU_FAST_BOOT_ARGS);
 	if (verbose)
 		strbuf_addstr(sb, " loglevel=7 earlyprintk=serial");
 	else

@@ -14,7 +14,10 @@ enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
 
 struct qemu_spec {
 	const char *qemu;		/* binary */
-	const char *kernel;
+	const char *kernel;		/* what -kernel boots: the bzImage or
+					 * pvh_kernel */
+	char *pvh_kernel;		/* owned: the PVH vmlinux booted in
+					 * the bzImage's place (pvh.h), or NULL */
 	const char *initrd;
 	struct ktstr_topo topo;
 	unsigned memory_mib;
@@ -47,6 +50,11 @@ int vm_accel_parse(const char *s, enum vm_accel *out);
 unsigned qemu_default_memory_mib(const struct ktstr_topo *t);
 /* Round m up so every NUMA node gets the same whole number of MiB. */
 unsigned qemu_round_memory(const struct ktstr_topo *t, unsigned m);
+
+/* Kernel parameters every ktstr guest boots with to skip probing
+ * (qemu_kernel_cmdline; the bench's raw-QEMU floor boots with them too). */
+#define QEMU_FAST_BOOT_ARGS "i8042.noaux i8042.nokbd i8042.nopnp 8250.nr_uarts=1 " \
+	"cryptomgr.notests audit=0 tsc=reliable no_timer_check"
 
 /* Kernel command line for a ktstr guest plus the user's extra text. */
 void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool verbose,

@@ -1,9 +1,11 @@
 #include "vm_run.h"
 #include "clock.h"
 #include "diag.h"
+#include "env.h"
 #include "fsutil.h"
 #include "jsonl.h"
 #include "progress.h"
+#include "pvh.h"
 #include "run.h"
 #include "strvec.h"
 #include "agent_proto.h"
@@ -399,6 +401,7 @@ static void emit_start(struct vm_run *v, const struct qemu_spec *s)
 	topo_format_short(&s->topo, &shortt);
 	json_set_str(rec, "kernel", v->c->kernel);
 	json_set_str(rec, "kernel_source", v->c->kernel_source);
+	json_set_str(rec, "boot_image", s->kernel);
 	json_set_str(rec, "initramfs", v->c->initrd);
 	json_set_str(rec, "accel", vm_accel_name(s->accel));
 	json_set_str(rec, "topo", topo.buf);
@@ -599,7 +602,10 @@ void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_
 {
 	memset(s, 0, sizeof(*s));
 	s->qemu = qemu_path;
-	s->kernel = c->kernel;
+	/* The same kernel without its emulated decompressor (pvh.h). */
+	if (!env_get(VM_BOOT_BZIMAGE_ENV))
+		s->pvh_kernel = pvh_vmlinux_for(c->kernel);
+	s->kernel = s->pvh_kernel ? s->pvh_kernel : c->kernel;
 	s->initrd = c->initrd;
 	s->topo = c->topo;
 	s->accel = vm_accel_resolve(c->accel);
@@ -824,6 +830,7 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 		close(v.log_fd);
 	strvec_clear(&argv);
 	strbuf_release(&cmdline);
+	free(s.pvh_kernel);
 	free(qemu_path);
 	return rc;
 }

@@ -523,7 +523,7 @@ static void test_output(void **state)
 	struct fx *fx = *state;
 	struct initramfs_opts o = base_opts(fx);
 	struct initramfs_result r1, r2;
-	char *out = xasprintf("%s/out/image.cpio.gz", fx->dir);
+	char *out = xasprintf("%s/out/image.cpio", fx->dir);
 	char *cached;
 
 	assert_int_equal(mkdir_p(fxp(fx, 0, "out"), 0755), 0);
@@ -531,7 +531,7 @@ static void test_output(void **state)
 	build_ok(&o, &r1);
 	assert_string_equal(r1.path, out);
 	assert_false(r1.cached);
-	cached = xasprintf("%s/%s.cpio.gz", fx->cache, r1.key);
+	cached = xasprintf("%s/%s.cpio", fx->cache, r1.key);
 	assert_true(same_bytes(out, cached));
 	/* Second time: cache hit, output rewritten with the same bytes. */
 	assert_int_equal(unlink(out), 0);
@@ -553,7 +553,7 @@ static void test_output_without_cache(void **state)
 	struct fx *fx = *state;
 	struct initramfs_opts o = base_opts(fx);
 	struct initramfs_result r;
-	char *out = xasprintf("%s/image.cpio.gz", fx->dir);
+	char *out = xasprintf("%s/image.cpio", fx->dir);
 	char *blocker = xasprintf("%s/notadir", fx->dir);
 	char *cache = xasprintf("%s/notadir/cache", fx->dir);
 	char *msg;
@@ -605,7 +605,7 @@ static void test_err_missing_include(void **state)
 {
 	struct fx *fx = *state;
 	struct initramfs_opts o = base_opts(fx);
-	char *out = xasprintf("%s/image.cpio.gz", fx->dir);
+	char *out = xasprintf("%s/image.cpio", fx->dir);
 	const char *incs[1];
 	char *msg;
 

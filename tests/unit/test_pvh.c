@@ -1,0 +1,136 @@
+/* Unit tests for lib/vm/pvh.c: which vmlinux may be booted through its PVH
+ * entry in a bzImage's place. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "fsutil.h"
+#include "pvh.h"
+
+#define VER "7.3.4-test (builder@host) #1 SMP PREEMPT_DYNAMIC Test (2026-11-15)"
+#define BANNER "Linux version 7.3.4-test (builder@host) (gcc 14) " \
+	"#1 SMP PREEMPT_DYNAMIC Test (2026-11-15)\n"
+
+/* A 64-bit ELF with one PT_NOTE holding a "Xen" note of type note_type,
+ * then text.  Returns its length. */
+static size_t make_elf(unsigned char *buf, size_t cap, unsigned note_type, const char *text)
+{
+	Elf64_Ehdr eh = { 0 };
+	Elf64_Phdr ph = { 0 };
+	Elf64_Nhdr nh = { .n_namesz = 4, .n_descsz = 8, .n_type = note_type };
+	size_t off = sizeof(eh) + sizeof(ph), n = off;
+
+	memset(buf, 0, cap);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_phoff = sizeof(eh);
+	eh.e_phentsize = sizeof(ph);
+	eh.e_phnum = 1;
+	ph.p_type = PT_NOTE;
+	ph.p_offset = off;
+	ph.p_filesz = sizeof(nh) + 4 + 8;
+	memcpy(buf, &eh, sizeof(eh));
+	memcpy(buf + sizeof(eh), &ph, sizeof(ph));
+	memcpy(buf + n, &nh, sizeof(nh));
+	n += sizeof(nh);
+	memcpy(buf + n, "Xen", 4);
+	n += 4 + 8;
+	assert_true(n + strlen(text) + 1 <= cap);
+	memcpy(buf + n, text, strlen(text) + 1);
+	return n + strlen(text) + 1;
+}
+
+static void elf_note(void **state)
+{
+	unsigned char buf[512];
+	size_t n;
+
+	(void)state;
+	n = make_elf(buf, sizeof(buf), 18, "");
+	assert_true(pvh_elf_has_entry(buf, n));
+	/* Another Xen note is not the entry point. */
+	n = make_elf(buf, sizeof(buf), 17, "");
+	assert_false(pvh_elf_has_entry(buf, n));
+	/* A note running past the segment is no note. */
+	n = make_elf(buf, sizeof(buf), 18, "");
+	assert_false(pvh_elf_has_entry(buf, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 8));
+	assert_false(pvh_elf_has_entry((const unsigned char *)"MZ not an ELF", 13));
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A bzImage header whose kernel_version field points at ver. */
+static void write_bzimage(const char *path, const char *ver)
+{
+	unsigned char img[0x400] = { 0 };
+	uint16_t ptr = 0x100;
+
+	img[0x1fe] = 0x55;
+	img[0x1ff] = 0xaa;
+	memcpy(img + 0x202, "HdrS", 4);
+	memcpy(img + 0x20e, &ptr, sizeof(ptr));
+	memcpy(img + 0x200 + ptr, ver, strlen(ver) + 1);
+	write_file(path, img, sizeof(img));
+}
+
+static void beside(void **state)
+{
+	char dir[] = "/tmp/ktstr-test-pvh-XXXXXX";
+	unsigned char elf[1024];
+	char *img, *vml, *got;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	img = path_join(dir, "bzImage");
+	vml = path_join(dir, "vmlinux");
+	write_bzimage(img, VER);
+	/* No vmlinux: boot the bzImage. */
+	assert_null(pvh_vmlinux_for(img));
+	/* The matching vmlinux with a PVH entry. */
+	n = make_elf(elf, sizeof(elf), 18, BANNER);
+	write_file(vml, elf, n);
+	got = pvh_vmlinux_for(img);
+	assert_non_null(got);
+	assert_string_equal(got, vml);
+	free(got);
+	/* A stale vmlinux: another build number. */
+	write_bzimage(img, "7.3.4-test (builder@host) #2 SMP PREEMPT_DYNAMIC Test (2026-11-15)");
+	assert_null(pvh_vmlinux_for(img));
+	/* The right version without the PVH entry. */
+	write_bzimage(img, VER);
+	n = make_elf(elf, sizeof(elf), 17, BANNER);
+	write_file(vml, elf, n);
+	assert_null(pvh_vmlinux_for(img));
+	unlink(vml);
+	unlink(img);
+	rmdir(dir);
+	free(img);
+	free(vml);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(elf_note),
+		cmocka_unit_test(beside),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
