@@ -294,6 +294,7 @@ check-slow: deps all
 bench: deps all
 	@bash tests/bench/run
 	@bash tests/bench/ctprof
+	@bash tests/bench/throughput
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/ktstr \

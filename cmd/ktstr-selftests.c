@@ -51,7 +51,7 @@ static const char usage_text[] =
 "      --junit FILE         write a JUnit XML report\n"
 "      --json               JSON lines (selftest..., selftests_summary) instead\n"
 "                           of the human report\n"
-"      --accel MODE         auto, kvm or tcg (passed to ktstr-vm)\n"
+"      --accel MODE         auto, kvm, tcg or tcg-mt (passed to ktstr-vm)\n"
 "  -h, --help               show this help\n"
 "      --version            show the version\n"
 "\n"
@@ -120,7 +120,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_ACCEL:
 			if (vm_accel_parse(optarg, &o->accel_mode))
-				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
+				usage_error("--accel '%s': expected auto, kvm, tcg or tcg-mt", optarg);
 			o->accel = optarg;
 			break;
 		case OPT_HELP: print_help_and_exit(usage_text);
@@ -652,7 +652,8 @@ static void prepare(struct run *r)
 	if (st_select(&r->all, &r->o.pats, &r->sel, &err) < 0)
 		usage_error("%s", err.buf);
 	r->ngroups = st_plan(&r->all, &r->sel, r->o.jobs, topo_cpus(&r->o.topo), &r->groups);
-	r->slots = gauntlet_vm_slots(&r->o.topo, vm_accel_resolve(r->o.accel_mode) == VM_ACCEL_KVM,
+	r->slots = gauntlet_vm_slots(&r->o.topo,
+				     vm_accel_thread_per_vcpu(vm_accel_resolve(r->o.accel_mode)),
 				     hostlock_usable_cpus());
 	r->vm_prog = suite_vm_prog();
 	strbuf_release(&err);

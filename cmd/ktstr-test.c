@@ -69,7 +69,7 @@ static const char usage_text[] =
 "                           console log, records and trace in DIR/cases/\n"
 "      --list               print the planned cases and exit\n"
 "      --json               JSON lines instead of the human lines\n"
-"      --accel MODE         auto, kvm or tcg (passed to ktstr-vm)\n"
+"      --accel MODE         auto, kvm, tcg or tcg-mt (passed to ktstr-vm)\n"
 "      --no-skip-mode       skips count as failures (KTSTR_NO_SKIP_MODE)\n"
 "      --no-perf-mode       skip performance_mode tests (KTSTR_NO_PERF_MODE)\n"
 "  -h, --help               show this help\n"
@@ -166,7 +166,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_ACCEL:
 			if (vm_accel_parse(optarg, &o->accel_mode))
-				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
+				usage_error("--accel '%s': expected auto, kvm, tcg or tcg-mt", optarg);
 			o->accel = optarg;
 			break;
 		case OPT_NO_SKIP: o->no_skip = true; break;
@@ -504,6 +504,7 @@ static void print_plan(const struct gcase *c, size_t n, bool json)
 				     c[i].test->scheduler ? path_basename(c[i].test->scheduler)
 							  : "eevdf");
 			json_set_real(rec, "est_secs", c[i].est_secs);
+			json_set_int(rec, "host_cpus_reserved", c[i].slots);
 			json_set_str(rec, "skip_reason", c[i].skip_reason);
 			jsonl_emit(stdout, rec);
 		} else if (c[i].skip_reason) {
@@ -586,10 +587,14 @@ static int plan_cases(struct suite_run *r)
 	struct gauntlet_opts go = { 0 };
 	struct strbuf err = STRBUF_INIT;
 	struct budget_report brep;
+	enum vm_accel accel;
 	size_t i;
 
-	/* Whether the VMs will run under KVM, by the probe ktstr-vm uses. */
-	go.kvm = vm_accel_resolve(r->o.accel_mode) == VM_ACCEL_KVM;
+	/* Whether the VMs will run under KVM, by the probe ktstr-vm uses, and
+	 * whether each vCPU gets its own host thread (KVM, tcg-mt). */
+	accel = vm_accel_resolve(r->o.accel_mode);
+	go.kvm = accel == VM_ACCEL_KVM;
+	go.thread_per_vcpu = vm_accel_thread_per_vcpu(accel);
 	go.host_cpus = hostlock_usable_cpus();
 	go.no_perf_mode = r->o.no_perf;
 	go.kernels = r->kernels;

@@ -60,7 +60,7 @@ static const char usage_text[] =
 "      --duration TIME      the probe's length (default 2s, at most 1h)\n"
 "      --retries N          run a cell again up to N times after an\n"
 "                           infrastructure error (default 1)\n"
-"      --accel MODE         auto, kvm or tcg (passed to ktstr-vm)\n"
+"      --accel MODE         auto, kvm, tcg or tcg-mt (passed to ktstr-vm)\n"
 "      --json               JSON lines (verifier_cell..., verifier_summary)\n"
 "                           instead of the human report\n"
 "  -h, --help               show this help\n"
@@ -144,7 +144,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ACCEL:
 			if (vm_accel_parse(optarg, &o->accel_mode))
-				usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
+				usage_error("--accel '%s': expected auto, kvm, tcg or tcg-mt", optarg);
 			o->accel = optarg;
 			break;
 		case OPT_JSON: o->json = true; break;
@@ -233,11 +233,14 @@ static int plan(struct verify_run *r)
 {
 	struct gauntlet_opts go = { 0 };
 	struct strvec presets = STRVEC_INIT;
+	enum vm_accel accel;
 	struct strbuf err = STRBUF_INIT;
 	int rc = -1;
 	size_t i;
 
-	go.kvm = vm_accel_resolve(r->o.accel_mode) == VM_ACCEL_KVM;
+	accel = vm_accel_resolve(r->o.accel_mode);
+	go.kvm = accel == VM_ACCEL_KVM;
+	go.thread_per_vcpu = vm_accel_thread_per_vcpu(accel);
 	go.host_cpus = hostlock_usable_cpus();
 	if (verify_presets(&r->o.presets, go.kvm, go.host_cpus, &presets, &err) < 0)
 		usage_error("%s", err.buf);

@@ -55,8 +55,12 @@ static const char usage_text[] =
 "  -t, --topo N,L,C,T       NUMA nodes, LLCs, cores per LLC, threads per core;\n"
 "                           also 1n2l4c1t (default 1,1,2,1)\n"
 "  -m, --memory MIB         guest memory (default 512 + 64 per vCPU)\n"
-"      --accel MODE         auto, kvm or tcg (default auto: KVM if /dev/kvm works;\n"
-"                           a KVM boot that fails is retried once under TCG)\n"
+"      --accel MODE         auto, kvm, tcg or tcg-mt (default auto: KVM if /dev/kvm\n"
+"                           works, else tcg; a KVM boot that fails is retried\n"
+"                           once under tcg).  tcg runs every vCPU on one host\n"
+"                           thread; tcg-mt gives each its own (for hosts with\n"
+"                           many cores; it has oopsed guests while a scheduler\n"
+"                           attached or detached, see ktstr-vm(1))\n"
 "      --force              boot a --topo with more vCPUs than this host can run\n"
 "                           in reasonable time (refused otherwise)\n"
 "      --append ARGS        extra kernel command line\n"
@@ -241,7 +245,7 @@ static void set_valued(struct opts *o, int c)
 		break;
 	case OPT_ACCEL:
 		if (vm_accel_parse(optarg, &o->accel))
-			usage_error("--accel '%s': expected auto, kvm or tcg", optarg);
+			usage_error("--accel '%s': expected auto, kvm, tcg or tcg-mt", optarg);
 		break;
 	case OPT_ENV: add_env(o, optarg); break;
 	case 'i': strvec_push(&o->includes, optarg); break;
@@ -287,7 +291,8 @@ static void apply_env(struct opts *o)
 	 * a --shell has nothing to measure and ignores it. */
 	if (env_get("KTSTR_BPF_STATS") && (o->scenario || o->cgroups.n))
 		o->bpf_stats = true;
-	if (forced && (vm_accel_parse(forced, &a) || a == VM_ACCEL_AUTO))
+	/* What the probe can answer: KVM or (single-threaded) TCG. */
+	if (forced && (vm_accel_parse(forced, &a) || a == VM_ACCEL_AUTO || a == VM_ACCEL_TCG_MT))
 		usage_error("%s='%s': expected kvm or tcg; fix or unset it",
 			    VM_ACCEL_DETECT_ENV, forced);
 }

@@ -230,7 +230,7 @@ static void explain_rate(const struct verdict *v, const struct verdict_cgroup *g
 	vd_add_num(msg, g->iterations_per_sec);
 	strbuf_addstr(msg, " iterations/s < ");
 	vd_add_num(msg, limit);
-	if (v->accel && !strcmp(v->accel, "tcg"))
+	if (v->accel && !strncmp(v->accel, "tcg", 3))
 		strbuf_addstr(msg, " (under TCG: see the note on rates)");
 }
 
@@ -467,6 +467,11 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 			    " (-accel tcg,thread=single), taking turns, so iterations/s,"
 			    " wake latencies and gaps measure the emulator as much as the"
 			    " scheduler; compare them only with other TCG runs");
+	else if (v->accel && !strcmp(v->accel, "tcg-mt"))
+		strvec_push(&v->notes, "accel=tcg-mt: QEMU emulates each vCPU on its own host"
+			    " thread (-accel tcg,thread=multi), so iterations/s, wake latencies"
+			    " and gaps measure the emulator and the host's free cores as much as"
+			    " the scheduler; compare them only with other tcg-mt runs");
 	decide(v);
 	if (v->result == VERDICT_ERROR || vd_vm_failed(v))
 		vd_read_console_tail(v);

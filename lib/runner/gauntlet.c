@@ -62,11 +62,12 @@ const struct preset *preset_find(const char *name)
 	return NULL;
 }
 
-unsigned gauntlet_vm_slots(const struct ktstr_topo *topo, bool kvm, unsigned host_cpus)
+unsigned gauntlet_vm_slots(const struct ktstr_topo *topo, bool thread_per_vcpu,
+			   unsigned host_cpus)
 {
 	unsigned cpus = topo_cpus(topo);
 
-	if (!kvm)
+	if (!thread_per_vcpu)
 		return 1;
 	if (!host_cpus)
 		host_cpus = 1;
@@ -314,7 +315,7 @@ static void add_preset_cases(struct cases *cs, const struct ktest *t, const stru
 						   o->n_scheds > 1, skip ? xstrdup(skip) : NULL);
 
 			if (!skip) {
-				c->slots = gauntlet_vm_slots(&p->topo, o->kvm, o->host_cpus);
+				c->slots = gauntlet_vm_slots(&p->topo, o->thread_per_vcpu, o->host_cpus);
 				c->est_secs = budget_estimate_secs(c);
 			}
 		}

@@ -26,9 +26,12 @@ struct preset {
 const struct preset *preset_table(size_t *n);
 const struct preset *preset_find(const char *name);
 
-/* Host CPU slots one VM of topo occupies: its vCPUs under KVM (at most
- * host_cpus), 1 under TCG. */
-unsigned gauntlet_vm_slots(const struct ktstr_topo *topo, bool kvm, unsigned host_cpus);
+/* Host CPU slots one VM of topo occupies: the host threads that run its
+ * vCPUs.  thread_per_vcpu (KVM, multi-threaded TCG; vm_accel_thread_per_vcpu):
+ * its vCPUs, at most host_cpus; else (single-threaded TCG) 1, as one QEMU
+ * thread runs every vCPU in turn. */
+unsigned gauntlet_vm_slots(const struct ktstr_topo *topo, bool thread_per_vcpu,
+			   unsigned host_cpus);
 
 /* 1 when topo satisfies c, 0 when not (reason in why when given). */
 int topo_constraints_match(const struct topo_constraints *c,
@@ -74,7 +77,8 @@ struct gcase {
 };
 
 struct gauntlet_opts {
-	bool kvm;
+	bool kvm;			/* the vCPU cap (budget_vcpu_cap) */
+	bool thread_per_vcpu;		/* the slots (gauntlet_vm_slots) */
 	unsigned host_cpus;		/* usable host CPUs */
 	bool no_perf_mode;		/* KTSTR_NO_PERF_MODE */
 	const struct gauntlet_kernel *kernels;

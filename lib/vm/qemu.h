@@ -10,7 +10,11 @@
 #include "strvec.h"
 #include "topo.h"
 
-enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
+/* TCG is single-threaded TCG (one host thread runs every vCPU in turn);
+ * TCG_MT is multi-threaded TCG (one host thread per vCPU), only ever by
+ * request: it has oopsed guests with `Oops: int3` in sched_tick while
+ * static keys were patched (scheduler attach/detach; tests/soak/tcg-mt). */
+enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG, VM_ACCEL_TCG_MT };
 
 struct qemu_spec {
 	const char *qemu;		/* binary */
@@ -21,7 +25,7 @@ struct qemu_spec {
 	const char *initrd;
 	struct ktstr_topo topo;
 	unsigned memory_mib;
-	enum vm_accel accel;		/* resolved: KVM or TCG */
+	enum vm_accel accel;		/* resolved: KVM, TCG or TCG_MT */
 	const char *cmdline;		/* full kernel command line */
 	int console_fd;			/* host end QEMU inherits for ttyS0 */
 	int agent_fd;			/* host end QEMU inherits for the agent port */
@@ -35,16 +39,23 @@ struct qemu_spec {
 char *qemu_mem_path(const char *mem_dir, unsigned node);
 
 /* KVM when /dev/kvm opens, speaks the API and creates a VM on a CPU with
- * vmx/svm; else TCG.  KTSTR_ACCEL_DETECT=kvm|tcg replaces the probe's
- * answer (a test hook for the retry of a KVM that fails; see
- * ktstr-vm(1)). */
+ * vmx/svm; else TCG (single-threaded: auto never picks TCG_MT).
+ * KTSTR_ACCEL_DETECT=kvm|tcg replaces the probe's answer (a test hook for
+ * the retry of a KVM that fails; see ktstr-vm(1)). */
 #define VM_ACCEL_DETECT_ENV "KTSTR_ACCEL_DETECT"
 enum vm_accel vm_accel_detect(void);
 /* The accelerator a run with a would get: AUTO probed, others as is. */
 enum vm_accel vm_accel_resolve(enum vm_accel a);
+/* "auto", "kvm", "tcg", "tcg-mt": what --accel takes and vm_start says. */
 const char *vm_accel_name(enum vm_accel a);
-/* "auto", "kvm", "tcg"; -1 on anything else. */
+/* "auto", "kvm", "tcg", "tcg-mt"; -1 on anything else. */
 int vm_accel_parse(const char *s, enum vm_accel *out);
+/* True when QEMU runs each vCPU on its own host thread (KVM, TCG_MT), so a
+ * VM keeps up to one host CPU per vCPU busy; false for TCG, whose one
+ * thread keeps one host CPU busy whatever the vCPU count. */
+bool vm_accel_thread_per_vcpu(enum vm_accel a);
+/* The TCG threading of a: "single", "multi", or NULL (KVM, AUTO). */
+const char *vm_accel_tcg_thread(enum vm_accel a);
 
 /* Default guest memory: grows with the vCPU count, split evenly by node. */
 unsigned qemu_default_memory_mib(const struct ktstr_topo *t);

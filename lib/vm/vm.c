@@ -404,6 +404,9 @@ static void emit_start(struct vm_run *v, const struct qemu_spec *s)
 	json_set_str(rec, "boot_image", s->kernel);
 	json_set_str(rec, "initramfs", v->c->initrd);
 	json_set_str(rec, "accel", vm_accel_name(s->accel));
+	/* "single" or "multi" under TCG, null under KVM: which threading ran
+	 * (tcg-mt is never picked by auto, so a record says so). */
+	json_set_str(rec, "tcg_thread", vm_accel_tcg_thread(s->accel));
 	json_set_str(rec, "topo", topo.buf);
 	json_set_str(rec, "topology", shortt.buf);
 	json_set_int(rec, "vcpus", topo_cpus(&s->topo));

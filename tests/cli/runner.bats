@@ -123,6 +123,28 @@ teardown() {
 	[[ "$stderr" == *9.99* ]]
 }
 
+# The host reservation follows the accelerator's threads: one CPU per VM
+# under tcg, a CPU per vCPU (up to all usable) under tcg-mt.
+@test "ktstr-test --accel tcg-mt: the same cases as tcg, each reserving a host CPU per vCPU" {
+	spelling_suite
+	run --separate-stderr ktest --accel tcg --list --json "$TEST_TMP/spell"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/tcg"
+	run --separate-stderr ktest --accel tcg-mt --list --json "$TEST_TMP/spell"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/mt"
+	[ "$(jq -c '[.case]' "$TEST_TMP/tcg")" = "$(jq -c '[.case]' "$TEST_TMP/mt")" ]
+	jq -e -s 'length > 0 and all(.[]; .host_cpus_reserved == 1)' "$TEST_TMP/tcg"
+	cpus=$(nproc)
+	jq -e -s --argjson h "$cpus" 'all(.[]; .host_cpus_reserved ==
+		([(.topology | capture("(?<l>[0-9]+)l(?<c>[0-9]+)c(?<t>[0-9]+)t") |
+		   (.l | tonumber) * (.c | tonumber) * (.t | tonumber)), $h] | min))' "$TEST_TMP/mt"
+	run --separate-stderr ktest --accel tcg-mtx --list "$TEST_TMP/spell"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *"--accel 'tcg-mtx': expected auto, kvm, tcg or tcg-mt"* ]]
+}
+
 @test "ktstr-test: a threshold's old and new spellings load; a misspelt one is one line" {
 	spelling_suite
 	# TCG: the preset fits a 2-CPU host, whatever KVM would allow

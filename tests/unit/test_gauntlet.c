@@ -177,6 +177,10 @@ static void test_capacity(void **state)
 	assert_int_equal(gauntlet_vm_slots(&t16, true, 8), 8);
 	assert_int_equal(gauntlet_vm_slots(&t4, true, 8), 4);
 	assert_int_equal(gauntlet_vm_slots(&t16, false, 8), 1);
+	assert_int_equal(gauntlet_vm_slots(&t4, false, 8), 1);
+	/* A 2-CPU host: a thread-per-vCPU VM reserves both, never more. */
+	assert_int_equal(gauntlet_vm_slots(&t4, true, 2), 2);
+	assert_int_equal(gauntlet_vm_slots(&t4, true, 0), 1);
 }
 
 static void test_capacity_filter(void **state)
@@ -197,6 +201,19 @@ static void test_capacity_filter(void **state)
 		assert_int_equal(v[i].slots, 1);
 		assert_true(v[i].est_secs == 8 + 3 + 2);
 		assert_null(v[i].kernel);
+	}
+	gauntlet_free(v, n);
+
+	/* tcg-mt, 2 CPUs: TCG's vCPU cap (the same presets), but a host
+	 * thread per vCPU, so each VM reserves min(vCPUs, 2) host CPUs */
+	o.thread_per_vcpu = true;
+	expand_ok(&t, 1, &o, &v, &n);
+	assert_presets(v, n, "numa2-4llc odd-3llc odd-5llc odd-7llc smt-2llc smt-3llc "
+		       "tiny-1llc tiny-2llc");
+	for (i = 0; i < n; i++) {
+		unsigned cpus = topo_cpus(&v[i].preset->topo);
+
+		assert_int_equal(v[i].slots, cpus < 2 ? cpus : 2);
 	}
 	gauntlet_free(v, n);
 

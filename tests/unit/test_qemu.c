@@ -87,6 +87,13 @@ static void test_accel(void **state)
 	assert_string_equal(flag(&a, "-accel", 0), "kvm");
 	assert_string_equal(flag(&a, "-cpu", 0), "host,l3-cache=on");
 	strvec_clear(&a);
+	/* tcg-mt: the same emulated CPU, one host thread per vCPU. */
+	build("1,2,2,1", VM_ACCEL_TCG_MT, false, &a);
+	assert_string_equal(flag(&a, "-accel", 0), "tcg,thread=multi");
+	assert_null(flag(&a, "-accel", 1));
+	assert_string_equal(flag(&a, "-cpu", 0), "max,vendor=GenuineIntel,level=0xd");
+	assert_string_equal(flag(&a, "-smp", 0), "cpus=4,sockets=1,dies=2,cores=2,threads=1");
+	strvec_clear(&a);
 }
 
 static void test_channels(void **state)
@@ -146,7 +153,26 @@ static void test_accel_parse(void **state)
 	assert_int_equal(vm_accel_parse("tcg", &a), 0);
 	assert_int_equal(a, VM_ACCEL_TCG);
 	assert_int_equal(vm_accel_parse("auto", &a), 0);
+	assert_int_equal(vm_accel_parse("tcg-mt", &a), 0);
+	assert_int_equal(a, VM_ACCEL_TCG_MT);
+	assert_string_equal(vm_accel_name(VM_ACCEL_TCG_MT), "tcg-mt");
+	assert_string_equal(vm_accel_name(VM_ACCEL_KVM), "kvm");
+	/* Exact words only: no other spellings of the threading. */
+	assert_int_equal(vm_accel_parse("tcg,thread=multi", &a), -1);
+	assert_int_equal(vm_accel_parse("tcg-MT", &a), -1);
+	assert_int_equal(vm_accel_parse("tcg-", &a), -1);
+	assert_int_equal(vm_accel_parse("", &a), -1);
 	assert_int_equal(vm_accel_parse("xen", &a), -1);
+	/* Which threading each runs, for vm_start and the host reservation. */
+	assert_string_equal(vm_accel_tcg_thread(VM_ACCEL_TCG), "single");
+	assert_string_equal(vm_accel_tcg_thread(VM_ACCEL_TCG_MT), "multi");
+	assert_null(vm_accel_tcg_thread(VM_ACCEL_KVM));
+	assert_null(vm_accel_tcg_thread(VM_ACCEL_AUTO));
+	assert_false(vm_accel_thread_per_vcpu(VM_ACCEL_TCG));
+	assert_true(vm_accel_thread_per_vcpu(VM_ACCEL_TCG_MT));
+	assert_true(vm_accel_thread_per_vcpu(VM_ACCEL_KVM));
+	/* Requested, never probed: resolve keeps it, auto never picks it. */
+	assert_int_equal(vm_accel_resolve(VM_ACCEL_TCG_MT), VM_ACCEL_TCG_MT);
 	assert_string_equal(vm_accel_name(VM_ACCEL_TCG), "tcg");
 	/* A mode given stays; auto is the probe's answer (its test hook). */
 	assert_int_equal(vm_accel_resolve(VM_ACCEL_KVM), VM_ACCEL_KVM);
@@ -165,6 +191,7 @@ static void test_boot_timeout(void **state)
 	assert_int_equal(vm_boot_timeout_ms(VM_ACCEL_TCG, 4), 42000);
 	assert_int_equal(vm_boot_timeout_ms(VM_ACCEL_KVM, 4), 17000);
 	assert_int_equal(vm_boot_timeout_ms(VM_ACCEL_TCG, 16), 78000);
+	assert_int_equal(vm_boot_timeout_ms(VM_ACCEL_TCG_MT, 4), 42000);
 	assert_true(vm_boot_timeout_ms(VM_ACCEL_TCG, 1) > vm_boot_timeout_ms(VM_ACCEL_KVM, 1));
 }
 
@@ -183,6 +210,9 @@ static void test_accel_detect_override(void **state)
 	setenv(VM_ACCEL_DETECT_ENV, "tcg", 1);
 	assert_int_equal(vm_accel_detect(), VM_ACCEL_TCG);
 	setenv(VM_ACCEL_DETECT_ENV, "auto", 1);
+	assert_int_equal(vm_accel_detect(), probed);
+	/* The probe answers KVM or TCG; tcg-mt is only for --accel. */
+	setenv(VM_ACCEL_DETECT_ENV, "tcg-mt", 1);
 	assert_int_equal(vm_accel_detect(), probed);
 	setenv(VM_ACCEL_DETECT_ENV, "", 1);
 	assert_int_equal(vm_accel_detect(), probed);

@@ -1218,6 +1218,18 @@ static void test_accel(void **state)
 	strbuf_release(&out);
 	verdict_release(&v);
 
+	/* tcg-mt: its own note (one host thread per vCPU), compare with
+	 * tcg-mt only. */
+	judge(&v, "{\"type\":\"vm_start\",\"accel\":\"tcg-mt\",\"topology\":\"1n2l2c1t\"}\n"
+	      START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n" END, &flags, NULL);
+	verdict_format(&v, &out);
+	assert_non_null(strstr(out.buf, "< 2000 (under TCG: see the note on rates)\n"));
+	assert_non_null(strstr(out.buf, "\nnote: accel=tcg-mt: QEMU emulates each vCPU on its"
+			       " own host thread (-accel tcg,thread=multi)"));
+	assert_null(strstr(out.buf, "note: accel=tcg:"));
+	strbuf_reset(&out);
+	verdict_release(&v);
+
 	judge(&v, "{\"type\":\"vm_start\",\"accel\":\"kvm\",\"topology\":\"1n2l2c1t\"}\n"
 	      START_DEFAULT "\n" CG("cg_0", "5", "10", CLEAN) "\n" END, NULL, NULL);
 	verdict_format(&v, &out);
