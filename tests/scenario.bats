@@ -180,7 +180,7 @@ scenario_verdict() {
 			all(.ext_enabled == 1 and .slice_ns == null)'
 }
 
-# One lane of the loop below: each scenario's records and stderr in
+# The loop below: each scenario's records and stderr in
 # $TEST_TMP/NAME.jsonl and .err.
 canned_lane() {
 	local n dur
@@ -197,21 +197,16 @@ canned_lane() {
 }
 
 @test "every canned scenario runs and passes under EEVDF on 1,2,2,1" {
-	local names failed= n i=0 lane_a=() lane_b=() pa pb
+	local names failed= n
 	names=$(ls "$BATS_TEST_DIRNAME/../share/ktstr/scenarios" | sed 's/\.json$//')
 	[ "$(printf '%s\n' "$names" | wc -l)" -ge 15 ]
-	# Two VMs at a time, as ktstr-test -j2 runs them: each TCG guest is
-	# one host thread, so on two cores this halves the loop's wall time
-	# (issue 16) without sharing a core between guests.
-	for n in $names; do
-		if ((i++ % 2)); then lane_b+=("$n"); else lane_a+=("$n"); fi
-	done
-	canned_lane "${lane_a[@]}" &
-	pa=$!
-	canned_lane "${lane_b[@]}" &
-	pb=$!
-	wait "$pa"
-	wait "$pb"
+	# One VM at a time: tests/run-bats already runs another test file
+	# beside this one (one TCG guest per host core).  Two lanes here on
+	# top of that put three guests on two cores, and cgroup_remove's
+	# fairness and cyclictest's stop then failed on the emulator's
+	# starvation, not the scheduler's.
+	# shellcheck disable=SC2086
+	canned_lane $names
 	for n in $names; do
 		if ! ktstr-stats "$TEST_TMP/$n.jsonl" >"$TEST_TMP/$n.txt" 2>&1; then
 			failed="$failed $n"
