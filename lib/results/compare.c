@@ -363,13 +363,12 @@ static double mean(const double *x, size_t n)
  * below 2 samples. */
 static double stddev(const double *x, size_t n)
 {
-	double m = mean(x, n), s = 0;
+	double m, var;
 
 	if (n < 2)
 		return NAN;
-	for (size_t i = 0; i < n; i++)
-		s += (x[i] - m) * (x[i] - m);
-	return sqrt(s / (double)(n - 1));
+	sample_mean_var(x, n, &m, &var);
+	return sqrt(var);
 }
 
 /* Fill delta, delta_pct and the verdict of row r from its means and

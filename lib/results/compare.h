@@ -89,6 +89,10 @@ const struct metric_gate *compare_gate_find(const char *name);
  * when base is not NULL); -1 for any other name. */
 long compare_metric_phase(const char *name, const char **base);
 
+/* The mean of x[0..n) and its sample variance (divided by n - 1, as
+ * Welch's test takes it); n must be at least 2. */
+void sample_mean_var(const double *x, size_t n, double *mean, double *var);
+
 /* Welch's two-sample t-test: the two-sided p-value for "equal means".
  * NAN when either side has fewer than 2 samples or both variances are 0
  * and the means are equal; 0 when variances are 0 and means differ. */

@@ -71,7 +71,7 @@ static double incomplete_beta(double a, double b, double x)
 	return 1.0 - front * beta_cf(b, a, 1.0 - x) / b;
 }
 
-static void mean_var(const double *x, size_t n, double *mean, double *var)
+void sample_mean_var(const double *x, size_t n, double *mean, double *var)
 {
 	double m = 0, s = 0;
 	size_t i;
@@ -91,8 +91,8 @@ double welch_p_value(const double *a, size_t na, const double *b, size_t nb)
 
 	if (na < 2 || nb < 2)
 		return NAN;
-	mean_var(a, na, &ma, &va);
-	mean_var(b, nb, &mb, &vb);
+	sample_mean_var(a, na, &ma, &va);
+	sample_mean_var(b, nb, &mb, &vb);
 	sa = va / (double)na;
 	sb = vb / (double)nb;
 	se2 = sa + sb;
