@@ -305,6 +305,15 @@ const char *path_basename(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+char *file_name_sanitize(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			*p = '_';
+	return s;
+}
+
 char *path_expand_tilde(const char *path)
 {
 	const char *home = getenv("HOME");

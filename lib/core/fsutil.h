@@ -53,6 +53,9 @@ char *path_join(const char *a, const char *b);
 char *path_dirname(const char *path);
 /* Pointer to the last component of path (no allocation). */
 const char *path_basename(const char *path);
+/* Make s, in place, a safe file name and URL path segment: every byte
+ * but [-_.A-Za-z0-9] becomes '_'.  Returns s. */
+char *file_name_sanitize(char *s);
 /* Expand a leading "~/" against $HOME; caller frees. */
 char *path_expand_tilde(const char *path);
 

@@ -23,13 +23,7 @@
 /* A file-name-safe version of a case name. */
 static char *safe_stem(const char *name, unsigned repeat)
 {
-	char *s = xasprintf("%s.r%u", name, repeat), *p;
-
-	for (p = s; *p; p++)
-		if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') ||
-		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-			*p = '_';
-	return s;
+	return file_name_sanitize(xasprintf("%s.r%u", name, repeat));
 }
 
 json_t *caserun_topology_json(const struct ktstr_topo *t)

@@ -96,13 +96,7 @@ static int by_order(const void *a, const void *b)
  * safe href). */
 static char *case_stem(size_t idx, const char *name)
 {
-	char *s = xasprintf("%03zu-%s", idx, name), *p;
-
-	for (p = s; *p; p++)
-		if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') ||
-		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-			*p = '_';
-	return s;
+	return file_name_sanitize(xasprintf("%03zu-%s", idx, name));
 }
 
 static void add_link(struct suite_html *h, struct html_case *c, const char *what,
