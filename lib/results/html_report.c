@@ -203,6 +203,18 @@ static void case_rows(struct strbuf *out, const struct html_case *c, size_t n)
 	strbuf_addstr(out, "</tbody>\n</table>\n");
 }
 
+/* "WHAT VALUE" in a case's meta line, after *sep; nothing when value is
+ * NULL. */
+static void meta_item(struct strbuf *out, const char **sep, const char *what,
+		      const char *value)
+{
+	if (!value)
+		return;
+	strbuf_addf(out, "%s%s ", *sep, what);
+	esc(out, value);
+	*sep = " &middot; ";
+}
+
 static void case_section(struct strbuf *out, const struct html_case *c, size_t idx)
 {
 	const char *sep = "";
@@ -213,21 +225,9 @@ static void case_section(struct strbuf *out, const struct html_case *c, size_t i
 	strbuf_addstr(out, "<span>");
 	esc(out, c->name);
 	strbuf_addstr(out, "</span></h3>\n<p class=\"meta\">");
-	if (c->kernel) {
-		strbuf_addstr(out, "kernel ");
-		esc(out, c->kernel);
-		sep = " &middot; ";
-	}
-	if (c->scheduler) {
-		strbuf_addf(out, "%sscheduler ", sep);
-		esc(out, c->scheduler);
-		sep = " &middot; ";
-	}
-	if (c->preset) {
-		strbuf_addf(out, "%stopology ", sep);
-		esc(out, c->preset);
-		sep = " &middot; ";
-	}
+	meta_item(out, &sep, "kernel", c->kernel);
+	meta_item(out, &sep, "scheduler", c->scheduler);
+	meta_item(out, &sep, "topology", c->preset);
 	if (c->secs > 0) {
 		strbuf_addstr(out, sep);
 		add_secs(out, c->secs);
