@@ -639,6 +639,24 @@ static enum verdict_result judge(struct verdict_opts *o, const char *path,
 	return r;
 }
 
+/* --trace or --svg FILE (path; NULL when not given): one file of one run,
+ * at a path that can be written; else usage, exit 2.  what names the
+ * file ("one WHAT is one run"), example a file name for the hint. */
+static void check_run_output(const char *flag, const char *path, const char *what,
+			     const char *example, int n_inputs)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (!path)
+		return;
+	if (n_inputs > 1)
+		usage_error("%s %s: one %s is one run; name one input (%d given)", flag, path,
+			    what, n_inputs);
+	if (trace_export_check_path(path, example, &err) < 0)
+		usage_error("%s %s: %s", flag, path, err.buf);
+	strbuf_release(&err);
+}
+
 static int cmd_verdict(int argc, char **argv)
 {
 	struct verdict_opts o = { 0 };
@@ -653,26 +671,8 @@ static int cmd_verdict(int argc, char **argv)
 	if (o.pass_through)	/* a closed reader must not cost the verdict */
 		signal(SIGPIPE, SIG_IGN);
 	n = argc - optind;
-	if (o.trace) {
-		struct strbuf err = STRBUF_INIT;
-
-		if (n > 1)
-			usage_error("--trace %s: one trace is one run; name one input"
-				    " (%d given)", o.trace, n);
-		if (trace_export_check_path(o.trace, "run.trace.json", &err) < 0)
-			usage_error("--trace %s: %s", o.trace, err.buf);
-		strbuf_release(&err);
-	}
-	if (o.svg) {
-		struct strbuf err = STRBUF_INIT;
-
-		if (n > 1)
-			usage_error("--svg %s: one picture is one run; name one input"
-				    " (%d given)", o.svg, n);
-		if (trace_export_check_path(o.svg, "run.svg", &err) < 0)
-			usage_error("--svg %s: %s", o.svg, err.buf);
-		strbuf_release(&err);
-	}
+	check_run_output("--trace", o.trace, "trace", "run.trace.json", n);
+	check_run_output("--svg", o.svg, "picture", "run.svg", n);
 	if (!n && isatty(STDIN_FILENO))
 		usage_error("no input: pipe a run's records in (ktstr-vm ... |"
 			    " ktstr-stats) or name a file");
