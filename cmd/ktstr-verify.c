@@ -144,7 +144,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ACCEL:
 			if (vm_accel_parse(optarg, &o->accel_mode))
-				usage_error("--accel '%s': expected auto, kvm, tcg or tcg-mt", optarg);
+				usage_error("--accel '%s': expected " VM_ACCEL_CHOICES, optarg);
 			o->accel = optarg;
 			break;
 		case OPT_JSON: o->json = true; break;

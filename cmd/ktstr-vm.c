@@ -245,7 +245,7 @@ static void set_valued(struct opts *o, int c)
 		break;
 	case OPT_ACCEL:
 		if (vm_accel_parse(optarg, &o->accel))
-			usage_error("--accel '%s': expected auto, kvm, tcg or tcg-mt", optarg);
+			usage_error("--accel '%s': expected " VM_ACCEL_CHOICES, optarg);
 		break;
 	case OPT_ENV: add_env(o, optarg); break;
 	case 'i': strvec_push(&o->includes, optarg); break;

@@ -50,6 +50,8 @@ enum vm_accel vm_accel_resolve(enum vm_accel a);
 const char *vm_accel_name(enum vm_accel a);
 /* "auto", "kvm", "tcg", "tcg-mt"; -1 on anything else. */
 int vm_accel_parse(const char *s, enum vm_accel *out);
+/* What vm_accel_parse takes, for the error line of every --accel. */
+#define VM_ACCEL_CHOICES "auto, kvm, tcg or tcg-mt"
 /* True when QEMU runs each vCPU on its own host thread (KVM, TCG_MT), so a
  * VM keeps up to one host CPU per vCPU busy; false for TCG, whose one
  * thread keeps one host CPU busy whatever the vCPU count. */
