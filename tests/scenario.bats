@@ -1,5 +1,8 @@
 #!/usr/bin/env bats
 # Scenarios under real schedulers, end to end: ktstr-vm | ktstr-stats.
+# The canned loop and the ten repeated runs judge fairness and latency:
+# they need the host's CPUs to themselves (tests/run-bats).
+# run-bats: alone
 
 load lib/common
 
@@ -200,11 +203,10 @@ canned_lane() {
 	local names failed= n
 	names=$(ls "$BATS_TEST_DIRNAME/../share/ktstr/scenarios" | sed 's/\.json$//')
 	[ "$(printf '%s\n' "$names" | wc -l)" -ge 15 ]
-	# One VM at a time: tests/run-bats already runs another test file
-	# beside this one (one TCG guest per host core).  Two lanes here on
-	# top of that put three guests on two cores, and cgroup_remove's
-	# fairness and cyclictest's stop then failed on the emulator's
-	# starvation, not the scheduler's.
+	# One VM at a time, with the host to itself (this file runs alone,
+	# see its head): the loop judges fairness and latency, and guests
+	# sharing host cores failed cgroup_remove's fairness and cyclictest's
+	# stop on the emulator's starvation, not the scheduler's.
 	# shellcheck disable=SC2086
 	canned_lane $names
 	for n in $names; do
