@@ -2,6 +2,9 @@
 # Payloads end to end: real benchmarks (rt-tests, stress-ng, fio, sysbench,
 # perf) copied into a real guest, run in cgroups beside the workers, their
 # output turned into metrics, checks, sidecars and an A/B comparison.
+# cyclictest's exit walks its 50 ms histogram within the 3 s stop grace:
+# beside another file's guests on the same cores it ran out of it in CI.
+# run-bats: alone
 
 load lib/common
 load lib/runner
