@@ -659,7 +659,7 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	vc->initrd = DRY_RUN_INITRD;
 	vm_qemu_spec(vc, qemu_path, -1, -1, &s, &cmdline);
 	if (vc->monitor_interval_ms && vc->mode != VM_MODE_SHELL)
-		s.mem_dir = "<monitor-ram-dir>";
+		s.qmp = true;
 	qemu_build_argv(&s, &argv);
 	rec = jsonl_record("qemu_argv");
 	arr = json_array();

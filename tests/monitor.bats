@@ -165,6 +165,27 @@ failures() {
 	grep -q -- '--monitor-interval' <<<"$output"
 }
 
+@test "monitor: a QEMU that never answers on QMP costs the monitor, not the run" {
+	# QEMU without its control monitor: the channel stays silent.
+	cat >"$TEST_TMP/qemu" <<'SH'
+#!/bin/bash
+args=()
+while [ $# -gt 0 ]; do
+	if [ "$1" = -mon ]; then shift 2; continue; fi
+	args+=("$1"); shift
+done
+exec qemu-system-x86_64 "${args[@]}"
+SH
+	chmod +x "$TEST_TMP/qemu"
+	KTSTR_QEMU=$TEST_TMP/qemu run vm --topo 1,1,2,1 --exec 'echo ran'
+	[ "$status" -eq 0 ]
+	grep -q '"line":"ran"' <<<"$output"
+	grep '"type":"monitor_unavailable"' <<<"$output" | jq -r .reason | tee /dev/stderr |
+		grep -q 'QMP: no answer within 3000 ms'
+	! grep -q '"type":"monitor_start"' <<<"$output" || false
+	grep -q '^ktstr-vm: host-side monitor off: QMP' <<<"$output"
+}
+
 # A copy of the kernel image in a directory of its own, so what lies beside
 # it (its vmlinux) and its cache key are the test's.
 private_kernel() {

@@ -13,13 +13,8 @@
 
 static int read_entry(const struct kaddr *k, uint64_t table, unsigned idx, uint64_t *e)
 {
-	const uint64_t *p = guestmem_ptr(k->gm, table + idx * 8ULL, 8);
-
-	if (!p)
-		return -1;
-	/* One load: the guest may be rewriting the entry. */
-	*e = __atomic_load_n(p, __ATOMIC_RELAXED);
-	return 0;
+	/* An aligned 8-byte copy: the kernel's copy of it is not torn. */
+	return guestmem_read(k->gm, table + idx * 8ULL, e, sizeof(*e));
 }
 
 int kaddr_walk(const struct kaddr *k, int levels, uint64_t va, uint64_t *pa)
@@ -56,7 +51,7 @@ void kaddr_flush(struct kaddr *k)
 
 static int in_ram(const struct kaddr *k, uint64_t pa)
 {
-	return guestmem_ptr(k->gm, pa, 1) != NULL;
+	return guestmem_contains(k->gm, pa, 1);
 }
 
 static int in_image(const struct kaddr *k, uint64_t va)
@@ -100,17 +95,13 @@ int kaddr_read(struct kaddr *k, uint64_t va, void *buf, size_t len)
 
 	while (len) {
 		size_t chunk = PAGE_SIZE_4K - (va & (PAGE_SIZE_4K - 1));
-		const void *p;
 		uint64_t pa;
 
 		if (chunk > len)
 			chunk = len;
-		if (kaddr_translate(k, va, &pa) < 0)
+		if (kaddr_translate(k, va, &pa) < 0 ||
+		    guestmem_read(k->gm, pa, out, chunk) < 0)
 			return -1;
-		p = guestmem_ptr(k->gm, pa, chunk);
-		if (!p)
-			return -1;
-		memcpy(out, p, chunk);
 		out += chunk;
 		va += chunk;	/* wraps only past the last byte read */
 		len -= chunk;
@@ -164,7 +155,7 @@ int kaddr_init(struct kaddr *k, const struct guestmem *gm, const struct kaddr_co
 		return -1;
 	}
 	k->pgd = c->init_top_pgt - KADDR_START_KERNEL_MAP + k->phys_base;
-	if ((k->pgd & (PAGE_SIZE_4K - 1)) || !guestmem_ptr(gm, k->pgd, PAGE_SIZE_4K)) {
+	if ((k->pgd & (PAGE_SIZE_4K - 1)) || !guestmem_contains(gm, k->pgd, PAGE_SIZE_4K)) {
 		strbuf_addf(err, "init_top_pgt (PA 0x%llx) is not a page of guest RAM",
 			    (unsigned long long)k->pgd);
 		return -1;

@@ -348,10 +348,16 @@ struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *er
 	struct strbuf why = STRBUF_INIT;
 	struct monitor *m;
 	int cpus = cfg->cpus;
+	struct kbtf given = { 0 };
 
-	if (!cfg->gm || !cfg->gm->base) {
-		strbuf_addstr(err, "guest memory is not mapped");
-		return NULL;
+	/* Taken over whatever happens next. */
+	if (cfg->btf) {
+		given = *cfg->btf;
+		memset(cfg->btf, 0, sizeof(*cfg->btf));
+	}
+	if (!cfg->gm || !cfg->gm->pid) {
+		strbuf_addstr(err, "guest memory is not open");
+		goto refuse;
 	}
 	if (!s->runqueues || !s->per_cpu_offset || !s->text || !s->init_top_pgt) {
 		strbuf_addstr(err, "kernel symbols missing:");
@@ -364,18 +370,18 @@ struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *er
 		if (!s->init_top_pgt)
 			strbuf_addstr(err, " init_top_pgt");
 		strbuf_addstr(err, " (a kernel without CONFIG_KALLSYMS_ALL?)");
-		return NULL;
+		goto refuse;
 	}
 	if (!s->kernel_code_phys) {
 		strbuf_addstr(err, "the kernel's physical load address (\"Kernel code\" in "
 			      "/proc/iomem) is unknown");
-		return NULL;
+		goto refuse;
 	}
 	if (s->nr_cpu_ids > 0 && cpus > s->nr_cpu_ids)
 		cpus = s->nr_cpu_ids;
 	if (cpus < 1 || cpus > MONITOR_MAX_CPUS) {
 		strbuf_addf(err, "%d CPUs is out of range", cfg->cpus);
-		return NULL;
+		goto refuse;
 	}
 
 	m = xcalloc(1, sizeof(*m));
@@ -386,11 +392,13 @@ struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *er
 	m->hz = cfg->hz;
 	m->vcpu_threads = cfg->vcpu_threads ? xstrdup(cfg->vcpu_threads) : NULL;
 
-	if (!cfg->btf_path) {
+	if (given.btf) {
+		m->btf = given;
+		given.btf = NULL;
+	} else if (!cfg->btf_path) {
 		strbuf_addstr(err, "kernel has no BTF: no vmlinux or BTF file given");
 		goto fail;
-	}
-	if (kbtf_open(&m->btf, cfg->btf_path, &why) < 0) {
+	} else if (kbtf_open(&m->btf, cfg->btf_path, &why) < 0) {
 		strbuf_addf(err, "kernel has no BTF: %s", why.buf);
 		goto fail;
 	}
@@ -423,6 +431,9 @@ struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *er
 fail:
 	strbuf_release(&why);
 	monitor_close(m);
+	return NULL;
+refuse:
+	kbtf_close(&given);
 	return NULL;
 }
 

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "guestmem.h"
+#include "kbtf.h"
 #include "strbuf.h"
 
 /* Addresses from the kernel_symbols record; 0 = missing. */
@@ -42,6 +43,9 @@ int monitor_symbols_parse(const json_t *rec, struct monitor_symbols *syms, struc
 struct monitor_config {
 	const struct guestmem *gm;	/* open guest RAM; borrowed, must outlive the monitor */
 	const char *btf_path;		/* vmlinux ELF, or a raw BTF blob */
+	struct kbtf *btf;		/* btf_path already opened (kbtf_open),
+					 * or NULL; the monitor takes it over
+					 * either way (it is left closed) */
 	const struct monitor_symbols *syms;
 	int cpus;			/* vCPUs; capped at syms->nr_cpu_ids when known */
 	int interval_ms;		/* for monitor_start only */

@@ -149,27 +149,14 @@ static void push_smp(const struct qemu_spec *s, struct strvec *argv)
 		     topo_cpus(t), t->nodes, topo_llcs_per_node(t), t->cores, t->threads);
 }
 
-char *qemu_mem_path(const char *mem_dir, unsigned node)
-{
-	return xasprintf("%s/node%u.ram", mem_dir, node);
-}
-
-/* One memory backend per NUMA node.  With a mem_dir they are files that
- * QEMU maps shared, so ktstr-vm can map them too and read guest memory
- * while the guest runs (lib/vm/monitor.h); RAM otherwise. */
-static void push_backend(const struct qemu_spec *s, unsigned n, unsigned mib,
-			 struct strvec *argv)
+/* One anonymous RAM backend per NUMA node, named for QMP (qemu.h).  QEMU
+ * asks for transparent huge pages on it, which a shared tmpfs file never
+ * got: that made a TCG boot about half again as slow. */
+static void push_backend(unsigned n, unsigned mib, struct strvec *argv)
 {
 	strvec_push(argv, "-object");
-	if (s->mem_dir) {
-		char *path = qemu_mem_path(s->mem_dir, n);
-
-		strvec_pushf(argv, "memory-backend-file,id=ktstr-mem%u,size=%uM,"
-			     "mem-path=%s,share=on", n, mib, path);
-		free(path);
-	} else {
-		strvec_pushf(argv, "memory-backend-ram,id=ktstr-mem%u,size=%uM", n, mib);
-	}
+	strvec_pushf(argv, "memory-backend-ram,id=" QEMU_RAM_BACKEND_PREFIX "%u,size=%uM",
+		     n, mib);
 }
 
 static void push_memory(const struct qemu_spec *s, struct strvec *argv)
@@ -180,17 +167,15 @@ static void push_memory(const struct qemu_spec *s, struct strvec *argv)
 	unsigned n;
 
 	if (t->nodes < 2) {
-		if (s->mem_dir) {
-			push_backend(s, 0, s->memory_mib, argv);
-			strvec_push(argv, "-machine");
-			strvec_push(argv, "memory-backend=ktstr-mem0");
-		}
+		push_backend(0, s->memory_mib, argv);
+		strvec_push(argv, "-machine");
+		strvec_push(argv, "memory-backend=" QEMU_RAM_BACKEND_PREFIX "0");
 		return;
 	}
 	for (n = 0; n < t->nodes; n++) {
-		push_backend(s, n, mem, argv);
+		push_backend(n, mem, argv);
 		strvec_push(argv, "-numa");
-		strvec_pushf(argv, "node,nodeid=%u,cpus=%u-%u,memdev=ktstr-mem%u", n,
+		strvec_pushf(argv, "node,nodeid=%u,cpus=%u-%u,memdev=" QEMU_RAM_BACKEND_PREFIX "%u", n,
 			     n * per_node, (n + 1) * per_node - 1, n);
 	}
 }
@@ -255,4 +240,10 @@ void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
 	strvec_push(argv, "-device");
 	strvec_push(argv, "virtserialport,bus=ktstr-vser.0,chardev=ktstr-agent,name="
 		    KTSTR_AGENT_PORT_NAME);
+	if (s->qmp) {
+		strvec_push(argv, "-chardev");
+		strvec_pushf(argv, "socket,id=ktstr-qmp,fd=%d", s->qmp_fd);
+		strvec_push(argv, "-mon");
+		strvec_push(argv, "chardev=ktstr-qmp,mode=control");
+	}
 }

@@ -30,13 +30,15 @@ struct qemu_spec {
 	int console_fd;			/* host end QEMU inherits for ttyS0 */
 	int agent_fd;			/* host end QEMU inherits for the agent port */
 	bool shell;			/* wire a virtconsole to QEMU's stdio */
-	const char *mem_dir;		/* guest RAM as shared files here
-					 * (qemu_mem_path), for the host-side
-					 * monitor; NULL: anonymous RAM */
+	bool qmp;			/* a QMP monitor on qmp_fd: the
+					 * host-side monitor asks it where
+					 * guest RAM is */
+	int qmp_fd;			/* host end QEMU inherits for QMP */
 };
 
-/* The file backing NUMA node n's RAM under s->mem_dir (caller frees). */
-char *qemu_mem_path(const char *mem_dir, unsigned node);
+/* Guest RAM is one memory-backend-ram per NUMA node, named this with the
+ * node number after it, so QMP's "info ramblock" can find each. */
+#define QEMU_RAM_BACKEND_PREFIX "ktstr-mem"
 
 /* KVM when /dev/kvm opens, speaks the API and creates a VM on a CPU with
  * vmx/svm; else TCG (single-threaded: auto never picks TCG_MT).

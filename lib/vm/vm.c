@@ -60,9 +60,6 @@ void vm_output_gone(void)
 
 /* The one QEMU we own, for the atexit safety net. */
 static pid_t qemu_pid = -1;
-/* Its monitor, whose RAM files (mem_dir, until it has mapped and unlinked
- * them) go with it. */
-static const struct vm_monitor *qemu_mon;
 
 static void kill_qemu(void)
 {
@@ -71,8 +68,6 @@ static void kill_qemu(void)
 		waitpid(qemu_pid, NULL, 0);
 		qemu_pid = -1;
 	}
-	if (qemu_mon && qemu_mon->mem_dir)
-		rm_rf(qemu_mon->mem_dir);
 }
 
 static void set_message(struct vm_result *r, const char *fmt, ...)
@@ -618,6 +613,7 @@ void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_
 	s->cmdline = cmdline->buf;
 	s->console_fd = console_fd;
 	s->agent_fd = agent_fd;
+	s->qmp_fd = -1;
 	s->shell = c->mode == VM_MODE_SHELL;
 }
 
@@ -645,13 +641,14 @@ static void emit_accel_retry(struct vm_run *v)
 	v->emit(rec, v->ctx);
 }
 
-/* The VM's channels: the console and agent socket pairs and QEMU's stderr
- * pipe; [0] is our end, [1] QEMU's. */
+/* The VM's channels: the console, agent and QMP socket pairs and QEMU's
+ * stderr pipe; [0] is our end, [1] QEMU's.  QEMU gets the QMP one only
+ * when the host-side monitor runs (vm_monitor_prepare). */
 struct channels {
-	int con[2], agent[2], qerr[2];
+	int con[2], agent[2], qmp[2], qerr[2];
 };
 
-#define CHANNELS_INIT { { -1, -1 }, { -1, -1 }, { -1, -1 } }
+#define CHANNELS_INIT { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } }
 
 static void close_pair(int fd[2])
 {
@@ -662,10 +659,18 @@ static void close_pair(int fd[2])
 	}
 }
 
+static void close_pair_end(int fd[2], unsigned end)
+{
+	if (fd[end] >= 0)
+		close(fd[end]);
+	fd[end] = -1;
+}
+
 static void close_channels(struct channels *ch)
 {
 	close_pair(ch->con);
 	close_pair(ch->agent);
+	close_pair(ch->qmp);
 	close_pair(ch->qerr);
 }
 
@@ -673,6 +678,7 @@ static int open_channels(struct channels *ch, struct vm_result *r)
 {
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch->con) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch->agent) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch->qmp) < 0 ||
 	    pipe2(ch->qerr, O_CLOEXEC) < 0) {
 		set_message(r, "cannot create VM channels: %s", strerror(errno));
 		return -1;
@@ -722,11 +728,11 @@ static int spawn_qemu(struct vm_run *v, const struct qemu_spec *s, struct strvec
 		      struct channels *ch)
 {
 	struct run_opts ro = RUN_OPTS_INIT;
-	int keep[2] = { ch->con[1], ch->agent[1] };
+	int keep[3] = { ch->con[1], ch->agent[1], ch->qmp[1] };
 	int err;
 
 	ro.keep_fds = keep;
-	ro.n_keep = 2;
+	ro.n_keep = s->qmp ? 3 : 2;
 	ro.stdin_fd = s->shell ? RUN_FD_INHERIT : RUN_FD_NULL;
 	ro.stdout_fd = s->shell ? RUN_FD_INHERIT : RUN_FD_NULL;
 	ro.stderr_fd = ch->qerr[1];
@@ -744,6 +750,9 @@ static int spawn_qemu(struct vm_run *v, const struct qemu_spec *s, struct strvec
 	close(ch->agent[1]);
 	close(ch->qerr[1]);
 	ch->con[1] = ch->agent[1] = ch->qerr[1] = -1;
+	/* QEMU holds the QMP end now (when it was given it); the monitor
+	 * reads ours, closed with the channels after the run. */
+	close_pair_end(ch->qmp, 1);
 	if (qemu_pid < 0) {
 		set_message(v->r, "cannot start %s: %s", s->qemu, strerror(err));
 		return -1;
@@ -815,18 +824,17 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 		vm_qemu_spec(c, qemu_path, ch.con[1], ch.agent[1], &s, &cmdline);
 		/* vm_start stays the first record, before any monitor_unavailable. */
 		emit_start(&v, &s);
-		vm_monitor_prepare(&v.mon, c->monitor_interval_ms, c->kernel, &s, c->request,
-				   emit, ctx);
-		qemu_mon = &v.mon;
+		vm_monitor_prepare(&v.mon, c->monitor_interval_ms, c->kernel, &s, ch.qmp,
+				   c->request, emit, ctx);
 		qemu_build_argv(&s, &argv);
 		run_init(&v, &s, allow_retry, &oldmask);
 		if (spawn_qemu(&v, &s, &argv, &ch) == 0) {
+			vm_monitor_preload(&v.mon);
 			event_loop(&v);
 			rc = finish_run(&v);
 		}
 		run_release(&v, &oldmask);
 	}
-	qemu_mon = NULL;
 	vm_monitor_finish(&v.mon, r->wall_ms);
 	close_channels(&ch);
 	if (v.log_fd >= 0)

@@ -6,10 +6,10 @@
 #include "jsonl.h"
 #include "monitor.h"
 #include "progress.h"
+#include "qmp.h"
 #include "run.h"
 #include "strbuf.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,13 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
-/* Guest RAM goes on tmpfs: a disk-backed file would make every guest
- * write a page-cache write-back. */
-#define SHM_DIR "/dev/shm"
-#define MEM_DIR_PREFIX "ktstr-vm-"
+/* How long QEMU may take to answer on QMP: its main loop runs beside the
+ * vCPU thread, so this is a bound for a host under heavy load. */
+#define QMP_TIMEOUT_MS 3000
 /* The user's own choice: recorded for ktstr-stats, not worth a warning. */
 #define OFF_BY_FLAG "turned off with --no-monitor"
 
@@ -156,30 +154,6 @@ static int config_hz(const char *image)
 	return hz > 0 && hz <= 10000 ? hz : 0;
 }
 
-/* RAM directories of ktstr-vm processes that died before unlinking them
- * (killed during boot): they hold the guest's whole memory. */
-static void sweep_stale(void)
-{
-	DIR *d = opendir(SHM_DIR);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		char *end, *path;
-		long pid;
-
-		if (strncmp(de->d_name, MEM_DIR_PREFIX, strlen(MEM_DIR_PREFIX)))
-			continue;
-		pid = strtol(de->d_name + strlen(MEM_DIR_PREFIX), &end, 10);
-		if (*end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		path = path_join(SHM_DIR, de->d_name);
-		rm_rf(path);
-		free(path);
-	}
-	if (d)
-		closedir(d);
-}
-
 static json_t *load_syms(const char *path)
 {
 	json_t *rec = path ? json_load_file(path, 0, NULL) : NULL;
@@ -192,16 +166,16 @@ static json_t *load_syms(const char *path)
 }
 
 void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *kernel,
-			struct qemu_spec *s, json_t *request,
+			struct qemu_spec *s, const int qmp[2], json_t *request,
 			void (*emit)(json_t *, void *), void *ctx)
 {
 	struct strbuf why = STRBUF_INIT;
-	struct statvfs vfs;
-	char *key, *prefix, *cache;
+	char *key, *cache;
 
 	memset(m, 0, sizeof(*m));
 	m->emit = emit;
 	m->ctx = ctx;
+	m->qmp_fd = -1;
 	if (s->shell)
 		return;
 	if (!interval_ms) {
@@ -212,28 +186,6 @@ void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *
 	m->btf_path = find_vmlinux(kernel, key, &why);
 	if (!m->btf_path) {
 		unavailable(m, "%s", why.buf);
-		goto out;
-	}
-	sweep_stale();
-	/* tmpfs pages are allocated as the guest touches them: a /dev/shm
-	 * too small for the guest would kill QEMU with SIGBUS mid-run. */
-	if (statvfs(SHM_DIR, &vfs) < 0 || access(SHM_DIR, W_OK) < 0) {
-		unavailable(m, SHM_DIR " is not usable (%s); the monitor needs a tmpfs "
-			    "for the guest's RAM", strerror(errno));
-		goto out;
-	}
-	if ((unsigned long long)vfs.f_bavail * vfs.f_frsize < (unsigned long long)s->memory_mib << 20) {
-		unavailable(m, SHM_DIR " has %llu MiB free but the guest has %u MiB of RAM; "
-			    "enlarge it or lower --memory",
-			    (unsigned long long)vfs.f_bavail * vfs.f_frsize >> 20, s->memory_mib);
-		goto out;
-	}
-	prefix = xasprintf(MEM_DIR_PREFIX "%d-", (int)getpid());
-	m->mem_dir = make_temp_dir(SHM_DIR, prefix);
-	free(prefix);
-	if (!m->mem_dir) {
-		unavailable(m, "cannot create a directory for the guest's RAM files in "
-			    SHM_DIR ": %s", strerror(errno));
 		goto out;
 	}
 	cache = key ? ktstr_cache_dir("ksyms") : NULL;
@@ -249,51 +201,53 @@ void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *
 	m->node_bytes = (uint64_t)(s->memory_mib / s->topo.nodes) << 20;
 	m->ncpus = topo_cpus(&s->topo);
 	m->hz = config_hz(kernel);
-	s->mem_dir = m->mem_dir;
+	/* QEMU's end of the QMP channel; ours stays with the caller, which
+	 * closes both. */
+	m->qmp_fd = qmp[0];
+	s->qmp = true;
+	s->qmp_fd = qmp[1];
 out:
 	free(key);
 	strbuf_release(&why);
 }
 
-static void remove_mem_dir(struct vm_monitor *m)
+/* Where QEMU keeps each node's RAM, asked over QMP, then opened for
+ * reading.  The backends are named ktstr-mem<N> (lib/vm/qemu.c). */
+static int open_ram(struct vm_monitor *m, pid_t qemu_pid, struct strbuf *err)
 {
-	if (!m->mem_dir)
-		return;
-	rm_rf(m->mem_dir);
-	free(m->mem_dir);
-	m->mem_dir = NULL;
-}
-
-/* Map the node files and drop their names at once. */
-static int map_ram(struct vm_monitor *m, struct strbuf *err)
-{
-	int *fds = xcalloc(m->nodes, sizeof(*fds));
+	uint64_t *hvas = xcalloc(m->nodes, sizeof(*hvas));
 	uint64_t *sizes = xcalloc(m->nodes, sizeof(*sizes));
-	unsigned i;
+	struct strbuf text = STRBUF_INIT;
+	struct qmp q;
 	int rc = -1;
 
-	for (i = 0; i < m->nodes; i++)
-		fds[i] = -1;
-	for (i = 0; i < m->nodes; i++) {
-		char *path = qemu_mem_path(m->mem_dir, i);
+	if (qmp_open(&q, m->qmp_fd, QMP_TIMEOUT_MS, err) < 0)
+		goto out;
+	if (qmp_hmp(&q, "info ramblock", &text, err) < 0)
+		goto out_q;
+	for (unsigned i = 0; i < m->nodes; i++) {
+		struct qmp_ramblock rb;
+		char name[32];
 
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			strbuf_addf(err, "cannot open the guest RAM file %s: %s", path,
-				    strerror(errno));
-		sizes[i] = m->node_bytes;
-		free(path);
-		if (fds[i] < 0)
-			goto out;
+		snprintf(name, sizeof(name), QEMU_RAM_BACKEND_PREFIX "%u", i);
+		if (qmp_ramblock_find(text.buf, name, &rb, err) < 0)
+			goto out_q;
+		if (rb.used != m->node_bytes) {
+			strbuf_addf(err, "QEMU's RAM block %s has %llu bytes, not the %llu "
+				    "asked for", name, (unsigned long long)rb.used,
+				    (unsigned long long)m->node_bytes);
+			goto out_q;
+		}
+		hvas[i] = rb.hva;
+		sizes[i] = rb.used;
 	}
-	rc = guestmem_open_fds(&m->gm, fds, sizes, m->nodes, GUESTMEM_BELOW_4G_AUTO, err);
+	rc = guestmem_open(&m->gm, qemu_pid, hvas, sizes, m->nodes, GUESTMEM_BELOW_4G_AUTO, err);
+out_q:
+	qmp_release(&q);
 out:
-	for (i = 0; i < m->nodes; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
+	strbuf_release(&text);
+	free(hvas);
 	free(sizes);
-	remove_mem_dir(m);
 	return rc;
 }
 
@@ -305,16 +259,16 @@ static void start(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid, long 
 
 	if (monitor_symbols_parse(rec, &syms, &err) < 0) {
 		unavailable(m, "bad kernel_symbols record: %s", err.buf);
-		remove_mem_dir(m);
 		goto out;
 	}
-	if (map_ram(m, &err) < 0) {
+	if (open_ram(m, qemu_pid, &err) < 0) {
 		unavailable(m, "%s", err.buf);
 		goto out;
 	}
 	vcpu_threads_find(&m->vt, "/proc", qemu_pid, m->ncpus);
 	mc.gm = &m->gm;
 	mc.btf_path = m->btf_path;
+	mc.btf = m->btf.btf ? &m->btf : NULL;
 	mc.syms = &syms;
 	mc.cpus = (int)m->ncpus;
 	mc.interval_ms = (int)m->interval_ms;
@@ -343,6 +297,18 @@ static void start(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid, long 
 	}
 out:
 	strbuf_release(&err);
+}
+
+void vm_monitor_preload(struct vm_monitor *m)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (!m->interval_ms || m->btf.btf)
+		return;
+	/* A failure is reported by monitor_open, which tries again. */
+	if (kbtf_open(&m->btf, m->btf_path, &why) < 0)
+		memset(&m->btf, 0, sizeof(m->btf));
+	strbuf_release(&why);
 }
 
 void vm_monitor_agent_ready(struct vm_monitor *m, pid_t qemu_pid, long long t_ms)
@@ -444,7 +410,7 @@ void vm_monitor_finish(struct vm_monitor *m, long long t_ms)
 		guestmem_close(&m->gm);
 		vcpu_threads_release(&m->vt);
 	}
-	remove_mem_dir(m);
+	kbtf_close(&m->btf);
 	json_decref(m->last);
 	json_decref(m->syms);
 	free(m->vcpu_ns);

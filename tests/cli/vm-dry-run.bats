@@ -34,8 +34,17 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	jq -e 'index("-initrd") as $i | .[$i + 1] == "<initramfs>"' <<<"$argv"
 	jq -e 'index("-smp") as $i | .[$i + 1] == "cpus=4,sockets=1,dies=2,cores=2,threads=1"' <<<"$argv"
 	jq -e 'index("-append") as $i | .[$i + 1] | test("KTSTR_TOPO=1,2,2,1")' <<<"$argv"
+	# Guest RAM is anonymous memory (huge pages where the host has them),
+	# named for QMP, which the host-side monitor asks where it is.
+	jq -e 'index("-object") as $i | .[$i + 1] == "memory-backend-ram,id=ktstr-mem0,size=768M"' <<<"$argv"
+	jq -e 'map(select(test("mem-path|memory-backend-file"))) == []' <<<"$argv"
+	jq -e 'index("-mon") as $i | .[$i + 1] == "chardev=ktstr-qmp,mode=control"' <<<"$argv"
 	[ "$(initramfs_count)" -eq "$before" ]
 	assert_no_qemu
+	# Without the monitor, no QMP channel.
+	run --separate-stderr ktstr-vm --dry-run --topo 1,2,2,1 --no-monitor
+	[ "$status" -eq 0 ]
+	jq -e 'select(.type == "qemu_argv") | .argv | index("-mon") == null' <<<"${lines[1]}"
 }
 
 @test "--dry-run: KTSTR_KERNEL as a cache key, and a scheduler path" {

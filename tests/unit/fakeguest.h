@@ -1,7 +1,8 @@
 /* A synthetic x86-64 guest's RAM for tests of lib/kernel/kaddr.c and
- * lib/vm/monitor.c: one backing file, mapped read-write here and read-only
- * through lib/vm/guestmem.h, with kernel page tables built the way the kernel
- * lays them out (4 or 5 levels, 4K/2M/1G pages).
+ * lib/vm/monitor.c: anonymous memory of this process, written here and read
+ * through lib/vm/guestmem.h as the monitor reads QEMU's (process_vm_readv on
+ * our own pid), with kernel page tables built the way the kernel lays them
+ * out (4 or 5 levels, 4K/2M/1G pages).
  *
  * Layout (RAM is FG_RAM bytes, all below 4 GiB):
  *   PA 0x1000000  _text (0xffffffff81000000), FG_IMAGE bytes of image,
@@ -13,14 +14,12 @@
 #ifndef KTSTR_TEST_FAKEGUEST_H
 #define KTSTR_TEST_FAKEGUEST_H
 
-#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "guestmem.h"
-#include "tmpdir.h"
 
 #define FG_RAM		(64ULL << 20)
 #define FG_TEXT_VA	0xffffffff81000000ULL
@@ -43,9 +42,6 @@
 #define FG_NOISE	(0x20ULL | 0x40ULL | 0x100ULL | (1ULL << 58) | (1ULL << 63))
 
 struct fakeguest {
-	char dir[64];
-	char path[256];
-	int fd;
 	uint8_t *ram;
 	int levels;
 	uint64_t pob;		/* page_offset_base's value */
@@ -109,18 +105,11 @@ static inline int fg_create(struct fakeguest *g, int levels)
 	uint64_t off;
 
 	memset(g, 0, sizeof(*g));
-	g->fd = -1;
 	g->levels = levels;
 	g->pob = levels == 5 ? FG_POB5 : FG_POB4;
 	g->vmalloc = levels == 5 ? FG_VMALLOC5 : FG_VMALLOC4;
 	g->next_table = FG_PGT_PA + 0x1000;
-	if (tmpdir_create(g->dir, sizeof(g->dir), "fakeguest") < 0)
-		return -1;
-	snprintf(g->path, sizeof(g->path), "%s/ram", g->dir);
-	g->fd = open(g->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (g->fd < 0 || ftruncate(g->fd, FG_RAM) < 0)
-		return -1;
-	g->ram = mmap(NULL, FG_RAM, PROT_READ | PROT_WRITE, MAP_SHARED, g->fd, 0);
+	g->ram = mmap(NULL, FG_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->ram == MAP_FAILED) {
 		g->ram = NULL;
 		return -1;
@@ -134,9 +123,9 @@ static inline int fg_create(struct fakeguest *g, int levels)
 
 static inline int fg_open_gm(struct fakeguest *g, struct strbuf *err)
 {
-	const char *paths[1] = { g->path };
+	uint64_t hva = (uint64_t)(uintptr_t)g->ram, size = FG_RAM;
 
-	return guestmem_open(&g->gm, paths, NULL, 1, GUESTMEM_BELOW_4G_AUTO, err);
+	return guestmem_open(&g->gm, getpid(), &hva, &size, 1, GUESTMEM_BELOW_4G_AUTO, err);
 }
 
 static inline void fg_destroy(struct fakeguest *g)
@@ -144,10 +133,6 @@ static inline void fg_destroy(struct fakeguest *g)
 	guestmem_close(&g->gm);
 	if (g->ram)
 		munmap(g->ram, FG_RAM);
-	if (g->fd >= 0)
-		close(g->fd);
-	if (g->dir[0])
-		tmpdir_remove(g->dir);
 	memset(g, 0, sizeof(*g));
 }
 

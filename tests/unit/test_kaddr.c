@@ -9,6 +9,8 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,136 +27,142 @@ static void test_below_4g_rule(void **state)
 	assert_int_equal(guestmem_below_4g(8ULL << 30), 0x80000000ULL);
 }
 
-static int write_pattern(const char *path, size_t len, uint8_t seed)
+/* len bytes of fresh anonymous memory, page i filled with seed + i. */
+static uint8_t *pattern(size_t len, uint8_t seed)
 {
-	uint8_t *buf = malloc(len);
-	int fd, rc = -1;
-	size_t i;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (!buf)
-		return -1;
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)(seed + i / 4096);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd >= 0 && write(fd, buf, len) == (ssize_t)len)
-		rc = 0;
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return rc;
+	assert_true(p != MAP_FAILED);
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i / 4096);
+	return p;
 }
 
-/* Two backends (one per NUMA node) of 2 MiB, with an artificial low/high
- * split at 3 MiB so both sides of the hole are exercised. */
+static uint64_t hva_of(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+/* Two backends (one per NUMA node) of 2 MiB, apart in our address space,
+ * with an artificial low/high split at 3 MiB so both sides of the hole
+ * are exercised; read as the monitor reads QEMU, through our own pid. */
 static void test_guestmem_layout(void **state)
 {
-	char dir[64];
-	const char *paths[2];
+	uint8_t *node0 = pattern(2 << 20, 0), *node1 = pattern(2 << 20, 100);
+	uint64_t hvas[2] = { hva_of(node0), hva_of(node1) };
+	uint64_t sizes[2] = { 2 << 20, 2 << 20 };
 	struct strbuf err = STRBUF_INIT;
 	struct guestmem gm;
-	const uint8_t *p;
 	uint8_t buf[8192];
 
-	assert_int_equal(tmpdir_create(dir, sizeof(dir), "guestmem"), 0);
-	paths[0] = tmpdir_path(dir, "node0");
-	paths[1] = tmpdir_path(dir, "node1");
-	assert_int_equal(write_pattern(paths[0], 2 << 20, 0), 0);
-	assert_int_equal(write_pattern(paths[1], 2 << 20, 100), 0);
-	assert_int_equal(guestmem_open(&gm, paths, NULL, 2, 3 << 20, &err), 0);
+	(void)state;
+	assert_int_equal(guestmem_open(&gm, getpid(), hvas, sizes, 2, 3 << 20, &err), 0);
 	assert_int_equal(gm.total, 4 << 20);
 	assert_int_equal(guestmem_gpa_end(&gm), GUESTMEM_4G + (1 << 20));
 
-	p = guestmem_ptr(&gm, 0x5000, 1);
-	assert_non_null(p);
-	assert_int_equal(*p, 5);
-	/* Low RAM crosses from node0 into node1 contiguously. */
+	assert_int_equal(guestmem_read(&gm, 0x5000, buf, 1), 0);
+	assert_int_equal(buf[0], 5);
+	/* Low RAM crosses from node0 into node1 as one range. */
 	assert_int_equal(guestmem_read(&gm, (2 << 20) - 4096, buf, 8192), 0);
 	assert_int_equal(buf[0], (uint8_t)511);
 	assert_int_equal(buf[4096], 100);
 	/* RAM offset 3 MiB is at 4 GiB. */
-	p = guestmem_ptr(&gm, GUESTMEM_4G, 1);
-	assert_non_null(p);
-	assert_int_equal(*p, (uint8_t)(100 + 256));
+	assert_int_equal(guestmem_read(&gm, GUESTMEM_4G, buf, 1), 0);
+	assert_int_equal(buf[0], (uint8_t)(100 + 256));
+	/* The guest writes while we read: we see its memory, not a copy. */
+	node1[(1 << 20) + 7] = 0xee;
+	assert_int_equal(guestmem_read(&gm, GUESTMEM_4G + 7, buf, 1), 0);
+	assert_int_equal(buf[0], 0xee);
 	/* The hole, straddling into it, past the end. */
-	assert_null(guestmem_ptr(&gm, 3 << 20, 1));
-	assert_null(guestmem_ptr(&gm, (3 << 20) - 4, 8));
-	assert_null(guestmem_ptr(&gm, 0xfffff000ULL, 1));
-	assert_null(guestmem_ptr(&gm, GUESTMEM_4G + (1 << 20), 1));
-	assert_null(guestmem_ptr(&gm, GUESTMEM_4G + (1 << 20) - 4, 8));
-	assert_null(guestmem_ptr(&gm, UINT64_MAX - 2, 8));
-	assert_non_null(guestmem_ptr(&gm, GUESTMEM_4G + (1 << 20) - 8, 8));
+	assert_false(guestmem_contains(&gm, 3 << 20, 1));
+	assert_false(guestmem_contains(&gm, (3 << 20) - 4, 8));
+	assert_false(guestmem_contains(&gm, 0xfffff000ULL, 1));
+	assert_false(guestmem_contains(&gm, GUESTMEM_4G + (1 << 20), 1));
+	assert_false(guestmem_contains(&gm, GUESTMEM_4G + (1 << 20) - 4, 8));
+	assert_false(guestmem_contains(&gm, UINT64_MAX - 2, 8));
+	assert_true(guestmem_contains(&gm, GUESTMEM_4G + (1 << 20) - 8, 8));
+	assert_int_equal(guestmem_read(&gm, GUESTMEM_4G + (1 << 20) - 8, buf, 8), 0);
 	assert_int_equal(guestmem_read(&gm, (3 << 20) - 4, buf, 8), -1);
 	guestmem_close(&gm);
-	assert_null(guestmem_ptr(&gm, 0, 1));
+	assert_false(guestmem_contains(&gm, 0, 1));
+	assert_int_equal(guestmem_read(&gm, 0, buf, 1), -1);
 
-	/* Explicit sizes, then the automatic split: all of it is low. */
-	{
-		uint64_t sizes[2] = { 2 << 20, 1 << 20 };
-
-		assert_int_equal(guestmem_open(&gm, paths, sizes, 2, GUESTMEM_BELOW_4G_AUTO,
-					       &err), 0);
-		assert_int_equal(gm.total, 3 << 20);
-		assert_int_equal(gm.below_4g, 3 << 20);
-		assert_non_null(guestmem_ptr(&gm, (3 << 20) - 1, 1));
-		assert_null(guestmem_ptr(&gm, GUESTMEM_4G, 1));
-		guestmem_close(&gm);
-	}
-	strbuf_release(&err);
-	tmpdir_remove(dir);
-}
-
-/* From fds, with the files unlinked and the fds closed right after. */
-static void test_guestmem_fds(void **state)
-{
-	char dir[64];
-	struct strbuf err = STRBUF_INIT;
-	struct guestmem gm;
-	const char *path;
-	const uint8_t *p;
-	int fd;
-
-	assert_int_equal(tmpdir_create(dir, sizeof(dir), "guestmem-fd"), 0);
-	path = tmpdir_path(dir, "ram");
-	assert_int_equal(write_pattern(path, 1 << 20, 7), 0);
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(guestmem_open_fds(&gm, &fd, NULL, 1, GUESTMEM_BELOW_4G_AUTO, &err), 0);
-	close(fd);
-	unlink(path);
-	p = guestmem_ptr(&gm, 0x3000, 1);
-	assert_non_null(p);
-	assert_int_equal(*p, 10);
+	/* Smaller sizes, then the automatic split: all of it is low. */
+	sizes[1] = 1 << 20;
+	assert_int_equal(guestmem_open(&gm, getpid(), hvas, sizes, 2, GUESTMEM_BELOW_4G_AUTO,
+				       &err), 0);
+	assert_int_equal(gm.total, 3 << 20);
+	assert_int_equal(gm.below_4g, 3 << 20);
+	assert_true(guestmem_contains(&gm, (3 << 20) - 1, 1));
+	assert_false(guestmem_contains(&gm, GUESTMEM_4G, 1));
 	guestmem_close(&gm);
 	strbuf_release(&err);
-	tmpdir_remove(dir);
+	munmap(node0, 2 << 20);
+	munmap(node1, 2 << 20);
+}
+
+/* The process went away (or unmapped its RAM): reads fail, not crash. */
+static void test_guestmem_gone(void **state)
+{
+	uint8_t *ram = pattern(1 << 20, 7), buf[16];
+	uint64_t hva = hva_of(ram), size = 1 << 20;
+	struct strbuf err = STRBUF_INIT;
+	struct guestmem gm;
+
+	(void)state;
+	assert_int_equal(guestmem_open(&gm, getpid(), &hva, &size, 1, GUESTMEM_BELOW_4G_AUTO,
+				       &err), 0);
+	assert_int_equal(guestmem_read(&gm, 0x3000, buf, 1), 0);
+	assert_int_equal(buf[0], 10);
+	munmap(ram, 1 << 20);
+	assert_int_equal(guestmem_read(&gm, 0x3000, buf, 1), -1);
+	guestmem_close(&gm);
+	strbuf_release(&err);
 }
 
 static void test_guestmem_errors(void **state)
 {
-	char dir[64];
+	uint8_t *ram = pattern(2 << 20, 0);
+	uint64_t hva = hva_of(ram), big = 2 << 20, odd = 4097, ok = 1 << 20;
 	struct strbuf err = STRBUF_INIT;
 	struct guestmem gm;
-	const char *paths[1];
-	uint64_t big = 2 << 20, odd = 4097;
+	pid_t child;
 
-	assert_int_equal(tmpdir_create(dir, sizeof(dir), "guestmem-err"), 0);
-	paths[0] = tmpdir_path(dir, "missing");
-	assert_int_equal(guestmem_open(&gm, paths, NULL, 1, GUESTMEM_BELOW_4G_AUTO, &err), -1);
-	assert_non_null(strstr(err.buf, "cannot open"));
-	assert_null(gm.base);
-
-	paths[0] = tmpdir_path(dir, "small");
-	assert_int_equal(write_pattern(paths[0], 1 << 20, 0), 0);
+	(void)state;
+	/* Larger than what is mapped (its second half is unmapped here, so
+	 * no neighbouring mapping can answer): the probe of its last page
+	 * fails. */
+	munmap(ram + (1 << 20), 1 << 20);
+	assert_int_equal(guestmem_open(&gm, getpid(), &hva, &big, 1, GUESTMEM_BELOW_4G_AUTO,
+				       &err), -1);
+	assert_non_null(strstr(err.buf, "cannot read backend 0"));
+	assert_int_equal(gm.pid, 0);
 	strbuf_reset(&err);
-	assert_int_equal(guestmem_open(&gm, paths, &big, 1, GUESTMEM_BELOW_4G_AUTO, &err), -1);
-	assert_non_null(strstr(err.buf, "less than its backend size"));
-	strbuf_reset(&err);
-	assert_int_equal(guestmem_open(&gm, paths, &odd, 1, GUESTMEM_BELOW_4G_AUTO, &err), -1);
+	assert_int_equal(guestmem_open(&gm, getpid(), &hva, &odd, 1, GUESTMEM_BELOW_4G_AUTO,
+				       &err), -1);
 	assert_non_null(strstr(err.buf, "page size"));
 	strbuf_reset(&err);
-	assert_int_equal(guestmem_open(&gm, paths, NULL, 0, GUESTMEM_BELOW_4G_AUTO, &err), -1);
+	hva += 1;
+	assert_int_equal(guestmem_open(&gm, getpid(), &hva, &ok, 1, GUESTMEM_BELOW_4G_AUTO,
+				       &err), -1);
+	assert_non_null(strstr(err.buf, "not a page address"));
+	hva -= 1;
+	strbuf_reset(&err);
+	assert_int_equal(guestmem_open(&gm, getpid(), &hva, &ok, 0, GUESTMEM_BELOW_4G_AUTO,
+				       &err), -1);
+	assert_non_null(strstr(err.buf, "no memory backends"));
+	/* A process that has exited. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	strbuf_reset(&err);
+	assert_int_equal(guestmem_open(&gm, child, &hva, &ok, 1, GUESTMEM_BELOW_4G_AUTO,
+				       &err), -1);
+	assert_non_null(strstr(err.buf, "cannot read backend 0"));
 	strbuf_release(&err);
-	tmpdir_remove(dir);
+	munmap(ram, 1 << 20);
 }
 
 static void init_config(struct kaddr_config *c)
@@ -377,7 +385,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_below_4g_rule),
 		cmocka_unit_test(test_guestmem_layout),
-		cmocka_unit_test(test_guestmem_fds),
+		cmocka_unit_test(test_guestmem_gone),
 		cmocka_unit_test(test_guestmem_errors),
 		cmocka_unit_test(test_translate_4level),
 		cmocka_unit_test(test_translate_5level),

@@ -519,6 +519,28 @@ static void test_open_errors(void **state)
 	strbuf_reset(&err);
 	assert_null(monitor_open(&cfg, &err));
 	assert_non_null(strstr(err.buf, "out of range"));
+
+	/* A BTF opened beforehand (ktstr-vm parses it while QEMU boots) is
+	 * the monitor's from then on: closed on a refusal (the sanitizer
+	 * build would report the leak), used on success even though
+	 * btf_path names nothing readable. */
+	{
+		struct kbtf kb;
+		struct monitor *m;
+
+		assert_int_equal(kbtf_open(&kb, f->vmlinux, &err), 0);
+		cfg.btf = &kb;
+		strbuf_reset(&err);
+		assert_null(monitor_open(&cfg, &err));
+		assert_null(kb.btf);
+		cfg.cpus = NCPU;
+		assert_int_equal(kbtf_open(&kb, f->vmlinux, &err), 0);
+		cfg.btf_path = "/nonexistent-vmlinux";
+		m = monitor_open(&cfg, &err);
+		assert_non_null(m);
+		assert_null(kb.btf);
+		monitor_close(m);
+	}
 	strbuf_release(&err);
 }
 

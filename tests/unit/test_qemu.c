@@ -53,6 +53,9 @@ static void test_smp_layout(void **state)
 	assert_string_equal(flag(&a, "-machine", 0),
 			    "q35,smp-cache.0.cache=l3,smp-cache.0.topology=die");
 	assert_null(flag(&a, "-numa", 0));
+	/* One node still gets a named backend, for QMP's "info ramblock". */
+	assert_string_equal(flag(&a, "-object", 0), "memory-backend-ram,id=ktstr-mem0,size=1024M");
+	assert_string_equal(flag(&a, "-machine", 1), "memory-backend=ktstr-mem0");
 	strvec_clear(&a);
 
 	build("1n1l2c2t", VM_ACCEL_TCG, false, &a);
@@ -69,6 +72,7 @@ static void test_numa_nodes(void **state)
 	/* 512 + 64 * 8 = 1024 MiB, split evenly over the two nodes. */
 	assert_string_equal(flag(&a, "-m", 0), "1024");
 	assert_string_equal(flag(&a, "-object", 0), "memory-backend-ram,id=ktstr-mem0,size=512M");
+	assert_string_equal(flag(&a, "-object", 1), "memory-backend-ram,id=ktstr-mem1,size=512M");
 	assert_string_equal(flag(&a, "-numa", 0), "node,nodeid=0,cpus=0-3,memdev=ktstr-mem0");
 	assert_string_equal(flag(&a, "-numa", 1), "node,nodeid=1,cpus=4-7,memdev=ktstr-mem1");
 	assert_null(flag(&a, "-numa", 2));
@@ -114,6 +118,21 @@ static void test_channels(void **state)
 	assert_string_equal(flag(&a, "-device", 1),
 			    "virtconsole,bus=ktstr-vser.0,chardev=ktstr-shell,name=org.ktstr.shell");
 	strvec_clear(&a);
+
+	/* The monitor's QMP channel, only when asked for. */
+	{
+		struct qemu_spec s = {
+			.qemu = "qemu-system-x86_64", .kernel = "K", .initrd = "I",
+			.topo = topo("1,1,2,1"), .accel = VM_ACCEL_TCG, .cmdline = "C",
+			.console_fd = 5, .agent_fd = 6, .qmp = true, .qmp_fd = 7,
+			.memory_mib = 256,
+		};
+
+		qemu_build_argv(&s, &a);
+		assert_string_equal(flag(&a, "-chardev", 2), "socket,id=ktstr-qmp,fd=7");
+		assert_string_equal(flag(&a, "-mon", 0), "chardev=ktstr-qmp,mode=control");
+		strvec_clear(&a);
+	}
 }
 
 static void test_memory(void **state)
