@@ -369,8 +369,13 @@ static int produce(const struct initramfs_opts *o, const struct build *b,
 
 	if (ret == 0 && o->output)
 		ret = fill_output(o, b, cache, out->fd, r, err);
-	else if (ret == 0 && r->cached)
+	else if (ret == 0 && r->cached && !o->no_sha256)
 		ret = hash_cached(cache, r, err);
+	else if (ret == 0 && r->cached) {
+		struct stat st;
+
+		r->bytes = stat(cache, &st) == 0 ? (unsigned long long)st.st_size : 0;
+	}
 	if (o->output) {
 		r->path = xstrdup(o->output);
 		free(cache);

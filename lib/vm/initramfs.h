@@ -54,13 +54,17 @@ struct initramfs_opts {
 	const char *output;
 	/* NULL: ktstr_cache_dir("initramfs"). */
 	const char *cache_dir;
+	/* The caller does not report the image's sha256: a cache hit then
+	 * skips reading the whole image to hash it (ktstr-vm, every boot). */
+	bool no_sha256;
 };
 
 struct initramfs_result {
 	char *path;		/* output, or the cache file when no output was asked */
 	unsigned long long bytes;	/* size of the .cpio */
 	unsigned files;		/* archive entries, trailer excluded */
-	char sha256[65];	/* of the .cpio bytes */
+	char sha256[65];	/* of the .cpio bytes; "" on a cache hit
+				 * with no_sha256 */
 	char key[65];		/* cache key (content hash of the entry list) */
 	bool cached;		/* the cache already held this image */
 };

@@ -100,6 +100,7 @@ int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 	io.agent = agent;
 	io.busybox = busybox;
 	io.host_tools = true;
+	io.no_sha256 = true;
 	io.includes = strvec_argv((struct strvec *)includes);
 	io.n_includes = includes->n;
 	/* The guest's libbpf looks for /boot/config-$(uname -r); the agent
