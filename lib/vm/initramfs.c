@@ -403,6 +403,9 @@ int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 		cache_key(&b, r->key);
 		r->files = (unsigned)b.n;
 		ret = produce(o, &b, &out, r, err);
+		/* Only a build that worked teaches the next one anything. */
+		if (ret == 0)
+			inmemo_save(&b.memo);
 	}
 	if (o->output) {
 		if (ret == 0 && atomic_file_commit(&out) < 0) {

@@ -33,6 +33,7 @@ void build_release(struct build *b)
 	free(b->v);
 	strvec_clear(&b->elves);
 	strvec_clear(&b->libs);
+	inmemo_release(&b->memo);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -185,8 +186,17 @@ static int add_applets(struct build *b, const char *busybox, struct strbuf *err)
 	const char *argv[] = { exe, "--list-full", NULL };
 	struct strbuf out = STRBUF_INIT, errout = STRBUF_INIT;
 	char *what, *line, *save = NULL;
-	int rc = run_capture(argv, &out, &errout);
+	const char *known;
+	struct stat st;
+	int rc = 0;
 
+	if (stat(busybox, &st) == 0 && (known = inmemo_get_applets(&b->memo, busybox, &st))) {
+		strbuf_addstr(&out, known);
+	} else {
+		rc = run_capture(argv, &out, &errout);
+		if (rc == 0 && stat(busybox, &st) == 0)
+			inmemo_put_applets(&b->memo, busybox, &st, out.buf);
+	}
 	free(exe);
 	if (rc != 0) {
 		if (rc < 0)
@@ -507,16 +517,25 @@ static int cmp_ent(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Hash and size of a regular entry's source, computed once. */
-static int ent_hash(struct ent *e, struct strbuf *err)
+/* Hash and size of a regular entry's source, computed once, or taken
+ * from the memo (NULL: none) when the file is unchanged since. */
+static int ent_hash(struct ent *e, struct inmemo *memo, struct strbuf *err)
 {
 	char buf[IO_CHUNK];
 	struct sha256 h;
+	struct stat st;
+	bool have_st;
 	int fd;
 
 	if (e->hashed)
 		return 0;
 	fd = open(e->src, O_RDONLY | O_CLOEXEC);
+	have_st = fd >= 0 && fstat(fd, &st) == 0;
+	if (have_st && memo && inmemo_get_hash(memo, e->src, &st, e->sha, &e->size)) {
+		close(fd);
+		e->hashed = true;
+		return 0;
+	}
 	if (fd < 0) {
 		strbuf_addf(err, "cannot read %s (%s): %s; fix its permissions", e->src,
 			    e->what, strerror(errno));
@@ -544,6 +563,8 @@ static int ent_hash(struct ent *e, struct strbuf *err)
 	close(fd);
 	sha256_final_hex(&h, e->sha);
 	e->hashed = true;
+	if (have_st && memo)
+		inmemo_put_hash(memo, e->src, &st, e->sha, e->size);
 	return 0;
 }
 
@@ -570,7 +591,7 @@ static int ent_agree(struct ent *a, struct ent *b, bool *same, struct strbuf *er
 			*same = true;
 			return 0;
 		}
-		if (ent_hash(a, err) < 0 || ent_hash(b, err) < 0)
+		if (ent_hash(a, NULL, err) < 0 || ent_hash(b, NULL, err) < 0)
 			return -1;
 		*same = !strcmp(a->sha, b->sha);
 		return 0;
@@ -667,7 +688,7 @@ static int finalize(struct build *b, struct strbuf *err)
 	if (merge(b, err) < 0 || check_parents(b, err) < 0)
 		return -1;
 	for (i = 0; i < b->n; i++)
-		if (S_ISREG(b->v[i].mode) && ent_hash(&b->v[i], err) < 0)
+		if (S_ISREG(b->v[i].mode) && ent_hash(&b->v[i], &b->memo, err) < 0)
 			return -1;
 	return 0;
 }
@@ -710,7 +731,7 @@ static void add_tools(struct build *b)
 	}
 }
 
-int initramfs_collect(const struct initramfs_opts *o, struct build *b, struct strbuf *err)
+static int collect(const struct initramfs_opts *o, struct build *b, struct strbuf *err)
 {
 	add_skeleton(b);
 	if (add_agent(b, o->agent, err) < 0 ||
@@ -723,4 +744,13 @@ int initramfs_collect(const struct initramfs_opts *o, struct build *b, struct st
 	    add_closures(b, err) < 0)
 		return -1;
 	return finalize(b, err);
+}
+
+int initramfs_collect(const struct initramfs_opts *o, struct build *b, struct strbuf *err)
+{
+	char *dir = o->cache_dir ? xstrdup(o->cache_dir) : ktstr_cache_dir("initramfs");
+
+	inmemo_load(&b->memo, dir);
+	free(dir);
+	return collect(o, b, err);
 }

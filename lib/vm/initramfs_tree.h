@@ -6,6 +6,7 @@
 #define KTSTR_INITRAMFS_TREE_H
 
 #include "initramfs.h"
+#include "initramfs_memo.h"
 #include "hash.h"
 #include "strvec.h"
 
@@ -44,11 +45,14 @@ struct build {
 	size_t n, alloc;
 	struct strvec elves;	/* explicit regular files to scan for libraries */
 	struct strvec libs;	/* library paths already packed */
+	struct inmemo memo;	/* input hashes and applet lists of past builds */
 };
 
 /* Fill b from o: sorted by guest path, one entry per path, parents
  * present, regular files hashed.  0, or -1 with the offending input and
- * the fix in err.  Release b with build_release either way. */
+ * the fix in err.  Release b with build_release either way; what was
+ * learnt about the inputs is kept only by inmemo_save(&b->memo), which
+ * the caller does once the image is safely in the cache. */
 int initramfs_collect(const struct initramfs_opts *o, struct build *b, struct strbuf *err);
 void build_release(struct build *b);
 

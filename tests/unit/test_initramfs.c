@@ -13,6 +13,7 @@
 #include "tmpdir.h"
 
 #include <archive.h>
+#include <jansson.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "initramfs.h"
+#include "initramfs_memo.h"
 #include "strvec.h"
 
 #define BUSYBOX "/bin/busybox"
@@ -204,6 +206,16 @@ static void make_tree(struct fx *fx)
 	write_text(fxp(fx, 0, "tree/sub/deep/c"), "", 0600);
 	assert_int_equal(symlink("sub/b.sh", fxp(fx, 0, "tree/link")), 0);
 	write_text(fxp(fx, 0, "single.txt"), "one file\n", 0644);
+}
+
+/* Entries of a cache directory other than the inputs memo (initramfs_memo.h). */
+static int count_images(const char *dir)
+{
+	char *memo = xasprintf("%s/inputs.json", dir);
+	int n = count_entries(dir) - (path_exists(memo) ? 1 : 0);
+
+	free(memo);
+	return n;
 }
 
 static struct initramfs_opts base_opts(struct fx *fx)
@@ -511,7 +523,7 @@ static void test_deterministic_and_cached(void **state)
 	assert_int_equal(chmod(fxp(fx, 0, "tree/a.txt"), 0600), 0);
 	build_ok(&o, &r3);
 	assert_false(r3.cached);
-	assert_int_equal(count_entries(cache2), 3);
+	assert_int_equal(count_images(cache2), 3);
 	initramfs_result_release(&r1);
 	initramfs_result_release(&r2);
 	initramfs_result_release(&r3);
@@ -598,7 +610,7 @@ static void test_concurrent_builders(void **state)
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	/* One image, no temp file left by either. */
-	assert_int_equal(count_entries(fx->cache), 1);
+	assert_int_equal(count_images(fx->cache), 1);
 }
 
 static void test_err_missing_include(void **state)
@@ -764,9 +776,137 @@ static void test_files_paths(void **state)
 	initramfs_result_release(&r);
 }
 
+/* ---- the inputs memo ----------------------------------------------------- */
+
+static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+static void test_memo_roundtrip(void **state)
+{
+	struct fx *fx = *state;
+	const char *f = fxp(fx, 0, "input.bin");
+	char sha[SHA256_HEX_LEN + 1];
+	unsigned long long size = 0;
+	struct inmemo m;
+	struct stat st;
+
+	assert_int_equal(mkdir_p(fx->cache, 0755), 0);
+	write_text(f, "twelve bytes", 0644);
+	assert_int_equal(stat(f, &st), 0);
+	inmemo_load(&m, fx->cache);
+	m.settle_ns = 0;
+	assert_false(inmemo_get_hash(&m, f, &st, sha, &size));
+	inmemo_put_hash(&m, f, &st, SHA_A, 12);
+	inmemo_put_applets(&m, f, &st, "/bin/sh\n/bin/ls\n");
+	/* A size that is not the file's: read while it changed, not kept. */
+	inmemo_put_hash(&m, "/other", &st, SHA_A, 11);
+	inmemo_save(&m);
+	inmemo_release(&m);
+
+	inmemo_load(&m, fx->cache);
+	assert_true(inmemo_get_hash(&m, f, &st, sha, &size));
+	assert_string_equal(sha, SHA_A);
+	assert_int_equal(size, 12);
+	assert_false(inmemo_get_hash(&m, "/other", &st, sha, &size));
+	assert_string_equal(inmemo_get_applets(&m, f, &st), "/bin/sh\n/bin/ls\n");
+	inmemo_release(&m);
+
+	/* Rewritten with the same size: a new mtime and ctime, not known. */
+	write_text(f, "twelve bytez", 0644);
+	assert_int_equal(stat(f, &st), 0);
+	inmemo_load(&m, fx->cache);
+	assert_false(inmemo_get_hash(&m, f, &st, sha, &size));
+	assert_null(inmemo_get_applets(&m, f, &st));
+	/* Fresh files are not remembered under the default settle time. */
+	inmemo_put_hash(&m, f, &st, SHA_A, 12);
+	inmemo_save(&m);
+	inmemo_release(&m);
+	inmemo_load(&m, fx->cache);
+	assert_false(inmemo_get_hash(&m, f, &st, sha, &size));
+	inmemo_release(&m);
+
+	/* A garbled memo is an empty one. */
+	write_text(tmpdir_path(fx->cache, "inputs.json"), "{not json", 0644);
+	inmemo_load(&m, fx->cache);
+	assert_false(inmemo_get_hash(&m, f, &st, sha, &size));
+	inmemo_release(&m);
+	/* No cache directory: remembers nothing, writes nothing. */
+	inmemo_load(&m, NULL);
+	m.settle_ns = 0;
+	inmemo_put_hash(&m, f, &st, SHA_A, 12);
+	assert_false(inmemo_get_hash(&m, f, &st, sha, &size));
+	inmemo_save(&m);
+	inmemo_release(&m);
+}
+
+/* Past INMEMO_MAX entries a table keeps what the last build used. */
+static void test_memo_prune(void **state)
+{
+	struct fx *fx = *state;
+	const char *f = fxp(fx, 0, "input.bin");
+	char sha[SHA256_HEX_LEN + 1], name[64];
+	unsigned long long size;
+	struct inmemo m;
+	struct stat st;
+
+	assert_int_equal(mkdir_p(fx->cache, 0755), 0);
+	write_text(f, "x", 0644);
+	assert_int_equal(stat(f, &st), 0);
+	inmemo_load(&m, fx->cache);
+	m.settle_ns = 0;
+	for (int i = 0; i < INMEMO_MAX; i++) {
+		snprintf(name, sizeof(name), "/src/%d", i);
+		inmemo_put_hash(&m, name, &st, SHA_A, 1);
+	}
+	inmemo_save(&m);
+	inmemo_release(&m);
+	/* At the limit: all kept.  One more, used with one old one. */
+	inmemo_load(&m, fx->cache);
+	m.settle_ns = 0;
+	assert_true(inmemo_get_hash(&m, "/src/7", &st, sha, &size));
+	inmemo_put_hash(&m, "/src/new", &st, SHA_A, 1);
+	inmemo_save(&m);
+	inmemo_release(&m);
+	inmemo_load(&m, fx->cache);
+	assert_true(inmemo_get_hash(&m, "/src/7", &st, sha, &size));
+	assert_true(inmemo_get_hash(&m, "/src/new", &st, sha, &size));
+	assert_false(inmemo_get_hash(&m, "/src/8", &st, sha, &size));
+	inmemo_release(&m);
+}
+
+/* A second build of the same inputs takes busybox's applet list and the
+ * old files' hashes from the memo and comes out the same. */
+static void test_memo_build(void **state)
+{
+	struct fx *fx = *state;
+	struct initramfs_opts o = base_opts(fx);
+	struct initramfs_result r1, r2;
+	char *memo = xasprintf("%s/inputs.json", fx->cache);
+	json_t *j;
+
+	build_ok(&o, &r1);
+	j = json_load_file(memo, 0, NULL);
+	assert_non_null(j);
+	/* busybox is old enough to trust: its list and hash are kept. */
+	assert_non_null(json_object_get(json_object_get(j, "applets"), BUSYBOX));
+	assert_non_null(json_object_get(json_object_get(j, "files"), BUSYBOX));
+	json_decref(j);
+	o.no_sha256 = true;
+	build_ok(&o, &r2);
+	assert_true(r2.cached);
+	assert_string_equal(r1.key, r2.key);
+	assert_string_equal(r2.sha256, "");
+	assert_int_equal(r2.bytes, r1.bytes);
+	initramfs_result_release(&r1);
+	initramfs_result_release(&r2);
+	free(memo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_memo_roundtrip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_memo_prune, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_memo_build, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_closure_dynamic, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_closure_static_and_data, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_closure_missing_lib, fx_setup, fx_teardown),
