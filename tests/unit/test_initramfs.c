@@ -780,6 +780,18 @@ static void test_files_paths(void **state)
 
 static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
+/* A memo of fx's cache that trusts even fresh files, and the file f with
+ * text, stat'ed into st. */
+static void memo_start(struct fx *fx, struct inmemo *m, const char *f, const char *text,
+		       struct stat *st)
+{
+	assert_int_equal(mkdir_p(fx->cache, 0755), 0);
+	write_text(f, text, 0644);
+	assert_int_equal(stat(f, st), 0);
+	inmemo_load(m, fx->cache);
+	m->settle_ns = 0;
+}
+
 static void test_memo_roundtrip(void **state)
 {
 	struct fx *fx = *state;
@@ -789,11 +801,7 @@ static void test_memo_roundtrip(void **state)
 	struct inmemo m;
 	struct stat st;
 
-	assert_int_equal(mkdir_p(fx->cache, 0755), 0);
-	write_text(f, "twelve bytes", 0644);
-	assert_int_equal(stat(f, &st), 0);
-	inmemo_load(&m, fx->cache);
-	m.settle_ns = 0;
+	memo_start(fx, &m, f, "twelve bytes", &st);
 	assert_false(inmemo_get_hash(&m, f, &st, sha, &size));
 	inmemo_put_hash(&m, f, &st, SHA_A, 12);
 	inmemo_put_applets(&m, f, &st, "/bin/sh\n/bin/ls\n");
@@ -848,11 +856,7 @@ static void test_memo_prune(void **state)
 	struct inmemo m;
 	struct stat st;
 
-	assert_int_equal(mkdir_p(fx->cache, 0755), 0);
-	write_text(f, "x", 0644);
-	assert_int_equal(stat(f, &st), 0);
-	inmemo_load(&m, fx->cache);
-	m.settle_ns = 0;
+	memo_start(fx, &m, f, "x", &st);
 	for (int i = 0; i < INMEMO_MAX; i++) {
 		snprintf(name, sizeof(name), "/src/%d", i);
 		inmemo_put_hash(&m, name, &st, SHA_A, 1);
