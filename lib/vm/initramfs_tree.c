@@ -186,15 +186,18 @@ static int add_applets(struct build *b, const char *busybox, struct strbuf *err)
 	const char *argv[] = { exe, "--list-full", NULL };
 	struct strbuf out = STRBUF_INIT, errout = STRBUF_INIT;
 	char *what, *line, *save = NULL;
-	const char *known;
+	const char *known = NULL;
 	struct stat st;
+	bool have_st = stat(busybox, &st) == 0;
 	int rc = 0;
 
-	if (stat(busybox, &st) == 0 && (known = inmemo_get_applets(&b->memo, busybox, &st))) {
+	if (have_st)
+		known = inmemo_get_applets(&b->memo, busybox, &st);
+	if (known) {
 		strbuf_addstr(&out, known);
 	} else {
 		rc = run_capture(argv, &out, &errout);
-		if (rc == 0 && stat(busybox, &st) == 0)
+		if (rc == 0 && have_st)
 			inmemo_put_applets(&b->memo, busybox, &st, out.buf);
 	}
 	free(exe);

@@ -69,51 +69,20 @@ static json_t *read_object(struct qmp *q, long long deadline_ms, struct strbuf *
 	}
 }
 
-static int write_all(int fd, const char *p, size_t len, struct strbuf *err)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-
-			poll(&pf, 1, 100);
-			continue;
-		}
-		if (n <= 0) {
-			strbuf_addf(err, "QMP: cannot send a command: %s",
-				    n < 0 ? strerror(errno) : "short write");
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 json_t *qmp_execute(struct qmp *q, const char *command, const json_t *args,
 		    struct strbuf *err)
 {
 	long long deadline = monotonic_ms() + q->timeout_ms;
 	json_t *cmd = json_object();
-	char *text;
-	int rc;
 
 	json_object_set_new(cmd, "execute", json_string(command));
 	if (args)
 		json_object_set(cmd, "arguments", (json_t *)args);
-	text = json_dumps(cmd, JSON_COMPACT);
-	json_decref(cmd);
-	if (!text) {
-		strbuf_addstr(err, "QMP: cannot encode a command");
+	/* One compact line, as QMP wants it (the channel blocks). */
+	if (jsonl_emit_fd(q->fd, cmd) < 0) {
+		strbuf_addf(err, "QMP: cannot send %s: %s", command, strerror(errno));
 		return NULL;
 	}
-	rc = write_all(q->fd, text, strlen(text), err);
-	free(text);
-	if (rc < 0 || write_all(q->fd, "\n", 1, err) < 0)
-		return NULL;
 	for (;;) {
 		json_t *reply = read_object(q, deadline, err), *v;
 

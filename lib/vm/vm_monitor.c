@@ -305,9 +305,9 @@ void vm_monitor_preload(struct vm_monitor *m)
 
 	if (!m->interval_ms || m->btf.btf)
 		return;
-	/* A failure is reported by monitor_open, which tries again. */
-	if (kbtf_open(&m->btf, m->btf_path, &why) < 0)
-		memset(&m->btf, 0, sizeof(m->btf));
+	/* A failure leaves m->btf closed; monitor_open tries again and
+	 * reports it. */
+	(void)kbtf_open(&m->btf, m->btf_path, &why);
 	strbuf_release(&why);
 }
 
