@@ -76,10 +76,13 @@ SRC
 }
 
 apt_private_update() {
-	# Refresh the package list at most once a day.
+	# Refresh the package list at most once a day.  --error-on=any: an
+	# index that could not be fetched fails the update (apt otherwise
+	# warns and exits 0), so an unreachable mirror is reported as one and
+	# is not remembered as a good update for a day.
 	local lists_stamp=$adir/state/.updated
 	if [ -z "$(find "$lists_stamp" -mmin -1440 2>/dev/null)" ]; then
-		apt-get "${apt_opts[@]}" -q update >"$adir/update.log" 2>&1 ||
+		apt-get "${apt_opts[@]}" -q --error-on=any update >"$adir/update.log" 2>&1 ||
 			die "apt-get update for $suite failed (see $adir/update.log); is $mirror reachable?"
 		touch "$lists_stamp"
 	fi

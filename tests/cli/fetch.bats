@@ -67,14 +67,19 @@ teardown() { common_teardown; }
 }
 
 @test "debian:amd64 reaches fetch-debian-kernel as --flavour amd64" {
-	# A closed mirror: the script finds no package of that flavour.
+	# A closed mirror: apt's update fails, and says so (apt's own retries,
+	# 7 s of back-off, are turned off for the test).
 	export KTSTR_CACHE_DIR="$TEST_TMP/kcache" KTSTR_DEBIAN_MIRROR=http://127.0.0.1:9
+	printf 'Acquire::Retries "0";\n' >"$TEST_TMP/apt.conf"
+	export APT_CONFIG=$TEST_TMP/apt.conf
 	run --separate-stderr ktstr-fetch debian:amd64
 	echo "status=$status stdout=$output stderr=$stderr"
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
-	[[ "$stderr" == *"fetch-debian-kernel: no linux-binary-*-amd64 package in trixie-backports"* ]]
+	[[ "$stderr" == *"fetch-debian-kernel: apt-get update for trixie-backports failed"*"is http://127.0.0.1:9 reachable?"* ]]
 	[[ "$stderr" == *"ktstr-fetch: kernel id 'debian:amd64': "*"fetch-debian-kernel failed (exit 2)"* ]]
+	# The failed update is not remembered: the next fetch tries again.
+	[ ! -e "$KTSTR_CACHE_DIR/.apt/state/.updated" ]
 }
 
 @test "fetch-debian-kernel: --help, a bad flavour, an unknown argument" {
