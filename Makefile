@@ -139,10 +139,12 @@ $(B)/bin/%: cmd/%.c $(LIB_A)
 
 # The guest agent runs as PID 1 inside the VM: fully static, no loader.
 # libbpf reads the scheduler's BPF programs (guest/bpfprog.c); libelf, zlib
-# and zstd are what a static libbpf needs.
+# and zstd are what a static libbpf needs.  Stripped (-s): it is copied
+# into every guest image, and its 1 MB of debug info cost about 30 ms of
+# every TCG boot (issue 16).
 $(AGENT): $(GUEST_OBJ) $(CORE_A)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) -static -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lyaml \
+	$(call say,LINK,$@)$(CC) -static -s -o $@ $(GUEST_OBJ) $(CORE_A) -ljansson -lyaml \
 		-lbpf -lelf -lz -lzstd -lm
 
 # ktstr-stats' verdict engine alone: libc, jansson, libyaml and libm, all

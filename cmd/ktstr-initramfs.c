@@ -17,7 +17,7 @@
 
 static const char usage[] =
 	"usage: ktstr-initramfs [-i PATH]... [-o OUTPUT] [--agent PATH] [--busybox PATH]\n"
-	"                       [--kconfig PATH]\n"
+	"                       [--kconfig PATH] [--tools]\n"
 	"\n"
 	"Build an uncompressed cpio initramfs for ktstr guests: the guest agent\n"
 	"as /init, busybox with its applet links, and the given includes (plus the\n"
@@ -32,12 +32,14 @@ static const char usage[] =
 	"      --busybox PATH   busybox binary (default: $KTSTR_BUSYBOX_PATH, else PATH)\n"
 	"      --kconfig PATH   the kernel's .config, packed as /boot/config; the agent\n"
 	"                       links /boot/config-$(uname -r) to it for libbpf\n"
+	"      --tools          also pack the host's bpftool, chrt, pgrep and pkill\n"
+	"                       (each one busybox lacks) with their libraries\n"
 	"  -h, --help           show this help and exit\n"
 	"      --version        show the version and exit\n"
 	"\n"
 	"Exit status: 0 built or found, 2 bad input or setup.\n";
 
-enum { OPT_AGENT = 0x2000, OPT_BUSYBOX, OPT_KCONFIG };
+enum { OPT_AGENT = 0x2000, OPT_BUSYBOX, OPT_KCONFIG, OPT_TOOLS };
 
 static const struct option longopts[] = {
 	{ "include", required_argument, NULL, 'i' },
@@ -45,6 +47,7 @@ static const struct option longopts[] = {
 	{ "agent", required_argument, NULL, OPT_AGENT },
 	{ "busybox", required_argument, NULL, OPT_BUSYBOX },
 	{ "kconfig", required_argument, NULL, OPT_KCONFIG },
+	{ "tools", no_argument, NULL, OPT_TOOLS },
 	KTSTR_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
 		case OPT_AGENT: agent_flag = optarg; break;
 		case OPT_BUSYBOX: busybox_flag = optarg; break;
 		case OPT_KCONFIG: kconfig = optarg; break;
+		case OPT_TOOLS: o.host_tools = true; break;
 		case OPT_HELP: print_help_and_exit(usage);
 		case OPT_VERSION: print_version_and_exit();
 		default: usage_error("unknown option");
@@ -118,7 +122,6 @@ int main(int argc, char **argv)
 	busybox = pick_busybox(busybox_flag);
 	o.agent = agent;
 	o.busybox = busybox;
-	o.host_tools = true;
 	o.includes = strvec_argv(&includes);
 	o.n_includes = includes.n;
 	if (initramfs_build(&o, &r, &err) < 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Library code reports fatal errors with exit(); as PID 1 that would panic
@@ -84,10 +85,10 @@ static void boot_config_link(void)
 	free(link);
 }
 
-static void send_hello(struct agent *ag)
+static void send_hello(struct agent *ag, long long init_uptime_ms)
 {
 	if (port_send(ag, sysinfo_topology()) < 0 ||
-	    port_send(ag, sysinfo_ready()) < 0)
+	    port_send(ag, sysinfo_ready(init_uptime_ms)) < 0)
 		agent_host_gone();
 	vlog("agent_ready sent");
 }
@@ -122,7 +123,13 @@ static void run_request(struct agent *ag)
 int main(int argc, char **argv)
 {
 	struct agent ag = { .port = -1, .sigfd = -1, .outq = STRBUF_INIT };
+	struct timespec boot;
+	long long init_uptime_ms;
 	char *topo;
+
+	/* CLOCK_BOOTTIME is /proc/uptime's clock, and needs no /proc yet. */
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	init_uptime_ms = boot.tv_sec * 1000LL + boot.tv_nsec / 1000000;
 
 	diag_init("ktstr-agent");
 	for (int i = 1; i < argc; i++)
@@ -148,7 +155,7 @@ int main(int argc, char **argv)
 	ag.port = port_open();
 	if (ag.port < 0)
 		agent_poweroff();
-	send_hello(&ag);
+	send_hello(&ag, init_uptime_ms);
 	run_request(&ag);
 	agent_poweroff();
 }

@@ -477,7 +477,7 @@ static int stop_signals_fd(void)
 
 static void emit_hello(const json_t *gt, bool scheduler)
 {
-	json_t *rec = sysinfo_ready();
+	json_t *rec = sysinfo_ready(-1);
 	char *ops = sysinfo_read_trimmed(SCX_DIR "/root/ops");
 
 	json_set_str(rec, "mode", "host");

@@ -225,7 +225,7 @@ json_t *sysinfo_topology(void)
 	return sysinfo_topology_at("");
 }
 
-static long long uptime_ms(void)
+long long sysinfo_uptime_ms(void)
 {
 	char *s = sysinfo_read_trimmed("/proc/uptime");
 	double up = s ? strtod(s, NULL) : 0;
@@ -234,7 +234,7 @@ static long long uptime_ms(void)
 	return (long long)(up * 1000 + 0.5);
 }
 
-json_t *sysinfo_ready(void)
+json_t *sysinfo_ready(long long init_uptime_ms)
 {
 	char *cmdline = sysinfo_read_trimmed("/proc/cmdline");
 
@@ -242,7 +242,13 @@ json_t *sysinfo_ready(void)
 	struct utsname u;
 	char *scx = sysinfo_read_trimmed("/sys/kernel/sched_ext/state");
 
-	json_set_int(rec, "uptime_ms", uptime_ms());
+	json_set_int(rec, "uptime_ms", sysinfo_uptime_ms());
+	/* Kernel boot against the agent's own start-up (issue 16); null
+	 * when the agent is not the guest's init (host mode). */
+	if (init_uptime_ms >= 0)
+		json_set_int(rec, "init_uptime_ms", init_uptime_ms);
+	else
+		json_object_set_new(rec, "init_uptime_ms", json_null());
 	json_set_str(rec, "kernel_release", uname(&u) == 0 ? u.release : NULL);
 	json_set_str(rec, "sched_ext_state", scx);
 	json_set_str(rec, "cmdline", cmdline);

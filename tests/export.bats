@@ -60,7 +60,7 @@ run_in_vm() {
 @test "export: SIGTERM to the run file stops the agent and removes its directory and cgroups" {
 	ktstr-export --scenario steady --scheduler "$SCHED/scx_simple" --topo 1,1,2,1 \
 		--duration 60s -o long.run
-	ktstr-vm -k "$KERNEL" --topo 1,1,2,1 -i long.run --exec '
+	ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --tools -i long.run --exec '
 		/include-files/long.run --json >/tmp/out &
 		pid=$!
 		i=0
@@ -69,14 +69,14 @@ run_in_vm() {
 		kill -TERM $pid; wait $pid; echo "rc=$?"
 		echo "left:[$(ls -d /tmp/ktstr-run.* /sys/fs/cgroup/ktstr/ktstr-host-* 2>/dev/null)]"
 		echo "state: $(cat /sys/kernel/sched_ext/state)"
-		echo "agents: $(pgrep -f "[k]tstr-agent --hos[t]" | wc -l)"' >"$TEST_TMP/vm.rec" 2>"$TEST_TMP/vm.err" || true
+		echo "agents: $(pgrep -f "[k]tstr-agent --hos[t]" | wc -l) (pgrep: $(command -v pgrep))"' >"$TEST_TMP/vm.rec" 2>"$TEST_TMP/vm.err" || true
 	cat "$TEST_TMP/vm.err"
 	run jq -r 'select(.type == "output") | .line' "$TEST_TMP/vm.rec"
 	echo "$output"
 	[[ "$output" == *"rc=143"* ]]
 	[[ "$output" == *"left:[]"* ]]
 	[[ "$output" == *"state: disabled"* ]]
-	[[ "$output" == *"agents: 0"* ]]
+	[[ "$output" == *"agents: 0 (pgrep: /usr/bin/pgrep)"* ]]
 }
 
 @test "export: a dynamic payload program runs through the bundle's loader on a machine without its libraries" {

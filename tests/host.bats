@@ -38,7 +38,7 @@ run_dirs() {
 @test "host mode: steady under EEVDF on this machine passes, and its cgroups are gone afterwards" {
 	ktstr-vm --host --scenario steady --duration 3s >"$TEST_TMP/rec" 2>"$TEST_TMP/err"
 	cat "$TEST_TMP/err"
-	records "$TEST_TMP/rec" agent_ready | jq -e '.mode == "host"'
+	records "$TEST_TMP/rec" agent_ready | jq -e '.mode == "host" and .init_uptime_ms == null'
 	records "$TEST_TMP/rec" scenario_start | jq -e '.host_ms >= 0 and .topo != null'
 	records "$TEST_TMP/rec" host_cleanup | jq -e '.cgroups_removed == true'
 	[ "$(records "$TEST_TMP/rec" worker | wc -l)" -eq 4 ]
@@ -180,7 +180,7 @@ echo "dirs=$(ls -d /sys/fs/cgroup/ktstr/ktstr-host-* 2>/dev/null | wc -l)" >&2
 echo "left=$(pgrep -f -c 'scx_simple|ktstr-agent --host')" >&2
 grep -h host_cleanup long.jsonl >&2
 SH
-	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --raw -i "$AGENT" \
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --tools --raw -i "$AGENT" \
 		-i "$SCHED/scx_simple" -i "$TEST_TMP/req.json" -i "$TEST_TMP/long.json" \
 		-i "$TEST_TMP/guest.sh" --exec 'sh /include-files/guest.sh'
 	echo "$stderr"

@@ -195,9 +195,17 @@ EOF
 	[[ "$(jq -r .path <<<"$output")" == "$TEST_TMP/xdg/ktstr/initramfs/"*.cpio ]]
 }
 
-@test "host tools busybox lacks are packed with their libraries; busybox applets win" {
-	build -o "$TEST_TMP/img.cpio"
+@test "--tools packs the host tools busybox lacks with their libraries; busybox applets win" {
+	# Without --tools: none of them, and no libraries at all (the agent
+	# and busybox-static are static).
+	build -o "$TEST_TMP/lean.cpio"
 	[ "$status" -eq 0 ]
+	cpio_list "$TEST_TMP/lean.cpio" >"$TEST_TMP/lean"
+	run grep -E ' usr/(s?bin/(chrt|pkill|pgrep|bpftool)|lib/x86_64-linux-gnu/lib)' "$TEST_TMP/lean"
+	[ "$status" -eq 1 ]
+	build --tools -o "$TEST_TMP/img.cpio"
+	[ "$status" -eq 0 ]
+	[ "$(jq .bytes <<<"$output")" -gt "$(stat -c %s "$TEST_TMP/lean.cpio")" ]
 	cpio_list "$TEST_TMP/img.cpio" >"$TEST_TMP/list"
 	for t in usr/bin/chrt usr/bin/pkill usr/sbin/bpftool; do
 		grep -q "^f 0755 .* $t\$" "$TEST_TMP/list"
@@ -227,8 +235,8 @@ EOF
 }
 
 # The tools run in the guest, not just sit in the image.
-@test "the guest runs bpftool, chrt, taskset and pkill" {
-	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec \
+@test "ktstr-vm --tools: the guest runs bpftool, chrt, taskset and pkill" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --tools --raw --exec \
 		'bpftool version && chrt -p 1 && taskset -p 1 && pkill --version && pkill -0 -x init && echo TOOLS-OK'
 	echo "$output"
 	echo "$stderr"
@@ -242,11 +250,19 @@ EOF
 }
 
 # libbpf looks for /boot/config-$(uname -r): the agent links it to the
-# packed /boot/config.
-@test "the guest has /boot/config-\$(uname -r) when the kernel's config is known" {
+# packed /boot/config.  The same boot checks the lean default image: no
+# host tools without --tools, busybox's process tools still there.
+@test "the guest has /boot/config-\$(uname -r) when the kernel's config is known; no tools by default" {
 	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec \
-		'grep -c "^CONFIG_SCHED_CLASS_EXT=y" "/boot/config-$(uname -r)"'
+		'grep -c "^CONFIG_SCHED_CLASS_EXT=y" "/boot/config-$(uname -r)";
+		 for t in pkill pgrep chrt bpftool; do command -v $t || echo "no $t"; done;
+		 killall -0 init && taskset -p 1 >/dev/null && echo BUSYBOX-OK'
 	echo "$output $stderr"
 	[ "$status" -eq 0 ]
-	[ "$output" = 1 ]
+	[ "$output" = "1
+no pkill
+no pgrep
+no chrt
+no bpftool
+BUSYBOX-OK" ]
 }

@@ -13,7 +13,7 @@
  *      read from sysfs; "llcs" lists each distinct cache/index3
  *      shared_cpu_list (index2 when there is no L3), "smt" each distinct
  *      thread_siblings_list, "nodes" each node's cpulist.
- *   {"type":"agent_ready","uptime_ms":N,"kernel_release":"...",
+ *   {"type":"agent_ready","uptime_ms":N,"init_uptime_ms":N,"kernel_release":"...",
  *    "sched_ext_state":"disabled"|null}
  *   ... then, per request, records below.
  * Host -> guest, one request after agent_ready:

@@ -207,9 +207,14 @@ void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
 		strvec_push(argv, s->accel == VM_ACCEL_TCG_MT ? "tcg,thread=multi"
 							      : "tcg,thread=single");
 		/* Intel flavour so the LLC follows the die; level 0xd hides
-		 * CPUID leaf 0x1f, which makes QEMU 10.0 abort with dies. */
+		 * CPUID leaf 0x1f, which makes QEMU 10.0 abort with dies.
+		 * No ERMS/FSRM: with them the kernel copies and clears with
+		 * "rep movsb"/"rep stosb", which TCG runs a byte per step;
+		 * without, its unrolled 8-byte loops run as translated code.
+		 * The initramfs unpacks in half the time and a boot takes
+		 * ~250 ms less (issue 16); no scheduling behaviour changes. */
 		strvec_push(argv, "-cpu");
-		strvec_push(argv, "max,vendor=GenuineIntel,level=0xd");
+		strvec_push(argv, TCG_CPU_MODEL);
 	}
 	push_smp(s, argv);
 	strvec_push(argv, "-m");

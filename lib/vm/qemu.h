@@ -66,6 +66,10 @@ unsigned qemu_default_memory_mib(const struct ktstr_topo *t);
 /* Round m up so every NUMA node gets the same whole number of MiB. */
 unsigned qemu_round_memory(const struct ktstr_topo *t, unsigned m);
 
+/* The -cpu of a TCG guest (qemu_build_argv says why each part; the
+ * bench's raw-QEMU floor takes it from ktstr-vm --dry-run). */
+#define TCG_CPU_MODEL "max,vendor=GenuineIntel,level=0xd,-erms,-fsrm"
+
 /* Kernel parameters every ktstr guest boots with to skip probing
  * (qemu_kernel_cmdline; the bench's raw-QEMU floor boots with them too). */
 #define QEMU_FAST_BOOT_ARGS "i8042.noaux i8042.nokbd i8042.nopnp 8250.nr_uarts=1 " \

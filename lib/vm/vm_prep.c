@@ -81,7 +81,7 @@ bad:
 }
 
 int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
-			 const char *sched_host, const char *sched_guest,
+			 const char *sched_host, const char *sched_guest, bool tools,
 			 struct initramfs_result *res, struct strbuf *err)
 {
 	struct initramfs_opts io = { 0 };
@@ -99,7 +99,7 @@ int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 	agent = ktstr_libexec_path("ktstr-agent");
 	io.agent = agent;
 	io.busybox = busybox;
-	io.host_tools = true;
+	io.host_tools = tools;
 	io.no_sha256 = true;
 	io.includes = strvec_argv((struct strvec *)includes);
 	io.n_includes = includes->n;

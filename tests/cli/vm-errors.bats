@@ -182,7 +182,7 @@ expect_error() {
 	# and exited 0.
 	local args
 	for args in "--raw" "--dmesg" "--force" "--memory 1024" "--timeout 1s" \
-		"--boot-timeout 5s" "--env A=B" "--kernel $KERNEL" "--accel tcg" "--dry-run"; do
+		"--boot-timeout 5s" "--env A=B" "--tools" "--kernel $KERNEL" "--accel tcg" "--dry-run"; do
 		# shellcheck disable=SC2086
 		expect_error "--host runs on this machine and its running kernel: ${args%% *} is for a VM; drop it" \
 			--host $args

@@ -85,7 +85,7 @@ static void test_accel(void **state)
 
 	build("1,1,2,1", VM_ACCEL_TCG, false, &a);
 	assert_string_equal(flag(&a, "-accel", 0), "tcg,thread=single");
-	assert_string_equal(flag(&a, "-cpu", 0), "max,vendor=GenuineIntel,level=0xd");
+	assert_string_equal(flag(&a, "-cpu", 0), "max,vendor=GenuineIntel,level=0xd,-erms,-fsrm");
 	strvec_clear(&a);
 	build("1,1,2,1", VM_ACCEL_KVM, false, &a);
 	assert_string_equal(flag(&a, "-accel", 0), "kvm");
@@ -95,7 +95,7 @@ static void test_accel(void **state)
 	build("1,2,2,1", VM_ACCEL_TCG_MT, false, &a);
 	assert_string_equal(flag(&a, "-accel", 0), "tcg,thread=multi");
 	assert_null(flag(&a, "-accel", 1));
-	assert_string_equal(flag(&a, "-cpu", 0), "max,vendor=GenuineIntel,level=0xd");
+	assert_string_equal(flag(&a, "-cpu", 0), "max,vendor=GenuineIntel,level=0xd,-erms,-fsrm");
 	assert_string_equal(flag(&a, "-smp", 0), "cpus=4,sockets=1,dies=2,cores=2,threads=1");
 	strvec_clear(&a);
 }
