@@ -6,6 +6,39 @@ load lib/common
 setup() { common_setup; }
 teardown() { common_teardown; }
 
+# One boot shared by the tests of --exec's plumbing (issue 16: e2e tests
+# share a boot where they can): an included directory, a dynamically
+# linked include, --env, KTSTR_TOPO, the exit status and the two streams,
+# each checked by its own test below from this run's output.
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	export XDG_STATE_HOME=$d/state XDG_CACHE_HOME=${BATS_RUN_TMPDIR:-$d}/cache KTSTR_TEST_MARK=$d
+	mkdir -p "$d/data/sub/deeper"
+	echo alpha >"$d/data/a.txt"
+	echo beta >"$d/data/sub/deeper/b.txt"
+	ln -s a.txt "$d/data/link"
+	cat >"$d/shared.sh" <<'SH'
+echo "state: $(cat /sys/kernel/sched_ext/state)"
+echo "env: $FOO $KTSTR_TOPO"
+echo "jq: $(echo '{"a":[1,2,3]}' | /include-files/jq -c '.a | add')"
+cd /include-files && find data | sort | sed 's/^/dir: /'
+echo "dir: $(cat data/sub/deeper/b.txt) $(readlink data/link)"
+echo err >&2
+exit 7
+SH
+	local rc=0
+	ktstr-vm -k "$KTSTR_E2E_KERNEL" --topo 1,1,2,1 --env FOO=bar -i "$d/data" -i /usr/bin/jq \
+		-i "$d/shared.sh" --raw --exec 'sh /include-files/shared.sh' \
+		>"$d/shared.out" 2>"$d/shared.err" || rc=$?
+	echo "$rc" >"$d/shared.rc"
+}
+
+# shared_lines PREFIX: the shared boot's stdout lines that start "PREFIX: ",
+# without it.
+shared_lines() {
+	sed -n "s/^$1: //p" "$BATS_FILE_TMPDIR/shared.out"
+}
+
 # Boot TOPO and compare what the guest reports with what sysfs says.
 # Args: topo cpus nodes llcs smt  (lists space-separated, as the kernel writes them)
 check_topology() {
@@ -60,43 +93,28 @@ check_topology() {
 	assert_no_qemu
 }
 
-@test "--exec 'cat /sys/kernel/sched_ext/state' prints disabled (raw)" {
-	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'cat /sys/kernel/sched_ext/state'
-	[ "$status" -eq 0 ]
-	[ "$output" = disabled ]
+@test "--exec 'cat /sys/kernel/sched_ext/state' prints disabled (raw, shared boot)" {
+	[ "$(shared_lines state)" = disabled ]
 }
 
-@test "--exec 'exit 7' exits 7; stderr lines stay on stderr" {
-	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'echo out; echo err >&2; exit 7'
-	[ "$status" -eq 7 ]
-	[ "$output" = out ]
-	[[ "$stderr" == *err* ]]
+@test "--exec 'exit 7' exits 7; stderr lines stay on stderr (shared boot)" {
+	cat "$BATS_FILE_TMPDIR/shared.err"
+	[ "$(cat "$BATS_FILE_TMPDIR/shared.rc")" -eq 7 ]
+	[ "$(cat "$BATS_FILE_TMPDIR/shared.err")" = err ]
+	! grep -qx err "$BATS_FILE_TMPDIR/shared.out" || false
 }
 
-@test "an included directory keeps its tree under /include-files" {
-	mkdir -p "$TEST_TMP/data/sub/deeper"
-	echo alpha >"$TEST_TMP/data/a.txt"
-	echo beta >"$TEST_TMP/data/sub/deeper/b.txt"
-	ln -s a.txt "$TEST_TMP/data/link"
-	run --separate-stderr ktstr-vm -k "$KERNEL" -i "$TEST_TMP/data" --raw \
-		--exec 'cd /include-files && find data | sort && cat data/sub/deeper/b.txt && readlink data/link'
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'data\ndata/a.txt\ndata/link\ndata/sub\ndata/sub/deeper\ndata/sub/deeper/b.txt\nbeta\na.txt')" ]
+@test "an included directory keeps its tree under /include-files (shared boot)" {
+	shared_lines dir
+	[ "$(shared_lines dir)" = "$(printf 'data\ndata/a.txt\ndata/link\ndata/sub\ndata/sub/deeper\ndata/sub/deeper/b.txt\nbeta a.txt')" ]
 }
 
-@test "a dynamically linked include runs in the guest" {
-	run --separate-stderr ktstr-vm -k "$KERNEL" -i /usr/bin/jq --raw \
-		--exec 'echo "{\"a\":[1,2,3]}" | /include-files/jq -c ".a | add"'
-	echo "$output $stderr"
-	[ "$status" -eq 0 ]
-	[ "$output" = 6 ]
+@test "a dynamically linked include runs in the guest (shared boot)" {
+	[ "$(shared_lines jq)" = 6 ]
 }
 
-@test "--env reaches the guest command; KTSTR_TOPO is set" {
-	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --env FOO=bar --raw --exec 'echo $FOO $KTSTR_TOPO'
-	[ "$status" -eq 0 ]
-	[ "$output" = "bar 1,1,2,1" ]
+@test "--env reaches the guest command; KTSTR_TOPO is set (shared boot)" {
+	[ "$(shared_lines env)" = "bar 1,1,2,1" ]
 }
 
 @test "the watchdog kills a guest that overruns --timeout" {
@@ -150,10 +168,15 @@ check_topology() {
 	assert_no_qemu
 }
 
+# The discovery chain, read from --dry-run: every other test boots this
+# same image.
 @test "KTSTR_TEST_KERNEL picks the kernel; --kernel wins over it" {
-	KTSTR_TEST_KERNEL="$KERNEL" run --separate-stderr ktstr-vm --raw --exec 'echo hi'
+	KTSTR_TEST_KERNEL="$KERNEL" run --separate-stderr ktstr-vm --dry-run
 	[ "$status" -eq 0 ]
-	[ "$output" = hi ]
-	KTSTR_TEST_KERNEL=/nonexistent run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'echo hi'
+	jq -e -s --arg k "$KERNEL" 'any(.[]; .type == "kernel_resolved" and .image == $k and
+		.source == "KTSTR_TEST_KERNEL")' <<<"$output"
+	KTSTR_TEST_KERNEL=/nonexistent run --separate-stderr ktstr-vm -k "$KERNEL" --dry-run
 	[ "$status" -eq 0 ]
+	jq -e -s --arg k "$KERNEL" 'any(.[]; .type == "kernel_resolved" and .image == $k and
+		.source == "--kernel")' <<<"$output"
 }
