@@ -121,7 +121,5 @@ json_t *sysinfo_topology(void);
  * the unit tests, which pass a fake tree. */
 json_t *sysinfo_topology_at(const char *root);
 json_t *sysinfo_ready(long long init_uptime_ms);
-/* The guest's uptime (/proc/uptime) in ms, 0 when unreadable. */
-long long sysinfo_uptime_ms(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CPU_DIR "/sys/devices/system/cpu"
@@ -225,13 +226,14 @@ json_t *sysinfo_topology(void)
 	return sysinfo_topology_at("");
 }
 
-long long sysinfo_uptime_ms(void)
+/* /proc/uptime's clock, to the millisecond (the file has centiseconds):
+ * the same clock as the agent's init_uptime_ms. */
+static long long uptime_ms(void)
 {
-	char *s = sysinfo_read_trimmed("/proc/uptime");
-	double up = s ? strtod(s, NULL) : 0;
+	struct timespec ts;
 
-	free(s);
-	return (long long)(up * 1000 + 0.5);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 json_t *sysinfo_ready(long long init_uptime_ms)
@@ -242,7 +244,7 @@ json_t *sysinfo_ready(long long init_uptime_ms)
 	struct utsname u;
 	char *scx = sysinfo_read_trimmed("/sys/kernel/sched_ext/state");
 
-	json_set_int(rec, "uptime_ms", sysinfo_uptime_ms());
+	json_set_int(rec, "uptime_ms", uptime_ms());
 	/* Kernel boot against the agent's own start-up (issue 16); null
 	 * when the agent is not the guest's init (host mode). */
 	if (init_uptime_ms >= 0)
