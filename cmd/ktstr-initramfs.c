@@ -32,8 +32,8 @@ static const char usage[] =
 	"      --busybox PATH   busybox binary (default: $KTSTR_BUSYBOX_PATH, else PATH)\n"
 	"      --kconfig PATH   the kernel's .config, packed as /boot/config; the agent\n"
 	"                       links /boot/config-$(uname -r) to it for libbpf\n"
-	"      --tools          also pack the host's bpftool, chrt, pgrep and pkill\n"
-	"                       (each one busybox lacks) with their libraries\n"
+	"      --tools          also pack the host's bpftool, chrt, taskset, pgrep and\n"
+	"                       pkill (the ones busybox lacks) with their libraries\n"
 	"  -h, --help           show this help and exit\n"
 	"      --version        show the version and exit\n"
 	"\n"
@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 	o.n_includes = includes.n;
 	if (initramfs_build(&o, &r, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
+	initramfs_warn_missing_tools(&r);
 	emit(&r);
 	initramfs_result_release(&r);
 	strbuf_release(&err);

@@ -67,16 +67,19 @@ static const char usage_text[] =
 "  -e, --exec CMD           run CMD with /bin/sh -c in the guest\n"
 "      --shell              interactive busybox shell on this terminal\n"
 "                           (the guest gets --tools)\n"
-"      --tools              add the host's bpftool, chrt, pgrep and pkill (and\n"
-"                           their libraries) to the guest; off by default, as\n"
-"                           each MB of image costs boot time under TCG\n"
+"      --tools              add the host's bpftool, chrt, pgrep and pkill (the\n"
+"                           ones busybox lacks, with their libraries) to the\n"
+"                           guest; off by default, as each MB of image costs\n"
+"                           boot time under TCG\n"
 "  -s, --scenario NAME|FILE run a canned scenario or a scenario file\n"
 "                           (see ktstr-scenario(5); default: steady)\n"
 "      --cgroup SPEC        add a cgroup, e.g. cg_0:workers=2,work=bursty:50ms:100ms\n"
 "                           (repeatable; alone it makes a quick scenario)\n"
 "      --duration DURATION  scenario duration (default: the scenario's, 5s)\n"
-"      --scheduler NAME|PATH  sched_ext scheduler to attach (default: the\n"
-"                           kernel's EEVDF); a name is looked up in\n"
+"      --scheduler NAME|PATH  sched_ext scheduler to attach around the\n"
+"                           scenario (default: the kernel's EEVDF; with --exec\n"
+"                           or --shell it is only put at /usr/bin/NAME); a\n"
+"                           name is looked up in\n"
 "                           KTSTR_SCHEDULER_BIN_<NAME>, KTSTR_SCHEDULER, the\n"
 "                           built-scheduler cache, then PATH\n"
 "      --sched-arg ARG      argument for the scheduler (repeatable)\n"
@@ -92,7 +95,7 @@ static const char usage_text[] =
 "                           run time over the workload (bpf_prog_stats records;\n"
 "                           turns on kernel.bpf_stats_enabled; env\n"
 "                           KTSTR_BPF_STATS non-empty); bpf_prog records come\n"
-"                           with every --scheduler\n"
+"                           with every scenario run under --scheduler\n"
 "      --env K=V            set a variable for CMD in the guest (repeatable)\n"
 "  -i, --include PATH       put a file or directory under /include-files\n"
 "                           (repeatable; shared libraries come along)\n"
@@ -408,6 +411,8 @@ static void check_output_dir(const char *opt, const char *path)
 
 struct emit_ctx {
 	bool raw, shell;
+	bool tools;		/* the guest has the host tools (--tools) */
+	char *missing_tool;	/* one the command wanted without --tools */
 	const char *ctprof;	/* where a guest ctprof snapshot goes */
 	bool stdout_gone;	/* EPIPE: nobody reads the records any more */
 	/* Scenario progress on a terminal (lib/host/progress.h). */
@@ -502,10 +507,32 @@ static void output_failed(struct emit_ctx *e)
 	host_run_output_gone();
 }
 
+/* "sh: pkill: not found" from the guest's shell: the name, when it is one
+ * of the tools --tools packs (caller frees), else NULL. */
+static char *tool_not_found(const char *line)
+{
+	static const char *const tools[] = { "bpftool", "chrt", "pgrep", "pkill", NULL };
+	size_t i, n;
+
+	if (!line || strncmp(line, "sh: ", 4))
+		return NULL;
+	line += 4;
+	for (i = 0; tools[i]; i++) {
+		n = strlen(tools[i]);
+		if (!strncmp(line, tools[i], n) && !strcmp(line + n, ": not found"))
+			return xstrdup(tools[i]);
+	}
+	return NULL;
+}
+
 static void emit(json_t *rec, void *data)
 {
 	struct emit_ctx *e = data;
 	const char *type = json_get_str(rec, "type");
+
+	if (!e->tools && !e->missing_tool && !strcmp(type, "output") &&
+	    !strcmp(json_get_str(rec, "stream") ?: "", "stderr"))
+		e->missing_tool = tool_not_found(json_get_str(rec, "line"));
 
 	if (!strcmp(type, "vm_start")) {
 		progress("booting %s (%s, %lld vCPUs)", json_get_str(rec, "topology"),
@@ -716,6 +743,12 @@ static void resolve_kernel(struct vm_plan *p)
 		if (!p->sched_host)
 			die(KTSTR_EXIT_USAGE, "%s", err.buf);
 		p->sched_guest = xasprintf("/usr/bin/%s", path_basename(p->sched_host));
+		/* Only a scenario attaches it: say so rather than let a
+		 * command run under EEVDF while the user thinks otherwise. */
+		if ((p->o.cmd || p->o.shell) && !p->o.dry_run)
+			diag("--scheduler with %s: %s is put at %s in the guest, not attached; "
+			     "start it in the command, or run a scenario to have it attached",
+			     p->o.shell ? "--shell" : "--exec", p->o.scheduler, p->sched_guest);
 	}
 	strbuf_release(&err);
 }
@@ -770,7 +803,8 @@ static int boot(struct vm_plan *p)
 {
 	struct initramfs_result ir = { 0 };
 	struct strbuf err = STRBUF_INIT;
-	struct emit_ctx ectx = { .ctprof = p->o.ctprof, .raw = p->o.raw, .shell = p->o.shell };
+	struct emit_ctx ectx = { .ctprof = p->o.ctprof, .raw = p->o.raw, .shell = p->o.shell,
+				 .tools = p->o.tools || p->o.shell };
 	struct vm_result r;
 	char *log, *sched_log;
 	int code;
@@ -797,6 +831,10 @@ static int boot(struct vm_plan *p)
 	if (r.end != VM_END_EXITED && !(r.end == VM_END_INTERRUPTED && r.signal == SIGPIPE))
 		diag("%s", r.message);
 	code = exit_code_for(&r);
+	if (ectx.missing_tool)
+		diag("the guest has no %s: it is packed only with --tools (or --shell)",
+		     ectx.missing_tool);
+	free(ectx.missing_tool);
 	free(ectx.scenario);
 	free(sched_log);
 	free(log);
@@ -810,7 +848,7 @@ static int boot(struct vm_plan *p)
 static int host_mode(struct vm_plan *p)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct emit_ctx ectx = { .ctprof = p->o.ctprof, .raw = p->o.raw };
+	struct emit_ctx ectx = { .ctprof = p->o.ctprof, .raw = p->o.raw, .tools = true };
 	struct host_run_config hc = { .sched_output_echo = p->o.sched_output };
 	char *agent = ktstr_libexec_path("ktstr-agent");
 	char *log, *sched_log;

@@ -256,9 +256,12 @@ EOF
 	run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec \
 		'grep -c "^CONFIG_SCHED_CLASS_EXT=y" "/boot/config-$(uname -r)";
 		 for t in pkill pgrep chrt bpftool; do command -v $t || echo "no $t"; done;
-		 killall -0 init && taskset -p 1 >/dev/null && echo BUSYBOX-OK'
+		 killall -0 init && taskset -p 1 >/dev/null && echo BUSYBOX-OK; pkill -0 init || true'
 	echo "$output $stderr"
 	[ "$status" -eq 0 ]
+	# The shell's "not found" for a tool --tools would pack gets a hint.
+	[[ "$stderr" == *"sh: pkill: not found"* ]]
+	[[ "$stderr" == *"ktstr-vm: the guest has no pkill: it is packed only with --tools (or --shell)"* ]]
 	[ "$output" = "1
 no pkill
 no pgrep

@@ -44,6 +44,10 @@ static void bad_option(char *const argv[], int ch)
 		usage_error(ch == ':' ? "option '-%c' needs a value" : "unknown option '-%c'",
 			    optopt);
 	len = (int)strcspn(arg, "=");
+	/* getopt_long sets optopt to the option's code when a known long
+	 * option that takes no value got "=value" (0 when it is unknown). */
+	if (ch == '?' && optopt && arg[len] == '=')
+		usage_error("option '%.*s' takes no value; drop the '%s'", len, arg, arg + len);
 	usage_error(ch == ':' ? "option '%.*s' needs a value" : "unknown option '%.*s'",
 		    len, arg);
 }

@@ -402,6 +402,8 @@ int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 	if (initramfs_collect(o, &b, err) == 0) {
 		cache_key(&b, r->key);
 		r->files = (unsigned)b.n;
+		r->missing_tools = b.missing;
+		b.missing = (struct strvec)STRVEC_INIT;
 		ret = produce(o, &b, &out, r, err);
 		/* Only a build that worked teaches the next one anything. */
 		if (ret == 0)
@@ -421,8 +423,19 @@ int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 	return ret;
 }
 
+void initramfs_warn_missing_tools(const struct initramfs_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->missing_tools.n; i++)
+		diag("--tools: %s is not an executable file on this host, so the guest goes "
+		     "without it; install its package (util-linux, procps or bpftool)",
+		     r->missing_tools.v[i]);
+}
+
 void initramfs_result_release(struct initramfs_result *r)
 {
 	free(r->path);
+	strvec_clear(&r->missing_tools);
 	memset(r, 0, sizeof(*r));
 }

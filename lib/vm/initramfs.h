@@ -16,6 +16,7 @@
 #define KTSTR_INITRAMFS_H
 
 #include <stdbool.h>
+#include "strvec.h"
 #include <stddef.h>
 #include "strbuf.h"
 
@@ -48,10 +49,14 @@ struct initramfs_opts {
 	size_t n_files;
 	/* Also pack chrt, taskset, pkill, pgrep and bpftool from the host (at
 	 * their host paths, with their libraries) where busybox has no
-	 * applet of that name; missing ones are skipped.  Off by default:
-	 * procps alone brings 5 MB of libraries, and under TCG the image
-	 * costs about 30 ms of boot per MB (issue 16). */
+	 * applet of that name; missing ones are skipped (and listed in
+	 * initramfs_result.missing_tools).  Off by default: with their
+	 * libraries they add ~7 MB, and under TCG the image costs about
+	 * 30 ms of boot per MB (issue 16). */
 	bool host_tools;
+	/* The host tools' paths, NULL-terminated; NULL: the list above (a
+	 * test hook). */
+	const char *const *tool_paths;
 	/* Also write the image here (atomically).  NULL: the cache copy only. */
 	const char *output;
 	/* NULL: ktstr_cache_dir("initramfs"). */
@@ -69,6 +74,9 @@ struct initramfs_result {
 				 * with no_sha256 */
 	char key[65];		/* cache key (content hash of the entry list) */
 	bool cached;		/* the cache already held this image */
+	/* host_tools: the tools busybox lacks that this host has not either
+	 * (not there, or not an executable file), left out of the image. */
+	struct strvec missing_tools;
 };
 
 /* Build (or find in the cache) the image described by o.  Returns 0 and
@@ -78,6 +86,9 @@ struct initramfs_result {
 int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 		    struct strbuf *err);
 void initramfs_result_release(struct initramfs_result *r);
+/* One warning on stderr per r->missing_tools entry: a --tools the user
+ * asked for that the guest will not have in full. */
+void initramfs_warn_missing_tools(const struct initramfs_result *r);
 
 /* The name an include goes by under /include-files: the last component
  * the user typed, so "-i ./data/" becomes /include-files/data ("." and

@@ -33,6 +33,7 @@ void build_release(struct build *b)
 	free(b->v);
 	strvec_clear(&b->elves);
 	strvec_clear(&b->libs);
+	strvec_clear(&b->missing);
 	inmemo_release(&b->memo);
 	memset(b, 0, sizeof(*b));
 }
@@ -711,22 +712,29 @@ static bool have_applet(const struct build *b, const char *name)
  * come from the host at the same path, with their libraries.  A tool the
  * host lacks is left out: the image stays buildable, and the guest's
  * "not found" names it. */
-static void add_tools(struct build *b)
+static void add_tools(struct build *b, const char *const *tools)
 {
-	static const char *const tools[] = {
+	static const char *const host_tools[] = {
 		"/usr/bin/chrt", "/usr/bin/taskset",		/* util-linux */
 		"/usr/bin/pkill", "/usr/bin/pgrep",		/* procps */
 		"/usr/sbin/bpftool",				/* bpftool */
+		NULL,
 	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(tools); i++) {
+	if (!tools)
+		tools = host_tools;
+	for (i = 0; tools[i]; i++) {
 		struct stat st;
 		char *what;
 
-		if (have_applet(b, path_basename(tools[i])) || stat(tools[i], &st) < 0 ||
-		    !S_ISREG(st.st_mode) || access(tools[i], R_OK | X_OK) < 0)
+		if (have_applet(b, path_basename(tools[i])))
 			continue;
+		if (stat(tools[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    access(tools[i], R_OK | X_OK) < 0) {
+			strvec_push(&b->missing, tools[i]);
+			continue;
+		}
 		what = xasprintf("host tool %s", tools[i]);
 		add_reg(b, guest_path(tools[i]), tools[i], st.st_mode & 0777, RANK_TOOL, what);
 		strvec_push_unique(&b->elves, tools[i]);
@@ -741,7 +749,7 @@ static int collect(const struct initramfs_opts *o, struct build *b, struct strbu
 	    add_busybox(b, o->busybox, err) < 0)
 		return -1;
 	if (o->host_tools)
-		add_tools(b);
+		add_tools(b, o->tool_paths);
 	if (add_includes(b, o->includes, o->n_includes, err) < 0 ||
 	    add_files(b, o->files, o->n_files, err) < 0 ||
 	    add_closures(b, err) < 0)

@@ -46,6 +46,7 @@ struct build {
 	struct strvec elves;	/* explicit regular files to scan for libraries */
 	struct strvec libs;	/* library paths already packed */
 	struct inmemo memo;	/* input hashes and applet lists of past builds */
+	struct strvec missing;	/* host tools not found (initramfs_opts.host_tools) */
 };
 
 /* Fill b from o: sorted by guest path, one entry per path, parents

@@ -116,6 +116,8 @@ int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 	}
 	progress("building initramfs");
 	rc = initramfs_build(&io, res, err);
+	if (rc == 0)
+		initramfs_warn_missing_tools(res);
 	free(agent);
 	free(busybox);
 	return rc;

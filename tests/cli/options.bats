@@ -37,6 +37,20 @@ check_bad_option() {
 @test "options: ktstr-selftests" { check_bad_option ktstr-selftests --bogus; }
 @test "options: ktstr-export" { check_bad_option ktstr-export --bogus; }
 
+@test "options: a value given to a switch is named as such, not as an unknown option" {
+	local p
+	for p in ktstr-vm ktstr-initramfs; do
+		run --separate-stderr "$p" --tools=yes
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[ "$stderr" = "$p: option '--tools' takes no value; drop the '=yes' (see '$p --help')" ]
+	done
+	# Unknown stays unknown, with or without a value.
+	run --separate-stderr ktstr-vm --bogus=1
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ktstr-vm: unknown option '--bogus' (see 'ktstr-vm --help')" ]
+}
+
 @test "options: a short option that does not exist, for every program" {
 	local p
 	for p in "${PROGRAMS[@]}"; do

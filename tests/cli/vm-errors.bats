@@ -200,3 +200,13 @@ expect_error() {
 	[[ "$stderr" != *"is for a VM"* ]]
 	[[ "$stderr" == "ktstr-agent: "* ]]
 }
+
+@test "--scheduler with --exec says the scheduler is only put in the guest, not attached" {
+	run --separate-stderr ktstr-vm -k "$KERNEL" --scheduler /bin/true --exec true --qemu /bin/false
+	echo "$stderr"
+	[ "${stderr_lines[0]}" = "ktstr-vm: --scheduler with --exec: /bin/true is put at /usr/bin/true in the guest, not attached; start it in the command, or run a scenario to have it attached" ]
+	# A dry run describes; it does not warn.
+	run --separate-stderr ktstr-vm -k "$KERNEL" --scheduler /bin/true --exec true --dry-run
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}

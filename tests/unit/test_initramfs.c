@@ -905,9 +905,48 @@ static void test_memo_build(void **state)
 	free(memo);
 }
 
+/* host_tools: a tool is packed at its host path, an applet busybox has
+ * wins over the host's, and a tool the host lacks (or cannot run) is
+ * named in missing_tools instead of failing the build.  Without
+ * host_tools nothing of the list is looked at. */
+static void test_host_tools(void **state)
+{
+	struct fx *fx = *state;
+	struct initramfs_opts o = base_opts(fx);
+	const char *tools[] = {
+		fxp(fx, 0, "mytool"), fxp(fx, 1, "gone"), fxp(fx, 2, "plain"),
+		"/nonexistent/taskset", NULL,
+	};
+	struct initramfs_result r;
+	struct listing l;
+
+	write_text(tools[0], "#!/bin/sh\necho tool\n", 0755);
+	write_text(tools[2], "not a program\n", 0644);
+	o.tool_paths = tools;
+	build_ok(&o, &r);
+	assert_int_equal(r.missing_tools.n, 0);
+	list_archive(r.path, &l);
+	assert_null(find(&l, tools[0] + 1));
+	listing_free(&l);
+	initramfs_result_release(&r);
+
+	o.host_tools = true;
+	build_ok(&o, &r);
+	assert_int_equal(r.missing_tools.n, 2);
+	assert_string_equal(r.missing_tools.v[0], tools[1]);
+	assert_string_equal(r.missing_tools.v[1], tools[2]);
+	list_archive(r.path, &l);
+	assert_non_null(find(&l, tools[0] + 1));
+	assert_null(find(&l, tools[2] + 1));
+	assert_null(find(&l, "nonexistent/taskset"));
+	listing_free(&l);
+	initramfs_result_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_host_tools, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memo_roundtrip, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memo_prune, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memo_build, fx_setup, fx_teardown),
