@@ -130,6 +130,8 @@ struct compare_row {
 				 * or a payload metric's from metric_info
 				 * (borrowed like metric) */
 	bool gated;		/* has a gate */
+	double gate_abs, gate_rel_pct;	/* the gate applied; NAN when none
+					 * (the TCG rule can widen the table's) */
 	bool notable;		/* ungated, but shown whenever it moved (a
 				 * BPF program's verified_insns) */
 	bool past_gate;		/* moved by more than both gates */

@@ -435,6 +435,8 @@ static json_t *row_json(const struct compare_row *r)
 	json_object_set_new(o, "p_value", num_or_null(r->p_value));
 	json_set_str(o, "direction", compare_dir_name(r->dir));
 	json_set_bool(o, "gated", r->gated);
+	json_object_set_new(o, "gate_abs", num_or_null(r->gate_abs));
+	json_object_set_new(o, "gate_rel_pct", num_or_null(r->gate_rel_pct));
 	json_object_set_new(o, "higher_is_better", (g || r->gated) && r->dir != COMPARE_NEUTRAL ?
 			    json_boolean(r->dir == COMPARE_HIGHER_BETTER) : json_null());
 	json_set_bool(o, "past_gate", r->past_gate);

@@ -252,6 +252,50 @@ static void test_both_gates_must_pass(void **state)
 	strbuf_release(&err);
 }
 
+/* The TCG rule: with every sample of both sides under TCG, the work
+ * rates' relative gate is 25 %, not 10 %; one KVM sample on a side
+ * keeps the table's gate, and other metrics keep theirs. */
+static void test_tcg_rate_gate(void **state)
+{
+	static const char *const accel[] = { "tcg", "tcg", "kvm" };
+	struct pair p;
+	struct strbuf err = STRBUF_INIT;
+	const struct compare_row *r;
+	unsigned i;
+
+	(void)state;
+	pair_init(&p);
+	for (i = 1; i <= 2; i++) {
+		char *a = xasprintf(",\"accel\":\"tcg\"");
+		char *b = xasprintf(",\"accel\":\"%s\"", accel[i]);
+
+		/* -18 %: past 10 %, within 25 % */
+		put(p.a, "tcg", i, "pass", "\"min_iterations_per_sec\":1000,\"worst_spread_pct\":10", a);
+		put(p.b, "tcg", i, "pass", "\"min_iterations_per_sec\":820,\"worst_spread_pct\":20", a);
+		put(p.a, "mixed", i, "pass", "\"min_iterations_per_sec\":1000", a);
+		put(p.b, "mixed", i, "pass", "\"min_iterations_per_sec\":820", b);
+		/* -50 %: past both */
+		put(p.a, "hog", i, "pass", "\"total_iterations\":10000", a);
+		put(p.b, "hog", i, "pass", "\"total_iterations\":5000", a);
+		free(a);
+		free(b);
+	}
+	assert_int_equal(pair_compare(&p, NULL, &err), 0);
+	r = row(&p.r, "s tcg/tiny-2llc", "min_iterations_per_sec");
+	assert_true(r->significant && !r->past_gate && !r->regression);
+	assert_true(r->gate_rel_pct == 25 && r->gate_abs == 10);
+	assert_string_equal(compare_row_status(r), "within_gate");
+	/* spread keeps its own gate (25 %... of +100 %: a regression) */
+	r = row(&p.r, "s tcg/tiny-2llc", "worst_spread_pct");
+	assert_true(r->regression);
+	r = row(&p.r, "s mixed/tiny-2llc", "min_iterations_per_sec");
+	assert_true(r->regression && r->gate_rel_pct == 10);
+	r = row(&p.r, "s hog/tiny-2llc", "total_iterations");
+	assert_true(r->regression && r->gate_rel_pct == 25);
+	pair_release(&p);
+	strbuf_release(&err);
+}
+
 static void test_direction(void **state)
 {
 	struct pair p;
@@ -874,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_welch_edges),
 		cmocka_unit_test(test_gate_table),
 		cmocka_unit_test(test_both_gates_must_pass),
+		cmocka_unit_test(test_tcg_rate_gate),
 		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_one_sample_is_noise),
 		cmocka_unit_test(test_ab_variants_are_cases),
