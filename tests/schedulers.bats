@@ -6,6 +6,11 @@
 # setup_file builds once per run, with two concurrent invocations so the lock
 # is exercised for free (about 100 s on an idle 2-core box; the kernel's
 # vmlinux is extracted into its cache entry once).
+#
+# run-bats: alone
+# The build's make -j keeps both host cores busy for ~40 s: next to another
+# file's VM it starved QEMU (a monitor test saw 20 samples "taken while
+# QEMU was stopped" and missed the stall it checks for).
 
 load lib/common
 
