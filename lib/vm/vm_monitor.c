@@ -350,6 +350,35 @@ long long vm_monitor_wait_ms(const struct vm_monitor *m, long long t_ms)
 	return m->next_ms > t_ms ? m->next_ms - t_ms : 0;
 }
 
+/* A guest is still scheduling when a runqueue clock advanced this recently
+ * before the last sample (vm_monitor_describe). */
+#define MOVING_WINDOW_MS 2000
+
+/* How many CPUs' runqueue clocks moved in a sample. */
+static int clocks_moving(const json_t *rec, int *n)
+{
+	const json_t *adv = json_object_get(rec, "clock_adv_us"), *x;
+	size_t i;
+	int moving = 0;
+
+	*n = (int)json_array_size(adv);
+	json_array_foreach(adv, i, x)
+		if (json_is_number(x) && json_number_value(x) > 0)
+			moving++;
+	return moving;
+}
+
+static void record_moving(struct vm_monitor *m, const json_t *rec, long long t_ms)
+{
+	int n, moving = clocks_moving(rec, &n);
+
+	if (moving) {
+		m->moving_ms = t_ms;
+		m->moving = moving;
+		m->moving_of = n;
+	}
+}
+
 void vm_monitor_sample(struct vm_monitor *m, long long t_ms)
 {
 	bool have_ns;
@@ -367,37 +396,27 @@ void vm_monitor_sample(struct vm_monitor *m, long long t_ms)
 	m->samples++;
 	json_decref(m->last);
 	m->last = json_incref(rec);
+	record_moving(m, rec, t_ms);
 	m->emit(rec, m->ctx);
-}
-
-/* How many CPUs' runqueue clocks moved in the last sample. */
-static int clocks_moving(const json_t *last, int *n)
-{
-	const json_t *adv = json_object_get(last, "clock_adv_us"), *x;
-	size_t i;
-	int moving = 0;
-
-	*n = (int)json_array_size(adv);
-	json_array_foreach(adv, i, x)
-		if (json_is_number(x) && json_number_value(x) > 0)
-			moving++;
-	return moving;
 }
 
 void vm_monitor_describe(const struct vm_monitor *m, long long t_ms, struct strbuf *out)
 {
-	int n, moving;
+	long long last_ms;
 
 	if (!m->last)
 		return;
-	moving = clocks_moving(m->last, &n);
-	strbuf_addf(out, "last monitor sample %lld ms ago: ", t_ms -
-		    json_get_int(m->last, "t_ms", t_ms));
-	if (moving)
+	last_ms = json_get_int(m->last, "t_ms", t_ms);
+	strbuf_addf(out, "last monitor sample %lld ms ago: ", t_ms - last_ms);
+	/* An idle guest (a command sleeping) can pass a sample or two
+	 * without a tick on any CPU: judge by the last MOVING_WINDOW_MS. */
+	if (m->moving && last_ms - m->moving_ms <= MOVING_WINDOW_MS)
 		strbuf_addf(out, "the guest kernel was still scheduling (%d of %d runqueue "
-			    "clocks advancing)", moving, n);
+			    "clocks advanced %lld ms before it)", m->moving, m->moving_of,
+			    last_ms - m->moving_ms);
 	else
-		strbuf_addf(out, "no runqueue clock was advancing (guest kernel frozen)");
+		strbuf_addf(out, "no runqueue clock advanced in the last %d ms of samples "
+			    "(guest kernel frozen)", MOVING_WINDOW_MS);
 }
 
 void vm_monitor_finish(struct vm_monitor *m, long long t_ms)

@@ -49,6 +49,10 @@ struct vm_monitor {
 	long long next_ms;
 	unsigned samples;
 	json_t *last;			/* the last sample, for vm_exit */
+	/* The newest sample in which a runqueue clock advanced, and how
+	 * many did: an idle guest can go a sample or two without a tick. */
+	long long moving_ms;		/* its t_ms (moving 0: none yet) */
+	int moving, moving_of;
 };
 
 /* Set up for a run of kernel (image path) with spec s; on success
