@@ -157,10 +157,14 @@ SH
 @test "^C while the initramfs is written: exit 130, no temp file left in the cache" {
 	# A cache of this test's own, so the image is built now.
 	export XDG_CACHE_HOME="$TEST_TMP/cache"
+	# A 64 MB include keeps the image's temp file there long enough to
+	# be seen: the default 3.9 MB image was written, booted and gone
+	# between two looks of the loop below.
+	head -c 64M /dev/zero >"$TEST_TMP/big"
 	# As from a terminal: SIGINT's default action, not the SIG_IGN a
 	# non-interactive shell gives background jobs.
 	python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
-		ktstr-vm -k "$KERNEL" --exec true >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+		ktstr-vm -k "$KERNEL" -i "$TEST_TMP/big" --exec true >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 	pid=$!
 	# Aim the signal at the build: as soon as its temp file shows up.
 	for _ in $(seq 1000); do
