@@ -201,8 +201,12 @@ static int spawn(struct engine *e, struct prun *r, struct pcopy *c, struct strve
 	/* Both sides set the group: signals may come before the child ran. */
 	setpgid(c->pid, c->pid);
 	c->start_ns = now_ns();
+	/* From start_ns rounded up, so the stop never comes before
+	 * timeout_ms of wall_ms (a later monotonic_ms() rounded down could
+	 * end a 300 ms timeout at 299). */
 	if (d->timeout_ms)
-		c->deadline_ms = monotonic_ms() + (long long)d->timeout_ms;
+		c->deadline_ms = (long long)((c->start_ns + 999999) / 1000000) +
+				 (long long)d->timeout_ms;
 	close(s.pipe[1]);
 	s.pipe[1] = -1;
 	read_exec_error(s.pipe[0], c);
