@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Library code reports fatal errors with exit(); as PID 1 that would panic
@@ -123,13 +122,8 @@ static void run_request(struct agent *ag)
 int main(int argc, char **argv)
 {
 	struct agent ag = { .port = -1, .sigfd = -1, .outq = STRBUF_INIT };
-	struct timespec boot;
-	long long init_uptime_ms;
+	long long init_uptime_ms = sysinfo_uptime_ms();
 	char *topo;
-
-	/* CLOCK_BOOTTIME is /proc/uptime's clock, and needs no /proc yet. */
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	init_uptime_ms = boot.tv_sec * 1000LL + boot.tv_nsec / 1000000;
 
 	diag_init("ktstr-agent");
 	for (int i = 1; i < argc; i++)

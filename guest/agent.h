@@ -121,5 +121,7 @@ json_t *sysinfo_topology(void);
  * the unit tests, which pass a fake tree. */
 json_t *sysinfo_topology_at(const char *root);
 json_t *sysinfo_ready(long long init_uptime_ms);
+/* CLOCK_BOOTTIME (/proc/uptime's clock) in ms; needs no /proc. */
+long long sysinfo_uptime_ms(void);
 
 #endif

@@ -228,7 +228,7 @@ json_t *sysinfo_topology(void)
 
 /* /proc/uptime's clock, to the millisecond (the file has centiseconds):
  * the same clock as the agent's init_uptime_ms. */
-static long long uptime_ms(void)
+long long sysinfo_uptime_ms(void)
 {
 	struct timespec ts;
 
@@ -244,7 +244,7 @@ json_t *sysinfo_ready(long long init_uptime_ms)
 	struct utsname u;
 	char *scx = sysinfo_read_trimmed("/sys/kernel/sched_ext/state");
 
-	json_set_int(rec, "uptime_ms", uptime_ms());
+	json_set_int(rec, "uptime_ms", sysinfo_uptime_ms());
 	/* Kernel boot against the agent's own start-up (issue 16); null
 	 * when the agent is not the guest's init (host mode). */
 	if (init_uptime_ms >= 0)

@@ -588,7 +588,6 @@ static bool judge_bpf(struct compare_row *row, const json_t *info, double alpha)
 	return false;
 }
 
-/* One metric's row: its samples, means, p-value and verdict. */
 /* Under TCG a guest's work rate is the host's emulation speed, which
  * follows the host's load: reruns of one suite on the 2-core build
  * machine differed by 11-18 % in min_iterations_per_sec (issue 16), past
@@ -625,6 +624,7 @@ static const struct metric_gate *tcg_gate(const struct group *ga, const struct g
 	return tmp;
 }
 
+/* One metric's row: its samples, means, p-value and verdict. */
 static void compare_metric(const struct group *ga, const struct group *gb, double alpha,
 			   const char *metric, double *xa, double *xb,
 			   struct compare_result *r, size_t *alloc)

@@ -16,9 +16,9 @@
 #define KTSTR_INITRAMFS_H
 
 #include <stdbool.h>
-#include "strvec.h"
 #include <stddef.h>
 #include "strbuf.h"
+#include "strvec.h"
 
 /* Where the kernel config goes in the image.  The agent links
  * /boot/config-$(uname -r), the first place libbpf looks, to it at boot:
