@@ -511,16 +511,17 @@ static void output_failed(struct emit_ctx *e)
  * of the tools --tools packs (caller frees), else NULL. */
 static char *tool_not_found(const char *line)
 {
-	static const char *const tools[] = { "bpftool", "chrt", "pgrep", "pkill", NULL };
 	size_t i, n;
 
 	if (!line || strncmp(line, "sh: ", 4))
 		return NULL;
 	line += 4;
-	for (i = 0; tools[i]; i++) {
-		n = strlen(tools[i]);
-		if (!strncmp(line, tools[i], n) && !strcmp(line + n, ": not found"))
-			return xstrdup(tools[i]);
+	for (i = 0; initramfs_host_tools[i]; i++) {
+		const char *name = path_basename(initramfs_host_tools[i]);
+
+		n = strlen(name);
+		if (!strncmp(line, name, n) && !strcmp(line + n, ": not found"))
+			return xstrdup(name);
 	}
 	return NULL;
 }

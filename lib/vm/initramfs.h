@@ -54,8 +54,8 @@ struct initramfs_opts {
 	 * libraries they add ~7 MB, and under TCG the image costs about
 	 * 30 ms of boot per MB (issue 16). */
 	bool host_tools;
-	/* The host tools' paths, NULL-terminated; NULL: the list above (a
-	 * test hook). */
+	/* The host tools' paths, NULL-terminated; NULL: initramfs_host_tools
+	 * (a test hook). */
 	const char *const *tool_paths;
 	/* Also write the image here (atomically).  NULL: the cache copy only. */
 	const char *output;
@@ -86,6 +86,8 @@ struct initramfs_result {
 int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 		    struct strbuf *err);
 void initramfs_result_release(struct initramfs_result *r);
+/* What host_tools packs (NULL-terminated host paths). */
+extern const char *const initramfs_host_tools[];
 /* One warning on stderr per r->missing_tools entry: a --tools the user
  * asked for that the guest will not have in full. */
 void initramfs_warn_missing_tools(const struct initramfs_result *r);

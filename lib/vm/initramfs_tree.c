@@ -712,18 +712,19 @@ static bool have_applet(const struct build *b, const char *name)
  * come from the host at the same path, with their libraries.  A tool the
  * host lacks is left out: the image stays buildable, and the guest's
  * "not found" names it. */
+const char *const initramfs_host_tools[] = {
+	"/usr/bin/chrt", "/usr/bin/taskset",		/* util-linux */
+	"/usr/bin/pkill", "/usr/bin/pgrep",		/* procps */
+	"/usr/sbin/bpftool",				/* bpftool */
+	NULL,
+};
+
 static void add_tools(struct build *b, const char *const *tools)
 {
-	static const char *const host_tools[] = {
-		"/usr/bin/chrt", "/usr/bin/taskset",		/* util-linux */
-		"/usr/bin/pkill", "/usr/bin/pgrep",		/* procps */
-		"/usr/sbin/bpftool",				/* bpftool */
-		NULL,
-	};
 	size_t i;
 
 	if (!tools)
-		tools = host_tools;
+		tools = initramfs_host_tools;
 	for (i = 0; tools[i]; i++) {
 		struct stat st;
 		char *what;
