@@ -12,7 +12,8 @@ teardown() { common_teardown; }
 # each checked by its own test below from this run's output.
 setup_file() {
 	local d=$BATS_FILE_TMPDIR
-	export XDG_STATE_HOME=$d/state XDG_CACHE_HOME=${BATS_RUN_TMPDIR:-$d}/cache KTSTR_TEST_MARK=$d
+	common_setup_file
+	export XDG_CACHE_HOME=${BATS_RUN_TMPDIR:-$d}/cache
 	mkdir -p "$d/data/sub/deeper"
 	echo alpha >"$d/data/a.txt"
 	echo beta >"$d/data/sub/deeper/b.txt"
@@ -23,11 +24,19 @@ echo "env: $FOO $KTSTR_TOPO"
 echo "jq: $(echo '{"a":[1,2,3]}' | /include-files/jq -c '.a | add')"
 cd /include-files && find data | sort | sed 's/^/dir: /'
 echo "dir: $(cat data/sub/deeper/b.txt) $(readlink data/link)"
+echo "big: ${#BIG1} ${#BIG2} ${#BIG3} $(printf %s "$BIG3" | tr -d a | wc -c)"
+t=/sys/kernel/tracing/trace
+echo "modules: $(grep -c 'module_request:' $t) asked, $(grep -c 'filename=/sbin/modprobe' $t) modprobe runs, file $(test -e /sbin/modprobe && echo yes || echo no)"
 echo err >&2
 exit 7
 SH
-	local rc=0
+	# Three 100 kB variables: a request (about 300 kB) larger than the
+	# agent socket's buffer, queued before the guest has its port open.
+	local rc=0 big
+	big=$(head -c 100000 /dev/zero | tr '\0' a)
 	ktstr-vm -k "$KTSTR_E2E_KERNEL" --topo 1,1,2,1 --env FOO=bar -i "$d/data" -i /usr/bin/jq \
+		--env "BIG1=$big" --env "BIG2=$big" --env "BIG3=$big" \
+		--append "trace_event=module:module_request,sched:sched_process_exec" \
 		-i "$d/shared.sh" --raw --exec 'sh /include-files/shared.sh' \
 		>"$d/shared.out" 2>"$d/shared.err" || rc=$?
 	echo "$rc" >"$d/shared.rc"
@@ -115,6 +124,17 @@ check_topology() {
 
 @test "--env reaches the guest command; KTSTR_TOPO is set (shared boot)" {
 	[ "$(shared_lines env)" = "bar 1,1,2,1" ]
+}
+
+@test "a request larger than the agent socket's buffer arrives whole (shared boot)" {
+	[ "$(shared_lines big)" = "100000 100000 100000 0" ]
+}
+
+@test "no busybox modprobe runs for the kernel's module requests (shared boot)" {
+	# The kernel asks at boot (certificates) and on the bpffs mount; with
+	# no /sbin/modprobe in the image each request fails at once.
+	shared_lines modules
+	[[ "$(shared_lines modules)" =~ ^[1-9][0-9]*\ asked,\ 0\ modprobe\ runs,\ file\ no$ ]]
 }
 
 @test "the watchdog kills a guest that overruns --timeout" {

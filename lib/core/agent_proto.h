@@ -16,7 +16,9 @@
  *   {"type":"agent_ready","uptime_ms":N,"init_uptime_ms":N,"kernel_release":"...",
  *    "sched_ext_state":"disabled"|null}
  *   ... then, per request, records below.
- * Host -> guest, one request after agent_ready:
+ * Host -> guest, one request, which the agent reads after agent_ready.  The
+ * host queues it as soon as QEMU runs: QEMU takes it from the socket only
+ * once the agent has opened its port, so it is waiting there when wanted.
  *   {"type":"exec","cmd":"shell command","env":{"K":"V"},"timeout_ms":N}
  *      run "/bin/sh -c cmd" with stdin /dev/null, cwd /, env added.
  *   {"type":"shell","term":"xterm-256color","colorterm":"truecolor",

@@ -81,16 +81,35 @@ static void set_message(struct vm_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int send_request(struct vm_run *v)
+/* The request could not be delivered.  Before agent_ready that means QEMU
+ * is gone or going, and its exit says why (classify_qemu_exit); after it,
+ * the run ends here as an agent error. */
+static void request_lost(struct vm_run *v, int err)
 {
-	return jsonl_emit_fd(v->agent_fd, json_incref(v->c->request));
+	strbuf_reset(&v->to_agent);
+	v->to_agent_off = 0;
+	if (!v->ready || v->exit_seen)
+		return;
+	set_message(v->r, "cannot send the request to the guest agent: %s", strerror(err));
+	v->r->end = VM_END_AGENT_ERROR;
+	v->request_failed = true;
+	v->exit_seen = true;
+	v->exit_seen_ms = monotonic_ms();
+}
+
+/* Queued as soon as QEMU runs: the agent finds it waiting when it has
+ * announced itself, instead of waiting a round trip for it. */
+static void send_request(struct vm_run *v)
+{
+	if (vm_agent_send(v, json_incref(v->c->request)) < 0)
+		request_lost(v, errno);
 }
 
 /* The agent powers off only after we acknowledge its final record: until
  * then QEMU may still hold records we have not read. */
 static void ack_final(struct vm_run *v)
 {
-	if (jsonl_emit_fd(v->agent_fd, jsonl_record("ack")) < 0)
+	if (vm_agent_send(v, jsonl_record("ack")) < 0)
 		diag("cannot acknowledge the guest's final record: %s", strerror(errno));
 }
 
@@ -155,14 +174,10 @@ static void handle_record(struct vm_run *v, json_t *rec)
 		json_set_int(rec, "boot_ms", v->r->boot_ms);
 		v->emit(rec, v->ctx);
 		vm_monitor_agent_ready(&v->mon, qemu_pid, t_ms);
-		if (send_request(v) < 0) {
-			set_message(v->r, "cannot send the request to the guest agent: %s",
-				    strerror(errno));
-			v->r->end = VM_END_AGENT_ERROR;
-			v->request_failed = true;
-			v->exit_seen = true;
-			v->exit_seen_ms = monotonic_ms();
-		}
+		/* Still queued: the guest has its port open now, so this is
+		 * where a socket that will not take it shows. */
+		if (vm_agent_flush(v) < 0)
+			request_lost(v, errno);
 		return;
 	}
 	if (!strcmp(type, "exit") && !v->exit_seen) {
@@ -554,11 +569,16 @@ static void poll_channels(struct vm_run *v, long long wait)
 		{ .fd = v->sig_fd, .events = POLLIN },
 	};
 
+	if (v->to_agent.len)
+		p[1].events |= POLLOUT;
+
 	if (poll(p, 4, (int)wait) < 0 && errno != EINTR)
 		die_errno(KTSTR_EXIT_USAGE, "poll");
 	if (p[0].revents && !drain(v->con_fd, vm_console_feed, v))
 		v->con_fd = -1;
-	if (p[1].revents && !drain(v->agent_fd, handle_agent, v))
+	if ((p[1].revents & POLLOUT) && vm_agent_flush(v) < 0)
+		request_lost(v, errno);
+	if ((p[1].revents & ~POLLOUT) && !drain(v->agent_fd, handle_agent, v))
 		v->agent_fd = -1;
 	if (p[2].revents && !drain(v->qerr_fd, NULL, v))
 		v->qerr_fd = -1;
@@ -696,6 +716,8 @@ static void run_init(struct vm_run *v, const struct qemu_spec *s, bool allow_ret
 	line_reader_init(&v->con_lr, 4096);
 	/* Records are small except a ctprof snapshot, which can be megabytes. */
 	line_reader_init(&v->agent_lr, 64u << 20);
+	strbuf_init(&v->to_agent, 0);
+	v->to_agent_off = 0;
 	strbuf_init(&v->qemu_stderr, 0);
 	v->sig_fd = setup_signals(oldmask);
 	if (!atexit_set)
@@ -716,6 +738,7 @@ static void run_release(struct vm_run *v, const sigset_t *oldmask)
 		close(v->sig_fd);
 	line_reader_release(&v->con_lr);
 	line_reader_release(&v->agent_lr);
+	strbuf_release(&v->to_agent);
 	strbuf_release(&v->qemu_stderr);
 	for (unsigned i = 0; i < CONSOLE_TAIL; i++)
 		free(v->tail[i]);
@@ -829,6 +852,7 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 		qemu_build_argv(&s, &argv);
 		run_init(&v, &s, allow_retry, &oldmask);
 		if (spawn_qemu(&v, &s, &argv, &ch) == 0) {
+			send_request(&v);
 			vm_monitor_preload(&v.mon);
 			event_loop(&v);
 			rc = finish_run(&v);

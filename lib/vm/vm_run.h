@@ -20,6 +20,12 @@ struct vm_run {
 
 	int con_fd, agent_fd, qerr_fd, sig_fd, log_fd;
 	struct line_reader con_lr, agent_lr;
+	/* Bytes for the agent its socket has not taken yet.  The request is
+	 * queued as QEMU starts, before the guest has opened its port (QEMU
+	 * reads the socket only once it has), and may not fit the socket's
+	 * buffer; the rest goes out as the event loop sees POLLOUT. */
+	struct strbuf to_agent;
+	size_t to_agent_off;
 	struct strbuf qemu_stderr;
 	char *tail[CONSOLE_TAIL];
 	unsigned tail_pos;
@@ -37,6 +43,12 @@ struct vm_run {
 	bool log_written;	/* the console said anything at all */
 	int qemu_status;
 };
+
+/* Write what of v->to_agent the agent's socket takes now: 0 (the rest
+ * waits for POLLOUT), -1 with errno when the agent's end is gone. */
+int vm_agent_flush(struct vm_run *v);
+/* Queue rec (its reference is taken) and flush. */
+int vm_agent_send(struct vm_run *v, json_t *rec);
 
 /* Console output from QEMU: into the log, echoed under --verbose, its last
  * lines and any panic line remembered. */

@@ -8,7 +8,9 @@ KTSTR_PROXY_MODE (anything else: plain QEMU, nothing changed):
   rewrite     the first request ktstr-vm sends goes through the jq filter
               KTSTR_PROXY_JQ first (e.g. add "timeout_ms", send a request
               type ktstr-vm has no option for)
-  disconnect  forward the first request, wait 1 s, then hang up on the
+  disconnect  forward the first request; 1 s after the agent has both
+              announced itself (agent_ready) and been sent the request
+              (ktstr-vm queues it before the guest boots), hang up on the
               guest (ktstr-vm's end stays open: the agent must notice by
               itself and power off)
   late        the agent port has no host for KTSTR_PROXY_DELAY seconds
@@ -64,17 +66,32 @@ def rewrite(line):
     return out.stdout
 
 
+def hang_up(guest):
+    time.sleep(1)
+    guest.shutdown(socket.SHUT_RDWR)
+    guest.close()
+    # Keep ktstr-vm's end open until QEMU is gone (and takes this
+    # process with it).
+    while True:
+        time.sleep(3600)
+
+
 def pump(host, guest, mode):
     """Copy both ways until either side ends; apply the mode to the
     first host -> guest line."""
-    first, pending = True, b""
+    first, pending, ready, seen = True, b"", False, b""
     while True:
+        if mode == "disconnect" and ready and not first:
+            hang_up(guest)
         r, _, _ = select.select([host, guest], [], [])
         if guest in r:
             data = guest.recv(65536)
             if not data:
                 return
             host.sendall(data)
+            if not ready:
+                seen = (seen + data)[-4096:]
+                ready = b'"agent_ready"' in seen
         if host in r:
             data = host.recv(65536)
             if not data:
@@ -90,14 +107,6 @@ def pump(host, guest, mode):
             if mode == "rewrite":
                 line = rewrite(line).rstrip(b"\n")
             guest.sendall(line + b"\n" + rest)
-            if mode == "disconnect":
-                time.sleep(1)
-                guest.shutdown(socket.SHUT_RDWR)
-                guest.close()
-                # Keep ktstr-vm's end open until QEMU is gone (and
-                # takes this process with it).
-                while True:
-                    time.sleep(3600)
 
 
 def connect_late(path, delay):
