@@ -659,7 +659,7 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
  * open, so the qemu_argv record carries placeholders for them. */
 static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 		   const char *sched_spec, const char *sched_host, const char *sched_guest,
-		   const struct payload_host_plan *pl)
+		   const struct payload_host_plan *pl, bool tools)
 {
 	struct qemu_spec s;
 	struct strvec argv = STRVEC_INIT;
@@ -688,6 +688,16 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 		jsonl_emit(stdout, payload_host_record(&pl->v[i]));
 	if (pl->includes.n)
 		jsonl_emit(stdout, payload_host_includes_record(pl));
+	/* Whether the image gets the host tools, and which of them this host
+	 * lacks (the real run warns about the same ones). */
+	rec = jsonl_record("initramfs_resolved");
+	json_object_set_new(rec, "tools", json_boolean(tools));
+	arr = json_array();
+	for (i = 0; tools && initramfs_host_tools[i]; i++)
+		if (access(initramfs_host_tools[i], X_OK) < 0)
+			json_array_append_new(arr, json_string(initramfs_host_tools[i]));
+	json_object_set_new(rec, "missing_tools", arr);
+	jsonl_emit(stdout, rec);
 	if (!qemu_path)
 		die(KTSTR_EXIT_USAGE, "%s not found in PATH; install QEMU (contrib/install-deps) "
 		    "or set KTSTR_QEMU to its path", vc->qemu);
@@ -916,7 +926,7 @@ int main(int argc, char **argv)
 	base_config(&p);
 	if (p.o.dry_run)
 		code = dry_run(&p.vc, &p.kf, p.o.scheduler, p.sched_host, p.sched_guest,
-			       &p.payloads);
+			       &p.payloads, p.o.tools || p.o.shell);
 	else
 		code = boot(&p);
 out:

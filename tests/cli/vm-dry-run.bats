@@ -24,11 +24,13 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	echo "$output $stderr"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${#lines[@]}" -eq 2 ]
+	[ "${#lines[@]}" -eq 3 ]
 	jq -e --arg img "$KERNEL" --arg key "$KEY" \
 		'select(.type == "kernel_resolved") | .image == $img and .key == $key and .source == "cache"' \
 		<<<"${lines[0]}"
-	argv=$(jq -c 'select(.type == "qemu_argv") | .argv' <<<"${lines[1]}")
+	# No host tools without --tools (they cost boot time under TCG).
+	jq -e '.type == "initramfs_resolved" and .tools == false and .missing_tools == []' <<<"${lines[1]}"
+	argv=$(jq -c 'select(.type == "qemu_argv") | .argv' <<<"${lines[2]}")
 	[[ "$(jq -r '.[0]' <<<"$argv")" == */qemu-system-x86_64 ]]
 	jq -e --arg img "$KERNEL" 'index("-kernel") as $i | .[$i + 1] == $img' <<<"$argv"
 	jq -e 'index("-initrd") as $i | .[$i + 1] == "<initramfs>"' <<<"$argv"
@@ -44,7 +46,19 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	# Without the monitor, no QMP channel.
 	run --separate-stderr ktstr-vm --dry-run --topo 1,2,2,1 --no-monitor
 	[ "$status" -eq 0 ]
-	jq -e 'select(.type == "qemu_argv") | .argv | index("-mon") == null' <<<"${lines[1]}"
+	jq -e 'select(.type == "qemu_argv") | .argv | index("-mon") == null' <<<"${lines[2]}"
+}
+
+@test "--dry-run --tools: the image would get the host tools; the ones this host lacks are named" {
+	run --separate-stderr ktstr-vm --dry-run --tools
+	[ "$status" -eq 0 ]
+	rec=$(jq -c 'select(.type == "initramfs_resolved")' <<<"$output")
+	jq -e '.tools == true' <<<"$rec"
+	# A host without them: PATH does not matter, the paths are fixed, so
+	# check against what this host really has.
+	want=$(for t in /usr/bin/chrt /usr/bin/taskset /usr/bin/pkill /usr/bin/pgrep /usr/sbin/bpftool; do
+		[ -x "$t" ] || echo "$t"; done | jq -R . | jq -sc .)
+	jq -e --argjson w "$want" '.missing_tools == $w' <<<"$rec"
 }
 
 @test "--dry-run: KTSTR_KERNEL as a cache key, and a scheduler path" {
