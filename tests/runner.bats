@@ -166,12 +166,15 @@ PY
 	# shifted speed between them (this 2-core VM has fast and slow spells
 	# ~15% apart) made the rerun a "regression" of 17.8% against the 10%
 	# gate.  The hog's drop (about half) dwarfs such a shift.
-	local pids=() p
+	local pids=() p rc=0
 	for run in base1 base2; do
 		KTSTR_PROJECT_COMMIT=$run ktest --jobs 1 --runs 3 "$FIX/regress/base/cmp" >&2 &
 		pids+=($!)
 	done
-	for p in "${pids[@]}"; do wait "$p"; done
+	# Both reaped before either is judged: a failed first run must not
+	# leave the second running past the test.
+	for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+	[ "$rc" -eq 0 ]
 	KTSTR_PROJECT_COMMIT=hog ktest --jobs 2 --runs 3 "$FIX/regress/hog/cmp" >&2
 	[ "$("$BIN/ktstr-stats" list | jq -r .label | sort | tr '\n' ' ')" = "base1 base2 hog " ]
 	# runs are named by their labels (here: the commit)

@@ -18,6 +18,7 @@ required=(scx_simple scx_central scx_qmap scx_flatcg)
 optional=(scx_cpu0 scx_pair scx_sdt scx_userland)
 
 setup_file() {
+	common_setup_file
 	export BUILD_SCHEDULERS="$BATS_TEST_DIRNAME/../share/ktstr/build-schedulers"
 	# Default: build from scratch in this run's private cache, which also
 	# exercises the lock.  KTSTR_E2E_SCHED_FRESH=0 uses the caller's cache
@@ -44,8 +45,7 @@ setup_file() {
 	echo "$ra $rb $(((t1 - t0) / 1000000))" >"$out/status"
 	# The required schedulers take turns in one boot (issue 16: e2e tests
 	# share a boot where they can); each has its own test below.
-	XDG_STATE_HOME=$out/state KTSTR_TEST_MARK=$out KERNEL=${KTSTR_E2E_KERNEL:-} \
-		cycle_boot "$out/required" "${required[@]}"
+	KERNEL=${KTSTR_E2E_KERNEL:-} cycle_boot "$out/required" "${required[@]}"
 }
 
 setup() { common_setup; }

@@ -15,6 +15,16 @@ common_setup() {
 	asan_setup
 }
 
+# For a setup_file that boots a VM its file's tests share: the same
+# isolation common_setup gives a test (leftovers marked, state kept in the
+# file's directory, no stray KTSTR_* from the caller's shell).  The image
+# cache is the file's own business (schedulers.bats picks its own).
+common_setup_file() {
+	export KTSTR_TEST_MARK="$BATS_FILE_TMPDIR"
+	export XDG_STATE_HOME="$BATS_FILE_TMPDIR/state"
+	unset KTSTR_CACHE_DIR KTSTR_KERNEL KTSTR_TEST_KERNEL KTSTR_VERBOSE
+}
+
 common_teardown() {
 	rm -rf "$TEST_TMP"
 	asan_check
