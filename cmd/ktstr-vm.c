@@ -770,6 +770,11 @@ static void base_config(struct vm_plan *p)
 	const struct opts *o = &p->o;
 	struct vm_config *vc = &p->vc;
 
+	char msg[512];
+
+	/* Before anything is printed or built (vm_run checks it again). */
+	if (qemu_firmware_check(msg, sizeof(msg)) < 0)
+		die(KTSTR_EXIT_USAGE, "%s", msg);
 	vc->qemu = o->qemu ? o->qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
 							     : "qemu-system-x86_64";
 	vc->kernel = p->kf.image;

@@ -3,10 +3,12 @@
 #include "diag.h"
 #include "env.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -180,6 +182,27 @@ static void push_memory(const struct qemu_spec *s, struct strvec *argv)
 	}
 }
 
+const char *qemu_firmware(void)
+{
+	const char *v = env_get(QEMU_FIRMWARE_ENV);
+
+	if (v)
+		return strcmp(v, "seabios") ? v : NULL;
+	return access(QEMU_QBOOT_PATH, R_OK) == 0 ? QEMU_QBOOT_PATH : NULL;
+}
+
+int qemu_firmware_check(char *msg, size_t size)
+{
+	const char *v = env_get(QEMU_FIRMWARE_ENV);
+
+	if (!v || !strcmp(v, "seabios") || access(v, R_OK) == 0)
+		return 0;
+	snprintf(msg, size, "%s=%s: cannot read it (%s); unset it for qboot (or QEMU's "
+		 "default firmware when qboot is not installed), or set it to seabios",
+		 QEMU_FIRMWARE_ENV, v, strerror(errno));
+	return -1;
+}
+
 void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
 {
 	strvec_push(argv, s->qemu);
@@ -194,6 +217,10 @@ void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv)
 	strvec_push(argv, "-no-reboot");
 	strvec_push(argv, "-machine");
 	strvec_push(argv, "q35,smp-cache.0.cache=l3,smp-cache.0.topology=die");
+	if (s->firmware) {
+		strvec_push(argv, "-bios");
+		strvec_push(argv, s->firmware);
+	}
 	strvec_push(argv, "-accel");
 	if (s->accel == VM_ACCEL_KVM) {
 		strvec_push(argv, "kvm");

@@ -635,6 +635,7 @@ void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_
 	s->agent_fd = agent_fd;
 	s->qmp_fd = -1;
 	s->shell = c->mode == VM_MODE_SHELL;
+	s->firmware = qemu_firmware();
 }
 
 /* KVM chosen by auto failed before the guest agent started: worth one
@@ -836,6 +837,11 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 	if (!qemu_path) {
 		set_message(r, "%s not found in PATH; install QEMU (contrib/install-deps) "
 			    "or set KTSTR_QEMU to its path", c->qemu);
+		return -1;
+	}
+	/* Said here, before QEMU would fail on it less clearly. */
+	if (qemu_firmware_check(r->message, sizeof(r->message)) < 0) {
+		free(qemu_path);
 		return -1;
 	}
 	v.log_fd = open_log(c->console_log, r);

@@ -129,3 +129,24 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	jq -e -s 'map(select(.type == "payload_resolved"))[0] |
 	          .cgroup == "lat" and .copies == 2 and .args == ["-g", "1", "-l", "10"]' <<<"$output"
 }
+
+@test "--dry-run: the firmware is qboot when installed; KTSTR_QEMU_FIRMWARE picks another, or SeaBIOS" {
+	bios() { jq -c 'select(.type == "qemu_argv") | .argv | index("-bios") as $i | if $i then .[$i + 1] else null end'; }
+	run --separate-stderr ktstr-vm --dry-run
+	[ "$status" -eq 0 ]
+	if [ -r /usr/share/qemu/qboot.rom ]; then
+		[ "$(bios <<<"$output")" = '"/usr/share/qemu/qboot.rom"' ]
+	else
+		[ "$(bios <<<"$output")" = null ]
+	fi
+	[ "$(KTSTR_QEMU_FIRMWARE=seabios ktstr-vm --dry-run | bios)" = null ]
+	touch "$TEST_TMP/fw.rom"
+	[ "$(KTSTR_QEMU_FIRMWARE=$TEST_TMP/fw.rom ktstr-vm --dry-run | bios)" = "\"$TEST_TMP/fw.rom\"" ]
+	# Empty means unset.
+	[ "$(KTSTR_QEMU_FIRMWARE= ktstr-vm --dry-run | bios)" = "$(bios <<<"$output")" ]
+	# A file that is not there: one line naming it, exit 2, nothing on stdout.
+	KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom run --separate-stderr ktstr-vm --dry-run
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ktstr-vm: KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom: cannot read it (No such file or directory); unset it for qboot (or QEMU's default firmware when qboot is not installed), or set it to seabios" ]
+}

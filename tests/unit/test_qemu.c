@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qemu.h"
 #include "vm.h"
@@ -238,6 +239,47 @@ static void test_accel_detect_override(void **state)
 	unsetenv(VM_ACCEL_DETECT_ENV);
 }
 
+static void test_firmware(void **state)
+{
+	struct qemu_spec s = {
+		.qemu = "qemu-system-x86_64", .kernel = "K", .initrd = "I",
+		.topo = topo("1,1,2,1"), .accel = VM_ACCEL_TCG, .cmdline = "C",
+		.console_fd = 5, .agent_fd = 6,
+	};
+	struct strvec argv = STRVEC_INIT;
+	char msg[512] = "";
+	bool have_qboot = access(QEMU_QBOOT_PATH, R_OK) == 0;
+
+	(void)state;
+	/* Unset or empty: qboot when installed, else QEMU's default. */
+	unsetenv(QEMU_FIRMWARE_ENV);
+	assert_true(have_qboot ? qemu_firmware() && !strcmp(qemu_firmware(), QEMU_QBOOT_PATH)
+			       : qemu_firmware() == NULL);
+	setenv(QEMU_FIRMWARE_ENV, "", 1);
+	assert_true(have_qboot == (qemu_firmware() != NULL));
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), 0);
+	setenv(QEMU_FIRMWARE_ENV, "seabios", 1);
+	assert_null(qemu_firmware());
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), 0);
+	/* A path is used as given; one that cannot be read is refused, named. */
+	setenv(QEMU_FIRMWARE_ENV, "/dev/null", 1);
+	assert_string_equal(qemu_firmware(), "/dev/null");
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), 0);
+	setenv(QEMU_FIRMWARE_ENV, "/nonexistent/fw.rom", 1);
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom: cannot read it"));
+	unsetenv(QEMU_FIRMWARE_ENV);
+	/* -bios only when there is a firmware to give. */
+	s.memory_mib = qemu_default_memory_mib(&s.topo);
+	qemu_build_argv(&s, &argv);
+	assert_null(flag(&argv, "-bios", 0));
+	strvec_clear(&argv);
+	s.firmware = "/fw/qboot.rom";
+	qemu_build_argv(&s, &argv);
+	assert_string_equal(flag(&argv, "-bios", 0), "/fw/qboot.rom");
+	strvec_clear(&argv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_accel_parse),
 		cmocka_unit_test(test_boot_timeout),
 		cmocka_unit_test(test_accel_detect_override),
+		cmocka_unit_test(test_firmware),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
