@@ -7,10 +7,10 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
-#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* The host CPU advertises hardware virtualisation.  A /dev/kvm can exist
