@@ -91,6 +91,9 @@ check_topology() {
 	[ "$(jq -r .type "$TEST_TMP/out" | head -n1)" = vm_start ]
 	[ "$(jq -r .type "$TEST_TMP/out" | tail -n1)" = vm_exit ]
 	records "$TEST_TMP/out" vm_start | jq -e '.topo == "1,2,2,1" and .topology == "1n2l2c1t" and .vcpus == 4 and (.accel == "tcg" or .accel == "kvm") and (.kernel | length > 0)'
+	# The firmware QEMU got: qboot when installed, else its default.
+	if [ -r /usr/share/qemu/qboot.rom ]; then fw='"/usr/share/qemu/qboot.rom"'; else fw=null; fi
+	records "$TEST_TMP/out" vm_start | jq -e --argjson fw "$fw" '.firmware == $fw'
 	records "$TEST_TMP/out" guest_topology | jq -e '.cpus == 4 and .llcs == ["0-1","2-3"]'
 	records "$TEST_TMP/out" agent_ready | jq -e '.boot_ms > 0 and .sched_ext_state == "disabled" and
 		.init_uptime_ms > 0 and .init_uptime_ms <= .uptime_ms and .uptime_ms < .boot_ms'

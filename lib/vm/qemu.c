@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The host CPU advertises hardware virtualisation.  A /dev/kvm can exist
@@ -182,24 +184,55 @@ static void push_memory(const struct qemu_spec *s, struct strvec *argv)
 	}
 }
 
+/* QEMU_FIRMWARE_ENV's value as a keyword: "qboot", "seabios" or NULL (a
+ * path).  Case does not matter. */
+static const char *firmware_keyword(const char *v)
+{
+	if (!strcasecmp(v, "qboot"))
+		return "qboot";
+	return strcasecmp(v, "seabios") ? NULL : "seabios";
+}
+
 const char *qemu_firmware(void)
 {
 	const char *v = env_get(QEMU_FIRMWARE_ENV);
+	const char *kw = v ? firmware_keyword(v) : NULL;
 
-	if (v)
-		return strcmp(v, "seabios") ? v : NULL;
-	return access(QEMU_QBOOT_PATH, R_OK) == 0 ? QEMU_QBOOT_PATH : NULL;
+	if (v && !kw)
+		return v;
+	if (kw && !strcmp(kw, "seabios"))
+		return NULL;
+	/* Unset: qboot when installed.  Asked for by name: qboot even if
+	 * not (qemu_firmware_check refuses that first). */
+	return kw || access(QEMU_QBOOT_PATH, R_OK) == 0 ? QEMU_QBOOT_PATH : NULL;
 }
 
 int qemu_firmware_check(char *msg, size_t size)
 {
 	const char *v = env_get(QEMU_FIRMWARE_ENV);
+	const char *kw = v ? firmware_keyword(v) : NULL;
+	const char *path = kw ? (strcmp(kw, "qboot") ? NULL : QEMU_QBOOT_PATH) : v;
+	const char *why;
+	struct stat st;
 
-	if (!v || !strcmp(v, "seabios") || access(v, R_OK) == 0)
+	if (!path)
 		return 0;
-	snprintf(msg, size, "%s=%s: cannot read it (%s); unset it for qboot (or QEMU's "
-		 "default firmware when qboot is not installed), or set it to seabios",
-		 QEMU_FIRMWARE_ENV, v, strerror(errno));
+	if (stat(path, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (access(path, R_OK) < 0)
+		why = strerror(errno);
+	else
+		return 0;
+	if (kw)
+		snprintf(msg, size, "%s=%s: qboot is not installed (%s: %s); install "
+			 "qemu-system-data, unset it, or set it to seabios",
+			 QEMU_FIRMWARE_ENV, v, path, why);
+	else
+		snprintf(msg, size, "%s=%s: %s; unset it for qboot when installed (else "
+			 "QEMU's default), or set it to seabios or to a readable firmware image",
+			 QEMU_FIRMWARE_ENV, v, why);
 	return -1;
 }
 

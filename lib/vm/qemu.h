@@ -73,14 +73,15 @@ unsigned qemu_round_memory(const struct ktstr_topo *t, unsigned m);
  * QEMU start to the guest's clock took ~230 ms against ~520 ms with
  * SeaBIOS (median of 6 pairs), the same ACPI tables (SRAT included) and
  * the same topology.  QEMU_FIRMWARE_ENV: empty or unset, qboot when it is
- * installed, else QEMU's default; "seabios", QEMU's default; anything
- * else, the path of an image for -bios. */
+ * installed, else QEMU's default; "qboot", qboot; "seabios", QEMU's
+ * default (keywords in any case); anything else, the path of an image for
+ * -bios. */
 #define QEMU_QBOOT_PATH "/usr/share/qemu/qboot.rom"
 #define QEMU_FIRMWARE_ENV "KTSTR_QEMU_FIRMWARE"
 /* The -bios image to use (NULL: QEMU's default). */
 const char *qemu_firmware(void);
-/* 0, or -1 with a message in msg when QEMU_FIRMWARE_ENV names a file
- * that cannot be read. */
+/* 0, or -1 with a message in msg when QEMU_FIRMWARE_ENV names a path that
+ * is not a readable regular file, or qboot that is not installed. */
 int qemu_firmware_check(char *msg, size_t size);
 
 /* The -cpu of a TCG guest (qemu_build_argv says why each part; the

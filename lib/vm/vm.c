@@ -413,6 +413,8 @@ static void emit_start(struct vm_run *v, const struct qemu_spec *s)
 	json_set_str(rec, "kernel_source", v->c->kernel_source);
 	json_set_str(rec, "boot_image", s->kernel);
 	json_set_str(rec, "initramfs", v->c->initrd);
+	/* The -bios image, null for QEMU's default (SeaBIOS). */
+	json_set_str(rec, "firmware", s->firmware);
 	json_set_str(rec, "accel", vm_accel_name(s->accel));
 	/* "single" or "multi" under TCG, null under KVM: which threading ran
 	 * (tcg-mt is never picked by auto, so a record says so). */

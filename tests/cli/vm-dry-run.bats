@@ -148,5 +148,13 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom run --separate-stderr ktstr-vm --dry-run
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
-	[ "$stderr" = "ktstr-vm: KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom: cannot read it (No such file or directory); unset it for qboot (or QEMU's default firmware when qboot is not installed), or set it to seabios" ]
+	[ "$stderr" = "ktstr-vm: KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom: No such file or directory; unset it for qboot when installed (else QEMU's default), or set it to seabios or to a readable firmware image" ]
+	# Nor a directory; the keywords in any case.
+	KTSTR_QEMU_FIRMWARE=$TEST_TMP run --separate-stderr ktstr-vm --dry-run
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-vm: KTSTR_QEMU_FIRMWARE=$TEST_TMP: not a regular file; "* ]]
+	[ "$(KTSTR_QEMU_FIRMWARE=SeaBIOS ktstr-vm --dry-run | bios)" = null ]
+	if [ -r /usr/share/qemu/qboot.rom ]; then
+		[ "$(KTSTR_QEMU_FIRMWARE=QBOOT ktstr-vm --dry-run | bios)" = '"/usr/share/qemu/qboot.rom"' ]
+	fi
 }

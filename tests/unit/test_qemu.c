@@ -261,13 +261,23 @@ static void test_firmware(void **state)
 	setenv(QEMU_FIRMWARE_ENV, "seabios", 1);
 	assert_null(qemu_firmware());
 	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), 0);
-	/* A path is used as given; one that cannot be read is refused, named. */
-	setenv(QEMU_FIRMWARE_ENV, "/dev/null", 1);
-	assert_string_equal(qemu_firmware(), "/dev/null");
+	/* The keywords in any case. */
+	setenv(QEMU_FIRMWARE_ENV, "SeaBIOS", 1);
+	assert_null(qemu_firmware());
+	setenv(QEMU_FIRMWARE_ENV, "QBoot", 1);
+	assert_string_equal(qemu_firmware(), QEMU_QBOOT_PATH);
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), have_qboot ? 0 : -1);
+	/* A path is used as given; one that is not a readable regular file
+	 * is refused, named. */
+	setenv(QEMU_FIRMWARE_ENV, "/proc/self/cmdline", 1);
+	assert_string_equal(qemu_firmware(), "/proc/self/cmdline");
 	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), 0);
 	setenv(QEMU_FIRMWARE_ENV, "/nonexistent/fw.rom", 1);
 	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), -1);
-	assert_non_null(strstr(msg, "KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom: cannot read it"));
+	assert_non_null(strstr(msg, "KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom: No such file"));
+	setenv(QEMU_FIRMWARE_ENV, "/proc", 1);
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "KTSTR_QEMU_FIRMWARE=/proc: not a regular file"));
 	unsetenv(QEMU_FIRMWARE_ENV);
 	/* -bios only when there is a firmware to give. */
 	s.memory_mib = qemu_default_memory_mib(&s.topo);
