@@ -88,6 +88,10 @@ int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 void initramfs_result_release(struct initramfs_result *r);
 /* What host_tools packs (NULL-terminated host paths). */
 extern const char *const initramfs_host_tools[];
+/* A host tool that can be packed: a regular file we may read and run (its
+ * stat in *st).  One the image wants but is not, is missing. */
+struct stat;
+bool initramfs_tool_usable(const char *path, struct stat *st);
 /* One warning on stderr per r->missing_tools entry: a --tools the user
  * asked for that the guest will not have in full. */
 void initramfs_warn_missing_tools(const struct initramfs_result *r);

@@ -731,6 +731,11 @@ const char *const initramfs_host_tools[] = {
 	NULL,
 };
 
+bool initramfs_tool_usable(const char *path, struct stat *st)
+{
+	return stat(path, st) == 0 && S_ISREG(st->st_mode) && access(path, R_OK | X_OK) == 0;
+}
+
 static void add_tools(struct build *b, const char *const *tools)
 {
 	size_t i;
@@ -743,8 +748,7 @@ static void add_tools(struct build *b, const char *const *tools)
 
 		if (have_applet(b, path_basename(tools[i])))
 			continue;
-		if (stat(tools[i], &st) < 0 || !S_ISREG(st.st_mode) ||
-		    access(tools[i], R_OK | X_OK) < 0) {
+		if (!initramfs_tool_usable(tools[i], &st)) {
 			strvec_push(&b->missing, tools[i]);
 			continue;
 		}

@@ -184,34 +184,29 @@ static void push_memory(const struct qemu_spec *s, struct strvec *argv)
 	}
 }
 
-/* QEMU_FIRMWARE_ENV's value as a keyword: "qboot", "seabios" or NULL (a
- * path).  Case does not matter. */
-static const char *firmware_keyword(const char *v)
+/* The image a set QEMU_FIRMWARE_ENV value v names: QEMU_QBOOT_PATH for
+ * "qboot", NULL (QEMU's default) for "seabios", in any case; else v, a
+ * path. */
+static const char *named_firmware(const char *v)
 {
 	if (!strcasecmp(v, "qboot"))
-		return "qboot";
-	return strcasecmp(v, "seabios") ? NULL : "seabios";
+		return QEMU_QBOOT_PATH;
+	return strcasecmp(v, "seabios") ? v : NULL;
 }
 
 const char *qemu_firmware(void)
 {
 	const char *v = env_get(QEMU_FIRMWARE_ENV);
-	const char *kw = v ? firmware_keyword(v) : NULL;
 
-	if (v && !kw)
-		return v;
-	if (kw && !strcmp(kw, "seabios"))
-		return NULL;
-	/* Unset: qboot when installed.  Asked for by name: qboot even if
-	 * not (qemu_firmware_check refuses that first). */
-	return kw || access(QEMU_QBOOT_PATH, R_OK) == 0 ? QEMU_QBOOT_PATH : NULL;
+	if (v)
+		return named_firmware(v);
+	return access(QEMU_QBOOT_PATH, R_OK) == 0 ? QEMU_QBOOT_PATH : NULL;
 }
 
 int qemu_firmware_check(char *msg, size_t size)
 {
 	const char *v = env_get(QEMU_FIRMWARE_ENV);
-	const char *kw = v ? firmware_keyword(v) : NULL;
-	const char *path = kw ? (strcmp(kw, "qboot") ? NULL : QEMU_QBOOT_PATH) : v;
+	const char *path = v ? named_firmware(v) : NULL;
 	const char *why;
 	struct stat st;
 
@@ -225,7 +220,7 @@ int qemu_firmware_check(char *msg, size_t size)
 		why = strerror(errno);
 	else
 		return 0;
-	if (kw)
+	if (path != v)
 		snprintf(msg, size, "%s=%s: qboot is not installed (%s: %s); install "
 			 "qemu-system-data, unset it, or set it to seabios",
 			 QEMU_FIRMWARE_ENV, v, path, why);
