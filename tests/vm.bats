@@ -19,6 +19,7 @@ setup_file() {
 	echo beta >"$d/data/sub/deeper/b.txt"
 	ln -s a.txt "$d/data/link"
 	cat >"$d/shared.sh" <<'SH'
+echo "spawn: $(readlink /proc/$$/fd/0) $PWD $(awk '{print ($6 > 1 && $6 == $5) ? "own-session" : "session " $6}' /proc/$$/stat) $(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$$/status)"
 echo "state: $(cat /sys/kernel/sched_ext/state)"
 echo "env: $FOO $KTSTR_TOPO"
 echo "jq: $(echo '{"a":[1,2,3]}' | /include-files/jq -c '.a | add')"
@@ -27,6 +28,7 @@ echo "dir: $(cat data/sub/deeper/b.txt) $(readlink data/link)"
 echo "big: ${#BIG1} ${#BIG2} ${#BIG3} $(printf %s "$BIG3" | tr -d a | wc -c)"
 t=/sys/kernel/tracing/trace
 echo "modules: $(grep -c 'module_request:' $t) asked, $(grep -c 'filename=/sbin/modprobe' $t) modprobe runs, file $(test -e /sbin/modprobe && echo yes || echo no)"
+echo "damon: $(cat /sys/module/damon_stat/parameters/enabled 2>/dev/null || echo absent), $(ps -o comm | grep -c '^kdamond') kdamond"
 echo err >&2
 exit 7
 SH
@@ -140,8 +142,18 @@ check_topology() {
 	[[ "$(shared_lines modules)" =~ ^[1-9][0-9]*\ asked,\ 0\ modprobe\ runs,\ file\ no$ ]]
 }
 
+@test "kernel housekeeping stays off: no kdamond (shared boot)" {
+	shared_lines damon
+	[ "$(shared_lines damon)" = "N, 0 kdamond" ]
+}
+
+@test "the command runs in its own session, stdin /dev/null, cwd /, nothing blocked (shared boot)" {
+	shared_lines spawn
+	[ "$(shared_lines spawn)" = "/dev/null / own-session 0000000000000000" ]
+}
+
 @test "the watchdog kills a guest that overruns --timeout" {
-	run --separate-stderr ktstr-vm -k "$KERNEL" --timeout 20s --exec 'sleep 600'
+	run --separate-stderr ktstr-vm -k "$KERNEL" --timeout 10s --exec 'sleep 600'
 	[ "$status" -eq 1 ]
 	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "timeout"'
 	[[ "$stderr" == *"overran --timeout"* ]]

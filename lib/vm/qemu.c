@@ -129,7 +129,7 @@ void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool ver
 	 * serial ports past ttyS0, the crypto self-tests, audit, the TSC
 	 * watchdog and the timer-IRQ check.  Under TCG together they cut
 	 * about 0.8 s of host CPU per boot (measured; tests/bench/run). */
-	strbuf_addstr(sb, " " QEMU_FAST_BOOT_ARGS);
+	strbuf_addstr(sb, " " QEMU_FAST_BOOT_ARGS " " QEMU_QUIET_GUEST_ARGS);
 	if (verbose)
 		strbuf_addstr(sb, " loglevel=7 earlyprintk=serial");
 	else

@@ -92,6 +92,11 @@ int qemu_firmware_check(char *msg, size_t size);
  * (qemu_kernel_cmdline; the bench's raw-QEMU floor boots with them too). */
 #define QEMU_FAST_BOOT_ARGS "i8042.noaux i8042.nokbd i8042.nopnp 8250.nr_uarts=1 " \
 	"cryptomgr.notests audit=0 tsc=reliable no_timer_check"
+/* ... and to keep kernel housekeeping off the CPUs under test: DAMON_STAT
+ * (on by default in Debian's kernels since 6.17) wakes a kdamond every
+ * 5-10 ms to sample all of memory, about 1.4% of a vCPU in an idle 4-vCPU
+ * guest, landing on whichever CPU a scheduler test is measuring. */
+#define QEMU_QUIET_GUEST_ARGS "damon_stat.enabled=0"
 
 /* Kernel command line for a ktstr guest plus the user's extra text. */
 void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool verbose,
