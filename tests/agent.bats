@@ -160,9 +160,12 @@ fast_asan() {
 
 # With a socketpair ktstr-vm's end is there from the first moment; a host
 # that shows up late needs QEMU listening on a socket nobody has connected
-# to yet (the proxy connects after 40 s, long after a TCG boot here).
+# to yet.  The proxy connects once the agent has said on the console that
+# it is waiting (after 10 s of blocked writes), however long the boot
+# took; 120 s is only its limit.
 @test "agent: a host that connects late is waited for" {
-	KTSTR_QEMU=$PROXY KTSTR_PROXY_MODE=late KTSTR_PROXY_DELAY=40 \
+	KTSTR_QEMU=$PROXY KTSTR_PROXY_MODE=late KTSTR_PROXY_DELAY=120 \
+		KTSTR_PROXY_LATE_AFTER='waiting for the host to connect' \
 		vm_records --boot-timeout 5m --exec 'echo late'
 	[ "$status" -eq 0 ]
 	[ "$(lines_of stdout)" = '["late"]' ]

@@ -15,7 +15,10 @@ KTSTR_PROXY_MODE (anything else: plain QEMU, nothing changed):
               itself and power off)
   late        the agent port has no host for KTSTR_PROXY_DELAY seconds
               (default 10): QEMU listens on a socket of its own, and the
-              proxy connects to it only then
+              proxy connects to it only then.  With KTSTR_PROXY_LATE_AFTER
+              set, the proxy also relays the console and connects as soon
+              as that text has gone by on it (the delay is then the most
+              it waits), so a test need not guess how long the boot takes
   no-port     QEMU gets no agent port at all
 
 The proxy runs in a child of this process, which then execs QEMU, so QEMU
@@ -28,9 +31,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 AGENT = "socket,id=ktstr-agent,fd="
+CONSOLE = "socket,id=ktstr-con,fd="
 PR_SET_PDEATHSIG = 1
 
 
@@ -109,8 +114,26 @@ def pump(host, guest, mode):
             guest.sendall(line + b"\n" + rest)
 
 
-def connect_late(path, delay):
-    time.sleep(delay)
+def relay_console(host, qemu, marker, seen):
+    """Copy the console both ways; set seen once marker has gone by from
+    QEMU (or QEMU has gone)."""
+    tail = b""
+    while True:
+        r, _, _ = select.select([host, qemu], [], [])
+        for s in r:
+            data = s.recv(65536)
+            if not data:
+                seen.set()
+                host.close()
+                return
+            (qemu if s is host else host).sendall(data)
+            if s is qemu and not seen.is_set():
+                tail = (tail + data)[-4096:]
+                seen.set() if marker in tail else None
+
+
+def connect_late(path, wait):
+    wait()
     deadline = time.time() + 30
     while True:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -147,16 +170,34 @@ def main():
         path = os.path.join(tempfile.mkdtemp(prefix="proxy.", dir=top), "agent")
         args[idx] = "socket,id=ktstr-agent,path=%s,server=on,wait=off" % path
         delay = float(os.environ.get("KTSTR_PROXY_DELAY", "10"))
+        marker = os.environ.get("KTSTR_PROXY_LATE_AFTER", "").encode()
+        keep, wait = {host_fd}, (lambda: time.sleep(delay))
+        if marker:
+            con = next(i for i, a in enumerate(args) if a.startswith(CONSOLE))
+            con_host = int(args[con][len(CONSOLE):])
+            con_ours, con_qemus = socket.socketpair()
+            os.set_inheritable(con_qemus.fileno(), True)
+            args[con] = CONSOLE + str(con_qemus.fileno())
+            keep |= {con_host, con_ours.fileno()}
         if os.fork() == 0:
             die_with_parent()
-            detach_stdio({host_fd})
+            detach_stdio(keep)
             host = socket.socket(fileno=host_fd)
-            guest = connect_late(path, delay)
+            if marker:
+                seen = threading.Event()
+                threading.Thread(target=relay_console, daemon=True,
+                                 args=(socket.socket(fileno=con_host), con_ours,
+                                       marker, seen)).start()
+                wait = (lambda: seen.wait(delay))
+            guest = connect_late(path, wait)
             os.unlink(path)
             os.rmdir(os.path.dirname(path))
             pump(host, guest, mode)
             os._exit(0)
         os.close(host_fd)
+        if marker:
+            os.close(con_host)
+            con_ours.close()
         os.execvp(real, [real] + args)
 
     ours, qemus = socket.socketpair()
