@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <elf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,11 +126,76 @@ static void beside(void **state)
 	free(vml);
 }
 
+/* make_elf's image with section headers after it: a null section,
+ * .rodata over the text, and the section-name table.  shoff_bad: point
+ * e_shoff past the end instead.  Returns the new length. */
+static size_t add_sections(unsigned char *buf, size_t cap, size_t n, size_t text_at,
+			   bool shoff_bad)
+{
+	static const char names[] = "\0.rodata\0.shstrtab";
+	Elf64_Shdr sh[3] = { { 0 } };
+	Elf64_Ehdr eh;
+	size_t names_at = n, shoff = (n + sizeof(names) + 7) & ~(size_t)7;
+
+	assert_true(shoff + sizeof(sh) <= cap);
+	memcpy(buf + names_at, names, sizeof(names));
+	sh[1] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_PROGBITS, .sh_offset = text_at,
+			      .sh_size = names_at - text_at };
+	sh[2] = (Elf64_Shdr){ .sh_name = 9, .sh_type = SHT_STRTAB, .sh_offset = names_at,
+			      .sh_size = sizeof(names) };
+	memcpy(buf + shoff, sh, sizeof(sh));
+	memcpy(&eh, buf, sizeof(eh));
+	eh.e_shoff = shoff_bad ? 1 << 20 : shoff;
+	eh.e_shentsize = sizeof(Elf64_Shdr);
+	eh.e_shnum = 3;
+	eh.e_shstrndx = 2;
+	memcpy(buf, &eh, sizeof(eh));
+	return shoff + sizeof(sh);
+}
+
+/* With section headers the banner is looked for in .rodata first; bad
+ * headers fall back to the whole file, with the same answer. */
+static void rodata_first(void **state)
+{
+	char dir[] = "/tmp/ktstr-test-pvh-XXXXXX";
+	unsigned char elf[2048];
+	size_t text_at = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + sizeof(Elf64_Nhdr) + 12;
+	char *img, *vml, *got;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	img = path_join(dir, "bzImage");
+	vml = path_join(dir, "vmlinux");
+	write_bzimage(img, VER);
+	for (int bad = 0; bad < 2; bad++) {
+		n = make_elf(elf, sizeof(elf), 18, BANNER);
+		n = add_sections(elf, sizeof(elf), n, text_at, bad);
+		write_file(vml, elf, n);
+		got = pvh_vmlinux_for(img);
+		assert_non_null(got);
+		assert_string_equal(got, vml);
+		free(got);
+		/* A stale banner is stale whichever way it is found. */
+		n = make_elf(elf, sizeof(elf), 18, "Linux version 7.3.4-test (builder@host) (gcc 14) "
+			     "#2 SMP PREEMPT_DYNAMIC Test (2026-11-15)\n");
+		n = add_sections(elf, sizeof(elf), n, text_at, bad);
+		write_file(vml, elf, n);
+		assert_null(pvh_vmlinux_for(img));
+	}
+	unlink(vml);
+	unlink(img);
+	rmdir(dir);
+	free(img);
+	free(vml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(elf_note),
 		cmocka_unit_test(beside),
+		cmocka_unit_test(rodata_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
