@@ -90,40 +90,64 @@ static void write_bzimage(const char *path, const char *ver)
 	write_file(path, img, sizeof(img));
 }
 
+/* A bzImage of version VER and the path for a vmlinux beside it, in a
+ * fresh directory. */
+struct pair {
+	char dir[32];
+	char *img, *vml;
+};
+
+static void pair_open(struct pair *p)
+{
+	snprintf(p->dir, sizeof(p->dir), "/tmp/ktstr-test-pvh-XXXXXX");
+	assert_non_null(mkdtemp(p->dir));
+	p->img = path_join(p->dir, "bzImage");
+	p->vml = path_join(p->dir, "vmlinux");
+	write_bzimage(p->img, VER);
+}
+
+static void pair_close(struct pair *p)
+{
+	unlink(p->vml);
+	unlink(p->img);
+	rmdir(p->dir);
+	free(p->img);
+	free(p->vml);
+}
+
+/* The vmlinux beside the bzImage is the one to boot. */
+static void assert_boots_vmlinux(const struct pair *p)
+{
+	char *got = pvh_vmlinux_for(p->img);
+
+	assert_non_null(got);
+	assert_string_equal(got, p->vml);
+	free(got);
+}
+
 static void beside(void **state)
 {
-	char dir[] = "/tmp/ktstr-test-pvh-XXXXXX";
 	unsigned char elf[1024];
-	char *img, *vml, *got;
+	struct pair p;
 	size_t n;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	img = path_join(dir, "bzImage");
-	vml = path_join(dir, "vmlinux");
-	write_bzimage(img, VER);
+	pair_open(&p);
 	/* No vmlinux: boot the bzImage. */
-	assert_null(pvh_vmlinux_for(img));
+	assert_null(pvh_vmlinux_for(p.img));
 	/* The matching vmlinux with a PVH entry. */
 	n = make_elf(elf, sizeof(elf), 18, BANNER);
-	write_file(vml, elf, n);
-	got = pvh_vmlinux_for(img);
-	assert_non_null(got);
-	assert_string_equal(got, vml);
-	free(got);
+	write_file(p.vml, elf, n);
+	assert_boots_vmlinux(&p);
 	/* A stale vmlinux: another build number. */
-	write_bzimage(img, "7.3.4-test (builder@host) #2 SMP PREEMPT_DYNAMIC Test (2026-11-15)");
-	assert_null(pvh_vmlinux_for(img));
+	write_bzimage(p.img, "7.3.4-test (builder@host) #2 SMP PREEMPT_DYNAMIC Test (2026-11-15)");
+	assert_null(pvh_vmlinux_for(p.img));
 	/* The right version without the PVH entry. */
-	write_bzimage(img, VER);
+	write_bzimage(p.img, VER);
 	n = make_elf(elf, sizeof(elf), 17, BANNER);
-	write_file(vml, elf, n);
-	assert_null(pvh_vmlinux_for(img));
-	unlink(vml);
-	unlink(img);
-	rmdir(dir);
-	free(img);
-	free(vml);
+	write_file(p.vml, elf, n);
+	assert_null(pvh_vmlinux_for(p.img));
+	pair_close(&p);
 }
 
 /* make_elf's image with section headers after it: a null section,
@@ -157,37 +181,26 @@ static size_t add_sections(unsigned char *buf, size_t cap, size_t n, size_t text
  * headers fall back to the whole file, with the same answer. */
 static void rodata_first(void **state)
 {
-	char dir[] = "/tmp/ktstr-test-pvh-XXXXXX";
-	unsigned char elf[2048];
 	size_t text_at = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + sizeof(Elf64_Nhdr) + 12;
-	char *img, *vml, *got;
+	unsigned char elf[2048];
+	struct pair p;
 	size_t n;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	img = path_join(dir, "bzImage");
-	vml = path_join(dir, "vmlinux");
-	write_bzimage(img, VER);
+	pair_open(&p);
 	for (int bad = 0; bad < 2; bad++) {
 		n = make_elf(elf, sizeof(elf), 18, BANNER);
 		n = add_sections(elf, sizeof(elf), n, text_at, bad);
-		write_file(vml, elf, n);
-		got = pvh_vmlinux_for(img);
-		assert_non_null(got);
-		assert_string_equal(got, vml);
-		free(got);
+		write_file(p.vml, elf, n);
+		assert_boots_vmlinux(&p);
 		/* A stale banner is stale whichever way it is found. */
 		n = make_elf(elf, sizeof(elf), 18, "Linux version 7.3.4-test (builder@host) (gcc 14) "
 			     "#2 SMP PREEMPT_DYNAMIC Test (2026-11-15)\n");
 		n = add_sections(elf, sizeof(elf), n, text_at, bad);
-		write_file(vml, elf, n);
-		assert_null(pvh_vmlinux_for(img));
+		write_file(p.vml, elf, n);
+		assert_null(pvh_vmlinux_for(p.img));
 	}
-	unlink(vml);
-	unlink(img);
-	rmdir(dir);
-	free(img);
-	free(vml);
+	pair_close(&p);
 }
 
 int main(void)
