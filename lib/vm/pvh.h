@@ -11,6 +11,11 @@
  * PHYS32_ENTRY note, which QEMU's -kernel needs to boot it as PVH. */
 bool pvh_elf_has_entry(const unsigned char *buf, size_t len);
 
+/* Where the ELF image's .rodata section lies (*size its length); 0 when
+ * it has none or the section headers do not parse.  Where the version
+ * banner is looked for first. */
+size_t pvh_rodata_at(const unsigned char *buf, size_t len, size_t *size);
+
 /* The vmlinux to boot for bzImage image: the "vmlinux" beside it (the
  * kernel cache keeps one there), when it has a PVH entry and carries the
  * same version string as the bzImage's header (so a stale vmlinux is

@@ -128,7 +128,8 @@ void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool ver
 	/* Skip probing and checks a ktstr guest has no use for: PS/2 ports,
 	 * serial ports past ttyS0, the crypto self-tests, audit, the TSC
 	 * watchdog and the timer-IRQ check.  Under TCG together they cut
-	 * about 0.8 s of host CPU per boot (measured; tests/bench/run). */
+	 * about 0.8 s of host CPU per boot (measured; tests/bench/run).
+	 * And no DAMON_STAT kdamond on the CPUs under test (qemu.h). */
 	strbuf_addstr(sb, " " QEMU_FAST_BOOT_ARGS " " QEMU_QUIET_GUEST_ARGS);
 	if (verbose)
 		strbuf_addstr(sb, " loglevel=7 earlyprintk=serial");

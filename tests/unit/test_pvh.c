@@ -203,12 +203,67 @@ static void rodata_first(void **state)
 	pair_close(&p);
 }
 
+/* pvh_rodata_at on good headers, then on each way they can lie. */
+static void rodata_headers(void **state)
+{
+	size_t text_at = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + sizeof(Elf64_Nhdr) + 12;
+	unsigned char elf[2048];
+	size_t n, shoff, size = 0;
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh;
+
+	(void)state;
+	n = make_elf(elf, sizeof(elf), 18, BANNER);
+	n = add_sections(elf, sizeof(elf), n, text_at, false);
+	assert_int_equal(pvh_rodata_at(elf, n, &size), text_at);
+	assert_int_equal(size, strlen(BANNER) + 1);
+	memcpy(&eh, elf, sizeof(eh));
+	shoff = eh.e_shoff;
+#define LIE(field, value) do { \
+		Elf64_Ehdr bad = eh; \
+		bad.field = value; \
+		memcpy(elf, &bad, sizeof(bad)); \
+		assert_int_equal(pvh_rodata_at(elf, n, &size), 0); \
+		memcpy(elf, &eh, sizeof(eh)); \
+	} while (0)
+	LIE(e_shoff, n + 1);
+	LIE(e_shoff, (Elf64_Off)-1);
+	LIE(e_shnum, 60000);
+	LIE(e_shstrndx, 3);
+	LIE(e_shentsize, 40);
+#undef LIE
+	/* The file cut short inside the section headers. */
+	assert_int_equal(pvh_rodata_at(elf, shoff + sizeof(sh), &size), 0);
+	/* Too short for an ELF header at all. */
+	assert_int_equal(pvh_rodata_at(elf, 10, &size), 0);
+	/* .rodata's name past the end of the name table. */
+	memcpy(&sh, elf + shoff + sizeof(sh), sizeof(sh));
+	sh.sh_name = 5000;
+	memcpy(elf + shoff + sizeof(sh), &sh, sizeof(sh));
+	assert_int_equal(pvh_rodata_at(elf, n, &size), 0);
+	/* A name that only starts like it (".rod" at the table's end). */
+	sh.sh_name = 1;
+	memcpy(elf + shoff + sizeof(sh), &sh, sizeof(sh));
+	memcpy(&sh, elf + shoff + 2 * sizeof(sh), sizeof(sh));
+	sh.sh_size = 5;
+	memcpy(elf + shoff + 2 * sizeof(sh), &sh, sizeof(sh));
+	assert_int_equal(pvh_rodata_at(elf, n, &size), 0);
+	/* .rodata running past the end of the file. */
+	sh.sh_size = 19;
+	memcpy(elf + shoff + 2 * sizeof(sh), &sh, sizeof(sh));
+	memcpy(&sh, elf + shoff + sizeof(sh), sizeof(sh));
+	sh.sh_size = n;
+	memcpy(elf + shoff + sizeof(sh), &sh, sizeof(sh));
+	assert_int_equal(pvh_rodata_at(elf, n, &size), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(elf_note),
 		cmocka_unit_test(beside),
 		cmocka_unit_test(rodata_first),
+		cmocka_unit_test(rodata_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
