@@ -116,20 +116,24 @@ def pump(host, guest, mode):
 
 def relay_console(host, qemu, marker, seen):
     """Copy the console both ways; set seen once marker has gone by from
-    QEMU (or QEMU has gone)."""
+    QEMU, or when the relay ends (either side closed, or an error), so
+    the agent's connection never waits on a relay that has stopped."""
     tail = b""
-    while True:
-        r, _, _ = select.select([host, qemu], [], [])
-        for s in r:
-            data = s.recv(65536)
-            if not data:
-                seen.set()
-                host.close()
-                return
-            (qemu if s is host else host).sendall(data)
-            if s is qemu and not seen.is_set():
-                tail = (tail + data)[-4096:]
-                seen.set() if marker in tail else None
+    try:
+        while True:
+            r, _, _ = select.select([host, qemu], [], [])
+            for s in r:
+                data = s.recv(65536)
+                if not data:
+                    return
+                (qemu if s is host else host).sendall(data)
+                if s is qemu and not seen.is_set():
+                    tail = (tail + data)[-4096:]
+                    if marker in tail:
+                        seen.set()
+    finally:
+        seen.set()
+        host.close()
 
 
 def connect_late(path, wait):
@@ -183,16 +187,22 @@ def main():
             die_with_parent()
             detach_stdio(keep)
             host = socket.socket(fileno=host_fd)
+            relay = None
             if marker:
                 seen = threading.Event()
-                threading.Thread(target=relay_console, daemon=True,
-                                 args=(socket.socket(fileno=con_host), con_ours,
-                                       marker, seen)).start()
+                relay = threading.Thread(target=relay_console, daemon=True,
+                                         args=(socket.socket(fileno=con_host), con_ours,
+                                               marker, seen))
+                relay.start()
                 wait = (lambda: seen.wait(delay))
             guest = connect_late(path, wait)
             os.unlink(path)
             os.rmdir(os.path.dirname(path))
             pump(host, guest, mode)
+            # The agent port closed first: let the console's last bytes
+            # (a panic, the power-off) through before going.
+            if relay:
+                relay.join(5)
             os._exit(0)
         os.close(host_fd)
         if marker:
