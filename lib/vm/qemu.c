@@ -195,13 +195,38 @@ static const char *named_firmware(const char *v)
 	return strcasecmp(v, "seabios") ? v : NULL;
 }
 
+/* NULL when path is an image QEMU can load for -bios, else why not (in
+ * buf when it needs the numbers).  QEMU wants a regular file of whole
+ * 64 KiB blocks: anything else, an empty file included, ends in its
+ * "could not load PC BIOS" after everything else was set up. */
+static const char *firmware_unusable(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (access(path, R_OK) < 0)
+		return strerror(errno);
+	if (st.st_size == 0)
+		return "an empty file";
+	if (st.st_size % QEMU_BIOS_BLOCK) {
+		snprintf(buf, size, "%lld bytes, not a whole number of 64 KiB blocks as "
+			 "QEMU needs for -bios", (long long)st.st_size);
+		return buf;
+	}
+	return NULL;
+}
+
 const char *qemu_firmware(void)
 {
 	const char *v = env_get(QEMU_FIRMWARE_ENV);
+	char buf[128];
 
 	if (v)
 		return named_firmware(v);
-	return access(QEMU_QBOOT_PATH, R_OK) == 0 ? QEMU_QBOOT_PATH : NULL;
+	return firmware_unusable(QEMU_QBOOT_PATH, buf, sizeof(buf)) ? NULL : QEMU_QBOOT_PATH;
 }
 
 int qemu_firmware_check(char *msg, size_t size)
@@ -209,21 +234,13 @@ int qemu_firmware_check(char *msg, size_t size)
 	const char *v = env_get(QEMU_FIRMWARE_ENV);
 	const char *path = v ? named_firmware(v) : NULL;
 	const char *why;
-	struct stat st;
+	char buf[128];
 
-	if (!path)
-		return 0;
-	if (stat(path, &st) < 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (access(path, R_OK) < 0)
-		why = strerror(errno);
-	else
+	if (!path || !(why = firmware_unusable(path, buf, sizeof(buf))))
 		return 0;
 	if (path != v)
-		snprintf(msg, size, "%s=%s: qboot is not installed (%s: %s); install "
-			 "qemu-system-data, unset it, or set it to seabios",
+		snprintf(msg, size, "%s=%s: qboot cannot be used (%s: %s); "
+			 "install qemu-system-data, unset it, or set it to seabios",
 			 QEMU_FIRMWARE_ENV, v, path, why);
 	else
 		snprintf(msg, size, "%s=%s: %s; unset it for qboot when installed (else "

@@ -78,10 +78,15 @@ unsigned qemu_round_memory(const struct ktstr_topo *t, unsigned m);
  * -bios. */
 #define QEMU_QBOOT_PATH "/usr/share/qemu/qboot.rom"
 #define QEMU_FIRMWARE_ENV "KTSTR_QEMU_FIRMWARE"
-/* The -bios image to use (NULL: QEMU's default). */
+/* The size of QEMU's -bios image is a whole number of these (QEMU 10's
+ * x86 firmware loader; anything else is "could not load PC BIOS"). */
+#define QEMU_BIOS_BLOCK 65536
+/* The -bios image to use (NULL: QEMU's default).  Unset or empty
+ * QEMU_FIRMWARE_ENV picks qboot only when it is a usable image. */
 const char *qemu_firmware(void);
 /* 0, or -1 with a message in msg when QEMU_FIRMWARE_ENV names a path that
- * is not a readable regular file, or qboot that is not installed. */
+ * is not a readable regular file of whole QEMU_BIOS_BLOCKs (an empty one
+ * included), or qboot that is not installed as one. */
 int qemu_firmware_check(char *msg, size_t size);
 
 /* The -cpu of a TCG guest (qemu_build_argv says why each part; the

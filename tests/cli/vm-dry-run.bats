@@ -140,7 +140,7 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 		[ "$(bios <<<"$output")" = null ]
 	fi
 	[ "$(KTSTR_QEMU_FIRMWARE=seabios ktstr-vm --dry-run | bios)" = null ]
-	touch "$TEST_TMP/fw.rom"
+	truncate -s 64K "$TEST_TMP/fw.rom"
 	[ "$(KTSTR_QEMU_FIRMWARE=$TEST_TMP/fw.rom ktstr-vm --dry-run | bios)" = "\"$TEST_TMP/fw.rom\"" ]
 	# Empty means unset.
 	[ "$(KTSTR_QEMU_FIRMWARE= ktstr-vm --dry-run | bios)" = "$(bios <<<"$output")" ]
@@ -157,4 +157,29 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	if [ -r /usr/share/qemu/qboot.rom ]; then
 		[ "$(KTSTR_QEMU_FIRMWARE=QBOOT ktstr-vm --dry-run | bios)" = '"/usr/share/qemu/qboot.rom"' ]
 	fi
+}
+
+@test "KTSTR_QEMU_FIRMWARE: an empty image, or one QEMU cannot load, is one line before anything runs" {
+	# QEMU itself would say only "could not load PC BIOS", after the
+	# initramfs was built and QEMU started.
+	: >"$TEST_TMP/empty.rom"
+	for args in "--dry-run" "--exec true"; do
+		# shellcheck disable=SC2086
+		KTSTR_QEMU_FIRMWARE=$TEST_TMP/empty.rom run --separate-stderr ktstr-vm $args
+		echo "$args: $status $output $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		assert_one_line_error ktstr-vm "$stderr"
+		[ "$stderr" = "ktstr-vm: KTSTR_QEMU_FIRMWARE=$TEST_TMP/empty.rom: an empty file; unset it for qboot when installed (else QEMU's default), or set it to seabios or to a readable firmware image" ]
+	done
+	assert_no_qemu
+	# QEMU takes whole 64 KiB blocks only.
+	truncate -s 68K "$TEST_TMP/odd.rom"
+	KTSTR_QEMU_FIRMWARE=$TEST_TMP/odd.rom run --separate-stderr ktstr-vm --dry-run
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "ktstr-vm: KTSTR_QEMU_FIRMWARE=$TEST_TMP/odd.rom: 69632 bytes, not a whole number of 64 KiB blocks as QEMU needs for -bios; "* ]]
+	truncate -s 128K "$TEST_TMP/odd.rom"
+	KTSTR_QEMU_FIRMWARE=$TEST_TMP/odd.rom run --separate-stderr ktstr-vm --dry-run
+	[ "$status" -eq 0 ]
 }

@@ -247,10 +247,14 @@ static void test_firmware(void **state)
 		.console_fd = 5, .agent_fd = 6,
 	};
 	struct strvec argv = STRVEC_INIT;
-	char msg[512] = "";
+	char msg[512] = "", fw[] = "/tmp/ktstr-test-fw.XXXXXX";
 	bool have_qboot = access(QEMU_QBOOT_PATH, R_OK) == 0;
+	int fd = mkstemp(fw);
 
 	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 2 * QEMU_BIOS_BLOCK), 0);
+	close(fd);
 	/* Unset or empty: qboot when installed, else QEMU's default. */
 	unsetenv(QEMU_FIRMWARE_ENV);
 	assert_true(have_qboot ? qemu_firmware() && !strcmp(qemu_firmware(), QEMU_QBOOT_PATH)
@@ -268,10 +272,22 @@ static void test_firmware(void **state)
 	assert_string_equal(qemu_firmware(), QEMU_QBOOT_PATH);
 	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), have_qboot ? 0 : -1);
 	/* A path is used as given; one that is not a readable regular file
-	 * is refused, named. */
-	setenv(QEMU_FIRMWARE_ENV, "/proc/self/cmdline", 1);
-	assert_string_equal(qemu_firmware(), "/proc/self/cmdline");
+	 * of whole 64 KiB blocks is refused, named. */
+	setenv(QEMU_FIRMWARE_ENV, fw, 1);
+	assert_string_equal(qemu_firmware(), fw);
 	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), 0);
+	/* Empty (what QEMU fails on with "could not load PC BIOS"), or a
+	 * size QEMU does not take; /proc's files stat as empty too. */
+	assert_int_equal(truncate(fw, 0), 0);
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, ": an empty file; "));
+	assert_int_equal(truncate(fw, QEMU_BIOS_BLOCK + 4096), 0);
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, ": 69632 bytes, not a whole number of 64 KiB blocks"));
+	setenv(QEMU_FIRMWARE_ENV, "/proc/self/cmdline", 1);
+	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "KTSTR_QEMU_FIRMWARE=/proc/self/cmdline: an empty file; "));
+	unlink(fw);
 	setenv(QEMU_FIRMWARE_ENV, "/nonexistent/fw.rom", 1);
 	assert_int_equal(qemu_firmware_check(msg, sizeof(msg)), -1);
 	assert_non_null(strstr(msg, "KTSTR_QEMU_FIRMWARE=/nonexistent/fw.rom: No such file"));
