@@ -513,6 +513,14 @@ verdict_json() {
 	stats "$TEST_TMP/qemu"
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == *" error: QEMU failed: qemu-system-x86_64: crashed" ]]
+	# ktstr-vm's own message already says "QEMU failed": said once.
+	{ head -n -1 "$FX/fail-spread.jsonl"
+	  echo '{"type":"vm_exit","reason":"qemu_error","exit_code":-1,"wall_ms":40,"message":"QEMU failed: qemu: could not load PC BIOS '"'/tmp/fw.rom'"'"}'
+	} >"$TEST_TMP/qemu"
+	stats "$TEST_TMP/qemu"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *" error: QEMU failed: qemu: could not load PC BIOS '/tmp/fw.rom'" ]]
+	[[ "${lines[0]}" != *"QEMU failed: QEMU failed"* ]]
 	# No console_tail in vm_exit: the console log file's last lines.
 	printf 'early\nKernel panic? no: just the end\n' >"$TEST_TMP/console.log"
 	jq -c --arg log "$TEST_TMP/console.log" 'if .type == "vm_exit" then .console_log = $log else . end' \

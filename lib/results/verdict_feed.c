@@ -475,14 +475,19 @@ static void set_error(struct verdict *v, const char *fmt, ...)
 }
 
 /* The VM or the host failed: the run says nothing about the scheduler.
- * The first such problem is the cause. */
-static void set_infra(struct verdict *v, const char *what, const char *msg)
+ * The first such problem is the cause, said as "what: msg", or as msg
+ * alone when it starts with own: ktstr-vm's own message for the kind,
+ * which says it already (not "QEMU failed: QEMU failed: ..."). */
+static void set_infra(struct verdict *v, const char *what, const char *own, const char *msg)
 {
 	char *line;
 
 	if (v->infra_reason)
 		return;
-	line = xasprintf("%s: %s", what, msg ? msg : "no message");
+	if (msg && own && !strncmp(msg, own, strlen(own)))
+		line = xstrdup(msg);
+	else
+		line = xasprintf("%s: %s", what, msg ? msg : "no message");
 	v->infra_reason = vd_one_line(line);
 	free(line);
 }
@@ -507,16 +512,20 @@ static void feed_vm_exit(struct verdict *v, const json_t *rec)
 	get_lines(v, rec, T, "console_tail", &v->console_tail);
 	if (!reason)
 		return;
+	/* own: how lib/vm/vm.c's message for each begins. */
 	if (!strcmp(reason, "qemu_error"))
-		set_infra(v, "QEMU failed", msg);
+		set_infra(v, "QEMU failed", "QEMU ", msg);
 	else if (!strcmp(reason, "boot_timeout"))
-		set_infra(v, "the VM did not boot in time", msg);
+		set_infra(v, "the VM did not boot in time",
+			  "the guest agent did not start within ", msg);
 	else if (!strcmp(reason, "host_error"))
-		set_infra(v, "host-side error", msg);
+		set_infra(v, "host-side error", NULL, msg);
 	else if (!strcmp(reason, "no_agent") && booting)
-		set_infra(v, "the guest agent never came up", msg);
+		set_infra(v, "the guest agent never came up",
+			  "the VM stopped before the guest agent started", msg);
 	else if (!strcmp(reason, "timeout") && booting)
-		set_infra(v, "the VM overran its timeout before the guest agent came up", msg);
+		set_infra(v, "the VM overran its timeout before the guest agent came up",
+			  "the VM overran --timeout ", msg);
 	else if (!strcmp(reason, "agent_error"))
 		set_error(v, "guest agent error: %s", msg ? msg : "no message");
 }
@@ -577,7 +586,7 @@ static void feed_host_refused(struct verdict *v, const json_t *rec)
 	const char *check = get_str(v, rec, "host_refused", "check");
 	char *what = xasprintf("host mode refused to run (%s)", check ? check : "?");
 
-	set_infra(v, what, get_str(v, rec, "host_refused", "reason"));
+	set_infra(v, what, NULL, get_str(v, rec, "host_refused", "reason"));
 	free(what);
 }
 

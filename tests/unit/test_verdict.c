@@ -994,6 +994,53 @@ static void test_many_cgroups(void **state)
 	verdict_release(&v);
 }
 
+/* The reason for an infrastructure error, whole: ktstr-vm's own messages
+ * already name their kind, and read once. */
+static void expect_infra(const char *reason, const char *msg, const char *want)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct verdict v;
+
+	strbuf_addf(&text, VM_START "\n{\"type\":\"vm_exit\",\"reason\":\"%s\","
+		    "\"exit_code\":-1,\"wall_ms\":700,\"message\":\"%s\"}", reason, msg);
+	judge(&v, text.buf, NULL, NULL);
+	assert_int_equal(v.result, VERDICT_ERROR);
+	assert_non_null(v.reason);
+	assert_string_equal(v.reason, want);
+	verdict_release(&v);
+	strbuf_release(&text);
+}
+
+/* Each message lib/vm/vm.c gives these kinds, as it gives it. */
+static void test_infra_reason_once(void **state)
+{
+	static const char bios[] = "QEMU failed: qemu: could not load PC BIOS '/tmp/fw.rom'";
+	static const char died[] = "QEMU died of Segmentation fault";
+	static const char after[] = "QEMU failed after boot (exit 1): qemu-system-x86_64: oops";
+	static const char deadline[] = "the guest agent did not start within the 42 s boot "
+		"deadline (tcg, 4 vCPUs); see the console tail, or give it longer with --boot-timeout";
+	static const char stopped[] = "the VM stopped before the guest agent started (is the "
+		"kernel bootable with virtio-serial? see /tmp/c.log)";
+	static const char overran[] = "the VM overran --timeout 5000 ms and was killed before "
+		"the guest agent started";
+
+	(void)state;
+	expect_infra("qemu_error", bios, bios);
+	expect_infra("qemu_error", died, died);
+	expect_infra("qemu_error", after, after);
+	expect_infra("boot_timeout", deadline, deadline);
+	expect_infra("no_agent", stopped, stopped);
+	expect_infra("timeout", overran, overran);
+	/* A message that does not say its kind gets it said. */
+	expect_infra("qemu_error", "--topo 1,1,4096,1: max CPUs; ask for fewer CPUs",
+		     "QEMU failed: --topo 1,1,4096,1: max CPUs; ask for fewer CPUs");
+	expect_infra("qemu_error", "qemu-system-x86_64: crashed",
+		     "QEMU failed: qemu-system-x86_64: crashed");
+	expect_infra("boot_timeout", "no agent after 60s",
+		     "the VM did not boot in time: no agent after 60s");
+	expect_infra("host_error", "QEMU x", "host-side error: QEMU x");
+}
+
 /* A failed boot, a QEMU crash or a host problem is an error, even when
  * the stream also holds a failing check: it says nothing of the scheduler. */
 static void test_infra_errors(void **state)
@@ -1354,6 +1401,7 @@ int main(void)
 		cmocka_unit_test(test_human_scheduler_details),
 		cmocka_unit_test(test_many_cgroups),
 		cmocka_unit_test(test_infra_errors),
+		cmocka_unit_test(test_infra_reason_once),
 		cmocka_unit_test(test_infra_console_file),
 		cmocka_unit_test(test_secondary_after_death),
 		cmocka_unit_test(test_stop_timeout_named),
