@@ -716,6 +716,8 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	for (i = 0; i < argv.n; i++)
 		json_array_append_new(arr, json_string(argv.v[i]));
 	json_object_set_new(rec, "argv", arr);
+	/* As vm_start's: the -bios image, null for QEMU's default. */
+	json_set_str(rec, "firmware", s.firmware);
 	if (jsonl_emit(stdout, rec) < 0 || fflush(stdout) == EOF)
 		die_errno(KTSTR_EXIT_USAGE, "writing records to stdout");
 	strvec_clear(&argv);

@@ -183,3 +183,20 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	KTSTR_QEMU_FIRMWARE=$TEST_TMP/odd.rom run --separate-stderr ktstr-vm --dry-run
 	[ "$status" -eq 0 ]
 }
+
+@test "--dry-run: qemu_argv names the firmware, null for QEMU's default" {
+	fw() { jq -c 'select(.type == "qemu_argv") | [.firmware, (.argv | index("-bios") as $i | if $i then .[$i + 1] else null end)]'; }
+	truncate -s 64K "$TEST_TMP/fw.rom"
+	[ "$(KTSTR_QEMU_FIRMWARE=$TEST_TMP/fw.rom ktstr-vm --dry-run | fw)" = "[\"$TEST_TMP/fw.rom\",\"$TEST_TMP/fw.rom\"]" ]
+	[ "$(KTSTR_QEMU_FIRMWARE=seabios ktstr-vm --dry-run | fw)" = '[null,null]' ]
+	# Unset: qboot when installed, and the field says so.
+	KTSTR_QEMU_FIRMWARE= run --separate-stderr ktstr-vm --dry-run
+	[ "$status" -eq 0 ]
+	if [ -r /usr/share/qemu/qboot.rom ]; then
+		[ "$(fw <<<"$output")" = '["/usr/share/qemu/qboot.rom","/usr/share/qemu/qboot.rom"]' ]
+	else
+		[ "$(fw <<<"$output")" = '[null,null]' ]
+	fi
+	# Present even when null: a stable field, not an absent one.
+	KTSTR_QEMU_FIRMWARE=seabios ktstr-vm --dry-run | jq -e 'select(.type == "qemu_argv") | has("firmware")'
+}
