@@ -119,6 +119,8 @@ unsigned qemu_default_memory_mib(const struct ktstr_topo *t)
 	return qemu_round_memory(t, m > 16384 ? 16384 : (unsigned)m);
 }
 
+/* Every word of it is in ktstr-vm(1)'s KERNEL COMMAND LINE, in this order
+ * (tests/cli/vm-man.bats compares the page with --dry-run). */
 void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool verbose,
 			 const char *extra)
 {

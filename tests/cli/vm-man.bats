@@ -53,3 +53,46 @@ qemu_h() { sed -n "s/^#define $1 \"\(.*\)\"\$/\1/p" "$TOP/lib/vm/qemu.h"; }
 			jq -e --arg q "$qboot" 'select(.type == "qemu_argv") | .firmware == $q'
 	fi
 }
+
+# The tags of the KERNEL COMMAND LINE section's entries, one a line, as
+# they read on the page.
+cmdline_tags() {
+	awk '/^\.SH / { on = ($0 == ".SH KERNEL COMMAND LINE"); next }
+	     on && tp { tp = 0; m = $1; $1 = ""; sub(/^ /, ""); gsub(/"/, "")
+	                if (m == ".BI") gsub(/ /, ""); gsub(/\\-/, "-"); print; next }
+	     on && /^\.TP/ { tp = 1 }' "$PAGE"
+}
+
+# The section's example command line number $1 (1, 2), joined into one.
+cmdline_example() {
+	awk -v want="$1" '/^\.SH / { on = ($0 == ".SH KERNEL COMMAND LINE"); next }
+	     on && /^\.nf/ { n++; inside = 1; next } /^\.fi/ { inside = 0; next }
+	     on && inside && n == want { gsub(/\\-/, "-"); print }' "$PAGE" | paste -sd ' '
+}
+
+# The kernel command line --dry-run gives QEMU, for ktstr-vm "$@".
+dry_cmdline() {
+	ktstr-vm --dry-run "$@" | jq -r 'select(.type == "qemu_argv") | .argv | .[index("-append") + 1]'
+}
+
+@test "ktstr-vm(1): KERNEL COMMAND LINE lists the whole command line qemu_kernel_cmdline builds" {
+	plain=$(dry_cmdline --topo 1,2,2,1)
+	loud=$(dry_cmdline --topo 1,2,2,1 --dmesg --append 'foo=1 bar=2')
+	echo "dry run:  $plain"
+	echo "          $loud"
+	echo "examples: $(cmdline_example 1)"
+	echo "          $(cmdline_example 2)"
+	[ -n "$plain" ] && [ -n "$loud" ]
+	# The examples are what ktstr-vm gives QEMU, word for word.
+	[ "$(cmdline_example 1)" = "$plain" ]
+	[ "$(cmdline_example 2)" = "$loud" ]
+	# And every parameter has its entry, in the order of the line: the
+	# tags are the plain line with the topology as N,L,C,T, then the two
+	# that only --dmesg and --append add.
+	tags=$(cmdline_tags | paste -sd ' ')
+	echo "tags:     $tags"
+	[ "$tags" = "${plain/KTSTR_TOPO=1,2,2,1/KTSTR_TOPO=N,L,C,T} KTSTR_VERBOSE=1 --append" ]
+	# The --dmesg entry names what it swaps in.
+	[[ "$loud" == *" loglevel=7 earlyprintk=serial "* ]]
+	render | grep -qF 'these two are loglevel=7 earlyprintk=serial instead'
+}
