@@ -95,9 +95,13 @@ void child_reap(struct agent *ag, struct child *c);
  * tracks (orphans are just logged). */
 void child_reap_each(struct agent *ag, bool (*claim)(pid_t pid, int status, void *ctx),
 		     void *ctx);
-/* In a freshly forked child: clean signal mask, own session, stdin from
- * /dev/null, stdout/stderr to out/err, cwd /. */
+/* In a freshly forked or vforked child: clean signal mask, own session,
+ * stdin from /dev/null, stdout/stderr to out/err, cwd /.  System calls
+ * only (no allocation, no stdio), so a vfork child may call it. */
 void child_stdio(int out, int err);
+/* "<what><description of err>\n" on fd 2 with one writev: safe in a
+ * vfork child (no stdio, no allocation, no locale). */
+void child_write_err(const char *what, int err);
 /* In a forked child before exec: undo what PID 1 set up (signal mask). */
 void child_reset(void);
 /* SIGINT, SIGQUIT, SIGTERM, SIGHUP and SIGPIPE back to their defaults,

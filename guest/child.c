@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,8 +71,11 @@ void child_stdio(int out, int err)
 {
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	child_reset();
+	/* Dispositions before the mask: a signal let through by the new
+	 * mask must not run a handler of PID 1's (in a vfork child it
+	 * would run on the agent's memory). */
 	child_default_signals();
+	child_reset();
 	/* Own session and process group: the agent can kill the whole
 	 * thing, and nothing in it can grab the agent's console. */
 	setsid();
@@ -80,7 +84,20 @@ void child_stdio(int out, int err)
 	dup2(out, 1);
 	dup2(err, 2);
 	if (chdir("/") < 0)
-		dprintf(2, "ktstr-agent: chdir /: %s\n", strerror(errno));
+		child_write_err("ktstr-agent: chdir /: ", errno);
+}
+
+void child_write_err(const char *what, int err)
+{
+	const char *desc = strerrordesc_np(err);
+	struct iovec iov[] = {
+		{ (void *)what, strlen(what) },
+		{ (void *)(desc ? desc : "unknown error"), strlen(desc ? desc : "unknown error") },
+		{ "\n", 1 },
+	};
+
+	if (writev(2, iov, 3) < 0)
+		return;
 }
 
 void child_reset(void)

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
 /* Bound on reading the pipes after the command exited and everything was
  * killed: only a writer stuck in the kernel can hold them this long. */
 #define DRAIN_MS 2000
@@ -75,20 +77,69 @@ static int check_request(const json_t *req, struct strbuf *err)
 	return 0;
 }
 
-static void __attribute__((noreturn))
-child_main(const json_t *req, int out, int err)
+/* The command's environment: the agent's own with the request's "env" on
+ * top, as a fresh array (the agent's environ is left alone).  Built before
+ * vfork: the child borrows our memory until it execs and must not
+ * allocate.  Free with free_envp(). */
+static char **build_envp(const json_t *env)
 {
-	const json_t *env = json_object_get(req, "env");
+	size_t n = 0, k = 0, extra = json_is_object(env) ? json_object_size(env) : 0;
 	const char *key;
 	json_t *val;
+	char **v;
 
-	child_stdio(out, err);
-	if (json_is_object(env))
+	while (environ[n])
+		n++;
+	v = xcalloc(n + extra + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(environ[i], '=');
+		size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+		char name[256];
+
+		if (extra && klen < sizeof(name)) {
+			memcpy(name, environ[i], klen);
+			name[klen] = 0;
+			if (json_object_get(env, name))
+				continue;
+		}
+		v[k++] = xstrdup(environ[i]);
+	}
+	if (extra)
 		json_object_foreach((json_t *)env, key, val)
-			setenv(key, json_string_value(val), 1);
-	execl("/bin/sh", "sh", "-c", json_get_str(req, "cmd"), (char *)NULL);
-	dprintf(2, "ktstr-agent: cannot run /bin/sh: %s\n", strerror(errno));
-	_exit(127);
+			v[k++] = xasprintf("%s=%s", key, json_string_value(val));
+	return v;
+}
+
+static void free_envp(char **v)
+{
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* vfork, not fork: under TCG copying PID 1's page tables and then taking
+ * its copy-on-write faults cost 5-15 ms of a ~2 s boot (issue 16).  The
+ * child only makes system calls (child_stdio is written for this) and
+ * execs; the parent sleeps until then.  Signal dispositions are the
+ * child's own (no CLONE_SIGHAND), so child_stdio resets them as after a
+ * fork.  posix_spawn would do the same, but glibc's leaves its two
+ * internal signals ignored in the child, and an ignored signal survives
+ * exec. */
+static pid_t spawn_sh(const char *cmd, char **envp, int out, int err)
+{
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	pid_t pid = vfork();
+
+	if (pid == 0) {
+		static const char msg[] = "ktstr-agent: cannot run /bin/sh: ";
+
+		child_stdio(out, err);
+		execve("/bin/sh", argv, envp);
+		/* No stdio or strerror here: both may allocate. */
+		child_write_err(msg, errno);
+		_exit(127);
+	}
+	return pid;
 }
 
 static void send_line(struct agent *ag, const char *stream, const char *line, size_t len)
@@ -241,17 +292,18 @@ void exec_run(struct agent *ag, const json_t *req)
 	struct run r = { .c.pid = -1 };
 	long long timeout = json_get_int(req, "timeout_ms", 0);
 	int outp[2], errp[2];
+	char **envp;
 
 	if (check_request(req, &err) < 0)
 		agent_fail(ag, "exec: %s", err.buf);
 	strbuf_release(&err);
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		agent_fail(ag, "exec: pipe: %s", strerror(errno));
-	r.c.pid = fork();
+	envp = build_envp(json_object_get(req, "env"));
+	r.c.pid = spawn_sh(json_get_str(req, "cmd"), envp, outp[1], errp[1]);
 	if (r.c.pid < 0)
-		agent_fail(ag, "exec: fork: %s", strerror(errno));
-	if (r.c.pid == 0)
-		child_main(req, outp[1], errp[1]);
+		agent_fail(ag, "exec: vfork: %s", strerror(errno));
+	free_envp(envp);
 	close(outp[1]);
 	close(errp[1]);
 	stream_init(&r.out, "stdout", outp[0]);
