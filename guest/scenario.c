@@ -7,7 +7,7 @@
  * scheduler's lifecycle.  Records, in order (field names are a contract with
  * ktstr-stats; units in the names):
  *
- *   scenario_start   name, duration_ms, cpus, topo, scheduler, checks
+ *   scenario_start   name, duration_ms, cpus, topo, scheduler, checks, sysctls
  *   scheduler        started / attached / attach_failed (scheduler.c)
  *   bpf_prog         after attached: one per BPF program the scheduler
  *                    loaded, sorted by name (bpfprog.c)
@@ -63,6 +63,7 @@
 #include "agent_proto.h"
 #include "diag.h"
 #include "jsonl.h"
+#include "sysctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +185,9 @@ static void emit_start(struct engine *e, const json_t *sched, const json_t *chec
 	json_set_int(rec, "steps", (long long)e->sc.n_steps);
 	json_object_set_new(rec, "checks", json_is_object(checks) ? json_deep_copy(checks)
 					   : checks_to_json(&e->sc.checks, true));
+	/* The scheduler knobs this run is judged under, for the sidecar;
+	 * read before any worker starts. */
+	json_object_set_new(rec, "sysctls", sysctl_json("/proc/sys/kernel", "sched_"));
 	engine_emit(e, rec);
 	engine_flush(e);
 	strbuf_release(&topo);

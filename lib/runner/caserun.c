@@ -85,6 +85,9 @@ static void collect(struct caserun *r, json_t *rec)
 		json_array_append(r->cgroups, rec);
 	} else if (!strcmp(type, "stimulus")) {
 		json_array_append(r->stimulus, rec);
+	} else if (!strcmp(type, "scenario_start")) {
+		json_decref(r->sysctls);
+		r->sysctls = json_incref(json_object_get(rec, "sysctls"));
 	} else if (!strcmp(type, "scenario_end")) {
 		json_decref(r->scenario_end);
 		r->scenario_end = json_incref(rec);
@@ -465,8 +468,8 @@ json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx)
 	g = json_object();
 	json_set_str(g, "kernel_release", ready ? json_get_str(ready, "kernel_release") : NULL);
 	json_set_str(g, "cmdline", ready ? json_get_str(ready, "cmdline") : NULL);
-	json_object_set_new(g, "sysctls", ready && json_object_get(ready, "sysctls") ?
-			    json_deep_copy(json_object_get(ready, "sysctls")) : json_object());
+	json_object_set_new(g, "sysctls", json_is_object(r->sysctls) ?
+			    json_deep_copy(r->sysctls) : json_object());
 	json_object_set_new(doc, "guest", g);
 	kernel = json_object_get(doc, "kernel");
 	json_set_str(kernel, "release", ready ? json_get_str(ready, "kernel_release") : NULL);
@@ -489,6 +492,7 @@ void caserun_release(struct caserun *r)
 	verdict_release(&r->v);
 	strvec_clear(&r->err_tail);
 	json_decref(r->agent_ready);
+	json_decref(r->sysctls);
 	json_decref(r->cgroups);
 	json_decref(r->stimulus);
 	json_decref(r->scenario_end);

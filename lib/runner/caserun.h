@@ -44,6 +44,7 @@ struct caserun {
 	struct verdict v;
 	struct strvec err_tail;		/* last stderr lines of ktstr-vm */
 	json_t *agent_ready, *cgroups, *stimulus, *scenario_end;
+	json_t *sysctls;	/* scenario_start's, for the sidecar */
 	char *accel;			/* vm_start's: "kvm" or "tcg" */
 	long long start_ms, wall_ms;
 	int exit_code;			/* ktstr-vm's; -1 until reaped */
