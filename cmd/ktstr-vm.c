@@ -302,10 +302,12 @@ static void apply_env(struct opts *o)
 	 * a --shell has nothing to measure and ignores it. */
 	if (env_get("KTSTR_BPF_STATS") && (o->scenario || o->cgroups.n))
 		o->bpf_stats = true;
-	/* What the probe can answer: KVM or (single-threaded) TCG. */
-	if (forced && (vm_accel_parse(forced, &a) || a == VM_ACCEL_AUTO || a == VM_ACCEL_TCG_MT))
-		usage_error("%s='%s': expected kvm or tcg; fix or unset it",
-			    VM_ACCEL_DETECT_ENV, forced);
+	/* What the probe can answer: KVM or (single-threaded) TCG; or the
+	 * device it probes instead of /dev/kvm. */
+	if (forced && forced[0] != '/' &&
+	    (vm_accel_parse(forced, &a) || a == VM_ACCEL_AUTO || a == VM_ACCEL_TCG_MT))
+		usage_error("%s='%s': expected kvm, tcg or the absolute path of a device to "
+			    "probe in /dev/kvm's place; fix or unset it", VM_ACCEL_DETECT_ENV, forced);
 }
 
 /* The first option given that shapes or watches a VM and so means nothing
@@ -716,8 +718,11 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	for (i = 0; i < argv.n; i++)
 		json_array_append_new(arr, json_string(argv.v[i]));
 	json_object_set_new(rec, "argv", arr);
-	/* As vm_start's: the -bios image, null for QEMU's default. */
+	/* As vm_start's: the -bios image, null for QEMU's default; the
+	 * accelerator and why. */
 	json_set_str(rec, "firmware", s.firmware);
+	json_set_str(rec, "accel", vm_accel_name(s.accel));
+	json_set_str(rec, "accel_reason", s.accel_reason);
 	if (jsonl_emit(stdout, rec) < 0 || fflush(stdout) == EOF)
 		die_errno(KTSTR_EXIT_USAGE, "writing records to stdout");
 	strvec_clear(&argv);
@@ -792,6 +797,19 @@ static void base_config(struct vm_plan *p)
 	vc->verbose = o->dmesg || env_is_one("KTSTR_VERBOSE");
 	vc->mode = o->shell ? VM_MODE_SHELL : VM_MODE_EXEC;
 	vc->monitor_interval_ms = (unsigned)o->monitor_interval_ms;
+}
+
+/* Auto did not get KVM: say why to a person at a terminal, or one who
+ * asked for detail (--dmesg, KTSTR_VERBOSE=1).  The records always say it
+ * (accel_reason). */
+static void note_accel(const struct vm_plan *p)
+{
+	char why[VM_ACCEL_REASON_MAX];
+
+	if (p->o.accel != VM_ACCEL_AUTO || (!isatty(STDERR_FILENO) && !p->vc.verbose))
+		return;
+	if (vm_accel_resolve_why(VM_ACCEL_AUTO, why, sizeof(why)) == VM_ACCEL_TCG)
+		diag("running under TCG, which is slower, since KVM is not usable: %s", why);
 }
 
 /* What to run in the guest, and for how long at most. */
@@ -935,6 +953,7 @@ int main(int argc, char **argv)
 	p.doc = prepare_scenario(&p.o, &p.topo, &p.duration_ms, &p.checks, &p.payloads);
 	resolve_kernel(&p);
 	base_config(&p);
+	note_accel(&p);
 	if (p.o.dry_run)
 		code = dry_run(&p.vc, &p.kf, p.o.scheduler, p.sched_host, p.sched_guest,
 			       &p.payloads, p.o.tools || p.o.shell);

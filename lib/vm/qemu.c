@@ -39,30 +39,91 @@ static bool cpu_has_virt(void)
 	return found;
 }
 
-enum vm_accel vm_accel_detect(void)
+/* The device the probe opens: /dev/kvm, or the path VM_ACCEL_DETECT_ENV
+ * names in its place (the test hook for a device that is not usable). */
+static const char *kvm_device(void)
+{
+	const char *v = env_get(VM_ACCEL_DETECT_ENV);
+
+	return v && v[0] == '/' ? v : "/dev/kvm";
+}
+
+/* 0 when dev opens read-write, speaks the API QEMU speaks and creates a
+ * VM; else -1 with why it does not. */
+static int kvm_device_usable(const char *dev, char *why, size_t size)
+{
+	int fd, vm, api, err;
+
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT)
+			snprintf(why, size, "there is no %s", dev);
+		else
+			snprintf(why, size, "%s cannot be opened read-write: %s", dev,
+				 strerror(err));
+		return -1;
+	}
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	err = errno;
+	if (api != KVM_API_VERSION) {
+		if (api < 0)
+			snprintf(why, size, "%s is not a KVM device (KVM_GET_API_VERSION: %s)",
+				 dev, strerror(err));
+		else
+			snprintf(why, size, "%s speaks KVM API %d, not %d", dev, api,
+				 KVM_API_VERSION);
+		close(fd);
+		return -1;
+	}
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	err = errno;
+	close(fd);
+	if (vm < 0) {
+		snprintf(why, size, "%s cannot create a VM (KVM_CREATE_VM: %s)", dev,
+			 strerror(err));
+		return -1;
+	}
+	close(vm);
+	return 0;
+}
+
+enum vm_accel vm_accel_detect_why(char *why, size_t size)
 {
 	const char *forced = env_get(VM_ACCEL_DETECT_ENV);
+	const char *dev = kvm_device();
 	enum vm_accel a;
-	int fd, vm;
-	bool usable;
 
 	/* The test hook: what auto then does with a KVM that does not work
 	 * (the retry under TCG) can be exercised on a host without one. */
-	if (forced && !vm_accel_parse(forced, &a) && (a == VM_ACCEL_KVM || a == VM_ACCEL_TCG))
+	if (forced && !vm_accel_parse(forced, &a) && (a == VM_ACCEL_KVM || a == VM_ACCEL_TCG)) {
+		snprintf(why, size, "%s=%s", VM_ACCEL_DETECT_ENV, forced);
 		return a;
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return VM_ACCEL_TCG;
-	/* The API QEMU speaks, and a VM the kernel agrees to create. */
-	usable = ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
-	if (usable) {
-		vm = ioctl(fd, KVM_CREATE_VM, 0);
-		usable = vm >= 0;
-		if (vm >= 0)
-			close(vm);
 	}
-	close(fd);
-	return usable && cpu_has_virt() ? VM_ACCEL_KVM : VM_ACCEL_TCG;
+	if (kvm_device_usable(dev, why, size) < 0)
+		return VM_ACCEL_TCG;
+	if (!cpu_has_virt()) {
+		snprintf(why, size, "%s works, but the CPU has neither vmx nor svm in "
+			 "/proc/cpuinfo", dev);
+		return VM_ACCEL_TCG;
+	}
+	snprintf(why, size, "%s works and the CPU has vmx or svm", dev);
+	return VM_ACCEL_KVM;
+}
+
+enum vm_accel vm_accel_detect(void)
+{
+	char why[VM_ACCEL_REASON_MAX];
+
+	return vm_accel_detect_why(why, sizeof(why));
+}
+
+enum vm_accel vm_accel_resolve_why(enum vm_accel a, char *why, size_t size)
+{
+	if (a == VM_ACCEL_AUTO)
+		return vm_accel_detect_why(why, size);
+	snprintf(why, size, "asked for with --accel %s", vm_accel_name(a));
+	return a;
 }
 
 enum vm_accel vm_accel_resolve(enum vm_accel a)

@@ -15,6 +15,8 @@
  * request: it has oopsed guests with `Oops: int3` in sched_tick while
  * static keys were patched (scheduler attach/detach; tests/soak/tcg-mt). */
 enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG, VM_ACCEL_TCG_MT };
+/* Room for why a run has its accelerator (vm_accel_resolve_why). */
+#define VM_ACCEL_REASON_MAX 192
 
 struct qemu_spec {
 	const char *qemu;		/* binary */
@@ -26,6 +28,7 @@ struct qemu_spec {
 	struct ktstr_topo topo;
 	unsigned memory_mib;
 	enum vm_accel accel;		/* resolved: KVM, TCG or TCG_MT */
+	char accel_reason[VM_ACCEL_REASON_MAX];	/* why (vm_accel_resolve_why) */
 	const char *cmdline;		/* full kernel command line */
 	int console_fd;			/* host end QEMU inherits for ttyS0 */
 	int agent_fd;			/* host end QEMU inherits for the agent port */
@@ -44,12 +47,19 @@ struct qemu_spec {
 
 /* KVM when /dev/kvm opens, speaks the API and creates a VM on a CPU with
  * vmx/svm; else TCG (single-threaded: auto never picks TCG_MT).
- * KTSTR_ACCEL_DETECT=kvm|tcg replaces the probe's answer (a test hook for
- * the retry of a KVM that fails; see ktstr-vm(1)). */
+ * KTSTR_ACCEL_DETECT=kvm|tcg replaces the probe's answer, and an absolute
+ * path is probed in /dev/kvm's place (test hooks for the retry of a KVM
+ * that fails, and for a device that is not usable; see ktstr-vm(1)). */
 #define VM_ACCEL_DETECT_ENV "KTSTR_ACCEL_DETECT"
 enum vm_accel vm_accel_detect(void);
+/* ... and why, in one phrase for people (vm_start's and qemu_argv's
+ * accel_reason): the device's failure ("there is no /dev/kvm", ...), a
+ * CPU without vmx or svm, the hook's value. */
+enum vm_accel vm_accel_detect_why(char *why, size_t size);
 /* The accelerator a run with a would get: AUTO probed, others as is. */
 enum vm_accel vm_accel_resolve(enum vm_accel a);
+/* ... and why: the probe's reason, or "asked for with --accel MODE". */
+enum vm_accel vm_accel_resolve_why(enum vm_accel a, char *why, size_t size);
 /* "auto", "kvm", "tcg", "tcg-mt": what --accel takes and vm_start says. */
 const char *vm_accel_name(enum vm_accel a);
 /* "auto", "kvm", "tcg", "tcg-mt"; -1 on anything else. */

@@ -416,6 +416,8 @@ static void emit_start(struct vm_run *v, const struct qemu_spec *s)
 	/* The -bios image, null for QEMU's default (SeaBIOS). */
 	json_set_str(rec, "firmware", s->firmware);
 	json_set_str(rec, "accel", vm_accel_name(s->accel));
+	/* Why this one: the probe's finding under auto, --accel, the retry. */
+	json_set_str(rec, "accel_reason", s->accel_reason);
 	/* "single" or "multi" under TCG, null under KVM: which threading ran
 	 * (tcg-mt is never picked by auto, so a record says so). */
 	json_set_str(rec, "tcg_thread", vm_accel_tcg_thread(s->accel));
@@ -628,7 +630,9 @@ void vm_qemu_spec(const struct vm_config *c, const char *qemu_path, int console_
 	s->kernel = s->pvh_kernel ? s->pvh_kernel : c->kernel;
 	s->initrd = c->initrd;
 	s->topo = c->topo;
-	s->accel = vm_accel_resolve(c->accel);
+	s->accel = vm_accel_resolve_why(c->accel, s->accel_reason, sizeof(s->accel_reason));
+	if (c->accel_reason)
+		snprintf(s->accel_reason, sizeof(s->accel_reason), "%s", c->accel_reason);
 	s->memory_mib = qemu_round_memory(&c->topo, c->memory_mib ? c->memory_mib :
 					  qemu_default_memory_mib(&c->topo));
 	qemu_kernel_cmdline(cmdline, &c->topo, c->verbose, c->append);
@@ -882,11 +886,15 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	   struct vm_result *r)
 {
 	struct vm_config tcg;
+	char why[VM_ACCEL_REASON_MAX];
 	int rc = run_once(c, emit, ctx, r, c->accel == VM_ACCEL_AUTO);
 
 	if (rc != 1)
 		return rc;
 	tcg = *c;
 	tcg.accel = VM_ACCEL_TCG;
+	snprintf(why, sizeof(why), "KVM failed before the guest agent started (%s); "
+		 "retried under TCG", vm_end_name(r->end));
+	tcg.accel_reason = why;
 	return run_once(&tcg, emit, ctx, r, false);
 }

@@ -22,6 +22,8 @@ struct vm_config {
 	struct ktstr_topo topo;
 	unsigned memory_mib;		/* 0: qemu_default_memory_mib() */
 	enum vm_accel accel;		/* AUTO: detect */
+	const char *accel_reason;	/* NULL, or why in the resolved
+					 * accelerator's place (the TCG retry) */
 	const char *append;		/* extra kernel command line */
 	bool verbose;			/* loud console, echoed to stderr */
 	enum vm_mode mode;		/* SHELL wires the terminal to the guest */

@@ -121,11 +121,11 @@ expect_error() {
 	expect_error "--timeout 'soon'" -k "$KERNEL" --timeout soon
 	expect_error "--boot-timeout 'soon'" -k "$KERNEL" --boot-timeout soon
 	KTSTR_BOOT_TIMEOUT=soon expect_error "KTSTR_BOOT_TIMEOUT='soon'" -k "$KERNEL"
-	KTSTR_ACCEL_DETECT=xen expect_error "KTSTR_ACCEL_DETECT='xen': expected kvm or tcg" -k "$KERNEL"
+	KTSTR_ACCEL_DETECT=xen expect_error "KTSTR_ACCEL_DETECT='xen': expected kvm, tcg or the absolute path of a device to probe in /dev/kvm's place" -k "$KERNEL"
 	expect_error "--sched-output needs --scheduler" -k "$KERNEL" --sched-output
 	expect_error "--accel 'xen': expected auto, kvm, tcg or tcg-mt" -k "$KERNEL" --accel xen
 	# The probe answers KVM or TCG; tcg-mt is only ever asked for.
-	KTSTR_ACCEL_DETECT=tcg-mt expect_error "KTSTR_ACCEL_DETECT='tcg-mt': expected kvm or tcg" \
+	KTSTR_ACCEL_DETECT=tcg-mt expect_error "KTSTR_ACCEL_DETECT='tcg-mt': expected kvm, tcg or the absolute path" \
 		-k "$KERNEL"
 	expect_error "unexpected argument 'ls'" -k "$KERNEL" ls
 }

@@ -239,6 +239,59 @@ static void test_accel_detect_override(void **state)
 	unsetenv(VM_ACCEL_DETECT_ENV);
 }
 
+/* Why the accelerator: what the probe found, the hook's value, or the
+ * --accel asked for.  An absolute path in KTSTR_ACCEL_DETECT is probed in
+ * /dev/kvm's place, so an unusable device is tested on any host. */
+static void test_accel_reason(void **state)
+{
+	char why[VM_ACCEL_REASON_MAX], file[] = "/tmp/ktstr-test-kvm.XXXXXX";
+	enum vm_accel probed;
+	int fd = mkstemp(file);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	unsetenv(VM_ACCEL_DETECT_ENV);
+	probed = vm_accel_detect_why(why, sizeof(why));
+	assert_int_equal(probed, vm_accel_detect());
+	if (access("/dev/kvm", F_OK))
+		assert_string_equal(why, "there is no /dev/kvm");
+	else if (probed == VM_ACCEL_KVM)
+		assert_string_equal(why, "/dev/kvm works and the CPU has vmx or svm");
+	else
+		assert_non_null(strstr(why, "/dev/kvm"));
+	/* Asked for: no probe. */
+	assert_int_equal(vm_accel_resolve_why(VM_ACCEL_TCG, why, sizeof(why)), VM_ACCEL_TCG);
+	assert_string_equal(why, "asked for with --accel tcg");
+	assert_int_equal(vm_accel_resolve_why(VM_ACCEL_KVM, why, sizeof(why)), VM_ACCEL_KVM);
+	assert_string_equal(why, "asked for with --accel kvm");
+	/* The hook's answer. */
+	setenv(VM_ACCEL_DETECT_ENV, "kvm", 1);
+	assert_int_equal(vm_accel_resolve_why(VM_ACCEL_AUTO, why, sizeof(why)), VM_ACCEL_KVM);
+	assert_string_equal(why, "KTSTR_ACCEL_DETECT=kvm");
+	/* Absent, not a KVM device (a character device, a regular file), not
+	 * openable read-write. */
+	setenv(VM_ACCEL_DETECT_ENV, "/nonexistent/kvm", 1);
+	assert_int_equal(vm_accel_resolve_why(VM_ACCEL_AUTO, why, sizeof(why)), VM_ACCEL_TCG);
+	assert_string_equal(why, "there is no /nonexistent/kvm");
+	assert_int_equal(vm_accel_detect(), VM_ACCEL_TCG);
+	setenv(VM_ACCEL_DETECT_ENV, "/dev/null", 1);
+	assert_int_equal(vm_accel_detect_why(why, sizeof(why)), VM_ACCEL_TCG);
+	assert_non_null(strstr(why, "/dev/null is not a KVM device (KVM_GET_API_VERSION: "));
+	setenv(VM_ACCEL_DETECT_ENV, file, 1);
+	assert_int_equal(vm_accel_detect_why(why, sizeof(why)), VM_ACCEL_TCG);
+	assert_non_null(strstr(why, " is not a KVM device (KVM_GET_API_VERSION: "));
+	setenv(VM_ACCEL_DETECT_ENV, "/", 1);
+	assert_int_equal(vm_accel_detect_why(why, sizeof(why)), VM_ACCEL_TCG);
+	assert_string_equal(why, "/ cannot be opened read-write: Is a directory");
+	/* A small buffer is cut, not overrun. */
+	setenv(VM_ACCEL_DETECT_ENV, "/nonexistent/kvm", 1);
+	assert_int_equal(vm_accel_detect_why(why, 9), VM_ACCEL_TCG);
+	assert_string_equal(why, "there is");
+	unsetenv(VM_ACCEL_DETECT_ENV);
+	unlink(file);
+}
+
 static void test_firmware(void **state)
 {
 	struct qemu_spec s = {
@@ -318,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_accel_parse),
 		cmocka_unit_test(test_boot_timeout),
 		cmocka_unit_test(test_accel_detect_override),
+		cmocka_unit_test(test_accel_reason),
 		cmocka_unit_test(test_firmware),
 	};
 
