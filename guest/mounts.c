@@ -90,12 +90,21 @@ void mounts_early(void)
 	std_fds_setup();
 }
 
-/* One write per controller: the kernel rejects the whole line if any one
- * controller is missing. */
+/* All controllers in one write: each write to subtree_control takes the
+ * cgroup locks and walks the hierarchy again, 0.6-2.4 ms apiece of the
+ * guest's boot under TCG (function_graph; issue 16).  The kernel rejects
+ * the whole line if any one controller is missing, so then one write per
+ * controller enables what there is. */
 static void cgroup_enable(void)
 {
+	char all[128] = "";
 	size_t i;
 
+	for (i = 0; i < ARRAY_SIZE(cgroup_controllers); i++)
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s+%s",
+			 i ? " " : "", cgroup_controllers[i]);
+	if (write_control("/sys/fs/cgroup/cgroup.subtree_control", all) == 0)
+		return;
 	for (i = 0; i < ARRAY_SIZE(cgroup_controllers); i++) {
 		char buf[32];
 
