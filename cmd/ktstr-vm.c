@@ -7,6 +7,7 @@
 #include "env.h"
 #include "fsutil.h"
 #include "hostlock.h"
+#include "hosttsc.h"
 #include "initramfs.h"
 #include "jsonl.h"
 #include "kernel.h"
@@ -784,7 +785,7 @@ static void base_config(struct vm_plan *p)
 	char msg[512];
 
 	/* Before anything is printed or built (vm_run checks it again). */
-	if (qemu_firmware_check(msg, sizeof(msg)) < 0)
+	if (qemu_firmware_check(msg, sizeof(msg)) < 0 || host_tsc_env_check(msg, sizeof(msg)) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", msg);
 	vc->qemu = o->qemu ? o->qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
 							     : "qemu-system-x86_64";

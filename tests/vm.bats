@@ -29,6 +29,7 @@ echo "big: ${#BIG1} ${#BIG2} ${#BIG3} $(printf %s "$BIG3" | tr -d a | wc -c)"
 t=/sys/kernel/tracing/trace
 echo "modules: $(grep -c 'module_request:' $t) asked, $(grep -c 'filename=/sbin/modprobe' $t) modprobe runs, file $(test -e /sbin/modprobe && echo yes || echo no)"
 echo "damon: $(cat /sys/module/damon_stat/parameters/enabled 2>/dev/null || echo absent), $(cat /proc/[0-9]*/comm | grep -c '^kdamond') kdamond"
+echo "tsc: $(tr ' ' '\n' </proc/cmdline | sed -n 's/^tsc_early_khz=//p') $(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo err >&2
 exit 7
 SH
@@ -147,6 +148,21 @@ check_topology() {
 	# "absent": a kernel built without DAMON_STAT ignores the parameter.
 	shared_lines damon
 	[[ "$(shared_lines damon)" =~ ^(N|absent),\ 0\ kdamond$ ]]
+}
+
+# Under TCG the guest is told the host's TSC rate rather than timing it
+# against the emulated PIT, which fails at random and costs a slow
+# fallback; the kernel takes the rate (its cpu MHz agrees).
+@test "a TCG guest boots with the host's TSC rate as tsc_early_khz= (shared boot)" {
+	shared_lines tsc
+	read -r khz mhz <<<"$(shared_lines tsc)"
+	if [ "$(ktstr-vm -k "$KTSTR_E2E_KERNEL" --dry-run | jq -r 'select(.type == "qemu_argv") | .accel')" = kvm ] ||
+	   ! grep -m1 '^flags' /proc/cpuinfo | grep -qw constant_tsc ||
+	   ! grep -m1 '^flags' /proc/cpuinfo | grep -qw nonstop_tsc; then
+		skip "KVM, or a host without an invariant TSC: no tsc_early_khz"
+	fi
+	[ "$khz" -eq "$(cut -d' ' -f2 "$XDG_CACHE_HOME/ktstr/host/tsc-khz")" ]
+	awk -v k="$khz" -v m="$mhz" 'BEGIN { d = m * 1000 - k; exit !(d < k / 100 && -d < k / 100) }'
 }
 
 @test "the command runs in its own session, stdin /dev/null, cwd /, nothing blocked (shared boot)" {

@@ -183,7 +183,7 @@ unsigned qemu_default_memory_mib(const struct ktstr_topo *t)
 /* Every word of it is in ktstr-vm(1)'s KERNEL COMMAND LINE, in this order
  * (tests/cli/vm-man.bats compares the page with --dry-run). */
 void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool verbose,
-			 const char *extra)
+			 unsigned long tsc_khz, const char *extra)
 {
 	/* panic=-1 reboots at once on panic and -no-reboot turns that into a
 	 * QEMU exit, so a panicking guest never hangs until the watchdog. */
@@ -194,6 +194,9 @@ void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool ver
 	 * about 0.8 s of host CPU per boot (measured; tests/bench/run).
 	 * And no DAMON_STAT kdamond on the CPUs under test (qemu.h). */
 	strbuf_addstr(sb, " " QEMU_FAST_BOOT_ARGS " " QEMU_QUIET_GUEST_ARGS);
+	/* The TSC rate instead of the guest's PIT calibration (hosttsc.h). */
+	if (tsc_khz)
+		strbuf_addf(sb, " tsc_early_khz=%lu", tsc_khz);
 	if (verbose)
 		strbuf_addstr(sb, " loglevel=7 earlyprintk=serial");
 	else

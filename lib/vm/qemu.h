@@ -113,9 +113,10 @@ int qemu_firmware_check(char *msg, size_t size);
  * guest, landing on whichever CPU a scheduler test is measuring. */
 #define QEMU_QUIET_GUEST_ARGS "damon_stat.enabled=0"
 
-/* Kernel command line for a ktstr guest plus the user's extra text. */
+/* Kernel command line for a ktstr guest plus the user's extra text;
+ * tsc_khz: tsc_early_khz= for a TCG guest (hosttsc.h), 0 for none. */
 void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool verbose,
-			 const char *extra);
+			 unsigned long tsc_khz, const char *extra);
 
 void qemu_build_argv(const struct qemu_spec *s, struct strvec *argv);
 

@@ -200,3 +200,61 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	# Present even when null: a stable field, not an absent one.
 	KTSTR_QEMU_FIRMWARE=seabios ktstr-vm --dry-run | jq -e 'select(.type == "qemu_argv") | has("firmware")'
 }
+
+append_of() { jq -r 'select(.type == "qemu_argv") | .argv | .[index("-append") + 1]' <<<"$1"; }
+
+# A TCG guest is told the host's TSC rate (tsc_early_khz=) instead of
+# calibrating against the emulated PIT, which fails at random and costs a
+# slow fallback; the rate is measured once per host boot and cached.
+@test "--dry-run under TCG: tsc_early_khz= is the host's measured TSC rate, cached per host boot" {
+	grep -m1 '^flags' /proc/cpuinfo | grep -qw constant_tsc || skip "no constant_tsc here"
+	grep -m1 '^flags' /proc/cpuinfo | grep -qw nonstop_tsc || skip "no nonstop_tsc here"
+	[ "$(uname -m)" = x86_64 ] || skip "not x86_64"
+	export XDG_CACHE_HOME=$TEST_TMP/xdg
+	unset KTSTR_TSC_KHZ
+	out=$(ktstr-vm --dry-run --accel tcg --topo 1,1,2,1)
+	khz=$(append_of "$out" | grep -o 'tsc_early_khz=[0-9]*' | cut -d= -f2)
+	echo "measured $khz kHz"
+	[ -n "$khz" ] && [ "$khz" -ge 100000 ] && [ "$khz" -le 20000000 ]
+	# Where it is kept (KTSTR_CACHE_DIR holds the kernel cache verbatim,
+	# the other kinds in hidden siblings), and for which boot.
+	read -r id cached <"$KTSTR_CACHE_DIR/.host/tsc-khz"
+	[ "$id" = "$(cat /proc/sys/kernel/random/boot_id)" ]
+	[ "$cached" = "$khz" ]
+	# Kept: a planted rate for this boot is what the next run gives.
+	echo "$id 1234567" >"$KTSTR_CACHE_DIR/.host/tsc-khz"
+	out=$(ktstr-vm --dry-run --accel tcg --topo 1,1,2,1)
+	[[ "$(append_of "$out")" == *" tsc_early_khz=1234567 "* ]]
+	# Another boot's line is measured over.
+	echo "00000000-0000-0000-0000-000000000000 1234567" >"$KTSTR_CACHE_DIR/.host/tsc-khz"
+	out=$(ktstr-vm --dry-run --accel tcg --topo 1,1,2,1)
+	[[ "$(append_of "$out")" != *"tsc_early_khz=1234567"* ]]
+	read -r id cached <"$KTSTR_CACHE_DIR/.host/tsc-khz"
+	[ "$id" = "$(cat /proc/sys/kernel/random/boot_id)" ]
+}
+
+@test "KTSTR_TSC_KHZ: a rate wins, 0 or KVM leave tsc_early_khz= out, a bad value is one line" {
+	out=$(KTSTR_TSC_KHZ=2000000 ktstr-vm --dry-run --accel tcg)
+	[[ "$(append_of "$out")" == *" damon_stat.enabled=0 tsc_early_khz=2000000 quiet "* ]]
+	out=$(KTSTR_TSC_KHZ=0 ktstr-vm --dry-run --accel tcg)
+	[[ "$(append_of "$out")" != *tsc_early_khz* ]]
+	# Empty means unset: measured (or left out on a host without an
+	# invariant TSC), never an error.
+	run --separate-stderr env KTSTR_TSC_KHZ= ktstr-vm --dry-run --accel tcg
+	[ "$status" -eq 0 ]
+	# Under KVM the guest has kvmclock's rate.
+	out=$(KTSTR_TSC_KHZ=2000000 KTSTR_ACCEL_DETECT=kvm ktstr-vm --dry-run)
+	jq -e 'select(.type == "qemu_argv") | .accel == "kvm"' <<<"$out"
+	[[ "$(append_of "$out")" != *tsc_early_khz* ]]
+	# --append's tsc_early_khz= comes later, and the kernel keeps the last.
+	out=$(KTSTR_TSC_KHZ=2000000 ktstr-vm --dry-run --accel tcg --append tsc_early_khz=3000000)
+	[[ "$(append_of "$out")" == *"tsc_early_khz=2000000 "*" tsc_early_khz=3000000" ]]
+	for bad in 2.5GHz 99999 -1 30000000; do
+		run --separate-stderr env KTSTR_TSC_KHZ=$bad ktstr-vm --dry-run --accel tcg
+		echo "$bad: $status $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[ "$(wc -l <<<"$stderr")" -eq 1 ]
+		[[ "$stderr" == "ktstr-vm: KTSTR_TSC_KHZ=$bad is not a TSC rate: "*kHz* ]]
+	done
+}

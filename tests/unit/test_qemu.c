@@ -151,13 +151,15 @@ static void test_cmdline(void **state)
 	struct ktstr_topo t = topo("1,2,2,1");
 	struct strbuf sb = STRBUF_INIT;
 
-	qemu_kernel_cmdline(&sb, &t, false, "foo=bar");
+	qemu_kernel_cmdline(&sb, &t, false, 0, "foo=bar");
 	assert_non_null(strstr(sb.buf, "console=ttyS0 rdinit=/init panic=-1"));
+	assert_null(strstr(sb.buf, "tsc_early_khz"));
 	assert_non_null(strstr(sb.buf, " quiet "));
 	assert_non_null(strstr(sb.buf, "KTSTR_TOPO=1,2,2,1"));
 	assert_string_equal(sb.buf + sb.len - 8, " foo=bar");
 	strbuf_reset(&sb);
-	qemu_kernel_cmdline(&sb, &t, true, NULL);
+	qemu_kernel_cmdline(&sb, &t, true, 2596100, NULL);
+	assert_non_null(strstr(sb.buf, " damon_stat.enabled=0 tsc_early_khz=2596100 loglevel=7 "));
 	assert_null(strstr(sb.buf, "quiet"));
 	assert_non_null(strstr(sb.buf, "loglevel=7 earlyprintk=serial"));
 	assert_non_null(strstr(sb.buf, "KTSTR_VERBOSE=1"));

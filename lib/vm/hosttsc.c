@@ -1,0 +1,176 @@
+/* The host's TSC rate for a TCG guest (hosttsc.h). */
+#include "hosttsc.h"
+#include "diag.h"
+#include "dirs.h"
+#include "env.h"
+#include "fsutil.h"
+#include "opts.h"
+#include "strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+/* A rate outside this is a typo, not a CPU (kHz). */
+#define TSC_KHZ_MIN 100000UL
+#define TSC_KHZ_MAX 20000000UL
+/* How long the host's TSC is timed against CLOCK_MONOTONIC_RAW: with
+ * both ends read within SAMPLE_SPAN_NS, the rate is good to ~100 ppm,
+ * five times better than the guest's own fast PIT calibration aims for. */
+#define MEASURE_NS 20000000L
+#define SAMPLE_SPAN_NS 20000
+#define SAMPLE_TRIES 20
+
+int host_tsc_env_check(char *msg, size_t size)
+{
+	const char *v = env_get(HOST_TSC_ENV);
+	unsigned long khz;
+
+	if (!v || (parse_ulong(v, 0, TSC_KHZ_MAX, &khz) == 0 &&
+		   (khz == 0 || khz >= TSC_KHZ_MIN)))
+		return 0;
+	snprintf(msg, size, "%s=%s is not a TSC rate: give the host's TSC frequency in kHz "
+		 "(%lu-%lu, e.g. 2596100 for 2.5961 GHz), 0 to let a TCG guest calibrate its "
+		 "own, or unset it to have ktstr measure it", HOST_TSC_ENV, v, TSC_KHZ_MIN,
+		 TSC_KHZ_MAX);
+	return -1;
+}
+
+/* The first "flags" line (every CPU has the same) must list both words. */
+bool host_tsc_invariant(const char *cpuinfo)
+{
+	const char *p = !strncmp(cpuinfo, "flags", 5) ? cpuinfo : strstr(cpuinfo, "\nflags");
+	bool constant = false, nonstop = false;
+
+	if (!p)
+		return false;
+	p = strchr(p, ':');
+	while (p && *p && *p != '\n') {
+		size_t n;
+
+		p += strspn(p, ": \t");
+		n = strcspn(p, " \t\n");
+		constant |= n == 12 && !strncmp(p, "constant_tsc", n);
+		nonstop |= n == 11 && !strncmp(p, "nonstop_tsc", n);
+		p += n;
+	}
+	return constant && nonstop;
+}
+
+unsigned long host_tsc_rate_khz(uint64_t tsc0, uint64_t ns0, uint64_t tsc1, uint64_t ns1)
+{
+	double khz;
+
+	if (tsc1 <= tsc0 || ns1 <= ns0)
+		return 0;
+	khz = (double)(tsc1 - tsc0) * 1e6 / (double)(ns1 - ns0);
+	if (khz < TSC_KHZ_MIN || khz > TSC_KHZ_MAX)
+		return 0;
+	return (unsigned long)(khz + 0.5);
+}
+
+#if defined(__x86_64__)
+static uint64_t raw_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One (tsc, ns) pair read close together: the TSC between two clock
+ * reads no more than SAMPLE_SPAN_NS apart, paired with their middle. */
+static bool sample(uint64_t *tsc, uint64_t *ns)
+{
+	for (int i = 0; i < SAMPLE_TRIES; i++) {
+		uint64_t a = raw_ns(), t = __rdtsc(), b = raw_ns();
+
+		if (b - a <= SAMPLE_SPAN_NS) {
+			*tsc = t;
+			*ns = a + (b - a) / 2;
+			return true;
+		}
+	}
+	return false;
+}
+
+static unsigned long measure(void)
+{
+	struct strbuf cpuinfo = STRBUF_INIT;
+	struct timespec nap = { 0, MEASURE_NS };
+	uint64_t t0, n0, t1, n1;
+	bool invariant;
+
+	invariant = strbuf_read_file(&cpuinfo, "/proc/cpuinfo") == 0 &&
+		    host_tsc_invariant(cpuinfo.buf);
+	strbuf_release(&cpuinfo);
+	/* A TSC that changes rate or stops has no one rate to give. */
+	if (!invariant || !sample(&t0, &n0))
+		return 0;
+	nanosleep(&nap, NULL);
+	if (!sample(&t1, &n1))
+		return 0;
+	return host_tsc_rate_khz(t0, n0, t1, n1);
+}
+#else
+static unsigned long measure(void)
+{
+	return 0;
+}
+#endif
+
+/* The cache file: "<boot_id> <khz>\n", 0 kHz meaning "measured, none". */
+static char *cache_path(void)
+{
+	char *dir = ktstr_cache_dir("host");
+	char *path;
+
+	if (!dir)
+		return NULL;
+	path = path_join(dir, "tsc-khz");
+	free(dir);
+	return path;
+}
+
+unsigned long host_tsc_khz(void)
+{
+	const char *v = env_get(HOST_TSC_ENV);
+	struct strbuf boot = STRBUF_INIT, line = STRBUF_INIT;
+	char *path = NULL;
+	unsigned long khz = 0;
+
+	if (v)
+		return parse_ulong(v, 0, TSC_KHZ_MAX, &khz) == 0 ? khz : 0;
+	if (strbuf_read_file(&boot, "/proc/sys/kernel/random/boot_id") < 0)
+		goto measure;
+	strbuf_trim(&boot);
+	path = cache_path();
+	if (path && strbuf_read_file(&line, path) == 0) {
+		char id[64];
+
+		if (sscanf(line.buf, "%63s %lu", id, &khz) == 2 && !strcmp(id, boot.buf) &&
+		    (khz == 0 || (khz >= TSC_KHZ_MIN && khz <= TSC_KHZ_MAX)))
+			goto out;
+	}
+measure:
+	khz = measure();
+	/* Best effort: a cache that cannot be written costs 20 ms a boot. */
+	if (path && boot.len) {
+		char *dir = path_dirname(path);
+
+		strbuf_reset(&line);
+		strbuf_addf(&line, "%s %lu\n", boot.buf, khz);
+		if (mkdir_p(dir, 0755) == 0)
+			write_file_atomic(path, line.buf, line.len, 0644);
+		free(dir);
+	}
+out:
+	free(path);
+	strbuf_release(&boot);
+	strbuf_release(&line);
+	return khz;
+}
