@@ -123,6 +123,17 @@ void child_default_signals(void)
 	 * stop would turn into a kill. */
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
 		signal(sigs[i], SIG_DFL);
+	/* And every handler of the agent's (SIGALRM for the port, SIGUSR1 in
+	 * a scenario, ...): exec resets them, but a vfork child runs on the
+	 * agent's memory until then.  The agent catches no real-time
+	 * signal, so the standard ones are enough. */
+	for (int sig = 1; sig < 32; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
+	}
 }
 
 json_t *child_exit_record(int status, bool timed_out)

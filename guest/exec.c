@@ -94,14 +94,9 @@ static char **build_envp(const json_t *env)
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(environ[i], '=');
 		size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-		char name[256];
 
-		if (extra && klen < sizeof(name)) {
-			memcpy(name, environ[i], klen);
-			name[klen] = 0;
-			if (json_object_get(env, name))
-				continue;
-		}
+		if (extra && json_object_getn(env, environ[i], klen))
+			continue;
 		v[k++] = xstrdup(environ[i]);
 	}
 	if (extra)
