@@ -11,8 +11,9 @@
  *   {"type":"guest_topology","cpus":N,"online":"0-3","nodes":["0-1","2-3"],
  *    "llcs":["0-1","2-3"],"cores":["0","1",...],"smt":["0-1",...]}
  *      read from sysfs; "llcs" lists each distinct cache/index3
- *      shared_cpu_list (index2 when there is no L3), "smt" each distinct
- *      thread_siblings_list, "nodes" each node's cpulist.
+ *      shared_cpu_list (index2 when there is no L3), "smt" and "cores" each
+ *      distinct core_cpus_list (thread_siblings_list, the same mask, on
+ *      kernels before 5.x), "nodes" each node's cpulist.
  *   {"type":"agent_ready","uptime_ms":N,"init_uptime_ms":N,"kernel_release":"...",
  *    "sched_ext_state":"disabled"|null}
  *   ... then, per request, records below.

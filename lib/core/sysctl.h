@@ -1,6 +1,6 @@
 /* Kernel tunables (sysctls) as JSON, for the records that say which knobs a
  * run was measured under: the host's in sidecars, the guest's in
- * agent_ready. */
+ * scenario_start. */
 #ifndef KTSTR_SYSCTL_H
 #define KTSTR_SYSCTL_H
 

@@ -18,12 +18,19 @@
 /* A rate outside this is a typo, not a CPU (kHz). */
 #define TSC_KHZ_MIN 100000UL
 #define TSC_KHZ_MAX 20000000UL
-/* How long the host's TSC is timed against CLOCK_MONOTONIC_RAW: with
- * both ends read within SAMPLE_SPAN_NS, the rate is good to ~100 ppm,
- * five times better than the guest's own fast PIT calibration aims for. */
-#define MEASURE_NS 20000000L
-#define SAMPLE_SPAN_NS 20000
-#define SAMPLE_TRIES 20
+/* The host's TSC is timed against CLOCK_MONOTONIC_RAW over at least
+ * MEASURE_NS, each end read between two clock reads at most
+ * SAMPLE_SPAN_NS apart (a vDSO clock read takes tens of ns), so each end
+ * is off by 1 us at most and the rate by 100 ppm at most; the guest's own
+ * quick PIT calibration aims for 500.  Two such measurements must agree
+ * within AGREE_PPM, or there is no rate: the guest kernel keeps a rate
+ * given this way (its refined calibration discards a result more than 1%
+ * away), so a wrong one would skew its clock for the whole run. */
+#define MEASURE_NS 20000000ULL
+#define SAMPLE_SPAN_NS 2000
+#define SAMPLE_TRIES 50
+#define MEASURE_TRIES 3
+#define AGREE_PPM 100
 
 int host_tsc_env_check(char *msg, size_t size)
 {
@@ -73,6 +80,10 @@ unsigned long host_tsc_rate_khz(uint64_t tsc0, uint64_t ns0, uint64_t tsc1, uint
 	return (unsigned long)(khz + 0.5);
 }
 
+/* Why measure() has no rate: none to give (cached for the boot), or a
+ * measurement that did not hold up (tried again by the next run). */
+enum measured { MEASURED, NO_RATE, FAILED };
+
 #if defined(__x86_64__)
 static uint64_t raw_ns(void)
 {
@@ -82,12 +93,13 @@ static uint64_t raw_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* One (tsc, ns) pair read close together: the TSC between two clock
+/* One (tsc, ns) pair read close together: the TSC, with the CPU that read
+ * it (rdtscp's TSC_AUX is the CPU number on Linux), between two clock
  * reads no more than SAMPLE_SPAN_NS apart, paired with their middle. */
-static bool sample(uint64_t *tsc, uint64_t *ns)
+static bool sample(uint64_t *tsc, uint64_t *ns, unsigned *cpu)
 {
 	for (int i = 0; i < SAMPLE_TRIES; i++) {
-		uint64_t a = raw_ns(), t = __rdtsc(), b = raw_ns();
+		uint64_t a = raw_ns(), t = __rdtscp(cpu), b = raw_ns();
 
 		if (b - a <= SAMPLE_SPAN_NS) {
 			*tsc = t;
@@ -98,28 +110,58 @@ static bool sample(uint64_t *tsc, uint64_t *ns)
 	return false;
 }
 
-static unsigned long measure(void)
+/* One rate over at least MEASURE_NS with both ends on the same CPU (the
+ * TSCs of different CPUs need not agree), or 0. */
+static unsigned long measure_once(void)
+{
+	uint64_t t0, n0, t1, n1;
+	unsigned c0, c1;
+
+	for (int i = 0; i < MEASURE_TRIES; i++) {
+		if (!sample(&t0, &n0, &c0))
+			continue;
+		/* A sleep cut short must not shorten the interval. */
+		while (raw_ns() - n0 < MEASURE_NS) {
+			uint64_t left = MEASURE_NS - (raw_ns() - n0);
+			struct timespec nap = { (time_t)(left / 1000000000u),
+						(long)(left % 1000000000u) };
+
+			nanosleep(&nap, NULL);
+		}
+		if (sample(&t1, &n1, &c1) && c0 == c1)
+			return host_tsc_rate_khz(t0, n0, t1, n1);
+	}
+	return 0;
+}
+
+static enum measured measure(unsigned long *khz)
 {
 	struct strbuf cpuinfo = STRBUF_INIT;
-	struct timespec nap = { 0, MEASURE_NS };
-	uint64_t t0, n0, t1, n1;
+	unsigned long a, b;
 	bool invariant;
 
-	invariant = strbuf_read_file(&cpuinfo, "/proc/cpuinfo") == 0 &&
-		    host_tsc_invariant(cpuinfo.buf);
+	*khz = 0;
+	if (strbuf_read_file(&cpuinfo, "/proc/cpuinfo") < 0) {
+		strbuf_release(&cpuinfo);
+		return FAILED;
+	}
+	invariant = host_tsc_invariant(cpuinfo.buf);
 	strbuf_release(&cpuinfo);
 	/* A TSC that changes rate or stops has no one rate to give. */
-	if (!invariant || !sample(&t0, &n0))
-		return 0;
-	nanosleep(&nap, NULL);
-	if (!sample(&t1, &n1))
-		return 0;
-	return host_tsc_rate_khz(t0, n0, t1, n1);
+	if (!invariant)
+		return NO_RATE;
+	a = measure_once();
+	b = a ? measure_once() : 0;
+	if (!a || !b || (a > b ? a - b : b - a) * 1000000.0 / (double)a > AGREE_PPM)
+		return FAILED;
+	*khz = (a + b + 1) / 2;
+	return MEASURED;
 }
 #else
-static unsigned long measure(void)
+static enum measured measure(unsigned long *khz)
 {
-	return 0;
+	*khz = 0;
+	return NO_RATE;
 }
 #endif
 
@@ -157,9 +199,8 @@ unsigned long host_tsc_khz(void)
 			goto out;
 	}
 measure:
-	khz = measure();
-	/* Best effort: a cache that cannot be written costs 20 ms a boot. */
-	if (path && boot.len) {
+	/* Best effort: a cache that cannot be written costs 40 ms a boot. */
+	if (measure(&khz) != FAILED && path && boot.len) {
 		char *dir = path_dirname(path);
 
 		strbuf_reset(&line);

@@ -1,12 +1,14 @@
 /* The host's TSC rate, told to a TCG guest as tsc_early_khz=.
  *
- * Under TCG the guest's TSC is the host's (QEMU reads it with rdtsc), but
- * the guest still measures its rate against the emulated PIT at boot.
- * Each PIT read is a slow emulated I/O exit, and about one boot in three
- * the fast calibration fails and the kernel falls back to the slow one:
+ * Under TCG (without -icount) the guest's TSC is the host's: QEMU reads it
+ * with rdtsc.  The guest kernel still times it against the emulated PIT,
+ * each read a slow emulated I/O exit, and in half the boots measured here
+ * that quick calibration failed and the kernel fell back to its slow one,
  * 150-350 ms later to the guest's clock, at random (issue 16).  Given the
- * rate, the kernel skips that measurement; its refined calibration against
- * the HPET a second later still runs. */
+ * TSC rate, the kernel still tries the quick calibration (for cpu_khz) but
+ * never needs the slow fallback.  It then keeps the rate: its refined
+ * calibration against the HPET a second later discards any result more
+ * than 1% away, so the rate must be right (hosttsc.c measures twice). */
 #ifndef KTSTR_HOSTTSC_H
 #define KTSTR_HOSTTSC_H
 

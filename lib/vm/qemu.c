@@ -194,7 +194,7 @@ void qemu_kernel_cmdline(struct strbuf *sb, const struct ktstr_topo *t, bool ver
 	 * about 0.8 s of host CPU per boot (measured; tests/bench/run).
 	 * And no DAMON_STAT kdamond on the CPUs under test (qemu.h). */
 	strbuf_addstr(sb, " " QEMU_FAST_BOOT_ARGS " " QEMU_QUIET_GUEST_ARGS);
-	/* The TSC rate instead of the guest's PIT calibration (hosttsc.h). */
+	/* The TSC rate, so no slow PIT calibration can follow (hosttsc.h). */
 	if (tsc_khz)
 		strbuf_addf(sb, " tsc_early_khz=%lu", tsc_khz);
 	if (verbose)
