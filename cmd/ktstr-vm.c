@@ -25,6 +25,7 @@
 #include "vm_schedlog.h"
 #include "host_run.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <getopt.h>
@@ -232,7 +233,17 @@ static void add_env(struct opts *o, const char *arg)
 
 	if (!eq || eq == arg)
 		usage_error("--env '%s': expected NAME=VALUE", arg);
+	/* The guest's sh drops a name it cannot export, without a word. */
 	k = xstrndup(arg, (size_t)(eq - arg));
+	if (isdigit((unsigned char)k[0]) || k[strspn(k, "abcdefghijklmnopqrstuvwxyz"
+						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")]) {
+		/* One line, whatever the name holds. */
+		for (char *p = k; *p; p++)
+			if (iscntrl((unsigned char)*p))
+				*p = '?';
+		usage_error("--env: '%s' is not a variable name; use letters, digits and _, "
+			    "not starting with a digit", k);
+	}
 	json_object_set_new(o->env, k, json_string(eq + 1));
 	free(k);
 }
@@ -373,6 +384,11 @@ static void check_combinations(struct opts *o)
 		usage_error("--ctprof needs --scenario or --cgroup");
 	if (o->bpf_stats && !scenario)
 		usage_error("--bpf-stats needs a scenario, not --exec or --shell; drop one");
+	/* Only --exec's command gets them: a scenario's scheduler and workers
+	 * and --shell would run without them, without a word. */
+	if (json_object_size(o->env) && !o->cmd)
+		usage_error("--env sets variables for --exec's command only; a scenario "
+			    "and --shell run without them: drop --env, or use --exec");
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }

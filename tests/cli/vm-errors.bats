@@ -210,3 +210,17 @@ expect_error() {
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 }
+
+# --env reaches only --exec's command: with a scenario (the default one
+# too) or --shell it was accepted and dropped without a word.  A name the
+# guest's sh cannot export was dropped the same way.
+@test "--env without --exec, or with a name sh cannot export: one line each" {
+	expect_error "--env sets variables for --exec's command only" -k "$KERNEL" --env A=1
+	expect_error "--env sets variables for --exec's command only" -k "$KERNEL" --env A=1 --scenario steady
+	expect_error "--env sets variables for --exec's command only" -k "$KERNEL" --env A=1 --cgroup 'cg:2'
+	for bad in 1BAD A-B 'A B' "$(printf 'A\nB')" 'A.B'; do
+		expect_error "is not a variable name" -k "$KERNEL" --env "$bad=x" --exec true
+	done
+	run --separate-stderr "${vm_cmd[@]}" -k "$KERNEL" --dry-run --env _Ok9=x --exec true
+	[ "$status" -eq 0 ]
+}
