@@ -10,6 +10,7 @@
 #include "env.h"
 #include "fsutil.h"
 #include "gauntlet.h"
+#include "hosttsc.h"
 #include "jsonl.h"
 #include "junit.h"
 #include "opts.h"
@@ -217,6 +218,7 @@ static void apply_env(struct opts *o)
 {
 	struct strbuf err = STRBUF_INIT;
 	const char *s;
+	char msg[512];
 
 	/* Presence-only, as the seeds say: even an empty value turns it on. */
 	if (getenv("KTSTR_NO_SKIP_MODE"))
@@ -230,6 +232,9 @@ static void apply_env(struct opts *o)
 		}
 	}
 	apply_shard(o);
+	/* ktstr-vm would refuse it in every case: say so once. */
+	if (host_tsc_env_check(msg, sizeof(msg)) < 0)
+		die(KTSTR_EXIT_USAGE, "%s", msg);
 	if (!o->jobs)
 		o->jobs = hostlock_usable_cpus();
 	if (!o->runs)

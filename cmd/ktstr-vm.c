@@ -803,6 +803,8 @@ static void base_config(struct vm_plan *p)
 	/* Before anything is printed or built (vm_run checks it again). */
 	if (qemu_firmware_check(msg, sizeof(msg)) < 0 || host_tsc_env_check(msg, sizeof(msg)) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", msg);
+	if (host_tsc_env_warning(msg, sizeof(msg)))
+		diag("%s", msg);
 	vc->qemu = o->qemu ? o->qemu : env_get("KTSTR_QEMU") ? env_get("KTSTR_QEMU")
 							     : "qemu-system-x86_64";
 	vc->kernel = p->kf.image;

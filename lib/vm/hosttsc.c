@@ -178,23 +178,25 @@ static char *cache_path(void)
 	return path;
 }
 
-unsigned long host_tsc_khz(void)
+/* The host's own rate: from the cache when it is this boot's, else
+ * measured (and cached unless the measurement failed). */
+static unsigned long measured_khz(void)
 {
-	const char *v = env_get(HOST_TSC_ENV);
 	struct strbuf boot = STRBUF_INIT, line = STRBUF_INIT;
 	char *path = NULL;
 	unsigned long khz = 0;
 
-	if (v)
-		return parse_ulong(v, 0, TSC_KHZ_MAX, &khz) == 0 ? khz : 0;
 	if (strbuf_read_file(&boot, "/proc/sys/kernel/random/boot_id") < 0)
 		goto measure;
 	strbuf_trim(&boot);
 	path = cache_path();
 	if (path && strbuf_read_file(&line, path) == 0) {
 		char id[64];
+		int end = 0;
 
-		if (sscanf(line.buf, "%63s %lu", id, &khz) == 2 && !strcmp(id, boot.buf) &&
+		/* Exactly "<boot_id> <khz>\n": anything else is measured over. */
+		if (sscanf(line.buf, "%63s %lu%n", id, &khz, &end) == 2 &&
+		    !strcmp(line.buf + end, "\n") && !strcmp(id, boot.buf) &&
 		    (khz == 0 || (khz >= TSC_KHZ_MIN && khz <= TSC_KHZ_MAX)))
 			goto out;
 	}
@@ -214,4 +216,36 @@ out:
 	strbuf_release(&boot);
 	strbuf_release(&line);
 	return khz;
+}
+
+unsigned long host_tsc_khz(void)
+{
+	const char *v = env_get(HOST_TSC_ENV);
+	unsigned long khz = 0;
+
+	if (v)
+		return parse_ulong(v, 0, TSC_KHZ_MAX, &khz) == 0 ? khz : 0;
+	return measured_khz();
+}
+
+int host_tsc_env_warning(char *msg, size_t size)
+{
+	const char *v = env_get(HOST_TSC_ENV);
+	unsigned long khz, host;
+	double off;
+
+	if (!v || parse_ulong(v, 0, TSC_KHZ_MAX, &khz) < 0 || !khz)
+		return 0;
+	host = measured_khz();
+	if (!host)
+		return 0;
+	off = ((double)khz - (double)host) / (double)host;
+	if (off < 0.01 && off > -0.01)
+		return 0;
+	snprintf(msg, size, "%s=%lu is %.1f%% %s the host's TSC rate (%lu kHz, measured): "
+		 "a TCG guest's clock will run %.2f times as fast as real time, and every "
+		 "timing it reports with it; unset %s to use the measured rate",
+		 HOST_TSC_ENV, khz, off < 0 ? -off * 100 : off * 100, off < 0 ? "below" : "above",
+		 host, (double)host / (double)khz, HOST_TSC_ENV);
+	return 1;
 }

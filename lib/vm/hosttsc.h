@@ -29,6 +29,12 @@ unsigned long host_tsc_khz(void);
  * and one line in msg naming the variable, what is wrong and the fix. */
 int host_tsc_env_check(char *msg, size_t size);
 
+/* 1 and a line in msg when KTSTR_TSC_KHZ is more than 1% off the rate
+ * ktstr measures on this host (the guest kernel would keep the wrong rate
+ * and its clock run fast or slow); 0 when it is unset, 0, or agrees, or
+ * there is nothing to compare it with. */
+int host_tsc_env_warning(char *msg, size_t size);
+
 /* khz from two (tsc, ns) samples; 0 when they do not make a rate.  For
  * the tests. */
 unsigned long host_tsc_rate_khz(uint64_t tsc0, uint64_t ns0, uint64_t tsc1, uint64_t ns1);

@@ -121,6 +121,13 @@ teardown() {
 	[ "$status" -eq 2 ]
 	assert_one_line_error ktstr-test "$stderr"
 	[[ "$stderr" == *9.99* ]]
+	# A KTSTR_TSC_KHZ every case's ktstr-vm would refuse: said once, not
+	# retried case by case.
+	run --separate-stderr env KTSTR_TSC_KHZ=abc "$BIN/ktstr-test" "$FIX/suite"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-test "$stderr"
+	[[ "$stderr" == *"KTSTR_TSC_KHZ=abc is not a TSC rate"* ]]
+	[ -z "$output" ]
 }
 
 # The host reservation follows the accelerator's threads: one CPU per VM

@@ -242,6 +242,17 @@ append_of() { jq -r 'select(.type == "qemu_argv") | .argv | .[index("-append") +
 	# invariant TSC), never an error.
 	run --separate-stderr env KTSTR_TSC_KHZ= ktstr-vm --dry-run --accel tcg
 	[ "$status" -eq 0 ]
+	# A rate far from the host's own is used as asked, with one line on
+	# what it does to the guest's clock.
+	echo "$(cat /proc/sys/kernel/random/boot_id) 2596100" >"$TEST_TMP/tsc-khz"
+	mkdir -p "$KTSTR_CACHE_DIR/.host" && cp "$TEST_TMP/tsc-khz" "$KTSTR_CACHE_DIR/.host/tsc-khz"
+	run --separate-stderr env KTSTR_TSC_KHZ=1300000 ktstr-vm --dry-run --accel tcg
+	[ "$status" -eq 0 ]
+	[[ "$(append_of "$output")" == *" tsc_early_khz=1300000 "* ]]
+	assert_one_line_error ktstr-vm "$stderr"
+	[[ "$stderr" == *"KTSTR_TSC_KHZ=1300000 is 49.9% below the host's TSC rate (2596100 kHz, measured)"*"2.00 times as fast"* ]]
+	run --separate-stderr env KTSTR_TSC_KHZ=2600000 ktstr-vm --dry-run --accel tcg
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
 	# Under KVM the guest has kvmclock's rate.
 	out=$(KTSTR_TSC_KHZ=2000000 KTSTR_ACCEL_DETECT=kvm ktstr-vm --dry-run)
 	jq -e 'select(.type == "qemu_argv") | .accel == "kvm"' <<<"$out"

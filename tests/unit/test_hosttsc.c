@@ -112,6 +112,37 @@ static void test_cache(void **state)
 	assert_string_equal(id, boot.buf);
 	assert_int_equal(host_tsc_khz(), khz);
 
+	/* A rate set by hand is compared with this boot's. */
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%s 2596100\n", boot.buf);
+	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
+	{
+		char msg[512];
+
+		setenv(HOST_TSC_ENV, "1300000", 1);
+		assert_int_equal(host_tsc_env_warning(msg, sizeof(msg)), 1);
+		assert_non_null(strstr(msg, "KTSTR_TSC_KHZ=1300000 is 49.9% below"));
+		assert_non_null(strstr(msg, "2596100 kHz"));
+		assert_non_null(strstr(msg, "2.00 times as fast"));
+		setenv(HOST_TSC_ENV, "5192200", 1);
+		assert_int_equal(host_tsc_env_warning(msg, sizeof(msg)), 1);
+		assert_non_null(strstr(msg, "100.0% above"));
+		assert_non_null(strstr(msg, "0.50 times as fast"));
+		/* Within 1%, 0, unset: nothing to say. */
+		setenv(HOST_TSC_ENV, "2600000", 1);
+		assert_int_equal(host_tsc_env_warning(msg, sizeof(msg)), 0);
+		setenv(HOST_TSC_ENV, "0", 1);
+		assert_int_equal(host_tsc_env_warning(msg, sizeof(msg)), 0);
+		unsetenv(HOST_TSC_ENV);
+		assert_int_equal(host_tsc_env_warning(msg, sizeof(msg)), 0);
+	}
+
+	/* Only "<boot_id> <khz>\n" is a cache line: trailing words are not. */
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%s 1234567 junk\n", boot.buf);
+	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
+	assert_int_not_equal(host_tsc_khz(), 1234567);
+
 	/* A line that is not one is measured over too. */
 	assert_int_equal(write_file_atomic(path, "garbage\n", 8, 0644), 0);
 	host_tsc_khz();
