@@ -882,6 +882,7 @@ static int boot(struct vm_plan *p)
 	sched_log = vm_schedlog_path_for(log);
 	p->vc.initrd = ir.path;
 	p->vc.console_log = log;
+	p->vc.console_log_given = p->o.console_log != NULL;
 	p->vc.sched_output_log = sched_log;
 	run_config(p);
 	if (vm_run(&p->vc, emit, &ectx, &r) < 0)

@@ -450,7 +450,7 @@ static void emit_exit(struct vm_run *v)
 		json_set_str(rec, "message", r->message);
 	if (v->panic_line[0])
 		json_set_str(rec, "panic", v->panic_line);
-	json_set_str(rec, "console_log", v->log_written ? v->c->console_log : NULL);
+	json_set_str(rec, "console_log", v->log_kept ? v->c->console_log : NULL);
 	if (r->end == VM_END_BOOT_TIMEOUT || r->end == VM_END_NO_AGENT ||
 	    r->end == VM_END_QEMU_ERROR || r->end == VM_END_PANIC)
 		json_object_set_new(rec, "console_tail", vm_console_tail_json(v));
@@ -780,8 +780,11 @@ static int finish_run(struct vm_run *v)
 	r->wall_ms = monotonic_ms() - v->start_ms;
 	vm_monitor_finish(&v->mon, r->wall_ms);
 	classify_qemu_exit(v);
-	/* QEMU that never booted leaves an empty log: not worth keeping. */
-	if (!v->log_written)
+	/* QEMU that never booted leaves an empty log: not worth keeping.
+	 * A guest that booted quietly (loglevel=4) may have written nothing
+	 * either, and a log the user named is theirs: both stay. */
+	v->log_kept = v->log_written || v->ready || v->c->console_log_given;
+	if (!v->log_kept)
 		unlink(v->c->console_log);
 	if (retry_under_tcg(v)) {
 		emit_accel_retry(v);

@@ -35,6 +35,7 @@ struct vm_config {
 					 * default for the accelerator and vCPU
 					 * count (vm_boot_timeout_ms), 0 none */
 	const char *console_log;	/* kernel console is written here */
+	bool console_log_given;		/* the user named it: kept even empty */
 	unsigned monitor_interval_ms;	/* host-side monitor (lib/vm/vm_monitor.h)
 					 * sample interval; 0: off */
 	const char *sched_output_log;	/* the scheduler's output goes here

@@ -41,6 +41,7 @@ struct vm_run {
 	 * often because QEMU itself is dying (classify_qemu_exit). */
 	bool request_failed;
 	bool log_written;	/* the console said anything at all */
+	bool log_kept;		/* the log is there to name in vm_exit */
 	int qemu_status;
 };
 

@@ -81,6 +81,13 @@ expect_error() {
 	printf '%s\n' "$output" | tail -n1 | jq -e '.type == "vm_exit" and .reason == "qemu_error" and .console_log == null'
 	# The empty console log is not left behind.
 	! find "$XDG_STATE_HOME" -type f | grep -q . || false
+	# Unless the user named it: that one stays, and vm_exit names it.
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,64,64,2 --force --accel tcg \
+		--console-log "$TEST_TMP/mine.log"
+	[ "$status" -eq 2 ]
+	[ -e "$TEST_TMP/mine.log" ]
+	printf '%s\n' "$output" | tail -n1 |
+		jq -e --arg l "$TEST_TMP/mine.log" '.type == "vm_exit" and .console_log == $l'
 	assert_no_qemu
 }
 
