@@ -49,12 +49,14 @@ lines_of() {
 	assert_no_qemu
 }
 
-@test "agent: 1,1,2,2 SMT record; env with a space, cwd, hostname, cgroup controllers" {
-	vm_records --topo 1,1,2,2 --env 'FOO=bar baz' --exec 'echo topo=$KTSTR_TOPO; echo foo=$FOO; echo cwd=$(pwd); echo host=$(hostname); echo cgroup=$(cat /sys/fs/cgroup/cgroup.subtree_control)'
+# rcupdate.rcu_expedited=1: the user's choice outlasts the agent's own
+# expedited window around its mounts.
+@test "agent: 1,1,2,2 SMT record; env with a space, cwd, hostname, cgroup controllers, a user's rcu_expedited kept" {
+	vm_records --topo 1,1,2,2 --env 'FOO=bar baz' --append rcupdate.rcu_expedited=1 --exec 'echo topo=$KTSTR_TOPO; echo foo=$FOO; echo cwd=$(pwd); echo host=$(hostname); echo cgroup=$(cat /sys/fs/cgroup/cgroup.subtree_control); echo rcu=$(cat /sys/kernel/rcu_expedited)'
 	[ "$status" -eq 0 ]
 	recq 'any(.[]; .type == "guest_topology" and .smt == ["0-1","2-3"] and
 		.cores == ["0-1","2-3"] and .llcs == ["0-3"])'
-	[ "$(lines_of stdout)" = '["topo=1,1,2,2","foo=bar baz","cwd=/","host=ktstr","cgroup=cpuset cpu io memory pids"]' ]
+	[ "$(lines_of stdout)" = '["topo=1,1,2,2","foo=bar baz","cwd=/","host=ktstr","cgroup=cpuset cpu io memory pids","rcu=1"]' ]
 	recq '[.[] | select(.type == "exit")] == [{"type": "exit", "exit_code": 0}]'
 }
 

@@ -29,6 +29,7 @@ echo "big: ${#BIG1} ${#BIG2} ${#BIG3} $(printf %s "$BIG3" | tr -d a | wc -c)"
 t=/sys/kernel/tracing/trace
 echo "modules: $(grep -c 'module_request:' $t) asked, $(grep -c 'filename=/sbin/modprobe' $t) modprobe runs, file $(test -e /sbin/modprobe && echo yes || echo no)"
 echo "damon: $(cat /sys/module/damon_stat/parameters/enabled 2>/dev/null || echo absent), $(cat /proc/[0-9]*/comm | grep -c '^kdamond') kdamond"
+echo "rcu: $(cat /sys/kernel/rcu_expedited) $(grep -c 'IO-APIC.*virtio' /proc/interrupts)"
 echo "tsc: $(tr ' ' '\n' </proc/cmdline | sed -n 's/^tsc_early_khz=//p') $(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo err >&2
 exit 7
@@ -148,6 +149,14 @@ check_topology() {
 	# "absent": a kernel built without DAMON_STAT ignores the parameter.
 	shared_lines damon
 	[[ "$(shared_lines damon)" =~ ^(N|absent),\ 0\ kdamond$ ]]
+}
+
+# The agent mounts with expedited RCU grace periods (the cgroup2 mount
+# waits one out) and turns them back off before the command runs.  The
+# agent's virtio-serial device has no MSI-X vectors: one legacy interrupt.
+@test "the agent's expedited-RCU window is closed when the command runs; its port has one legacy IRQ (shared boot)" {
+	shared_lines rcu
+	[ "$(shared_lines rcu)" = "0 1" ]
 }
 
 # Under TCG the guest is told the host's TSC rate rather than timing it
