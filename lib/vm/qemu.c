@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +90,40 @@ static int kvm_device_usable(const char *dev, char *why, size_t size)
 	return 0;
 }
 
+static enum vm_accel kvm_probe(const char *dev, char *why, size_t size)
+{
+	if (kvm_device_usable(dev, why, size) < 0)
+		return VM_ACCEL_TCG;
+	if (!cpu_has_virt()) {
+		snprintf(why, size, "%s works, but the CPU has neither vmx nor svm in "
+			 "/proc/cpuinfo", dev);
+		return VM_ACCEL_TCG;
+	}
+	snprintf(why, size, "%s works and the CPU has vmx or svm", dev);
+	return VM_ACCEL_KVM;
+}
+
+/* One probe per device per process: ktstr-vm asks several times a run
+ * (the vCPU budget, the QEMU command line, the note on stderr), and each
+ * probe creates a VM. */
+static enum vm_accel kvm_probe_cached(const char *dev, char *why, size_t size)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char probed_dev[PATH_MAX], probed_why[VM_ACCEL_REASON_MAX];
+	static enum vm_accel probed;
+	enum vm_accel a;
+
+	pthread_mutex_lock(&lock);
+	if (strcmp(probed_dev, dev)) {
+		probed = kvm_probe(dev, probed_why, sizeof(probed_why));
+		snprintf(probed_dev, sizeof(probed_dev), "%s", dev);
+	}
+	a = probed;
+	snprintf(why, size, "%s", probed_why);
+	pthread_mutex_unlock(&lock);
+	return a;
+}
+
 enum vm_accel vm_accel_detect_why(char *why, size_t size)
 {
 	const char *forced = env_get(VM_ACCEL_DETECT_ENV);
@@ -100,15 +136,7 @@ enum vm_accel vm_accel_detect_why(char *why, size_t size)
 		snprintf(why, size, "%s=%s", VM_ACCEL_DETECT_ENV, forced);
 		return a;
 	}
-	if (kvm_device_usable(dev, why, size) < 0)
-		return VM_ACCEL_TCG;
-	if (!cpu_has_virt()) {
-		snprintf(why, size, "%s works, but the CPU has neither vmx nor svm in "
-			 "/proc/cpuinfo", dev);
-		return VM_ACCEL_TCG;
-	}
-	snprintf(why, size, "%s works and the CPU has vmx or svm", dev);
-	return VM_ACCEL_KVM;
+	return kvm_probe_cached(dev, why, size);
 }
 
 enum vm_accel vm_accel_detect(void)
