@@ -244,6 +244,11 @@ static void add_env(struct opts *o, const char *arg)
 		usage_error("--env: '%s' is not a variable name; use letters, digits and _, "
 			    "not starting with a digit", k);
 	}
+	/* The agent sets it from the command line ktstr-vm boots with; a
+	 * value from --env would tell the command a layout the VM lacks. */
+	if (!strcmp(k, "KTSTR_TOPO"))
+		usage_error("--env KTSTR_TOPO: the guest sets it to the VM's topology; "
+			    "choose the topology with --topo N,L,C,T");
 	json_object_set_new(o->env, k, json_string(eq + 1));
 	free(k);
 }

@@ -21,7 +21,7 @@ setup_file() {
 	cat >"$d/shared.sh" <<'SH'
 echo "spawn: $(readlink /proc/$$/fd/0) $PWD $(awk '{print ($6 > 1 && $6 == $5) ? "own-session" : "session " $6}' /proc/$$/stat) $(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$$/status)"
 echo "state: $(cat /sys/kernel/sched_ext/state)"
-echo "env: $FOO $KTSTR_TOPO"
+echo "env: $FOO $KTSTR_TOPO $HOME"
 echo "jq: $(echo '{"a":[1,2,3]}' | /include-files/jq -c '.a | add')"
 cd /include-files && find data | sort | sed 's/^/dir: /'
 echo "dir: $(cat data/sub/deeper/b.txt) $(readlink data/link)"
@@ -38,7 +38,7 @@ SH
 	# agent socket's buffer, queued before the guest has its port open.
 	local rc=0 big
 	big=$(head -c 100000 /dev/zero | tr '\0' a)
-	ktstr-vm -k "$KTSTR_E2E_KERNEL" --topo 1,1,2,1 --env FOO=bar -i "$d/data" -i /usr/bin/jq \
+	ktstr-vm -k "$KTSTR_E2E_KERNEL" --topo 1,1,2,1 --env FOO=bar --env HOME=/tmp -i "$d/data" -i /usr/bin/jq \
 		--env "BIG1=$big" --env "BIG2=$big" --env "BIG3=$big" \
 		--append "trace_event=module:module_request,sched:sched_process_exec" \
 		-i "$d/shared.sh" --raw --exec 'sh /include-files/shared.sh' \
@@ -130,8 +130,8 @@ check_topology() {
 	[ "$(shared_lines jq)" = 6 ]
 }
 
-@test "--env reaches the guest command; KTSTR_TOPO is set (shared boot)" {
-	[ "$(shared_lines env)" = "bar 1,1,2,1" ]
+@test "--env reaches the guest command and replaces a guest default (HOME); KTSTR_TOPO is set (shared boot)" {
+	[ "$(shared_lines env)" = "bar 1,1,2,1 /tmp" ]
 }
 
 @test "a request larger than the agent socket's buffer arrives whole (shared boot)" {

@@ -228,6 +228,9 @@ expect_error() {
 	for bad in 1BAD A-B 'A B' "$(printf 'A\nB')" 'A.B'; do
 		expect_error "is not a variable name" -k "$KERNEL" --env "$bad=x" --exec true
 	done
+	# The guest sets KTSTR_TOPO from --topo; an --env value would lie.
+	expect_error "--env KTSTR_TOPO: the guest sets it to the VM's topology" \
+		-k "$KERNEL" --env KTSTR_TOPO=2,2,2,2 --exec true
 	run --separate-stderr "${vm_cmd[@]}" -k "$KERNEL" --dry-run --env _Ok9=x --exec true
 	[ "$status" -eq 0 ]
 }
