@@ -331,8 +331,8 @@ broken_kernel() {
 		--junit "$TEST_TMP/junit.xml" "$FIX/suite"
 	echo "$output"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"RETRY ["*"] suite steady_eevdf/tiny-1llc: the VM never reached the guest agent (no_agent)"*"(attempt 1 of 2; running it again)"* ]]
-	grep -qE '^ERROR \[ *[0-9.]+s\] suite steady_eevdf/tiny-1llc: the VM never reached the guest agent \(no_agent\).*\(2 attempts\)$' <<<"$output"
+	[[ "$output" == *"RETRY ["*"] suite steady_eevdf/tiny-1llc: no_agent: the VM stopped before the guest agent started"*"(attempt 1 of 2; running it again)"* ]]
+	grep -qE '^ERROR \[ *[0-9.]+s\] suite steady_eevdf/tiny-1llc: no_agent: the VM stopped before the guest agent started.*\(2 attempts\)$' <<<"$output"
 	[[ "$output" != *"FAIL ["* && "$output" != *"--- verdict ---"* ]]
 	grep -qE '^Summary \[ *[0-9.]+s\] 0 passed, 0 failed, 1 error, 0 skipped$' <<<"$output"
 	python3 - "$TEST_TMP/junit.xml" <<'PY'

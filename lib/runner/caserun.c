@@ -345,9 +345,11 @@ char *caserun_infra_reason(const struct caserun *r)
 		return xstrdup(msg ? msg : "QEMU failed without a message");	/* says "QEMU" */
 	if (v->saw_agent_ready)
 		return NULL;
+	/* ktstr-vm's message already says the agent never started; the
+	 * reason goes in front of it rather than saying so twice. */
 	if (!strcmp(why, "no_agent") || !strcmp(why, "timeout") || !strcmp(why, "boot_timeout"))
-		return xasprintf("the VM never reached the guest agent (%s): %s", why,
-				 msg ? msg : "no message");
+		return msg ? xasprintf("%s: %s", why, msg)
+			   : xasprintf("the VM never reached the guest agent (%s)", why);
 	return NULL;
 }
 

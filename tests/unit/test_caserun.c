@@ -87,15 +87,15 @@ static void test_before_the_agent(void **state)
 	s = cat(START, "{\"type\":\"vm_exit\",\"reason\":\"no_agent\",\"exit_code\":-1,"
 		"\"message\":\"the VM stopped before the guest agent started\","
 		"\"console_log\":null}\n", "");
-	expect(s, 1, false, "never reached the guest agent (no_agent)");
+	expect(s, 1, false, "no_agent: the VM stopped before the guest agent started");
 	free(s);
 	/* Too slow to boot, by either name of the reason. */
 	s = cat(START, "{\"type\":\"vm_exit\",\"reason\":\"timeout\",\"message\":\"killed "
 		"before the guest agent started\"}\n", "");
-	expect(s, 1, false, "(timeout)");
+	expect(s, 1, false, "timeout: killed before the guest agent started");
 	free(s);
 	s = cat(START, "{\"type\":\"vm_exit\",\"reason\":\"boot_timeout\"}\n", "");
-	expect(s, 1, false, "(boot_timeout)");
+	expect(s, 1, false, "the VM never reached the guest agent (boot_timeout)");
 	free(s);
 	/* QEMU refusing to start. */
 	s = cat(START, "{\"type\":\"vm_exit\",\"reason\":\"qemu_error\",\"message\":"
