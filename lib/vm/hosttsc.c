@@ -165,7 +165,13 @@ static enum measured measure(unsigned long *khz)
 }
 #endif
 
-/* The cache file: "<boot_id> <khz>\n", 0 kHz meaning "measured, none". */
+/* The cache file: one "<boot_id> <khz>\n" line per host boot, this
+ * host's first, 0 kHz meaning "measured, none".  Several lines because a
+ * home directory (and so the cache) can be shared by several hosts, each
+ * with its own boot_id and rate: with one line they took turns measuring
+ * over each other's. */
+#define CACHE_LINES 8
+
 static char *cache_path(void)
 {
 	char *dir = ktstr_cache_dir("host");
@@ -178,43 +184,74 @@ static char *cache_path(void)
 	return path;
 }
 
-/* The host's own rate: from the cache when it is this boot's, else
- * measured (and cached unless the measurement failed). */
+/* One cache line, exactly "<boot_id> <khz>" with a rate a CPU can have
+ * (or 0): 0 with id and khz set, else -1 (anything else is not trusted). */
+static int cache_line_parse(const char *line, size_t len, char id[64], unsigned long *khz)
+{
+	char buf[128];
+	int end = 0;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%63s %lu%n", id, khz, &end) != 2 || buf[end] ||
+	    strchr(buf, '\t') || buf[0] == ' ' || strstr(buf, "  ") ||
+	    !(*khz == 0 || (*khz >= TSC_KHZ_MIN && *khz <= TSC_KHZ_MAX)))
+		return -1;
+	return 0;
+}
+
+/* The host's own rate: from the cache when it has this boot's line, else
+ * measured (and cached unless the measurement failed), keeping the other
+ * hosts' lines. */
 static unsigned long measured_khz(void)
 {
-	struct strbuf boot = STRBUF_INIT, line = STRBUF_INIT;
+	struct strbuf boot = STRBUF_INIT, text = STRBUF_INIT, out = STRBUF_INIT;
 	char *path = NULL;
 	unsigned long khz = 0;
+	size_t kept = 0;
 
 	if (strbuf_read_file(&boot, "/proc/sys/kernel/random/boot_id") < 0)
 		goto measure;
 	strbuf_trim(&boot);
 	path = cache_path();
-	if (path && strbuf_read_file(&line, path) == 0) {
-		char id[64];
-		int end = 0;
+	if (path && strbuf_read_file(&text, path) == 0) {
+		const char *p = text.buf, *nl;
 
-		/* Exactly "<boot_id> <khz>\n": anything else is measured over. */
-		if (sscanf(line.buf, "%63s %lu%n", id, &khz, &end) == 2 &&
-		    !strcmp(line.buf + end, "\n") && !strcmp(id, boot.buf) &&
-		    (khz == 0 || (khz >= TSC_KHZ_MIN && khz <= TSC_KHZ_MAX)))
-			goto out;
+		for (; (nl = strchr(p, '\n')); p = nl + 1) {
+			char id[64];
+			unsigned long k;
+
+			if (cache_line_parse(p, (size_t)(nl - p), id, &k) < 0)
+				continue;
+			if (!strcmp(id, boot.buf)) {
+				khz = k;
+				goto out;
+			}
+			if (kept < CACHE_LINES - 1) {
+				strbuf_add(&out, p, (size_t)(nl - p) + 1);
+				kept++;
+			}
+		}
 	}
 measure:
 	/* Best effort: a cache that cannot be written costs 40 ms a boot. */
 	if (measure(&khz) != FAILED && path && boot.len) {
 		char *dir = path_dirname(path);
 
-		strbuf_reset(&line);
-		strbuf_addf(&line, "%s %lu\n", boot.buf, khz);
+		strbuf_reset(&text);
+		strbuf_addf(&text, "%s %lu\n", boot.buf, khz);
+		strbuf_add(&text, out.buf, out.len);
 		if (mkdir_p(dir, 0755) == 0)
-			write_file_atomic(path, line.buf, line.len, 0644);
+			write_file_atomic(path, text.buf, text.len, 0644);
 		free(dir);
 	}
 out:
 	free(path);
 	strbuf_release(&boot);
-	strbuf_release(&line);
+	strbuf_release(&text);
+	strbuf_release(&out);
 	return khz;
 }
 

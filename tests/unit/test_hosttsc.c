@@ -76,7 +76,8 @@ static void test_env(void **state)
 }
 
 /* The measurement is kept per host boot: a cache line for this boot is
- * taken as it is, one for another boot is measured again and replaced. */
+ * taken as it is; without one the rate is measured again and its line
+ * goes first, other boots' lines kept after it. */
 static void test_cache(void **state)
 {
 	char tmpl[] = "/tmp/ktstr-hosttsc-XXXXXX";
@@ -150,6 +151,35 @@ static void test_cache(void **state)
 	assert_int_equal(strbuf_read_file(&sb, path), 0);
 	assert_int_equal(sscanf(sb.buf, "%63s %lu", id, &khz), 2);
 	assert_string_equal(id, boot.buf);
+
+	/* A cache shared by several hosts (one home directory): this boot's
+	 * line is found after another host's, and measuring keeps the other
+	 * hosts' lines after this one's, at most 7 of them. */
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "11111111-1111-1111-1111-111111111111 2000000\n%s 1234567\n", boot.buf);
+	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
+	assert_int_equal(host_tsc_khz(), 1234567);
+	strbuf_reset(&sb);
+	for (int i = 0; i < 9; i++)
+		strbuf_addf(&sb, "%08d-1111-1111-1111-111111111111 %d\n", i, 2000000 + i);
+	strbuf_addstr(&sb, "not a line\n");
+	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
+	khz = host_tsc_khz();
+	assert_int_not_equal(khz, 1234567);
+	strbuf_reset(&sb);
+	assert_int_equal(strbuf_read_file(&sb, path), 0);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want), "%s %lu\n00000000-1111-1111-1111-111111111111 2000000\n",
+			 boot.buf, khz);
+		assert_int_equal(strncmp(sb.buf, want, strlen(want)), 0);
+		/* Seven other hosts kept, the rest (and the bad line) dropped. */
+		assert_non_null(strstr(sb.buf, "00000006-1111-1111-1111-111111111111 2000006\n"));
+		assert_null(strstr(sb.buf, "00000007-"));
+		assert_null(strstr(sb.buf, "not a line"));
+	}
+	assert_int_equal(host_tsc_khz(), khz);
 
 	unsetenv("XDG_CACHE_HOME");
 	rm_rf(dir);
