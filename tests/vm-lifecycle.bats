@@ -49,6 +49,27 @@ SH
 	assert_no_qemu
 }
 
+# A kernel image with a real bzImage header and garbage after it: QEMU
+# starts it and the VM stops at once, before the agent and before the
+# console says anything.  The empty default log is removed, so the
+# message must not send the user to it; a log the user named stays and is
+# named.
+@test "a VM that dies silently before the agent: no_agent, and the message points at a log only when one is kept" {
+	head -c 65536 "$KERNEL" >"$TEST_TMP/bad"
+	head -c 1048576 /dev/zero >>"$TEST_TMP/bad"
+	run --separate-stderr ktstr-vm -k "$TEST_TMP/bad" --exec true
+	echo "status=$status stderr=$stderr"
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "no_agent" and
+		.console_log == null and (.message | test("printed nothing on the console"))'
+	[[ "$stderr" == *"the kernel printed nothing on the console"* ]]
+	[[ "$stderr" != *"see /"* ]]
+	run --separate-stderr ktstr-vm -k "$TEST_TMP/bad" --console-log "$TEST_TMP/c.log" --exec true
+	printf '%s\n' "$output" | jq -e --arg log "$TEST_TMP/c.log" 'select(.type == "vm_exit") |
+		.reason == "no_agent" and .console_log == $log and (.message | contains("see " + $log))'
+	[ -f "$TEST_TMP/c.log" ]
+	assert_no_qemu
+}
+
 @test "boot deadline: KTSTR_BOOT_TIMEOUT sets it, --boot-timeout wins over it" {
 	KTSTR_BOOT_TIMEOUT=1 run --separate-stderr ktstr-vm -k "$KERNEL" --accel tcg --exec true
 	[ "$status" -eq 2 ]

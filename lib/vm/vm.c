@@ -320,6 +320,12 @@ static void classify_qemu_exit(struct vm_run *v)
 				    t->nodes, t->llcs, t->cores, t->threads, line);
 		else
 			set_message(r, "QEMU failed: %s", line);
+	} else if (!v->ready && !v->log_kept) {
+		/* Its log is about to be removed as empty: nothing to point at. */
+		r->end = VM_END_NO_AGENT;
+		set_message(r, "the VM stopped before the guest agent started, and the kernel "
+			    "printed nothing on the console (is it a bootable x86_64 kernel "
+			    "with virtio-serial? --dmesg shows its boot messages)");
 	} else if (!v->ready) {
 		r->end = VM_END_NO_AGENT;
 		set_message(r, "the VM stopped before the guest agent started "
@@ -491,11 +497,13 @@ static void boot_timed_out(struct vm_run *v)
 		console = v->tail[i] != NULL;
 	vm_monitor_describe(&v->mon, monotonic_ms() - v->start_ms, &seen);
 	set_message(v->r, "the guest agent did not start within the %lld%s boot deadline "
-		    "(%s, %u vCPUs)%s%s; %s, or give it longer with --boot-timeout",
+		    "(%s, %u vCPUs)%s%s; %s; give it longer with --boot-timeout "
+		    "or KTSTR_BOOT_TIMEOUT",
 		    v->boot_deadline_ms % 1000 ? v->boot_deadline_ms : v->boot_deadline_ms / 1000,
 		    v->boot_deadline_ms % 1000 ? " ms" : " s", vm_accel_name(v->accel),
 		    topo_cpus(&v->c->topo), seen.len ? "; " : "", seen.buf,
-		    console ? "see the console tail" : "the kernel printed nothing on the console yet");
+		    console ? "see the console tail"
+			    : "the kernel printed nothing on the console yet");
 	strbuf_release(&seen);
 	stop_qemu(v, VM_END_BOOT_TIMEOUT);
 }
@@ -779,11 +787,12 @@ static int finish_run(struct vm_run *v)
 	kill_qemu();
 	r->wall_ms = monotonic_ms() - v->start_ms;
 	vm_monitor_finish(&v->mon, r->wall_ms);
-	classify_qemu_exit(v);
 	/* QEMU that never booted leaves an empty log: not worth keeping.
 	 * A guest that booted quietly (loglevel=4) may have written nothing
-	 * either, and a log the user named is theirs: both stay. */
+	 * either, and a log the user named is theirs: both stay.  Decided
+	 * before the message, which names the log only when it stays. */
 	v->log_kept = v->log_written || v->ready || v->c->console_log_given;
+	classify_qemu_exit(v);
 	if (!v->log_kept)
 		unlink(v->c->console_log);
 	if (retry_under_tcg(v)) {
