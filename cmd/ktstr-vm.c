@@ -745,8 +745,13 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	json_set_str(rec, "firmware", s.firmware);
 	json_set_str(rec, "accel", vm_accel_name(s.accel));
 	json_set_str(rec, "accel_reason", s.accel_reason);
-	if (jsonl_emit(stdout, rec) < 0 || fflush(stdout) == EOF)
+	if (jsonl_emit(stdout, rec) < 0 || fflush(stdout) == EOF) {
+		/* A reader that went away: 128+SIGPIPE and no message, as a
+		 * real run ends (ktstr-vm(1) EXIT STATUS). */
+		if (errno == EPIPE)
+			exit(128 + SIGPIPE);
 		die_errno(KTSTR_EXIT_USAGE, "writing records to stdout");
+	}
 	strvec_clear(&argv);
 	strbuf_release(&cmdline);
 	free(s.pvh_kernel);

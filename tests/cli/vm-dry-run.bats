@@ -49,6 +49,15 @@ initramfs_count() { find "$KTSTR_CACHE_DIR/.initramfs" -type f 2>/dev/null | wc 
 	jq -e 'select(.type == "qemu_argv") | .argv | index("-mon") == null' <<<"${lines[2]}"
 }
 
+# A reader that goes away ends a dry run as it ends a real one: 141, no
+# message (ktstr-vm(1) EXIT STATUS).
+@test "--dry-run into a closed pipe: exit 141 and nothing on stderr" {
+	# The reader is gone well before ktstr-vm starts writing.
+	run bash -c 'set -o pipefail; { sleep 0.3; ktstr-vm --dry-run 2>"$0"; } | true' "$TEST_TMP/err"
+	[ "$status" -eq 141 ]
+	[ ! -s "$TEST_TMP/err" ]
+}
+
 @test "--dry-run --tools: the image would get the host tools; the ones this host lacks are named" {
 	run --separate-stderr ktstr-vm --dry-run --tools
 	[ "$status" -eq 0 ]
