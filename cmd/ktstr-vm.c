@@ -99,7 +99,8 @@ static const char usage_text[] =
 "                           turns on kernel.bpf_stats_enabled; env\n"
 "                           KTSTR_BPF_STATS non-empty); bpf_prog records come\n"
 "                           with every scenario run under --scheduler\n"
-"      --env K=V            set a variable for CMD in the guest (repeatable)\n"
+"      --env K=V            set a variable for CMD, or a scenario's scheduler and\n"
+"                           payloads, in the guest (repeatable)\n"
 "  -i, --include PATH       put a file or directory under /include-files\n"
 "                           (repeatable; shared libraries come along)\n"
 "      --timeout DURATION   kill the VM after this long (default 10m; 0: never)\n"
@@ -389,11 +390,11 @@ static void check_combinations(struct opts *o)
 		usage_error("--ctprof needs --scenario or --cgroup");
 	if (o->bpf_stats && !scenario)
 		usage_error("--bpf-stats needs a scenario, not --exec or --shell; drop one");
-	/* Only --exec's command gets them: a scenario's scheduler and workers
-	 * and --shell would run without them, without a word. */
-	if (json_object_size(o->env) && !o->cmd)
-		usage_error("--env sets variables for --exec's command only; a scenario "
-			    "and --shell run without them: drop --env, or use --exec");
+	/* --exec's command gets them, and a scenario's scheduler and
+	 * payloads; --shell would run without them, without a word. */
+	if (json_object_size(o->env) && o->shell)
+		usage_error("--env sets variables for --exec's command or a scenario's "
+			    "scheduler and payloads; --shell runs without them: drop --env");
 	if (o->shell && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
 		usage_error("--shell needs a terminal on stdin and stdout");
 }
@@ -849,9 +850,12 @@ static void run_config(struct vm_plan *p)
 
 	if (o->shell)
 		vc->request = vm_request_shell();
-	else if (p->doc)
+	else if (p->doc) {
 		vc->request = vm_request_scenario(p->doc, &p->checks, p->sched_guest, &o->sched_args,
 						  &p->topo);
+		if (json_object_size(o->env))
+			json_object_set(vc->request, "env", o->env);
+	}
 	else
 		vc->request = vm_request_exec(o->cmd, o->env);
 	vc->timeout_ms = o->shell ? 0 : o->timeout_ms;

@@ -1,7 +1,7 @@
 /* The "scenario" request: run a lib/core/scenario.h scenario for real.
  *
  * Request: {"type":"scenario","scenario":{...},"scheduler":{"path":P,
- * "args":[..]}|null,"topo":"N,L,C,T"[,"bpf_stats":true]}.  The document
+ * "args":[..]}|null,"topo":"N,L,C,T"[,"bpf_stats":true][,"env":{NAME:VALUE}]}.  The document
  * is parsed again here with the host's parser (scenario_parse) and run:
  * cgroups under /sys/fs/cgroup/ktstr, forked workers, the steps' ops, the
  * scheduler's lifecycle.  Records, in order (field names are a contract with
@@ -493,6 +493,32 @@ static bool steps_set_cpusets(const struct scenario *sc)
 	return false;
 }
 
+/* The request's "env": variables for the programs the scenario starts
+ * (the scheduler and the payloads inherit the agent's environment; the
+ * workers are the agent's own forks and exec nothing).  Checked whole
+ * before any is set. */
+static int apply_env(struct engine *e, const json_t *env)
+{
+	const char *k;
+	json_t *v;
+
+	if (!env)
+		return 0;
+	if (!json_is_object(env)) {
+		scenario_error(e, "\"env\" must be an object of strings");
+		return -1;
+	}
+	json_object_foreach((json_t *)env, k, v)
+		if (!json_is_string(v) || !k[0] || strchr(k, '=')) {
+			scenario_error(e, "\"env\": \"%s\" must be a name without = and a string",
+				       k);
+			return -1;
+		}
+	json_object_foreach((json_t *)env, k, v)
+		setenv(k, json_string_value(v), 1);
+	return 0;
+}
+
 static int run(struct engine *e, const json_t *req)
 {
 	const json_t *doc = json_object_get(req, "scenario");
@@ -509,6 +535,8 @@ static int run(struct engine *e, const json_t *req)
 		scenario_error(e, "\"scheduler\" must be an object or null");
 		return EXIT_ERROR;
 	}
+	if (apply_env(e, json_object_get(req, "env")) < 0)
+		return EXIT_ERROR;
 	e->ctprof = json_is_true(json_object_get(req, "ctprof"));
 	e->bpf.stats = json_is_true(json_object_get(req, "bpf_stats"));
 	if (scenario_parse(doc, &e->sc, &err) < 0) {

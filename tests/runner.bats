@@ -486,20 +486,23 @@ PY
 
 # ---- the scheduler's own output ---------------------------------------------
 
-@test "ktstr-test: a scheduler that fails to load shows its output's head and tail" {
+# The test's "env" reaches the scheduler in the guest (ktstr-vm --env).
+@test "ktstr-test: a scheduler that fails to load shows its output's head and tail; the test's env reaches it" {
 	mkdir -p "$TEST_TMP/reject"
 	# A scheduler whose BPF the verifier rejects says why first, then
 	# dumps a long log: the record keeps only the last lines.
 	cat >"$TEST_TMP/reject/scx_rejected" <<'SH'
 #!/bin/sh
 echo "libbpf: prog 'rejected_enqueue': BPF program load failed: Permission denied"
-i=0; while [ $i -lt 100 ]; do echo "verifier line $i"; i=$((i+1)); done
+echo "env SCHED_FOO=[$SCHED_FOO] RUST_LOG=[$RUST_LOG]"
+i=0; while [ $i -lt 99 ]; do echo "verifier line $i"; i=$((i+1)); done
 echo "scx_rejected: failed to load the BPF skeleton"
 exit 1
 SH
 	chmod +x "$TEST_TMP/reject/scx_rejected"
 	echo '{"scenario": "steady", "duration": "1s", "presets": ["tiny-1llc"],
-	       "scheduler": "./scx_rejected"}' >"$TEST_TMP/reject/t.json"
+	       "scheduler": "./scx_rejected",
+	       "env": {"SCHED_FOO": "bar baz", "RUST_LOG": "debug"}}' >"$TEST_TMP/reject/t.json"
 	run --separate-stderr ktest --accel tcg --json --junit "$TEST_TMP/junit.xml" \
 		"$TEST_TMP/reject/t.json"
 	echo "$output"
@@ -520,6 +523,7 @@ if log:
     # verifier rejected, its tail how it ended.
     assert "--- scheduler output (%s, 102 lines) ---" % log in text, text
     assert "libbpf: prog 'rejected_enqueue': BPF program load failed" in text, text
+    assert "env SCHED_FOO=[bar baz] RUST_LOG=[debug]" in text, text
     assert "scx_rejected: failed to load the BPF skeleton" in text, text
     assert "[... 22 lines ...]" in text, text
 else:

@@ -247,6 +247,9 @@ int caserun_start(struct caserun *r, const struct caserun_ctx *ctx, const struct
 		     t->timeout_ms ? t->timeout_ms : t->duration_ms + 180000ull);
 	if (t->append)
 		strvec_pushf(&argv, "--append=%s", t->append);
+	/* The test's env: the scheduler's and the payloads' in the guest. */
+	for (i = 0; i < t->env.n; i++)
+		strvec_pushf(&argv, "--env=%s", t->env.v[i]);
 
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		strbuf_addf(err, "pipe: %s", strerror(errno));

@@ -487,6 +487,9 @@ static int load_env(struct tctx *c, const json_t *v, struct ktest *t)
 		    strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != n)
 			bad = terr(c, jpath, "'%s' is not a variable name; use letters, digits "
 				   "and '_', not starting with a digit", k);
+		else if (!strcmp(k, "KTSTR_TOPO"))
+			bad = terr(c, jpath, "the guest sets KTSTR_TOPO to the VM's topology; "
+				   "choose it with \"topology\" or \"presets\"");
 		else if (!json_is_string(x))
 			bad = terr(c, jpath, "expected a string, got %s", show(c, x));
 		else

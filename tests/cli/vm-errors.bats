@@ -218,13 +218,16 @@ expect_error() {
 	[ -z "$stderr" ]
 }
 
-# --env reaches only --exec's command: with a scenario (the default one
-# too) or --shell it was accepted and dropped without a word.  A name the
+# --env reaches --exec's command and a scenario's scheduler and payloads;
+# with --shell it was accepted and dropped without a word.  A name the
 # guest's sh cannot export was dropped the same way.
-@test "--env without --exec, or with a name sh cannot export: one line each" {
-	expect_error "--env sets variables for --exec's command only" -k "$KERNEL" --env A=1
-	expect_error "--env sets variables for --exec's command only" -k "$KERNEL" --env A=1 --scenario steady
-	expect_error "--env sets variables for --exec's command only" -k "$KERNEL" --env A=1 --cgroup 'cg:2'
+@test "--env with --shell, or with a name sh cannot export: one line each" {
+	expect_error "--shell runs without them" -k "$KERNEL" --env A=1 --shell
+	for args in "" "--scenario steady" "--cgroup cg:workers=2"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "${vm_cmd[@]}" -k "$KERNEL" --dry-run --env A=1 $args
+		[ "$status" -eq 0 ]
+	done
 	for bad in 1BAD A-B 'A B' "$(printf 'A\nB')" 'A.B'; do
 		expect_error "is not a variable name" -k "$KERNEL" --env "$bad=x" --exec true
 	done

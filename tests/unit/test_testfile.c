@@ -463,6 +463,8 @@ static void test_bad_types(void **state)
 		 "$.env.1X: '1X' is not a variable name", NULL);
 	load_bad(dir, "{'scenario': 'steady', 'env': {'X': 1}}",
 		 "$.env.X: expected a string, got 1", NULL);
+	load_bad(dir, "{'scenario': 'steady', 'env': {'KTSTR_TOPO': '2,2,2,2'}}",
+		 "$.env.KTSTR_TOPO: the guest sets KTSTR_TOPO", NULL);
 	load_bad(dir, "{'scenario': 'steady', 'env': ['X=1']}", "$.env: expected an object",
 		 NULL);
 	load_bad(dir, "{'scenario': 'steady', 'timeout': 'soon'}",
