@@ -611,9 +611,11 @@ static int exit_code_for(const struct vm_result *r)
 {
 	switch (r->end) {
 	case VM_END_EXITED: return r->exit_code;
+	/* Before its agent started the VM was never set up: as a boot past
+	 * its deadline, a setup error (ktstr-test calls it an ERROR). */
+	case VM_END_NO_AGENT: return r->boot_ms < 0 ? KTSTR_EXIT_USAGE : KTSTR_EXIT_FAIL;
 	case VM_END_TIMEOUT:
-	case VM_END_PANIC:
-	case VM_END_NO_AGENT: return KTSTR_EXIT_FAIL;
+	case VM_END_PANIC: return KTSTR_EXIT_FAIL;
 	case VM_END_INTERRUPTED: return KTSTR_EXIT_SIGNAL + r->signal;
 	case VM_END_BOOT_TIMEOUT: return KTSTR_EXIT_USAGE;
 	default: return KTSTR_EXIT_USAGE;
