@@ -75,6 +75,13 @@ static void test_env(void **state)
 	unsetenv(HOST_TSC_ENV);
 }
 
+/* Plant text as the cache file, then ask for the rate. */
+static unsigned long plant(const char *path, const struct strbuf *text)
+{
+	assert_int_equal(write_file_atomic(path, text->buf, text->len, 0644), 0);
+	return host_tsc_khz();
+}
+
 /* The measurement is kept per host boot: a cache line for this boot is
  * taken as it is; without one the rate is measured again and its line
  * goes first, other boots' lines kept after it. */
@@ -104,8 +111,7 @@ static void test_cache(void **state)
 
 	strbuf_reset(&sb);
 	strbuf_addstr(&sb, "00000000-0000-0000-0000-000000000000 1234567\n");
-	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
-	khz = host_tsc_khz();
+	khz = plant(path, &sb);
 	assert_int_not_equal(khz, 1234567);
 	strbuf_reset(&sb);
 	assert_int_equal(strbuf_read_file(&sb, path), 0);
@@ -157,14 +163,12 @@ static void test_cache(void **state)
 	 * hosts' lines after this one's, at most 7 of them. */
 	strbuf_reset(&sb);
 	strbuf_addf(&sb, "11111111-1111-1111-1111-111111111111 2000000\n%s 1234567\n", boot.buf);
-	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
-	assert_int_equal(host_tsc_khz(), 1234567);
+	assert_int_equal(plant(path, &sb), 1234567);
 	strbuf_reset(&sb);
 	for (int i = 0; i < 9; i++)
 		strbuf_addf(&sb, "%08d-1111-1111-1111-111111111111 %d\n", i, 2000000 + i);
 	strbuf_addstr(&sb, "not a line\n");
-	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
-	khz = host_tsc_khz();
+	khz = plant(path, &sb);
 	assert_int_not_equal(khz, 1234567);
 	strbuf_reset(&sb);
 	assert_int_equal(strbuf_read_file(&sb, path), 0);
