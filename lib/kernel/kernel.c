@@ -629,6 +629,12 @@ void kernel_found_free(struct kernel_found *v, size_t n)
 	free(v);
 }
 
+static bool image_named_by_dir(const char *base)
+{
+	return !strcmp(base, "bzImage") || !strcmp(base, "vmlinux") ||
+	       !strncmp(base, "vmlinuz", 7) || !strcmp(base, "Image");
+}
+
 char *kernel_found_label(const struct kernel_found *kf)
 {
 	char *dir, *label;
@@ -651,8 +657,16 @@ char *kernel_found_label(const struct kernel_found *kf)
 		free(tree);
 		return label;
 	}
+	/* An image under its conventional name is named by its directory
+	 * (.../linux-7.1/bzImage); any other file, or one in "." or "/",
+	 * by its own name ("./bad" is "bad", not "."). */
 	dir = path_dirname(kf->image);
 	label = xstrdup(path_basename(dir));
+	if (!image_named_by_dir(path_basename(kf->image)) || !strcmp(label, ".") ||
+	    !strcmp(label, "/") || !*label) {
+		free(label);
+		label = xstrdup(path_basename(kf->image));
+	}
 	free(dir);
 	return label;
 }

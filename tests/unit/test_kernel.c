@@ -332,6 +332,30 @@ static void test_find_list(void **state)
  * scan and an exact version still pick the cloud kernel on a version tie,
  * even when the generic one was fetched later; debian:amd64 picks the
  * generic one, whose label carries its flavour. */
+/* A kernel with no version or key (a bare image) is named by its file,
+ * or by its directory when the file has an image's usual name. */
+static void test_label_of_a_bare_image(void **state)
+{
+	static const struct { const char *image, *want; } cases[] = {
+		{ "./bad", "bad" },
+		{ "bad", "bad" },
+		{ "/tmp/x/my-kernel.img", "my-kernel.img" },
+		{ "/src/linux-7.1/vmlinux", "linux-7.1" },
+		{ "/boot/vmlinuz-7.1.0", "boot" },
+		{ "./bzImage", "bzImage" },
+		{ "/bzImage", "bzImage" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kernel_found kf = { .image = (char *)cases[i].image };
+		char *label = kernel_found_label(&kf);
+
+		assert_string_equal(label, cases[i].want);
+		free(label);
+	}
+}
+
 static void test_debian_flavours(void **state)
 {
 	static const char cloud[] = "debian-7.3.4+deb13-cloud-amd64-x86_64";
@@ -478,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cache_scan, reset),
 		cmocka_unit_test_setup(test_ktstr_kernel, reset),
 		cmocka_unit_test_setup(test_find_list, reset),
+		cmocka_unit_test(test_label_of_a_bare_image),
 		cmocka_unit_test_setup(test_debian_flavours, reset),
 		cmocka_unit_test(test_scheduler_env_name),
 		cmocka_unit_test_setup(test_scheduler_resolve, reset),
