@@ -1,5 +1,6 @@
 /* ktstr-vm: boot a kernel in a VM with an exact CPU topology and run a
  * command (or a shell) in it, reporting everything as JSON lines. */
+#include "agent_proto.h"
 #include "budget.h"
 #include "ctprof.h"
 #include "diag.h"
@@ -236,8 +237,7 @@ static void add_env(struct opts *o, const char *arg)
 		usage_error("--env '%s': expected NAME=VALUE", arg);
 	/* The guest's sh drops a name it cannot export, without a word. */
 	k = xstrndup(arg, (size_t)(eq - arg));
-	if (isdigit((unsigned char)k[0]) || k[strspn(k, "abcdefghijklmnopqrstuvwxyz"
-						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")]) {
+	if (!env_name_valid(k)) {
 		/* One line, whatever the name holds. */
 		for (char *p = k; *p; p++)
 			if (iscntrl((unsigned char)*p))
@@ -247,8 +247,8 @@ static void add_env(struct opts *o, const char *arg)
 	}
 	/* The agent sets it from the command line ktstr-vm boots with; a
 	 * value from --env would tell the command a layout the VM lacks. */
-	if (!strcmp(k, "KTSTR_TOPO"))
-		usage_error("--env KTSTR_TOPO: the guest sets it to the VM's topology; "
+	if (!strcmp(k, KTSTR_TOPO_ENV))
+		usage_error("--env " KTSTR_TOPO_ENV ": the guest sets it to the VM's topology; "
 			    "choose the topology with --topo N,L,C,T");
 	json_object_set_new(o->env, k, json_string(eq + 1));
 	free(k);

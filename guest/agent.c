@@ -41,9 +41,9 @@ static void read_cmdline(char **topo)
 	}
 	for (tok = strtok_r(sb.buf, " \t\n", &save); tok;
 	     tok = strtok_r(NULL, " \t\n", &save)) {
-		if (!strncmp(tok, "KTSTR_TOPO=", 11)) {
+		if (!strncmp(tok, KTSTR_TOPO_ENV "=", strlen(KTSTR_TOPO_ENV "="))) {
 			free(*topo);
-			*topo = xstrdup(tok + 11);
+			*topo = xstrdup(tok + strlen(KTSTR_TOPO_ENV "="));
 		} else if (!strcmp(tok, "KTSTR_VERBOSE=1")) {
 			agent_verbose = true;
 		}
@@ -63,7 +63,7 @@ static void env_setup(const char *topo)
 	/* What the kernel gives init by default; tools expect it set. */
 	setenv("TERM", "linux", 1);
 	if (topo)
-		setenv("KTSTR_TOPO", topo, 1);
+		setenv(KTSTR_TOPO_ENV, topo, 1);
 	if (agent_verbose)
 		setenv("KTSTR_VERBOSE", "1", 1);
 }

@@ -317,7 +317,7 @@ static int setup_topo(struct engine *e, const json_t *req)
 	long conf = sysconf(_SC_NPROCESSORS_CONF);
 
 	if (!t)
-		t = getenv("KTSTR_TOPO");
+		t = getenv(KTSTR_TOPO_ENV);
 	if (!t) {
 		long online = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -69,6 +69,10 @@
 #define KTSTR_AGENT_MAX_LINE 65536
 /* Console port for --shell (guest /dev/hvc0). */
 #define KTSTR_SHELL_PORT_NAME "org.ktstr.shell"
+/* The variable the agent sets to the VM's topology (N,L,C,T), from the
+ * kernel command line word of the same name: --env and a test file's
+ * "env" may not set it. */
+#define KTSTR_TOPO_ENV "KTSTR_TOPO"
 
 #include <stdbool.h>
 #include <string.h>

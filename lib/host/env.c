@@ -74,3 +74,10 @@ bool env_truthy(const char *name)
 
 	return v && strcmp(v, "0");
 }
+
+bool env_name_valid(const char *name)
+{
+	return name[0] && !isdigit((unsigned char)name[0]) &&
+	       !name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789_")];
+}

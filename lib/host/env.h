@@ -18,5 +18,8 @@ bool env_present(const char *name);
 bool env_is_one(const char *name);
 /* True for any non-empty value except "0". */
 bool env_truthy(const char *name);
+/* name is one a shell can export: letters, digits and _, not empty and
+ * not starting with a digit (ktstr-vm --env, a test file's "env"). */
+bool env_name_valid(const char *name);
 
 #endif

@@ -1,8 +1,10 @@
 /* Test files (testfile.h): parsing, scenario resolution, suites. */
 #include "testfile.h"
+#include "agent_proto.h"
 #include "checktab.h"
 #include "diag.h"
 #include "duration.h"
+#include "env.h"
 #include "jsonl.h"
 #include "fsutil.h"
 #include "gauntlet.h"
@@ -480,15 +482,13 @@ static int load_env(struct tctx *c, const json_t *v, struct ktest *t)
 			    "{\"RUST_LOG\": \"debug\"}, got %s", show(c, v));
 	json_object_foreach((json_t *)v, k, x) {
 		char *jpath = xasprintf("$.env.%s", k);
-		size_t n = strlen(k);
 		int bad = 0;
 
-		if (!n || (k[0] >= '0' && k[0] <= '9') ||
-		    strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != n)
+		if (!env_name_valid(k))
 			bad = terr(c, jpath, "'%s' is not a variable name; use letters, digits "
 				   "and '_', not starting with a digit", k);
-		else if (!strcmp(k, "KTSTR_TOPO"))
-			bad = terr(c, jpath, "the guest sets KTSTR_TOPO to the VM's topology; "
+		else if (!strcmp(k, KTSTR_TOPO_ENV))
+			bad = terr(c, jpath, "the guest sets " KTSTR_TOPO_ENV " to the VM's topology; "
 				   "choose it with \"topology\" or \"presets\"");
 		else if (!json_is_string(x))
 			bad = terr(c, jpath, "expected a string, got %s", show(c, x));

@@ -137,6 +137,22 @@ static void test_is_one(void **state)
 	assert_false(env_is_one(VAR));
 }
 
+/* Shell-exportable names only: the guest's sh drops any other. */
+static void test_name_valid(void **state)
+{
+	(void)state;
+	assert_true(env_name_valid("A"));
+	assert_true(env_name_valid("_Ok9"));
+	assert_true(env_name_valid("RUST_LOG"));
+	assert_false(env_name_valid(""));
+	assert_false(env_name_valid("1BAD"));
+	assert_false(env_name_valid("A-B"));
+	assert_false(env_name_valid("A B"));
+	assert_false(env_name_valid("A.B"));
+	assert_false(env_name_valid("A\nB"));
+	assert_false(env_name_valid("A=B"));
+}
+
 static void test_truthy(void **state)
 {
 	static const char *const yes[] = { "1", "yes", "true", "2", "00", " 1 ", "no", "false", "x" };
@@ -160,6 +176,7 @@ static void test_truthy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test_setup_teardown(test_unset, clear_var, clear_var),
 		cmocka_unit_test_setup_teardown(test_empty_is_unset, clear_var, clear_var),
 		cmocka_unit_test_setup_teardown(test_whitespace_is_unset, clear_var, clear_var),
