@@ -184,22 +184,24 @@ static char *cache_path(void)
 	return path;
 }
 
-/* One cache line, exactly "<boot_id> <khz>" with a rate a CPU can have
- * (or 0): 0 with id and khz set, else -1 (anything else is not trusted). */
+/* One cache line, exactly "<boot_id> <khz>" as measured_khz writes it,
+ * with a rate a CPU can have (or 0): 0 with id and khz set, else -1
+ * (anything else is not trusted). */
 static int cache_line_parse(const char *line, size_t len, char id[64], unsigned long *khz)
 {
-	char buf[128];
-	int end = 0;
+	char buf[128], again[sizeof(buf)];
 
 	if (len >= sizeof(buf))
 		return -1;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
-	if (sscanf(buf, "%63s %lu%n", id, khz, &end) != 2 || buf[end] ||
-	    strchr(buf, '\t') || buf[0] == ' ' || strstr(buf, "  ") ||
+	if (sscanf(buf, "%63s %lu", id, khz) != 2 ||
 	    !(*khz == 0 || (*khz >= TSC_KHZ_MIN && *khz <= TSC_KHZ_MAX)))
 		return -1;
-	return 0;
+	/* Printed back, it must be the line itself: no other spacing, no
+	 * trailing words, no sign or leading zeros. */
+	snprintf(again, sizeof(again), "%s %lu", id, *khz);
+	return strcmp(again, buf) ? -1 : 0;
 }
 
 /* The host's own rate: from the cache when it has this boot's line, else

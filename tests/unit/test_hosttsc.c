@@ -150,6 +150,16 @@ static void test_cache(void **state)
 	assert_int_equal(write_file_atomic(path, sb.buf, sb.len, 0644), 0);
 	assert_int_not_equal(host_tsc_khz(), 1234567);
 
+	/* Nor other spacing or another spelling of the number. */
+	for (int i = 0; i < 3; i++) {
+		static const char *const before[] = { "", " ", "" }, *const after[] = {
+			"  1234567\n", " 1234567\n", " 01234567\n" };
+
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s%s%s", before[i], boot.buf, after[i]);
+		assert_int_not_equal(plant(path, &sb), 1234567);
+	}
+
 	/* A line that is not one is measured over too. */
 	assert_int_equal(write_file_atomic(path, "garbage\n", 8, 0644), 0);
 	host_tsc_khz();
