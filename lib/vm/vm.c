@@ -320,17 +320,18 @@ static void classify_qemu_exit(struct vm_run *v)
 				    t->nodes, t->llcs, t->cores, t->threads, line);
 		else
 			set_message(r, "QEMU failed: %s", line);
-	} else if (!v->ready && !v->log_kept) {
-		/* Its log is about to be removed as empty: nothing to point at. */
-		r->end = VM_END_NO_AGENT;
-		set_message(r, "the VM stopped before the guest agent started, and the kernel "
-			    "printed nothing on the console (is it a bootable x86_64 kernel "
-			    "with virtio-serial? --dmesg shows its boot messages)");
 	} else if (!v->ready) {
 		r->end = VM_END_NO_AGENT;
-		set_message(r, "the VM stopped before the guest agent started "
-			    "(is the kernel bootable with virtio-serial? see %s)",
-			    v->c->console_log);
+		/* A log about to be removed as empty is nothing to point at. */
+		if (v->log_kept)
+			set_message(r, "the VM stopped before the guest agent started "
+				    "(is the kernel bootable with virtio-serial? see %s)",
+				    v->c->console_log);
+		else
+			set_message(r, "the VM stopped before the guest agent started, and the "
+				    "kernel printed nothing on the console (is it a bootable "
+				    "x86_64 kernel with virtio-serial? --dmesg shows its boot "
+				    "messages)");
 	} else {
 		r->end = VM_END_NO_AGENT;
 		set_message(r, "the VM stopped before the guest command finished "
