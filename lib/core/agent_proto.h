@@ -36,6 +36,8 @@
  *      reports each of the scheduler's BPF programs' run_cnt and
  *      run_time_ns over the workload (bpf_prog_stats records,
  *      guest/bpfprog.c); bpf_prog records come with every scheduler.
+ *      "env":{"K":"V"} is set in the agent's environment before anything
+ *      starts, so the scheduler and the payloads inherit it.
  *   A request may carry "kernel_symbols":true: the agent then first sends
  *   {"type":"kernel_symbols","symbols":{"runqueues":"0xffff...",...},
  *    "missing":["scx_root"],"kernel_code_phys":"0x1000000"}

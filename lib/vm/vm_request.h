@@ -19,7 +19,8 @@ json_t *vm_request_shell(void);
  * defaults under the scenario's own), which the guest reports in
  * scenario_start.checks.  guest_path is where the scheduler binary sits
  * in the guest, NULL for the kernel's default scheduler (EEVDF).  The
- * caller adds "ctprof":true and "bpf_stats":true when asked for. */
+ * caller adds "ctprof":true, "bpf_stats":true and "env" (--env) when
+ * asked for. */
 json_t *vm_request_scenario(json_t *doc, const struct checks *checks, const char *guest_path,
 			    const struct strvec *args, const struct ktstr_topo *t);
 
