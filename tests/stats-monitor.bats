@@ -63,6 +63,24 @@ failures() {
 	[ "$(jq '[.checks[] | select(.check == "work_conservation")] | length' <<<"$output")" = 0 ]
 }
 
+@test "work conservation counts idle time only while the host ran the VM" {
+	# The same stream with the host giving QEMU's thread 30% of each
+	# interval (a busy host, single-threaded TCG): 4 s of host time hold
+	# 1.2 s of guest progress, and the message gives both.
+	sed 's/"vcpu_run_us":\[100000,100000,100000,100000\]/"vcpu_run_us":[30000,30000,30000,30000]/' \
+		"$FX/monitor-work-conservation.jsonl" >"$TEST_TMP/starved.jsonl"
+	stats "$TEST_TMP/starved.jsonl"
+	[ "$status" -eq 1 ]
+	[ "$(failures)" = "work conservation: CPUs 1-3 idle for 1200 ms of VM run time (4000 ms of host time, the VM ran 30% of it) while CPU 0 had 4 runnable tasks (from 1.2 s into the run; limit 500 ms)" ]
+	stats --json "$TEST_TMP/starved.jsonl"
+	[ "$(jq -c '[.machine.max_idle_while_runnable_ms, .phases[1].idle_while_runnable_ms]' <<<"$output")" = '[1200,3600]' ]
+	# at 10%, 400 ms of progress: within the limit
+	sed 's/"vcpu_run_us":\[100000,100000,100000,100000\]/"vcpu_run_us":[10000,10000,10000,10000]/' \
+		"$FX/monitor-work-conservation.jsonl" >"$TEST_TMP/starved.jsonl"
+	stats "$TEST_TMP/starved.jsonl"
+	[ "$status" -eq 0 ]
+}
+
 @test "work conservation is judged within the cgroups' cpusets" {
 	# Two cgroups pinned apart: CPU 0's queue is not CPUs 2-3's business,
 	# but CPU 1 shares cg_0's cpuset with it.
@@ -106,7 +124,7 @@ failures() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -c '[.result, .machine.stall_count, .machine.max_idle_while_runnable_ms]' <<<"$output")" = '["pass",0,0]' ]
 	# The same stream with the host running the vCPUs would fail both.
-	sed 's/"vcpu_run_us":\[0,0,0,0\]/"vcpu_run_us":[1,1,1,1]/' "$FX/monitor-paused.jsonl" >"$TEST_TMP/ran.jsonl"
+	sed 's/"vcpu_run_us":\[0,0,0,0\]/"vcpu_run_us":[100000,100000,100000,100000]/' "$FX/monitor-paused.jsonl" >"$TEST_TMP/ran.jsonl"
 	stats --json "$TEST_TMP/ran.jsonl"
 	[ "$status" -eq 1 ]
 	[ "$(jq -c '[.failures[].check]' <<<"$output")" = '["work_conservation","stall"]' ]

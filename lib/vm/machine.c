@@ -211,6 +211,29 @@ static bool read_flags(struct machine *m, const json_t *rec, const char *key,
 	return false;
 }
 
+/* The share of the time since the previous stored sample (whose
+ * vcpu_run_us the monitor counted from) that the busiest vCPU thread ran,
+ * at most 1.  Under single-threaded TCG every vCPU shows the one thread;
+ * with a thread per vCPU, the busiest is the one doing the work.  Called
+ * once read_flags has accepted the array. */
+static double vcpu_share(const struct machine *m, const json_t *rec, size_t ncpu, double t)
+{
+	const json_t *a = json_object_get(rec, "vcpu_run_us");
+	double prev, best = 0, x;
+
+	if (!m->n_samples)
+		return NAN;
+	prev = m->samples[m->n_samples - 1].t_ms;
+	if (!(t > prev))
+		return NAN;
+	for (size_t i = 0; i < ncpu; i++) {
+		if (!sane(json_array_get(a, i), &x))
+			return NAN;	/* true/false: ran, not how long */
+		best = x > best ? x : best;
+	}
+	return best / 1000.0 >= t - prev ? 1.0 : best / 1000.0 / (t - prev);
+}
+
 /* max_wait_ms: numbers >= 0 or null; only the largest is kept. */
 static bool read_wait(struct machine *m, const json_t *rec, struct machine_sample *s)
 {
@@ -322,6 +345,7 @@ static void feed_sample(struct machine *m, const json_t *rec)
 	s->cell = m->n_cells;
 	s->ncpu = (uint32_t)ncpu;
 	s->max_wait_ms = NAN;
+	s->vcpu_share = NAN;
 	c = &m->cells[s->cell];
 	memset(c, 0, ncpu * sizeof(*c));
 	if (read_counts(m, rec, "nr_running", c, ncpu, false))
@@ -332,8 +356,10 @@ static void feed_sample(struct machine *m, const json_t *rec)
 		s->have |= MS_IDLE;
 	if (read_flags(m, rec, "clock_adv_us", c, ncpu, MC_CLOCK_STILL, IS_ZERO))
 		s->have |= MS_CLOCK;
-	if (read_flags(m, rec, "vcpu_run_us", c, ncpu, MC_VCPU_RAN, IS_POSITIVE))
+	if (read_flags(m, rec, "vcpu_run_us", c, ncpu, MC_VCPU_RAN, IS_POSITIVE)) {
 		s->have |= MS_VCPU;
+		s->vcpu_share = vcpu_share(m, rec, ncpu, t);
+	}
 	/* Host mode (lib/core/hostmon.h): no vCPUs, and a real CPU runs
 	 * whenever it is online, so "online" says what vcpu_run_us says. */
 	else if (read_flags(m, rec, "online", c, ncpu, MC_VCPU_RAN, IS_ONE))

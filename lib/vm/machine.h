@@ -68,6 +68,11 @@ struct machine_sample {
 	double t_ms;		/* host ms since QEMU started */
 	double fallback, keep_last;	/* cumulative event totals; NAN absent */
 	double max_wait_ms;	/* over the CPUs; NAN when none */
+	/* The busiest vCPU thread's host CPU time over the time since the
+	 * previous sample, at most 1: how much of that time the VM really
+	 * ran.  NAN without vcpu_run_us (host mode, no thread times) or a
+	 * previous sample. */
+	double vcpu_share;
 	size_t cell;		/* index of CPU 0's cell */
 	uint32_t ncpu;
 	uint32_t wait_cpu;

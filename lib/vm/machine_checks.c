@@ -88,26 +88,35 @@ static bool wc_cond(const struct ev *e, size_t p, unsigned i)
 }
 
 struct stretch {
-	double ms;
+	double ms, host_ms;
 	unsigned cpu;
 	size_t a, b;
 	bool any;
 };
 
 /* Time a stretch of positions a..b covers: the gaps between its samples
- * plus one interval for the first.  Credited to each sample's phase when
- * per_phase (idle-while-runnable). */
-static double stretch_ms(struct ev *e, size_t a, size_t b, bool per_phase)
+ * plus one interval for the first.  *host_ms gets that; the return value
+ * counts each gap by the share of it the host ran the VM (vcpu_share),
+ * so a QEMU the host starved (a busy host, single-threaded TCG's one
+ * thread) does not stretch a guest's idle time into a failure: the guest
+ * clock runs on while no guest code does, the scheduler's included.
+ * Credited to each sample's phase when per_phase (idle-while-runnable). */
+static double stretch_ms(struct ev *e, size_t a, size_t b, bool per_phase, double *host_ms)
 {
-	double total = 0;
+	double total = 0, host = 0;
 
 	for (size_t p = a; p <= b; p++) {
 		double d = p == a ? e->iv : S(e, p)->t_ms - S(e, p - 1)->t_ms;
+		double share = S(e, p)->vcpu_share;
 
+		host += d;
+		d *= isnan(share) ? 1 : share;
 		total += d;
 		if (per_phase)
 			e->r->phases[e->phase[p]].v[PM_IDLE_MS] += d;
 	}
+	if (host_ms)
+		*host_ms = host;
 	return total;
 }
 
@@ -147,6 +156,13 @@ static void wc_message(struct ev *e, const struct stretch *w, struct strbuf *sb)
 	add_cpus(sb, idle, e->maxc);
 	strbuf_addstr(sb, " idle for ");
 	add_ms(sb, w->ms);
+	/* Say so when the host's starving of the VM shortened the figure
+	 * noticeably (a busy vCPU thread runs ~99% of each interval). */
+	if (w->ms < 0.95 * w->host_ms) {
+		strbuf_addstr(sb, " of VM run time (");
+		add_ms(sb, w->host_ms);
+		strbuf_addf(sb, " of host time, the VM ran %.0f%% of it)", 100 * w->ms / w->host_ms);
+	}
 	strbuf_addstr(sb, " while ");
 	if (hi) {
 		add_cpus(sb, busy, e->maxc);
@@ -186,10 +202,10 @@ void machine_eval_wc(struct ev *e)
 				continue;
 			}
 			if (len[i] >= MACHINE_SUSTAIN) {
-				double ms = stretch_ms(e, first[i], p - 1, true);
+				double host, ms = stretch_ms(e, first[i], p - 1, true, &host);
 
 				if (!best.any || ms > best.ms)
-					best = (struct stretch){ ms, i, first[i], p - 1, true };
+					best = (struct stretch){ ms, host, i, first[i], p - 1, true };
 			}
 			len[i] = 0;
 		}
@@ -401,12 +417,14 @@ void machine_eval_stall(struct ev *e)
 				continue;
 			}
 			if (len[i] >= MACHINE_SUSTAIN) {
-				double ms = stretch_ms(e, first[i], p - 1, false);
+				double ms;
 
+				/* host time: the stretch needed the host running the vCPU */
+				stretch_ms(e, first[i], p - 1, false, &ms);
 				count++;
 				e->r->phases[e->phase[first[i]]].v[PM_STALLS]++;
 				if (!worst.any || ms > worst.ms)
-					worst = (struct stretch){ ms, i, first[i], p - 1, true };
+					worst = (struct stretch){ ms, ms, i, first[i], p - 1, true };
 			}
 			len[i] = 0;
 		}

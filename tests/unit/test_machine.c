@@ -93,7 +93,8 @@ static const struct machine_check *check(const struct machine_result *r,
 	return &r->checks[k];
 }
 
-#define BUSY ",\"clock_adv_us\":[1,1,1,1],\"vcpu_run_us\":[1,1,1,1]"
+/* the host ran the VM's thread(s) all of each 100 ms interval */
+#define BUSY ",\"clock_adv_us\":[1,1,1,1],\"vcpu_run_us\":[100000,100000,100000,100000]"
 
 /* ---- work conservation -------------------------------------------------- */
 
@@ -203,6 +204,62 @@ static void test_wc_paused_vcpu(void **state)
 	eval(&m, NULL, 0, &r);
 	assert_true(check(&r, MCHK_WORK_CONSERVATION)->evaluated);
 	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 0);
+	machine_result_release(&r);
+	machine_release(&m);
+}
+
+/* Idle time counts only while the host ran the VM: a QEMU thread the
+ * host gave half of each interval makes half the stretch. */
+static void test_wc_starved_host(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+	const struct machine_check *c;
+
+	(void)state;
+	setup(&m, &w);
+	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":4,\"interval_ms\":100}");
+	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+	samples(&m, 1000, 3, "1,1,1,1", "0,0,0,0", BUSY);
+	/* single-threaded TCG: every vCPU shows the one thread, at 50% */
+	samples(&m, 1300, 8, "2,0,0,0", "0,1,1,1", ",\"vcpu_run_us\":[50000,50000,50000,50000]");
+	samples(&m, 2100, 2, "1,1,1,1", "0,0,0,0", BUSY);
+	eval(&m, NULL, 0, &r);
+	c = check(&r, MCHK_WORK_CONSERVATION);
+	assert_true(c->value == 400);
+	assert_true(c->pass);
+	assert_true(r.phases[0].v[PM_IDLE_MS] == 1200);
+	machine_result_release(&r);
+	/* longer: fails, and the message gives both clocks */
+	samples(&m, 2300, 14, "2,0,0,0", "0,1,1,1", ",\"vcpu_run_us\":[50000,50000,50000,50000]");
+	eval(&m, NULL, 0, &r);
+	c = check(&r, MCHK_WORK_CONSERVATION);
+	assert_true(c->value == 700);
+	assert_false(c->pass);
+	assert_string_equal(c->message, "work conservation: CPUs 1-3 idle for 700 ms of VM run"
+			    " time (1400 ms of host time, the VM ran 50% of it) while CPU 0 had 2"
+			    " runnable tasks (from 1.3 s into the run; limit 500 ms)");
+	machine_result_release(&r);
+	machine_release(&m);
+
+	/* A thread per vCPU: the busy one's share counts (the idle ones
+	 * sleep in the host), capped at the interval; true/false says it
+	 * ran, not how long, so the stretch keeps its host time. */
+	setup(&m, &w);
+	samples(&m, 0, 1, "1,1", "0,0", NULL);
+	samples(&m, 100, 6, "2,0", "0,1", ",\"vcpu_run_us\":[100000,20]");
+	eval(&m, NULL, 0, &r);
+	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 600);
+	machine_result_release(&r);
+	machine_release(&m);
+	setup(&m, &w);
+	samples(&m, 0, 1, "1,1", "0,0", NULL);
+	samples(&m, 100, 6, "2,0", "0,1", ",\"vcpu_run_us\":[250000,90000]");
+	samples(&m, 700, 6, "2,0", "0,1", ",\"vcpu_run_us\":[true,true]");
+	eval(&m, NULL, 0, &r);
+	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 1200);
+	assert_non_null(strstr(check(&r, MCHK_WORK_CONSERVATION)->message, "idle for 1200 ms while"));
 	machine_result_release(&r);
 	machine_release(&m);
 }
@@ -769,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_wc_names_cpus_despite_blip),
 		cmocka_unit_test(test_wc_sustain),
 		cmocka_unit_test(test_wc_paused_vcpu),
+		cmocka_unit_test(test_wc_starved_host),
 		cmocka_unit_test(test_wc_cpusets),
 		cmocka_unit_test(test_imbalance),
 		cmocka_unit_test(test_dsq_depth),
