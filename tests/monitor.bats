@@ -83,6 +83,21 @@ failures() {
 	grep -qi 'work conservation' <<<"$output"
 }
 
+@test "monitor: under tcg-mt (a thread per vCPU, as KVM) scx_cpu0 fails work conservation too" {
+	# A halted vCPU's host thread sleeps, so CPU 1 shows no run time of
+	# its own while it idles; the VM still ran (CPU 0's thread), and the
+	# failure must name it.  This passed before that was told apart.
+	[ -x "$SCHED_DIR/scx_cpu0" ] || skip "scx_cpu0 was not built"
+	run vm --accel tcg-mt --topo 1,1,2,1 --scheduler "$SCHED_DIR/scx_cpu0" --scenario steady --duration 3s
+	printf '%s\n' "$output" | grep '^{' >"$TEST_TMP/rec"
+	records "$TEST_TMP/rec" vm_start | jq -e '.tcg_thread == "multi"'
+	run ktstr-stats --json "$TEST_TMP/rec"
+	[ "$status" -eq 1 ]
+	failures <(echo "$output") >"$TEST_TMP/why"
+	cat "$TEST_TMP/why"
+	grep -E '^work_conservation: .*CPU 1 idle for [0-9]+ ms while CPU 0' "$TEST_TMP/why"
+}
+
 @test "monitor: workers pinned to CPU 0 by set_affinity leave CPU 1 idle without a failure" {
 	run vm --topo 1,1,2,1 --scenario "$BATS_TEST_DIRNAME/fixtures/scenarios/affinity-all-cpu0.json"
 	printf '%s\n' "$output" | grep '^{' >"$TEST_TMP/rec"

@@ -81,6 +81,19 @@ failures() {
 	[ "$status" -eq 0 ]
 }
 
+@test "work conservation with a thread per vCPU: a halted vCPU's sleeping thread is still idle" {
+	# A real tcg-mt run (1,1,2,1, 3 s steady) of scx_cpu0, which sends
+	# every task to CPU 0.  CPU 1's thread sleeps in the host while its
+	# vCPU halts, so its own vcpu_run_us reads 0 in most samples; the
+	# check once took that for a VM the host did not run, and the run
+	# passed.  KVM's vCPU threads sleep the same way.
+	FX_MT=$FX/monitor-tcg-mt-cpu0.jsonl
+	[ "$(jq -s -c '[.[] | select(.type == "monitor" and .idle == [0,1] and .vcpu_run_us[1] == 0)] | length > 20' "$FX_MT")" = true ]
+	stats "$FX_MT"
+	[ "$status" -eq 1 ]
+	[ "$(failures | head -1)" = "work conservation: CPU 1 idle for 2980 ms while CPU 0 had up to 7 runnable tasks (from 0.1 s into the run; limit 500 ms)" ]
+}
+
 @test "work conservation is judged within the cgroups' cpusets" {
 	# Two cgroups pinned apart: CPU 0's queue is not CPUs 2-3's business,
 	# but CPU 1 shares cg_0's cpuset with it.

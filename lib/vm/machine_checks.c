@@ -65,9 +65,24 @@ static void compute_busy(struct ev *e, size_t p)
 	}
 }
 
+/* Did the host run the VM at all in the interval before position p: any
+ * vCPU thread got time. */
+static bool vm_ran(const struct ev *e, size_t p)
+{
+	const struct machine_sample *s = S(e, p);
+
+	for (unsigned i = 0; i < s->ncpu; i++)
+		if (C(e, p, i)->flags & MC_VCPU_RAN)
+			return true;
+	return false;
+}
+
 /* CPU i of position p idles while a CPU it shares a cpuset with has 2+
- * runnable tasks; a vCPU the host did not run does not count (compute_busy
- * first). */
+ * runnable tasks (compute_busy first).  An interval in which the host ran
+ * no vCPU (a paused VM) does not count.  The idle CPU's own thread is not
+ * asked: with a thread per vCPU (KVM, tcg-mt) a halted vCPU's thread
+ * sleeps in the host, so it shows no run time exactly when its CPU is
+ * idle.  In host mode the flag is the CPU's "online", which is asked. */
 static bool wc_cond(const struct ev *e, size_t p, unsigned i)
 {
 	const struct machine_sample *s = S(e, p);
@@ -79,7 +94,8 @@ static bool wc_cond(const struct ev *e, size_t p, unsigned i)
 	c = C(e, p, i);
 	if (!(c->flags & MC_IDLE) || c->nr)
 		return false;
-	if ((s->have & MS_VCPU) && !(c->flags & MC_VCPU_RAN))
+	if ((s->have & MS_VCPU) &&
+	    (e->m->host ? !(c->flags & MC_VCPU_RAN) : !vm_ran(e, p)))
 		return false;
 	for (unsigned g = 0; g < e->ngroups; g++)
 		if (e->busy[g] && e->group[(size_t)g * e->maxc + i])
