@@ -538,11 +538,18 @@ void sched_set_scx_dir(const char *dir);
 /* Start the scheduler of the request ({"path":..,"args":[..]}) and wait
  * for it to attach.  0 attached; -1 it did not (attach_failed sent). */
 int sched_start(struct engine *e, const json_t *spec);
-/* Called from engine_wait: drain output, poll health every 100 ms.
- * Sets e->abort (after sending "died") when the scheduler is gone. */
+/* Called from the engine's waits: drain output; check health when force,
+ * when the process has exited, or every HEALTH_MS.  Sets e->abort (after sending "died") when the scheduler is
+ * gone. */
 void sched_poll(struct engine *e, bool force);
 /* poll(2) fd of the scheduler's output, -1 if none. */
 int sched_fd(const struct engine *e);
+/* poll(2) fd to watch for POLLIN while the scheduler is attached (the
+ * engine's /dev/kmsg), -1 when there is nothing to watch; when it is
+ * readable, call sched_on_kmsg: it reads the kernel's lines and checks
+ * health at once when one says the scheduler was disabled. */
+int sched_kmsg_fd(const struct engine *e);
+void sched_on_kmsg(struct engine *e);
 /* Milliseconds until sched_poll wants to run again (-1: never). */
 long long sched_next_ms(const struct engine *e);
 /* Route a reaped pid; false when it is not the scheduler. */

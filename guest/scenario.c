@@ -120,11 +120,13 @@ void engine_wait(struct engine *e, long long deadline)
 	while (!e->abort) {
 		long long now = monotonic_ms(), until = deadline, next = sched_next_ms(e);
 		long long pnext = payloads_next_ms(e);
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{ .fd = e->ag->sigfd, .events = POLLIN },
 			/* No events asked: only to notice the host leaving. */
 			{ .fd = e->ag->port, .events = 0 },
 			{ .fd = sched_fd(e), .events = POLLIN },
+			/* The kernel logs every scheduler disable. */
+			{ .fd = sched_kmsg_fd(e), .events = POLLIN },
 		};
 
 		if (now >= deadline)
@@ -135,7 +137,7 @@ void engine_wait(struct engine *e, long long deadline)
 			until = pnext;
 		if (until - now > 1000)
 			until = now + 1000;
-		if (poll(pfd, 3, until > now ? (int)(until - now) : 0) < 0 && errno != EINTR)
+		if (poll(pfd, 4, until > now ? (int)(until - now) : 0) < 0 && errno != EINTR)
 			agent_fail(e->ag, "poll: %s", strerror(errno));
 		if (port_hung_up(e->ag, pfd[1].revents))
 			agent_host_gone();
@@ -143,6 +145,8 @@ void engine_wait(struct engine *e, long long deadline)
 			engine_reap(e);
 		/* Timeouts, SIGKILLs after the grace, records of those reaped. */
 		payloads_tick(e);
+		if (pfd[3].revents)
+			sched_on_kmsg(e);
 		sched_poll(e, false);
 	}
 }
