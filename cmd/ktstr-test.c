@@ -288,7 +288,8 @@ static bool check_failed(const struct caserun *r, const char *check)
 	size_t i;
 
 	for (i = 0; r && i < r->v.n_checks; i++)
-		if (!r->v.checks[i].pass && !strcmp(r->v.checks[i].check, check))
+		if (!r->v.checks[i].pass && !r->v.checks[i].by_host &&
+		    !strcmp(r->v.checks[i].check, check))
 			return true;
 	return false;
 }

@@ -443,7 +443,7 @@ verdict_json() {
 	j=$output
 	[ "$(jq -r .type <<<"$j")" = verdict ]
 	[ "$(jq -c '[.scenario, .topology, .scheduler, .result, .reason]' <<<"$j")" = '["steady","1n2l2c1t","scx_simple","fail",null]' ]
-	[ "$(jq -c '.failures' <<<"$j")" = '[{"check":"gap","cgroup":"cg_0","message":"stuck 3500ms on cpu1 at +1200ms (cg_0)","secondary":false,"value":3500,"limit":2000}]' ]
+	[ "$(jq -c '.failures' <<<"$j")" = '[{"check":"gap","cgroup":"cg_0","message":"stuck 3500ms on cpu1 at +1200ms (cg_0)","secondary":false,"by_host":false,"value":3500,"limit":2000}]' ]
 	[ "$(jq -c '.checks[] | select(.check == "spread" and .cgroup == "cg_0")' <<<"$j")" = '{"check":"spread","cgroup":"cg_0","value":5.1,"limit":15,"margin_pct":66,"pass":true}' ]
 	grep -q '"margin_pct":66.0' <<<"$j"
 	[ "$(jq -c '.checks[] | select(.check == "gap" and .cgroup == "cg_0") | [.margin_pct, .pass]' <<<"$j")" = '[-75,false]' ]

@@ -175,7 +175,9 @@ void vd_checks_clear(struct verdict *v)
 	machine_result_release(&v->machine_result);
 	free(v->reason);
 	v->reason = NULL;
-	v->n_secondary = 0;
+	free(v->host_reason);
+	v->host_reason = NULL;
+	v->n_secondary = v->n_by_host = 0;
 	derived_clear(v);
 }
 

@@ -92,6 +92,9 @@ struct verdict_check {
 	bool secondary;		/* a failure that follows from the
 				 * scheduler's death (the first failure) */
 	double ended_at_ms;	/* gap: when it closed (run time), else NAN */
+	bool by_host;		/* a failure the host's not running the VM
+				 * explains (verdict_host.c): not counted */
+	double host_lost_ms;	/* ... how long the host did not run it */
 	char *message;		/* one line, failures only */
 	struct strvec kernel_log;	/* scheduler failures: the kernel's */
 	struct strvec output;		/* and the scheduler's own lines
@@ -261,7 +264,9 @@ struct verdict {
 	struct checks limits;		/* effective: NAN/0 = off */
 	struct verdict_check *checks;
 	size_t n_checks, alloc_checks;
-	size_t n_failures, n_secondary;
+	size_t n_failures, n_secondary, n_by_host;
+	char *host_reason;		/* inconclusive because of the host
+					 * (verdict_host.c), or NULL */
 	struct verdict_group *groups;	/* by first appearance */
 	size_t n_groups;
 	size_t *group_idx;		/* cgroup and worker indices */

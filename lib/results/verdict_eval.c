@@ -423,6 +423,9 @@ static void decide(struct verdict *v)
 		v->result = VERDICT_INCONCLUSIVE;
 		set_reason(v, "interrupted: the input ended without vm_exit, so the run"
 			   " was cut short");
+	} else if (v->host_reason) {
+		v->result = VERDICT_INCONCLUSIVE;
+		set_reason(v, "%s", v->host_reason);
 	} else {
 		v->result = VERDICT_PASS;
 	}
@@ -462,6 +465,7 @@ void verdict_finish(struct verdict *v, const struct checks *flags)
 	eval_machine(v, &msg);
 	strbuf_release(&msg);
 	vd_mark_secondary(v);
+	vd_mark_host(v);
 	if (v->accel && !strcmp(v->accel, "tcg"))
 		strvec_push(&v->notes, "accel=tcg: QEMU runs every vCPU on one host thread"
 			    " (-accel tcg,thread=single), taking turns, so iterations/s,"

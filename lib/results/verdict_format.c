@@ -204,6 +204,18 @@ static void format_stats(const struct verdict *v, struct strbuf *out)
 		strbuf_addf(out, "note: %s\n", v->notes.v[i]);
 }
 
+/* The failures the host caused (verdict_host.c), apart from the run's
+ * own; an inconclusive run's reason already quotes a lone one. */
+static void format_by_host(const struct verdict *v, struct strbuf *out)
+{
+	if (!v->n_by_host || (v->result != VERDICT_FAIL && v->n_by_host == 1))
+		return;
+	strbuf_addstr(out, "  the host did not run the VM (not the scheduler's failures):\n");
+	for (size_t i = 0; i < v->n_checks; i++)
+		if (v->checks[i].by_host)
+			strbuf_addf(out, "    %s\n", v->checks[i].message);
+}
+
 void verdict_format(const struct verdict *v, struct strbuf *out)
 {
 	size_t i;
@@ -218,7 +230,7 @@ void verdict_format(const struct verdict *v, struct strbuf *out)
 		for (i = 0; i < v->n_checks; i++) {
 			const struct verdict_check *c = &v->checks[i];
 
-			if (c->pass || c->secondary)
+			if (c->pass || c->secondary || c->by_host)
 				continue;
 			strbuf_addf(out, "  %s\n", c->message);
 			add_lines(out, "kernel log", &c->kernel_log);
@@ -246,6 +258,7 @@ void verdict_format(const struct verdict *v, struct strbuf *out)
 		strbuf_addf(out, " error: %s\n", v->reason);
 		break;
 	}
+	format_by_host(v, out);
 	if (!v->n_secondary)
 		format_stop_timeouts(v, "  ", out);
 	if ((v->result == VERDICT_ERROR || v->result == VERDICT_INCONCLUSIVE) &&

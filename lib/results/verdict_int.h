@@ -9,6 +9,8 @@
  *   verdict_death.c   the scheduler's death and the VM's failure: their
  *                     checks, the failures that follow from them, and the
  *                     console lines shown for them
+ *   verdict_host.c    failures the host caused (a paused or starved VM)
+ *                     and checks it made powerless
  *   verdict_payload.c the payloads' records and checks
  *   verdict_bpf.c     the scheduler's BPF programs (no checks)
  *   verdict_json.c    the verdict record
@@ -68,6 +70,10 @@ struct verdict_worker *vd_group_worker(const struct verdict *v,
 void vd_eval_vm(struct verdict *v, struct strbuf *msg);
 void vd_eval_scheduler(struct verdict *v, struct strbuf *msg);
 void vd_mark_secondary(struct verdict *v);
+/* After the checks and vd_mark_secondary: the failures the host's not
+ * running the VM explains (by_host, no longer counted in n_failures), and
+ * v->host_reason when the run cannot pass because of the host. */
+void vd_mark_host(struct verdict *v);
 bool vd_vm_failed(const struct verdict *v);
 void vd_read_console_tail(struct verdict *v);
 

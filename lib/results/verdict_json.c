@@ -38,6 +38,9 @@ static json_t *check_json(const struct verdict_check *c, bool failure)
 	if (failure) {
 		json_object_set_new(o, "message", json_string(c->message));
 		json_object_set_new(o, "secondary", json_boolean(c->secondary));
+		json_object_set_new(o, "by_host", json_boolean(c->by_host));
+		if (c->by_host)
+			json_object_set_new(o, "host_lost_ms", vd_json_num(round(c->host_lost_ms)));
 	}
 	json_object_set_new(o, "value", vd_json_num(c->value));
 	json_object_set_new(o, "limit", vd_json_num(c->limit));
@@ -183,10 +186,14 @@ json_t *verdict_to_json(const struct verdict *v, const char *source)
 	json_object_set_new(o, "result", json_string(verdict_result_name(v->result)));
 	json_object_set_new(o, "reason", json_str_or_null(v->reason));
 	for (i = 0; i < v->n_checks; i++) {
-		if (!v->checks[i].pass)
+		if (!v->checks[i].pass && !v->checks[i].by_host)
 			json_array_append_new(fails, check_json(&v->checks[i], true));
 		json_array_append_new(checks, check_json(&v->checks[i], false));
 	}
+	/* The host's come last: the first failure is the run's own. */
+	for (i = 0; i < v->n_checks; i++)
+		if (!v->checks[i].pass && v->checks[i].by_host)
+			json_array_append_new(fails, check_json(&v->checks[i], true));
 	json_object_set_new(o, "failures", fails);
 	json_object_set_new(o, "checks", checks);
 	json_object_set_new(o, "stop_timeout_workers", stop_timeouts_json(v));

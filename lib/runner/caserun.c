@@ -324,7 +324,7 @@ static bool own_failure(const struct verdict *v)
 	size_t i;
 
 	for (i = 0; i < v->n_checks; i++)
-		if (!v->checks[i].pass && strcmp(v->checks[i].check, "vm"))
+		if (!v->checks[i].pass && !v->checks[i].by_host && strcmp(v->checks[i].check, "vm"))
 			return true;
 	return false;
 }
@@ -346,6 +346,10 @@ char *caserun_infra_reason(const struct caserun *r)
 	}
 	if (!strcmp(why, "qemu_error"))
 		return xstrdup(msg ? msg : "QEMU failed without a message");	/* says "QEMU" */
+	/* The host kept the VM from running (stopped, or too busy): the run
+	 * says nothing about the scheduler, and another attempt may. */
+	if (v->result == VERDICT_INCONCLUSIVE && v->host_reason)
+		return xstrdup(v->host_reason);
 	if (v->saw_agent_ready)
 		return NULL;
 	/* ktstr-vm's message already says the agent never started; the

@@ -195,7 +195,7 @@ void suite_junit_add(struct suite_junit *j, const struct case_report *rep, const
 	jc->status = junit_status_of(rep->outcome);
 	/* The JUnit message: the first failed check, else why it did not run. */
 	for (i = 0; rep->outcome == CASE_FAIL && r && i < r->v.n_checks && !jc->message; i++)
-		if (!r->v.checks[i].pass && r->v.checks[i].message) {
+		if (!r->v.checks[i].pass && !r->v.checks[i].by_host && r->v.checks[i].message) {
 			jc->message = keep(j, xstrdup(r->v.checks[i].message));
 			jc->type = r->v.checks[i].check;
 		}

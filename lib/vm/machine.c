@@ -211,27 +211,44 @@ static bool read_flags(struct machine *m, const json_t *rec, const char *key,
 	return false;
 }
 
-/* The share of the time since the previous stored sample (whose
- * vcpu_run_us the monitor counted from) that the busiest vCPU thread ran,
- * at most 1.  Under single-threaded TCG every vCPU shows the one thread;
- * with a thread per vCPU, the busiest is the one doing the work.  Called
- * once read_flags has accepted the array. */
-static double vcpu_share(const struct machine *m, const json_t *rec, size_t ncpu, double t)
+/* The share of the time since the previous stored sample (which the
+ * monitor counted from) that the host let the VM run: 1 less the longest
+ * wait of a vCPU thread for a host CPU (vcpu_wait_us) and the time QEMU
+ * was stopped (qemu_stopped_us), at least 0.  A halted vCPU's thread
+ * sleeps rather than waits, so an idle guest keeps its share.  NAN when
+ * the record has neither field (older records; host mode) or there is no
+ * previous sample. */
+static double vm_share(const struct machine *m, const json_t *rec, size_t ncpu, double t)
 {
-	const json_t *a = json_object_get(rec, "vcpu_run_us");
-	double prev, best = 0, x;
+	const json_t *a = json_object_get(rec, "vcpu_wait_us");
+	const json_t *stop = json_object_get(rec, "qemu_stopped_us");
+	double prev, lost = 0, x;
+	bool any = false;
 
 	if (!m->n_samples)
 		return NAN;
 	prev = m->samples[m->n_samples - 1].t_ms;
 	if (!(t > prev))
 		return NAN;
-	for (size_t i = 0; i < ncpu; i++) {
-		if (!sane(json_array_get(a, i), &x))
-			return NAN;	/* true/false: ran, not how long */
-		best = x > best ? x : best;
+	if (json_is_array(a) && json_array_size(a) == ncpu) {
+		double worst = 0;
+		size_t i;
+
+		for (i = 0; i < ncpu && sane(json_array_get(a, i), &x); i++)
+			worst = x > worst ? x : worst;
+		if (i == ncpu) {
+			lost += worst;
+			any = true;
+		}
 	}
-	return best / 1000.0 >= t - prev ? 1.0 : best / 1000.0 / (t - prev);
+	if (sane(stop, &x)) {
+		lost += x;
+		any = true;
+	}
+	if (!any)
+		return NAN;
+	lost /= 1000.0;
+	return lost >= t - prev ? 0.0 : 1.0 - lost / (t - prev);
 }
 
 /* max_wait_ms: numbers >= 0 or null; only the largest is kept. */
@@ -345,7 +362,7 @@ static void feed_sample(struct machine *m, const json_t *rec)
 	s->cell = m->n_cells;
 	s->ncpu = (uint32_t)ncpu;
 	s->max_wait_ms = NAN;
-	s->vcpu_share = NAN;
+	s->vm_share = NAN;
 	c = &m->cells[s->cell];
 	memset(c, 0, ncpu * sizeof(*c));
 	if (read_counts(m, rec, "nr_running", c, ncpu, false))
@@ -356,14 +373,13 @@ static void feed_sample(struct machine *m, const json_t *rec)
 		s->have |= MS_IDLE;
 	if (read_flags(m, rec, "clock_adv_us", c, ncpu, MC_CLOCK_STILL, IS_ZERO))
 		s->have |= MS_CLOCK;
-	if (read_flags(m, rec, "vcpu_run_us", c, ncpu, MC_VCPU_RAN, IS_POSITIVE)) {
+	if (read_flags(m, rec, "vcpu_run_us", c, ncpu, MC_VCPU_RAN, IS_POSITIVE))
 		s->have |= MS_VCPU;
-		s->vcpu_share = vcpu_share(m, rec, ncpu, t);
-	}
 	/* Host mode (lib/core/hostmon.h): no vCPUs, and a real CPU runs
 	 * whenever it is online, so "online" says what vcpu_run_us says. */
 	else if (read_flags(m, rec, "online", c, ncpu, MC_VCPU_RAN, IS_ONE))
 		s->have |= MS_VCPU;
+	s->vm_share = vm_share(m, rec, ncpu, t);
 	if (read_wait(m, rec, s))
 		s->have |= MS_WAIT;
 	read_events(m, rec, s);
@@ -371,6 +387,26 @@ static void feed_sample(struct machine *m, const json_t *rec)
 		return;		/* nothing usable: not stored */
 	m->n_samples++;
 	m->n_cells += ncpu;
+}
+
+double machine_lost_ms(const struct machine *m, double from_ms, double to_ms)
+{
+	double lost = 0;
+
+	/* Sample i's share covers (t[i-1], t[i]]; samples come in time
+	 * order (a sample out of order has no share). */
+	for (size_t i = 1; i < m->n_samples; i++) {
+		double a = m->samples[i - 1].t_ms, b = m->samples[i].t_ms;
+		double share = m->samples[i].vm_share, lo, hi;
+
+		if (isnan(share) || !(b > a))
+			continue;
+		lo = a > from_ms ? a : from_ms;
+		hi = b < to_ms ? b : to_ms;
+		if (hi > lo)
+			lost += (hi - lo) * (1 - share);
+	}
+	return lost;
 }
 
 void machine_feed(struct machine *m, const json_t *rec, const char *type)

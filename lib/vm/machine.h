@@ -68,11 +68,12 @@ struct machine_sample {
 	double t_ms;		/* host ms since QEMU started */
 	double fallback, keep_last;	/* cumulative event totals; NAN absent */
 	double max_wait_ms;	/* over the CPUs; NAN when none */
-	/* The busiest vCPU thread's host CPU time over the time since the
-	 * previous sample, at most 1: how much of that time the VM really
-	 * ran.  NAN without vcpu_run_us (host mode, no thread times) or a
-	 * previous sample. */
-	double vcpu_share;
+	/* The share of the time since the previous sample the host let the
+	 * VM run (machine.c, vm_share): 1 less the longest vCPU thread's wait
+	 * for a host CPU and the time QEMU was stopped.  NAN when the record
+	 * does not say (older records, host mode) or there is no previous
+	 * sample. */
+	double vm_share;
 	size_t cell;		/* index of CPU 0's cell */
 	uint32_t ncpu;
 	uint32_t wait_cpu;
@@ -120,6 +121,12 @@ struct machine {
 
 	struct strvec warned;		/* fields already warned about */
 };
+
+/* How long, of host time [from_ms, to_ms], the host did not run the VM:
+ * each sample interval overlapping it counts its overlap times 1 minus
+ * the sample's vm_share (a paused VM: all of it).  0 when the samples
+ * say nothing (no thread times, nothing overlapping). */
+double machine_lost_ms(const struct machine *m, double from_ms, double to_ms);
 
 void machine_init(struct machine *m);
 void machine_release(struct machine *m);
@@ -188,6 +195,13 @@ struct machine_result {
 	bool any;		/* monitor samples in the scenario window */
 	size_t samples;		/* ... how many */
 	double interval_ms;
+	/* Host time the window's samples cover, and how much of it the host
+	 * ran the VM (vm_share); NAN without thread times. */
+	double window_ms, vm_run_ms;
+	/* work_conservation could not have failed: the window is longer
+	 * than its limit, but the host ran the VM for less (the check is
+	 * then not evaluated; the verdict is inconclusive). */
+	bool wc_vacuous;
 	struct machine_check checks[MCHK_N];
 	struct machine_phase *phases;
 	size_t n_phases;

@@ -65,18 +65,6 @@ static void compute_busy(struct ev *e, size_t p)
 	}
 }
 
-/* Did the host run the VM at all in the interval before position p: any
- * vCPU thread got time. */
-static bool vm_ran(const struct ev *e, size_t p)
-{
-	const struct machine_sample *s = S(e, p);
-
-	for (unsigned i = 0; i < s->ncpu; i++)
-		if (C(e, p, i)->flags & MC_VCPU_RAN)
-			return true;
-	return false;
-}
-
 /* CPU i of position p idles while a CPU it shares a cpuset with has 2+
  * runnable tasks (compute_busy first).  An interval in which the host ran
  * no vCPU (a paused VM) does not count.  The idle CPU's own thread is not
@@ -94,8 +82,7 @@ static bool wc_cond(const struct ev *e, size_t p, unsigned i)
 	c = C(e, p, i);
 	if (!(c->flags & MC_IDLE) || c->nr)
 		return false;
-	if ((s->have & MS_VCPU) &&
-	    (e->m->host ? !(c->flags & MC_VCPU_RAN) : !vm_ran(e, p)))
+	if (e->m->host ? (s->have & MS_VCPU) && !(c->flags & MC_VCPU_RAN) : vm_paused(e, p))
 		return false;
 	for (unsigned g = 0; g < e->ngroups; g++)
 		if (e->busy[g] && e->group[(size_t)g * e->maxc + i])
@@ -112,10 +99,10 @@ struct stretch {
 
 /* Time a stretch of positions a..b covers: the gaps between its samples
  * plus one interval for the first.  *host_ms gets that; the return value
- * counts each gap by the share of it the host ran the VM (vcpu_share),
- * so a QEMU the host starved (a busy host, single-threaded TCG's one
- * thread) does not stretch a guest's idle time into a failure: the guest
- * clock runs on while no guest code does, the scheduler's included.
+ * counts each gap by the share of it the host let the VM run (vm_share),
+ * so a QEMU the host starved or stopped does not stretch a guest's idle
+ * time into a failure: the guest clock runs on while no guest code does,
+ * the scheduler's included.
  * Credited to each sample's phase when per_phase (idle-while-runnable). */
 static double stretch_ms(struct ev *e, size_t a, size_t b, bool per_phase, double *host_ms)
 {
@@ -123,7 +110,7 @@ static double stretch_ms(struct ev *e, size_t a, size_t b, bool per_phase, doubl
 
 	for (size_t p = a; p <= b; p++) {
 		double d = p == a ? e->iv : S(e, p)->t_ms - S(e, p - 1)->t_ms;
-		double share = S(e, p)->vcpu_share;
+		double share = S(e, p)->vm_share;
 
 		host += d;
 		d *= isnan(share) ? 1 : share;
@@ -196,6 +183,18 @@ static void wc_message(struct ev *e, const struct stretch *w, struct strbuf *sb)
 	free(hits);
 }
 
+/* The whole window, counted as the stretches are, is shorter than the
+ * limit only because the host did not run the VM: no stretch could have
+ * reached it, so a pass would say nothing.  (A window shorter than the
+ * limit in host time is the scenario's own choice.) */
+static bool wc_vacuous(const struct ev *e)
+{
+	double limit = e->r->checks[MCHK_WORK_CONSERVATION].limit;
+
+	return !isnan(limit) && !isnan(e->r->vm_run_ms) && e->r->window_ms >= limit &&
+	       e->r->vm_run_ms < limit;
+}
+
 void machine_eval_wc(struct ev *e)
 {
 	size_t *len = xcalloc(e->maxc + 1, sizeof(size_t)), *first = xcalloc(e->maxc + 1, sizeof(size_t));
@@ -226,7 +225,9 @@ void machine_eval_wc(struct ev *e)
 			len[i] = 0;
 		}
 	}
-	if (any) {
+	if (any && wc_vacuous(e)) {
+		e->r->wc_vacuous = true;
+	} else if (any) {
 		struct machine_check *c = judge(e, MCHK_WORK_CONSERVATION, best.any ? best.ms : 0);
 
 		if (best.any)
@@ -290,7 +291,8 @@ void machine_eval_imbalance(struct ev *e)
 		struct machine_phase *ph = &e->r->phases[e->phase[p]];
 		size_t j, w = 0;
 
-		if (!ratio_at(e, p, &x, &hi, &lo)) {
+		/* a frozen guest's queues are not held by the scheduler */
+		if (vm_paused(e, p) || !ratio_at(e, p, &x, &hi, &lo)) {
 			k = 0;
 			continue;
 		}
@@ -355,7 +357,8 @@ void machine_eval_dsq(struct ev *e)
 		for (i = 0; i < e->maxc; i++) {
 			uint16_t *r = &ring[(size_t)i * MACHINE_SUSTAIN], w;
 
-			if (!(s->have & MS_DSQ) || i >= s->ncpu || !e->considered[i]) {
+			if (!(s->have & MS_DSQ) || i >= s->ncpu || !e->considered[i] ||
+			    vm_paused(e, p)) {
 				k[i] = 0;
 				continue;
 			}
@@ -475,28 +478,38 @@ void machine_eval_stall(struct ev *e)
 
 void machine_eval_wait(struct ev *e)
 {
-	double best = NAN;
+	double best = NAN, best_lost = 0;
 	size_t p, best_p = 0;
 	bool any = false;
 
 	for (p = 0; p < e->n; p++) {
 		const struct machine_sample *s = S(e, p);
+		double w, lost;
 
 		if (!(s->have & MS_WAIT))
 			continue;
 		any = true;
-		if (!isnan(s->max_wait_ms) && (isnan(best) || s->max_wait_ms > best)) {
-			best = s->max_wait_ms;
+		if (isnan(s->max_wait_ms))
+			continue;
+		/* The task's wait counted on the guest's clock, which runs on
+		 * while the host does not run the VM: that time is the
+		 * host's, not the scheduler's. */
+		lost = machine_lost_ms(e->m, s->t_ms - s->max_wait_ms, s->t_ms);
+		w = s->max_wait_ms - lost;
+		if (isnan(best) || w > best) {
+			best = w;
+			best_lost = lost;
 			best_p = p;
 		}
 	}
 	if (any) {
 		struct machine_check *c = judge(e, MCHK_RUNNABLE_WAIT, isnan(best) ? 0 : best);
 
-		/* The task had waited best ms when the sample saw it. */
+		/* The task had waited best (+ best_lost) ms when the sample
+		 * saw it. */
 		if (!isnan(best)) {
 			c->to_ms = S(e, best_p)->t_ms;
-			c->from_ms = c->to_ms - best;
+			c->from_ms = c->to_ms - best - best_lost;
 		}
 
 		if (!c->pass) {
@@ -504,6 +517,11 @@ void machine_eval_wait(struct ev *e)
 
 			strbuf_addstr(&sb, "runnable wait: a sched_ext task stalled, runnable but not run for ");
 			add_ms(&sb, best);
+			if (best_lost > 0.05 * (best + best_lost)) {
+				strbuf_addstr(&sb, " of VM run time (");
+				add_ms(&sb, best + best_lost);
+				strbuf_addstr(&sb, " on the guest's clock)");
+			}
 			strbuf_addf(&sb, " on CPU %u (at %.1f s into the run; limit ",
 				    S(e, best_p)->wait_cpu, since_start(e, best_p));
 			add_ms(&sb, c->limit);

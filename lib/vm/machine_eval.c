@@ -266,6 +266,26 @@ static void mark_degraded(struct machine_result *r)
 	}
 }
 
+/* The window's host time (each position's gap to the one before, the
+ * first an interval, as work_conservation counts) and how much of it
+ * the host ran the VM. */
+static void vm_run(struct ev *e)
+{
+	double window = 0, run = 0;
+	bool known = false;
+
+	for (size_t p = 0; p < e->n; p++) {
+		double d = p ? S(e, p)->t_ms - S(e, p - 1)->t_ms : e->iv;
+		double share = S(e, p)->vm_share;
+
+		window += d;
+		run += isnan(share) ? d : d * share;
+		known |= !isnan(share);
+	}
+	e->r->window_ms = e->n ? window : NAN;
+	e->r->vm_run_ms = known ? run : NAN;
+}
+
 void machine_eval(const struct machine *m, const char *const *cpusets, size_t n,
 		  const struct checks *limits, struct machine_result *r)
 {
@@ -285,6 +305,7 @@ void machine_eval(const struct machine *m, const char *const *cpusets, size_t n,
 	window(&e);
 	r->samples = e.n;
 	r->any = e.n > 0;
+	vm_run(&e);
 	if (r->any) {
 		groups(&e, cpusets, n);
 		phases(&e);

@@ -5,6 +5,8 @@
 
 #include "machine.h"
 
+#include <math.h>
+
 /* One evaluation: the samples inside the scenario window by position
  * (time order), their phases and the cpuset groups. */
 struct ev {
@@ -47,6 +49,28 @@ static inline double since_start(const struct ev *e, size_t p)
 static inline bool offline_at(const struct ev *e, size_t p, unsigned i)
 {
 	return e->m->host && (S(e, p)->have & MS_VCPU) && !(C(e, p, i)->flags & MC_VCPU_RAN);
+}
+
+/* The host all but held the VM in the interval before position p (QEMU
+ * stopped, or its vCPU threads waiting for a host CPU, 95% of it or
+ * more): its samples show a frozen guest, not the scheduler's doing.
+ * Records without that say so when no vCPU thread ran at all.  Never in
+ * host mode, where the flag is a CPU's "online". */
+#define VM_PAUSED_SHARE 0.05
+static inline bool vm_paused(const struct ev *e, size_t p)
+{
+	const struct machine_sample *s = S(e, p);
+
+	if (e->m->host)
+		return false;
+	if (!isnan(s->vm_share))
+		return s->vm_share < VM_PAUSED_SHARE;
+	if (!(s->have & MS_VCPU))
+		return false;
+	for (unsigned i = 0; i < s->ncpu; i++)
+		if (C(e, p, i)->flags & MC_VCPU_RAN)
+			return false;
+	return true;
 }
 
 /* The checks (machine_checks.c), run over the window in this order. */

@@ -42,6 +42,9 @@ json_t *machine_json(const struct machine *m, const struct machine_result *r)
 							     : json_null());
 	for (unsigned k = 0; k < MCHK_N; k++)
 		json_object_set_new(o, r->checks[k].metric, num_json(r->checks[k].value));
+	json_object_set_new(o, "vm_run_pct",
+			    r->window_ms > 0 ? num_json(round(1000 * r->vm_run_ms / r->window_ms) / 10)
+					     : json_null());
 	return o;
 }
 
@@ -195,5 +198,11 @@ void machine_format(const struct machine *m, const struct machine_result *r,
 	if (m->dropped)
 		strbuf_addf(out, " (%zu samples over the cap ignored)", m->dropped);
 	strbuf_addch(out, '\n');
+	/* A busy vCPU thread runs ~99% of an unloaded host's time. */
+	if (r->window_ms > 0 && r->vm_run_ms < 0.9 * r->window_ms)
+		strbuf_addf(out, "monitor: the host ran the VM %.0f%% of the workload's %.1f s"
+			    " (a busy host, or a paused VM): time-based checks count only"
+			    " the VM's run time\n",
+			    100 * r->vm_run_ms / r->window_ms, r->window_ms / 1000);
 	phase_table(r, out);
 }

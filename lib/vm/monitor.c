@@ -508,8 +508,10 @@ json_t *monitor_start_record(struct monitor *m, long long t_ms)
 		add_str(f, "idle");
 	if (has(&m->rq_clock))
 		add_str(f, "clock_adv_us");
-	if (!m->vcpu_threads || strcmp(m->vcpu_threads, "none"))
+	if (!m->vcpu_threads || strcmp(m->vcpu_threads, "none")) {
 		add_str(f, "vcpu_run_us");
+		add_str(f, "vcpu_wait_us");
+	}
 	if (have_max_wait(m))
 		add_str(f, "max_wait_ms");
 	json_object_set_new(r, "fields", f);

@@ -78,10 +78,13 @@ void vcpu_threads_find(struct vcpu_threads *vt, const char *proc_root, pid_t pid
 	strbuf_release(&comm);
 }
 
-static bool thread_run_ns(const char *proc_root, pid_t pid, pid_t tid,
-			  unsigned long long *ns)
+/* schedstat: time on a CPU, time waiting on a runqueue (both ns), and
+ * timeslices. */
+static bool thread_ns(const char *proc_root, pid_t pid, pid_t tid,
+		      unsigned long long *run, unsigned long long *wait)
 {
 	char path[128], buf[128];
+	unsigned long long w = 0;
 	FILE *f;
 	bool ok;
 
@@ -90,26 +93,29 @@ static bool thread_run_ns(const char *proc_root, pid_t pid, pid_t tid,
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	ok = fgets(buf, sizeof(buf), f) && sscanf(buf, "%llu", ns) == 1;
+	ok = fgets(buf, sizeof(buf), f) && sscanf(buf, "%llu %llu", run, &w) == 2;
 	fclose(f);
+	*wait = w;
 	return ok;
 }
 
 bool vcpu_threads_read(const struct vcpu_threads *vt, const char *proc_root,
-		       unsigned long long *ns)
+		       unsigned long long *ns, unsigned long long *wait_ns)
 {
 	unsigned i;
 
 	switch (vt->kind) {
 	case VCPU_THREADS_SINGLE:
-		if (!thread_run_ns(proc_root, vt->pid, vt->tids[0], &ns[0]))
+		if (!thread_ns(proc_root, vt->pid, vt->tids[0], &ns[0], &wait_ns[0]))
 			return false;
-		for (i = 1; i < vt->ncpus; i++)
+		for (i = 1; i < vt->ncpus; i++) {
 			ns[i] = ns[0];
+			wait_ns[i] = wait_ns[0];
+		}
 		return true;
 	case VCPU_THREADS_PER_CPU:
 		for (i = 0; i < vt->ncpus; i++)
-			if (!thread_run_ns(proc_root, vt->pid, vt->tids[i], &ns[i]))
+			if (!thread_ns(proc_root, vt->pid, vt->tids[i], &ns[i], &wait_ns[i]))
 				return false;
 		return true;
 	default:

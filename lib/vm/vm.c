@@ -339,11 +339,17 @@ static void classify_qemu_exit(struct vm_run *v)
 	}
 }
 
+/* QEMU's state changes: its exit, and a stop (SIGSTOP) or continue,
+ * which the monitor counts as time the host took from the guest. */
 static void reap_qemu(struct vm_run *v)
 {
 	int st;
 
-	if (qemu_pid > 0 && waitpid(qemu_pid, &st, WNOHANG) == qemu_pid) {
+	while (qemu_pid > 0 && waitpid(qemu_pid, &st, WNOHANG | WUNTRACED | WCONTINUED) == qemu_pid) {
+		if (WIFSTOPPED(st) || WIFCONTINUED(st)) {
+			vm_monitor_qemu_stopped(&v->mon, WIFSTOPPED(st), monotonic_ms() - v->start_ms);
+			continue;
+		}
 		v->qemu_status = st;
 		qemu_pid = -1;
 		v->qemu_gone = true;

@@ -176,6 +176,7 @@ void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *
 	m->emit = emit;
 	m->ctx = ctx;
 	m->qmp_fd = -1;
+	m->stop_since_ms = -1;
 	if (s->shell)
 		return;
 	if (!interval_ms) {
@@ -282,6 +283,10 @@ static void start(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid, long 
 		goto out;
 	}
 	m->vcpu_ns = xcalloc(m->ncpus, sizeof(*m->vcpu_ns));
+	m->wait_ns = xcalloc(m->ncpus, sizeof(*m->wait_ns));
+	m->prev_wait_ns = xcalloc(m->ncpus, sizeof(*m->prev_wait_ns));
+	m->have_prev_wait = false;
+	m->stopped_ms = 0;
 	m->running = true;
 	m->next_ms = t_ms;
 	{
@@ -379,6 +384,42 @@ static void record_moving(struct vm_monitor *m, const json_t *rec, long long t_m
 	}
 }
 
+void vm_monitor_qemu_stopped(struct vm_monitor *m, bool stopped, long long t_ms)
+{
+	if (stopped && m->stop_since_ms < 0) {
+		m->stop_since_ms = t_ms;
+	} else if (!stopped && m->stop_since_ms >= 0) {
+		m->stopped_ms += t_ms - m->stop_since_ms;
+		m->stop_since_ms = -1;
+	}
+}
+
+/* What the host took from the VM since the last sample: each vCPU
+ * thread's wait for a host CPU (per vCPU, like vcpu_run_us), and the time
+ * QEMU was stopped.  The guest's clock ran on through both. */
+static void add_host_time(struct vm_monitor *m, json_t *rec, bool have_ns, long long t_ms)
+{
+	if (have_ns) {
+		json_t *a = json_array();
+
+		for (unsigned i = 0; i < m->ncpus; i++)
+			json_array_append_new(a, json_integer(
+				m->have_prev_wait && m->wait_ns[i] > m->prev_wait_ns[i] ?
+				(json_int_t)((m->wait_ns[i] - m->prev_wait_ns[i]) / 1000) : 0));
+		memcpy(m->prev_wait_ns, m->wait_ns, m->ncpus * sizeof(*m->wait_ns));
+		m->have_prev_wait = true;
+		json_object_set_new(rec, "vcpu_wait_us", a);
+	} else {
+		m->have_prev_wait = false;
+	}
+	if (m->stop_since_ms >= 0) {
+		m->stopped_ms += t_ms - m->stop_since_ms;
+		m->stop_since_ms = t_ms;
+	}
+	json_set_int(rec, "qemu_stopped_us", m->stopped_ms * 1000);
+	m->stopped_ms = 0;
+}
+
 void vm_monitor_sample(struct vm_monitor *m, long long t_ms)
 {
 	bool have_ns;
@@ -389,10 +430,11 @@ void vm_monitor_sample(struct vm_monitor *m, long long t_ms)
 	/* Next slot on the grid, skipping the ones a stall of ours missed. */
 	while (m->next_ms <= t_ms)
 		m->next_ms += m->interval_ms;
-	have_ns = vcpu_threads_read(&m->vt, "/proc", m->vcpu_ns);
+	have_ns = vcpu_threads_read(&m->vt, "/proc", m->vcpu_ns, m->wait_ns);
 	rec = monitor_sample(m->mon, t_ms, have_ns ? m->vcpu_ns : NULL);
 	if (!rec)
 		return;
+	add_host_time(m, rec, have_ns, t_ms);
 	m->samples++;
 	json_decref(m->last);
 	m->last = json_incref(rec);
@@ -433,6 +475,8 @@ void vm_monitor_finish(struct vm_monitor *m, long long t_ms)
 	json_decref(m->last);
 	json_decref(m->syms);
 	free(m->vcpu_ns);
+	free(m->wait_ns);
+	free(m->prev_wait_ns);
 	free(m->btf_path);
 	free(m->syms_cache);
 	memset(m, 0, sizeof(*m));

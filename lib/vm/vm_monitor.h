@@ -46,6 +46,12 @@ struct vm_monitor {
 	struct monitor *mon;
 	struct vcpu_threads vt;
 	unsigned long long *vcpu_ns;
+	/* Host runqueue waits: now and at the last emitted sample. */
+	unsigned long long *wait_ns, *prev_wait_ns;
+	bool have_prev_wait;
+	/* QEMU stopped (SIGSTOP) since stop_since_ms (-1: running), and the
+	 * stopped time not yet reported in a sample. */
+	long long stop_since_ms, stopped_ms;
 	long long next_ms;
 	unsigned samples;
 	json_t *last;			/* the last sample, for vm_exit */
@@ -79,6 +85,9 @@ void vm_monitor_symbols(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid,
 /* ms until the next sample is due (-1: none); take it when <= 0. */
 long long vm_monitor_wait_ms(const struct vm_monitor *m, long long t_ms);
 void vm_monitor_sample(struct vm_monitor *m, long long t_ms);
+/* QEMU was stopped (SIGSTOP: stopped true) or continued at t_ms, as
+ * waitpid told: the samples report the stopped time (qemu_stopped_us). */
+void vm_monitor_qemu_stopped(struct vm_monitor *m, bool stopped, long long t_ms);
 /* One line on what the last samples saw, for a VM that stopped answering
  * (empty when the monitor never sampled). */
 void vm_monitor_describe(const struct vm_monitor *m, long long t_ms, struct strbuf *out);

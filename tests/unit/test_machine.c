@@ -223,9 +223,9 @@ static void test_wc_halted_vcpus(void **state)
 	samples(&m, 0, 1, "1,1,1,1", "0,0,0,0", NULL);
 	samples(&m, 100, 8, "5,0,0,0", "0,1,1,1", ",\"vcpu_run_us\":[99500,0,0,2300]");
 	eval(&m, NULL, 0, &r);
-	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 796);
+	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 800);
 	assert_non_null(strstr(check(&r, MCHK_WORK_CONSERVATION)->message,
-			       "CPUs 1-3 idle for 796 ms while CPU 0 had 5 runnable tasks"));
+			       "CPUs 1-3 idle for 800 ms while CPU 0 had 5 runnable tasks"));
 	machine_result_release(&r);
 	machine_release(&m);
 	/* host mode: an offline CPU (online 0) is not idle */
@@ -240,8 +240,10 @@ static void test_wc_halted_vcpus(void **state)
 	machine_release(&m);
 }
 
-/* Idle time counts only while the host ran the VM: a QEMU thread the
- * host gave half of each interval makes half the stretch. */
+/* Idle time counts only while the host let the VM run: a QEMU thread
+ * that waited for a host CPU half of each interval makes half the
+ * stretch. */
+#define STARVED ",\"vcpu_run_us\":[50000,50000,50000,50000],\"vcpu_wait_us\":[50000,50000,50000,50000],\"qemu_stopped_us\":0"
 static void test_wc_starved_host(void **state)
 {
 	struct machine m;
@@ -255,7 +257,7 @@ static void test_wc_starved_host(void **state)
 	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
 	samples(&m, 1000, 3, "1,1,1,1", "0,0,0,0", BUSY);
 	/* single-threaded TCG: every vCPU shows the one thread, at 50% */
-	samples(&m, 1300, 8, "2,0,0,0", "0,1,1,1", ",\"vcpu_run_us\":[50000,50000,50000,50000]");
+	samples(&m, 1300, 8, "2,0,0,0", "0,1,1,1", STARVED);
 	samples(&m, 2100, 2, "1,1,1,1", "0,0,0,0", BUSY);
 	eval(&m, NULL, 0, &r);
 	c = check(&r, MCHK_WORK_CONSERVATION);
@@ -264,7 +266,7 @@ static void test_wc_starved_host(void **state)
 	assert_true(r.phases[0].v[PM_IDLE_MS] == 1200);
 	machine_result_release(&r);
 	/* longer: fails, and the message gives both clocks */
-	samples(&m, 2300, 14, "2,0,0,0", "0,1,1,1", ",\"vcpu_run_us\":[50000,50000,50000,50000]");
+	samples(&m, 2300, 14, "2,0,0,0", "0,1,1,1", STARVED);
 	eval(&m, NULL, 0, &r);
 	c = check(&r, MCHK_WORK_CONSERVATION);
 	assert_true(c->value == 700);
@@ -275,23 +277,106 @@ static void test_wc_starved_host(void **state)
 	machine_result_release(&r);
 	machine_release(&m);
 
-	/* A thread per vCPU: the busy one's share counts (the idle ones
-	 * sleep in the host), capped at the interval; true/false says it
-	 * ran, not how long, so the stretch keeps its host time. */
+	/* A thread per vCPU: the most delayed thread counts; a stopped QEMU
+	 * takes the whole interval, and so breaks the stretch (paused). */
 	setup(&m, &w);
 	samples(&m, 0, 1, "1,1", "0,0", NULL);
-	samples(&m, 100, 6, "2,0", "0,1", ",\"vcpu_run_us\":[100000,20]");
+	samples(&m, 100, 6, "2,0", "0,1",
+		",\"vcpu_run_us\":[75000,20],\"vcpu_wait_us\":[25000,0],\"qemu_stopped_us\":0");
+	eval(&m, NULL, 0, &r);
+	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 450);
+	assert_true(r.vm_run_ms == 550 && r.window_ms == 700);
+	machine_result_release(&r);
+	samples(&m, 700, 3, "2,0", "0,1", ",\"vcpu_run_us\":[0,0],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":100000");
+	samples(&m, 1000, 6, "2,0", "0,1",
+		",\"vcpu_run_us\":[100000,20],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":0");
 	eval(&m, NULL, 0, &r);
 	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 600);
 	machine_result_release(&r);
 	machine_release(&m);
+}
+
+/* An idle guest's halted vCPU threads sleep: they neither run nor wait,
+ * so the VM keeps its share and nothing is discounted. */
+static void test_vm_share_idle_guest(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+
+	(void)state;
 	setup(&m, &w);
-	samples(&m, 0, 1, "1,1", "0,0", NULL);
-	samples(&m, 100, 6, "2,0", "0,1", ",\"vcpu_run_us\":[250000,90000]");
-	samples(&m, 700, 6, "2,0", "0,1", ",\"vcpu_run_us\":[true,true]");
+	samples(&m, 0, 20, "0,0", "1,1",
+		",\"vcpu_run_us\":[0,300],\"vcpu_wait_us\":[0,2],\"qemu_stopped_us\":0");
 	eval(&m, NULL, 0, &r);
-	assert_true(check(&r, MCHK_WORK_CONSERVATION)->value == 1200);
-	assert_non_null(strstr(check(&r, MCHK_WORK_CONSERVATION)->message, "idle for 1200 ms while"));
+	assert_true(r.window_ms == 2000);
+	assert_true(fabs(r.vm_run_ms - 2000) < 1);
+	assert_false(r.wc_vacuous);
+	assert_true(machine_lost_ms(&m, 0, 2000) < 1);
+	machine_result_release(&r);
+	machine_release(&m);
+	/* no such fields (older records): nothing known, nothing lost */
+	setup(&m, &w);
+	samples(&m, 0, 20, "2,0", "0,1", ",\"vcpu_run_us\":[100000,0]");
+	eval(&m, NULL, 0, &r);
+	assert_true(isnan(r.vm_run_ms));
+	assert_true(machine_lost_ms(&m, 0, 2000) == 0);
+	machine_result_release(&r);
+	machine_release(&m);
+}
+
+/* The host ran the VM for less than the limit over a longer window: the
+ * check could not have failed, so it is not evaluated. */
+static void test_wc_vacuous(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+
+	(void)state;
+	setup(&m, &w);
+	samples(&m, 0, 30, "5,0", "0,1",
+		",\"vcpu_run_us\":[9000,9000],\"vcpu_wait_us\":[91000,91000],\"qemu_stopped_us\":0");
+	eval(&m, NULL, 0, &r);
+	assert_true(r.wc_vacuous);
+	assert_false(check(&r, MCHK_WORK_CONSERVATION)->evaluated);
+	assert_true(check(&r, MCHK_WORK_CONSERVATION)->pass);
+	machine_result_release(&r);
+	machine_release(&m);
+	/* a short window is the scenario's choice, not the host's */
+	setup(&m, &w);
+	samples(&m, 0, 4, "5,0", "0,1",
+		",\"vcpu_run_us\":[9000,9000],\"vcpu_wait_us\":[91000,91000],\"qemu_stopped_us\":0");
+	eval(&m, NULL, 0, &r);
+	assert_false(r.wc_vacuous);
+	machine_result_release(&r);
+	machine_release(&m);
+}
+
+/* Samples of a stopped QEMU neither hold an imbalance nor a deep DSQ;
+ * a runnable wait loses the stopped time. */
+static void test_paused_samples(void **state)
+{
+	struct machine m;
+	struct warned w;
+	struct machine_result r;
+
+	(void)state;
+	setup(&m, &w);
+	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":2,\"interval_ms\":100}");
+	samples(&m, 0, 3, "1,1", "0,0", ",\"vcpu_run_us\":[100000,100000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":0");
+	samples(&m, 300, 20, "6,0", "0,1",
+		",\"local_dsq\":[80,0],\"vcpu_run_us\":[0,0],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":100000");
+	rec(&m, "{\"type\":\"monitor\",\"t_ms\":2300,\"nr_running\":[1,1],\"idle\":[0,0],"
+	    "\"vcpu_run_us\":[100000,100000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":0,"
+	    "\"max_wait_ms\":[2100,null]}");
+	samples(&m, 2400, 3, "1,1", "0,0", ",\"vcpu_run_us\":[100000,100000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":0");
+	eval(&m, NULL, 0, &r);
+	assert_true(check(&r, MCHK_IMBALANCE)->pass);
+	assert_true(check(&r, MCHK_LOCAL_DSQ_DEPTH)->pass);
+	/* waited 2100 ms on the guest's clock, 2000 of them stopped */
+	assert_true(fabs(check(&r, MCHK_RUNNABLE_WAIT)->value - 100) < 1e-6);
+	assert_true(check(&r, MCHK_RUNNABLE_WAIT)->pass);
 	machine_result_release(&r);
 	machine_release(&m);
 }
@@ -859,6 +944,9 @@ int main(void)
 		cmocka_unit_test(test_wc_sustain),
 		cmocka_unit_test(test_wc_paused_vcpu),
 		cmocka_unit_test(test_wc_starved_host),
+		cmocka_unit_test(test_vm_share_idle_guest),
+		cmocka_unit_test(test_wc_vacuous),
+		cmocka_unit_test(test_paused_samples),
 		cmocka_unit_test(test_wc_halted_vcpus),
 		cmocka_unit_test(test_wc_cpusets),
 		cmocka_unit_test(test_imbalance),

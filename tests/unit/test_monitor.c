@@ -287,7 +287,9 @@ static void test_start_and_sample(void **state)
 	assert_int_equal(json_get_int(r, "paging_levels", 0), 5);
 	assert_int_equal(json_get_int(r, "hz", 0), 250);
 	assert_string_equal(json_get_str(r, "vcpu_threads"), "per_cpu");
-	assert_int_equal(json_array_size(json_object_get(r, "fields")), 7);
+	assert_int_equal(json_array_size(json_object_get(r, "fields")), 8);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r, "fields"), 6)),
+			    "vcpu_wait_us");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(r, "events"), 0)),
 			    "select_cpu_fallback");
 	json_decref(r);

@@ -32,7 +32,7 @@ static void thread(const char *root, int tid, const char *comm, unsigned long lo
 	snprintf(path, sizeof(path), "%s/100/task/%d/schedstat", root, tid);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fprintf(f, "%llu 555 7\n", run_ns);
+	fprintf(f, "%llu %llu 7\n", run_ns, run_ns / 10 + 5);
 	fclose(f);
 }
 
@@ -60,7 +60,7 @@ static void per_cpu_threads(void **state)
 {
 	const char *root = *state;
 	struct vcpu_threads vt;
-	unsigned long long ns[3];
+	unsigned long long ns[3], wait[3];
 
 	thread(root, 100, "qemu-system-x86", 1);
 	thread(root, 101, "call_rcu", 2);
@@ -70,10 +70,12 @@ static void per_cpu_threads(void **state)
 	vcpu_threads_find(&vt, root, 100, 3);
 	assert_int_equal(vt.kind, VCPU_THREADS_PER_CPU);
 	assert_string_equal(vcpu_threads_kind_name(vt.kind), "per_cpu");
-	assert_true(vcpu_threads_read(&vt, root, ns));
+	assert_true(vcpu_threads_read(&vt, root, ns, wait));
 	assert_int_equal(ns[0], 1000);
 	assert_int_equal(ns[1], 2000);
 	assert_int_equal(ns[2], 3000);
+	assert_int_equal(wait[0], 105);
+	assert_int_equal(wait[2], 305);
 	vcpu_threads_release(&vt);
 }
 
@@ -81,15 +83,16 @@ static void single_tcg_thread(void **state)
 {
 	const char *root = *state;
 	struct vcpu_threads vt;
-	unsigned long long ns[4];
+	unsigned long long ns[4], wait[4];
 
 	thread(root, 100, "qemu-system-x86", 1);
 	thread(root, 105, "ALL CPUs/TCG", 777);
 	vcpu_threads_find(&vt, root, 100, 4);
 	assert_int_equal(vt.kind, VCPU_THREADS_SINGLE);
-	assert_true(vcpu_threads_read(&vt, root, ns));
+	assert_true(vcpu_threads_read(&vt, root, ns, wait));
 	assert_int_equal(ns[0], 777);
 	assert_int_equal(ns[3], 777);
+	assert_int_equal(wait[3], 82);
 	vcpu_threads_release(&vt);
 }
 
@@ -99,14 +102,14 @@ static void missing_threads(void **state)
 {
 	const char *root = *state;
 	struct vcpu_threads vt;
-	unsigned long long ns[4];
+	unsigned long long ns[4], wait[4];
 
 	thread(root, 100, "qemu-system-x86", 1);
 	thread(root, 102, "CPU 0/KVM", 1000);
 	thread(root, 103, "CPU 9/KVM", 1000);	/* beyond the guest */
 	vcpu_threads_find(&vt, root, 100, 4);
 	assert_int_equal(vt.kind, VCPU_THREADS_NONE);
-	assert_false(vcpu_threads_read(&vt, root, ns));
+	assert_false(vcpu_threads_read(&vt, root, ns, wait));
 	vcpu_threads_release(&vt);
 	vcpu_threads_find(&vt, root, 999, 4);	/* no such process */
 	assert_int_equal(vt.kind, VCPU_THREADS_NONE);
