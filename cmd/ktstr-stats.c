@@ -1211,6 +1211,17 @@ static int compare_svg(const struct history_opts *o, const struct compare_result
 	return ret;
 }
 
+/* Two sorted lists of distinct names hold the same names. */
+static bool same_list(const struct strvec *a, const struct strvec *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
 static int cmd_compare(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "compare" };
@@ -1245,6 +1256,20 @@ static int cmd_compare(int argc, char **argv)
 	compare_report(&r, o.args[0], o.args[1], o.format, o.all, &out);
 	print_out(&out);
 	ret = r.regressions ? KTSTR_EXIT_FAIL : KTSTR_EXIT_PASS;
+	/* Nothing in common is not "no regression": a CI job must not read
+	 * it as a pass.  The usual cause is a run of several schedulers,
+	 * whose case keys end in the scheduler's name. */
+	if (!same_list(&r.a.accels, &r.b.accels))
+		diag("compare: the runs used different accelerators (see ACCEL): under TCG,"
+		     " rates, latencies and gaps measure the emulator as much as the"
+		     " scheduler, so those deltas compare machines, not schedulers");
+	if (!r.cases_both) {
+		diag("compare: no case is in both runs ('%s' has %zu, '%s' %zu), so nothing"
+		     " was compared; a run of several schedulers names each case"
+		     " .../SCHEDULER: pick one with --scheduler NAME",
+		     o.args[0], r.cases_a, o.args[1], r.cases_b);
+		ret = KTSTR_EXIT_SKIP;
+	}
 	if (o.svg && compare_svg(&o, &r) < 0)
 		ret = KTSTR_EXIT_USAGE;
 	compare_result_release(&r);

@@ -256,6 +256,41 @@ stats() {
 	[ "$(records "$TEST_TMP/out" compare_summary | jq -r '[.cases, .regressions] | @tsv')" = "$(printf '1\t0')" ]
 }
 
+@test "compare: two runs with no case in common compare nothing, exit 3, and say why" {
+	# The same run as one of two schedulers: each case is then keyed by
+	# its scheduler too (suite test/preset/scheduler).
+	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
+	for f in "$ROOT/$BASE"/*.ktstr.json; do
+		b=$(basename "$f")
+		jq -c '.run_id = "20250105T100000Z-0000000e"' "$f" >"$ROOT/6.14.2-eeeeeeeeeeee/$b"
+		jq -c '.run_id = "20250105T100000Z-0000000e" | .scheduler.name = "scx_qmap"' "$f" \
+			>"$ROOT/6.14.2-eeeeeeeeeeee/qmap-$b"
+	done
+	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
+	[ "$status" -eq 3 ]
+	[ "${lines[-1]}" = "compare: 0 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+	[ "$stderr" = "ktstr-stats: compare: no case is in both runs ('$BASE' has 2, '6.14.2-eeeeeeeeeeee' 4), so nothing was compared; a run of several schedulers names each case .../SCHEDULER: pick one with --scheduler NAME" ]
+	# which is the way out
+	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT" --scheduler scx_simple
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+}
+
+@test "compare: runs of different accelerators are compared with a warning" {
+	mkdir "$ROOT/6.14.2-ffffffffffff"
+	for f in "$ROOT/$SAME"/*.ktstr.json; do
+		jq -c '.run_id = "20250106T100000Z-0000000f" | .accel = "tcg"' "$f" \
+			>"$ROOT/6.14.2-ffffffffffff/$(basename "$f")"
+	done
+	stats compare "$BASE" 6.14.2-ffffffffffff --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "ktstr-stats: compare: the runs used different accelerators (see ACCEL): "* ]]
+	read -r -a row <<<"${lines[2]}"
+	[ "${row[6]}" = tcg ]
+	stats compare "$BASE" "$SAME" --dir "$ROOT"
+	[ -z "$stderr" ]
+}
+
 @test "compare: a run without sidecars is one clear line, exit 2" {
 	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
 	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
