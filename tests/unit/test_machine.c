@@ -94,6 +94,14 @@ static const struct machine_check *check(const struct machine_result *r,
 }
 
 /* the host ran the VM's thread(s) all of each 100 ms interval */
+/* A 4-CPU monitor every 100 ms, the scenario from host ms 1000. */
+static void setup4(struct machine *m, struct warned *w)
+{
+	setup(m, w);
+	rec(m, "{\"type\":\"monitor_start\",\"cpus\":4,\"interval_ms\":100}");
+	rec(m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+}
+
 #define BUSY ",\"clock_adv_us\":[1,1,1,1],\"vcpu_run_us\":[100000,100000,100000,100000]"
 
 /* ---- work conservation -------------------------------------------------- */
@@ -106,9 +114,7 @@ static void test_wc_names_cpus(void **state)
 	const struct machine_check *c;
 
 	(void)state;
-	setup(&m, &w);
-	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":4,\"interval_ms\":100}");
-	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+	setup4(&m, &w);
 	samples(&m, 1000, 3, "1,1,1,1", "0,0,0,0", BUSY);
 	samples(&m, 1300, 12, "8,0,0,0", "0,1,1,1", BUSY);
 	eval(&m, NULL, 0, &r);
@@ -136,9 +142,7 @@ static void test_wc_names_cpus_despite_blip(void **state)
 	const struct machine_check *c;
 
 	(void)state;
-	setup(&m, &w);
-	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":4,\"interval_ms\":100}");
-	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+	setup4(&m, &w);
 	samples(&m, 1000, 6, "8,0,0,0", "0,1,1,1", BUSY);
 	samples(&m, 1600, 1, "8,0,1,0", "0,1,0,1", BUSY);
 	samples(&m, 1700, 6, "8,0,0,0", "0,1,1,1", BUSY);
@@ -252,9 +256,7 @@ static void test_wc_starved_host(void **state)
 	const struct machine_check *c;
 
 	(void)state;
-	setup(&m, &w);
-	rec(&m, "{\"type\":\"monitor_start\",\"cpus\":4,\"interval_ms\":100}");
-	rec(&m, "{\"type\":\"scenario_start\",\"host_ms\":1000}");
+	setup4(&m, &w);
 	samples(&m, 1000, 3, "1,1,1,1", "0,0,0,0", BUSY);
 	/* single-threaded TCG: every vCPU shows the one thread, at 50% */
 	samples(&m, 1300, 8, "2,0,0,0", "0,1,1,1", STARVED);
