@@ -346,7 +346,7 @@ static void feed_sample(struct machine *m, const json_t *rec)
 {
 	struct machine_sample *s;
 	struct machine_cell *c;
-	double t;
+	double t, x;
 	size_t ncpu;
 
 	if (!get_num(m, rec, "monitor", "t_ms", &t)) {
@@ -380,6 +380,7 @@ static void feed_sample(struct machine *m, const json_t *rec)
 	else if (read_flags(m, rec, "online", c, ncpu, MC_VCPU_RAN, IS_ONE))
 		s->have |= MS_VCPU;
 	s->vm_share = vm_share(m, rec, ncpu, t);
+	s->stopped_ms = sane(json_object_get(rec, "qemu_stopped_us"), &x) ? x / 1000.0 : NAN;
 	if (read_wait(m, rec, s))
 		s->have |= MS_WAIT;
 	read_events(m, rec, s);

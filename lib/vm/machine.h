@@ -74,6 +74,7 @@ struct machine_sample {
 	 * does not say (older records, host mode) or there is no previous
 	 * sample. */
 	double vm_share;
+	double stopped_ms;	/* qemu_stopped_us / 1000; NAN absent */
 	size_t cell;		/* index of CPU 0's cell */
 	uint32_t ncpu;
 	uint32_t wait_cpu;
@@ -198,6 +199,10 @@ struct machine_result {
 	/* Host time the window's samples cover, and how much of it the host
 	 * ran the VM (vm_share); NAN without thread times. */
 	double window_ms, vm_run_ms;
+	/* How long QEMU was stopped in the window (NAN: not said).  A stop
+	 * makes the guest's clock jump, and its kernel charges the jump to
+	 * whatever ran: timing checks cannot be trusted after one. */
+	double stopped_ms;
 	/* work_conservation could not have failed: the window is longer
 	 * than its limit, but the host ran the VM for less (the check is
 	 * then not evaluated; the verdict is inconclusive). */

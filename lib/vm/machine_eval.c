@@ -271,7 +271,7 @@ static void mark_degraded(struct machine_result *r)
  * the host ran the VM. */
 static void vm_run(struct ev *e)
 {
-	double window = 0, run = 0;
+	double window = 0, run = 0, stopped = NAN;
 	bool known = false;
 
 	for (size_t p = 0; p < e->n; p++) {
@@ -281,9 +281,12 @@ static void vm_run(struct ev *e)
 		window += d;
 		run += isnan(share) ? d : d * share;
 		known |= !isnan(share);
+		if (!isnan(S(e, p)->stopped_ms))
+			stopped = (isnan(stopped) ? 0 : stopped) + S(e, p)->stopped_ms;
 	}
 	e->r->window_ms = e->n ? window : NAN;
 	e->r->vm_run_ms = known ? run : NAN;
+	e->r->stopped_ms = stopped;
 }
 
 void machine_eval(const struct machine *m, const char *const *cpusets, size_t n,

@@ -42,6 +42,7 @@ json_t *machine_json(const struct machine *m, const struct machine_result *r)
 							     : json_null());
 	for (unsigned k = 0; k < MCHK_N; k++)
 		json_object_set_new(o, r->checks[k].metric, num_json(r->checks[k].value));
+	json_object_set_new(o, "qemu_stopped_ms", num_json(round(r->stopped_ms)));
 	json_object_set_new(o, "vm_run_pct",
 			    r->window_ms > 0 ? num_json(round(1000 * r->vm_run_ms / r->window_ms) / 10)
 					     : json_null());

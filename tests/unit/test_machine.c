@@ -322,6 +322,7 @@ static void test_vm_share_idle_guest(void **state)
 	samples(&m, 0, 20, "2,0", "0,1", ",\"vcpu_run_us\":[100000,0]");
 	eval(&m, NULL, 0, &r);
 	assert_true(isnan(r.vm_run_ms));
+	assert_true(isnan(r.stopped_ms));
 	assert_true(machine_lost_ms(&m, 0, 2000) == 0);
 	machine_result_release(&r);
 	machine_release(&m);
@@ -379,6 +380,7 @@ static void test_paused_samples(void **state)
 	/* waited 2100 ms on the guest's clock, 2000 of them stopped */
 	assert_true(fabs(check(&r, MCHK_RUNNABLE_WAIT)->value - 100) < 1e-6);
 	assert_true(check(&r, MCHK_RUNNABLE_WAIT)->pass);
+	assert_true(r.stopped_ms == 2000);
 	machine_result_release(&r);
 	machine_release(&m);
 }
