@@ -1265,9 +1265,14 @@ static int cmd_compare(int argc, char **argv)
 		     " scheduler, so those deltas compare machines, not schedulers");
 	if (!r.cases_both) {
 		diag("compare: no case is in both runs ('%s' has %zu, '%s' %zu), so nothing"
-		     " was compared; a run of several schedulers names each case"
-		     " .../SCHEDULER: pick one with --scheduler NAME",
-		     o.args[0], r.cases_a, o.args[1], r.cases_b);
+		     " was compared%s", o.args[0], r.cases_a, o.args[1], r.cases_b,
+		     o.filter.scheduler ? "" : "; a run of several schedulers names each"
+		     " case .../SCHEDULER: pick one with --scheduler NAME");
+		ret = KTSTR_EXIT_SKIP;
+	} else if (!r.cases_judged) {
+		diag("compare: every sample of the %zu case%s in both runs is an error on"
+		     " one side at least (the VM or the host failed the run), so nothing"
+		     " was compared", r.cases_both, r.cases_both == 1 ? "" : "s");
 		ret = KTSTR_EXIT_SKIP;
 	}
 	if (o.svg && compare_svg(&o, &r) < 0)

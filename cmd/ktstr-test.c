@@ -339,8 +339,9 @@ static void failure_block(const struct case_report *rep, struct strbuf *block)
 	}
 	if (rep->outcome != CASE_FAIL && rep->outcome != CASE_ERROR)
 		return;
-	/* An infrastructure error has no verdict worth reading. */
-	if (!r->infra) {
+	/* An infrastructure error has no verdict worth reading, unless the
+	 * host decided the run: then the verdict says what it took. */
+	if (!r->infra || r->v.host_reason) {
 		strbuf_addstr(block, "--- verdict ---\n");
 		verdict_format(&r->v, block);
 	}
@@ -355,7 +356,7 @@ static void failure_block(const struct case_report *rep, struct strbuf *block)
 	/* The console's last lines: a verdict shown above already carries
 	 * them (for its error or its failed "vm" check), so only an
 	 * infrastructure error, shown without one, reads them here. */
-	if (console && r->infra)
+	if (console && r->infra && !r->v.host_reason)
 		caselog_format(block, "console log", r->v.console_log, 0, CONSOLE_TAIL_LINES);
 }
 

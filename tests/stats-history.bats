@@ -274,6 +274,26 @@ stats() {
 	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT" --scheduler scx_simple
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+	# with --scheduler given, it is not suggested again
+	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT" --scheduler scx_qmap
+	[ "$status" -eq 2 ]
+	stats compare 6.14.2-eeeeeeeeeeee "$BASE" --dir "$ROOT" --test steady
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"so nothing was compared; a run of several"* ]]
+}
+
+@test "compare: cases whose samples are all errors compare nothing, exit 3" {
+	# Every sample of the second run an error (the VM or the host failed
+	# it): the cases match, but nothing was measured.
+	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
+	for f in "$ROOT/$SAME"/*.ktstr.json; do
+		jq -c '.run_id = "20250105T100000Z-0000000e" | .result = "error"' "$f" \
+			>"$ROOT/6.14.2-eeeeeeeeeeee/$(basename "$f")"
+	done
+	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
+	[ "$status" -eq 3 ]
+	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 4 errors" ]
+	[ "$stderr" = "ktstr-stats: compare: every sample of the 2 cases in both runs is an error on one side at least (the VM or the host failed the run), so nothing was compared" ]
 }
 
 @test "compare: runs of different accelerators are compared with a warning" {
@@ -289,6 +309,22 @@ stats() {
 	[ "${row[6]}" = tcg ]
 	stats compare "$BASE" "$SAME" --dir "$ROOT"
 	[ -z "$stderr" ]
+}
+
+@test "junit: an error the verdict did not give is type infrastructure, as ktstr-test --junit writes it" {
+	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
+	f=$(ls "$ROOT/$SAME"/steady_*.r1.*.ktstr.json)
+	# the host decided the run: the verdict inconclusive, the case an error
+	jq -c '.run_id = "20250105T100000Z-0000000e" | .result = "error" | .reason = "work_conservation could not have failed" | .verdict.result = "inconclusive"' "$f" \
+		>"$ROOT/6.14.2-eeeeeeeeeeee/steady_tiny-2llc.r1.20250105T100000Z-0000000e.ktstr.json"
+	# the verdict's own error (a scenario that cannot run)
+	f=$(ls "$ROOT/$SAME"/mixed_*.r1.*.ktstr.json)
+	jq -c '.run_id = "20250105T100000Z-0000000e" | .result = "error" | .reason = "scenario error: x" | .verdict.result = "error"' "$f" \
+		>"$ROOT/6.14.2-eeeeeeeeeeee/mixed_tiny-2llc.r1.20250105T100000Z-0000000e.ktstr.json"
+	stats junit 6.14.2-eeeeeeeeeeee --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	grep -q '<error message="work_conservation could not have failed" type="infrastructure"/>' <<<"$output"
+	grep -q '<error message="scenario error: x" type="error"/>' <<<"$output"
 }
 
 @test "compare: a run without sidecars is one clear line, exit 2" {

@@ -740,6 +740,16 @@ static void side_info_release(struct compare_side *cs)
 	strvec_clear(&cs->error_cases);
 }
 
+/* A sample of the group is not an error (an infrastructure error, a run
+ * the host decided): it measured something. */
+static bool judged(const struct group *g)
+{
+	for (size_t j = 0; j < g->n; j++)
+		if (strcmp(g->v[j]->result, "error"))
+			return true;
+	return false;
+}
+
 int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
 		 const struct compare_filter *f, double alpha,
 		 struct compare_result *r, struct strbuf *err)
@@ -772,6 +782,7 @@ int compare_runs(const struct sidecar_set *a, const struct sidecar_set *b,
 			continue;
 		}
 		r->cases_both++;
+		r->cases_judged += judged(&sa.g[i]) && judged(gb);
 		compare_case(&sa.g[i], gb, alpha, f, r, &alloc);
 	}
 	for (i = 0; i < sb.n; i++)

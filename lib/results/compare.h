@@ -160,6 +160,8 @@ struct compare_result {
 	struct compare_row *rows;
 	size_t n;
 	size_t cases_a, cases_b, cases_both;
+	size_t cases_judged;	/* of cases_both, with a sample on each side
+				 * that is not an error */
 	size_t regressions, improvements;
 	size_t noise, changed;	/* gated rows only */
 	struct strvec only_a, only_b;	/* case keys present on one side */

@@ -62,8 +62,13 @@ static void add_case(struct junit_sidecars *j, const struct sidecar *s, bool rep
 	jc->secs = (double)json_integer_value(json_object_get(s->doc, "wall_ms")) / 1000;
 	if (jc->status == JUNIT_FAIL)
 		first_failure(j, s, jc);
-	if (jc->status == JUNIT_ERROR)
-		jc->type = "error";
+	/* As ktstr-test --junit: an error the verdict did not give (the VM,
+	 * the host or the infrastructure failed the run) is "infrastructure". */
+	if (jc->status == JUNIT_ERROR) {
+		const char *vr = str_of(json_object_get(s->doc, "verdict"), "result");
+
+		jc->type = vr && strcmp(vr, "error") ? "infrastructure" : "error";
+	}
 	if (!jc->message && (reason || jc->status == JUNIT_FAIL))
 		jc->message = keep(j, xstrdup(reason ? reason : "check failed"));
 }

@@ -1,9 +1,10 @@
 /* The host's part in a run: failures it caused and checks it made
  * powerless.
  *
- * The guest's clock runs on while the host does not run the VM (a paused
- * QEMU, a host too busy to give it a CPU), and the monitor's vcpu_run_us
- * says how much of each interval it did run (machine_lost_ms).  A worker's
+ * The guest's clock runs on while the host does not run the VM (a stopped
+ * QEMU, a host too busy to give it a CPU), and the monitor's vcpu_wait_us
+ * and qemu_stopped_us say how much of each interval that was
+ * (machine_lost_ms).  A worker's
  * gap that is over its limit only by such time was the host's doing, not
  * the scheduler's; and when the host ran the VM for less than the
  * work_conservation limit over a whole window that was longer, no
@@ -72,7 +73,6 @@ void vd_mark_host(struct verdict *v)
 	const struct machine *m = &v->machine;
 	const struct machine_result *r = &v->machine_result;
 	double origin = m->origin_host_ms;
-
 	bool stopped = r->stopped_ms >= STOP_DISTURBS_MS;
 
 	for (size_t i = 0; i < v->n_checks; i++) {

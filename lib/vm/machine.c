@@ -404,8 +404,12 @@ double machine_lost_ms(const struct machine *m, double from_ms, double to_ms)
 			continue;
 		lo = a > from_ms ? a : from_ms;
 		hi = b < to_ms ? b : to_ms;
+		/* Where in the interval the host took its time is not known:
+		 * as much of it as fits in the overlap is counted (a 100 ms
+		 * stop inside a 108 ms gap is all the gap's, not shared out
+		 * over the two intervals it straddles). */
 		if (hi > lo)
-			lost += (hi - lo) * (1 - share);
+			lost += fmin(hi - lo, (b - a) * (1 - share));
 	}
 	return lost;
 }

@@ -124,9 +124,10 @@ struct machine {
 };
 
 /* How long, of host time [from_ms, to_ms], the host did not run the VM:
- * each sample interval overlapping it counts its overlap times 1 minus
- * the sample's vm_share (a paused VM: all of it).  0 when the samples
- * say nothing (no thread times, nothing overlapping). */
+ * each sample interval overlapping it gives its lost time (1 minus the
+ * sample's vm_share, times the interval), up to the overlap; an upper
+ * bound, as the samples do not say where in an interval it fell.  0 when
+ * the samples say nothing (no such fields, nothing overlapping). */
 double machine_lost_ms(const struct machine *m, double from_ms, double to_ms);
 
 void machine_init(struct machine *m);

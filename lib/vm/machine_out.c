@@ -200,10 +200,16 @@ void machine_format(const struct machine *m, const struct machine_result *r,
 		strbuf_addf(out, " (%zu samples over the cap ignored)", m->dropped);
 	strbuf_addch(out, '\n');
 	/* A busy vCPU thread runs ~99% of an unloaded host's time. */
-	if (r->window_ms > 0 && r->vm_run_ms < 0.9 * r->window_ms)
-		strbuf_addf(out, "monitor: the host ran the VM %.0f%% of the workload's %.1f s"
-			    " (a busy host, or a paused VM): time-based checks count only"
-			    " the VM's run time\n",
+	if (r->window_ms > 0 && r->vm_run_ms < 0.9 * r->window_ms) {
+		strbuf_addf(out, "monitor: the host ran the VM %.0f%% of the workload's %.1f s (",
 			    100 * r->vm_run_ms / r->window_ms, r->window_ms / 1000);
+		if (r->stopped_ms > 0)
+			strbuf_addf(out, "QEMU stopped for %.1f s", r->stopped_ms / 1000);
+		if (r->window_ms - r->vm_run_ms - (r->stopped_ms > 0 ? r->stopped_ms : 0) >
+		    0.05 * r->window_ms)
+			strbuf_addstr(out, r->stopped_ms > 0 ? ", and a busy host" : "a busy host");
+		strbuf_addstr(out, "): work conservation and runnable waits count only the"
+			      " VM's run time\n");
+	}
 	phase_table(r, out);
 }

@@ -328,6 +328,24 @@ static void test_vm_share_idle_guest(void **state)
 	machine_release(&m);
 }
 
+/* A 100 ms stop straddling two samples, inside a 108 ms gap: all of it is
+ * the gap's (an upper bound), not shared out by the overlap. */
+static void test_lost_short_stop(void **state)
+{
+	struct machine m;
+	struct warned w;
+
+	(void)state;
+	setup(&m, &w);
+	samples(&m, 0, 2, "1,1", "0,0", ",\"vcpu_run_us\":[100000,100000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":0");
+	samples(&m, 200, 1, "1,1", "0,0", ",\"vcpu_run_us\":[39000,39000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":61000");
+	samples(&m, 300, 1, "1,1", "0,0", ",\"vcpu_run_us\":[61000,61000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":39000");
+	assert_true(fabs(machine_lost_ms(&m, 140, 248) - 99) < 1e-9);
+	/* never more than the span itself */
+	assert_true(fabs(machine_lost_ms(&m, 150, 160) - 10) < 1e-9);
+	machine_release(&m);
+}
+
 /* The host ran the VM for less than the limit over a longer window: the
  * check could not have failed, so it is not evaluated. */
 static void test_wc_vacuous(void **state)
@@ -949,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_wc_paused_vcpu),
 		cmocka_unit_test(test_wc_starved_host),
 		cmocka_unit_test(test_vm_share_idle_guest),
+		cmocka_unit_test(test_lost_short_stop),
 		cmocka_unit_test(test_wc_vacuous),
 		cmocka_unit_test(test_paused_samples),
 		cmocka_unit_test(test_wc_halted_vcpus),
