@@ -92,6 +92,13 @@ failures() {
 	grep -q '^monitor: the host ran the VM 16% of the workload' <<<"$output"
 	stats --json "$FX/monitor-host-starved.jsonl"
 	[ "$(jq -c '[.result, .machine.vm_run_pct, .machine.max_idle_while_runnable_ms, ([.checks[].check] | index("work_conservation"))]' <<<"$output")" = '["inconclusive",16.1,null,null]' ]
+	# With a gap limit of 10 ms: cg_1's 165 ms gap is all the host's;
+	# cg_0's 120 ms is over it by more than the host took, so it fails,
+	# saying how much was the host's.
+	stats --max-gap-ms 10 "$FX/monitor-host-starved.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  stuck 119.683ms on cpu1 at +949ms (cg_0) (the host did not run the VM for 102 ms of it)" ]
+	[ "${lines[3]}" = "    stuck 165.009ms on cpu0 at +2977ms (cg_1); the host did not run the VM for 165 ms of it" ]
 }
 
 @test "a QEMU stopped by the host: the workers' gaps are the host's, and the run is inconclusive" {

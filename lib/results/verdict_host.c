@@ -68,6 +68,20 @@ static void mark(struct verdict *v, struct verdict_check *c, double lost, double
 	v->n_by_host++;
 }
 
+/* A gap the host's time explains in part stays the scheduler's, but the
+ * message says how much the host took (on a busy host, most of it). */
+static void note_part(struct verdict_check *c, double lost)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, c->message);
+	strbuf_addstr(&sb, " (the host did not run the VM for ");
+	vd_add_num(&sb, round(lost));
+	strbuf_addstr(&sb, " ms of it)");
+	free(c->message);
+	c->message = strbuf_detach(&sb, NULL);
+}
+
 void vd_mark_host(struct verdict *v)
 {
 	const struct machine *m = &v->machine;
@@ -89,6 +103,8 @@ void vd_mark_host(struct verdict *v)
 				mark(v, c, lost, NAN);
 				continue;
 			}
+			if (!stopped && lost > 0.05 * c->value)
+				note_part(c, lost);
 		}
 		if (stopped)
 			mark(v, c, NAN, r->stopped_ms);
