@@ -67,8 +67,8 @@ struct monitor {
 	bool pcpu_ok;
 	uint64_t *clock, *prev_clock;
 	bool have_prev_clock;
-	unsigned long long *prev_run;
-	bool have_prev_run;
+	unsigned long long *prev_run, *prev_wait;
+	bool have_prev_run;		/* both were read at the last sample */
 
 	int hz;
 	bool hz_started;
@@ -427,6 +427,7 @@ struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *er
 	m->prev_clock = xcalloc(cpus, sizeof(*m->prev_clock));
 	m->hz_clock0 = xcalloc(cpus, sizeof(*m->hz_clock0));
 	m->prev_run = xcalloc(cpus, sizeof(*m->prev_run));
+	m->prev_wait = xcalloc(cpus, sizeof(*m->prev_wait));
 	return m;
 fail:
 	strbuf_release(&why);
@@ -453,6 +454,7 @@ void monitor_close(struct monitor *m)
 	free(m->prev_clock);
 	free(m->hz_clock0);
 	free(m->prev_run);
+	free(m->prev_wait);
 	free(m->vcpu_threads);
 	kbtf_close(&m->btf);
 	free(m);
@@ -816,22 +818,24 @@ static json_t *clock_adv_array(struct monitor *m)
 	return a;
 }
 
-/* Per vCPU: the time the host ran it since the last sample, in us. */
-static json_t *vcpu_run_array(struct monitor *m, const unsigned long long *run)
+/* Per vCPU: how much a cumulative host figure (ns) grew since the last
+ * sample, in us (0 in the first); prev becomes now. */
+static json_t *vcpu_delta_array(const struct monitor *m, const unsigned long long *now,
+				unsigned long long *prev)
 {
 	json_t *a = json_array();
 
 	for (int cpu = 0; cpu < m->cpus; cpu++) {
 		json_array_append_new(a, json_integer(
-			m->have_prev_run && run[cpu] > m->prev_run[cpu] ?
-			(json_int_t)((run[cpu] - m->prev_run[cpu]) / 1000) : 0));
-		m->prev_run[cpu] = run[cpu];
+			m->have_prev_run && now[cpu] > prev[cpu] ?
+			(json_int_t)((now[cpu] - prev[cpu]) / 1000) : 0));
+		prev[cpu] = now[cpu];
 	}
-	m->have_prev_run = true;
 	return a;
 }
 
-static json_t *sample(struct monitor *m, long long t_ms, const unsigned long long *run)
+static json_t *sample(struct monitor *m, long long t_ms, const unsigned long long *run,
+		      const unsigned long long *wait)
 {
 	struct globals g;
 	json_t *r;
@@ -854,10 +858,11 @@ static json_t *sample(struct monitor *m, long long t_ms, const unsigned long lon
 		if (!m->hz && g.jiffies_ok)
 			estimate_hz(m, g.jiffies);
 	}
-	if (run)
-		json_object_set_new(r, "vcpu_run_us", vcpu_run_array(m, run));
-	else
-		m->have_prev_run = false;
+	if (run) {
+		json_object_set_new(r, "vcpu_run_us", vcpu_delta_array(m, run, m->prev_run));
+		json_object_set_new(r, "vcpu_wait_us", vcpu_delta_array(m, wait, m->prev_wait));
+	}
+	m->have_prev_run = run != NULL;
 	if (g.attached && m->hz && g.jiffies_ok && have_max_wait(m))
 		json_object_set_new(r, "max_wait_ms", max_wait(m, g.jiffies));
 	if (g.state_ok)
@@ -867,10 +872,11 @@ static json_t *sample(struct monitor *m, long long t_ms, const unsigned long lon
 	return r;
 }
 
-json_t *monitor_sample(struct monitor *m, long long t_ms, const unsigned long long *vcpu_run_ns)
+json_t *monitor_sample(struct monitor *m, long long t_ms, const unsigned long long *vcpu_run_ns,
+		       const unsigned long long *vcpu_wait_ns)
 {
 	double t0 = now_us(), us;
-	json_t *r = sample(m, t_ms, vcpu_run_ns);
+	json_t *r = sample(m, t_ms, vcpu_run_ns, vcpu_wait_ns);
 
 	us = now_us() - t0;
 	m->sum_us += us;

@@ -66,9 +66,11 @@ void monitor_close(struct monitor *m);
  * when already known. */
 json_t *monitor_start_record(struct monitor *m, long long t_ms);
 /* Take one sample: a new monitor record, or NULL when it had to be skipped
- * (counted in monitor_end's "skipped").  vcpu_run_ns: cumulative host CPU
- * time per vCPU (cpus entries), or NULL when unknown. */
-json_t *monitor_sample(struct monitor *m, long long t_ms, const unsigned long long *vcpu_run_ns);
+ * (counted in monitor_end's "skipped").  vcpu_run_ns, vcpu_wait_ns:
+ * cumulative host CPU time and host runqueue wait per vCPU (cpus entries
+ * each, vcpu_threads_read), both NULL when unknown. */
+json_t *monitor_sample(struct monitor *m, long long t_ms, const unsigned long long *vcpu_run_ns,
+		       const unsigned long long *vcpu_wait_ns);
 /* The monitor_end record: samples, skipped, sample_us_mean/max; also hz
  * when known and last_skip_reason when something was skipped. */
 json_t *monitor_end_record(struct monitor *m, long long t_ms);

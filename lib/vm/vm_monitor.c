@@ -284,8 +284,6 @@ static void start(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid, long 
 	}
 	m->vcpu_ns = xcalloc(m->ncpus, sizeof(*m->vcpu_ns));
 	m->wait_ns = xcalloc(m->ncpus, sizeof(*m->wait_ns));
-	m->prev_wait_ns = xcalloc(m->ncpus, sizeof(*m->prev_wait_ns));
-	m->have_prev_wait = false;
 	m->stopped_ms = 0;
 	m->running = true;
 	m->next_ms = t_ms;
@@ -394,24 +392,11 @@ void vm_monitor_qemu_stopped(struct vm_monitor *m, bool stopped, long long t_ms)
 	}
 }
 
-/* What the host took from the VM since the last sample: each vCPU
- * thread's wait for a host CPU (per vCPU, like vcpu_run_us), and the time
- * QEMU was stopped.  The guest's clock ran on through both. */
-static void add_host_time(struct vm_monitor *m, json_t *rec, bool have_ns, long long t_ms)
+/* How long QEMU was stopped since the last sample (the vCPU threads'
+ * waits for a host CPU are monitor_sample's vcpu_wait_us).  The guest's
+ * clock ran on through both. */
+static void add_stopped(struct vm_monitor *m, json_t *rec, long long t_ms)
 {
-	if (have_ns) {
-		json_t *a = json_array();
-
-		for (unsigned i = 0; i < m->ncpus; i++)
-			json_array_append_new(a, json_integer(
-				m->have_prev_wait && m->wait_ns[i] > m->prev_wait_ns[i] ?
-				(json_int_t)((m->wait_ns[i] - m->prev_wait_ns[i]) / 1000) : 0));
-		memcpy(m->prev_wait_ns, m->wait_ns, m->ncpus * sizeof(*m->wait_ns));
-		m->have_prev_wait = true;
-		json_object_set_new(rec, "vcpu_wait_us", a);
-	} else {
-		m->have_prev_wait = false;
-	}
 	if (m->stop_since_ms >= 0) {
 		m->stopped_ms += t_ms - m->stop_since_ms;
 		m->stop_since_ms = t_ms;
@@ -431,10 +416,11 @@ void vm_monitor_sample(struct vm_monitor *m, long long t_ms)
 	while (m->next_ms <= t_ms)
 		m->next_ms += m->interval_ms;
 	have_ns = vcpu_threads_read(&m->vt, "/proc", m->vcpu_ns, m->wait_ns);
-	rec = monitor_sample(m->mon, t_ms, have_ns ? m->vcpu_ns : NULL);
+	rec = monitor_sample(m->mon, t_ms, have_ns ? m->vcpu_ns : NULL,
+			     have_ns ? m->wait_ns : NULL);
 	if (!rec)
 		return;
-	add_host_time(m, rec, have_ns, t_ms);
+	add_stopped(m, rec, t_ms);
 	m->samples++;
 	json_decref(m->last);
 	m->last = json_incref(rec);
@@ -476,7 +462,6 @@ void vm_monitor_finish(struct vm_monitor *m, long long t_ms)
 	json_decref(m->syms);
 	free(m->vcpu_ns);
 	free(m->wait_ns);
-	free(m->prev_wait_ns);
 	free(m->btf_path);
 	free(m->syms_cache);
 	memset(m, 0, sizeof(*m));

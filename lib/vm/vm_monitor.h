@@ -46,9 +46,7 @@ struct vm_monitor {
 	struct monitor *mon;
 	struct vcpu_threads vt;
 	unsigned long long *vcpu_ns;
-	/* Host runqueue waits: now and at the last emitted sample. */
-	unsigned long long *wait_ns, *prev_wait_ns;
-	bool have_prev_wait;
+	unsigned long long *wait_ns;	/* host runqueue waits, as vcpu_ns */
 	/* QEMU stopped (SIGSTOP) since stop_since_ms (-1: running), and the
 	 * stopped time not yet reported in a sample. */
 	long long stop_since_ms, stopped_ms;

@@ -274,6 +274,7 @@ static void test_start_and_sample(void **state)
 	struct fk *f = fk_get(state);
 	struct monitor *m = fk_open(f, 250);
 	unsigned long long run[NCPU] = { 1000000, 2000000, 3000000, 4000000 };
+	unsigned long long wait[NCPU] = { 500000, 0, 0, 0 };
 	json_t *r, *ev;
 	char *s;
 
@@ -294,7 +295,7 @@ static void test_start_and_sample(void **state)
 			    "select_cpu_fallback");
 	json_decref(r);
 
-	r = monitor_sample(m, 3220, run);
+	r = monitor_sample(m, 3220, run, wait);
 	assert_non_null(r);
 	s = json_dumps(r, JSON_COMPACT);
 	print_message("%s\n", s);
@@ -310,6 +311,7 @@ static void test_start_and_sample(void **state)
 	assert_int_equal(arr(r, "idle", 2), 1);
 	assert_int_equal(arr(r, "clock_adv_us", 0), 0);
 	assert_int_equal(arr(r, "vcpu_run_us", 3), 0);
+	assert_int_equal(arr(r, "vcpu_wait_us", 0), 0);
 	assert_int_equal(arr(r, "max_wait_ms", 0), 100);	/* 25 jiffies at 250 Hz */
 	assert_true(json_is_null(json_array_get(json_object_get(r, "max_wait_ms"), 1)));
 	assert_string_equal(json_get_str(r, "scx_state"), "enabled");
@@ -330,7 +332,8 @@ static void test_start_and_sample(void **state)
 	put32(f, SCHED_PA + f->sched_exit, 1026);
 	run[0] += 24000000;
 	run[1] += 1000;
-	r = monitor_sample(m, 3320, run);
+	wait[0] += 76000000;
+	r = monitor_sample(m, 3320, run, wait);
 	assert_non_null(r);
 	assert_int_equal(arr(r, "nr_running", 0), 2);
 	assert_int_equal(arr(r, "clock_adv_us", 0), 100000);
@@ -339,16 +342,19 @@ static void test_start_and_sample(void **state)
 	assert_int_equal(arr(r, "vcpu_run_us", 0), 24000);
 	assert_int_equal(arr(r, "vcpu_run_us", 1), 1);
 	assert_int_equal(arr(r, "vcpu_run_us", 2), 0);
+	assert_int_equal(arr(r, "vcpu_wait_us", 0), 76000);
+	assert_int_equal(arr(r, "vcpu_wait_us", 1), 0);
 	assert_int_equal(arr(r, "max_wait_ms", 0), 200);
 	assert_int_equal(json_get_int(r, "exit_kind", 0), 1026);
 	assert_int_equal(json_get_int(json_object_get(r, "events"), "select_cpu_fallback", -1),
 			 1 + 2 + 3 + 100);
 	json_decref(r);
 
-	/* No vCPU times: the field is left out. */
-	r = monitor_sample(m, 3420, NULL);
+	/* No vCPU times: the fields are left out. */
+	r = monitor_sample(m, 3420, NULL, NULL);
 	assert_non_null(r);
 	assert_null(json_object_get(r, "vcpu_run_us"));
+	assert_null(json_object_get(r, "vcpu_wait_us"));
 	json_decref(r);
 
 	r = monitor_end_record(m, 3500);
@@ -370,7 +376,7 @@ static void test_detached(void **state)
 
 	put64(f, fg_pa_of_image(ROOT_SYM), 0);
 	put32(f, fg_pa_of_image(STATE_SYM), (uint32_t)f->disabled);
-	r = monitor_sample(m, 100, NULL);
+	r = monitor_sample(m, 100, NULL, NULL);
 	assert_non_null(r);
 	assert_string_equal(json_get_str(r, "scx_state"), "disabled");
 	assert_null(json_object_get(r, "max_wait_ms"));
@@ -381,7 +387,7 @@ static void test_detached(void **state)
 
 	/* A state the enum does not name is left out. */
 	put32(f, fg_pa_of_image(STATE_SYM), 77);
-	r = monitor_sample(m, 200, NULL);
+	r = monitor_sample(m, 200, NULL, NULL);
 	assert_null(json_object_get(r, "scx_state"));
 	json_decref(r);
 }
@@ -395,7 +401,7 @@ static void test_events_unreadable(void **state)
 	json_t *r;
 
 	put64(f, slot, 0);
-	r = monitor_sample(m, 100, NULL);
+	r = monitor_sample(m, 100, NULL, NULL);
 	assert_non_null(r);
 	assert_null(json_object_get(r, "events"));
 	assert_string_equal(json_get_str(r, "scx_ops"), "simple");
@@ -418,7 +424,7 @@ static void test_hz_estimate(void **state)
 		set_rq(f, 0, 3, 0, 1000000000ULL + i * 100000000ULL);
 		set_rq(f, 1, 1, 0, 1000000001ULL + i * 50000000ULL);
 		set_jiffies(f, J0 + i * 30);
-		r = monitor_sample(m, i * 100, NULL);
+		r = monitor_sample(m, i * 100, NULL, NULL);
 		assert_non_null(r);
 		if (i < 2) {
 			assert_int_equal(monitor_hz(m), 0);
@@ -446,17 +452,17 @@ static void test_hz_odd_window(void **state)
 	for (i = 0; i < 3; i++) {
 		set_rq(f, 0, 3, 0, 1000000000ULL + i * 100000000ULL);
 		set_jiffies(f, J0 + i * 200);
-		json_decref(monitor_sample(m, i * 100, NULL));
+		json_decref(monitor_sample(m, i * 100, NULL, NULL));
 	}
 	assert_int_equal(monitor_hz(m), 0);
 	for (i = 0; i < 5; i++)	/* paused: nothing moves */
-		json_decref(monitor_sample(m, 300 + i * 100, NULL));
+		json_decref(monitor_sample(m, 300 + i * 100, NULL, NULL));
 	assert_int_equal(monitor_hz(m), 0);
 	/* From the restart on (clock 1.2 s, jiffies J0 + 400), 100 Hz. */
 	for (i = 1; i <= 2; i++) {
 		set_rq(f, 0, 3, 0, 1200000000ULL + i * 100000000ULL);
 		set_jiffies(f, J0 + 400 + i * 10);
-		json_decref(monitor_sample(m, 800 + i * 100, NULL));
+		json_decref(monitor_sample(m, 800 + i * 100, NULL, NULL));
 	}
 	assert_int_equal(monitor_hz(m), 100);
 }
@@ -470,18 +476,18 @@ static void test_skips(void **state)
 	json_t *r;
 
 	put64(f, at, 0);
-	assert_null(monitor_sample(m, 100, NULL));
+	assert_null(monitor_sample(m, 100, NULL, NULL));
 	assert_non_null(strstr(monitor_last_skip_reason(m), "__per_cpu_offset[1] is still 0"));
 	/* Offsets set but pointing at the wrong runqueue. */
 	put64(f, at, f->pcpu_off[2]);
-	assert_null(monitor_sample(m, 200, NULL));
+	assert_null(monitor_sample(m, 200, NULL, NULL));
 	assert_non_null(strstr(monitor_last_skip_reason(m), "says it is CPU 2"));
 	/* Pointing outside RAM. */
 	put64(f, at, f->pcpu_off[1] + FG_RAM);
-	assert_null(monitor_sample(m, 300, NULL));
+	assert_null(monitor_sample(m, 300, NULL, NULL));
 	assert_non_null(strstr(monitor_last_skip_reason(m), "cannot read CPU 1's runqueue"));
 	put64(f, at, f->pcpu_off[1]);
-	r = monitor_sample(m, 400, NULL);
+	r = monitor_sample(m, 400, NULL, NULL);
 	assert_non_null(r);
 	json_decref(r);
 	r = monitor_end_record(m, 500);
@@ -579,7 +585,7 @@ static void test_garbage(void **state)
 				put64(f, fg_pa_of_image(PCPU_OFF_SYM) + 8 * pa, f->pcpu_off[pa]);
 			put64(f, fg_pa_of_image(ROOT_SYM), dmap(f, SCHED_PA));
 		}
-		r = monitor_sample(f->m, round, NULL);
+		r = monitor_sample(f->m, round, NULL, NULL);
 		ok += r != NULL;
 		json_decref(r);
 	}
