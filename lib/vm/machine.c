@@ -386,20 +386,44 @@ static void feed_sample(struct machine *m, const json_t *rec)
 	read_events(m, rec, s);
 	if (!s->have && isnan(s->fallback) && isnan(s->keep_last))
 		return;		/* nothing usable: not stored */
+	if (m->n_samples && t < m->samples[m->n_samples - 1].t_ms)
+		m->unsorted = true;
 	m->n_samples++;
 	m->n_cells += ncpu;
+}
+
+/* The first sample whose interval (from the one before) may end after
+ * from_ms: found by halving when the samples came in time order, which
+ * they do from ktstr-vm (the runnable-wait check asks once per sample). */
+static size_t first_after(const struct machine *m, double from_ms)
+{
+	size_t lo = 1, hi = m->n_samples;
+
+	if (m->unsorted)
+		return 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->samples[mid].t_ms <= from_ms)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 double machine_lost_ms(const struct machine *m, double from_ms, double to_ms)
 {
 	double lost = 0;
 
-	/* Sample i's share covers (t[i-1], t[i]]; samples come in time
-	 * order (a sample out of order has no share). */
-	for (size_t i = 1; i < m->n_samples; i++) {
+	/* Sample i's share covers (t[i-1], t[i]]; a sample fed out of time
+	 * order has no share. */
+	for (size_t i = first_after(m, from_ms); i < m->n_samples; i++) {
 		double a = m->samples[i - 1].t_ms, b = m->samples[i].t_ms;
 		double share = m->samples[i].vm_share, lo, hi;
 
+		if (!m->unsorted && a >= to_ms)
+			break;
 		if (isnan(share) || !(b > a))
 			continue;
 		lo = a > from_ms ? a : from_ms;

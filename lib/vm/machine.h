@@ -104,6 +104,7 @@ struct machine {
 
 	struct machine_sample *samples;
 	size_t n_samples, alloc_samples;
+	bool unsorted;			/* a sample came before the one fed ahead of it */
 	struct machine_cell *cells;
 	size_t n_cells, alloc_cells;
 	size_t dropped;			/* samples over the caps */

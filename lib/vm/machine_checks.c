@@ -109,14 +109,12 @@ static double stretch_ms(struct ev *e, size_t a, size_t b, bool per_phase, doubl
 	double total = 0, host = 0;
 
 	for (size_t p = a; p <= b; p++) {
-		double d = p == a ? e->iv : S(e, p)->t_ms - S(e, p - 1)->t_ms;
-		double share = S(e, p)->vm_share;
+		double run;
 
-		host += d;
-		d *= isnan(share) ? 1 : share;
-		total += d;
+		host += pos_ms(e, p, a, &run);
+		total += run;
 		if (per_phase)
-			e->r->phases[e->phase[p]].v[PM_IDLE_MS] += d;
+			e->r->phases[e->phase[p]].v[PM_IDLE_MS] += run;
 	}
 	if (host_ms)
 		*host_ms = host;
@@ -159,8 +157,8 @@ static void wc_message(struct ev *e, const struct stretch *w, struct strbuf *sb)
 	add_cpus(sb, idle, e->maxc);
 	strbuf_addstr(sb, " idle for ");
 	add_ms(sb, w->ms);
-	/* Say so when the host's starving of the VM shortened the figure
-	 * noticeably (a busy vCPU thread runs ~99% of each interval). */
+	/* Say so when the host's taking of the VM's time shortened the
+	 * figure noticeably (an unloaded host leaves it ~100%). */
 	if (w->ms < 0.95 * w->host_ms) {
 		strbuf_addstr(sb, " of VM run time (");
 		add_ms(sb, w->host_ms);

@@ -266,21 +266,19 @@ static void mark_degraded(struct machine_result *r)
 	}
 }
 
-/* The window's host time (each position's gap to the one before, the
- * first an interval, as work_conservation counts) and how much of it
- * the host ran the VM. */
+/* The window's host time, counted as work_conservation counts its
+ * stretches (pos_ms), and how much of it the host let the VM run. */
 static void vm_run(struct ev *e)
 {
 	double window = 0, run = 0, stopped = NAN;
 	bool known = false;
 
 	for (size_t p = 0; p < e->n; p++) {
-		double d = p ? S(e, p)->t_ms - S(e, p - 1)->t_ms : e->iv;
-		double share = S(e, p)->vm_share;
+		double r;
 
-		window += d;
-		run += isnan(share) ? d : d * share;
-		known |= !isnan(share);
+		window += pos_ms(e, p, 0, &r);
+		run += r;
+		known |= !isnan(S(e, p)->vm_share);
 		if (!isnan(S(e, p)->stopped_ms))
 			stopped = (isnan(stopped) ? 0 : stopped) + S(e, p)->stopped_ms;
 	}

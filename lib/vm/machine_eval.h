@@ -51,6 +51,18 @@ static inline bool offline_at(const struct ev *e, size_t p, unsigned i)
 	return e->m->host && (S(e, p)->have & MS_VCPU) && !(C(e, p, i)->flags & MC_VCPU_RAN);
 }
 
+/* Host ms position p covers in a run of positions from a: its gap to
+ * the one before, one interval for the first.  *run gets how much of it
+ * the host let the VM run (vm_share; all of it when that is unknown). */
+static inline double pos_ms(const struct ev *e, size_t p, size_t a, double *run)
+{
+	double d = p == a ? e->iv : S(e, p)->t_ms - S(e, p - 1)->t_ms;
+	double share = S(e, p)->vm_share;
+
+	*run = isnan(share) ? d : d * share;
+	return d;
+}
+
 /* The host all but held the VM in the interval before position p (QEMU
  * stopped, or its vCPU threads waiting for a host CPU, 95% of it or
  * more): its samples show a frozen guest, not the scheduler's doing.

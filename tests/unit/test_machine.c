@@ -343,6 +343,16 @@ static void test_lost_short_stop(void **state)
 	assert_true(fabs(machine_lost_ms(&m, 140, 248) - 99) < 1e-9);
 	/* never more than the span itself */
 	assert_true(fabs(machine_lost_ms(&m, 150, 160) - 10) < 1e-9);
+	/* spans starting anywhere find their intervals, and end where asked */
+	assert_true(fabs(machine_lost_ms(&m, -50, 1000) - 100) < 1e-9);
+	assert_true(fabs(machine_lost_ms(&m, 250, 1000) - 39) < 1e-9);
+	assert_true(machine_lost_ms(&m, 0, 100) == 0);
+	assert_true(machine_lost_ms(&m, 300, 1000) == 0);
+	/* a sample fed out of order: no share of its own, the rest still found */
+	samples(&m, 250, 1, "1,1", "0,0", ",\"vcpu_run_us\":[0,0],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":100000");
+	samples(&m, 400, 1, "1,1", "0,0", ",\"vcpu_run_us\":[50000,50000],\"vcpu_wait_us\":[50000,50000],\"qemu_stopped_us\":0");
+	assert_true(m.unsorted);
+	assert_true(fabs(machine_lost_ms(&m, 140, 248) - 99) < 1e-9);
 	machine_release(&m);
 }
 
