@@ -1256,13 +1256,13 @@ static int cmd_compare(int argc, char **argv)
 	compare_report(&r, o.args[0], o.args[1], o.format, o.all, &out);
 	print_out(&out);
 	ret = r.regressions ? KTSTR_EXIT_FAIL : KTSTR_EXIT_PASS;
-	/* Nothing in common is not "no regression": a CI job must not read
-	 * it as a pass.  The usual cause is a run of several schedulers,
-	 * whose case keys end in the scheduler's name. */
 	if (!same_list(&r.a.accels, &r.b.accels))
 		diag("compare: the runs used different accelerators (see ACCEL): under TCG,"
 		     " rates, latencies and gaps measure the emulator as much as the"
 		     " scheduler, so those deltas compare machines, not schedulers");
+	/* Nothing compared is not "no regression": a CI job must not read
+	 * it as a pass.  The usual cause is a run of several schedulers,
+	 * whose case keys end in the scheduler's name. */
 	if (!r.cases_both) {
 		diag("compare: no case is in both runs ('%s' has %zu, '%s' %zu), so nothing"
 		     " was compared%s", o.args[0], r.cases_a, o.args[1], r.cases_b,

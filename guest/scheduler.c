@@ -14,9 +14,10 @@
  *            and the lines the kernel prints after it.  Checked at once
  *            when the process exits (SIGCHLD) or the kernel logs that
  *            line (the engine polls /dev/kmsg: the kernel logs every
- *            disable), and every HEALTH_MS as a fallback.  Each check costs the
- *            guest ~1 ms under TCG, so checking every 100 ms took ~1% of a
- *            1-vCPU guest's CPU from the workers it measures;
+ *            disable), and every HEALTH_MS as a fallback.  Each check
+ *            costs the guest ~1 ms under TCG, so checking every 100 ms
+ *            took ~1% of a 1-vCPU guest's CPU from the workers it
+ *            measures;
  *   detach   SIGINT, wait DETACH_WAIT_MS for the exit (then SIGKILL: not
  *            clean) and for the state to read "disabled" again.
  * root/events exists only while a scheduler is attached, so it is read at
@@ -101,7 +102,6 @@ int sched_kmsg_fd(const struct engine *e)
 {
 	return e->sched && e->sched->alive ? e->kmsg : -1;
 }
-
 
 bool sched_alive(const struct engine *e)
 {

@@ -4,11 +4,10 @@
  * The guest's clock runs on while the host does not run the VM (a stopped
  * QEMU, a host too busy to give it a CPU), and the monitor's vcpu_wait_us
  * and qemu_stopped_us say how much of each interval that was
- * (machine_lost_ms).  A worker's
- * gap that is over its limit only by such time was the host's doing, not
- * the scheduler's; and when the host ran the VM for less than the
- * work_conservation limit over a whole window that was longer, no
- * scheduler could have failed that check.  Either way a pass would claim
+ * (machine_lost_ms).  A worker's gap that is over its limit only by such
+ * time was the host's doing, not the scheduler's; and when the host ran
+ * the VM for less than the work_conservation limit over a whole window
+ * that was longer, no scheduler could have failed that check.  Either way a pass would claim
  * what the run cannot show, so the verdict is inconclusive, and a real
  * failure elsewhere still fails the run.
  *
@@ -20,6 +19,7 @@
 #include "diag.h"
 
 #include <math.h>
+#include <stdarg.h>
 
 /* A stop of QEMU this long in the workload makes the cgroups' timing
  * checks the host's: the guest's clock jumps by the stop when QEMU goes
@@ -46,40 +46,35 @@ static bool host_explains(const struct verdict_check *c, double lost)
 	return lost > 0 && c->value - lost <= c->limit;
 }
 
-static void mark(struct verdict *v, struct verdict_check *c, double lost, double stopped)
+/* Add to a failure's message what the host took. */
+static void amend(struct verdict_check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void amend(struct verdict_check *c, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
 
-	c->by_host = true;
-	c->host_lost_ms = isnan(lost) ? stopped : lost;
 	strbuf_addstr(&sb, c->message);
-	if (!isnan(lost)) {
-		strbuf_addstr(&sb, "; the host did not run the VM for ");
-		vd_add_num(&sb, round(lost));
-		strbuf_addstr(&sb, " ms of it");
-	} else {
-		strbuf_addstr(&sb, "; QEMU was stopped for ");
-		vd_add_num(&sb, round(stopped));
-		strbuf_addstr(&sb, " ms during the workload (the guest's clock jumped)");
-	}
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
 	free(c->message);
 	c->message = strbuf_detach(&sb, NULL);
-	v->n_failures--;
-	v->n_by_host++;
 }
 
-/* A gap the host's time explains in part stays the scheduler's, but the
- * message says how much the host took (on a busy host, most of it). */
-static void note_part(struct verdict_check *c, double lost)
+/* The failure is the host's: lost ms of it the host took, or, when lost
+ * is NAN, QEMU was stopped for stopped ms in the workload. */
+static void mark(struct verdict *v, struct verdict_check *c, double lost, double stopped)
 {
-	struct strbuf sb = STRBUF_INIT;
-
-	strbuf_addstr(&sb, c->message);
-	strbuf_addstr(&sb, " (the host did not run the VM for ");
-	vd_add_num(&sb, round(lost));
-	strbuf_addstr(&sb, " ms of it)");
-	free(c->message);
-	c->message = strbuf_detach(&sb, NULL);
+	c->by_host = true;
+	c->host_lost_ms = isnan(lost) ? stopped : lost;
+	if (!isnan(lost))
+		amend(c, "; the host did not run the VM for %.0f ms of it", round(lost));
+	else
+		amend(c, "; QEMU was stopped for %.0f ms during the workload (the guest's"
+		      " clock jumped)", round(stopped));
+	v->n_failures--;
+	v->n_by_host++;
 }
 
 void vd_mark_host(struct verdict *v)
@@ -103,8 +98,11 @@ void vd_mark_host(struct verdict *v)
 				mark(v, c, lost, NAN);
 				continue;
 			}
+			/* In part: still the scheduler's, saying how much
+			 * the host took (on a busy host, most of it). */
 			if (!stopped && lost > 0.05 * c->value)
-				note_part(c, lost);
+				amend(c, " (the host did not run the VM for %.0f ms of it)",
+				      round(lost));
 		}
 		if (stopped)
 			mark(v, c, NAN, r->stopped_ms);
