@@ -30,6 +30,17 @@ stats() {
 	run --separate-stderr "$BIN" "$@"
 }
 
+# derive_run FROM TO FILTER [PREFIX]: add to run TO (made if missing) a
+# copy of each sidecar of run FROM passed through jq FILTER, its file name
+# after PREFIX.
+derive_run() {
+	local f
+	mkdir -p "$ROOT/$2"
+	for f in "$ROOT/$1"/*.ktstr.json; do
+		jq -c "$3" "$f" >"$ROOT/$2/${4:-}$(basename "$f")"
+	done
+}
+
 # ---- list ------------------------------------------------------------------
 
 @test "list: a table with RUN LABEL KERNEL SCHEDULERS TESTS DATE ARCH, newest first" {
@@ -259,13 +270,9 @@ stats() {
 @test "compare: two runs with no case in common compare nothing, exit 3, and say why" {
 	# The same run as one of two schedulers: each case is then keyed by
 	# its scheduler too (suite test/preset/scheduler).
-	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
-	for f in "$ROOT/$BASE"/*.ktstr.json; do
-		b=$(basename "$f")
-		jq -c '.run_id = "20250105T100000Z-0000000e"' "$f" >"$ROOT/6.14.2-eeeeeeeeeeee/$b"
-		jq -c '.run_id = "20250105T100000Z-0000000e" | .scheduler.name = "scx_qmap"' "$f" \
-			>"$ROOT/6.14.2-eeeeeeeeeeee/qmap-$b"
-	done
+	derive_run "$BASE" 6.14.2-eeeeeeeeeeee '.run_id = "20250105T100000Z-0000000e"'
+	derive_run "$BASE" 6.14.2-eeeeeeeeeeee \
+		'.run_id = "20250105T100000Z-0000000e" | .scheduler.name = "scx_qmap"' qmap-
 	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
 	[ "$status" -eq 3 ]
 	[ "${lines[-1]}" = "compare: 0 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
@@ -285,11 +292,7 @@ stats() {
 @test "compare: cases whose samples are all errors compare nothing, exit 3" {
 	# Every sample of the second run an error (the VM or the host failed
 	# it): the cases match, but nothing was measured.
-	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
-	for f in "$ROOT/$SAME"/*.ktstr.json; do
-		jq -c '.run_id = "20250105T100000Z-0000000e" | .result = "error"' "$f" \
-			>"$ROOT/6.14.2-eeeeeeeeeeee/$(basename "$f")"
-	done
+	derive_run "$SAME" 6.14.2-eeeeeeeeeeee '.run_id = "20250105T100000Z-0000000e" | .result = "error"'
 	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
 	[ "$status" -eq 3 ]
 	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 4 errors" ]
@@ -297,11 +300,7 @@ stats() {
 }
 
 @test "compare: runs of different accelerators are compared with a warning" {
-	mkdir "$ROOT/6.14.2-ffffffffffff"
-	for f in "$ROOT/$SAME"/*.ktstr.json; do
-		jq -c '.run_id = "20250106T100000Z-0000000f" | .accel = "tcg"' "$f" \
-			>"$ROOT/6.14.2-ffffffffffff/$(basename "$f")"
-	done
+	derive_run "$SAME" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f" | .accel = "tcg"'
 	stats compare "$BASE" 6.14.2-ffffffffffff --dir "$ROOT"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == "ktstr-stats: compare: the runs used different accelerators (see ACCEL): "* ]]
