@@ -92,13 +92,34 @@ failures() {
 	grep -q '^monitor: the host ran the VM 16% of the workload' <<<"$output"
 	stats --json "$FX/monitor-host-starved.jsonl"
 	[ "$(jq -c '[.result, .machine.vm_run_pct, .machine.max_idle_while_runnable_ms, ([.checks[].check] | index("work_conservation"))]' <<<"$output")" = '["inconclusive",16.1,null,null]' ]
-	# With a gap limit of 10 ms: cg_1's 165 ms gap is all the host's;
-	# cg_0's 120 ms is over it by more than the host took, so it fails,
-	# saying how much was the host's.
+	# With a gap limit of 10 ms: cg_1's 165 ms gap is all the host's.
+	# cg_0's 120 ms is over it by more than the host took in it, but with
+	# the VM run for 16% of the workload every timing check is the
+	# host's: the guest's clock ran on through each wait.
 	stats --max-gap-ms 10 "$FX/monitor-host-starved.jsonl"
-	[ "$status" -eq 1 ]
-	[ "${lines[1]}" = "  stuck 119.683ms on cpu1 at +949ms (cg_0) (the host did not run the VM for 102 ms of it)" ]
+	[ "$status" -eq 3 ]
+	[ "${lines[2]}" = "    stuck 119.683ms on cpu1 at +949ms (cg_0); the host ran the VM for only 16% of the workload (the guest's clock ran on while its vCPUs waited for a host CPU)" ]
 	[ "${lines[3]}" = "    stuck 165.009ms on cpu0 at +2977ms (cg_1); the host did not run the VM for 165 ms of it" ]
+	# So is a spread past its limit, with the time the host took.
+	stats --max-spread-pct 0.05 --json "$FX/monitor-host-starved.jsonl"
+	[ "$(jq -c '[.result, [.failures[] | [.check, .by_host, .host_lost_ms]]]' <<<"$output")" = '["inconclusive",[["spread",true,2518],["spread",true,2518]]]' ]
+}
+
+@test "a host that ran the VM over half the workload leaves the timing checks the scheduler's" {
+	# The busy-host run with its vCPU waits halved: the VM ran 58% of
+	# the workload.  Gaps over the limit by more than the host took in
+	# them fail, each saying how much that was; a spread fails as
+	# measured.
+	jq -c 'if .type == "monitor" and .vcpu_wait_us then .vcpu_wait_us |= map(. / 2 | floor) else . end' \
+		"$FX/monitor-host-starved.jsonl" >"$TEST_TMP/half.jsonl"
+	stats --json "$TEST_TMP/half.jsonl"
+	[ "$(jq -c '[.result, .machine.vm_run_pct]' <<<"$output")" = '["pass",58]' ]
+	stats --max-gap-ms 10 "$TEST_TMP/half.jsonl"
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = "  stuck 119.683ms on cpu1 at +949ms (cg_0) (the host did not run the VM for 61 ms of it)" ]
+	[ "${lines[2]}" = "  stuck 165.009ms on cpu0 at +2977ms (cg_1) (the host did not run the VM for 96 ms of it)" ]
+	stats --max-spread-pct 0.05 --json "$TEST_TMP/half.jsonl"
+	[ "$(jq -c '[.result, [.failures[] | .by_host]]' <<<"$output")" = '["fail",[false,false]]' ]
 }
 
 @test "a QEMU stopped by the host: the workers' gaps are the host's, and the run is inconclusive" {

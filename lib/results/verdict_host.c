@@ -13,8 +13,9 @@
  *
  * Only the worst gap per cgroup is known: with it discounted, a lesser one
  * may still be over the limit, so even then the run is not a pass.  And a
- * stop (SIGSTOP) disturbs more than the time it took: see
- * STOP_DISTURBS_MS. */
+ * stop (SIGSTOP) disturbs more than the time it took, as does a host that
+ * ran the VM for under half the workload: see STOP_DISTURBS_MS and
+ * HOST_SHARE_MIN. */
 #include "verdict_int.h"
 #include "diag.h"
 
@@ -26,6 +27,12 @@
  * on, and its kernel charges the jump to whatever was running (an EEVDF
  * run stopped 2 s read spreads of 28% and 33% against a 15% limit). */
 #define STOP_DISTURBS_MS 200
+/* A host that ran the VM for less than this share of the workload does
+ * the same in many small pieces: each time a vCPU thread waits for a
+ * host CPU, the guest's clock runs on and is charged to whatever that
+ * vCPU was running.  Under half, most of what the timing checks measure
+ * is the host's waits, not the scheduler's choices. */
+#define HOST_SHARE_MIN 0.5
 
 /* What a stop disturbs: the cgroups' checks that are timings. */
 static bool timing_check(const char *check)
@@ -62,17 +69,12 @@ static void amend(struct verdict_check *c, const char *fmt, ...)
 	c->message = strbuf_detach(&sb, NULL);
 }
 
-/* The failure is the host's: lost ms of it the host took, or, when lost
- * is NAN, QEMU was stopped for stopped ms in the workload. */
-static void mark(struct verdict *v, struct verdict_check *c, double lost, double stopped)
+/* The failure is the host's, which took host_ms of the run from it (the
+ * caller has said how in its message). */
+static void mark(struct verdict *v, struct verdict_check *c, double host_ms)
 {
 	c->by_host = true;
-	c->host_lost_ms = isnan(lost) ? stopped : lost;
-	if (!isnan(lost))
-		amend(c, "; the host did not run the VM for %.0f ms of it", round(lost));
-	else
-		amend(c, "; QEMU was stopped for %.0f ms during the workload (the guest's"
-		      " clock jumped)", round(stopped));
+	c->host_lost_ms = host_ms;
 	v->n_failures--;
 	v->n_by_host++;
 }
@@ -83,6 +85,9 @@ void vd_mark_host(struct verdict *v)
 	const struct machine_result *r = &v->machine_result;
 	double origin = m->origin_host_ms;
 	bool stopped = r->stopped_ms >= STOP_DISTURBS_MS;
+	/* NAN-safe: without thread times (an older ktstr-vm) the share is
+	 * not known and nothing is marked for it. */
+	bool busy = !stopped && r->window_ms > 0 && r->vm_run_ms < HOST_SHARE_MIN * r->window_ms;
 
 	for (size_t i = 0; i < v->n_checks; i++) {
 		struct verdict_check *c = &v->checks[i];
@@ -95,17 +100,27 @@ void vd_mark_host(struct verdict *v)
 			double lost = machine_lost_ms(m, to - c->value, to);
 
 			if (host_explains(c, lost)) {
-				mark(v, c, lost, NAN);
+				amend(c, "; the host did not run the VM for %.0f ms of it",
+				      round(lost));
+				mark(v, c, lost);
 				continue;
 			}
 			/* In part: still the scheduler's, saying how much
-			 * the host took (on a busy host, most of it). */
-			if (!stopped && lost > 0.05 * c->value)
+			 * the host took. */
+			if (!stopped && !busy && lost > 0.05 * c->value)
 				amend(c, " (the host did not run the VM for %.0f ms of it)",
 				      round(lost));
 		}
-		if (stopped)
-			mark(v, c, NAN, r->stopped_ms);
+		if (stopped) {
+			amend(c, "; QEMU was stopped for %.0f ms during the workload (the"
+			      " guest's clock jumped)", round(r->stopped_ms));
+			mark(v, c, r->stopped_ms);
+		} else if (busy) {
+			amend(c, "; the host ran the VM for only %.0f%% of the workload (the"
+			      " guest's clock ran on while its vCPUs waited for a host CPU)",
+			      100 * r->vm_run_ms / r->window_ms);
+			mark(v, c, r->window_ms - r->vm_run_ms);
+		}
 	}
 	if (v->n_by_host) {
 		for (size_t i = 0; i < v->n_checks; i++)
