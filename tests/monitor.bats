@@ -164,6 +164,44 @@ failures() {
 	jq -e '[.failures[] | select(.by_host | not)] == []' <<<"$output"
 }
 
+@test "monitor: Ctrl-Z stops QEMU with ktstr-vm, counts the stop as the host's and not against --timeout" {
+	# A terminal's SIGTSTP reaches ktstr-vm's process group, not QEMU's
+	# (its own): ktstr-vm stops QEMU, then itself, for 5 s.  The run takes
+	# 7-8 s without the stop, so a --timeout of 10 s holds only if the
+	# stop is not counted against it.
+	vm --topo 1,1,2,1 --scenario steady --duration 4s --timeout 10s \
+		>"$TEST_TMP/rec" 2>"$TEST_TMP/err" &
+	local vmpid=$! qemu="" i
+	for i in $(seq 200); do
+		grep -q '"type":"scenario_start"' "$TEST_TMP/rec" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 1
+	qemu=$(test_qemu_pid)
+	[ -n "$qemu" ]
+	# ktstr-vm itself: QEMU's parent ($vmpid may be a wrapper's shell).
+	local ktstr states
+	ktstr=$(awk '{print $4}' "/proc/$qemu/stat")
+	kill -TSTP "$ktstr"
+	sleep 0.5
+	# Both stopped (state T), read before anything can fail.
+	states="$(awk '{print $3}' "/proc/$ktstr/stat") $(awk '{print $3}' "/proc/$qemu/stat")"
+	sleep 4.5
+	# A shell's fg sends SIGCONT to the job.
+	kill -CONT "$ktstr"
+	wait "$vmpid"
+	[ "$states" = "T T" ]
+	cat "$TEST_TMP/err" >&2
+	[ "$(records "$TEST_TMP/rec" vm_exit | jq -r .reason)" = exited ]
+	stopped=$(records "$TEST_TMP/rec" monitor | jq -s '[.[].qemu_stopped_us] | add')
+	echo "# QEMU stopped for $((stopped / 1000)) ms by the samples" >&3
+	[ "$stopped" -ge 4800000 ] && [ "$stopped" -le 6000000 ]
+	run ktstr-stats --json "$TEST_TMP/rec"
+	echo "$output" | jq -c '[.result, .reason, .failures]'
+	jq -e '.result == "pass" or .result == "inconclusive"' <<<"$output"
+	jq -e '[.failures[] | select(.by_host | not)] == []' <<<"$output"
+}
+
 @test "monitor: a guest whose agent stops answering still yields samples and a reason" {
 	run vm --topo 1,1,2,1 --exec 'sleep 600' --timeout 12s
 	[ "$status" -eq 1 ]

@@ -92,22 +92,33 @@ SH
 	# has no vmx/svm, so QEMU really fails under KVM.  KTSTR_ACCEL_DETECT
 	# makes auto choose KVM as a working probe would.
 	! grep -qwE 'vmx|svm' /proc/cpuinfo || skip "this host's KVM works; nothing to fall back from"
-	KTSTR_ACCEL_DETECT=kvm run --separate-stderr ktstr-vm -k "$KERNEL" --raw --exec 'echo hi'
+	# How KVM fails depends on the host: QEMU exits with an error, halts
+	# the guest with "KVM internal error" (the bzImage's real-mode entry
+	# here: ktstr-vm ends the attempt at once), or spins until the boot
+	# deadline (the vmlinux's PVH entry here).  A bzImage alone, so the
+	# attempt is not the 16 s deadline where KVM says why.
+	cp "${KERNEL%/*}/bzImage" "$TEST_TMP/bzImage"
+	local k=$TEST_TMP/bzImage
+	KTSTR_ACCEL_DETECT=kvm run --separate-stderr ktstr-vm -k "$k" --raw --exec 'echo hi'
 	echo "status=$status stderr=$stderr"
 	[ "$status" -eq 0 ]
 	[ "$output" = hi ]
 	[[ "$stderr" == *"KVM failed before the guest agent started"*"retrying once under TCG"* ]]
-	KTSTR_ACCEL_DETECT=kvm run --separate-stderr ktstr-vm -k "$KERNEL" --exec 'echo hi'
+	KTSTR_ACCEL_DETECT=kvm run --separate-stderr ktstr-vm -k "$k" --exec 'echo hi'
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" >"$TEST_TMP/out"
-	[ "$(jq -r 'select(.type | test("^(vm_start|accel_retry|vm_exit)$")) | .type + ":" + (.accel // .reason // "")' "$TEST_TMP/out" | tr '\n' ' ')" = \
-		"vm_start:kvm accel_retry:qemu_error vm_start:tcg vm_exit:exited " ]
+	[[ "$(jq -r 'select(.type | test("^(vm_start|accel_retry|vm_exit)$")) | .type + ":" + (.accel // .reason // "")' "$TEST_TMP/out" | tr '\n' ' ')" =~ \
+		^"vm_start:kvm accel_retry:"(qemu_error|boot_timeout)" vm_start:tcg vm_exit:exited "$ ]]
 	records "$TEST_TMP/out" accel_retry | jq -e '.from == "kvm" and .to == "tcg" and (.message | length > 0) and (.console_tail | type == "array")'
 	# Exactly one retry, and only under auto: --accel kvm fails for good.
-	run --separate-stderr ktstr-vm -k "$KERNEL" --accel kvm --exec 'echo hi'
+	run --separate-stderr ktstr-vm -k "$k" --accel kvm --exec 'echo hi'
 	[ "$status" -eq 2 ]
 	! printf '%s\n' "$output" | grep -q accel_retry || false
-	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "qemu_error" and (.console_tail | type == "array")'
+	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | (.reason == "qemu_error" or .reason == "boot_timeout") and (.console_tail | type == "array")'
+	# Halted by KVM: said at once, in QEMU's words.
+	if printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .message | test("KVM internal error")' >/dev/null; then
+		printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | .reason == "qemu_error" and .wall_ms < 10000'
+	fi
 	assert_no_qemu
 }
 

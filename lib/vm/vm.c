@@ -28,21 +28,6 @@
 /* After the guest reports "exit" it powers off; give it this long. */
 #define POWEROFF_GRACE_MS 15000
 
-const char *vm_end_name(enum vm_end e)
-{
-	static const char *const names[] = {
-		[VM_END_EXITED] = "exited",
-		[VM_END_TIMEOUT] = "timeout",
-		[VM_END_PANIC] = "panic",
-		[VM_END_AGENT_ERROR] = "agent_error",
-		[VM_END_NO_AGENT] = "no_agent",
-		[VM_END_QEMU_ERROR] = "qemu_error",
-		[VM_END_INTERRUPTED] = "interrupted",
-		[VM_END_BOOT_TIMEOUT] = "boot_timeout",
-	};
-	return e < ARRAY_SIZE(names) ? names[e] : "unknown";
-}
-
 long long vm_boot_timeout_ms(enum vm_accel a, unsigned vcpus)
 {
 	if (a == VM_ACCEL_KVM)
@@ -70,19 +55,8 @@ static void kill_qemu(void)
 	}
 }
 
-static void set_message(struct vm_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void set_message(struct vm_result *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
-}
-
 /* The request could not be delivered.  Before agent_ready that means QEMU
- * is gone or going, and its exit says why (classify_qemu_exit); after it,
+ * is gone or going, and its exit says why (vm_classify_exit); after it,
  * the run ends here as an agent error. */
 static void request_lost(struct vm_run *v, int err)
 {
@@ -90,7 +64,7 @@ static void request_lost(struct vm_run *v, int err)
 	v->to_agent_off = 0;
 	if (!v->ready || v->exit_seen)
 		return;
-	set_message(v->r, "cannot send the request to the guest agent: %s", strerror(err));
+	vm_set_message(v->r, "cannot send the request to the guest agent: %s", strerror(err));
 	v->r->end = VM_END_AGENT_ERROR;
 	v->request_failed = true;
 	v->exit_seen = true;
@@ -190,7 +164,7 @@ static void handle_record(struct vm_run *v, json_t *rec)
 		v->exit_seen = true;
 		v->exit_seen_ms = monotonic_ms();
 		v->r->end = VM_END_AGENT_ERROR;
-		set_message(v->r, "guest agent: %s",
+		vm_set_message(v->r, "guest agent: %s",
 			    json_get_str(rec, "message") ? json_get_str(rec, "message") : "error");
 		ack_final(v);
 	}
@@ -259,84 +233,20 @@ void vm_hold_stop_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-static int setup_signals(sigset_t *old)
+/* job_control: also take the terminal's SIGTSTP (Ctrl-Z) and the SIGCONT
+ * that ends it (job_stop). */
+static int setup_signals(sigset_t *old, bool job_control)
 {
 	sigset_t set;
 
 	stop_signals(&set);
 	sigaddset(&set, SIGCHLD);
+	if (job_control) {
+		sigaddset(&set, SIGTSTP);
+		sigaddset(&set, SIGCONT);
+	}
 	sigprocmask(SIG_BLOCK, &set, old);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-/* First meaningful line of QEMU's stderr, without its "qemu-system-x86_64: " prefix. */
-static const char *qemu_error_line(struct vm_run *v)
-{
-	char *s = v->qemu_stderr.buf, *nl, *colon;
-
-	strbuf_trim(&v->qemu_stderr);
-	if (!*s)
-		return "QEMU exited without a message";
-	nl = strchr(s, '\n');
-	if (nl)
-		*nl = '\0';
-	colon = strstr(s, ": ");
-	if (colon && !strncmp(s, "qemu-system", 11))
-		return colon + 2;
-	return s;
-}
-
-static void classify_qemu_exit(struct vm_run *v)
-{
-	struct vm_result *r = v->r;
-	const struct ktstr_topo *t = &v->c->topo;
-
-	/* A request that could not be sent because QEMU crashed under it is
-	 * QEMU's failure: a status with a signal comes from QEMU's own death,
-	 * as our kill (kill_qemu) reaps without keeping the status. */
-	if (v->exit_seen && !(v->request_failed && v->qemu_gone && WIFSIGNALED(v->qemu_status)))
-		return;
-	if (v->panic_line[0]) {
-		r->end = VM_END_PANIC;
-		set_message(r, "guest kernel panic: %s", v->panic_line);
-	} else if (WIFSIGNALED(v->qemu_status)) {
-		/* Not our kill (that sets exit_seen): QEMU crashed, which
-		 * says nothing about the guest or its scheduler. */
-		r->end = VM_END_QEMU_ERROR;
-		set_message(r, "QEMU died of %s%s%s", strsignal(WTERMSIG(v->qemu_status)),
-			    v->qemu_stderr.len ? ": " : "",
-			    v->qemu_stderr.len ? qemu_error_line(v) : "");
-	} else if (v->ready && WIFEXITED(v->qemu_status) && WEXITSTATUS(v->qemu_status) &&
-		   v->qemu_stderr.len) {
-		r->end = VM_END_QEMU_ERROR;
-		set_message(r, "QEMU failed after boot (exit %d): %s",
-			    WEXITSTATUS(v->qemu_status), qemu_error_line(v));
-	} else if (!v->ready && v->qemu_stderr.len) {
-		const char *line = qemu_error_line(v);
-
-		r->end = VM_END_QEMU_ERROR;
-		if (strstr(line, "max CPUs") || strstr(line, "SMP CPUs"))
-			set_message(r, "--topo %u,%u,%u,%u: %s; ask for fewer CPUs",
-				    t->nodes, t->llcs, t->cores, t->threads, line);
-		else
-			set_message(r, "QEMU failed: %s", line);
-	} else if (!v->ready) {
-		r->end = VM_END_NO_AGENT;
-		/* A log about to be removed as empty is nothing to point at. */
-		if (v->log_kept)
-			set_message(r, "the VM stopped before the guest agent started "
-				    "(is the kernel bootable with virtio-serial? see %s)",
-				    v->c->console_log);
-		else
-			set_message(r, "the VM stopped before the guest agent started, and the "
-				    "kernel printed nothing on the console (is it a bootable "
-				    "x86_64 kernel with virtio-serial? --dmesg shows its boot "
-				    "messages)");
-	} else {
-		r->end = VM_END_NO_AGENT;
-		set_message(r, "the VM stopped before the guest command finished "
-			    "(see %s)", v->c->console_log);
-	}
 }
 
 /* QEMU's state changes: its exit, and a stop (SIGSTOP) or continue,
@@ -356,6 +266,28 @@ static void reap_qemu(struct vm_run *v)
 	}
 }
 
+/* Ctrl-Z.  QEMU has a process group of its own (spawn_qemu), so the
+ * terminal's SIGTSTP stops only us, and the guest would run on with
+ * nobody reading it.  Stop QEMU, then ourselves; on SIGCONT (fg or bg)
+ * QEMU goes on too.  The stop is time the host took from the VM, counted
+ * as a SIGSTOP to QEMU is (qemu_stopped_us): waitpid's own report of
+ * QEMU's stop would only be read after ours ended.  Not against
+ * --timeout or the boot deadline either. */
+static void job_stop(struct vm_run *v)
+{
+	long long t = monotonic_ms();
+	bool held = qemu_pid > 0 && kill(qemu_pid, SIGSTOP) == 0;
+
+	if (held)
+		vm_monitor_qemu_stopped(&v->mon, true, t - v->start_ms);
+	progress_clear();
+	raise(SIGSTOP);
+	/* Continued. */
+	v->job_stopped_ms += monotonic_ms() - t;
+	if (held && qemu_pid > 0 && kill(qemu_pid, SIGCONT) == 0)
+		vm_monitor_qemu_stopped(&v->mon, false, monotonic_ms() - v->start_ms);
+}
+
 static void on_signal(struct vm_run *v)
 {
 	struct signalfd_siginfo si;
@@ -365,12 +297,19 @@ static void on_signal(struct vm_run *v)
 			reap_qemu(v);
 			continue;
 		}
+		if (si.ssi_signo == SIGTSTP) {
+			job_stop(v);
+			continue;
+		}
+		/* The end of a stop (handled in job_stop), or a stray one. */
+		if (si.ssi_signo == SIGCONT)
+			continue;
 		/* A real signal wins over a closed stdout seen first. */
 		if (v->r->end != VM_END_INTERRUPTED || !v->r->signal ||
 		    v->r->signal == SIGPIPE) {
 			v->r->end = VM_END_INTERRUPTED;
 			v->r->signal = (int)si.ssi_signo;
-			set_message(v->r, "interrupted by SIG%s", sigabbrev_np((int)si.ssi_signo));
+			vm_set_message(v->r, "interrupted by SIG%s", sigabbrev_np((int)si.ssi_signo));
 			v->exit_seen = true;
 		}
 		kill_qemu();
@@ -384,7 +323,7 @@ static int open_log(const char *path, struct vm_result *r)
 	int fd;
 
 	if (mkdir_p(dir, 0755) < 0) {
-		set_message(r, "--console-log %s: cannot create %s: %s; choose a writable "
+		vm_set_message(r, "--console-log %s: cannot create %s: %s; choose a writable "
 			    "path", path, dir, strerror(errno));
 		free(dir);
 		return -1;
@@ -392,7 +331,7 @@ static int open_log(const char *path, struct vm_result *r)
 	free(dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		set_message(r, "--console-log %s: %s; choose a writable path", path,
+		vm_set_message(r, "--console-log %s: %s; choose a writable path", path,
 			    strerror(errno));
 	return fd;
 }
@@ -490,7 +429,7 @@ static void on_output_gone(struct vm_run *v)
 	if (v->qemu_gone || v->exit_seen)
 		return;
 	v->r->signal = SIGPIPE;
-	set_message(v->r, "stdout was closed (broken pipe); stopped the VM");
+	vm_set_message(v->r, "stdout was closed (broken pipe); stopped the VM");
 	stop_qemu(v, VM_END_INTERRUPTED);
 }
 
@@ -503,7 +442,7 @@ static void boot_timed_out(struct vm_run *v)
 	for (i = 0; i < CONSOLE_TAIL && !console; i++)
 		console = v->tail[i] != NULL;
 	vm_monitor_describe(&v->mon, monotonic_ms() - v->start_ms, &seen);
-	set_message(v->r, "the guest agent did not start within the %lld%s boot deadline "
+	vm_set_message(v->r, "the guest agent did not start within the %lld%s boot deadline "
 		    "(%s, %u vCPUs)%s%s; %s; give it longer with --boot-timeout "
 		    "or KTSTR_BOOT_TIMEOUT",
 		    v->boot_deadline_ms % 1000 ? v->boot_deadline_ms : v->boot_deadline_ms / 1000,
@@ -521,7 +460,7 @@ static void overran(struct vm_run *v, long long now)
 	struct strbuf seen = STRBUF_INIT;
 
 	vm_monitor_describe(&v->mon, now - v->start_ms, &seen);
-	set_message(v->r, "the VM overran --timeout %llu ms and was killed%s%s%s",
+	vm_set_message(v->r, "the VM overran --timeout %llu ms and was killed%s%s%s",
 		    v->c->timeout_ms, v->ready ? "" : " before the guest agent started",
 		    seen.len ? "; " : "", seen.buf);
 	strbuf_release(&seen);
@@ -542,7 +481,7 @@ static bool watchdogs(struct vm_run *v, long long now, long long *wait)
 	long long left, due;
 
 	if (c->timeout_ms && !v->exit_seen) {
-		left = v->start_ms + (long long)c->timeout_ms - now;
+		left = v->start_ms + v->job_stopped_ms + (long long)c->timeout_ms - now;
 		if (left <= 0) {
 			overran(v, now);
 			return false;
@@ -550,7 +489,7 @@ static bool watchdogs(struct vm_run *v, long long now, long long *wait)
 		sooner(wait, left);
 	}
 	if (v->boot_deadline_ms && !v->ready && !v->exit_seen) {
-		left = v->start_ms + v->boot_deadline_ms - now;
+		left = v->start_ms + v->job_stopped_ms + v->boot_deadline_ms - now;
 		if (left <= 0) {
 			boot_timed_out(v);
 			return false;
@@ -601,6 +540,8 @@ static void poll_channels(struct vm_run *v, long long wait)
 		v->agent_fd = -1;
 	if (p[2].revents && !drain(v->qerr_fd, NULL, v))
 		v->qerr_fd = -1;
+	if (p[2].revents && !v->exit_seen && vm_qemu_halted(v))
+		stop_qemu(v, VM_END_QEMU_ERROR);
 	if (p[3].revents)
 		on_signal(v);
 	if (output_gone)
@@ -697,7 +638,7 @@ static int open_channels(struct channels *ch, struct vm_result *r)
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch->agent) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch->qmp) < 0 ||
 	    pipe2(ch->qerr, O_CLOEXEC) < 0) {
-		set_message(r, "cannot create VM channels: %s", strerror(errno));
+		vm_set_message(r, "cannot create VM channels: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -716,7 +657,8 @@ static void run_init(struct vm_run *v, const struct qemu_spec *s, bool allow_ret
 	strbuf_init(&v->to_agent, 0);
 	v->to_agent_off = 0;
 	strbuf_init(&v->qemu_stderr, 0);
-	v->sig_fd = setup_signals(oldmask);
+	/* As spawn_qemu's new_pgrp: a --shell QEMU shares our group. */
+	v->sig_fd = setup_signals(oldmask, !s->shell);
 	if (!atexit_set)
 		atexit(kill_qemu);
 	atexit_set = true;
@@ -774,7 +716,7 @@ static int spawn_qemu(struct vm_run *v, const struct qemu_spec *s, struct strvec
 	 * reads ours, closed with the channels after the run. */
 	close_pair_end(ch->qmp, 1);
 	if (qemu_pid < 0) {
-		set_message(v->r, "cannot start %s: %s", s->qemu, strerror(err));
+		vm_set_message(v->r, "cannot start %s: %s", s->qemu, strerror(err));
 		return -1;
 	}
 	v->con_fd = ch->con[0];
@@ -799,7 +741,7 @@ static int finish_run(struct vm_run *v)
 	 * either, and a log the user named is theirs: both stay.  Decided
 	 * before the message, which names the log only when it stays. */
 	v->log_kept = v->log_written || v->ready || v->c->console_log_given;
-	classify_qemu_exit(v);
+	vm_classify_exit(v);
 	if (!v->log_kept)
 		unlink(v->c->console_log);
 	if (retry_under_tcg(v)) {
@@ -835,7 +777,7 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 	r->exit_code = -1;
 	qemu_path = find_program(c->qemu);
 	if (!qemu_path) {
-		set_message(r, "%s not found in PATH; install QEMU (contrib/install-deps) "
+		vm_set_message(r, "%s not found in PATH; install QEMU (contrib/install-deps) "
 			    "or set KTSTR_QEMU to its path", c->qemu);
 		return -1;
 	}

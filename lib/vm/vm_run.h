@@ -35,6 +35,9 @@ struct vm_run {
 	enum vm_accel accel;	/* resolved for this attempt */
 	long long boot_deadline_ms;	/* after start_ms; 0: none */
 	long long start_ms, exit_seen_ms, last_tick_ms;
+	/* Time spent stopped by job control (Ctrl-Z): not counted against
+	 * --timeout or the boot deadline. */
+	long long job_stopped_ms;
 	bool may_retry;		/* KVM chosen by auto: a failed boot retries on TCG */
 	bool ready, exit_seen, qemu_gone;
 	/* The request could not be written: the agent's end went away,
@@ -57,5 +60,15 @@ void vm_console_feed(struct vm_run *v, const char *buf, size_t n);
 /* The remembered lines: on stderr, and as a vm_exit's console_tail. */
 void vm_console_tail_show(const struct vm_run *v);
 json_t *vm_console_tail_json(const struct vm_run *v);
+
+/* vm_end.c */
+void vm_set_message(struct vm_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* After QEMU is gone: the run's end and message from QEMU's exit, the
+ * console's panic line and its stderr, unless the guest already said. */
+void vm_classify_exit(struct vm_run *v);
+/* QEMU's stderr says it halted the guest without exiting (a KVM error);
+ * sets the run's message. */
+bool vm_qemu_halted(struct vm_run *v);
 
 #endif
