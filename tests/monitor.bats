@@ -27,6 +27,17 @@ test_qemu_pid() {
 	done
 }
 
+# Wait until the run in the background writing $TEST_TMP/rec has started
+# its scenario, then a second more: the workers are running.
+scenario_under_way() {
+	local i
+	for i in $(seq 200); do
+		grep -q '"type":"scenario_start"' "$TEST_TMP/rec" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 1
+}
+
 # The failure messages of a verdict, one per line.
 failures() {
 	jq -r '.failures[] | "\(.check): \(.message)"' "$1"
@@ -129,14 +140,10 @@ failures() {
 
 @test "monitor: a VM paused by the host keeps its samples and is not a scheduler stall" {
 	vm --topo 1,1,2,1 --scenario steady --duration 6s >"$TEST_TMP/rec" 2>"$TEST_TMP/err" &
-	local vmpid=$! qemu="" i
-	# Wait for the scenario to be under way, then freeze QEMU (every
-	# vCPU stops) for 2 s.
-	for i in $(seq 200); do
-		grep -q '"type":"scenario_start"' "$TEST_TMP/rec" 2>/dev/null && break
-		sleep 0.1
-	done
-	sleep 1
+	local vmpid=$! qemu=""
+	# Once the scenario is under way, freeze QEMU (every vCPU stops)
+	# for 2 s.
+	scenario_under_way
 	qemu=$(test_qemu_pid)
 	[ -n "$qemu" ]
 	kill -STOP "$qemu"
@@ -171,12 +178,8 @@ failures() {
 	# stop is not counted against it.
 	vm --topo 1,1,2,1 --scenario steady --duration 4s --timeout 10s \
 		>"$TEST_TMP/rec" 2>"$TEST_TMP/err" &
-	local vmpid=$! qemu="" i
-	for i in $(seq 200); do
-		grep -q '"type":"scenario_start"' "$TEST_TMP/rec" 2>/dev/null && break
-		sleep 0.1
-	done
-	sleep 1
+	local vmpid=$! qemu=""
+	scenario_under_way
 	qemu=$(test_qemu_pid)
 	[ -n "$qemu" ]
 	# ktstr-vm itself: QEMU's parent ($vmpid may be a wrapper's shell).
