@@ -275,7 +275,7 @@ static void reap_qemu(struct vm_run *v)
  * --timeout or the boot deadline either. */
 static void job_stop(struct vm_run *v)
 {
-	long long t = monotonic_ms();
+	long long t = monotonic_ms(), now;
 	bool held = qemu_pid > 0 && kill(qemu_pid, SIGSTOP) == 0;
 
 	if (held)
@@ -283,9 +283,18 @@ static void job_stop(struct vm_run *v)
 	progress_clear();
 	raise(SIGSTOP);
 	/* Continued. */
-	v->job_stopped_ms += monotonic_ms() - t;
-	if (held && qemu_pid > 0 && kill(qemu_pid, SIGCONT) == 0)
-		vm_monitor_qemu_stopped(&v->mon, false, monotonic_ms() - v->start_ms);
+	now = monotonic_ms();
+	v->job_stopped_ms += now - t;
+	if (!held)
+		return;
+	/* One sample before QEMU goes on: it carries the whole stop.  Taken
+	 * later, it could fall past the workload's end, which the guest
+	 * reaches at once when its clock jumps by the stop, and the verdict
+	 * would not see the stop at all. */
+	vm_monitor_qemu_stopped(&v->mon, false, now - v->start_ms);
+	vm_monitor_sample(&v->mon, now - v->start_ms);
+	if (qemu_pid > 0)
+		kill(qemu_pid, SIGCONT);
 }
 
 static void on_signal(struct vm_run *v)
