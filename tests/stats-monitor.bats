@@ -122,6 +122,23 @@ failures() {
 	[ "$(jq -c '[.result, [.failures[] | .by_host]]' <<<"$output")" = '["fail",[false,false]]' ]
 }
 
+@test "a Ctrl-Z's stop counts when the workload ends just before the sample that carries it" {
+	# A real run: EEVDF, 1,1,2,1, 4 s, ktstr-vm and QEMU stopped by
+	# SIGTSTP 1 s into the workload for 5 s.  One sample, taken as QEMU
+	# went on, carries the whole stop; the guest's clock jumped by it and
+	# the workload ended 13 ms after that sample.
+	stats --json "$FX/monitor-ctrl-z.jsonl"
+	[ "$(jq -c '[.result, .machine.qemu_stopped_ms]' <<<"$output")" = '["inconclusive",5001]' ]
+	# CI saw it end a little before the sample instead: the stop still
+	# counts by its overlap with the workload, and the spreads it made
+	# are the host's (the sample's time alone left it out: 0 ms, and
+	# spreads of 82% failed EEVDF).
+	jq -c 'if .type == "scenario_end" then .elapsed_ms -= 30 else . end' \
+		"$FX/monitor-ctrl-z.jsonl" >"$TEST_TMP/early.jsonl"
+	stats --json "$TEST_TMP/early.jsonl"
+	[ "$(jq -c '[.result, .machine.qemu_stopped_ms >= 4900, ([.failures[] | select(.by_host | not)] | length)]' <<<"$output")" = '["inconclusive",true,0]' ]
+}
+
 @test "a QEMU stopped by the host: the workers' gaps are the host's, and the run is inconclusive" {
 	# A real run: scx_simple, 1,2,2,1, 5 s, QEMU sent SIGSTOP 1 s into
 	# the workload and SIGCONT 2 s later.  ktstr-vm saw both (waitpid)

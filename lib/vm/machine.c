@@ -412,30 +412,53 @@ static size_t first_after(const struct machine *m, double from_ms)
 	return lo;
 }
 
-double machine_lost_ms(const struct machine *m, double from_ms, double to_ms)
+/* What the host took of sample s's interval of len ms: all it did not
+ * let the VM run, or only QEMU's stop; NAN when the sample does not say. */
+static double lost_in(const struct machine_sample *s, double len, bool stops_only)
 {
-	double lost = 0;
+	if (stops_only)
+		return s->stopped_ms;
+	return isnan(s->vm_share) ? NAN : len * (1 - s->vm_share);
+}
+
+/* The host's time in (from_ms, to_ms]; NAN when no sample there says. */
+static double host_took_ms(const struct machine *m, double from_ms, double to_ms, bool stops_only)
+{
+	double took = NAN;
 
 	/* Sample i's share covers (t[i-1], t[i]]; a sample fed out of time
 	 * order has no share. */
 	for (size_t i = first_after(m, from_ms); i < m->n_samples; i++) {
-		double a = m->samples[i - 1].t_ms, b = m->samples[i].t_ms;
-		double share = m->samples[i].vm_share, lo, hi;
+		double a = m->samples[i - 1].t_ms, b = m->samples[i].t_ms, x, lo, hi;
 
 		if (!m->unsorted && a >= to_ms)
 			break;
-		if (isnan(share) || !(b > a))
+		if (!(b > a))
 			continue;
+		x = lost_in(&m->samples[i], b - a, stops_only);
 		lo = a > from_ms ? a : from_ms;
 		hi = b < to_ms ? b : to_ms;
+		if (isnan(x) || !(hi > lo))
+			continue;
 		/* Where in the interval the host took its time is not known:
 		 * as much of it as fits in the overlap is counted (a 100 ms
 		 * stop inside a 108 ms gap is all the gap's, not shared out
 		 * over the two intervals it straddles). */
-		if (hi > lo)
-			lost += fmin(hi - lo, (b - a) * (1 - share));
+		took = (isnan(took) ? 0 : took) + fmin(hi - lo, x);
 	}
-	return lost;
+	return took;
+}
+
+double machine_lost_ms(const struct machine *m, double from_ms, double to_ms)
+{
+	double lost = host_took_ms(m, from_ms, to_ms, false);
+
+	return isnan(lost) ? 0 : lost;
+}
+
+double machine_stopped_ms(const struct machine *m, double from_ms, double to_ms)
+{
+	return host_took_ms(m, from_ms, to_ms, true);
 }
 
 void machine_feed(struct machine *m, const json_t *rec, const char *type)

@@ -130,6 +130,10 @@ struct machine {
  * bound, as the samples do not say where in an interval it fell.  0 when
  * the samples say nothing (no such fields, nothing overlapping). */
 double machine_lost_ms(const struct machine *m, double from_ms, double to_ms);
+/* How long QEMU was stopped in (from_ms, to_ms], by the same rule (a
+ * sample's stop counts as far as its interval overlaps the span); NAN
+ * when no sample there carries qemu_stopped_us (an older ktstr-vm). */
+double machine_stopped_ms(const struct machine *m, double from_ms, double to_ms);
 
 void machine_init(struct machine *m);
 void machine_release(struct machine *m);

@@ -165,7 +165,7 @@ static void handle_record(struct vm_run *v, json_t *rec)
 		v->exit_seen_ms = monotonic_ms();
 		v->r->end = VM_END_AGENT_ERROR;
 		vm_set_message(v->r, "guest agent: %s",
-			    json_get_str(rec, "message") ? json_get_str(rec, "message") : "error");
+			       json_get_str(rec, "message") ? json_get_str(rec, "message") : "error");
 		ack_final(v);
 	}
 	v->emit(rec, v->ctx);
@@ -287,10 +287,10 @@ static void job_stop(struct vm_run *v)
 	v->job_stopped_ms += now - t;
 	if (!held)
 		return;
-	/* One sample before QEMU goes on: it carries the whole stop.  Taken
-	 * later, it could fall past the workload's end, which the guest
-	 * reaches at once when its clock jumps by the stop, and the verdict
-	 * would not see the stop at all. */
+	/* One sample before QEMU goes on: it carries the whole stop and
+	 * ends exactly where the stop did.  The guest, whose clock jumps by
+	 * the stop, may end its workload at once; the verdict counts the
+	 * stop by its overlap with the workload (machine_stopped_ms). */
 	vm_monitor_qemu_stopped(&v->mon, false, now - v->start_ms);
 	vm_monitor_sample(&v->mon, now - v->start_ms);
 	if (qemu_pid > 0)
@@ -333,7 +333,7 @@ static int open_log(const char *path, struct vm_result *r)
 
 	if (mkdir_p(dir, 0755) < 0) {
 		vm_set_message(r, "--console-log %s: cannot create %s: %s; choose a writable "
-			    "path", path, dir, strerror(errno));
+			       "path", path, dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
@@ -341,7 +341,7 @@ static int open_log(const char *path, struct vm_result *r)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		vm_set_message(r, "--console-log %s: %s; choose a writable path", path,
-			    strerror(errno));
+			       strerror(errno));
 	return fd;
 }
 
@@ -452,13 +452,13 @@ static void boot_timed_out(struct vm_run *v)
 		console = v->tail[i] != NULL;
 	vm_monitor_describe(&v->mon, monotonic_ms() - v->start_ms, &seen);
 	vm_set_message(v->r, "the guest agent did not start within the %lld%s boot deadline "
-		    "(%s, %u vCPUs)%s%s; %s; give it longer with --boot-timeout "
-		    "or KTSTR_BOOT_TIMEOUT",
-		    v->boot_deadline_ms % 1000 ? v->boot_deadline_ms : v->boot_deadline_ms / 1000,
-		    v->boot_deadline_ms % 1000 ? " ms" : " s", vm_accel_name(v->accel),
-		    topo_cpus(&v->c->topo), seen.len ? "; " : "", seen.buf,
-		    console ? "see the console tail"
-			    : "the kernel printed nothing on the console yet");
+		       "(%s, %u vCPUs)%s%s; %s; give it longer with --boot-timeout "
+		       "or KTSTR_BOOT_TIMEOUT",
+		       v->boot_deadline_ms % 1000 ? v->boot_deadline_ms : v->boot_deadline_ms / 1000,
+		       v->boot_deadline_ms % 1000 ? " ms" : " s", vm_accel_name(v->accel),
+		       topo_cpus(&v->c->topo), seen.len ? "; " : "", seen.buf,
+		       console ? "see the console tail"
+			       : "the kernel printed nothing on the console yet");
 	strbuf_release(&seen);
 	stop_qemu(v, VM_END_BOOT_TIMEOUT);
 }
@@ -470,8 +470,8 @@ static void overran(struct vm_run *v, long long now)
 
 	vm_monitor_describe(&v->mon, now - v->start_ms, &seen);
 	vm_set_message(v->r, "the VM overran --timeout %llu ms and was killed%s%s%s",
-		    v->c->timeout_ms, v->ready ? "" : " before the guest agent started",
-		    seen.len ? "; " : "", seen.buf);
+		       v->c->timeout_ms, v->ready ? "" : " before the guest agent started",
+		       seen.len ? "; " : "", seen.buf);
 	strbuf_release(&seen);
 	stop_qemu(v, VM_END_TIMEOUT);
 }
@@ -787,7 +787,7 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 	qemu_path = find_program(c->qemu);
 	if (!qemu_path) {
 		vm_set_message(r, "%s not found in PATH; install QEMU (contrib/install-deps) "
-			    "or set KTSTR_QEMU to its path", c->qemu);
+			       "or set KTSTR_QEMU to its path", c->qemu);
 		return -1;
 	}
 	/* Said here, before QEMU would fail on it less clearly. */

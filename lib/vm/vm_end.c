@@ -67,20 +67,20 @@ void vm_classify_exit(struct vm_run *v)
 		 * says nothing about the guest or its scheduler. */
 		r->end = VM_END_QEMU_ERROR;
 		vm_set_message(r, "QEMU died of %s%s%s", strsignal(WTERMSIG(v->qemu_status)),
-			    v->qemu_stderr.len ? ": " : "",
-			    v->qemu_stderr.len ? qemu_error_line(v) : "");
+			       v->qemu_stderr.len ? ": " : "",
+			       v->qemu_stderr.len ? qemu_error_line(v) : "");
 	} else if (v->ready && WIFEXITED(v->qemu_status) && WEXITSTATUS(v->qemu_status) &&
 		   v->qemu_stderr.len) {
 		r->end = VM_END_QEMU_ERROR;
 		vm_set_message(r, "QEMU failed after boot (exit %d): %s",
-			    WEXITSTATUS(v->qemu_status), qemu_error_line(v));
+			       WEXITSTATUS(v->qemu_status), qemu_error_line(v));
 	} else if (!v->ready && v->qemu_stderr.len) {
 		const char *line = qemu_error_line(v);
 
 		r->end = VM_END_QEMU_ERROR;
 		if (strstr(line, "max CPUs") || strstr(line, "SMP CPUs"))
 			vm_set_message(r, "--topo %u,%u,%u,%u: %s; ask for fewer CPUs",
-				    t->nodes, t->llcs, t->cores, t->threads, line);
+				       t->nodes, t->llcs, t->cores, t->threads, line);
 		else
 			vm_set_message(r, "QEMU failed: %s", line);
 	} else if (!v->ready) {
@@ -88,17 +88,17 @@ void vm_classify_exit(struct vm_run *v)
 		/* A log about to be removed as empty is nothing to point at. */
 		if (v->log_kept)
 			vm_set_message(r, "the VM stopped before the guest agent started "
-				    "(is the kernel bootable with virtio-serial? see %s)",
-				    v->c->console_log);
+				       "(is the kernel bootable with virtio-serial? see %s)",
+				       v->c->console_log);
 		else
 			vm_set_message(r, "the VM stopped before the guest agent started, and the "
-				    "kernel printed nothing on the console (is it a bootable "
-				    "x86_64 kernel with virtio-serial? --dmesg shows its boot "
-				    "messages)");
+				       "kernel printed nothing on the console (is it a bootable "
+				       "x86_64 kernel with virtio-serial? --dmesg shows its boot "
+				       "messages)");
 	} else {
 		r->end = VM_END_NO_AGENT;
 		vm_set_message(r, "the VM stopped before the guest command finished "
-			    "(see %s)", v->c->console_log);
+			       "(see %s)", v->c->console_log);
 	}
 }
 

@@ -356,6 +356,35 @@ static void test_lost_short_stop(void **state)
 	machine_release(&m);
 }
 
+/* QEMU's stop time in a span, by overlap like the lost time: after a
+ * Ctrl-Z one sample carries the whole stop, and a workload that ended a
+ * few ms before that sample's time still holds nearly all of it. */
+static void test_stopped_by_overlap(void **state)
+{
+	struct machine m;
+	struct warned w;
+
+	(void)state;
+	setup(&m, &w);
+	samples(&m, 0, 2, "1,1", "0,0", ",\"vcpu_run_us\":[100000,100000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":0");
+	/* the stop, 5 s, reported at 5100 for the interval (100, 5100] */
+	samples(&m, 5100, 1, "1,1", "0,0", ",\"vcpu_run_us\":[0,0],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":5000000");
+	samples(&m, 5200, 2, "1,1", "0,0", ",\"vcpu_run_us\":[100000,100000],\"vcpu_wait_us\":[0,0],\"qemu_stopped_us\":0");
+	assert_true(machine_stopped_ms(&m, -INFINITY, INFINITY) == 5000);
+	/* a window ending 13 ms before the sample: all but those 13 ms fit */
+	assert_true(fabs(machine_stopped_ms(&m, 50, 5087) - 4987) < 1e-9);
+	/* nothing before the stop's interval */
+	assert_true(machine_stopped_ms(&m, 0, 100) == 0);
+	/* the wait-or-stop loss counts it the same way */
+	assert_true(fabs(machine_lost_ms(&m, 50, 5087) - 4987) < 1e-9);
+	machine_release(&m);
+	/* no qemu_stopped_us at all (older records): not known */
+	setup(&m, &w);
+	samples(&m, 0, 20, "2,0", "0,1", ",\"vcpu_run_us\":[100000,0]");
+	assert_true(isnan(machine_stopped_ms(&m, 0, 2000)));
+	machine_release(&m);
+}
+
 /* The host ran the VM for less than the limit over a longer window: the
  * check could not have failed, so it is not evaluated. */
 static void test_wc_vacuous(void **state)
@@ -978,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_wc_starved_host),
 		cmocka_unit_test(test_vm_share_idle_guest),
 		cmocka_unit_test(test_lost_short_stop),
+		cmocka_unit_test(test_stopped_by_overlap),
 		cmocka_unit_test(test_wc_vacuous),
 		cmocka_unit_test(test_paused_samples),
 		cmocka_unit_test(test_wc_halted_vcpus),
