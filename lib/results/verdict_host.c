@@ -7,9 +7,9 @@
  * (machine_lost_ms).  A worker's gap that is over its limit only by such
  * time was the host's doing, not the scheduler's; and when the host ran
  * the VM for less than the work_conservation limit over a whole window
- * that was longer, no scheduler could have failed that check.  Either way a pass would claim
- * what the run cannot show, so the verdict is inconclusive, and a real
- * failure elsewhere still fails the run.
+ * that was longer, no scheduler could have failed that check.  Either way
+ * a pass would claim what the run cannot show, so the verdict is
+ * inconclusive, and a real failure elsewhere still fails the run.
  *
  * Only the worst gap per cgroup is known: with it discounted, a lesser one
  * may still be over the limit, so even then the run is not a pass.  And a

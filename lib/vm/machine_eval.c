@@ -97,15 +97,15 @@ static int by_time(const void *a, const void *b, void *ctx)
 static void window(struct ev *e)
 {
 	const struct machine *m = e->m;
-	double lo = isnan(run_origin(m)) ? -INFINITY : run_origin(m);
-	double hi = isnan(run_end(m)) ? INFINITY : run_end(m);
 	bool sorted = true;
 
+	e->lo = isnan(run_origin(m)) ? -INFINITY : run_origin(m);
+	e->hi = isnan(run_end(m)) ? INFINITY : run_end(m);
 	e->pos = xcalloc(m->n_samples + 1, sizeof(*e->pos));
 	for (size_t i = 0; i < m->n_samples; i++) {
 		double t = m->samples[i].t_ms;
 
-		if (t < lo || t > hi)
+		if (t < e->lo || t > e->hi)
 			continue;
 		if (e->n && t < m->samples[e->pos[e->n - 1]].t_ms)
 			sorted = false;
@@ -275,8 +275,6 @@ static void mark_degraded(struct machine_result *r)
 static void vm_run(struct ev *e)
 {
 	double window = 0, run = 0;
-	double lo = isnan(run_origin(e->m)) ? -INFINITY : run_origin(e->m);
-	double hi = isnan(run_end(e->m)) ? INFINITY : run_end(e->m);
 	bool known = false;
 
 	for (size_t p = 0; p < e->n; p++) {
@@ -288,7 +286,7 @@ static void vm_run(struct ev *e)
 	}
 	e->r->window_ms = e->n ? window : NAN;
 	e->r->vm_run_ms = known ? run : NAN;
-	e->r->stopped_ms = machine_stopped_ms(e->m, lo, hi);
+	e->r->stopped_ms = machine_stopped_ms(e->m, e->lo, e->hi);
 }
 
 void machine_eval(const struct machine *m, const char *const *cpusets, size_t n,

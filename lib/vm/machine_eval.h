@@ -13,6 +13,7 @@ struct ev {
 	const struct machine *m;
 	struct machine_result *r;
 	const struct checks *L;
+	double lo, hi;		/* the window: host ms, -/+INFINITY when open */
 	size_t *pos;		/* sample indices in the window, by time */
 	size_t n;
 	unsigned *phase;	/* phase of each position */
