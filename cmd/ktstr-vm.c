@@ -435,6 +435,27 @@ static void check_output_dir(const char *opt, const char *path)
 	free(dir);
 }
 
+/* Where the console log goes (--console-log, else under the XDG state
+ * directory), checked before anything slow, and by --dry-run, which
+ * writes nothing. */
+static void check_console_log(const char *given)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *dir = given ? NULL : ktstr_state_dir("console");
+	char *path = given ? xstrdup(given) : dir ? path_join(dir, "vm.log") : NULL;
+
+	if (path && path_creatable(path, &err) < 0) {
+		if (given)
+			die(KTSTR_EXIT_USAGE, "--console-log %s: %s; choose a writable path",
+			    given, err.buf);
+		die(KTSTR_EXIT_USAGE, "the console log under %s: %s; set XDG_STATE_HOME to a "
+		    "writable directory or pass --console-log", dir, err.buf);
+	}
+	free(path);
+	free(dir);
+	strbuf_release(&err);
+}
+
 struct emit_ctx {
 	bool raw, shell;
 	bool tools;		/* the guest has the host tools (--tools) */
@@ -986,6 +1007,7 @@ int main(int argc, char **argv)
 	if (topo_parse(p.o.topo ? p.o.topo : "1,1,2,1", &p.topo, &err))
 		usage_error("--topo '%s': %s", p.o.topo, err.buf);
 	check_vcpus(&p.o, &p.topo);
+	check_console_log(p.o.console_log);
 	p.doc = prepare_scenario(&p.o, &p.topo, &p.duration_ms, &p.checks, &p.payloads);
 	resolve_kernel(&p);
 	base_config(&p);

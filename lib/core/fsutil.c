@@ -162,6 +162,60 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* access(2) says yes to root everywhere but on a read-only mount, and
+ * /proc says yes and then refuses the mkdir: only trying tells.  The
+ * probe (a directory made and removed, or the file opened without
+ * truncating) leaves nothing behind. */
+int path_creatable(const char *path, struct strbuf *err)
+{
+	struct stat st;
+	char *dir, *probe;
+	int fd, rc = -1;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			strbuf_addf(err, "%s is a directory", path);
+			return -1;
+		}
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0) {
+			strbuf_addf(err, "cannot write %s: %s", path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT && errno != ENOTDIR) {
+		strbuf_addf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The nearest ancestor that exists is where mkdir -p would start. */
+	dir = path_dirname(path);
+	while (stat(dir, &st) < 0 && (errno == ENOENT || errno == ENOTDIR) &&
+	       strcmp(dir, "/") && strcmp(dir, ".")) {
+		char *up = path_dirname(dir);
+
+		free(dir);
+		dir = up;
+	}
+	if (stat(dir, &st) < 0) {
+		strbuf_addf(err, "%s: %s", dir, strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		strbuf_addf(err, "%s is not a directory", dir);
+	} else {
+		probe = path_join(dir, ".ktstr-probe-XXXXXX");
+		if (mkdtemp(probe)) {
+			rmdir(probe);
+			rc = 0;
+		} else {
+			strbuf_addf(err, "cannot create anything in %s: %s", dir, strerror(errno));
+		}
+		free(probe);
+	}
+	free(dir);
+	return rc;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st; (void)ftw;

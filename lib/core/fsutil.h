@@ -35,6 +35,11 @@ int write_control(const char *path, const char *s);
 
 /* mkdir -p; 0 or -1 with errno set. */
 int mkdir_p(const char *path, mode_t mode);
+/* Whether a file could be written at path, creating its missing
+ * directories, without creating anything: for --dry-run and for failing
+ * before slow work.  0, or -1 with what is wrong (naming the path part at
+ * fault) in err. */
+int path_creatable(const char *path, struct strbuf *err);
 /* rm -rf; 0 or -1 (best effort, continues past errors). */
 int rm_rf(const char *path);
 /* mkdtemp under dir (created if missing) with the given prefix; NULL on error. */

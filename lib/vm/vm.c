@@ -326,21 +326,23 @@ static void on_signal(struct vm_run *v)
 	}
 }
 
-static int open_log(const char *path, struct vm_result *r)
+static int open_log(const struct vm_config *c, struct vm_result *r)
 {
+	const char *path = c->console_log;
+	const char *opt = c->console_log_given ? "--console-log " : "the console log ";
 	char *dir = path_dirname(path);
 	int fd;
 
 	if (mkdir_p(dir, 0755) < 0) {
-		vm_set_message(r, "--console-log %s: cannot create %s: %s; choose a writable "
-			       "path", path, dir, strerror(errno));
+		vm_set_message(r, "%s%s: cannot create %s: %s; choose a writable "
+			       "path", opt, path, dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
 	free(dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		vm_set_message(r, "--console-log %s: %s; choose a writable path", path,
+		vm_set_message(r, "%s%s: %s; choose a writable path", opt, path,
 			       strerror(errno));
 	return fd;
 }
@@ -795,7 +797,7 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 		free(qemu_path);
 		return -1;
 	}
-	v.log_fd = open_log(c->console_log, r);
+	v.log_fd = open_log(c, r);
 	if (v.log_fd < 0) {
 		free(qemu_path);
 		return -1;

@@ -113,7 +113,21 @@ expect_error() {
 }
 
 @test "unwritable console log path" {
-	expect_error "--console-log /proc/nope/x.log" -k "$KERNEL" --console-log /proc/nope/x.log
+	expect_error "--console-log /proc/nope/x.log: cannot create anything in /proc" \
+		-k "$KERNEL" --console-log /proc/nope/x.log
+	# --dry-run, which writes nothing, says so too, and the culprit is
+	# named: a file where a directory must be, a directory for the file.
+	touch "$TEST_TMP/file"
+	expect_error "--console-log $TEST_TMP/file/x.log: $TEST_TMP/file is not a directory" \
+		-k "$KERNEL" --console-log "$TEST_TMP/file/x.log" --dry-run
+	expect_error "$TEST_TMP is a directory" -k "$KERNEL" --console-log "$TEST_TMP" --dry-run
+	# The default place, under XDG_STATE_HOME.
+	XDG_STATE_HOME=/proc/nope expect_error "the console log under /proc/nope/ktstr/console" \
+		-k "$KERNEL" --dry-run
+	# A path that can be made is fine, and a dry run leaves it unmade.
+	run --separate-stderr ktstr-vm -k "$KERNEL" --console-log "$TEST_TMP/a/b/x.log" --dry-run
+	[ "$status" -eq 0 ]
+	[ ! -e "$TEST_TMP/a" ]
 }
 
 @test "QEMU not installed" {

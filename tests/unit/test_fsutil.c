@@ -266,6 +266,32 @@ static void test_mkdir_p_errors(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+static void test_path_creatable(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *f = P(state, "file");
+
+	touch(f, "kept");
+	/* A new file deep under missing directories, an existing file. */
+	assert_int_equal(path_creatable(P(state, "x/y/z.log"), &err), 0);
+	assert_false(path_exists(P(state, "x")));
+	assert_int_equal(path_creatable(f, &err), 0);
+	assert_int_equal(err.len, 0);
+	/* A regular file where a directory must go, named as the culprit. */
+	assert_int_equal(path_creatable(P(state, "file/sub/z.log"), &err), -1);
+	assert_non_null(strstr(err.buf, "/file is not a directory"));
+	strbuf_reset(&err);
+	assert_int_equal(path_creatable(P(state, "."), &err), -1);
+	assert_non_null(strstr(err.buf, "is a directory"));
+	strbuf_reset(&err);
+	/* /proc refuses new entries even to root, whatever access(2) says. */
+	assert_int_equal(path_creatable("/proc/ktstr-nope/z.log", &err), -1);
+	assert_non_null(strstr(err.buf, "cannot create anything in /proc"));
+	/* Nothing left behind: the file only. */
+	assert_only_entry(((struct fx *)*state)->dir, "file");
+	strbuf_release(&err);
+}
+
 static void test_rm_rf_tree(void **state)
 {
 	struct fx *fx = *state;
@@ -488,6 +514,7 @@ int main(void)
 		T(test_atomic_open_fails),
 		T(test_mkdir_p),
 		T(test_mkdir_p_errors),
+		T(test_path_creatable),
 		T(test_rm_rf_tree),
 		T(test_rm_rf_simple),
 		T(test_make_temp_dir),
