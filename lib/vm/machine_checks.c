@@ -52,6 +52,31 @@ static void add_ms(struct strbuf *sb, double ms)
 	strbuf_addf(sb, "%.0f ms", ms);
 }
 
+/* A duration in the VM's run time, and the host time beside it when the
+ * host took a noticeable part of it (an unloaded host leaves ~100%). */
+static void add_vm_ms(struct strbuf *sb, double run_ms, double host_ms)
+{
+	add_ms(sb, run_ms);
+	if (run_ms < 0.95 * host_ms) {
+		strbuf_addstr(sb, " of VM run time (");
+		add_ms(sb, host_ms);
+		strbuf_addf(sb, " of host time, the VM ran %.0f%% of it)", 100 * run_ms / host_ms);
+	}
+}
+
+/* How long positions a to b held, as add_vm_ms says it: each sample
+ * counts the time since the one before (pos_ms). */
+static void add_held(struct strbuf *sb, const struct ev *e, size_t a, size_t b)
+{
+	double host_ms = 0, run_ms = 0, run;
+
+	for (size_t q = a; q <= b; q++) {
+		host_ms += pos_ms(e, q, a, &run);
+		run_ms += run;
+	}
+	add_vm_ms(sb, run_ms, host_ms);
+}
+
 /* ---- work conservation --------------------------------------------------- */
 
 static void compute_busy(struct ev *e, size_t p)
@@ -156,14 +181,7 @@ static void wc_message(struct ev *e, const struct stretch *w, struct strbuf *sb)
 	strbuf_addstr(sb, "work conservation: ");
 	add_cpus(sb, idle, e->maxc);
 	strbuf_addstr(sb, " idle for ");
-	add_ms(sb, w->ms);
-	/* Say so when the host's taking of the VM's time shortened the
-	 * figure noticeably (an unloaded host leaves it ~100%). */
-	if (w->ms < 0.95 * w->host_ms) {
-		strbuf_addstr(sb, " of VM run time (");
-		add_ms(sb, w->host_ms);
-		strbuf_addf(sb, " of host time, the VM ran %.0f%% of it)", 100 * w->ms / w->host_ms);
-	}
+	add_vm_ms(sb, w->ms, w->host_ms);
 	strbuf_addstr(sb, " while ");
 	if (hi) {
 		add_cpus(sb, busy, e->maxc);
@@ -277,10 +295,37 @@ static bool ratio_at(const struct ev *e, size_t p, double *ratio, unsigned *cmax
 	return true;
 }
 
+/* The worst sustained ratio, best, over the MACHINE_SUSTAIN positions
+ * ending at end (its lowest at p).  The span is told in the VM's run time
+ * when the host took a noticeable part of it, as work conservation's is:
+ * a guest held by the host cannot rebalance either. */
+static void imbalance_judge(struct ev *e, double best, size_t p, size_t end)
+{
+	struct machine_check *c = judge(e, MCHK_IMBALANCE, best);
+	size_t a = end + 1 - MACHINE_SUSTAIN;
+	struct strbuf sb = STRBUF_INIT;
+	unsigned hi, lo;
+	double x;
+
+	set_span(e, c, a, end);
+	if (c->pass)
+		return;
+	ratio_at(e, p, &x, &hi, &lo);
+	strbuf_addf(&sb, "imbalance: CPU %u had %u runnable tasks while CPU %u"
+		    " had %u, a ratio of ", hi, C(e, p, hi)->nr, lo, C(e, p, lo)->nr);
+	machine_add_num(&sb, best);
+	strbuf_addstr(&sb, " or more held for ");
+	add_held(&sb, e, a, end);
+	strbuf_addf(&sb, " (at %.1f s into the run; limit ", since_start(e, a));
+	machine_add_num(&sb, c->limit);
+	strbuf_addch(&sb, ')');
+	set_message(c, &sb);
+}
+
 void machine_eval_imbalance(struct ev *e)
 {
 	double ring[MACHINE_SUSTAIN], best = NAN, x;
-	size_t at[MACHINE_SUSTAIN], k = 0, best_p = 0, p, *cnt;
+	size_t at[MACHINE_SUSTAIN], k = 0, best_p = 0, best_end = 0, p, *cnt;
 	double *sum = xcalloc(e->r->n_phases, sizeof(double));
 	unsigned hi, lo;
 
@@ -308,33 +353,14 @@ void machine_eval_imbalance(struct ev *e)
 		if (isnan(best) || ring[w] > best) {
 			best = ring[w];
 			best_p = at[w];
+			best_end = p;
 		}
 	}
 	for (p = 0; p < e->r->n_phases; p++)
 		if (cnt[p])
 			e->r->phases[p].v[PM_MEAN_IMBALANCE] = sum[p] / (double)cnt[p];
-	if (!isnan(best)) {
-		struct machine_check *c = judge(e, MCHK_IMBALANCE, best);
-
-		c->from_ms = S(e, best_p)->t_ms;
-		c->to_ms = c->from_ms + MACHINE_SUSTAIN * e->iv;
-
-		if (!c->pass) {
-			struct strbuf sb = STRBUF_INIT;
-
-			ratio_at(e, best_p, &x, &hi, &lo);
-			strbuf_addf(&sb, "imbalance: CPU %u had %u runnable tasks while CPU %u"
-				    " had %u, a ratio of ", hi, C(e, best_p, hi)->nr, lo,
-				    C(e, best_p, lo)->nr);
-			machine_add_num(&sb, best);
-			strbuf_addstr(&sb, " or more held for ");
-			add_ms(&sb, MACHINE_SUSTAIN * e->iv);
-			strbuf_addf(&sb, " (at %.1f s into the run; limit ", since_start(e, best_p));
-			machine_add_num(&sb, c->limit);
-			strbuf_addch(&sb, ')');
-			set_message(c, &sb);
-		}
-	}
+	if (!isnan(best))
+		imbalance_judge(e, best, best_p, best_end);
 	free(sum);
 	free(cnt);
 }
@@ -385,7 +411,7 @@ void machine_eval_dsq(struct ev *e)
 
 			strbuf_addf(&sb, "local DSQ depth: CPU %u kept %.0f or more tasks queued"
 				    " in its local DSQ for ", best_cpu, best);
-			add_ms(&sb, MACHINE_SUSTAIN * e->iv);
+			add_held(&sb, e, best_p, best_p + MACHINE_SUSTAIN - 1);
 			strbuf_addf(&sb, " (from %.1f s into the run; limit ", since_start(e, best_p));
 			machine_add_num(&sb, c->limit);
 			strbuf_addch(&sb, ')');

@@ -470,6 +470,9 @@ static void test_wc_cpusets(void **state)
 
 /* ---- imbalance, DSQ depth ------------------------------------------------ */
 
+#define SHARE30 ",\"vcpu_run_us\":[30000,30000,30000,30000]," \
+	"\"vcpu_wait_us\":[70000,70000,70000,70000],\"qemu_stopped_us\":0"
+
 static void test_imbalance(void **state)
 {
 	struct machine m;
@@ -494,6 +497,23 @@ static void test_imbalance(void **state)
 	assert_string_equal(check(&r, MCHK_IMBALANCE)->message,
 			    "imbalance: CPU 0 had 5 runnable tasks while CPU 1 had 0, a ratio of"
 			    " 5 or more held for 500 ms (at 1.0 s into the run; limit 4)");
+	machine_result_release(&r);
+	machine_release(&m);
+	/* Under a busy host the span is told in the VM's run time: the
+	 * vCPUs ran 30 ms of each 100 (the first sample counts one
+	 * interval), and the check's span is the samples' host time.  A
+	 * sample before the workload gives the first one its share. */
+	setup4(&m, &w);
+	samples(&m, 900, 1, "1,1,1,1", "0,0,0,0", SHARE30);
+	samples(&m, 1000, 5, "8,1,1,1", "0,0,0,0", SHARE30);
+	eval(&m, NULL, 0, &r);
+	assert_false(check(&r, MCHK_IMBALANCE)->pass);
+	assert_string_equal(check(&r, MCHK_IMBALANCE)->message,
+			    "imbalance: CPU 0 had 8 runnable tasks while CPU 1 had 1, a ratio of"
+			    " 8 or more held for 150 ms of VM run time (500 ms of host time, the"
+			    " VM ran 30% of it) (at 0.0 s into the run; limit 4)");
+	assert_true(check(&r, MCHK_IMBALANCE)->from_ms == 1000);
+	assert_true(check(&r, MCHK_IMBALANCE)->to_ms == 1500);
 	machine_result_release(&r);
 	machine_release(&m);
 }
