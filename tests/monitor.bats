@@ -319,3 +319,24 @@ syms_cache_entry() {
 	records "$TEST_TMP/rec" monitor_start | jq -e '.sched_ext == false'
 	grep -q '^ktstr-vm: kernel has no sched_ext' <<<"$output"
 }
+
+@test "monitor: the BTF layout is cached per vmlinux, and a damaged entry is read again" {
+	k=$(private_kernel)
+	ln -s "$(dirname "$KERNEL")/vmlinux" "$TEST_TMP/k/vmlinux"
+	run ktstr-vm --kernel "$k" --topo 1,1,2,1 --exec 'sleep 0.5'
+	[ "$status" -eq 0 ]
+	# Keyed on the vmlinux the BTF comes from (path, size, mtime).
+	f="$XDG_CACHE_HOME/ktstr/ksyms/$(syms_cache_entry "$TEST_TMP/k/vmlinux").layout.json"
+	jq -e '.version == 1 and .members["rq.nr_running"][1] == 4 and (.events | length) > 10' "$f"
+	cp "$f" "$TEST_TMP/good"
+	# A damaged entry (nr_running 3 bytes wide) is not used: the BTF is
+	# read again, the run is monitored as before and the entry mended.
+	echo '{"version":1,"members":{"rq.nr_running":[0,3]},"pcpu_event_stats":-1,"ev_size":0,"events":[],"scx_enabled":-1,"states":[]}' >"$f"
+	run ktstr-vm --kernel "$k" --topo 1,1,2,1 --exec 'sleep 0.5'
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | grep '^{' >"$TEST_TMP/rec"
+	[ "$(records "$TEST_TMP/rec" monitor_start | wc -l)" -eq 1 ]
+	[ "$(records "$TEST_TMP/rec" monitor | wc -l)" -ge 2 ]
+	[ "$(records "$TEST_TMP/rec" monitor_unavailable | wc -l)" -eq 0 ]
+	cmp "$f" "$TEST_TMP/good"
+}

@@ -3,6 +3,7 @@
 #include "jsonl.h"
 #include "kaddr.h"
 #include "kbtf.h"
+#include "monitor_layout.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,47 +22,22 @@
 #define HZ_TOLERANCE		0.10
 /* A wait longer than this many jiffies is a torn read, not a task. */
 #define MAX_SANE_WAIT_JIFFIES	(1ULL << 32)
-#define EV_PREFIX		"SCX_EV_"
-
-/* A member of the kernel's structs: offset and size, or off -1 if absent. */
-struct fld {
-	long off, size;
-};
-
-struct event {
-	char *name;	/* lowercased, without SCX_EV_ */
-	long off, size;
-};
 
 struct monitor {
 	const struct guestmem *gm;
 	struct kaddr k;
-	struct kbtf btf;
+	struct monitor_layout L;
+	char *btf_path;			/* where the layout came from */
 	struct monitor_symbols sym;
 	int cpus, interval_ms;
 	char *vcpu_threads;
 	char skip_reason[160];
 
 	/* struct rq: one read of [span_lo, span_hi) per CPU */
-	struct fld rq_nr_running, rq_curr, rq_idle, rq_clock, rq_scx_nr_running,
-		rq_local_dsq, rq_runnable_list, rq_cpu;
 	long span_lo, span_hi;
 	uint8_t *rqbuf;			/* cpus * span */
-	struct fld task_runnable_node, task_runnable_at;
-	struct fld state;		/* size of scx_enable_state_var */
-	struct fld sched_name, sched_exit_kind, sched_pcpu, sched_event_stats_cpu;
-	long pcpu_event_stats;		/* offset of event_stats in scx_sched_pcpu */
-	long ev_size;
-	struct event *ev;
-	int n_ev;
 	uint8_t *evbuf;
 	bool events_readable;
-	long long scx_enabled_value;	/* SCX_ENABLED, or -1 */
-	struct state_name {
-		long long value;
-		char name[32];		/* "enabled" for SCX_ENABLED */
-	} states[16];
-	int n_states;
 
 	uint64_t *pcpu_off;
 	bool pcpu_ok;
@@ -78,11 +54,6 @@ struct monitor {
 	unsigned long long samples, skipped;
 	double sum_us, max_us;
 };
-
-static bool has(const struct fld *f)
-{
-	return f->off >= 0;
-}
 
 static uint64_t get_uint(const uint8_t *p, long size)
 {
@@ -207,51 +178,9 @@ int monitor_symbols_parse(const json_t *rec, struct monitor_symbols *syms, struc
 
 /* ---- open ---- */
 
-static struct fld member(const struct monitor *m, const char *s, const char *path)
-{
-	struct kbtf_member km;
-	struct fld f = { -1, 0 };
-
-	if (kbtf_member(&m->btf, s, path, &km) == 0) {
-		f.off = km.offset;
-		f.size = km.size;
-	}
-	return f;
-}
-
-/* An integer member of 1, 2, 4 or 8 bytes, or absent. */
-static struct fld int_member(const struct monitor *m, const char *s, const char *path)
-{
-	struct fld f = member(m, s, path);
-
-	if (has(&f) && f.size != 1 && f.size != 2 && f.size != 4 && f.size != 8)
-		f.off = -1;
-	return f;
-}
-
-static int add_event(const char *name, long off, long size, void *arg)
-{
-	struct monitor *m = arg;
-	struct event *e;
-	char *p;
-
-	if (size != 4 && size != 8)
-		return 0;
-	m->ev = xrealloc(m->ev, (m->n_ev + 1) * sizeof(*m->ev));
-	e = &m->ev[m->n_ev++];
-	if (!strncmp(name, EV_PREFIX, strlen(EV_PREFIX)) && name[strlen(EV_PREFIX)])
-		name += strlen(EV_PREFIX);
-	e->name = xstrdup(name);
-	for (p = e->name; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	e->off = off;
-	e->size = size;
-	return 0;
-}
-
 static void span_add(struct monitor *m, const struct fld *f)
 {
-	if (!has(f))
+	if (!fld_has(f))
 		return;
 	if (m->span_hi == 0 || f->off < m->span_lo)
 		m->span_lo = f->off;
@@ -259,86 +188,61 @@ static void span_add(struct monitor *m, const struct fld *f)
 		m->span_hi = f->off + f->size;
 }
 
-/* The enumerators of scx_enable_state, named as the records name them
- * ("SCX_ENABLED" -> "enabled"), kept from open on: a BTF lookup by name
- * scans every type in the kernel. */
-static int add_state(const char *name, long long val, void *arg)
+/* What the layout means for this run: the span of struct rq read per
+ * CPU, and whether the event counters can be found (scx_root given). */
+static void layout_use(struct monitor *m)
 {
-	struct monitor *m = arg;
-	struct state_name *sn;
-	size_t j;
-
-	if (m->n_states == (int)ARRAY_SIZE(m->states))
-		return 1;
-	sn = &m->states[m->n_states++];
-	sn->value = val;
-	if (!strncmp(name, "SCX_", 4))
-		name += 4;
-	for (j = 0; name[j] && j < sizeof(sn->name) - 1; j++)
-		sn->name[j] = (char)tolower((unsigned char)name[j]);
-	sn->name[j] = 0;
-	return 0;
+	m->span_lo = m->span_hi = 0;
+	span_add(m, &m->L.rq_nr_running);
+	span_add(m, &m->L.rq_curr);
+	span_add(m, &m->L.rq_idle);
+	span_add(m, &m->L.rq_clock);
+	span_add(m, &m->L.rq_cpu);
+	span_add(m, &m->L.rq_scx_nr_running);
+	span_add(m, &m->L.rq_local_dsq);
+	span_add(m, &m->L.rq_runnable_list);
+	m->events_readable = m->L.n_ev > 0 && m->sym.scx_root &&
+		((fld_has(&m->L.sched_pcpu) && m->L.sched_pcpu.size == 8 && m->L.pcpu_event_stats >= 0) ||
+		 (fld_has(&m->L.sched_event_stats_cpu) && m->L.sched_event_stats_cpu.size == 8));
+	if (m->events_readable)
+		m->evbuf = xmalloc(m->L.ev_size);
 }
 
-static void layout(struct monitor *m)
+/* The layout given (a cache's), or read from the BTF. */
+static int layout_get(struct monitor *m, const struct monitor_config *cfg, struct kbtf *given,
+		      struct strbuf *err)
 {
-	m->rq_nr_running = int_member(m, "rq", "nr_running");
-	m->rq_curr = int_member(m, "rq", "curr");
-	m->rq_idle = int_member(m, "rq", "idle");
-	m->rq_clock = int_member(m, "rq", "clock");
-	m->rq_cpu = int_member(m, "rq", "cpu");
-	m->rq_scx_nr_running = int_member(m, "rq", "scx.nr_running");
-	m->rq_local_dsq = int_member(m, "rq", "scx.local_dsq.nr");
-	m->rq_runnable_list = member(m, "rq", "scx.runnable_list");
-	m->task_runnable_node = member(m, "task_struct", "scx.runnable_node");
-	m->task_runnable_at = int_member(m, "task_struct", "scx.runnable_at");
-	if (m->rq_curr.size != 8 || m->rq_idle.size != 8)
-		m->rq_curr.off = m->rq_idle.off = -1;
-	if (m->rq_runnable_list.size < 8)
-		m->rq_runnable_list.off = -1;
-	if (m->rq_clock.size != 8)
-		m->rq_clock.off = -1;
+	struct strbuf why = STRBUF_INIT;
+	int rc = -1;
 
-	m->span_lo = m->span_hi = 0;
-	span_add(m, &m->rq_nr_running);
-	span_add(m, &m->rq_curr);
-	span_add(m, &m->rq_idle);
-	span_add(m, &m->rq_clock);
-	span_add(m, &m->rq_cpu);
-	span_add(m, &m->rq_scx_nr_running);
-	span_add(m, &m->rq_local_dsq);
-	span_add(m, &m->rq_runnable_list);
-
-	m->sched_name = member(m, "scx_sched", "ops.name");
-	if (m->sched_name.size < 2 || m->sched_name.size > 4096)
-		m->sched_name.off = -1;
-	m->sched_exit_kind = int_member(m, "scx_sched", "exit_kind");
-	m->sched_pcpu = member(m, "scx_sched", "pcpu");
-	m->sched_event_stats_cpu = member(m, "scx_sched", "event_stats_cpu");
-	m->pcpu_event_stats = kbtf_member_offset(&m->btf, "scx_sched_pcpu", "event_stats");
-	m->ev_size = kbtf_struct_size(&m->btf, "scx_event_stats");
-	if (m->ev_size > 0 && m->ev_size <= 65536)
-		kbtf_struct_members(&m->btf, "scx_event_stats", add_event, m);
-	m->events_readable = m->n_ev > 0 && m->sym.scx_root &&
-		((has(&m->sched_pcpu) && m->sched_pcpu.size == 8 && m->pcpu_event_stats >= 0) ||
-		 (has(&m->sched_event_stats_cpu) && m->sched_event_stats_cpu.size == 8));
-	if (m->events_readable)
-		m->evbuf = xmalloc(m->ev_size);
-	if (kbtf_enum_value(&m->btf, "scx_enable_state", "SCX_ENABLED",
-			    &m->scx_enabled_value) < 0)
-		m->scx_enabled_value = -1;
-	kbtf_enum_foreach(&m->btf, "scx_enable_state", add_state, m);
+	if (cfg->layout) {
+		if (monitor_layout_parse(&m->L, cfg->layout, &why) < 0)
+			strbuf_addf(err, "cached BTF layout of %s: %s",
+				    m->btf_path ? m->btf_path : "the kernel", why.buf);
+		else
+			rc = 0;
+	} else if (!given->btf && !cfg->btf_path) {
+		strbuf_addstr(err, "kernel has no BTF: no vmlinux or BTF file given");
+	} else if (!given->btf && kbtf_open(given, cfg->btf_path, &why) < 0) {
+		strbuf_addf(err, "kernel has no BTF: %s", why.buf);
+	} else if (monitor_layout_read(&m->L, given, &why) < 0) {
+		strbuf_addf(err, "%s: %s", given->path, why.buf);
+	} else {
+		rc = 0;
+	}
+	strbuf_release(&why);
+	return rc;
 }
 
 static bool have_max_wait(const struct monitor *m)
 {
-	return m->sym.jiffies && has(&m->rq_runnable_list) && has(&m->task_runnable_node) &&
-	       has(&m->task_runnable_at) && (m->sym.scx_root || m->sym.scx_enable_state_var);
+	return m->sym.jiffies && fld_has(&m->L.rq_runnable_list) && fld_has(&m->L.task_runnable_node) &&
+	       fld_has(&m->L.task_runnable_at) && (m->sym.scx_root || m->sym.scx_enable_state_var);
 }
 
 static bool have_scx(const struct monitor *m)
 {
-	return has(&m->rq_scx_nr_running);
+	return fld_has(&m->L.rq_scx_nr_running);
 }
 
 struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *err)
@@ -391,23 +295,13 @@ struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *er
 	m->interval_ms = cfg->interval_ms;
 	m->hz = cfg->hz;
 	m->vcpu_threads = cfg->vcpu_threads ? xstrdup(cfg->vcpu_threads) : NULL;
-
-	if (given.btf) {
-		m->btf = given;
-		given.btf = NULL;
-	} else if (!cfg->btf_path) {
-		strbuf_addstr(err, "kernel has no BTF: no vmlinux or BTF file given");
+	m->btf_path = cfg->btf_path ? xstrdup(cfg->btf_path) :
+		      given.path ? xstrdup(given.path) : NULL;
+	if (layout_get(m, cfg, &given, err) < 0)
 		goto fail;
-	} else if (kbtf_open(&m->btf, cfg->btf_path, &why) < 0) {
-		strbuf_addf(err, "kernel has no BTF: %s", why.buf);
-		goto fail;
-	}
-	layout(m);
-	if (!has(&m->rq_nr_running)) {
-		strbuf_addf(err, "%s: BTF has no struct rq with a member nr_running",
-			    cfg->btf_path);
-		goto fail;
-	}
+	/* The BTF's 6 MB are not needed past this point. */
+	kbtf_close(&given);
+	layout_use(m);
 
 	kc.text = s->text;
 	kc.kernel_code_phys = s->kernel_code_phys;
@@ -432,7 +326,6 @@ struct monitor *monitor_open(const struct monitor_config *cfg, struct strbuf *er
 fail:
 	strbuf_release(&why);
 	monitor_close(m);
-	return NULL;
 refuse:
 	kbtf_close(&given);
 	return NULL;
@@ -440,13 +333,10 @@ refuse:
 
 void monitor_close(struct monitor *m)
 {
-	int i;
-
 	if (!m)
 		return;
-	for (i = 0; i < m->n_ev; i++)
-		free(m->ev[i].name);
-	free(m->ev);
+	monitor_layout_release(&m->L);
+	free(m->btf_path);
 	free(m->evbuf);
 	free(m->rqbuf);
 	free(m->pcpu_off);
@@ -456,7 +346,6 @@ void monitor_close(struct monitor *m)
 	free(m->prev_run);
 	free(m->prev_wait);
 	free(m->vcpu_threads);
-	kbtf_close(&m->btf);
 	free(m);
 }
 
@@ -495,7 +384,7 @@ json_t *monitor_start_record(struct monitor *m, long long t_ms)
 	json_set_int(r, "t_ms", t_ms);
 	json_set_int(r, "cpus", m->cpus);
 	json_set_int(r, "interval_ms", m->interval_ms);
-	json_set_str(r, "btf", m->btf.path);
+	json_set_str(r, "btf", m->btf_path);
 	json_set_int(r, "paging_levels", m->k.levels);
 	if (m->hz)
 		json_set_int(r, "hz", m->hz);
@@ -504,11 +393,11 @@ json_t *monitor_start_record(struct monitor *m, long long t_ms)
 	add_str(f, "nr_running");
 	if (have_scx(m))
 		add_str(f, "scx_nr_running");
-	if (has(&m->rq_local_dsq))
+	if (fld_has(&m->L.rq_local_dsq))
 		add_str(f, "local_dsq");
-	if (has(&m->rq_curr))
+	if (fld_has(&m->L.rq_curr))
 		add_str(f, "idle");
-	if (has(&m->rq_clock))
+	if (fld_has(&m->L.rq_clock))
 		add_str(f, "clock_adv_us");
 	if (!m->vcpu_threads || strcmp(m->vcpu_threads, "none")) {
 		add_str(f, "vcpu_run_us");
@@ -518,8 +407,8 @@ json_t *monitor_start_record(struct monitor *m, long long t_ms)
 		add_str(f, "max_wait_ms");
 	json_object_set_new(r, "fields", f);
 	if (m->events_readable)
-		for (i = 0; i < m->n_ev; i++)
-			add_str(ev, m->ev[i].name);
+		for (i = 0; i < m->L.n_ev; i++)
+			add_str(ev, m->L.ev[i].name);
 	json_object_set_new(r, "events", ev);
 	return r;
 }
@@ -601,11 +490,11 @@ static int read_rqs(struct monitor *m)
 		}
 		/* rq->cpu names its own CPU: catches a BTF that does not match
 		 * the running kernel, or per-CPU offsets not yet set up. */
-		if (has(&m->rq_cpu) && get_uint(rq_field(m, cpu, &m->rq_cpu), m->rq_cpu.size) !=
+		if (fld_has(&m->L.rq_cpu) && get_uint(rq_field(m, cpu, &m->L.rq_cpu), m->L.rq_cpu.size) !=
 		    (uint64_t)cpu) {
 			skip(m, "CPU %d's runqueue says it is CPU %llu", cpu,
-			     (unsigned long long)get_uint(rq_field(m, cpu, &m->rq_cpu),
-							  m->rq_cpu.size));
+			     (unsigned long long)get_uint(rq_field(m, cpu, &m->L.rq_cpu),
+							  m->L.rq_cpu.size));
 			/* Re-read the offsets next time, they may have been early. */
 			m->pcpu_ok = false;
 			return -1;
@@ -664,18 +553,18 @@ static json_t *max_wait(struct monitor *m, uint64_t jiffies)
 	int cpu;
 
 	for (cpu = 0; cpu < m->cpus; cpu++) {
-		uint64_t head = rq_va(m, cpu) + m->rq_runnable_list.off;
-		uint64_t next = get_uint(rq_field(m, cpu, &m->rq_runnable_list), 8);
+		uint64_t head = rq_va(m, cpu) + m->L.rq_runnable_list.off;
+		uint64_t next = get_uint(rq_field(m, cpu, &m->L.rq_runnable_list), 8);
 		uint64_t at_va, wait;
 		uint8_t at[8];
 
-		at_va = next - m->task_runnable_node.off + m->task_runnable_at.off;
+		at_va = next - m->L.task_runnable_node.off + m->L.task_runnable_at.off;
 		if (next == head || !next ||
-		    kaddr_read(&m->k, at_va, at, m->task_runnable_at.size) < 0) {
+		    kaddr_read(&m->k, at_va, at, m->L.task_runnable_at.size) < 0) {
 			json_array_append_new(a, json_null());
 			continue;
 		}
-		wait = jiffies - get_uint(at, m->task_runnable_at.size);
+		wait = jiffies - get_uint(at, m->L.task_runnable_at.size);
 		if ((int64_t)wait < 0)	/* became runnable after we read jiffies */
 			wait = 0;
 		if (wait > MAX_SANE_WAIT_JIFFIES) {
@@ -691,9 +580,9 @@ static void set_state(struct monitor *m, json_t *r, int64_t v)
 {
 	int i;
 
-	for (i = 0; i < m->n_states; i++)
-		if (m->states[i].value == v) {
-			json_set_str(r, "scx_state", m->states[i].name);
+	for (i = 0; i < m->L.n_states; i++)
+		if (m->L.states[i].value == v) {
+			json_set_str(r, "scx_state", m->L.states[i].name);
 			return;
 		}
 }
@@ -705,27 +594,27 @@ static void sum_events(struct monitor *m, json_t *r, uint64_t sched)
 	long off;
 	int cpu, i;
 
-	if (has(&m->sched_pcpu) && m->pcpu_event_stats >= 0) {
-		off = m->pcpu_event_stats;
-		if (kaddr_read_u64(&m->k, sched + m->sched_pcpu.off, &base) < 0)
+	if (fld_has(&m->L.sched_pcpu) && m->L.pcpu_event_stats >= 0) {
+		off = m->L.pcpu_event_stats;
+		if (kaddr_read_u64(&m->k, sched + m->L.sched_pcpu.off, &base) < 0)
 			return;
 	} else {
 		off = 0;
-		if (kaddr_read_u64(&m->k, sched + m->sched_event_stats_cpu.off, &base) < 0)
+		if (kaddr_read_u64(&m->k, sched + m->L.sched_event_stats_cpu.off, &base) < 0)
 			return;
 	}
 	if (!base)
 		return;
-	sum = xcalloc(m->n_ev, sizeof(*sum));
+	sum = xcalloc(m->L.n_ev, sizeof(*sum));
 	for (cpu = 0; cpu < m->cpus; cpu++) {
-		if (kaddr_read(&m->k, base + m->pcpu_off[cpu] + off, m->evbuf, m->ev_size) < 0)
+		if (kaddr_read(&m->k, base + m->pcpu_off[cpu] + off, m->evbuf, m->L.ev_size) < 0)
 			goto out;	/* partial sums would lie: leave events out */
-		for (i = 0; i < m->n_ev; i++)
-			sum[i] += (uint64_t)get_sint(m->evbuf + m->ev[i].off, m->ev[i].size);
+		for (i = 0; i < m->L.n_ev; i++)
+			sum[i] += (uint64_t)get_sint(m->evbuf + m->L.ev[i].off, m->L.ev[i].size);
 	}
 	ev = json_object();
-	for (i = 0; i < m->n_ev; i++)
-		json_object_set_new(ev, m->ev[i].name, json_integer((json_int_t)sum[i]));
+	for (i = 0; i < m->L.n_ev; i++)
+		json_object_set_new(ev, m->L.ev[i].name, json_integer((json_int_t)sum[i]));
 	json_object_set_new(r, "events", ev);
 out:
 	free(sum);
@@ -733,22 +622,22 @@ out:
 
 static void sched_fields(struct monitor *m, json_t *r, uint64_t sched)
 {
-	if (has(&m->sched_name)) {
+	if (fld_has(&m->L.sched_name)) {
 		char name[4096];
 		size_t len;
 
-		if (kaddr_read(&m->k, sched + m->sched_name.off, name, m->sched_name.size) == 0) {
-			len = strnlen(name, m->sched_name.size);
-			if (len < (size_t)m->sched_name.size)
+		if (kaddr_read(&m->k, sched + m->L.sched_name.off, name, m->L.sched_name.size) == 0) {
+			len = strnlen(name, m->L.sched_name.size);
+			if (len < (size_t)m->L.sched_name.size)
 				json_set_bytes(r, "scx_ops", name, len);
 		}
 	}
-	if (has(&m->sched_exit_kind)) {
+	if (fld_has(&m->L.sched_exit_kind)) {
 		uint8_t v[8];
 
-		if (kaddr_read(&m->k, sched + m->sched_exit_kind.off, v, m->sched_exit_kind.size) == 0 &&
-		    get_uint(v, m->sched_exit_kind.size))
-			json_set_int(r, "exit_kind", (long long)get_uint(v, m->sched_exit_kind.size));
+		if (kaddr_read(&m->k, sched + m->L.sched_exit_kind.off, v, m->L.sched_exit_kind.size) == 0 &&
+		    get_uint(v, m->L.sched_exit_kind.size))
+			json_set_int(r, "exit_kind", (long long)get_uint(v, m->L.sched_exit_kind.size));
 	}
 	if (m->events_readable)
 		sum_events(m, r, sched);
@@ -783,8 +672,8 @@ static void read_globals(struct monitor *m, struct globals *g)
 	if (m->sym.scx_root) {
 		if (kaddr_read_u64(&m->k, m->sym.scx_root, &g->sched) == 0)
 			g->attached = g->sched != 0;
-	} else if (g->state_ok && m->scx_enabled_value >= 0) {
-		g->attached = g->state == m->scx_enabled_value;
+	} else if (g->state_ok && m->L.scx_enabled_value >= 0) {
+		g->attached = g->state == m->L.scx_enabled_value;
 	}
 }
 
@@ -795,8 +684,8 @@ static json_t *idle_array(struct monitor *m)
 
 	for (int cpu = 0; cpu < m->cpus; cpu++)
 		json_array_append_new(a, json_integer(
-			get_uint(rq_field(m, cpu, &m->rq_curr), 8) ==
-			get_uint(rq_field(m, cpu, &m->rq_idle), 8)));
+			get_uint(rq_field(m, cpu, &m->L.rq_curr), 8) ==
+			get_uint(rq_field(m, cpu, &m->L.rq_idle), 8)));
 	return a;
 }
 
@@ -806,7 +695,7 @@ static json_t *clock_adv_array(struct monitor *m)
 	json_t *a = json_array();
 
 	for (int cpu = 0; cpu < m->cpus; cpu++) {
-		uint64_t c = get_uint(rq_field(m, cpu, &m->rq_clock), 8);
+		uint64_t c = get_uint(rq_field(m, cpu, &m->L.rq_clock), 8);
 
 		m->clock[cpu] = c;
 		json_array_append_new(a, json_integer(
@@ -846,14 +735,14 @@ static json_t *sample(struct monitor *m, long long t_ms, const unsigned long lon
 	read_globals(m, &g);
 	r = jsonl_record("monitor");
 	json_set_int(r, "t_ms", t_ms);
-	json_object_set_new(r, "nr_running", per_cpu_array(m, &m->rq_nr_running));
+	json_object_set_new(r, "nr_running", per_cpu_array(m, &m->L.rq_nr_running));
 	if (have_scx(m))
-		json_object_set_new(r, "scx_nr_running", per_cpu_array(m, &m->rq_scx_nr_running));
-	if (has(&m->rq_local_dsq))
-		json_object_set_new(r, "local_dsq", per_cpu_array(m, &m->rq_local_dsq));
-	if (has(&m->rq_curr))
+		json_object_set_new(r, "scx_nr_running", per_cpu_array(m, &m->L.rq_scx_nr_running));
+	if (fld_has(&m->L.rq_local_dsq))
+		json_object_set_new(r, "local_dsq", per_cpu_array(m, &m->L.rq_local_dsq));
+	if (fld_has(&m->L.rq_curr))
 		json_object_set_new(r, "idle", idle_array(m));
-	if (has(&m->rq_clock)) {
+	if (fld_has(&m->L.rq_clock)) {
 		json_object_set_new(r, "clock_adv_us", clock_adv_array(m));
 		if (!m->hz && g.jiffies_ok)
 			estimate_hz(m, g.jiffies);

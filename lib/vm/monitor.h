@@ -43,6 +43,8 @@ int monitor_symbols_parse(const json_t *rec, struct monitor_symbols *syms, struc
 struct monitor_config {
 	const struct guestmem *gm;	/* open guest RAM; borrowed, must outlive the monitor */
 	const char *btf_path;		/* vmlinux ELF, or a raw BTF blob */
+	const json_t *layout;		/* its layout as cached (monitor_layout.h):
+					 * then the BTF is not read */
 	struct kbtf *btf;		/* btf_path already opened (kbtf_open),
 					 * or NULL; the monitor takes it over
 					 * either way (it is left closed) */

@@ -5,6 +5,7 @@
 #include "hash.h"
 #include "jsonl.h"
 #include "monitor.h"
+#include "monitor_layout.h"
 #include "progress.h"
 #include "qmp.h"
 #include "run.h"
@@ -154,6 +155,41 @@ static int config_hz(const char *image)
 	return hz > 0 && hz <= 10000 ? hz : 0;
 }
 
+/* Write a cache entry (a second run writing the same one races
+ * harmlessly: each rename is whole).  what: for the warning. */
+static void cache_store(const char *path, const json_t *j, const char *what)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	char *dir = path_dirname(path);
+
+	if (text && mkdir_p(dir, 0755) == 0 &&
+	    write_file_atomic(path, text, strlen(text), 0644) < 0)
+		diag("cannot cache the %s in %s: %s", what, path, strerror(errno));
+	free(text);
+	free(dir);
+}
+
+/* A cached layout that does not parse (another ktstr's version, a
+ * damaged file) is removed and read from the BTF again. */
+static json_t *load_layout(const char *path)
+{
+	struct monitor_layout l;
+	struct strbuf err = STRBUF_INIT;
+	json_t *j = json_load_file(path, 0, NULL);
+
+	if (!j)
+		return NULL;
+	if (monitor_layout_parse(&l, j, &err) < 0) {
+		json_decref(j);
+		j = NULL;
+		unlink(path);
+	} else {
+		monitor_layout_release(&l);
+	}
+	strbuf_release(&err);
+	return j;
+}
+
 static json_t *load_syms(const char *path)
 {
 	json_t *rec = path ? json_load_file(path, 0, NULL) : NULL;
@@ -191,8 +227,15 @@ void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *
 	}
 	cache = key ? ktstr_cache_dir("ksyms") : NULL;
 	if (cache) {
+		char *btf_key = image_key(m->btf_path);
+
 		m->syms_cache = xasprintf("%s/%s.json", cache, key);
 		m->syms = load_syms(m->syms_cache);
+		if (btf_key) {
+			m->layout_cache = xasprintf("%s/%s.layout.json", cache, btf_key);
+			m->layout = load_layout(m->layout_cache);
+		}
+		free(btf_key);
 	}
 	free(cache);
 	if (!m->syms && request)
@@ -269,7 +312,7 @@ static void start(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid, long 
 	vcpu_threads_find(&m->vt, "/proc", qemu_pid, m->ncpus);
 	mc.gm = &m->gm;
 	mc.btf_path = m->btf_path;
-	mc.btf = m->btf.btf ? &m->btf : NULL;
+	mc.layout = m->layout;
 	mc.syms = &syms;
 	mc.cpus = (int)m->ncpus;
 	mc.interval_ms = (int)m->interval_ms;
@@ -305,12 +348,20 @@ out:
 void vm_monitor_preload(struct vm_monitor *m)
 {
 	struct strbuf why = STRBUF_INIT;
+	struct monitor_layout l;
+	struct kbtf btf;
 
-	if (!m->interval_ms || m->btf.btf)
+	if (!m->interval_ms || m->layout)
 		return;
-	/* A failure leaves m->btf closed; monitor_open tries again and
-	 * reports it. */
-	(void)kbtf_open(&m->btf, m->btf_path, &why);
+	/* A failure leaves m->layout NULL; monitor_open reads the BTF again
+	 * and reports why. */
+	if (kbtf_open(&btf, m->btf_path, &why) == 0 && monitor_layout_read(&l, &btf, &why) == 0) {
+		m->layout = monitor_layout_json(&l);
+		monitor_layout_release(&l);
+		if (m->layout_cache)
+			cache_store(m->layout_cache, m->layout, "kernel's BTF layout");
+	}
+	kbtf_close(&btf);
 	strbuf_release(&why);
 }
 
@@ -332,17 +383,8 @@ void vm_monitor_symbols(struct vm_monitor *m, const json_t *rec, pid_t qemu_pid,
 		return;
 	/* Symbols of a kernel image do not change with nokaslr (which ktstr
 	 * always boots with); a second copy of a run races harmlessly. */
-	if (m->syms_cache) {
-		char *text = json_dumps(rec, JSON_COMPACT);
-		char *dir = path_dirname(m->syms_cache);
-
-		if (text && mkdir_p(dir, 0755) == 0 &&
-		    write_file_atomic(m->syms_cache, text, strlen(text), 0644) < 0)
-			diag("cannot cache the kernel symbols in %s: %s", m->syms_cache,
-			     strerror(errno));
-		free(text);
-		free(dir);
-	}
+	if (m->syms_cache)
+		cache_store(m->syms_cache, rec, "kernel symbols");
 	start(m, rec, qemu_pid, t_ms);
 }
 
@@ -457,7 +499,8 @@ void vm_monitor_finish(struct vm_monitor *m, long long t_ms)
 		guestmem_close(&m->gm);
 		vcpu_threads_release(&m->vt);
 	}
-	kbtf_close(&m->btf);
+	json_decref(m->layout);
+	free(m->layout_cache);
 	json_decref(m->last);
 	json_decref(m->syms);
 	free(m->vcpu_ns);

@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "guestmem.h"
-#include "kbtf.h"
 #include "qemu.h"
 #include "vcpu_threads.h"
 
@@ -36,8 +35,9 @@ struct vm_monitor {
 	unsigned ncpus;
 	int hz;				/* CONFIG_HZ when known, else 0 */
 	char *btf_path;
-	struct kbtf btf;		/* opened while QEMU boots; the
-					 * monitor takes it over at start */
+	json_t *layout;			/* what the monitor reads where, from
+					 * the cache or the BTF (monitor_layout.h) */
+	char *layout_cache;		/* where this vmlinux's layout is cached */
 	char *syms_cache;		/* where this image's symbols are cached */
 	json_t *syms;			/* cached kernel_symbols record */
 
@@ -70,9 +70,9 @@ struct vm_monitor {
 void vm_monitor_prepare(struct vm_monitor *m, unsigned interval_ms, const char *kernel,
 			struct qemu_spec *s, const int qmp[2], json_t *request,
 			void (*emit)(json_t *, void *), void *ctx);
-/* QEMU has started: parse the kernel's BTF now (tens of ms for a distro
- * vmlinux), while the guest boots, so the agent is not kept waiting for
- * it at agent_ready. */
+/* QEMU has started: unless the vmlinux's layout is cached, parse its BTF
+ * now (~25 ms of CPU for a distro vmlinux), while the guest boots, so the
+ * agent is not kept waiting for it at agent_ready, and cache the result. */
 void vm_monitor_preload(struct vm_monitor *m);
 /* The agent is ready: start when the symbols
  * are cached.  t_ms: ms since QEMU started. */

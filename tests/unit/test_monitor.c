@@ -18,6 +18,7 @@
 #include "kbtf.h"
 #include "kvmlinux.h"
 #include "monitor.h"
+#include "monitor_layout.h"
 
 #define NCPU		4
 #define PCPU_OFF_SYM	(FG_TEXT_VA + 0x310000)
@@ -266,6 +267,53 @@ static void test_symbols_parse(void **state)
 	assert_int_equal(monitor_symbols_parse(rec, &s, &err), -1);
 	assert_non_null(strstr(err.buf, "\"symbols\" must be an object"));
 	json_decref(rec);
+	strbuf_release(&err);
+}
+
+/* A monitor opened from a cached layout reads what one opened from the
+ * BTF reads, without touching the BTF at all. */
+static void test_open_from_layout(void **state)
+{
+	struct fk *f = fk_get(state);
+	struct strbuf err = STRBUF_INIT;
+	unsigned long long run[NCPU] = { 1000, 2000, 3000, 4000 }, wait[NCPU] = { 0 };
+	struct monitor_config cfg = {
+		.gm = &f->g.gm, .btf_path = "/nonexistent/vmlinux", .syms = &f->syms,
+		.cpus = NCPU, .interval_ms = 100, .hz = 250, .vcpu_threads = "per_cpu",
+	};
+	struct monitor_layout l;
+	struct monitor *m2;
+	json_t *lj, *a, *b;
+
+	fk_open(f, 250);
+	assert_int_equal(monitor_layout_read(&l, &f->kb, &err), 0);
+	lj = monitor_layout_json(&l);
+	monitor_layout_release(&l);
+	cfg.layout = lj;
+	m2 = monitor_open(&cfg, &err);
+	if (!m2)
+		fail_msg("monitor_open from a layout: %s", err.buf);
+	a = monitor_start_record(f->m, 1);
+	b = monitor_start_record(m2, 1);
+	assert_string_equal(json_get_str(b, "btf"), "/nonexistent/vmlinux");
+	json_object_del(a, "btf");
+	json_object_del(b, "btf");
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	a = monitor_sample(f->m, 100, run, wait);
+	b = monitor_sample(m2, 100, run, wait);
+	assert_non_null(a);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	monitor_close(m2);
+	/* A damaged one is refused with the path it belongs to. */
+	json_object_set_new(lj, "version", json_integer(99));
+	strbuf_reset(&err);
+	assert_null(monitor_open(&cfg, &err));
+	assert_string_equal(err.buf, "cached BTF layout of /nonexistent/vmlinux: not a version 1 layout");
+	json_decref(lj);
 	strbuf_release(&err);
 }
 
@@ -599,6 +647,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symbols_parse),
 		cmocka_unit_test_setup_teardown(test_start_and_sample, fk_setup, fk_teardown),
+		cmocka_unit_test_setup_teardown(test_open_from_layout, fk_setup, fk_teardown),
 		cmocka_unit_test_setup_teardown(test_detached, fk_setup, fk_teardown),
 		cmocka_unit_test_setup_teardown(test_events_unreadable, fk_setup, fk_teardown),
 		cmocka_unit_test_setup_teardown(test_hz_estimate, fk_setup, fk_teardown),
