@@ -461,7 +461,8 @@ struct emit_ctx {
 	bool tools;		/* the guest has the host tools (--tools) */
 	char *missing_tool;	/* one the command wanted without --tools */
 	const char *ctprof;	/* where a guest ctprof snapshot goes */
-	bool stdout_gone;	/* EPIPE: nobody reads the records any more */
+	bool stdout_gone;	/* the records cannot be written any more */
+	int stdout_errno;	/* why (EPIPE: nobody reads them) */
 	/* Scenario progress on a terminal (lib/host/progress.h). */
 	char *scenario;		/* from scenario_start, while it runs */
 	long long sc_start_ms;	/* its host_ms */
@@ -547,11 +548,22 @@ static json_t *save_ctprof(json_t *rec, const char *path)
  * tear the VM down. */
 static void output_failed(struct emit_ctx *e)
 {
-	if (errno != EPIPE)
-		diag("cannot write records to stdout: %s; stopping the VM", strerror(errno));
+	e->stdout_errno = errno;
 	e->stdout_gone = true;
-	vm_output_gone();
+	vm_output_gone(e->stdout_errno);
 	host_run_output_gone();
+}
+
+/* The exit status, and the line that says why, once stdout failed: a
+ * reader that went away needs neither (128+SIGPIPE as set); records lost
+ * another way (a full disk) are a setup error, whatever the guest did. */
+static int output_failure_code(const struct emit_ctx *e, int code)
+{
+	if (!e->stdout_gone || e->stdout_errno == EPIPE)
+		return code;
+	diag("cannot write records to stdout: %s; the VM was stopped",
+	     strerror(e->stdout_errno));
+	return KTSTR_EXIT_USAGE;
 }
 
 /* "sh: pkill: not found" from the guest's shell: the name, when it is one
@@ -925,9 +937,10 @@ static int boot(struct vm_plan *p)
 	if (vm_run(&p->vc, emit, &ectx, &r) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", r.message);
 	/* A reader that went away needs no line; every other end does. */
-	if (r.end != VM_END_EXITED && !(r.end == VM_END_INTERRUPTED && r.signal == SIGPIPE))
+	if (r.end != VM_END_EXITED && !(r.end == VM_END_INTERRUPTED && r.signal == SIGPIPE) &&
+	    !(ectx.stdout_gone && ectx.stdout_errno != EPIPE))
 		diag("%s", r.message);
-	code = exit_code_for(&r);
+	code = output_failure_code(&ectx, exit_code_for(&r));
 	if (ectx.missing_tool)
 		diag("the guest has no %s: it is packed only with --tools (or --shell)",
 		     ectx.missing_tool);
@@ -975,7 +988,7 @@ static int host_mode(struct vm_plan *p)
 	log = vm_console_log_default();
 	sched_log = vm_schedlog_path_for(log);
 	hc.sched_output_log = sched_log;
-	code = host_run(&hc, emit, &ectx);
+	code = output_failure_code(&ectx, host_run(&hc, emit, &ectx));
 	p->vc.request = hc.request;
 	free(ectx.scenario);
 	free(sched_log);

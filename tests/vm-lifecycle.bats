@@ -257,6 +257,19 @@ SH
 	assert_no_qemu
 }
 
+@test "records that cannot be written (a full disk) stop the VM at once with exit 2" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	# The first record already fails, before QEMU's loop runs: the VM
+	# must still stop, not run its 60 s, and the guest's exit status
+	# (here it would be 4) must not pass for the run's.
+	run --separate-stderr bash -c 'exec timeout 40 ktstr-vm -k "$1" --exec "sleep 60; exit 4" >/dev/full' \
+		sh "$KERNEL"
+	echo "$stderr"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ktstr-vm: cannot write records to stdout: No space left on device; the VM was stopped" ]
+	assert_no_qemu
+}
+
 @test "the scheduler's output is kept whole beside the console log; head and tail on failure" {
 	make_chatty_sched
 	run --separate-stderr ktstr-vm -k "$KERNEL" --scheduler "$TEST_TMP/chatty_sched" --duration 2s

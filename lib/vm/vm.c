@@ -35,12 +35,15 @@ long long vm_boot_timeout_ms(enum vm_accel a, unsigned vcpus)
 	return VM_BOOT_TCG_BASE_MS + VM_BOOT_TCG_PER_VCPU_MS * vcpus;
 }
 
-/* Set by vm_output_gone(), consumed by the event loop. */
-static volatile bool output_gone;
+/* Set by vm_output_gone(), consumed by the event loop; output_broken
+ * stays set, so that no retry boots a VM whose records go nowhere. */
+static volatile int output_gone;
+static bool output_broken;
 
-void vm_output_gone(void)
+void vm_output_gone(int err)
 {
-	output_gone = true;
+	output_gone = err ? err : EIO;
+	output_broken = true;
 }
 
 /* The one QEMU we own, for the atexit safety net. */
@@ -435,12 +438,19 @@ static void stop_qemu(struct vm_run *v, enum vm_end end)
  * reader's death shows as EPIPE: read it first, it names the real cause. */
 static void on_output_gone(struct vm_run *v)
 {
-	output_gone = false;
+	int err = output_gone;
+
+	output_gone = 0;
 	on_signal(v);
 	if (v->qemu_gone || v->exit_seen)
 		return;
-	v->r->signal = SIGPIPE;
-	vm_set_message(v->r, "stdout was closed (broken pipe); stopped the VM");
+	if (err == EPIPE) {
+		v->r->signal = SIGPIPE;
+		vm_set_message(v->r, "stdout was closed (broken pipe); stopped the VM");
+	} else {
+		vm_set_message(v->r, "cannot write records to stdout (%s); stopped the VM",
+			       strerror(err));
+	}
 	stop_qemu(v, VM_END_INTERRUPTED);
 }
 
@@ -673,7 +683,6 @@ static void run_init(struct vm_run *v, const struct qemu_spec *s, bool allow_ret
 	if (!atexit_set)
 		atexit(kill_qemu);
 	atexit_set = true;
-	output_gone = false;
 	v->accel = s->accel;
 	v->may_retry = allow_retry && s->accel == VM_ACCEL_KVM;
 	v->boot_deadline_ms = c->boot_timeout_ms < 0 ?
@@ -836,7 +845,7 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *, void *), void *ctx,
 	char why[VM_ACCEL_REASON_MAX];
 	int rc = run_once(c, emit, ctx, r, c->accel == VM_ACCEL_AUTO);
 
-	if (rc != 1)
+	if (rc != 1 || output_broken)
 		return rc;
 	tcg = *c;
 	tcg.accel = VM_ACCEL_TCG;

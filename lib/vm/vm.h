@@ -73,7 +73,7 @@ struct vm_result {
 	long long boot_ms;		/* QEMU start to agent_ready, -1 if never */
 	long long wall_ms;
 	int signal;			/* signal that interrupted us (SIGPIPE:
-					 * vm_output_gone()) */
+					 * vm_output_gone(EPIPE)) */
 	char message[512];		/* one-line explanation when not EXITED */
 };
 
@@ -100,10 +100,12 @@ void vm_hold_stop_signals(void);
 int vm_run(const struct vm_config *c, void (*emit)(json_t *rec, void *ctx), void *ctx,
 	   struct vm_result *r);
 
-/* The records' reader is gone (EPIPE on stdout): the running vm_run()
- * stops the VM as if interrupted by SIGPIPE, unless a real signal that
- * arrived with it (a ^C reaching the whole pipeline) says otherwise.
- * Safe to call from emit. */
-void vm_output_gone(void);
+/* The records cannot be written any more, for errno err: the running
+ * vm_run() stops the VM at once (and does not retry it under TCG).  For
+ * EPIPE (the reader went away) as if interrupted by SIGPIPE, unless a
+ * real signal that arrived with it (a ^C reaching the whole pipeline)
+ * says otherwise; for another error (a full disk) with a message saying
+ * so.  Safe to call from emit, also before the loop runs. */
+void vm_output_gone(int err);
 
 #endif
