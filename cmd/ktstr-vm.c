@@ -724,10 +724,22 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 {
 	struct qemu_spec s;
 	struct strvec argv = STRVEC_INIT;
-	struct strbuf cmdline = STRBUF_INIT;
+	struct strbuf cmdline = STRBUF_INIT, err = STRBUF_INIT;
 	char *qemu_path = find_program(vc->qemu);
+	struct initramfs_result ir;
 	json_t *rec, *arr;
 	size_t i;
+
+	/* Every error a real run would meet before booting, before any
+	 * record: the includes, files and tools as the image build checks
+	 * them (writing nothing), and QEMU. */
+	if (vm_initramfs_prepare(&pl->includes, kf->config, sched_host, sched_guest, tools, true,
+				 &ir, &err) < 0)
+		die(KTSTR_EXIT_USAGE, "%s", err.buf);
+	initramfs_result_release(&ir);
+	strbuf_release(&err);
+	if (!qemu_path)
+		die(KTSTR_EXIT_USAGE, "%s", vm_qemu_missing(vc->qemu));
 
 	rec = jsonl_record("kernel_resolved");
 	json_set_str(rec, "image", kf->image);
@@ -763,9 +775,6 @@ static int dry_run(struct vm_config *vc, const struct kernel_found *kf,
 	}
 	json_object_set_new(rec, "missing_tools", arr);
 	jsonl_emit(stdout, rec);
-	if (!qemu_path)
-		die(KTSTR_EXIT_USAGE, "%s not found in PATH; install QEMU (contrib/install-deps) "
-		    "or set KTSTR_QEMU to its path", vc->qemu);
 	vc->initrd = DRY_RUN_INITRD;
 	vm_qemu_spec(vc, qemu_path, -1, -1, &s, &cmdline);
 	if (vc->monitor_interval_ms && vc->mode != VM_MODE_SHELL)
@@ -925,7 +934,7 @@ static int boot(struct vm_plan *p)
 	/* A person at a --shell reaches for the tools; a measured run
 	 * does not pay their boot time unless asked (issue 16). */
 	if (vm_initramfs_prepare(&p->payloads.includes, p->kf.config, p->sched_host, p->sched_guest,
-				 p->o.tools || p->o.shell, &ir, &err) < 0)
+				 p->o.tools || p->o.shell, false, &ir, &err) < 0)
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	log = p->o.console_log ? xstrdup(p->o.console_log) : vm_console_log_default();
 	sched_log = vm_schedlog_path_for(log);

@@ -404,9 +404,9 @@ int initramfs_build(const struct initramfs_opts *o, struct initramfs_result *r,
 		r->files = (unsigned)b.n;
 		r->missing_tools = b.missing;
 		b.missing = (struct strvec)STRVEC_INIT;
-		ret = produce(o, &b, &out, r, err);
+		ret = o->check_only ? 0 : produce(o, &b, &out, r, err);
 		/* Only a build that worked teaches the next one anything. */
-		if (ret == 0)
+		if (ret == 0 && !o->check_only)
 			inmemo_save(&b.memo);
 	}
 	if (o->output) {

@@ -64,6 +64,9 @@ struct initramfs_opts {
 	/* The caller does not report the image's sha256: a cache hit then
 	 * skips reading the whole image to hash it (ktstr-vm, every boot). */
 	bool no_sha256;
+	/* Check every input and work out the key, but write nothing: no
+	 * image, no cache entry (ktstr-vm --dry-run).  r->path stays NULL. */
+	bool check_only;
 };
 
 struct initramfs_result {

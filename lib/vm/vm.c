@@ -13,6 +13,7 @@
 #include "vm_schedlog.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +40,19 @@ long long vm_boot_timeout_ms(enum vm_accel a, unsigned vcpus)
  * stays set, so that no retry boots a VM whose records go nowhere. */
 static volatile int output_gone;
 static bool output_broken;
+
+const char *vm_qemu_missing(const char *qemu)
+{
+	static char msg[PATH_MAX + 160];
+
+	if (strchr(qemu, '/'))
+		snprintf(msg, sizeof(msg), "QEMU %s is not an executable file; give --qemu "
+			 "(or KTSTR_QEMU) the path of qemu-system-x86_64", qemu);
+	else
+		snprintf(msg, sizeof(msg), "%s not found in PATH; install QEMU "
+			 "(contrib/install-deps) or set KTSTR_QEMU to its path", qemu);
+	return msg;
+}
 
 void vm_output_gone(int err)
 {
@@ -797,8 +811,7 @@ static int run_once(const struct vm_config *c, void (*emit)(json_t *, void *), v
 	r->exit_code = -1;
 	qemu_path = find_program(c->qemu);
 	if (!qemu_path) {
-		vm_set_message(r, "%s not found in PATH; install QEMU (contrib/install-deps) "
-			       "or set KTSTR_QEMU to its path", c->qemu);
+		vm_set_message(r, "%s", vm_qemu_missing(c->qemu));
 		return -1;
 	}
 	/* Said here, before QEMU would fail on it less clearly. */

@@ -108,4 +108,9 @@ int vm_run(const struct vm_config *c, void (*emit)(json_t *rec, void *ctx), void
  * so.  Safe to call from emit, also before the loop runs. */
 void vm_output_gone(int err);
 
+/* Why QEMU (--qemu, KTSTR_QEMU or the default name) cannot be run: a
+ * name not found in PATH, or a path that is no executable file.  A
+ * static buffer. */
+const char *vm_qemu_missing(const char *qemu);
+
 #endif

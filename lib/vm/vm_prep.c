@@ -82,7 +82,7 @@ bad:
 
 int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 			 const char *sched_host, const char *sched_guest, bool tools,
-			 struct initramfs_result *res, struct strbuf *err)
+			 bool check_only, struct initramfs_result *res, struct strbuf *err)
 {
 	struct initramfs_opts io = { 0 };
 	struct initramfs_file files[2];
@@ -101,6 +101,7 @@ int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 	io.busybox = busybox;
 	io.host_tools = tools;
 	io.no_sha256 = true;
+	io.check_only = check_only;
 	io.includes = strvec_argv((struct strvec *)includes);
 	io.n_includes = includes->n;
 	/* The guest's libbpf looks for /boot/config-$(uname -r); the agent
@@ -114,9 +115,10 @@ int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 		files[io.n_files].src = sched_host;
 		files[io.n_files++].dest = sched_guest;
 	}
-	progress("building initramfs");
+	if (!check_only)
+		progress("building initramfs");
 	rc = initramfs_build(&io, res, err);
-	if (rc == 0)
+	if (rc == 0 && !check_only)
 		initramfs_warn_missing_tools(res);
 	free(agent);
 	free(busybox);

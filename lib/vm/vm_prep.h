@@ -25,10 +25,11 @@ int vm_scenario_prepare(const char *scenario, const struct strvec *cgroups,
  * (KTSTR_BUSYBOX_PATH, else PATH), the includes, kconfig as the guest's
  * kernel config (NULL: none) and the scheduler binary sched_host as
  * sched_guest (NULL: none); with tools, the host's debugging tools
- * (initramfs_opts.host_tools).  0, or -1 with err. */
+ * (initramfs_opts.host_tools).  check_only: every input checked as a
+ * build would, nothing written (--dry-run).  0, or -1 with err. */
 int vm_initramfs_prepare(const struct strvec *includes, const char *kconfig,
 			 const char *sched_host, const char *sched_guest, bool tools,
-			 struct initramfs_result *res, struct strbuf *err);
+			 bool check_only, struct initramfs_result *res, struct strbuf *err);
 
 /* A new console log path, one per run, under the state dir's "console"
  * (else /tmp/ktstr-console); older ones beyond the most recent few are

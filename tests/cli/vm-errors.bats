@@ -112,6 +112,24 @@ expect_error() {
 	expect_error "/nonexistent/thing" -k "$KERNEL" -i /nonexistent/thing
 }
 
+@test "--dry-run meets the includes' errors a real run would, before any record" {
+	expect_error "include /nonexistent/thing does not exist" -k "$KERNEL" \
+		-i /nonexistent/thing --dry-run
+	mkdir "$TEST_TMP/inc"
+	mkfifo "$TEST_TMP/inc/pipe"
+	expect_error "$TEST_TMP/inc/pipe (in include $TEST_TMP/inc) is a device, fifo or socket" \
+		-k "$KERNEL" -i "$TEST_TMP/inc" --dry-run
+	touch "$TEST_TMP/a.txt" "$TEST_TMP/inc/a.txt"
+	rm "$TEST_TMP/inc/pipe"
+	expect_error "both map to /include-files/a.txt" -k "$KERNEL" -i "$TEST_TMP/a.txt" \
+		-i "$TEST_TMP/inc/a.txt" --dry-run
+	# Checking wrote nothing: no image in the cache.
+	! find "$XDG_CACHE_HOME" -name '*.cpio' 2>/dev/null | grep -q . || false
+	run --separate-stderr ktstr-vm -k "$KERNEL" -i "$TEST_TMP/inc" --dry-run
+	[ "$status" -eq 0 ]
+	! find "$XDG_CACHE_HOME" -name '*.cpio' 2>/dev/null | grep -q . || false
+}
+
 @test "unwritable console log path" {
 	expect_error "--console-log /proc/nope/x.log: cannot create anything in /proc" \
 		-k "$KERNEL" --console-log /proc/nope/x.log
@@ -132,6 +150,10 @@ expect_error() {
 
 @test "QEMU not installed" {
 	expect_error "not found in PATH; install QEMU" -k "$KERNEL" --qemu qemu-system-nonexistent
+	# A path is not looked for in PATH, and says so; --dry-run prints no
+	# record before the error.
+	expect_error "QEMU /nonexistent/qemu is not an executable file; give --qemu" \
+		-k "$KERNEL" --qemu /nonexistent/qemu --dry-run
 	# No QEMU anywhere in PATH (only ktstr-vm's own PATH is emptied).
 	vm_cmd=(env PATH=/nonexistent KTSTR_BUSYBOX_PATH=/bin/busybox "$KTSTR_BIN/ktstr-vm")
 	expect_error "qemu-system-x86_64 not found" -k "$KERNEL"
