@@ -66,7 +66,8 @@ static const char usage_text[] =
 "                           many cores; it has oopsed guests while a scheduler\n"
 "                           attached or detached, see ktstr-vm(1))\n"
 "      --force              boot a --topo with more vCPUs than this host can run\n"
-"                           in reasonable time (refused otherwise)\n"
+"                           in reasonable time, or --accel kvm where the probe\n"
+"                           says KVM cannot run guests (refused otherwise)\n"
 "      --append ARGS        extra kernel command line\n"
 "  -e, --exec CMD           run CMD with /bin/sh -c in the guest\n"
 "      --shell              interactive busybox shell on this terminal\n"
@@ -655,6 +656,21 @@ static int exit_code_for(const struct vm_result *r)
 	}
 }
 
+/* --accel kvm where the probe already knows KVM cannot run a guest (no
+ * /dev/kvm, or a CPU without vmx or svm, whose KVM halts or spins the
+ * guest): refused at once instead of after the boot deadline, which
+ * would blame the kernel for being slow. */
+static void check_kvm(const struct opts *o)
+{
+	char why[VM_ACCEL_REASON_MAX];
+
+	if (o->accel != VM_ACCEL_KVM || o->force ||
+	    vm_accel_resolve_why(VM_ACCEL_AUTO, why, sizeof(why)) == VM_ACCEL_KVM)
+		return;
+	usage_error("--accel kvm: %s, so KVM cannot run the guest; use --accel tcg (or auto, "
+		    "which falls back to it), or add --force to try KVM anyway", why);
+}
+
 /* The vCPU rule ktstr-test applies to its presets (budget.h): beyond it a
  * boot alone can take longer than the watchdog, so say so before booting. */
 static void check_vcpus(const struct opts *o, const struct ktstr_topo *topo)
@@ -1029,6 +1045,7 @@ int main(int argc, char **argv)
 	if (topo_parse(p.o.topo ? p.o.topo : "1,1,2,1", &p.topo, &err))
 		usage_error("--topo '%s': %s", p.o.topo, err.buf);
 	check_vcpus(&p.o, &p.topo);
+	check_kvm(&p.o);
 	check_console_log(p.o.console_log);
 	p.doc = prepare_scenario(&p.o, &p.topo, &p.duration_ms, &p.checks, &p.payloads);
 	resolve_kernel(&p);

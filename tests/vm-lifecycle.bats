@@ -111,7 +111,7 @@ SH
 		^"vm_start:kvm accel_retry:"(qemu_error|boot_timeout)" vm_start:tcg vm_exit:exited "$ ]]
 	records "$TEST_TMP/out" accel_retry | jq -e '.from == "kvm" and .to == "tcg" and (.message | length > 0) and (.console_tail | type == "array")'
 	# Exactly one retry, and only under auto: --accel kvm fails for good.
-	run --separate-stderr ktstr-vm -k "$k" --accel kvm --exec 'echo hi'
+	KTSTR_ACCEL_DETECT=kvm run --separate-stderr ktstr-vm -k "$k" --accel kvm --exec 'echo hi'
 	[ "$status" -eq 2 ]
 	! printf '%s\n' "$output" | grep -q accel_retry || false
 	printf '%s\n' "$output" | jq -e 'select(.type == "vm_exit") | (.reason == "qemu_error" or .reason == "boot_timeout") and (.console_tail | type == "array")'

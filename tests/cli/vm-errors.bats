@@ -64,6 +64,13 @@ expect_error() {
 	# The rule follows the accelerator: KVM allows one vCPU per host CPU.
 	n=$(( $(nproc) + 1 ))
 	expect_error "KVM: one vCPU per usable host CPU" -k "$KERNEL" --accel kvm --topo 1,1,$n,1
+	# --accel kvm where the probe says KVM cannot run a guest: refused at
+	# once, not after the boot deadline; --force tries it anyway.
+	KTSTR_ACCEL_DETECT=tcg expect_error "--accel kvm: " -k "$KERNEL" --accel kvm --exec true
+	[[ "$stderr" == *"so KVM cannot run the guest; use --accel tcg"*"or add --force"* ]]
+	KTSTR_ACCEL_DETECT=tcg run --separate-stderr ktstr-vm -k "$KERNEL" --accel kvm --force --dry-run
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | jq -e 'select(.type == "qemu_argv") | .accel == "kvm"'
 	# --force lets it through (a dry run shows it would boot).
 	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,2,200,1 --force --dry-run
 	[ "$status" -eq 0 ]
