@@ -66,7 +66,7 @@ struct host_opts {
 static void usage(FILE *f)
 {
 	fputs("usage: ktstr-agent --host [--request FILE] [--expect-topo N,L,C,T]\n"
-	      "                   [--bundle DIR] [--duration DUR]\n"
+	      "                   [--bundle DIR] [--duration DUR] [--as NAME]\n"
 	      "       ktstr-agent --host --topology\n"
 	      "Run one scenario request (as ktstr-vm sends a VM's agent) on this machine,\n"
 	      "in cgroups under KTSTR_HOST_CGROUP_PARENT, and print its records as JSON\n"
@@ -76,6 +76,8 @@ static void usage(FILE *f)
 	      "  --bundle DIR         an exported reproducer's files (ktstr-export)\n"
 	      "  --duration DUR       run the scenario for DUR instead of its own\n"
 	      "  --topology           print this machine's guest_topology record and exit\n"
+	      "  --as NAME            prefix diagnostics with NAME, the program the user\n"
+	      "                       ran (ktstr-vm --host, an exported script)\n"
 	      "Environment: KTSTR_HOST_CGROUP_PARENT, KTSTR_CGROUP_WALK_ROOT,\n"
 	      "KTSTR_STALL_POLL_MS (see ktstr-vm(1), HOST MODE).\n", f);
 }
@@ -89,6 +91,7 @@ static void parse_opts(int argc, char **argv, struct host_opts *o)
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "topology", no_argument, NULL, 'T' },
+		{ "as", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -103,6 +106,8 @@ static void parse_opts(int argc, char **argv, struct host_opts *o)
 		case 'b': o->bundle = optarg; break;
 		case 'd': o->duration = optarg; break;
 		case 'T': o->topology_only = true; break;
+		/* The user ran ktstr-vm or a script, not the agent. */
+		case 'a': diag_init(optarg); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("ktstr-agent %s\n", KTSTR_VERSION); exit(0);
 		default:

@@ -55,6 +55,10 @@ run_in_vm() {
 		any(.[0].differs[]; test("llcs: expected 2, found 1"))' "$TEST_TMP/rec"
 	# Nothing ran.
 	! grep -q '"type":"scenario_start"' "$TEST_TMP/rec"
+	# The refusal is said in the name of the script the user ran.
+	jq -r 'select(.type == "output" and .stream == "stderr") | .line' "$TEST_TMP/vm.rec" |
+		grep -q '^wide\.run: this machine is 1,1,2,1, not the expected 1,2,2,1'
+	! grep -q 'ktstr-agent:' "$TEST_TMP/vm.rec" || false
 }
 
 @test "export: SIGTERM to the run file stops the agent and removes its directory and cgroups" {

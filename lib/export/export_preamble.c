@@ -87,7 +87,7 @@ static const char preamble[] =
 "tail -n +$skip \"$self\" | tar -xzf - -C \"$dir\" ||\n"
 "\tdie \"cannot extract the archive into $dir (full disk, or a truncated $me?)\"\n"
 "[ -x \"$dir/ktstr-agent\" ] || die \"the archive has no agent; re-export $me\"\n"
-"set -- --host --request \"$dir/request.json\" --expect-topo \"$topo\" --bundle \"$dir\"\n"
+"set -- --host --as \"$me\" --request \"$dir/request.json\" --expect-topo \"$topo\" --bundle \"$dir\"\n"
 "[ -z \"$dur\" ] || set -- \"$@\" --duration \"$dur\"\n"
 "# The agent runs in the background so that a signal reaches the traps at\n"
 "# once (and is passed on to it).  A terminal gets the verdict, read from\n"

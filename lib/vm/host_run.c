@@ -70,7 +70,7 @@ static pid_t spawn_agent(const char *agent, const char *const *args, int *in_fd,
 
 int host_topology(const char *agent, struct ktstr_topo *t, struct strbuf *err)
 {
-	static const char *const args[] = { "--host", "--topology", NULL };
+	static const char *const args[] = { "--host", "--as", "ktstr-vm", "--topology", NULL };
 	struct strbuf sb = STRBUF_INIT, perr = STRBUF_INIT;
 	int in, outfd, status = 0, ret = -1;
 	json_t *rec = NULL;
@@ -152,12 +152,12 @@ static int stop_fd(sigset_t *old)
 
 int host_run(const struct host_run_config *c, void (*emit)(json_t *, void *), void *ctx)
 {
-	const char *args[6] = { "--host" };
+	const char *args[8] = { "--host", "--as", "ktstr-vm" };
 	struct hr h = { .c = c, .emit = emit, .ctx = ctx };
 	struct strbuf req = STRBUF_INIT;
 	sigset_t old;
 	int in, outfd, sigfd, status = 0, stop = 0;
-	size_t n = 1;
+	size_t n = 3;
 	pid_t pid;
 
 	if (c->expect_topo) {
