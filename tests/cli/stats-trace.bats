@@ -158,5 +158,5 @@ PY
 	[ "$status" -eq 1 ]
 	run jq -c '[.traceEvents[] | select(.pid == 3 and .ph == "X") | [.name, .ts, .dur]]' "$TEST_TMP/cpu0.json"
 	echo "$output"
-	[ "$output" = '[["FAIL work_conservation",8790000,5004000],["FAIL imbalance",13378000,500000]]' ]
+	[ "$output" = '[["FAIL work_conservation",8790000,5004000],["FAIL imbalance",13128000,461000]]' ]
 }
