@@ -88,9 +88,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SCHEDULER: o->scheduler = optarg; break;
 		case OPT_SCHED_ARG: strvec_push(&o->sched_args, optarg); break;
 		case OPT_DURATION:
-			if (parse_duration_ms(optarg, &o->duration_ms) || !o->duration_ms)
-				usage_error("--duration '%s': expected a positive duration "
-					    "such as 5s or 1500ms", optarg);
+			{
+				struct strbuf why = STRBUF_INIT;
+
+				if (scenario_duration_opt(optarg, &o->duration_ms, &why))
+					usage_error("%s", why.buf);
+			}
 			break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();

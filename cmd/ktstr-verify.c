@@ -6,6 +6,7 @@
  * the verifier's log, loop iterations collapsed. */
 #include "caserun.h"
 #include "diag.h"
+#include "scenario.h"
 #include "env.h"
 #include "fsutil.h"
 #include "gauntlet.h"
@@ -57,7 +58,7 @@ static const char usage_text[] =
 "                           and the summary to DIR/summary.json\n"
 "                           (KTSTR_VERIFIER_RESULT_DIR)\n"
 "  -j, --jobs N             cells at once (default: usable host CPUs)\n"
-"      --duration TIME      the probe's length (default 2s, at most 1h)\n"
+"      --duration TIME      the probe's length (default 2s, 1s to 1h)\n"
 "      --retries N          run a cell again up to N times after an\n"
 "                           infrastructure error (default 1)\n"
 "      --accel MODE         auto, kvm, tcg or tcg-mt (passed to ktstr-vm)\n"
@@ -106,8 +107,10 @@ struct opts {
 
 static void parse_duration(const char *s, unsigned long long *ms)
 {
-	if (parse_duration_ms(s, ms) < 0 || !*ms || *ms > 3600000ull)
-		usage_error("--duration '%s': expected a duration from 1ms to 1h, e.g. 2s", s);
+	struct strbuf why = STRBUF_INIT;
+
+	if (scenario_duration_opt(s, ms, &why))
+		usage_error("%s", why.buf);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)

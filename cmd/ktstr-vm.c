@@ -286,9 +286,12 @@ static void set_valued(struct opts *o, int c)
 		set_timeout("--boot-timeout", optarg, &o->boot_timeout_ms, &o->boot_timeout_set);
 		break;
 	case OPT_DURATION:
-		if (parse_duration_ms(optarg, &o->duration_ms) || !o->duration_ms)
-			usage_error("--duration '%s': expected a positive duration "
-				    "such as 5s or 1500ms", optarg);
+		{
+			struct strbuf why = STRBUF_INIT;
+
+			if (scenario_duration_opt(optarg, &o->duration_ms, &why))
+				usage_error("%s", why.buf);
+		}
 		break;
 	case OPT_MONITOR_INTERVAL:
 		o->monitor_interval_set = true;

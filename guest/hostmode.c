@@ -243,13 +243,13 @@ done:
 static void apply_duration(json_t *req, const char *dur)
 {
 	json_t *doc = json_object_get(req, "scenario");
+	struct strbuf why = STRBUF_INIT;
 	unsigned long long ms;
 
 	if (!dur)
 		return;
-	if (duration_parse_ms(dur, &ms) < 0 || !ms)
-		die(KTSTR_EXIT_USAGE, "--duration '%s': not a duration; use e.g. 500ms, 5s or 2m",
-		    dur);
+	if (scenario_duration_opt(dur, &ms, &why))
+		die(KTSTR_EXIT_USAGE, "%s", why.buf);
 	if (json_is_object(doc))
 		json_set_str(doc, "duration", dur);
 }

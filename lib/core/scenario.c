@@ -7,6 +7,7 @@
  * static guest agent can link them. */
 #include "scenario_int.h"
 #include "checktab.h"
+#include "duration.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -281,7 +282,8 @@ static int parse_doc(struct pctx *c, const json_t *doc, struct scenario *s)
 	if (sp_get_string(c, doc, "description", &str))
 		return -1;
 	s->description = xstrdup(str ? str : "");
-	if (sp_get_duration_us(c, doc, "duration", 1000, KTSTR_MAX_DURATION_MS * 1000, &us, &have))
+	if (sp_get_duration_us(c, doc, "duration", KTSTR_MIN_DURATION_MS * 1000,
+			       KTSTR_MAX_DURATION_MS * 1000, &us, &have))
 		return -1;
 	s->duration_ms = have ? (us + 500) / 1000 : 5000;
 	if (sp_get(doc, "requires")) {
@@ -467,4 +469,22 @@ int scenario_fit(const struct scenario *s, const struct ktstr_topo *t, struct st
 invalid:
 	strbuf_release(&path);
 	return -1;
+}
+
+int scenario_duration_opt(const char *arg, unsigned long long *ms, struct strbuf *err)
+{
+	if (duration_parse_ms(arg, ms)) {
+		strbuf_addf(err, "--duration '%s': expected a duration such as 5s or 1500ms", arg);
+		return -1;
+	}
+	if (*ms < KTSTR_MIN_DURATION_MS) {
+		strbuf_addf(err, "--duration '%s': must be at least 1s; a shorter run is too few "
+			    "scheduler slices for the checks to mean anything", arg);
+		return -1;
+	}
+	if (*ms > KTSTR_MAX_DURATION_MS) {
+		strbuf_addf(err, "--duration '%s': must be at most 1h", arg);
+		return -1;
+	}
+	return 0;
 }

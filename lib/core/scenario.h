@@ -288,6 +288,14 @@ int scenario_add_cgroup_flag(json_t *doc, const char *spec, struct strbuf *err);
 
 #define KTSTR_MAX_WORKERS 1024u		/* per cgroup, and per spawn */
 #define KTSTR_MAX_DURATION_MS 3600000ull	/* 1 h */
+/* The shortest scenario: a run of a few slices and one or two monitor
+ * samples fails the fairness checks on noise (EEVDF, 100 ms: spread 17%)
+ * and cannot fail the others, so its verdict means nothing either way. */
+#define KTSTR_MIN_DURATION_MS 1000ull	/* 1 s */
+
+/* A --duration option's value (ktstr-vm, ktstr-export): 0, or -1 with
+ * one line in err naming the option, what is wrong and the range. */
+int scenario_duration_opt(const char *arg, unsigned long long *ms, struct strbuf *err);
 
 /* Every field "not set" (NAN / -1), the state scenario_parse starts from;
  * for building a command-line overlay for checks_overlay(). */

@@ -318,6 +318,10 @@ static int load_scenario(struct tctx *c, const json_t *root, struct ktest *t)
 	if (have_dur && dur > KTSTR_MAX_DURATION_MS)
 		return terr(c, "$.duration", "must be at most 1h, got %s",
 			    show(c, get(root, "duration")));
+	if (have_dur && dur < KTSTR_MIN_DURATION_MS)
+		return terr(c, "$.duration", "must be at least 1s, got %s (a shorter run is too "
+			    "few scheduler slices for the checks to mean anything)",
+			    show(c, get(root, "duration")));
 	if (!v)
 		return terr(c, "$.scenario", "missing; name a canned scenario (\"steady\"), a "
 			    "scenario file (\"scenarios/mine.json\") or give one inline");

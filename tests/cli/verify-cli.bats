@@ -99,7 +99,7 @@ EOF
 	[[ "$stderr" == *"--scheduler 'eevdf': expected a sched_ext scheduler's name or path"* ]]
 	verify --duration 0s
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"--duration '0s': expected a duration from 1ms to 1h"* ]]
+	[[ "$stderr" == *"--duration '0s': must be at least 1s"* ]]
 	verify --jobs 0
 	[ "$status" -eq 2 ]
 	verify stray

@@ -180,6 +180,19 @@ expect_error() {
 	expect_error "unexpected argument 'ls'" -k "$KERNEL" ls
 }
 
+@test "--duration outside 1s..1h is refused as the flag's, not as a scenario field's" {
+	expect_error "--duration '500ms': must be at least 1s; a shorter run is too few scheduler slices" \
+		-k "$KERNEL" --duration 500ms --dry-run
+	expect_error "--duration '2h': must be at most 1h" -k "$KERNEL" --duration 2h --dry-run
+	[[ "$stderr" != *'$.duration'* ]]
+	# The same floor in a scenario file, named by its field.
+	printf '{"duration": "200ms", "cgroups": [{"name": "cg_0"}]}\n' >"$TEST_TMP/short.json"
+	expect_error '$.duration: must be at least 1s, got 200ms' -k "$KERNEL" \
+		--scenario "$TEST_TMP/short.json" --dry-run
+	run --separate-stderr ktstr-vm -k "$KERNEL" --duration 1s --dry-run
+	[ "$status" -eq 0 ]
+}
+
 @test "--help and --version" {
 	run ktstr-vm --help
 	[ "$status" -eq 0 ]

@@ -505,6 +505,8 @@ static void test_bad_duration(void **state)
 		 "$.duration: must be more than 0", NULL);
 	load_bad(dir, "{'scenario': 'steady', 'duration': '2h'}",
 		 "$.duration: must be at most 1h", NULL);
+	load_bad(dir, "{'scenario': 'steady', 'duration': '500ms'}",
+		 "$.duration: must be at least 1s, got \"500ms\"", NULL);
 	load_bad(dir, "{'scenario': 'steady', 'duration': '-3s'}", "$.duration: ", NULL);
 }
 
