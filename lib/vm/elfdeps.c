@@ -248,6 +248,19 @@ bool elf_is_dynamic(const char *path)
 	return dyn;
 }
 
+bool elf_is_program(const char *path)
+{
+	struct elf_info ei;
+	const char *why;
+	bool ok;
+
+	if (elf_read(path, &ei, &why) < 0)
+		return false;
+	ok = ei.is_elf;
+	elf_info_release(&ei);
+	return ok;
+}
+
 /* One object in the simulated link map. */
 struct obj {
 	char *path;		/* as opened */

@@ -17,6 +17,9 @@
  * static-pie programs, foreign-architecture ELF files, scripts, data and
  * unreadable files are all false. */
 bool elf_is_dynamic(const char *path);
+/* True when path is an executable or shared ELF object of this machine's
+ * class and architecture: what can run as the guest's init. */
+bool elf_is_program(const char *path);
 
 /* Append to out (skipping paths already in it) every file the loader opens
  * to run path: the PT_INTERP interpreter first, then the libraries in the

@@ -172,6 +172,13 @@ static int add_agent(struct build *b, const char *agent, struct strbuf *err)
 	if (check_regular(agent, "guest agent", "build it with make or pass --agent PATH",
 			  &st, err) < 0)
 		return -1;
+	/* Anything else packs fine and leaves a guest whose kernel panics
+	 * with no init, long after the mistake. */
+	if (!elf_is_program(agent)) {
+		strbuf_addf(err, "guest agent %s is not an x86-64 ELF program; build it with make "
+			    "or pass --agent PATH", agent);
+		return -1;
+	}
 	what = xasprintf("guest agent %s", agent);
 	add_reg(b, xstrdup("init"), agent, 0755, RANK_EXPLICIT, what);
 	strvec_push_unique(&b->elves, agent);

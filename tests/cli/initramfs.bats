@@ -84,3 +84,14 @@ build() {
 	assert_one_line_error ktstr-initramfs "$stderr"
 	[[ "$stderr" == *"$TEST_TMP/no-busybox"* ]]
 }
+
+@test "an agent that is no program for this machine is refused, and nothing is written" {
+	# A text file packs fine but leaves a guest with no init to run.
+	printf 'not a program\n' >"$TEST_TMP/agent.txt"
+	run --separate-stderr "$BIN" --agent "$TEST_TMP/agent.txt" --busybox "$BB" -o "$TEST_TMP/out.cpio"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-initramfs "$stderr"
+	[[ "$stderr" == *"guest agent $TEST_TMP/agent.txt is not an x86-64 ELF program"* ]]
+	[ ! -e "$TEST_TMP/out.cpio" ]
+	! ls "$TEST_TMP"/out.cpio* 2>/dev/null | grep -q . || false
+}
