@@ -129,6 +129,14 @@ PY
 		any($c[]; . as $a | any($c[]; . != $a and .start_ms < $a.end_ms and
 		                                $a.start_ms < .end_ms))' "$TEST_TMP/out"
 	jq -e -s 'any(.[]; .type == "test_summary" and .passed == 4)' "$TEST_TMP/out"
+	# --budget plans by the wall times these sidecars measured: the
+	# runner's own writer and the budget's reader name cases alike.
+	run --separate-stderr ktest --list --json --budget 10000 --filter steady_eevdf "$FIX/suite"
+	[ "$status" -eq 0 ]
+	jq -s 'map({key: .case, value: .wall_ms}) | from_entries' \
+		"$KTSTR_RUNS_ROOT"/*/*.ktstr.json >"$TEST_TMP/measured"
+	jq -e -s --slurpfile m "$TEST_TMP/measured" '[.[] | select(.type == "case_plan")] |
+		length == 4 and all(.[]; (.est_secs * 1000 | round) == $m[0][.case])' <<<"$output"
 }
 
 @test "ktstr-test: Ctrl-C stops the run; no QEMU, no held lock, finished sidecars intact" {

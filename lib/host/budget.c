@@ -76,7 +76,7 @@ int budget_parse(const char *s, double *secs, struct strbuf *err)
 /* ---- history ---------------------------------------------------------- */
 
 struct measured {
-	const char *name;	/* case name (borrowed from the case) */
+	const char *name;	/* the case's full_name (borrowed) */
 	char *timestamp;	/* newest seen, or NULL */
 	double wall_ms;
 };
@@ -143,9 +143,11 @@ void budget_apply_history(struct gcase *v, size_t n, const char *runs_root)
 	if (!runs_root || !n || !(d = opendir(runs_root)))
 		return;
 	m = xcalloc(n, sizeof(*m));
+	/* The sidecar's "case" is the full name (caserun.c base_doc): the
+	 * suite first, which tells apart same-named tests of two suites. */
 	for (i = 0; i < n; i++)
 		if (!v[i].skip_reason)
-			m[nm++].name = v[i].name;
+			m[nm++].name = v[i].full_name;
 	while ((de = readdir(d))) {
 		char *p;
 

@@ -40,8 +40,9 @@ int budget_vcpu_check(const struct ktstr_topo *topo, bool kvm, unsigned host_cpu
 double budget_estimate_secs(const struct gcase *c);
 
 /* Replace est_secs of every case that will run with the newest measured
- * wall time of the same case name: the "wall_ms" of the *.ktstr.json
- * sidecar under runs_root/{dir}/ with the same "case" and the greatest
+ * wall time of the same case: the "wall_ms" of the *.ktstr.json sidecar
+ * under runs_root/{dir}/ whose "case" is the case's full_name (the suite
+ * first, as the sidecar writer spells it) and with the greatest
  * "timestamp" (ISO 8601, compared as text).  Unreadable or malformed
  * files, and a missing runs_root, are ignored. */
 void budget_apply_history(struct gcase *v, size_t n, const char *runs_root);

@@ -91,6 +91,26 @@ teardown() {
 	[[ "$stderr" == *KTSTR_BUDGET_SECS* ]]
 }
 
+# History: a sidecar as caserun.c writes it names its case in full, the
+# suite first; the case's measured wall time replaces its estimate.
+@test "ktstr-test --budget: a sidecar's measured wall time replaces the case's estimate" {
+	mkdir -p "$KTSTR_RUNS_ROOT/6.14.2-abc"
+	printf '{"type": "sidecar", "case": "%s", "wall_ms": 3500, "timestamp": "%s"}\n' \
+		'suite steady_eevdf/tiny-1llc' 2026-01-01T00:00:00Z \
+		>"$KTSTR_RUNS_ROOT/6.14.2-abc/steady_eevdf_tiny-1llc.r1.x.ktstr.json"
+	run --separate-stderr ktest --list --json --budget 1000 "$FIX/suite"
+	[ "$status" -eq 0 ]
+	jq -e -s '[.[] | select(.type == "case_plan" and .skip_reason == null)] |
+		(map(select(.case == "suite steady_eevdf/tiny-1llc")) | length == 1 and
+		 .[0].est_secs == 3.5) and
+		(map(select(.case != "suite steady_eevdf/tiny-1llc")) | length == 8 and
+		 all(.[]; .est_secs > 3.5))' <<<"$output"
+	# 5 s buys the measured case alone, beside the skip.
+	run --separate-stderr ktest --list --budget 5 "$FIX/suite"
+	[ "$status" -eq 0 ]
+	[ "$(grep -v '(skip: ' <<<"$output")" = "suite steady_eevdf/tiny-1llc" ]
+}
+
 @test "ktstr-test: bad inputs give one line and exit 2" {
 	mkdir -p "$TEST_TMP/bad"
 	printf '{ "scenario": "steady", ' >"$TEST_TMP/bad/broken.json"

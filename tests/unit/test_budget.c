@@ -231,6 +231,8 @@ static void put_json(const char *root, const char *rel, const char *text)
 	free(path);
 }
 
+/* Sidecars as caserun.c writes them: "case" is the full name, the suite
+ * ("s", as fake_case names it) first. */
 static void test_history(void **state)
 {
 	static const char *const f[] = { "scenario:x", NULL };
@@ -241,24 +243,29 @@ static void test_history(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(root));
 	put_json(root, "7.0-abc/a_tiny-1llc.r1.x.ktstr.json",
-		 "{\"case\": \"t/tiny-1llc\", \"wall_ms\": 5000, "
+		 "{\"case\": \"s t/tiny-1llc\", \"wall_ms\": 5000, "
 		 "\"timestamp\": \"2026-01-01T00:00:00Z\"}");
 	put_json(root, "7.0-def/a_tiny-1llc.r1.y.ktstr.json",
-		 "{\"case\": \"t/tiny-1llc\", \"wall_ms\": 7250, "
+		 "{\"case\": \"s t/tiny-1llc\", \"wall_ms\": 7250, "
 		 "\"timestamp\": \"2026-02-01T00:00:00Z\"}");
 	put_json(root, "7.0-old/a_tiny-1llc.r1.z.ktstr.json",
-		 "{\"case\": \"t/tiny-1llc\", \"wall_ms\": 99000, "
+		 "{\"case\": \"s t/tiny-1llc\", \"wall_ms\": 99000, "
 		 "\"timestamp\": \"2025-12-01T00:00:00Z\"}");
-	/* ignored: broken, wrong types, not a sidecar name, top-level file */
+	/* ignored: broken, wrong types, not a sidecar name, top-level file,
+	 * the name without its suite, another suite's test of that name */
 	put_json(root, "7.0-def/broken.ktstr.json", "{\"case\": ");
 	put_json(root, "7.0-def/wrong.ktstr.json",
-		 "{\"case\": \"t/tiny-2llc\", \"wall_ms\": \"fast\", \"timestamp\": \"2027\"}");
+		 "{\"case\": \"s t/tiny-2llc\", \"wall_ms\": \"fast\", \"timestamp\": \"2027\"}");
 	put_json(root, "7.0-def/other.json",
-		 "{\"case\": \"t/tiny-2llc\", \"wall_ms\": 1, \"timestamp\": \"2027\"}");
+		 "{\"case\": \"s t/tiny-2llc\", \"wall_ms\": 1, \"timestamp\": \"2027\"}");
 	put_json(root, "top.ktstr.json",
+		 "{\"case\": \"s t/tiny-2llc\", \"wall_ms\": 1, \"timestamp\": \"2027\"}");
+	put_json(root, "7.0-def/bare.ktstr.json",
 		 "{\"case\": \"t/tiny-2llc\", \"wall_ms\": 1, \"timestamp\": \"2027\"}");
+	put_json(root, "7.0-def/other.ktstr.json",
+		 "{\"case\": \"other t/tiny-2llc\", \"wall_ms\": 1, \"timestamp\": \"2027\"}");
 	put_json(root, "7.0-def/skip.ktstr.json",
-		 "{\"case\": \"t/-\", \"wall_ms\": 3000, \"timestamp\": \"2027\"}");
+		 "{\"case\": \"s t/-\", \"wall_ms\": 3000, \"timestamp\": \"2027\"}");
 
 	fake_test(&t, "t", NULL, 3000, f);
 	fake_case(&v[0], &t, "tiny-1llc", 13, NULL);
