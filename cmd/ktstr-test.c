@@ -128,8 +128,10 @@ struct opts {
 	const char *junit, *html, *accel, *label;	/* accel: as given, for ktstr-vm */
 	const char *shard;		/* --shard as given: K/N or auto */
 	const char *shard_source;	/* where shard_k/shard_n came from */
+	const char *no_skip;		/* what asked for it: the flag or the
+					 * variable's name; NULL: off */
 	enum vm_accel accel_mode;
-	bool list, json, no_skip, no_perf;
+	bool list, json, no_perf;
 };
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -170,7 +172,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage_error("--accel '%s': expected " VM_ACCEL_CHOICES, optarg);
 			o->accel = optarg;
 			break;
-		case OPT_NO_SKIP: o->no_skip = true; break;
+		case OPT_NO_SKIP: o->no_skip = "--no-skip-mode"; break;
 		case OPT_NO_PERF: o->no_perf = true; break;
 		case OPT_LABEL:
 			if (!*optarg || strchr(optarg, '\n'))
@@ -221,8 +223,8 @@ static void apply_env(struct opts *o)
 	char msg[512];
 
 	/* Presence-only, as the seeds say: even an empty value turns it on. */
-	if (getenv("KTSTR_NO_SKIP_MODE"))
-		o->no_skip = true;
+	if (!o->no_skip && getenv("KTSTR_NO_SKIP_MODE"))
+		o->no_skip = "KTSTR_NO_SKIP_MODE";
 	if (env_get("KTSTR_NO_PERF_MODE"))
 		o->no_perf = true;
 	if (!o->budget && (s = env_get("KTSTR_BUDGET_SECS"))) {
@@ -248,6 +250,7 @@ static void apply_env(struct opts *o)
 
 struct report_state {
 	bool json;
+	const char *no_skip;		/* opts.no_skip */
 	unsigned retries;
 	struct suite_junit junit;
 	struct suite_html html;		/* --html: the cases, for the page */
@@ -325,16 +328,18 @@ static void add_err_tail(struct strbuf *block, const struct caserun *r, bool con
 	}
 }
 
-/* The failure block: what a person needs to see why the case did not pass. */
-static void failure_block(const struct case_report *rep, struct strbuf *block)
+/* The failure block: what a person needs to see why the case did not pass;
+ * a skip failed by no_skip names the flag or variable that asked. */
+static void failure_block(const struct case_report *rep, const char *no_skip,
+			  struct strbuf *block)
 {
 	const struct caserun *r = rep->run;
 	bool console = show_console(rep);
 
 	if (!r) {
 		if (rep->outcome == CASE_FAIL && rep->reason)
-			strbuf_addf(block, "skipped, and KTSTR_NO_SKIP_MODE turns skips into "
-				    "failures: %s\n", rep->reason);
+			strbuf_addf(block, "skipped, and %s turns skips into failures: %s\n",
+				    no_skip ? no_skip : "--no-skip-mode", rep->reason);
 		return;
 	}
 	if (rep->outcome != CASE_FAIL && rep->outcome != CASE_ERROR)
@@ -452,7 +457,7 @@ static void report_cb(void *cb, const struct case_report *rep)
 		free(label);
 		return;
 	}
-	failure_block(rep, &block);
+	failure_block(rep, st->no_skip, &block);
 	if (st->json)
 		report_json(rep, sched);
 	else
@@ -729,6 +734,7 @@ static void setup_reports(struct suite_run *r, struct runner_opts *ro)
 	ctx->host = sidecar_host_context();
 	ctx->keep_records = r->o.html != NULL;
 	st->json = r->o.json;
+	st->no_skip = r->o.no_skip;
 	st->html.dir = r->o.html;
 	st->cases = r->cases;
 	st->runs = r->o.runs;
@@ -747,7 +753,7 @@ static void setup_reports(struct suite_run *r, struct runner_opts *ro)
 	st->ab.n_scheds = r->ns;
 	*ro = (struct runner_opts){
 		.jobs = r->o.jobs, .runs = r->o.runs, .retries = (unsigned)r->o.retries,
-		.no_skip_mode = r->o.no_skip, .report = report_cb, .cb = st,
+		.no_skip_mode = r->o.no_skip != NULL, .report = report_cb, .cb = st,
 		.dirs = r->dirp, .kernels = r->kernels, .n_kernels = r->nk,
 	};
 }

@@ -111,6 +111,22 @@ teardown() {
 	[ "$(grep -v '(skip: ' <<<"$output")" = "suite steady_eevdf/tiny-1llc" ]
 }
 
+# suite-extra's one case is a skip: no VM boots.
+@test "ktstr-test: a skip made a failure names --no-skip-mode or KTSTR_NO_SKIP_MODE, whichever asked" {
+	run ktest --no-skip-mode "$FIX/suite-extra"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"skipped, and --no-skip-mode turns skips into failures: no preset satisfies min_cpus=4096"* ]]
+	[[ "$output" != *KTSTR_NO_SKIP_MODE* ]]
+	KTSTR_NO_SKIP_MODE= run ktest "$FIX/suite-extra"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"skipped, and KTSTR_NO_SKIP_MODE turns skips into failures: no preset"* ]]
+	# Both: the flag, as flags win over the environment.
+	KTSTR_NO_SKIP_MODE=1 run ktest --no-skip-mode "$FIX/suite-extra"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"skipped, and --no-skip-mode turns skips"* ]]
+	assert_no_qemu
+}
+
 @test "ktstr-test: bad inputs give one line and exit 2" {
 	mkdir -p "$TEST_TMP/bad"
 	printf '{ "scenario": "steady", ' >"$TEST_TMP/bad/broken.json"
