@@ -622,19 +622,36 @@ static void summary(struct run *r)
 	jsonl_emit(stdout, rec);
 }
 
+/* --junit FILE is written after the VMs: find out before the runner is
+ * looked for (or built) that it can be.  Exits 2 when not. */
+static void check_junit(const struct opts *o)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (o->junit && !o->list && path_creatable(o->junit, &err) < 0)
+		die(KTSTR_EXIT_USAGE, "--junit %s: %s; name a file you can write", o->junit,
+		    err.buf);
+	strbuf_release(&err);
+}
+
+/* In the directories check_junit found could be made. */
 static int write_junit(struct run *r)
 {
-	char ts[32];
+	char ts[32], *dir;
 	time_t now = time(NULL);
+	int rc = 0;
 
 	if (!r->o.junit)
 		return 0;
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	if (junit_write(r->o.junit, "ktstr selftests", r->jc, r->njc, ts) < 0) {
+	dir = path_dirname(r->o.junit);
+	if (mkdir_p(dir, 0755) < 0 ||
+	    junit_write(r->o.junit, "ktstr selftests", r->jc, r->njc, ts) < 0) {
 		diag("--junit %s: cannot write it: %s", r->o.junit, strerror(errno));
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	free(dir);
+	return rc;
 }
 
 /* Kernel, runner, test list, plan.  Exits on a setup error. */
@@ -704,6 +721,7 @@ int main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	parse_args(argc, argv, &r.o);
+	check_junit(&r.o);
 	prepare(&r);
 	if (r.o.list) {
 		for (i = 0; i < r.all.n; i++)

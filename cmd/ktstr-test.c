@@ -159,7 +159,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage_error("--runs '%s': expected a number from 1 to 100", optarg);
 			o->runs = (unsigned)n;
 			break;
-		case OPT_JUNIT: o->junit = optarg; break;
+		case OPT_JUNIT:
+			if (!*optarg)
+				usage_error("--junit '': expected a file for the report");
+			o->junit = optarg;
+			break;
 		case OPT_HTML:
 			if (!*optarg)
 				usage_error("--html '': expected a directory for the report");
@@ -813,20 +817,23 @@ static void print_summary(struct suite_run *r)
 	jsonl_emit(stdout, rec);
 }
 
-/* --junit; a report that cannot be written turns a pass into exit 2. */
+/* --junit, in the directories check_reports found could be made; a
+ * report that cannot be written turns a pass into exit 2. */
 static int write_junit(const struct suite_run *r, int rc)
 {
-	char ts[32];
+	char ts[32], *dir = path_dirname(r->o.junit);
 	time_t now = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (junit_write(r->o.junit, "ktstr", r->st.junit.v, r->st.junit.n, ts) < 0) {
+	if (mkdir_p(dir, 0755) < 0 ||
+	    junit_write(r->o.junit, "ktstr", r->st.junit.v, r->st.junit.n, ts) < 0) {
 		diag("--junit %s: cannot write: %s", r->o.junit, strerror(errno));
 		if (rc == KTSTR_EXIT_PASS)
 			rc = KTSTR_EXIT_USAGE;
 	}
+	free(dir);
 	return rc;
 }
 
@@ -872,14 +879,19 @@ static int write_html(struct suite_run *r, int rc, const char *started)
 	return rc;
 }
 
-/* --html DIR must be writable before the first VM starts; exit 2 said. */
-static int check_html(const struct suite_run *r)
+/* The reports are written after the run: --html DIR and --junit FILE
+ * must be writable before the first VM starts, not found otherwise an
+ * hour of VMs later.  0, or -1 said. */
+static int check_reports(const struct suite_run *r)
 {
 	struct strbuf err = STRBUF_INIT;
 	int rc = 0;
 
 	if (r->o.html && suite_html_prepare(r->o.html, &err) < 0) {
 		diag("--html %s: %s; name a directory you can write", r->o.html, err.buf);
+		rc = -1;
+	} else if (r->o.junit && path_creatable(r->o.junit, &err) < 0) {
+		diag("--junit %s: %s; name a file you can write", r->o.junit, err.buf);
 		rc = -1;
 	}
 	strbuf_release(&err);
@@ -904,7 +916,7 @@ static int run_suite(struct suite_run *r, int argc, char **argv)
 		diag("no case left to run (filters, shard or budget removed them all)");
 		return KTSTR_EXIT_PASS;
 	}
-	if (check_html(r) < 0 || prepare_run(r) < 0)
+	if (check_reports(r) < 0 || prepare_run(r) < 0)
 		return KTSTR_EXIT_USAGE;
 	gmtime_r(&(time_t){ time(NULL) }, &tm);
 	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S UTC", &tm);

@@ -240,3 +240,35 @@ teardown() {
 	run --separate-stderr ktest --html '' "$FIX/suite-extra"
 	[ "$status" -eq 2 ]
 }
+
+# --junit is written after the run: a FILE that cannot be is exit 2 before
+# any case (suite-extra's one skip would write a sidecar), and missing
+# directories are made.
+@test "ktstr-test --junit: an unwritable FILE is exit 2 before any case; missing directories are made" {
+	touch "$TEST_TMP/file"
+	for bad in "$TEST_TMP/file/j.xml" "$TEST_TMP" /proc/ktstr-j.xml; do
+		run --separate-stderr ktest --junit "$bad" "$FIX/suite-extra"
+		echo "$stderr"
+		[ "$status" -eq 2 ]
+		assert_one_line_error ktstr-test "$stderr"
+		[[ "$stderr" == "ktstr-test: --junit $bad: "*"; name a file you can write" ]]
+		[ -z "$output" ]
+		[ ! -e "$KTSTR_RUNS_ROOT" ]
+	done
+	[[ "$stderr" == *"--junit /proc/ktstr-j.xml: cannot create anything in /proc: "* ]]
+	run --separate-stderr ktest --junit "$TEST_TMP/file/j.xml" "$FIX/suite-extra"
+	[[ "$stderr" == *": $TEST_TMP/file is not a directory; "* ]]
+	run --separate-stderr ktest --junit '' "$FIX/suite-extra"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--junit '': expected a file"* ]]
+	[ ! -e "$KTSTR_RUNS_ROOT" ]
+
+	run --separate-stderr ktest --junit "$TEST_TMP/reports/new/j.xml" "$FIX/suite-extra"
+	[ "$status" -eq 0 ]
+	python3 - "$TEST_TMP/reports/new/j.xml" <<'PY'
+import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+assert len(d.getElementsByTagName("testcase")) == 1
+assert len(d.getElementsByTagName("skipped")) == 1
+PY
+}

@@ -146,6 +146,39 @@ st() {
 	[ ! -e "$TEST_TMP/vm.args" ]
 }
 
+# --junit is written after the VMs: a FILE that cannot be is exit 2 before
+# the runner is looked for and before any VM; missing directories are made.
+@test "selftests-cli: an unwritable --junit FILE is exit 2 before any VM; missing directories are made" {
+	fake_runner
+	fake_vm
+	touch "$TEST_TMP/file"
+	for bad in "$TEST_TMP/file/j.xml" "$TEST_TMP" /proc/ktstr-j.xml; do
+		st --runner "$R" --junit "$bad"
+		echo "$stderr"
+		[ "$status" -eq 2 ]
+		assert_one_line_error ktstr-selftests "$stderr"
+		[[ "$stderr" == "ktstr-selftests: --junit $bad: "*"; name a file you can write" ]]
+		[ -z "$output" ]
+		[ ! -e "$TEST_TMP/vm.runs" ]
+	done
+	# before the runner: a missing one is not what is said
+	st --runner "$TEST_TMP/nope" --junit "$TEST_TMP/file/j.xml"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--junit $TEST_TMP/file/j.xml: $TEST_TMP/file is not a directory; "* ]]
+	# --list writes no report: nothing to check
+	st --runner "$R" --list --junit "$TEST_TMP/file/j.xml"
+	[ "$status" -eq 0 ]
+
+	st --runner "$R" -t pass_d --junit "$TEST_TMP/reports/new/j.xml"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$TEST_TMP/vm.runs")" -eq 1 ]
+	python3 - "$TEST_TMP/reports/new/j.xml" <<'EOF'
+import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1]).documentElement
+assert d.getAttribute("tests") == "1", d.toxml()
+EOF
+}
+
 @test "selftests-cli: pass, skip with its reason, fail with its output, a crash; exit 1 and JUnit" {
 	fake_runner
 	fake_vm
