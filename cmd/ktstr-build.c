@@ -223,7 +223,8 @@ static void emit_cache_entry(const struct kcache_entry *e)
 		if (e->build_ms >= 0)
 			json_set_int(r, "build_ms", e->build_ms);
 	}
-	jsonl_emit(stdout, r);
+	if (jsonl_emit(stdout, r) < 0)
+		stdout_write_failed("the cache list");
 }
 
 static int cmd_list(const char *root)
@@ -248,7 +249,7 @@ static int cmd_list(const char *root)
 	if (tty)
 		fputs(out.buf, stdout);
 	strbuf_release(&out);
-	fflush(stdout);
+	stdout_flush("the cache list");
 	for (i = 0; i < n; i++)
 		if (v[i].corrupt)
 			diag("%s: corrupt cache entry (%s); remove it with 'ktstr-build clean'",

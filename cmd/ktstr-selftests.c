@@ -726,6 +726,7 @@ int main(int argc, char **argv)
 	if (r.o.list) {
 		for (i = 0; i < r.all.n; i++)
 			printf("%s\n", r.all.v[i]);
+		stdout_flush("the test list");
 		release(&r);
 		return 0;
 	}

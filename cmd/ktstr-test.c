@@ -503,6 +503,7 @@ struct suite_run {
 	struct runner_totals tot;
 };
 
+/* --list: the plan, whole or exit 2 (a write error is not a plan). */
 static void print_plan(const struct gcase *c, size_t n, bool json)
 {
 	size_t i;
@@ -523,13 +524,15 @@ static void print_plan(const struct gcase *c, size_t n, bool json)
 			json_set_real(rec, "est_secs", c[i].est_secs);
 			json_set_int(rec, "host_cpus_reserved", c[i].slots);
 			json_set_str(rec, "skip_reason", c[i].skip_reason);
-			jsonl_emit(stdout, rec);
+			if (jsonl_emit(stdout, rec) < 0)
+				stdout_write_failed("the plan");
 		} else if (c[i].skip_reason) {
 			printf("%s (skip: %s)\n", c[i].full_name, c[i].skip_reason);
 		} else {
 			printf("%s\n", c[i].full_name);
 		}
 	}
+	stdout_flush("the plan");
 }
 
 /* The tests of PATH..., else of ./ktstr-tests.  0, or -1 said. */
@@ -594,7 +597,8 @@ static void print_budget(const struct budget_report *b, bool json)
 	json_set_real(rec, "selected_secs", b->selected_secs);
 	json_set_int(rec, "features_covered", (long long)b->features_covered);
 	json_set_int(rec, "features_total", (long long)b->features_total);
-	jsonl_emit(stdout, rec);
+	if (jsonl_emit(stdout, rec) < 0)
+		stdout_write_failed("the plan");
 }
 
 /* The cases: the gauntlet of every test, less what --filter, --shard

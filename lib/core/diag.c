@@ -1,6 +1,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,23 @@ void die_errno(int code, const char *fmt, ...)
 	va_end(ap);
 	diag("%s: %s", buf, strerror(err));
 	exit(code);
+}
+
+void stdout_write_failed(const char *what)
+{
+	int err = errno ? errno : EIO;	/* a stdio error flag of long ago */
+
+	if (err == EPIPE)
+		exit(KTSTR_EXIT_SIGNAL + SIGPIPE);
+	diag("cannot write %s to stdout: %s", what, strerror(err));
+	exit(KTSTR_EXIT_USAGE);
+}
+
+void stdout_flush(const char *what)
+{
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		stdout_write_failed(what);
 }
 
 static void *oom(void)

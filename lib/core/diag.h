@@ -33,6 +33,16 @@ void die(int code, const char *fmt, ...)
 void die_errno(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/* A program's output on stdout must not be lost in silence: after a
+ * failed write to it (errno set; jsonl_emit's, which bypass stdio),
+ * stdout_write_failed() says "cannot write WHAT to stdout: why" and
+ * exits 2; a reader that went away (EPIPE, SIGPIPE ignored) ends it
+ * quietly with 128+SIGPIPE instead, as the signal would have.
+ * stdout_flush() flushes stdio's buffer and does the same when anything
+ * written through it failed. */
+void stdout_write_failed(const char *what) __attribute__((noreturn));
+void stdout_flush(const char *what);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -38,6 +38,21 @@ key_of() { jq -r 'select(.type == "kernel") | .key' <<<"$1"; }
 	[[ "$stderr" == *broken*corrupt* ]]
 }
 
+@test "list to stdout that cannot be written is exit 2; a closed pipe is 141 and quiet" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	ktstr-build --source "$SRC" >/dev/null
+	run --separate-stderr bash -c 'ktstr-build list >/dev/full'
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-build "$stderr"
+	[[ "$stderr" == "ktstr-build: cannot write the cache list to stdout: No space left on device" ]]
+	for pipe in - ''; do
+		run bash -c 'set -o pipefail; { sleep 0.3; trap "$0" PIPE; ktstr-build list 2>"$1"; } | true' \
+			"$pipe" "$TEST_TMP/err"
+		[ "$status" -eq 141 ]
+		[ ! -s "$TEST_TMP/err" ]
+	done
+}
+
 @test "a kernel cache that is not a directory is a one-line setup error, not an empty list" {
 	: >"$TEST_TMP/file"
 	KTSTR_CACHE_DIR="$TEST_TMP/file" run --separate-stderr ktstr-build list

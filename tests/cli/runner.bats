@@ -127,6 +127,31 @@ teardown() {
 	assert_no_qemu
 }
 
+# The plan on stdout is the answer: a write error is not success (exit 2,
+# one line), a reader that went away is 141 and quiet as elsewhere
+# (SIGPIPE, or EPIPE when the signal is ignored).
+@test "ktstr-test --list: stdout that cannot be written is exit 2; a closed pipe is 141 and quiet" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	for args in "--list" "--list --json" "--list --json --budget 40" \
+		"--list --scheduler eevdf --scheduler scx_simple"; do
+		dir=$FIX/suite
+		[[ "$args" != *--scheduler* ]] || dir=$FIX/suite-ab
+		# shellcheck disable=SC2086
+		run --separate-stderr bash -c '"$@" >/dev/full' _ "$BIN/ktstr-test" \
+			--kernel "$KERNEL" $args "$dir"
+		echo "$args: $stderr"
+		[ "$status" -eq 2 ]
+		[ "$(grep -c 'cannot write' <<<"$stderr")" -eq 1 ]
+		[[ "$stderr" == *"ktstr-test: cannot write the plan to stdout: No space left on device"* ]]
+	done
+	for pipe in - ''; do
+		run bash -c 'set -o pipefail; { sleep 0.3; trap "$1" PIPE; "${@:3}" 2>"$2"; } | true' \
+			_ "$pipe" "$TEST_TMP/err" "$BIN/ktstr-test" --kernel "$KERNEL" --list --json "$FIX/suite"
+		[ "$status" -eq 141 ]
+		[ ! -s "$TEST_TMP/err" ]
+	done
+}
+
 @test "ktstr-test: bad inputs give one line and exit 2" {
 	mkdir -p "$TEST_TMP/bad"
 	printf '{ "scenario": "steady", ' >"$TEST_TMP/bad/broken.json"

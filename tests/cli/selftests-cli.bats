@@ -137,6 +137,23 @@ st() {
 	[ "${#lines[@]}" -eq 6 ]
 }
 
+@test "selftests-cli: --list to stdout that cannot be written is exit 2; a closed pipe is 141 and quiet" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	fake_runner
+	export KTSTR_CACHE_DIR=$FAKE_CACHE
+	run --separate-stderr bash -c '"$@" >/dev/full' _ "$BIN/ktstr-selftests" \
+		--kernel "$FAKE_KEY" --runner "$R" --list
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-selftests "$stderr"
+	[[ "$stderr" == "ktstr-selftests: cannot write the test list to stdout: No space left on device" ]]
+	for pipe in - ''; do
+		run bash -c 'set -o pipefail; { sleep 0.3; trap "$1" PIPE; "${@:3}" 2>"$2"; } | true' \
+			_ "$pipe" "$TEST_TMP/err" "$BIN/ktstr-selftests" --kernel "$FAKE_KEY" --runner "$R" --list
+		[ "$status" -eq 141 ]
+		[ ! -s "$TEST_TMP/err" ]
+	done
+}
+
 @test "selftests-cli: -t that matches nothing is refused before any VM" {
 	fake_runner
 	fake_vm
