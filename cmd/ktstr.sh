@@ -32,18 +32,26 @@ list_cmds() {
 	} 2>/dev/null | sed 's/^ktstr-//' | sort -u
 }
 
+# Print $2 on stdout, or say why it could not be and exit 2, as the
+# programs do; a closed pipe ends it quietly with 128+SIGPIPE.  Through
+# cat, whose message has the reason (dash's printf says "I/O error").
+out() {
+	local err
+	{ err=$(printf '%s\n' "$2" | cat 2>&1 >&3); } 3>&1 && return 0
+	[ -n "$err" ] || exit 141
+	echo "$prog: cannot write the $1 to stdout: ${err##*: }" >&2
+	exit 2
+}
+
 case "${1:-}" in
 "" )
 	usage >&2
 	exit 2 ;;
 help | -h | --help )
-	usage
-	echo
-	echo "available commands:"
-	list_cmds | sed 's/^/  /'
+	out help "$(usage; echo; echo "available commands:"; list_cmds | sed 's/^/  /')"
 	exit 0 ;;
 --version )
-	echo "ktstr (ktstr) @VERSION@"
+	out version "ktstr (ktstr) @VERSION@"
 	exit 0 ;;
 -* )
 	echo "$prog: unknown option '$1' (see '$prog --help')" >&2

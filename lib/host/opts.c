@@ -11,13 +11,18 @@
 
 void print_version_and_exit(void)
 {
-	printf("%s (ktstr) %s\n", ktstr_prog, KTSTR_VERSION);
+	if (printf("%s (ktstr) %s\n", ktstr_prog, KTSTR_VERSION) < 0)
+		stdout_write_failed("the version");
+	stdout_flush("the version");
 	exit(KTSTR_EXIT_PASS);
 }
 
+/* A help that did not reach stdout (> /dev/full) is not a success. */
 void print_help_and_exit(const char *text)
 {
-	fputs(text, stdout);
+	if (fputs(text, stdout) == EOF)
+		stdout_write_failed("the help");
+	stdout_flush("the help");
 	exit(KTSTR_EXIT_PASS);
 }
 

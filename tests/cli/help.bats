@@ -29,6 +29,16 @@ check_help() {
 
 	[ -f "$BATS_TEST_DIRNAME/../../man/$prog.1" ]
 	# (the dispatcher lists the others in its own page and help: ktstr.bats)
+
+	# Help or version that did not reach stdout is no success.
+	if [ -w /dev/full ]; then
+		run --separate-stderr bash -c '"$1" --help >/dev/full' sh "$prog"
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "$prog: cannot write the help to stdout: No space left on device" ]
+		run --separate-stderr bash -c '"$1" --version >/dev/full' sh "$prog"
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "$prog: cannot write the version to stdout: No space left on device" ]
+	fi
 }
 
 @test "help: every program is in this table" {
