@@ -68,7 +68,12 @@ static int kernels_from_names(const struct strvec *names, struct gauntlet_kernel
 		size_t nk;
 
 		if (kernel_find_list(names->v[i], &kf, &nk, &kerr) < 0) {
-			strbuf_addf(err, "--kernel %s", kerr.buf);
+			/* The lookup's messages name the kernel already, some as
+			 * "--kernel=PATH": say --kernel once. */
+			if (!strncmp(kerr.buf, "--kernel", 8))
+				strbuf_addstr(err, kerr.buf);
+			else
+				strbuf_addf(err, "--kernel: %s", kerr.buf);
 			strbuf_release(&kerr);
 			return -1;
 		}

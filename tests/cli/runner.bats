@@ -182,6 +182,11 @@ teardown() {
 	[ "$status" -eq 2 ]
 	assert_one_line_error ktstr-test "$stderr"
 	[[ "$stderr" == *9.99* ]]
+	# The option named once, whether the lookup's message names it or not.
+	[[ "$stderr" == "ktstr-test: --kernel: kernel '9.99': "* ]]
+	run --separate-stderr "$BIN/ktstr-test" --kernel "$TEST_TMP/nope" --list "$FIX/suite"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-test: --kernel=$TEST_TMP/nope does not exist"* ]]
 	# A KTSTR_TSC_KHZ every case's ktstr-vm would refuse: said once, not
 	# retried case by case.
 	run --separate-stderr env KTSTR_TSC_KHZ=abc "$BIN/ktstr-test" "$FIX/suite"
