@@ -55,7 +55,8 @@ static const char usage_head[] =
 "\n"
 "Judge a scenario run from its JSON-lines records (the output of\n"
 "ktstr-vm --scenario), read from FILE or stdin (\"-\").  Each FILE is one\n"
-"run and gets its own verdict.\n"
+"run and gets its own verdict; an input holding a second run (runs\n"
+"appended with >>) is an error (exit status 2).\n"
 "\n"
 "  ktstr-vm --topo 1,2,4,1 --scheduler ./scx_simple --scenario steady | ktstr-stats\n"
 "\n"
@@ -606,6 +607,14 @@ static enum verdict_result judge(struct verdict_opts *o, const char *path,
 
 	v.interrupted = got_sigint != 0;
 	verdict_finish(&v, &o->flags);
+	if (!problem && v.next_run) {
+		/* Two runs read as one would mix their cgroups under one
+		 * verdict: said in one line, no report (v.reason for --json). */
+		diag("%s:%lu: a second run starts here (%s); one input is one run:"
+		     " give each run its own file (ktstr-stats A.jsonl B.jsonl judges each)",
+		     in.name, v.next_run_line, v.next_run);
+		problem = xstrdup(v.reason);
+	}
 	if (problem) {
 		v.result = VERDICT_ERROR;
 		free(v.reason);

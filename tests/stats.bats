@@ -495,6 +495,51 @@ verdict_json() {
 	[ "$(jq -r .result <<<"$output" | tr '\n' ' ')" = "pass skip fail " ]
 }
 
+@test "two runs in one input (appended with >>): exit 2 naming the line, in either order" {
+	local TR=$BATS_TEST_DIRNAME/fixtures/trace
+	local hint="one input is one run: give each run its own file (ktstr-stats A.jsonl B.jsonl judges each)"
+	# two-runs.jsonl: the real steady-scx_simple run (passes), then the
+	# real steady-scx_cpu0 one (fails work_conservation) from line 87.
+	stats "$FX/two-runs.jsonl"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[ "$stderr" = "ktstr-stats: $FX/two-runs.jsonl:87: a second run starts here (a vm_start after a vm_exit); $hint" ]
+	run --separate-stderr bash -c "cat '$TR/steady-scx_cpu0.jsonl' '$TR/steady-scx_simple.jsonl' | '$BIN'"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ktstr-stats: stdin:87: a second run starts here (a vm_start after a vm_exit); $hint" ]
+	# A passing run and then a failing one was once a pass.
+	run --separate-stderr bash -c "cat '$FX/monitor-pass.jsonl' '$TR/steady-scx_cpu0.jsonl' | '$BIN'"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ktstr-stats: stdin:77: a second run starts here (a vm_start after a vm_exit); $hint" ]
+	# A skip and a run: the skip has no vm_start of its own.
+	run --separate-stderr bash -c "cat '$FX/skip.jsonl' '$FX/pass.jsonl' | '$BIN'"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-stats: stdin:2: a second run starts here (a vm_start after a scenario_skip); "* ]]
+	stats --json "$FX/two-runs.jsonl"
+	[ "$status" -eq 2 ]
+	[ "$(jq -r '.result + ": " + .reason' <<<"$output")" = "error: line 87 starts a second run (a vm_start after a vm_exit): one input is one run; give each run its own file" ]
+	# An exported reproducer's printer says the same.
+	run bash -c "'$(dirname "$BIN")/../libexec/ktstr/ktstr-verdict' <'$FX/two-runs.jsonl'"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *" error: line 87 starts a second run (a vm_start after a vm_exit)"* ]]
+	# Each run in its own file: a verdict each.
+	head -n 86 "$FX/two-runs.jsonl" >"$TEST_TMP/a.jsonl"
+	tail -n +87 "$FX/two-runs.jsonl" >"$TEST_TMP/b.jsonl"
+	stats "$TEST_TMP/a.jsonl" "$TEST_TMP/b.jsonl"
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	[ "${lines[1]}" = "ktstr 'steady' [topo=1n2l2c1t sched=scx_simple accel=tcg] passed" ]
+	[[ "$output" == *"==> $TEST_TMP/b.jsonl <=="$'\n'"ktstr 'steady' [topo=1n2l2c1t sched=scx_cpu0 accel=tcg] failed:"* ]]
+	# Among several files, the one with two runs is an error of its own.
+	stats "$TEST_TMP/a.jsonl" "$FX/two-runs.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"sched=scx_simple accel=tcg] passed"* ]]
+	[[ "$output" != *two-runs* ]]
+	[ "$stderr" = "ktstr-stats: $FX/two-runs.jsonl:87: a second run starts here (a vm_start after a vm_exit); $hint" ]
+}
+
 @test "infrastructure failures are errors (exit 2), with the console's last lines" {
 	stats "$FX/error-boot-timeout.jsonl"
 	[ "$status" -eq 2 ]

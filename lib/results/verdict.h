@@ -7,8 +7,10 @@
  *   verdict_finish(&v, &flag_thresholds);   (NULL: scenario + defaults)
  *   v.result, v.checks[], verdict_to_json(&v), verdict_format(&v, &sb)
  *
- * Records are ingested one at a time, in any order, so a live consumer can
- * feed them as they arrive; unknown record types and fields are ignored.
+ * Records are ingested one at a time, in any order within the run, so a
+ * live consumer can feed them as they arrive; unknown record types and
+ * fields are ignored.  What begins a second run (next_run) ends the
+ * reading: one input is one run.
  * Values of the wrong type (a string where a number belongs, a negative
  * count, ...) are treated as missing and reported once per record type and
  * field through verdict.warn.  Nothing in the input can make the engine
@@ -19,6 +21,8 @@
  * machine checks and the phases; a run without them is judged as before.
  *
  * Outcome precedence (first match wins):
+ *   error         the input holds a second run (next_run): records of
+ *                 two runs would be judged as one
  *   error         no records, or no ktstr record at all
  *   error         the infrastructure failed: vm_exit qemu_error,
  *                 boot_timeout or host_error, no_agent or timeout before
@@ -197,6 +201,14 @@ struct verdict {
 	char *topology;			/* "1n2l2c1t" */
 	char *scheduler;		/* name, or NULL for the kernel's own */
 	bool saw_vm_start, saw_agent_ready, saw_start, saw_end, saw_skip;
+	bool retrying;			/* accel_retry: another vm_start of
+					 * the same run follows */
+	/* One input is one run: the record that begins another (a second
+	 * scenario_start, a vm_start that is not ktstr-vm's TCG retry, ...)
+	 * is noted here and it and everything after it go unread. */
+	const char *next_run;		/* what it was, or NULL */
+	unsigned long next_run_line;	/* its line (record number when the
+					 * caller passes no lines) */
 	bool default_sched;		/* vm_start named no scheduler */
 	char *accel;			/* vm_start accel: "kvm", "tcg" */
 	/* Set by the caller: the reader got SIGINT (the run was cut short

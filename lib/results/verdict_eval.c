@@ -404,7 +404,11 @@ static bool decide_no_run(struct verdict *v)
 /* The outcome, in the precedence verdict.h gives. */
 static void decide(struct verdict *v)
 {
-	if (decide_no_run(v)) {
+	if (v->next_run) {
+		v->result = VERDICT_ERROR;
+		set_reason(v, "line %lu starts a second run (%s): one input is one run;"
+			   " give each run its own file", v->next_run_line, v->next_run);
+	} else if (decide_no_run(v)) {
 		return;
 	} else if (v->n_failures) {
 		v->result = VERDICT_FAIL;

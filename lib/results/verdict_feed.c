@@ -240,6 +240,7 @@ static void feed_vm_start(struct verdict *v, const json_t *rec)
 	json_t *sched = json_object_get(rec, "scheduler");
 
 	v->saw_vm_start = true;
+	v->retrying = false;
 	/* A scenario run's names, until scenario_start confirms them. */
 	if (scenario && !v->scenario)
 		replace_name(&v->scenario, scenario);
@@ -291,11 +292,6 @@ static void feed_scenario_start(struct verdict *v, const json_t *rec)
 	const struct check_def *t;
 	size_t n;
 
-	if (v->saw_start) {
-		verdict_warn(v, "a second scenario_start (one run per input is read);"
-			     " its settings are ignored");
-		return;
-	}
 	v->saw_start = true;
 	if (name)
 		replace_name(&v->scenario, name);
@@ -559,6 +555,14 @@ static void feed_stimulus(struct verdict *v, const json_t *rec)
 		json_object_set_new(v->affinity, cg, json_string(cpus));
 }
 
+/* ktstr-vm's KVM run failed before the agent came up: the same run goes
+ * on under TCG, with a vm_start of its own. */
+static void feed_accel_retry(struct verdict *v, const json_t *rec)
+{
+	(void)rec;
+	v->retrying = true;
+}
+
 static void feed_agent_ready(struct verdict *v, const json_t *rec)
 {
 	(void)rec;
@@ -611,6 +615,7 @@ static const struct record_type {
 	bool timeline;
 } record_types[] = {
 	{ "vm_start", feed_vm_start, false },
+	{ "accel_retry", feed_accel_retry, false },
 	{ "agent_ready", feed_agent_ready, false },
 	{ "scenario_start", feed_scenario_start, true },
 	{ "scheduler", feed_scheduler, false },
@@ -640,14 +645,55 @@ static const struct record_type {
 	{ "host_cleanup", NULL, false },
 };
 
+/* Whether a record of type begins a run after the one read so far, and
+ * how: ktstr-vm writes one vm_start per run (and one more after an
+ * accel_retry), at most one scenario_start, or a scenario_skip instead
+ * of booting, and vm_exit last.  Two runs in one input (`>>` onto one
+ * file, `cat a b |`) must not be judged as one: the second's cgroups
+ * would join the first's and one verdict would speak for both. */
+static const char *next_run(const struct verdict *v, const char *type)
+{
+	bool ended = v->vm_exit_reason != NULL;
+
+	if (!strcmp(type, "vm_start")) {
+		if (v->saw_skip)
+			return "a vm_start after a scenario_skip";
+		if (ended)
+			return "a vm_start after a vm_exit";
+		if (v->saw_vm_start && !v->retrying)
+			return "a second vm_start";
+	} else if (!strcmp(type, "scenario_start")) {
+		if (v->saw_start)
+			return "a second scenario_start";
+		if (v->saw_skip)
+			return "a scenario_start after a scenario_skip";
+		if (ended)
+			return "a scenario_start after a vm_exit";
+	} else if (!strcmp(type, "scenario_skip")) {
+		if (v->saw_skip)
+			return "a second scenario_skip";
+		if (v->saw_start)
+			return "a scenario_skip after a scenario_start";
+		if (ended)
+			return "a scenario_skip after a vm_exit";
+	}
+	return NULL;
+}
+
 void verdict_feed(struct verdict *v, const json_t *rec)
 {
 	const char *type = json_get_str(rec, "type");
 	const struct record_type *t = NULL;
 
 	v->records++;
-	if (!type)
+	/* Past the start of a second run nothing is read: the first run's
+	 * records stay as they were, and the verdict is an error. */
+	if (!type || v->next_run)
 		return;
+	if ((v->next_run = next_run(v, type))) {
+		v->next_run_line = v->line ? v->line : v->records;
+		return;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(record_types) && !t; i++)
 		if (!strcmp(type, record_types[i].type))
 			t = &record_types[i];

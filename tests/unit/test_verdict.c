@@ -595,6 +595,47 @@ static void test_outcome_skip(void **state)
 	verdict_release(&v);
 }
 
+/* One input is one run: what begins a second one makes the verdict an
+ * error naming its line, and nothing after it is read (`>>` onto one
+ * file, `cat a b |`). */
+static void test_outcome_second_run(void **state)
+{
+#define RUN(cg) VM_START "\n" START_SCX "\n" cg "\n" END "\n" VM_EXIT("exited")
+#define SKIP "{\"type\":\"scenario_skip\",\"reason\":\"needs 4 LLCs\"}"
+	struct verdict v;
+
+	/* A passing run, then a failing one: not a pass, and the second's
+	 * cgroup is not the first's. */
+	judge(&v, RUN(CG("cg_0", "5", "10", "")) "\n" RUN(CG("cg_0", "40", "10", "")), NULL,
+	      NULL);
+	assert_int_equal(v.result, VERDICT_ERROR);
+	assert_string_equal(v.next_run, "a vm_start after a vm_exit");
+	assert_int_equal(v.next_run_line, 6);
+	assert_string_equal(v.reason, "line 6 starts a second run (a vm_start after a vm_exit):"
+			    " one input is one run; give each run its own file");
+	assert_int_equal(v.n_cgroups, 1);
+	verdict_release(&v);
+	expect(RUN(CG("cg_0", "40", "10", "")) "\n" RUN(CG("cg_0", "5", "10", "")),
+	       VERDICT_ERROR, "line 6 starts a second run");
+	/* Without vm_start and vm_exit (host mode, a cut stream). */
+	expect(START_SCX "\n" END "\n" START_SCX "\n" END, VERDICT_ERROR,
+	       "line 3 starts a second run (a second scenario_start)");
+	expect(VM_START "\n" VM_START, VERDICT_ERROR, "(a second vm_start)");
+	expect(SKIP "\n" RUN(CG("cg_0", "5", "10", "")), VERDICT_ERROR,
+	       "line 2 starts a second run (a vm_start after a scenario_skip)");
+	expect(RUN(CG("cg_0", "5", "10", "")) "\n" SKIP, VERDICT_ERROR,
+	       "line 6 starts a second run (a scenario_skip after a scenario_start)");
+	expect(SKIP "\n" SKIP, VERDICT_ERROR, "(a second scenario_skip)");
+	/* ktstr-vm's TCG retry after a KVM failure is the same run, with a
+	 * vm_start of its own. */
+	expect(VM_START "\n{\"type\":\"accel_retry\",\"from\":\"kvm\",\"to\":\"tcg\"}\n"
+	       RUN(CG("cg_0", "5", "10", "")), VERDICT_PASS, NULL);
+	expect(VM_START "\n{\"type\":\"accel_retry\"}\n" RUN(CG("cg_0", "5", "10", "")) "\n"
+	       VM_START, VERDICT_ERROR, "line 8 starts a second run (a vm_start after a vm_exit)");
+#undef RUN
+#undef SKIP
+}
+
 static void test_outcome_truncated(void **state)
 {
 	struct verdict v;
@@ -1386,6 +1427,7 @@ int main(void)
 		cmocka_unit_test(test_scheduler_attach_failed),
 		cmocka_unit_test(test_scheduler_gone_at_end),
 		cmocka_unit_test(test_outcome_skip),
+		cmocka_unit_test(test_outcome_second_run),
 		cmocka_unit_test(test_outcome_truncated),
 		cmocka_unit_test(test_outcome_truncated_but_decisive),
 		cmocka_unit_test(test_outcome_vm_exits),
