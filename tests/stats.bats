@@ -454,6 +454,29 @@ verdict_json() {
 	[ "$(jq '.stats.cgroups[1].p99_wake_latency_us' <<<"$j")" -eq 162 ]
 }
 
+@test "--json: stats.cgroups has every field of cgroup_stats, with its value" {
+	# ktstr-records(7): one object per cgroup_stats record, same field
+	# names.  A real run's records, compared field by field.
+	local f=$BATS_TEST_DIRNAME/fixtures/trace/steady-scx_simple.jsonl
+	stats --json "$f"
+	[ "$status" -eq 0 ]
+	run jq -n --slurpfile recs "$f" --argjson v "$output" '
+		[$recs[] | select(.type == "cgroup_stats") | del(.type)] as $cg
+		| [range($cg | length) | . as $i | $cg[$i] | keys[]
+		   | select(. as $k | $v.stats.cgroups[$i] | has($k) | not)]'
+	echo "fields missing: $output"
+	[ "$output" = "[]" ]
+	# What the wake percentiles rest on, each cgroup its own.
+	jq -c 'if .type == "cgroup_stats" then .wake_samples = (if .cgroup == "cg_1" then 150 else 0 end)
+		else . end' "$FX/pass.jsonl" >"$TEST_TMP/wakes.jsonl"
+	stats --json "$TEST_TMP/wakes.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.stats.cgroups[] | [.cgroup, .wake_samples, .p99_wake_latency_us]]' <<<"$output")" = '[["cg_0",0,null],["cg_1",150,162]]' ]
+	# An older stream without the field: null, as any missing number.
+	stats --json "$FX/pass.jsonl"
+	[ "$(jq -c '[.stats.cgroups[] | .wake_samples]' <<<"$output")" = '[null,null]' ]
+}
+
 @test "--json: pass, scheduler null for EEVDF, events" {
 	stats --json "$FX/pass.jsonl"
 	[ "$status" -eq 0 ]

@@ -120,7 +120,7 @@ struct verdict_cgroup {
 	char *violating_cpus;		/* cpulist, or NULL */
 	double workers, cpus, spread_pct, worst_gap_ms, worst_gap_cpu,
 	       worst_gap_at_ms, migrations, iterations, iterations_per_sec,
-	       p50_wake_latency_us, p99_wake_latency_us,
+	       p50_wake_latency_us, p99_wake_latency_us, wake_samples,
 	       isolation_violations, starved_workers;
 	/* set by verdict_finish */
 	bool never_ran;			/* no iteration at all: worst_gap_ms

@@ -428,6 +428,7 @@ static void feed_cgroup_stats(struct verdict *v, const json_t *rec)
 	set_num(v, rec, T, "iterations_per_sec", true, &c->iterations_per_sec);
 	set_num(v, rec, T, "p50_wake_latency_us", true, &c->p50_wake_latency_us);
 	set_num(v, rec, T, "p99_wake_latency_us", true, &c->p99_wake_latency_us);
+	set_num(v, rec, T, "wake_samples", true, &c->wake_samples);
 	set_num(v, rec, T, "isolation_violations", true, &c->isolation_violations);
 	set_num(v, rec, T, "starved_workers", true, &c->starved_workers);
 }

@@ -127,6 +127,8 @@ static json_t *stats_json(const struct verdict *v)
 		json_object_set_new(c, "iterations_per_sec", vd_json_num(g->iterations_per_sec));
 		json_object_set_new(c, "p50_wake_latency_us", vd_json_num(g->p50_wake_latency_us));
 		json_object_set_new(c, "p99_wake_latency_us", vd_json_num(g->p99_wake_latency_us));
+		/* what the percentiles rest on (0: null percentiles) */
+		json_object_set_new(c, "wake_samples", vd_json_num(g->wake_samples));
 		json_object_set_new(c, "isolation_violations", vd_json_num(g->isolation_violations));
 		json_object_set_new(c, "violating_cpus", json_str_or_null(g->violating_cpus));
 		json_object_set_new(c, "starved_workers", vd_json_num(g->starved_workers));
