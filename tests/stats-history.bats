@@ -161,6 +161,27 @@ derive_run() {
 	[[ "$(jq -r .reason "$TEST_TMP/out")" == "gap: "* ]]
 	stats show "$BAD" --dir "$ROOT" --json --work-type yield_heavy --topology 1n2l2c1t
 	[ "${#lines[@]}" -eq 1 ]
+	# The spec in either form, as --topo takes it, and the preset name.
+	stats show "$BAD" --dir "$ROOT" --json --topology 1n2l2c1t
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	for t in 1,2,2,1 tiny-2llc; do
+		stats show "$BAD" --dir "$ROOT" --json --topology "$t"
+		[ "$status" -eq 0 ]
+		[ "${#lines[@]}" -eq 4 ]
+	done
+	stats compare "$BASE" "$BAD" --dir "$ROOT" --json --topology 1,2,2,1
+	[ "$status" -eq 1 ]
+	[ "$(jq -s 'map(select(.type == "compare_row")) | length' <<<"$output")" -gt 0 ]
+	stats junit "$BAD" --dir "$ROOT" --topology 1,2,2,1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'tests="4"'* ]]
+	# Another shape matches nothing, in either form.
+	for t in 1,1,4,1 1n1l4c1t; do
+		stats show "$BAD" --dir "$ROOT" --json --topology "$t"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"has no sidecars matching the filters"* ]]
+	done
 	stats show "$BAD" --dir "$ROOT" --json --kernel 6.14 --scheduler scx_simple
 	[ "${#lines[@]}" -eq 4 ]
 	# a filter nothing matches: one line, exit 2

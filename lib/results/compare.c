@@ -3,6 +3,7 @@
 #include "checktab.h"
 #include "diag.h"
 #include "strvec.h"
+#include "topo.h"
 
 #include <fnmatch.h>
 #include <math.h>
@@ -183,6 +184,23 @@ static bool prefix(const char *p, const char *s)
 	return !strncmp(s, p, strlen(p));
 }
 
+/* --topology: a preset's name, or a topology in either form, as --topo
+ * takes it everywhere: "1,1,4,1" is the stored spec "1n1l4c1t". */
+static bool topology_match(const char *want, const struct sidecar *s)
+{
+	struct ktstr_topo a, b;
+	struct strbuf err = STRBUF_INIT;
+	bool same;
+
+	if (!strcmp(want, s->preset) || !strcmp(want, s->topology))
+		return true;
+	same = !topo_parse(want, &a, &err) && !topo_parse(s->topology, &b, &err) &&
+	       a.nodes == b.nodes && a.llcs == b.llcs && a.cores == b.cores &&
+	       a.threads == b.threads;
+	strbuf_release(&err);
+	return same;
+}
+
 bool compare_filter_match(const struct compare_filter *f, const struct sidecar *s)
 {
 	size_t i;
@@ -194,7 +212,7 @@ bool compare_filter_match(const struct compare_filter *f, const struct sidecar *
 		return false;
 	if (f->scheduler && strcmp(f->scheduler, s->scheduler))
 		return false;
-	if (f->topology && strcmp(f->topology, s->preset) && strcmp(f->topology, s->topology))
+	if (f->topology && !topology_match(f->topology, s))
 		return false;
 	if (f->commit && (!*s->commit || !prefix(f->commit, s->commit)))
 		return false;

@@ -867,6 +867,10 @@ static void test_filters(void **state)
 	NO(scheduler, "eevdf");
 	YES(topology, "tiny-2llc");
 	YES(topology, "1n2l2c1t");
+	YES(topology, "1,2,2,1");	/* either form, as --topo takes it */
+	NO(topology, "1,1,4,1");
+	NO(topology, "1n1l4c1t");
+	NO(topology, "1,2,2");
 	NO(topology, "tiny-1llc");
 	YES(work_type, "cpu_spin");
 	YES(work_type, "yield_heavy");
