@@ -331,6 +331,45 @@ derive_run() {
 	[ -z "$stderr" ]
 }
 
+@test "compare: a run of skipped cases has no accelerator to differ in; a case no preset fits is test/-" {
+	derive_run "$SAME" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f" | .accel = "tcg"'
+	# As ktstr test writes a plan-time skip: no VM, no accelerator, no preset.
+	derive_run "$SAME" 6.14.2-eeeeeeeeeeee '.run_id = "20250105T100000Z-0000000e" | .accel = null
+		| .result = "skip" | .reason = "no preset satisfies min_cpus=4096" | .metrics = {}
+		| .preset = null | .topology = null | .case = "demo \(.test)/-" | del(.verdict)'
+	stats compare 6.14.2-eeeeeeeeeeee 6.14.2-ffffffffffff --dir "$ROOT"
+	[ "$status" -eq 3 ]
+	read -r -a row <<<"${lines[1]}"
+	[ "${row[6]}" = - ]
+	[[ "$output" == *"only in '6.14.2-eeeeeeeeeeee': 2 cases (demo mixed/-, demo steady/-)"* ]]
+	[[ "$output" == *"only in '6.14.2-ffffffffffff': 2 cases (demo mixed/tiny-2llc, demo steady/tiny-2llc)"* ]]
+	[[ "$stderr" != *"different accelerators"* ]]
+	[[ "$stderr" == "ktstr-stats: compare: no case is in both runs"* ]]
+	# Skipped under the same preset (a scenario_skip): the same cases.
+	derive_run "$SAME" 6.14.2-abababababab '.run_id = "20250107T100000Z-000000ab" | .accel = null
+		| .result = "skip" | .metrics = {} | del(.verdict)'
+	stats compare 6.14.2-ffffffffffff 6.14.2-abababababab --dir "$ROOT"
+	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+	[[ "$stderr" != *"different accelerators"* ]]
+	# A run that ran a VM still warns, skips among its cases or not.
+	derive_run "$SAME" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f" | .accel = null
+		| .result = "skip" | .metrics = {} | .test = "other" | .case = "demo other/tiny-2llc"' skip-
+	stats compare "$BASE" 6.14.2-ffffffffffff --dir "$ROOT"
+	[[ "$stderr" == *"compare: the runs used different accelerators (see ACCEL): "* ]]
+}
+
+@test "compare: a case no preset fits, from ktstr test, is named test/- as ktstr test names it" {
+	skip_suite
+	run --separate-stderr ktest
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SKIP "*" suite huge/-: no preset satisfies min_cpus=4096"* ]]
+	derive_run "$SAME" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f" | .accel = "tcg"'
+	stats compare "$(ls "$KTSTR_RUNS_ROOT")" "$ROOT/6.14.2-ffffffffffff"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"only in '$(ls "$KTSTR_RUNS_ROOT")': 1 case (suite huge/-)"* ]]
+	[[ "$stderr" != *"different accelerators"* ]]
+}
+
 @test "junit: an error the verdict did not give is type infrastructure, as ktstr-test --junit writes it" {
 	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
 	f=$(ls "$ROOT/$SAME"/steady_*.r1.*.ktstr.json)

@@ -236,15 +236,21 @@ bool compare_filter_match(const struct compare_filter *f, const struct sidecar *
 
 /* ---- grouping by case ---------------------------------------------------- */
 
+/* "suite test/preset", as the runner names the case (without its kernel):
+ * a case no preset fits (a plan-time skip, preset null) is "test/-" there
+ * and in show, so here too. */
 static char *case_key(const struct sidecar *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 
 	if (*s->suite)
 		strbuf_addf(&sb, "%s ", s->suite);
-	strbuf_addstr(&sb, *s->test ? s->test : *s->case_name ? s->case_name : "?");
-	if (*s->preset)
-		strbuf_addf(&sb, "/%s", s->preset);
+	if (*s->test)
+		strbuf_addf(&sb, "%s/%s", s->test, *s->preset ? s->preset : "-");
+	else if (*s->case_name)
+		strbuf_addf(&sb, "%s%s%s", s->case_name, *s->preset ? "/" : "", s->preset);
+	else
+		strbuf_addf(&sb, "?%s%s", *s->preset ? "/" : "", s->preset);
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -739,6 +745,8 @@ static void describe_side(const struct side *sd, struct compare_side *cs)
 			if (!strcmp(s->result, "error")) {
 				cs->errors++;
 				strvec_push_unique(&cs->error_cases, sd->g[i].key);
+			} else if (!strcmp(s->result, "skip")) {
+				cs->skips++;
 			}
 		}
 	strvec_sort(&cs->ids);

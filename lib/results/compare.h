@@ -153,6 +153,8 @@ struct compare_side {
 	size_t samples;		/* sidecars */
 	size_t cases;		/* case keys */
 	size_t errors;		/* samples with result "error" */
+	size_t skips;		/* samples with result "skip": no VM ran,
+				 * so no accelerator */
 	struct strvec error_cases;	/* their case keys, distinct */
 };
 
