@@ -717,6 +717,9 @@ static json_t *prepare_scenario(const struct opts *o, const struct ktstr_topo *t
 		topo_format_short(topo, &shortt);
 		json_set_str(rec, "name", s.name);
 		json_set_str(rec, "topology", shortt.buf);
+		/* As vm_start names it (null: the kernel's default), so that a
+		 * skip alone still says which scheduler it was for. */
+		json_set_str(rec, "scheduler", o->scheduler ? path_basename(o->scheduler) : NULL);
 		json_set_str(rec, "reason", err.buf);
 		jsonl_emit(stdout, rec);
 		diag("skipping scenario '%s' on %s: %s", s.name, shortt.buf, err.buf);

@@ -321,9 +321,15 @@ static void feed_scenario_skip(struct verdict *v, const json_t *rec)
 	const char *name = get_str(v, rec, "scenario_skip", "name");
 	const char *reason = get_str(v, rec, "scenario_skip", "reason");
 
+	json_t *sched = json_object_get(rec, "scheduler");
+
 	v->saw_skip = true;
 	if (name && !v->scenario)
 		replace_name(&v->scenario, name);
+	if (json_is_string(sched) && !v->scheduler)
+		replace_name(&v->scheduler, json_string_value(sched));
+	else if (json_is_null(sched))
+		v->default_sched = true;
 	set_topology(v, get_str(v, rec, "scenario_skip", "topology"));
 	if (!v->skip_reason)
 		v->skip_reason = vd_one_line(reason ? reason : "no reason given");

@@ -95,5 +95,12 @@ bad_scenario() {
 	printf '%s\n' "$output" | jq -e -s 'any(.[]; .type == "scenario_skip" and (.reason | test("LLC")))'
 	printf '%s\n' "$output" | ktstr-stats >/dev/null || st=$?
 	[ "${st:-0}" -eq 3 ]
+	# The skip names the scheduler it was for, as vm_start would.
+	printf '%s\n' "$output" | jq -e -s '.[0].scheduler == null'
+	[[ "$(printf '%s\n' "$output" | ktstr-stats)" == "ktstr 'steady_llc' [topo=1n1l2c1t sched=eevdf] skipped: "* ]]
+	run --separate-stderr ktstr-vm -k "$KERNEL" --topo 1,1,2,1 --scenario steady_llc \
+		--scheduler "$TEST_TMP/scx_mine"
+	[ "$status" -eq 3 ]
+	[[ "$(printf '%s\n' "$output" | ktstr-stats)" == "ktstr 'steady_llc' [topo=1n1l2c1t sched=scx_mine] skipped: "* ]]
 	assert_no_qemu
 }
