@@ -768,10 +768,12 @@ static void side_info_release(struct compare_side *cs)
 
 /* A sample of the group is not an error (an infrastructure error, a run
  * the host decided): it measured something. */
+/* Some sample of the case measured something: a run that errored or was
+ * skipped has no figures, so a case with nothing else compares nothing. */
 static bool judged(const struct group *g)
 {
 	for (size_t j = 0; j < g->n; j++)
-		if (strcmp(g->v[j]->result, "error"))
+		if (strcmp(g->v[j]->result, "error") && strcmp(g->v[j]->result, "skip"))
 			return true;
 	return false;
 }
