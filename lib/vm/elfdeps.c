@@ -235,30 +235,31 @@ static int elf_read(const char *path, struct elf_info *ei, const char **why)
 	return ret;
 }
 
-bool elf_is_dynamic(const char *path)
+/* What path is: not an ELF program of this machine, a static one or one
+ * that needs the loader. */
+enum elf_kind { ELF_NONE, ELF_STATIC, ELF_DYNAMIC };
+
+static enum elf_kind elf_kind_of(const char *path)
 {
 	struct elf_info ei;
 	const char *why;
-	bool dyn;
+	enum elf_kind k;
 
 	if (elf_read(path, &ei, &why) < 0)
-		return false;
-	dyn = ei.is_elf && (ei.interp || ei.needed.n);
+		return ELF_NONE;
+	k = !ei.is_elf ? ELF_NONE : ei.interp || ei.needed.n ? ELF_DYNAMIC : ELF_STATIC;
 	elf_info_release(&ei);
-	return dyn;
+	return k;
+}
+
+bool elf_is_dynamic(const char *path)
+{
+	return elf_kind_of(path) == ELF_DYNAMIC;
 }
 
 bool elf_is_program(const char *path)
 {
-	struct elf_info ei;
-	const char *why;
-	bool ok;
-
-	if (elf_read(path, &ei, &why) < 0)
-		return false;
-	ok = ei.is_elf;
-	elf_info_release(&ei);
-	return ok;
+	return elf_kind_of(path) != ELF_NONE;
 }
 
 /* One object in the simulated link map. */

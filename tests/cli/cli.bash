@@ -26,3 +26,12 @@ fake_entry_setup_file() {
 	FAKE_IMAGE=$(jq -r .image <<<"$line")
 	export FAKE_KEY FAKE_IMAGE
 }
+
+# Man-page tests (vm-man.bats, test-man.bats): $PAGE as plain text, each
+# paragraph on one line, no hyphenation; and the text of the tagged
+# paragraph whose tag is exactly $1 (an OPTIONS or ENVIRONMENT entry).
+man_render() { groff -man -Tutf8 -rLL=5000n -rHY=0 -P-cbou "$PAGE" 2>/dev/null; }
+man_entry() {
+	man_render | awk -v tag="$1" 'found { sub(/^ +/, ""); print; exit }
+		{ t = $0; sub(/^ +/, "", t) } t == tag { found = 1 }'
+}

@@ -12,15 +12,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# The page as plain text, each paragraph on one line, no hyphenation.
-render() { groff -man -Tutf8 -rLL=5000n -rHY=0 -P-cbou "$PAGE" 2>/dev/null; }
-
-# The text of the tagged paragraph whose tag is exactly $1 (an OPTIONS
-# entry).
-entry() {
-	render | awk -v tag="$1" 'found { sub(/^ +/, ""); print; exit }
-		{ t = $0; sub(/^ +/, "", t) } t == tag { found = 1 }'
-}
 
 @test "ktstr-test(1): --html names the timeline picture it writes for each case and embeds" {
 	# The code: ktstr-stats --svg draws DIR/cases/STEM.svg, which the
@@ -29,7 +20,7 @@ entry() {
 	grep -q '"--svg=%s", svg' "$TOP/lib/runner/suite_html.c"
 	grep -q 'c->plot = keep(h, svg_rel)' "$TOP/lib/runner/suite_html.c"
 	grep -q '<img class=\\"plot\\"' "$TOP/lib/results/html_report.c"
-	text=$(entry '--html dir')
+	text=$(man_entry '--html dir')
 	echo "$text"
 	[ -n "$text" ]
 	[[ "$text" == *"its timeline as an SVG picture (ktstr-stats --svg:"* ]]

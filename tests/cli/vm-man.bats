@@ -14,21 +14,12 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# The page as plain text, each paragraph on one line, no hyphenation.
-render() { groff -man -Tutf8 -rLL=5000n -rHY=0 -P-cbou "$PAGE" 2>/dev/null; }
-
-# The text of the tagged paragraph whose tag is exactly $1 (an ENVIRONMENT
-# or OPTIONS entry).
-entry() {
-	render | awk -v tag="$1" 'found { sub(/^ +/, ""); print; exit }
-		{ t = $0; sub(/^ +/, "", t) } t == tag { found = 1 }'
-}
 
 # A #define's string from lib/vm/qemu.h.
 qemu_h() { sed -n "s/^#define $1 \"\(.*\)\"\$/\1/p" "$TOP/lib/vm/qemu.h"; }
 
 @test "ktstr-vm(1): KTSTR_QEMU_FIRMWARE reads clearly and says what qemu_firmware does" {
-	text=$(entry KTSTR_QEMU_FIRMWARE)
+	text=$(man_entry KTSTR_QEMU_FIRMWARE)
 	echo "$text"
 	[ -n "$text" ]
 	# No word said twice in a row ("qboot, qboot" read like a typo).
@@ -97,5 +88,5 @@ dry_cmdline() {
 	[ "$tags" = "${want/tsc_early_khz=2596100/tsc_early_khz=KHZ} KTSTR_VERBOSE=1 --append" ]
 	# The --dmesg entry names what it swaps in.
 	[[ "$loud" == *" loglevel=7 earlyprintk=serial "* ]]
-	render | grep -qF 'these two are loglevel=7 earlyprintk=serial instead'
+	man_render | grep -qF 'these two are loglevel=7 earlyprintk=serial instead'
 }
