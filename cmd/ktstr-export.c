@@ -88,12 +88,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SCHEDULER: o->scheduler = optarg; break;
 		case OPT_SCHED_ARG: strvec_push(&o->sched_args, optarg); break;
 		case OPT_DURATION:
-			{
-				struct strbuf why = STRBUF_INIT;
-
-				if (scenario_duration_opt(optarg, &o->duration_ms, &why))
-					usage_error("%s", why.buf);
-			}
+			o->duration_ms = scenario_duration_arg(optarg);
 			break;
 		case OPT_HELP: print_help_and_exit(usage_text);
 		case OPT_VERSION: print_version_and_exit();

@@ -6,7 +6,6 @@
  * the verifier's log, loop iterations collapsed. */
 #include "caserun.h"
 #include "diag.h"
-#include "scenario.h"
 #include "env.h"
 #include "fsutil.h"
 #include "gauntlet.h"
@@ -105,14 +104,6 @@ struct opts {
 	bool raw, json;
 };
 
-static void parse_duration(const char *s, unsigned long long *ms)
-{
-	struct strbuf why = STRBUF_INIT;
-
-	if (scenario_duration_opt(s, ms, &why))
-		usage_error("%s", why.buf);
-}
-
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	unsigned long n;
@@ -139,7 +130,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage_error("--jobs '%s': expected a number from 1 to 1024", optarg);
 			o->jobs = (unsigned)n;
 			break;
-		case OPT_DURATION: parse_duration(optarg, &o->duration_ms); break;
+		case OPT_DURATION: o->duration_ms = scenario_duration_arg(optarg); break;
 		case OPT_RETRIES:
 			if (parse_ulong(optarg, 0, 10, &n) < 0)
 				usage_error("--retries '%s': expected a number from 0 to 10", optarg);

@@ -286,12 +286,7 @@ static void set_valued(struct opts *o, int c)
 		set_timeout("--boot-timeout", optarg, &o->boot_timeout_ms, &o->boot_timeout_set);
 		break;
 	case OPT_DURATION:
-		{
-			struct strbuf why = STRBUF_INIT;
-
-			if (scenario_duration_opt(optarg, &o->duration_ms, &why))
-				usage_error("%s", why.buf);
-		}
+		o->duration_ms = scenario_duration_arg(optarg);
 		break;
 	case OPT_MONITOR_INTERVAL:
 		o->monitor_interval_set = true;

@@ -1,6 +1,7 @@
 #include "opts.h"
 #include "diag.h"
 #include "duration.h"
+#include "scenario.h"
 #include "strbuf.h"
 
 #include <ctype.h>
@@ -141,4 +142,14 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
 int parse_duration_ms(const char *s, unsigned long long *ms)
 {
 	return duration_parse_ms(s, ms);
+}
+
+unsigned long long scenario_duration_arg(const char *arg)
+{
+	struct strbuf why = STRBUF_INIT;
+	unsigned long long ms;
+
+	if (scenario_duration_opt(arg, &ms, &why))
+		usage_error("%s", why.buf);
+	return ms;
 }

@@ -63,5 +63,8 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
  * "2m", "1h", "1.5s"; a bare number is seconds), named for the option
  * parsers.  0 ok, -1 on bad syntax or overflow. */
 int parse_duration_ms(const char *s, unsigned long long *ms);
+/* A scenario's --duration (ktstr-vm, ktstr-export, ktstr-verify): its
+ * milliseconds, or usage_error() with scenario_duration_opt's line. */
+unsigned long long scenario_duration_arg(const char *arg);
 
 #endif

@@ -231,23 +231,31 @@ static void set_topology(struct verdict *v, const char *topo)
 	strbuf_release(&err);
 }
 
+/* The scheduler a vm_start or scenario_skip names: a name, or null for
+ * the kernel's default; absent (an older record) says nothing. */
+static void set_scheduler(struct verdict *v, const json_t *rec)
+{
+	json_t *sched = json_object_get(rec, "scheduler");
+
+	if (json_is_string(sched) && !v->scheduler)
+		replace_name(&v->scheduler, json_string_value(sched));
+	else if (json_is_null(sched))
+		v->default_sched = true;
+}
+
 static void feed_vm_start(struct verdict *v, const json_t *rec)
 {
 	const char *t = get_str(v, rec, "vm_start", "topology");
 	const char *accel = get_str(v, rec, "vm_start", "accel");
 
 	const char *scenario = get_str(v, rec, "vm_start", "scenario");
-	json_t *sched = json_object_get(rec, "scheduler");
 
 	v->saw_vm_start = true;
 	v->retrying = false;
 	/* A scenario run's names, until scenario_start confirms them. */
 	if (scenario && !v->scenario)
 		replace_name(&v->scenario, scenario);
-	if (json_is_string(sched) && !v->scheduler)
-		replace_name(&v->scheduler, json_string_value(sched));
-	else if (json_is_null(sched))
-		v->default_sched = true;
+	set_scheduler(v, rec);
 	if (accel)
 		replace_name(&v->accel, accel);
 	if (t) {	/* ktstr-vm's own word wins over the scenario's */
@@ -321,15 +329,11 @@ static void feed_scenario_skip(struct verdict *v, const json_t *rec)
 	const char *name = get_str(v, rec, "scenario_skip", "name");
 	const char *reason = get_str(v, rec, "scenario_skip", "reason");
 
-	json_t *sched = json_object_get(rec, "scheduler");
 
 	v->saw_skip = true;
 	if (name && !v->scenario)
 		replace_name(&v->scenario, name);
-	if (json_is_string(sched) && !v->scheduler)
-		replace_name(&v->scheduler, json_string_value(sched));
-	else if (json_is_null(sched))
-		v->default_sched = true;
+	set_scheduler(v, rec);
 	set_topology(v, get_str(v, rec, "scenario_skip", "topology"));
 	if (!v->skip_reason)
 		v->skip_reason = vd_one_line(reason ? reason : "no reason given");
