@@ -60,6 +60,9 @@ static void env_setup(const char *topo)
 	 * there run by bare name, without shadowing busybox or host tools. */
 	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin:/include-files", 1);
 	setenv("HOME", "/root", 1);
+	/* Every child runs in /, and a shell would export this: a command
+	 * exec'd without one (cmdwords.c) sees the same. */
+	setenv("PWD", "/", 1);
 	/* What the kernel gives init by default; tools expect it set. */
 	setenv("TERM", "linux", 1);
 	if (topo)

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include "clock.h"
 #include "strbuf.h"
+#include "strvec.h"
 
 struct agent {
 	int port;		/* the host port (blocking, see port.c) */
@@ -109,6 +110,12 @@ void child_reset(void);
 void child_default_signals(void);
 /* {"type":"exit","exit_code":N[,"signal":S][,"timed_out":true]} */
 json_t *child_exit_record(int status, bool timed_out);
+
+/* cmdwords.c */
+/* True, with the words in out, when /bin/sh would run cmd as one program
+ * call with these words as its argv; false (out empty) when cmd needs the
+ * shell.  out is cleared first. */
+bool cmd_plain_words(const char *cmd, struct strvec *out);
 
 /* exec.c / shell.c / scenario.c: run the request, send "exit", return
  * (caller powers off). */

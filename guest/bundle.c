@@ -50,27 +50,6 @@ out:
 	return dyn;
 }
 
-/* Where execvp would find name: the first executable regular file in
- * PATH, or NULL. */
-static char *search_path(const char *name)
-{
-	const char *p = getenv("PATH");
-	const char *end;
-	char *cand;
-
-	if (!p || !*p)
-		p = "/usr/local/bin:/usr/bin:/bin";
-	for (; *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		cand = end == p ? xasprintf("./%s", name)
-				: xasprintf("%.*s/%s", (int)(end - p), p, name);
-		if (is_regular_file(cand) && access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	return NULL;
-}
-
 /* True when path is dir itself or below it. */
 static bool under(const char *path, const char *dir)
 {
@@ -95,7 +74,7 @@ int bundle_exec(const char *path, char *const argv[], bool search)
 	if (strchr(path, '/'))
 		prog = path[0] == '/' || search ? xstrdup(path) : path_join(bundle, path);
 	else
-		prog = search ? search_path(path) : path_join(bundle, path);
+		prog = search ? path_search(path, getenv("PATH")) : path_join(bundle, path);
 	if (!prog || !under(prog, bundle) || !bundle_is_dynamic_elf(prog)) {
 		int ret = plain_exec(prog ? prog : path, argv, search && !prog);
 

@@ -1,6 +1,7 @@
-/* The "exec" request: run /bin/sh -c CMD and stream its output as records.
+/* The "exec" request: run /bin/sh -c CMD (or CMD's program directly when
+ * it needs no shell) and stream its output as records.
  *
- * The command is done when its /bin/sh exits.  Whatever it left running
+ * The command is done when its /bin/sh (or program) exits.  Whatever it left running
  * is then killed (its process group and anything that escaped it with
  * setsid: the VM powers off next anyway), so a background daemon holding
  * the output pipes cannot keep the run open.  Data already in the pipes is
@@ -8,6 +9,7 @@
 #include "agent.h"
 #include "agent_proto.h"
 #include "diag.h"
+#include "fsutil.h"
 #include "jsonl.h"
 #include "strbuf.h"
 
@@ -112,6 +114,17 @@ static void free_envp(char **v)
 	free(v);
 }
 
+/* The value of name in envp, or NULL. */
+static const char *envp_get(char *const *envp, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; *envp; envp++)
+		if (!strncmp(*envp, name, len) && (*envp)[len] == '=')
+			return *envp + len + 1;
+	return NULL;
+}
+
 /* vfork, not fork: under TCG copying PID 1's page tables and then taking
  * its copy-on-write faults cost 5-15 ms of a ~2 s boot (issue 16).  The
  * child only makes system calls (child_stdio is written for this) and
@@ -119,8 +132,15 @@ static void free_envp(char **v)
  * child's own (no CLONE_SIGHAND), so child_stdio resets them as after a
  * fork.  posix_spawn would do the same, but glibc's leaves its two
  * internal signals ignored in the child, and an ignored signal survives
- * exec. */
-static pid_t spawn_sh(const char *cmd, char **envp, int out, int err)
+ * exec.
+ *
+ * prog, when not NULL, is cmd's program found in the command's own PATH
+ * and words its argv (cmdwords.c: a line of plain words), looked up by
+ * the caller as the child must not allocate.  Should that exec fail, the
+ * shell runs the line after all, so errors and their exit codes (126,
+ * 127) are the shell's. */
+static pid_t spawn_command(const char *cmd, const char *prog, char **words,
+			   char **envp, int out, int err)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	pid_t pid = vfork();
@@ -129,6 +149,8 @@ static pid_t spawn_sh(const char *cmd, char **envp, int out, int err)
 		static const char msg[] = "ktstr-agent: cannot run /bin/sh: ";
 
 		child_stdio(out, err);
+		if (prog)
+			execve(prog, words, envp);
 		execve("/bin/sh", argv, envp);
 		/* No stdio or strerror here: both may allocate. */
 		child_write_err(msg, errno);
@@ -286,26 +308,34 @@ void exec_run(struct agent *ag, const json_t *req)
 	struct strbuf err = STRBUF_INIT;
 	struct run r = { .c.pid = -1 };
 	long long timeout = json_get_int(req, "timeout_ms", 0);
+	struct strvec words = STRVEC_INIT;
+	const char *cmd;
+	char *prog = NULL;
 	int outp[2], errp[2];
 	char **envp;
 
 	if (check_request(req, &err) < 0)
 		agent_fail(ag, "exec: %s", err.buf);
 	strbuf_release(&err);
+	cmd = json_get_str(req, "cmd");
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		agent_fail(ag, "exec: pipe: %s", strerror(errno));
 	envp = build_envp(json_object_get(req, "env"));
-	r.c.pid = spawn_sh(json_get_str(req, "cmd"), envp, outp[1], errp[1]);
+	if (cmd_plain_words(cmd, &words))
+		prog = path_search(words.v[0], envp_get(envp, "PATH"));
+	r.c.pid = spawn_command(cmd, prog, words.v, envp, outp[1], errp[1]);
 	if (r.c.pid < 0)
 		agent_fail(ag, "exec: vfork: %s", strerror(errno));
 	free_envp(envp);
+	strvec_clear(&words);
 	close(outp[1]);
 	close(errp[1]);
 	stream_init(&r.out, "stdout", outp[0]);
 	stream_init(&r.err, "stderr", errp[0]);
 	if (timeout > 0)
 		r.deadline = monotonic_ms() + timeout;
-	vlog("exec: pid %d: %s", (int)r.c.pid, json_get_str(req, "cmd"));
+	vlog("exec: pid %d: %s%s", (int)r.c.pid, prog ? "" : "sh -c ", cmd);
+	free(prog);
 
 	run_loop(ag, &r);
 	line_reader_release(&r.out.lr);

@@ -60,11 +60,27 @@ lines_of() {
 	recq '[.[] | select(.type == "exit")] == [{"type": "exit", "exit_code": 0}]'
 }
 
-@test "agent: 2,2,2,1 NUMA record names both nodes" {
-	vm_records --topo 2,2,2,1 --exec true
+# A line of plain words runs its program without /bin/sh (guest/cmdwords.c):
+# the kernel's exec events show cat and no shell.
+@test "agent: 2,2,2,1 NUMA record names both nodes; a plain command runs without a shell" {
+	vm_records --topo 2,2,2,1 --append trace_event=sched:sched_process_exec \
+		--exec 'cat /sys/kernel/tracing/trace'
 	[ "$status" -eq 0 ]
 	recq 'any(.[]; .type == "guest_topology" and .nodes == ["0-1","2-3"])'
 	recq '[.[] | select(.type == "exit")] == [{"type": "exit", "exit_code": 0}]'
+	jq -r 'select(.type == "output") | .line' "$TEST_TMP/rec" |
+		grep -o 'sched_process_exec: filename=[^ ]*' | sort | uniq -c >"$TEST_TMP/execs"
+	cat "$TEST_TMP/execs"
+	[ "$(awk '$3 != "filename=/init"' "$TEST_TMP/execs" | xargs)" = "1 sched_process_exec: filename=/bin/cat" ]
+}
+
+# A plain line whose program is missing, or a builtin in the program's
+# place, is the shell's: its message and its exit code.
+@test "agent: a plain command that is not found gets the shell's 127 and message" {
+	run -127 --separate-stderr ktstr-vm -k "$KERNEL" --exec 'nosuch-program --flag'
+	printf '%s\n' "$output" >"$TEST_TMP/rec"
+	[ "$(lines_of stderr)" = '["sh: nosuch-program: not found"]' ]
+	recq '[.[] | select(.type == "exit")] == [{"type": "exit", "exit_code": 127}]'
 }
 
 @test "agent: the command gets its filesystems, PATH and HOME, and a clean signal state" {

@@ -322,6 +322,35 @@ bool is_regular_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* What execve would run: an executable regular file, not a directory. */
+static bool is_executable(const char *path)
+{
+	return is_regular_file(path) && access(path, X_OK) == 0;
+}
+
+char *path_search(const char *name, const char *path_var)
+{
+	const char *p, *end;
+
+	if (strchr(name, '/'))
+		return is_executable(name) ? xstrdup(name) : NULL;
+	if (!path_var || !*path_var)
+		path_var = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path_var; ; p = end + 1) {
+		char *cand;
+
+		end = strchrnul(p, ':');
+		/* An empty entry is the current directory. */
+		cand = end == p ? xasprintf("./%s", name)
+				: xasprintf("%.*s/%s", (int)(end - p), p, name);
+		if (is_executable(cand))
+			return cand;
+		free(cand);
+		if (!*end)
+			return NULL;
+	}
+}
+
 bool is_directory(const char *path)
 {
 	struct stat st;

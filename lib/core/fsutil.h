@@ -49,6 +49,12 @@ char *make_temp_dir(const char *dir, const char *prefix);
  * whose names start with prefix.  Best effort; returns how many went. */
 unsigned prune_old_files(const char *dir, const char *prefix, unsigned keep);
 
+/* What execvp would run for name: name itself when it has a '/', else the
+ * first entry of path_var (a PATH value; NULL or empty means
+ * /usr/local/bin:/usr/bin:/bin) holding it; either way an executable
+ * regular file.  NULL when there is none; caller frees. */
+char *path_search(const char *name, const char *path_var);
+
 bool path_exists(const char *path);
 bool is_regular_file(const char *path);
 bool is_directory(const char *path);

@@ -1,5 +1,6 @@
 #include "run.h"
 #include "diag.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -179,36 +179,7 @@ int run_capture(const char *const argv[], struct strbuf *out, struct strbuf *err
 	return run_wait(pid);
 }
 
-/* What execvp would run: an executable regular file, not a directory. */
-static bool is_executable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
 char *find_program(const char *name)
 {
-	const char *path = getenv("PATH");
-	const char *p;
-
-	if (strchr(name, '/'))
-		return is_executable(name) ? xstrdup(name) : NULL;
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; ) {
-		const char *c = strchr(p, ':');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		/* An empty entry is the current directory. */
-		char *cand = len ? xasprintf("%.*s/%s", (int)len, p, name)
-				 : xasprintf("./%s", name);
-
-		if (is_executable(cand))
-			return cand;
-		free(cand);
-		if (!c)
-			break;
-		p = c + 1;
-	}
-	return NULL;
+	return path_search(name, getenv("PATH"));
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "run.h"
 
 static void assert_no_children(void)
@@ -415,6 +416,28 @@ static void test_find_empty_component(void **state)
 	free(p);
 }
 
+/* path_search takes the PATH it is given (a command's own environment,
+ * in the agent), not the process's. */
+static void test_path_search_own_path(void **state)
+{
+	char path[600], want[300];
+	char *p;
+
+	make_file("ownprog", 0755);
+	setenv("PATH", "/nonexistent", 1);
+	snprintf(path, sizeof(path), "/nonexistent:%s", tmpdir);
+	p = path_search("ownprog", path);
+	snprintf(want, sizeof(want), "%s/ownprog", tmpdir);
+	assert_non_null(p);
+	assert_string_equal(p, want);
+	free(p);
+	assert_null(path_search("sh", "/nonexistent"));
+	assert_null(path_search("ownprog", NULL));	/* the default PATH */
+	p = path_search("sh", "");
+	assert_non_null(p);
+	free(p);
+}
+
 /* A PATH with no unsearchable entries: execvp reports EACCES rather than
  * ENOENT for a missing program when some PATH directory cannot be searched
  * (say, /root/... entries when the tests run as another user). */
@@ -449,6 +472,7 @@ int main(void)
 		TP(test_find_in_custom_path),
 		TP(test_find_default_path),
 		TP(test_find_empty_component),
+		TP(test_path_search_own_path),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
