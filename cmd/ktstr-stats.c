@@ -1283,9 +1283,10 @@ static int cmd_compare(int argc, char **argv)
 		     " case .../SCHEDULER: pick one with --scheduler NAME");
 		ret = KTSTR_EXIT_SKIP;
 	} else if (!r.cases_judged) {
-		diag("compare: every sample of the %zu case%s in both runs is an error or"
-		     " a skip on one side at least (the VM or the host failed the run, or"
-		     " the case did not fit), so nothing was compared", r.cases_both,
+		diag("compare: every sample of the %zu case%s in both runs is an error, a"
+		     " skip or inconclusive on one side at least (the VM or the host failed"
+		     " or disturbed the run, or the case did not fit), so nothing was"
+		     " compared", r.cases_both,
 		     r.cases_both == 1 ? "" : "s");
 		ret = KTSTR_EXIT_SKIP;
 	}

@@ -275,7 +275,7 @@ derive_run() {
 	[ "$(records "$TEST_TMP/out" compare_summary | jq -c '[.a, .b, .cases_a, .cases_b, .only_a, .only_b, .regressions, .noise, .errors, .alpha]')" = \
 		"[\"$BASE\",\"$BAD\",2,2,[],[],4,1,0,0.05]" ]
 	[ "$(records "$TEST_TMP/out" compare_summary | jq -c '.a_run')" = \
-		"{\"run\":\"$BASE\",\"ids\":[\"20250101T100000Z-0000000a\"],\"labels\":[\"aaaaaaaaaaaa\"],\"schedulers\":[\"scx_simple\"],\"kernels\":[\"6.14.2\"],\"accels\":[],\"cases\":2,\"samples\":4,\"errors\":0,\"error_cases\":[]}" ]
+		"{\"run\":\"$BASE\",\"ids\":[\"20250101T100000Z-0000000a\"],\"labels\":[\"aaaaaaaaaaaa\"],\"schedulers\":[\"scx_simple\"],\"kernels\":[\"6.14.2\"],\"accels\":[],\"cases\":2,\"samples\":4,\"errors\":0,\"error_cases\":[],\"inconclusive\":0,\"inconclusive_cases\":[]}" ]
 	# --format json is --json
 	stats compare "$BASE" "$BAD" --dir "$ROOT" --format json
 	[ "$status" -eq 1 ]
@@ -317,7 +317,35 @@ derive_run() {
 	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
 	[ "$status" -eq 3 ]
 	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 4 errors" ]
-	[ "$stderr" = "ktstr-stats: compare: every sample of the 2 cases in both runs is an error or a skip on one side at least (the VM or the host failed the run, or the case did not fit), so nothing was compared" ]
+	[ "$stderr" = "ktstr-stats: compare: every sample of the 2 cases in both runs is an error, a skip or inconclusive on one side at least (the VM or the host failed or disturbed the run, or the case did not fit), so nothing was compared" ]
+}
+
+# An inconclusive run was cut short or disturbed (the host took the VM's
+# CPUs) past what its verdict would judge: its figures are the host's.
+@test "compare: inconclusive samples are left out of every metric, counted and named" {
+	# The regressed run's samples, all inconclusive: nothing measured.
+	derive_run "$BAD" 6.14.2-eeeeeeeeeeee '.run_id = "20250105T100000Z-0000000e" | .result = "inconclusive"'
+	stats compare "$BASE" 6.14.2-eeeeeeeeeeee --dir "$ROOT"
+	[ "$status" -eq 3 ]
+	[ "${lines[-1]}" = "compare: 2 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+	[ "${lines[-2]}" = "inconclusive runs in '6.14.2-eeeeeeeeeeee': 4 samples left out (demo mixed/tiny-2llc, demo steady/tiny-2llc)" ]
+	[[ "$stderr" == *"is an error, a skip or inconclusive on one side at least"* ]]
+	# Beside measured samples they change nothing: the noisy run's own
+	# samples compare as they do alone, with no trace of the regression.
+	derive_run "$SAME" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f"'
+	derive_run "$BAD" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f" | .result = "inconclusive"' late-
+	stats compare "$BASE" 6.14.2-ffffffffffff --dir "$ROOT" --json
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$TEST_TMP/with"
+	stats compare "$BASE" "$SAME" --dir "$ROOT" --json
+	printf '%s\n' "$output" >"$TEST_TMP/alone"
+	[ "$(records "$TEST_TMP/with" compare_row | jq -c '[.case, .metric, .b_mean, .status]')" = \
+		"$(records "$TEST_TMP/alone" compare_row | jq -c '[.case, .metric, .b_mean, .status]')" ]
+	[ "$(records "$TEST_TMP/with" compare_summary | jq -c '[.regressions, .inconclusive, .a_run.inconclusive, .b_run.inconclusive, .b_run.inconclusive_cases]')" = \
+		'[0,4,0,4,["demo mixed/tiny-2llc","demo steady/tiny-2llc"]]' ]
+	# Markdown names them on the side table.
+	stats compare "$BASE" 6.14.2-ffffffffffff --dir "$ROOT" --format markdown
+	[[ "$output" == *"| inconclusive runs | 0 | 4 |"* ]]
 }
 
 @test "compare: runs of different accelerators are compared with a warning" {
@@ -353,7 +381,7 @@ derive_run() {
 	[[ "$stderr" != *"different accelerators"* ]]
 	# ... of which nothing was measured on one side: no pass to read.
 	[ "$status" -eq 3 ]
-	[[ "$stderr" == *"is an error or a skip on one side at least"*"so nothing was compared" ]]
+	[[ "$stderr" == *"is an error, a skip or inconclusive on one side at least"*"so nothing was compared" ]]
 	# A run that ran a VM still warns, skips among its cases or not.
 	derive_run "$SAME" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f" | .accel = null
 		| .result = "skip" | .metrics = {} | .test = "other" | .case = "demo other/tiny-2llc"' skip-

@@ -355,6 +355,16 @@ static void group_set(const struct sidecar_set *set, const struct compare_filter
 /* ---- one metric --------------------------------------------------------- */
 
 /* The samples of metric in group g (numbers only). */
+/* Whether a sample's figures may be compared.  An infrastructure error
+ * measured nothing about the scheduler; an inconclusive run was cut
+ * short or disturbed (the host took the VM's CPUs, say) past what its own
+ * verdict would judge, so its figures would not be the scheduler's
+ * either. */
+static bool measured(const struct sidecar *s)
+{
+	return strcmp(s->result, "error") && strcmp(s->result, "inconclusive");
+}
+
 static size_t samples(const struct group *g, const char *metric, double *out)
 {
 	size_t i, n = 0;
@@ -362,8 +372,7 @@ static size_t samples(const struct group *g, const char *metric, double *out)
 	for (i = 0; i < g->n; i++) {
 		json_t *v = json_object_get(g->v[i]->metrics, metric);
 
-		/* An infrastructure error measured nothing about the scheduler. */
-		if (!strcmp(g->v[i]->result, "error"))
+		if (!measured(g->v[i]))
 			continue;
 		if (json_is_number(v) && isfinite(json_number_value(v)))
 			out[n++] = json_number_value(v);
@@ -745,6 +754,9 @@ static void describe_side(const struct side *sd, struct compare_side *cs)
 			if (!strcmp(s->result, "error")) {
 				cs->errors++;
 				strvec_push_unique(&cs->error_cases, sd->g[i].key);
+			} else if (!strcmp(s->result, "inconclusive")) {
+				cs->inconclusive++;
+				strvec_push_unique(&cs->inconclusive_cases, sd->g[i].key);
 			} else if (!strcmp(s->result, "skip")) {
 				cs->skips++;
 			}
@@ -764,16 +776,16 @@ static void side_info_release(struct compare_side *cs)
 	strvec_clear(&cs->kernels);
 	strvec_clear(&cs->accels);
 	strvec_clear(&cs->error_cases);
+	strvec_clear(&cs->inconclusive_cases);
 }
 
-/* A sample of the group is not an error (an infrastructure error, a run
- * the host decided): it measured something. */
-/* Some sample of the case measured something: a run that errored or was
- * skipped has no figures, so a case with nothing else compares nothing. */
+/* Some sample of the case measured something: a run that errored, was
+ * skipped or was inconclusive has no figures to compare, so a case with
+ * nothing else compares nothing. */
 static bool judged(const struct group *g)
 {
 	for (size_t j = 0; j < g->n; j++)
-		if (strcmp(g->v[j]->result, "error") && strcmp(g->v[j]->result, "skip"))
+		if (measured(g->v[j]) && strcmp(g->v[j]->result, "skip"))
 			return true;
 	return false;
 }

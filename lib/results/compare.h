@@ -52,8 +52,11 @@
  * measurement, so this row needs no t-test.  Samples whose result is
  * "error" (the infrastructure failed: no VM, no records) say nothing
  * about the scheduler: they are left out of the result row and of every
- * metric, and counted per side instead.  Skips and inconclusive runs are
- * left out of the result row too.
+ * metric, and counted per side instead.  Inconclusive runs (cut short,
+ * or disturbed past what their verdict would judge) are too: figures
+ * taken while the host starved the VM are the host's, not the
+ * scheduler's.  Skips are left out of the result row; they have no
+ * figures.
  *
  * Additions to the first cut: the "result" pseudo-gate (found by
  * compare_gate_find, not listed by compare_gates), commit matched as a
@@ -155,7 +158,9 @@ struct compare_side {
 	size_t errors;		/* samples with result "error" */
 	size_t skips;		/* samples with result "skip": no VM ran,
 				 * so no accelerator */
-	struct strvec error_cases;	/* their case keys, distinct */
+	size_t inconclusive;	/* samples with result "inconclusive" */
+	struct strvec error_cases;	/* the errors' case keys, distinct */
+	struct strvec inconclusive_cases;	/* the inconclusive ones' */
 };
 
 struct compare_result {
@@ -163,7 +168,8 @@ struct compare_result {
 	size_t n;
 	size_t cases_a, cases_b, cases_both;
 	size_t cases_judged;	/* of cases_both, with a sample on each side
-				 * that is not an error */
+				 * that measured something (not an error,
+				 * skip or inconclusive) */
 	size_t regressions, improvements;
 	size_t noise, changed;	/* gated rows only */
 	struct strvec only_a, only_b;	/* case keys present on one side */

@@ -227,14 +227,22 @@ static void one_sided(const char *run, const struct strvec *sv, struct strbuf *o
 	strbuf_addstr(out, ")\n");
 }
 
+static void left_out_line(const char *what, const char *run, size_t n,
+			  const struct strvec *cases, struct strbuf *out)
+{
+	if (!n)
+		return;
+	strbuf_addf(out, "%s in '%s': %zu %s left out (", what, run, n, sample_word(n));
+	case_list("", cases, out);
+	strbuf_addstr(out, ")\n");
+}
+
+/* The samples no metric counts: infrastructure errors, then inconclusive
+ * runs. */
 static void errors_line(const char *run, const struct compare_side *s, struct strbuf *out)
 {
-	if (!s->errors)
-		return;
-	strbuf_addf(out, "infrastructure errors in '%s': %zu %s left out (", run, s->errors,
-		    sample_word(s->errors));
-	case_list("", &s->error_cases, out);
-	strbuf_addstr(out, ")\n");
+	left_out_line("infrastructure errors", run, s->errors, &s->error_cases, out);
+	left_out_line("inconclusive runs", run, s->inconclusive, &s->inconclusive_cases, out);
 }
 
 static void summary_line(const struct compare_result *r, struct strbuf *out)
@@ -343,6 +351,11 @@ static void report_markdown(const struct compare_result *r, const char *a, const
 	snprintf(na, sizeof(na), "%zu", r->a.errors);
 	snprintf(nb, sizeof(nb), "%zu", r->b.errors);
 	md_side_row(out, "infrastructure errors", na, nb);
+	if (r->a.inconclusive || r->b.inconclusive) {
+		snprintf(na, sizeof(na), "%zu", r->a.inconclusive);
+		snprintf(nb, sizeof(nb), "%zu", r->b.inconclusive);
+		md_side_row(out, "inconclusive runs", na, nb);
+	}
 	strbuf_addch(out, '\n');
 
 	for (i = 0; i < r->n; i++) {
@@ -374,7 +387,8 @@ static void report_markdown(const struct compare_result *r, const char *a, const
 		strbuf_addstr(out, r->cases_both ? "No change past the gates.\n"
 				   : "No case is in both runs: nothing was compared.\n");
 	strbuf_addch(out, '\n');
-	if (r->only_a.n || r->only_b.n || r->a.errors || r->b.errors) {
+	if (r->only_a.n || r->only_b.n || r->a.errors || r->b.errors || r->a.inconclusive ||
+	    r->b.inconclusive) {
 		struct strbuf l = STRBUF_INIT;
 
 		one_sided(a, &r->only_a, &l);
@@ -462,6 +476,8 @@ static json_t *side_json(const char *run, const struct compare_side *s)
 	json_set_int(o, "samples", (long long)s->samples);
 	json_set_int(o, "errors", (long long)s->errors);
 	json_object_set_new(o, "error_cases", strvec_json(&s->error_cases));
+	json_set_int(o, "inconclusive", (long long)s->inconclusive);
+	json_object_set_new(o, "inconclusive_cases", strvec_json(&s->inconclusive_cases));
 	return o;
 }
 
@@ -493,6 +509,7 @@ static void report_json(const struct compare_result *r, const char *a, const cha
 	json_set_int(o, "noise", (long long)r->noise);
 	json_set_int(o, "changed", (long long)r->changed);
 	json_set_int(o, "errors", (long long)(r->a.errors + r->b.errors));
+	json_set_int(o, "inconclusive", (long long)(r->a.inconclusive + r->b.inconclusive));
 	json_set_real(o, "alpha", r->alpha);
 	jsonl_encode(out, o);
 	json_decref(o);
