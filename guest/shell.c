@@ -66,7 +66,10 @@ shell_child(const char *pts, const json_t *req)
 	setenv("TERM", term && *term ? term : "linux", 1);
 	if (colorterm && *colorterm)
 		setenv("COLORTERM", colorterm, 1);
-	if (chdir("/root") < 0 && chdir("/") < 0)
+	/* PWD follows the chdir: the agent exports PWD=/ for everything else. */
+	if (chdir("/root") == 0)
+		setenv("PWD", "/root", 1);
+	else if (chdir("/") < 0)
 		dprintf(2, "ktstr-agent: chdir: %s\n", strerror(errno));
 	execl("/bin/sh", "sh", "-i", (char *)NULL);
 	dprintf(2, "ktstr-agent: cannot run /bin/sh: %s\n", strerror(errno));

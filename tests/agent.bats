@@ -222,11 +222,11 @@ fast_asan() {
 }
 
 # The shell runs on a pty the agent relays to /dev/hvc0 (guest/shell.c).
-@test "agent: --shell gets TERM, COLORTERM, the window size and a pty; its exit status is the run's" {
-	COLORTERM=truecolor PTY_SHELL_CMD='echo SHELL-TTY $TERM $COLORTERM $(stty size) $(tty)' PTY_SHELL_EXIT=3 \
+@test "agent: --shell gets TERM, COLORTERM, the window size, a pty and /root; its exit status is the run's" {
+	COLORTERM=truecolor PTY_SHELL_CMD='echo SHELL-TTY $TERM $COLORTERM $PWD $(stty size) $(tty)' PTY_SHELL_EXIT=3 \
 		run python3 "$BATS_TEST_DIRNAME/lib/pty-shell.py" "$KTSTR_BIN/ktstr-vm" -k "$KERNEL" --shell
 	echo "$output"
 	[ "$status" -eq 3 ]
-	[[ "$output" == *"SHELL-TTY xterm-256color truecolor 33 101 /dev/pts/"* ]]
+	[[ "$output" == *"SHELL-TTY xterm-256color truecolor /root 33 101 /dev/pts/"* ]]
 	assert_no_qemu
 }
