@@ -265,7 +265,10 @@ void machine_eval_wc(struct ev *e)
 
 /* ---- imbalance ----------------------------------------------------------- */
 
-/* max/max(1,min) of nr_running over the considered CPUs of position p. */
+/* max(1,max)/max(1,min) of nr_running over the considered CPUs of
+ * position p: 1 when balanced, idle CPUs beside one task included, and
+ * when every CPU is idle (a plain max/max(1,min) read 0 there, which
+ * pulled a phase's mean below the 1 of a balanced machine). */
 static bool ratio_at(const struct ev *e, size_t p, double *ratio, unsigned *cmax,
 		     unsigned *cmin)
 {
@@ -289,7 +292,8 @@ static bool ratio_at(const struct ev *e, size_t p, double *ratio, unsigned *cmax
 	}
 	if (!any)
 		return false;
-	*ratio = (double)C(e, p, hi)->nr / (C(e, p, lo)->nr > 1 ? C(e, p, lo)->nr : 1);
+	*ratio = (double)(C(e, p, hi)->nr > 1 ? C(e, p, hi)->nr : 1) /
+		 (C(e, p, lo)->nr > 1 ? C(e, p, lo)->nr : 1);
 	*cmax = hi;
 	*cmin = lo;
 	return true;

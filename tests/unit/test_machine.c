@@ -489,14 +489,19 @@ static void test_imbalance(void **state)
 	assert_true(check(&r, MCHK_IMBALANCE)->pass);
 	assert_true(fabs(r.phases[0].v[PM_MEAN_IMBALANCE] - (4 * 8 + 6 * 2) / 10.0) < 1e-9);
 	machine_result_release(&r);
+	/* All CPUs idle is balanced too: 1, not 0, in the mean. */
+	samples(&m, 1000, 10, "0,0,0,0", "0,0,0,0", NULL);
+	eval(&m, NULL, 0, &r);
+	assert_true(fabs(r.phases[0].v[PM_MEAN_IMBALANCE] - (4 * 8 + 6 * 2 + 10) / 20.0) < 1e-9);
+	machine_result_release(&r);
 	/* min 0 counts as 1 */
-	samples(&m, 1000, 5, "5,0,2,1", "0,1,0,0", NULL);
+	samples(&m, 2000, 5, "5,0,2,1", "0,1,0,0", NULL);
 	eval(&m, NULL, 0, &r);
 	assert_true(check(&r, MCHK_IMBALANCE)->value == 5);
 	assert_false(check(&r, MCHK_IMBALANCE)->pass);
 	assert_string_equal(check(&r, MCHK_IMBALANCE)->message,
 			    "imbalance: CPU 0 had 5 runnable tasks while CPU 1 had 0, a ratio of"
-			    " 5 or more held for 500 ms (at 1.0 s into the run; limit 4)");
+			    " 5 or more held for 500 ms (at 2.0 s into the run; limit 4)");
 	machine_result_release(&r);
 	machine_release(&m);
 	/* Under a busy host the span is told in the VM's run time: the
