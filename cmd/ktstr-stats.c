@@ -94,7 +94,9 @@ static const char usage_tail[] =
 "usage, unreadable input, no records, a run that could not be set up, a VM\n"
 "that never reached its agent, QEMU or the host failing, or stdout that\n"
 "could not be written whole).  With several inputs the worst wins: 2 over\n"
-"1 over 3 over 0.\n"
+"1 over 3 over 0.  list, show, compare, junit and clean: 0 ok, 1 compare\n"
+"found a regression, 3 compare compared nothing, 2 error (see 'ktstr-stats\n"
+"list --help').\n"
 "\n"
 "On SIGINT (Ctrl-C in 'ktstr-vm ... | ktstr-stats') the input is still read\n"
 "to its end and judged; a run cut short is inconclusive.  A second SIGINT\n"
@@ -774,7 +776,9 @@ static const char history_usage_text[] =
 "      --version                show the version and exit\n"
 "\n"
 "Exit status: 0 ok (compare: no regression), 1 compare found a regression,\n"
-"2 error (missing runs root or run, a run without sidecars, bad usage).\n";
+"3 compare compared nothing (no case in both runs, or none measured on both\n"
+"sides), 2 error (missing runs root or run, a run without sidecars, bad\n"
+"usage).\n";
 
 enum {
 	OPT_DIR = 0x200, OPT_HJSON, OPT_TABLE, OPT_FORMAT, OPT_ALPHA, OPT_ALL, OPT_PHASE,

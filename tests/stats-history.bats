@@ -443,7 +443,11 @@ derive_run() {
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$stderr" | grep -c '; skipped$')" -eq 2 ]
 	[[ "$output" == *"only in '$BASE': 1 case (demo mixed/tiny-2llc)"* ]]
+	# The summary line keeps its fixed shape; Markdown's prose agrees in number.
 	[ "${lines[-1]}" = "compare: 1 cases, 0 regressions, 0 improvements, 0 noise, 0 errors" ]
+	stats compare "$BASE" "$CORRUPT" --dir "$ROOT" --format markdown
+	[[ "$output" == *"| samples | 2 cases, 4 samples | 1 case, 1 sample |"* ]]
+	[[ "${lines[-1]}" == "**1 case: 0 regressions, 0 improvements, 0 noise, 0 infrastructure errors** "* ]]
 }
 
 @test "compare: usage errors" {
@@ -462,6 +466,11 @@ derive_run() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--work-type W"* ]]
 	[[ "$output" == *"Exit status"* ]]
+	# Exit status 3 is named with the others, here and in the main help.
+	stats list --help
+	[[ "$(tr '\n' ' ' <<<"$output")" == *"3 compare compared nothing (no case"* ]]
+	stats --help
+	[[ "$(tr '\n' ' ' <<<"$output")" == *"1 compare found a regression, 3 compare compared nothing, 2 error"* ]]
 }
 
 # ---- compare: noise, directions, errors, Markdown -----------------------------

@@ -169,6 +169,13 @@ static const char *sample_word(size_t n)
 	return n == 1 ? "sample" : "samples";
 }
 
+/* "s" but for one: the prose reports agree in number; the text summary
+ * line keeps its fixed shape for scripts. */
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void text_header(const struct compare_result *r, const char *a, const char *b,
 			struct strbuf *out)
 {
@@ -247,7 +254,8 @@ static void errors_line(const char *run, const struct compare_side *s, struct st
 
 static void summary_line(const struct compare_result *r, struct strbuf *out)
 {
-	/* A fixed shape, for people who grep it. */
+	/* A fixed shape, for people who grep it: plural words whatever the
+	 * counts ("1 cases"), as ktstr-stats(1) says. */
 	strbuf_addf(out, "compare: %zu cases, %zu regressions, %zu improvements, %zu noise,"
 		    " %zu errors\n", r->cases_both, r->regressions, r->improvements, r->noise,
 		    r->a.errors + r->b.errors);
@@ -343,10 +351,10 @@ static void report_markdown(const struct compare_result *r, const char *a, const
 	md_sv_row(out, "scheduler", &r->a.schedulers, &r->b.schedulers, false);
 	md_sv_row(out, "kernel", &r->a.kernels, &r->b.kernels, false);
 	md_sv_row(out, "accel", &r->a.accels, &r->b.accels, false);
-	snprintf(na, sizeof(na), "%zu cases, %zu %s", r->a.cases, r->a.samples,
-		 sample_word(r->a.samples));
-	snprintf(nb, sizeof(nb), "%zu cases, %zu %s", r->b.cases, r->b.samples,
-		 sample_word(r->b.samples));
+	snprintf(na, sizeof(na), "%zu case%s, %zu %s", r->a.cases, plural(r->a.cases),
+		 r->a.samples, sample_word(r->a.samples));
+	snprintf(nb, sizeof(nb), "%zu case%s, %zu %s", r->b.cases, plural(r->b.cases),
+		 r->b.samples, sample_word(r->b.samples));
 	md_side_row(out, "samples", na, nb);
 	snprintf(na, sizeof(na), "%zu", r->a.errors);
 	snprintf(nb, sizeof(nb), "%zu", r->b.errors);
@@ -405,10 +413,12 @@ static void report_markdown(const struct compare_result *r, const char *a, const
 		strbuf_addch(out, '\n');
 		strbuf_release(&l);
 	}
-	strbuf_addf(out, "**%zu cases: %zu regressions, %zu improvements, %zu noise,"
-		    " %zu infrastructure errors** (Welch t-test, alpha %g; noise: past the"
-		    " gates without statistical support)\n", r->cases_both, r->regressions,
-		    r->improvements, r->noise, r->a.errors + r->b.errors, r->alpha);
+	strbuf_addf(out, "**%zu case%s: %zu regression%s, %zu improvement%s, %zu noise,"
+		    " %zu infrastructure error%s** (Welch t-test, alpha %g; noise: past the"
+		    " gates without statistical support)\n", r->cases_both, plural(r->cases_both),
+		    r->regressions, plural(r->regressions), r->improvements,
+		    plural(r->improvements), r->noise, r->a.errors + r->b.errors,
+		    plural(r->a.errors + r->b.errors), r->alpha);
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
