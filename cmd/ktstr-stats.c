@@ -1236,6 +1236,29 @@ static bool same_list(const struct strvec *a, const struct strvec *b)
 	return true;
 }
 
+/* --phase N that no matching sample of either run has compares nothing
+ * for N: each is said in one line; true when that is every phase given. */
+static bool phases_absent(const struct history_opts *o, const struct sidecar_set *a,
+			  const struct sidecar_set *b)
+{
+	struct strbuf miss = STRBUF_INIT;
+	size_t i, n = 0;
+	bool all;
+
+	for (i = 0; i < o->n_phases; i++)
+		if (!compare_set_has_phase(a, &o->filter, o->phases[i]) &&
+		    !compare_set_has_phase(b, &o->filter, o->phases[i]))
+			strbuf_addf(&miss, "%s%u", n++ ? "," : "", o->phases[i]);
+	all = n && n == o->n_phases;
+	if (n)
+		diag("compare: --phase %s: no sample of '%s' or '%s' has phase%s %s"
+		     " (no phase<N>.* metric)%s; 'ktstr-stats show RUN --json' lists a"
+		     " case's metrics", miss.buf, o->args[0], o->args[1], n == 1 ? "" : "s",
+		     miss.buf, all ? ", so nothing was compared" : "");
+	strbuf_release(&miss);
+	return all;
+}
+
 static int cmd_compare(int argc, char **argv)
 {
 	struct history_opts o = { .cmd = "compare" };
@@ -1292,6 +1315,8 @@ static int cmd_compare(int argc, char **argv)
 		     " or disturbed the run, or the case did not fit), so nothing was"
 		     " compared", r.cases_both,
 		     r.cases_both == 1 ? "" : "s");
+		ret = KTSTR_EXIT_SKIP;
+	} else if (o.n_phases && phases_absent(&o, &a, &b)) {
 		ret = KTSTR_EXIT_SKIP;
 	}
 	if (o.svg && compare_svg(&o, &r) < 0)

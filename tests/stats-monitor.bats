@@ -338,6 +338,21 @@ sidecar() {
 	[ "$status" -eq 1 ]
 }
 
+@test "compare --phase N that neither run has compares nothing: exit 3, one line" {
+	sidecar "$TEST_TMP/a" '{"total_iterations":30000,"phase0.mean_imbalance_ratio":1.0}'
+	sidecar "$TEST_TMP/b" '{"total_iterations":20000,"phase0.mean_imbalance_ratio":1.0}'
+	stats compare "$TEST_TMP/a" "$TEST_TMP/b" --phase 5
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "ktstr-stats: compare: --phase 5: no sample of '$TEST_TMP/a' or '$TEST_TMP/b' has phase 5 (no phase<N>.* metric), so nothing was compared; 'ktstr-stats show RUN --json' lists a case's metrics" ]
+	# one phase of two missing: said, the other compared as before
+	stats compare "$TEST_TMP/a" "$TEST_TMP/b" --phase 0,5,7
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ktstr-stats: compare: --phase 5,7: no sample of '$TEST_TMP/a' or '$TEST_TMP/b' has phases 5,7 (no phase<N>.* metric); 'ktstr-stats show RUN --json' lists a case's metrics" ]
+	stats compare "$TEST_TMP/a" "$TEST_TMP/b" --phase 0
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
 @test "--phase: bad values and other subcommands are usage errors" {
 	sidecar "$TEST_TMP/a" '{"phase1.mean_imbalance_ratio":1.0}'
 	for bad in x -1 1, ,1 1.5 12345678; do

@@ -234,6 +234,23 @@ bool compare_filter_match(const struct compare_filter *f, const struct sidecar *
 	return true;
 }
 
+bool compare_set_has_phase(const struct sidecar_set *set, const struct compare_filter *f,
+			   unsigned phase)
+{
+	const char *name;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		if (!compare_filter_match(f, &set->v[i]))
+			continue;
+		json_object_foreach(set->v[i].metrics, name, v)
+			if (compare_metric_phase(name, NULL) == (long)phase)
+				return true;
+	}
+	return false;
+}
+
 /* ---- grouping by case ---------------------------------------------------- */
 
 /* "suite test/preset", as the runner names the case (without its kernel):

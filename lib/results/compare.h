@@ -115,6 +115,9 @@ struct compare_filter {
 	size_t n_phases;
 };
 bool compare_filter_match(const struct compare_filter *f, const struct sidecar *s);
+/* Does a sidecar of set matching f have a metric of phase (phase<N>.*)? */
+bool compare_set_has_phase(const struct sidecar_set *set, const struct compare_filter *f,
+			   unsigned phase);
 
 /* One metric of one case, compared. */
 struct compare_row {
