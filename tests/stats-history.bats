@@ -234,6 +234,8 @@ derive_run() {
 	printf '%s\n' "$output" >"$TEST_TMP/out"
 	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.regression or .improvement)')" = "" ]
 	[ "$(records "$TEST_TMP/out" compare_summary | jq -r '[.cases, .regressions, .improvements, .noise, .errors] | @tsv')" = "$(printf '2\t0\t0\t0\t0')" ]
+	# JSON has the rows that moved within their gates, which the text leaves out
+	[ "$(records "$TEST_TMP/out" compare_row | jq -r .status | sort | uniq -c | tr -s ' \n' ' ')" = " 8 within_gate " ]
 	# the steady case has three repeats a side: a t-test ran
 	[ "$(records "$TEST_TMP/out" compare_row | jq -r 'select(.case == "demo steady/tiny-2llc" and .metric == "total_iterations") | [.a_samples, .b_samples, (.p_value > 0.05)] | @tsv')" = "$(printf '3\t3\ttrue')" ]
 }
