@@ -192,6 +192,34 @@ derive_run() {
 	[[ "$stderr" == *"run '$BAD' has no sidecars matching the filters"* ]]
 }
 
+@test "--test matches the case name test/preset (and /scheduler) as ktstr-test names it, and globs" {
+	# As ktstr test writes them: the case is "suite test/preset", and
+	# "suite test/preset/scheduler" in a run of several schedulers.
+	derive_run "$BASE" 6.14.2-new '.case = "demo " + .case'
+	derive_run "$BASE" 6.14.2-ab '.case = "demo " + .case + "/" + .scheduler.name'
+	for t in steady steady/tiny-2llc 'steady/*' 'steady/tiny-2llc/scx_simple' \
+		'demo steady/*' 'st*/tiny-2llc/scx_*'; do
+		for run in 6.14.2-new 6.14.2-ab; do
+			stats show "$run" --dir "$ROOT" --json --test "$t"
+			[ "$status" -eq 0 ]
+			[ "$(jq -r .test <<<"$output" | sort -u)" = steady ]
+			[ "${#lines[@]}" -eq 3 ]
+		done
+	done
+	for t in 'st/*' steady/tiny-1llc 'steady/tiny-2llc/eevdf'; do
+		stats show 6.14.2-new --dir "$ROOT" --json --test "$t"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"has no sidecars matching the filters"* ]]
+	done
+	# every subcommand that filters: junit and compare too
+	stats junit 6.14.2-ab --dir "$ROOT" --test 'mixed/*'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'<testsuites name="ktstr" tests="1" '* ]]
+	stats compare 6.14.2-new "$SAME" --dir "$ROOT" --test 'steady/tiny-2llc' --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "compare_summary") | .cases' <<<"$output")" = 1 ]
+}
+
 @test "show: without a run, the newest" {
 	stats show --dir "$ROOT" --json
 	[ "$status" -eq 0 ]

@@ -201,6 +201,32 @@ static bool topology_match(const char *want, const struct sidecar *s)
 	return same;
 }
 
+/* --test: the test name, the case as the sidecar has it ("suite
+ * test/preset[/kernel][/scheduler]") or without its suite (JUnit's and
+ * ktstr-test -E's name), or test/preset and test/preset/scheduler, which
+ * a run of several schedulers has as its cases' names. */
+static bool test_match(const char *pat, const struct sidecar *s)
+{
+	size_t sl = strlen(s->suite);
+	const char *bare = s->case_name;
+	char *tp, *tps;
+	bool hit;
+
+	if (!fnmatch(pat, s->test, 0) || !fnmatch(pat, s->case_name, 0))
+		return true;
+	if (sl && !strncmp(bare, s->suite, sl) && bare[sl] == ' ' &&
+	    !fnmatch(pat, bare + sl + 1, 0))
+		return true;
+	if (!*s->test)
+		return false;
+	tp = xasprintf("%s/%s", s->test, *s->preset ? s->preset : "-");
+	tps = xasprintf("%s/%s", tp, s->scheduler);
+	hit = !fnmatch(pat, tp, 0) || (*s->scheduler && !fnmatch(pat, tps, 0));
+	free(tp);
+	free(tps);
+	return hit;
+}
+
 bool compare_filter_match(const struct compare_filter *f, const struct sidecar *s)
 {
 	size_t i;
@@ -218,7 +244,7 @@ bool compare_filter_match(const struct compare_filter *f, const struct sidecar *
 		return false;
 	if (f->run_source && strcmp(f->run_source, s->run_source))
 		return false;
-	if (f->test && fnmatch(f->test, s->test, 0) && fnmatch(f->test, s->case_name, 0))
+	if (f->test && !test_match(f->test, s))
 		return false;
 	if (f->work_type) {
 		any = false;

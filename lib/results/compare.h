@@ -104,7 +104,9 @@ double welch_p_value(const double *a, size_t na, const double *b, size_t nb);
 /* Filters: NULL fields match everything; a sidecar matches when every
  * given field equals (kernel: label prefix; commit: prefix, so a short
  * hash works; topology: preset name or spec; work_type: any of its work
- * types; test: a shell glob against the test name or the case name). */
+ * types; test: a shell glob against the test name, the sidecar's case
+ * name with or without its "suite " prefix, test/preset or
+ * test/preset/scheduler). */
 struct compare_filter {
 	const char *kernel, *scheduler, *topology, *work_type, *commit, *run_source,
 		   *test;
