@@ -230,7 +230,8 @@ void sidecar_run_release(struct sidecar_run *r);
 /* The runs of several roots (the artifact directories of a sharded run's
  * shards) as one history: directories of the same name ({kernel}-{run
  * id}: the shards of one run, which share the run id) are one run, its
- * dirs every root's, tests summed, schedulers joined, live when any is,
+ * dirs every root's, tests its distinct sidecar file names (one in two
+ * roots is read once), schedulers joined, live when any is,
  * the rest from the newest.  Missing roots add nothing.  Newest first;
  * refs as sidecar_list_runs names them over the merged list. */
 /* Shared by the listing of one root and of several: newest first (date,

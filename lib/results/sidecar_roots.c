@@ -5,6 +5,7 @@
 #include "diag.h"
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,31 @@ static void merge_run(struct sidecar_run *a, struct sidecar_run *b)
 	}
 }
 
+/* The sidecar files of a merged run, a name found in several of its
+ * directories counted once: the same shard's artifact in two roots, or a
+ * root given twice, is read once (sidecar_load_dirs), so listed once. */
+static size_t count_distinct(const struct strvec *dirs)
+{
+	struct strvec names = STRVEC_INIT;
+	size_t i, n = 0;
+
+	for (i = 0; i < dirs->n; i++) {
+		DIR *d = opendir(dirs->v[i]);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)))
+			if (sidecar_is_name(e->d_name))
+				strvec_push(&names, e->d_name);
+		if (d)
+			closedir(d);
+	}
+	strvec_sort(&names);
+	for (i = 0; i < names.n; i++)
+		n += !i || strcmp(names.v[i - 1], names.v[i]);
+	strvec_clear(&names);
+	return n;
+}
+
 size_t sidecar_list_roots(const char *const *roots, size_t nroots, struct sidecar_run **out)
 {
 	struct sidecar_run *v = NULL, *one;
@@ -85,6 +111,8 @@ size_t sidecar_list_roots(const char *const *roots, size_t nroots, struct sideca
 	for (i = 0; i < n; i++) {
 		free(v[i].ref);
 		v[i].ref = NULL;
+		if (v[i].dirs.n > 1)
+			v[i].tests = count_distinct(&v[i].dirs);
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), sidecar_run_newest_first);

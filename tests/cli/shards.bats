@@ -142,6 +142,13 @@ assert all(c.get("classname") and c.get("name") and c.get("time") for c in cases
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" | jq -c 'del(.path)' | diff "$TEST_TMP/want" -
 	[[ "$stderr" == *"is in another root too; read once"* ]]
+	# list counts them as show reads them: once, also for a root given twice
+	want=$(ls "$TEST_TMP"/one/6.14.2-aaaaaaaaaaaa/*.ktstr.json | wc -l)
+	for roots in "$S"1:"$S"2:"$S"3 "$S"1:"$S"2:"$S"3:"$S"1 "$TEST_TMP/one:$TEST_TMP/one"; do
+		KTSTR_RUNS_ROOT=$roots run --separate-stderr "$BIN/ktstr-stats" list --json
+		[ "$status" -eq 0 ]
+		[ "$(jq -r 'select(.dir == "6.14.2-aaaaaaaaaaaa") | .tests' <<<"$output")" -eq "$want" ]
+	done
 	run --separate-stderr "$BIN/ktstr-stats" list --dir "$S"1 --dir "$TEST_TMP/nope"
 	[ "$status" -eq 2 ]
 	assert_one_line_error ktstr-stats "$stderr"

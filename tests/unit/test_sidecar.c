@@ -823,7 +823,8 @@ static void test_list_roots(void **state)
 	n = sidecar_list_roots(roots, 4, &v);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[0].ref, "S");
-	assert_int_equal(v[0].tests, 4);
+	/* b.ktstr.json in two roots counts once, as it is read once */
+	assert_int_equal(v[0].tests, 3);
 	assert_string_equal(v[0].date, "2025-01-01T00:00:05Z");
 	assert_string_equal(v[0].schedulers, "eevdf+scx_simple");
 	assert_int_equal(v[0].dirs.n, 3);
