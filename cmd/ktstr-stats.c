@@ -721,7 +721,7 @@ static const char history_usage_text[] =
 "\n"
 "  list      the runs, newest first (RUN, LABEL, KERNEL, SCHEDULERS, TESTS,\n"
 "            DATE, ARCH)\n"
-"  show      the cases of RUN (default: the newest run)\n"
+"  show      the cases of RUN (default: the newest run with sidecars)\n"
 "  compare   the cases of run A (the baseline) against run B: per metric the\n"
 "            means, the change with its unit, the t-test's p and a verdict:\n"
 "            REGRESSION or improvement (past both gates and significant),\n"
@@ -729,8 +729,8 @@ static const char history_usage_text[] =
 "            changed (a neutral metric such as migrations); a BPF\n"
 "            program's cost (bpf.PROG.ns_per_run, from ktstr-vm --bpf-stats)\n"
 "            is a REGRESSION 25% dearer, from one sample a side too\n"
-"  junit     the JUnit XML report of RUN (default: the newest), one\n"
-"            testcase per sidecar, to stdout or -o FILE\n"
+"  junit     the JUnit XML report of RUN (default: the newest with sidecars),\n"
+"            one testcase per sidecar, to stdout or -o FILE\n"
 "  clean     remove stale temp files, runs without sidecars, and with\n"
 "            --keep N every run but the N newest (running ones are kept)\n"
 "\n"
@@ -1118,6 +1118,37 @@ static int cmd_list(int argc, char **argv)
 	return KTSTR_EXIT_PASS;
 }
 
+/* Newer runs passed over, named in the note; the rest counted. */
+#define PASSED_OVER_NAMED 3
+
+/* The newest run with a sidecar file: an interrupted run, one whose setup
+ * failed, or one still running before its first case ends leaves its
+ * directory empty, and must not hide the runs before it.  The runs passed
+ * over are said in one line.  With none that has any, the newest (whose
+ * emptiness need_sidecars reports). */
+static size_t newest_with_sidecars(const struct history_opts *o,
+				   const struct sidecar_run *runs, size_t nruns)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < nruns && !runs[i].tests; i++)
+		if (i < PASSED_OVER_NAMED)
+			strbuf_addf(&sb, "%s'%s' (%s)", i ? ", " : "", runs[i].ref,
+				    runs[i].live ? "still running, no case finished yet"
+						 : "empty: interrupted, or its setup failed");
+	if (i > PASSED_OVER_NAMED)
+		strbuf_addf(&sb, " and %zu more", i - PASSED_OVER_NAMED);
+	if (i == nruns)
+		i = 0;
+	else if (i)
+		diag("%s: using '%s', the newest run with sidecars; passed over %zu newer"
+		     " run%s without any: %s", o->cmd, runs[i].ref, i, i == 1 ? "" : "s",
+		     sb.buf);
+	strbuf_release(&sb);
+	return i;
+}
+
 /* RUN, or the newest run: its name in *run, its directories in dirs. */
 static void pick_run(const struct history_opts *o, const struct strvec *roots,
 		     const struct sidecar_run *runs, size_t nruns, const char **run,
@@ -1138,9 +1169,10 @@ static void pick_run(const struct history_opts *o, const struct strvec *roots,
 		die(KTSTR_EXIT_USAGE, "%s: no runs under %s; run ktstr test first", o->cmd,
 		    where);
 	}
-	*run = runs[0].ref;
-	for (i = 0; i < runs[0].dirs.n; i++)
-		strvec_push(dirs, runs[0].dirs.v[i]);
+	i = newest_with_sidecars(o, runs, nruns);
+	*run = runs[i].ref;
+	for (size_t j = 0; j < runs[i].dirs.n; j++)
+		strvec_push(dirs, runs[i].dirs.v[j]);
 }
 
 /* One run of the history, as show and junit read it: its name, the

@@ -226,6 +226,35 @@ derive_run() {
 	[[ "${lines[0]}" == *'"run":"'$CORRUPT'"'* ]]
 }
 
+@test "show, junit: without a run, the newest with sidecars; the empty newer ones said in one line" {
+	# An interrupted run or a failed setup leaves an empty run directory,
+	# a runner still at its first case one it holds; both are newer.
+	mkdir "$ROOT/6.14.2-interrupted" "$ROOT/6.14.2-running"
+	exec 9>"$ROOT/6.14.2-running/.lock"
+	flock -s 9
+	# one date for both (the lock file moved one's), so name order
+	touch -d '2030-01-01 00:00:00' "$ROOT/6.14.2-interrupted" "$ROOT/6.14.2-running"
+	stats show --dir "$ROOT" --json
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *'"run":"'$CORRUPT'"'* ]]
+	[ "$(grep -vc '; skipped$' <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"ktstr-stats: show: using '$CORRUPT', the newest run with sidecars; passed over 2 newer runs without any: '6.14.2-interrupted' (empty: interrupted, or its setup failed), '6.14.2-running' (still running, no case finished yet)"* ]]
+	stats junit --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'<testsuites name="ktstr" tests="1" '* ]]
+	[[ "$stderr" == *"ktstr-stats: junit: using '$CORRUPT', the newest run with sidecars; passed over 2 newer runs"* ]]
+	exec 9>&-
+	# A run named explicitly is still that run, empty or not.
+	stats show 6.14.2-interrupted --dir "$ROOT"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"run '6.14.2-interrupted' has no sidecars ($ROOT/6.14.2-interrupted is empty); run ktstr test first"* ]]
+	# No run with sidecars at all: the newest's emptiness, as before.
+	mkdir "$TEST_TMP/empty-root" "$TEST_TMP/empty-root/6.14.2-x"
+	stats show --dir "$TEST_TMP/empty-root"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"run '6.14.2-x' has no sidecars"* ]]
+}
+
 @test "show: a corrupt sidecar is one warning line each, the rest shown" {
 	stats show "$CORRUPT" --dir "$ROOT" --json
 	[ "$status" -eq 0 ]
