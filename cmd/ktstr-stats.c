@@ -1232,8 +1232,13 @@ static int cmd_junit(int argc, char **argv)
 	one_run_open(argc, argv, &o, &r);
 	junit_from_sidecars(&r.set, &o.filter, &j);
 	if (o.output) {
-		if (junit_write(o.output, "ktstr", j.v, j.n, j.timestamp) < 0)
+		/* As ktstr-test --junit: the directories on the way are made. */
+		char *dir = path_dirname(o.output);
+
+		if (mkdir_p(dir, 0755) < 0 ||
+		    junit_write(o.output, "ktstr", j.v, j.n, j.timestamp) < 0)
 			die_errno(KTSTR_EXIT_USAGE, "junit: cannot write %s", o.output);
+		free(dir);
 	} else {
 		junit_render(&out, "ktstr", j.v, j.n, j.timestamp);
 		print_out(&out);

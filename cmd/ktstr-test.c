@@ -6,6 +6,7 @@
 #include "budget.h"
 #include "caselog.h"
 #include "caserun.h"
+#include "clock.h"
 #include "diag.h"
 #include "env.h"
 #include "fsutil.h"
@@ -826,12 +827,9 @@ static void print_summary(struct suite_run *r)
  * report that cannot be written turns a pass into exit 2. */
 static int write_junit(const struct suite_run *r, int rc)
 {
-	char ts[32], *dir = path_dirname(r->o.junit);
-	time_t now = time(NULL);
-	struct tm tm;
+	/* UTC with its Z, as ktstr-stats junit and ktstr-selftests write it. */
+	char *ts = iso8601_utc(time(NULL)), *dir = path_dirname(r->o.junit);
 
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (mkdir_p(dir, 0755) < 0 ||
 	    junit_write(r->o.junit, "ktstr", r->st.junit.v, r->st.junit.n, ts) < 0) {
 		diag("--junit %s: cannot write: %s", r->o.junit, strerror(errno));
@@ -839,6 +837,7 @@ static int write_junit(const struct suite_run *r, int rc)
 			rc = KTSTR_EXIT_USAGE;
 	}
 	free(dir);
+	free(ts);
 	return rc;
 }
 

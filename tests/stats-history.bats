@@ -460,6 +460,21 @@ derive_run() {
 	[[ "$stderr" != *"different accelerators"* ]]
 }
 
+@test "junit -o: missing directories are made, the file written whole; the timestamp is UTC with Z" {
+	stats junit "$BAD" --dir "$ROOT" -o "$TEST_TMP/new/sub/j.xml"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	grep -q '<testsuite name="demo" tests="4" .* timestamp="2025-01-03T10:[0-9:]*Z">' "$TEST_TMP/new/sub/j.xml"
+	[ "$(ls -A "$TEST_TMP/new/sub")" = j.xml ]
+	# a file where a directory must be: one line, exit 2
+	touch "$TEST_TMP/file"
+	stats junit "$BAD" --dir "$ROOT" -o "$TEST_TMP/file/j.xml"
+	[ "$status" -eq 2 ]
+	assert_one_line_error ktstr-stats "$stderr"
+	[[ "$stderr" == "ktstr-stats: junit: cannot write $TEST_TMP/file/j.xml: "* ]]
+}
+
 @test "junit: an error the verdict did not give is type infrastructure, as ktstr-test --junit writes it" {
 	mkdir "$ROOT/6.14.2-eeeeeeeeeeee"
 	f=$(ls "$ROOT/$SAME"/steady_*.r1.*.ktstr.json)

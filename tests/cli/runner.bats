@@ -301,4 +301,9 @@ d = xml.dom.minidom.parse(sys.argv[1])
 assert len(d.getElementsByTagName("testcase")) == 1
 assert len(d.getElementsByTagName("skipped")) == 1
 PY
+	# UTC with its Z, as ktstr-stats junit writes it from the sidecars
+	stamp='timestamp="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"'
+	grep -qE "<testsuite .*$stamp" "$TEST_TMP/reports/new/j.xml"
+	"$BIN/ktstr-stats" junit --dir "$KTSTR_RUNS_ROOT" -o "$TEST_TMP/reports/stats/j.xml"
+	grep -qE "<testsuite .*$stamp" "$TEST_TMP/reports/stats/j.xml"
 }
