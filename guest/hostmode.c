@@ -250,8 +250,9 @@ static void apply_duration(json_t *req, const char *dur)
 		return;
 	if (scenario_duration_opt(dur, &ms, &why))
 		die(KTSTR_EXIT_USAGE, "%s", why.buf);
+	/* The export may have stored its own as duration_ms. */
 	if (json_is_object(doc))
-		json_set_str(doc, "duration", dur);
+		scenario_doc_set_duration_ms(doc, ms);
 }
 
 /* ---- the engine ---- */

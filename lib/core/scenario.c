@@ -488,3 +488,10 @@ int scenario_duration_opt(const char *arg, unsigned long long *ms, struct strbuf
 	}
 	return 0;
 }
+
+void scenario_doc_set_duration_ms(json_t *doc, unsigned long long ms)
+{
+	json_object_del(doc, "duration");
+	json_object_del(doc, "duration_us");
+	json_object_set_new(doc, "duration_ms", json_integer((json_int_t)ms));
+}

@@ -297,6 +297,11 @@ int scenario_add_cgroup_flag(json_t *doc, const char *spec, struct strbuf *err);
  * one line in err naming the option, what is wrong and the range. */
 int scenario_duration_opt(const char *arg, unsigned long long *ms, struct strbuf *err);
 
+/* Make ms the duration of scenario document doc, in place of the one it
+ * had as duration, duration_ms or duration_us: the parser takes only one
+ * of the three, so an override must drop all of them. */
+void scenario_doc_set_duration_ms(json_t *doc, unsigned long long ms);
+
 /* Every field "not set" (NAN / -1), the state scenario_parse starts from;
  * for building a command-line overlay for checks_overlay(). */
 void checks_init(struct checks *c);

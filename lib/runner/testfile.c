@@ -358,11 +358,8 @@ static int load_scenario(struct tctx *c, const json_t *root, struct ktest *t)
 		     t->scenario_ref, show(c, t->scenario_doc));
 		goto out;
 	}
-	if (have_dur) {
-		json_object_del(t->scenario_doc, "duration");
-		json_object_del(t->scenario_doc, "duration_us");
-		json_object_set_new(t->scenario_doc, "duration_ms", json_integer((json_int_t)dur));
-	}
+	if (have_dur)
+		scenario_doc_set_duration_ms(t->scenario_doc, dur);
 	if (scenario_parse(t->scenario_doc, &t->scenario, &why)) {
 		scenario_err(c, "$.scenario", t->scenario_ref, why.buf);
 		goto out;

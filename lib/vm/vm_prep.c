@@ -41,11 +41,8 @@ static json_t *scenario_doc(const char *scenario, const struct strvec *cgroups,
 			json_decref(doc);
 			return NULL;
 		}
-	if (duration_ms) {
-		json_object_del(doc, "duration");
-		json_object_del(doc, "duration_us");
-		json_set_int(doc, "duration_ms", (long long)duration_ms);
-	}
+	if (duration_ms)
+		scenario_doc_set_duration_ms(doc, duration_ms);
 	return doc;
 }
 

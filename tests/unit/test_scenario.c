@@ -236,6 +236,35 @@ static void test_requires_checks_errors(void **state)
 		  "$.checks.isolation: must be true or false, got 1", NULL);
 }
 
+/* A run file's --duration over the export's own (ktstr-export stores
+ * duration_ms): whatever form the document had, one duration remains. */
+static void test_doc_set_duration(void **state)
+{
+	const char *const forms[] = {
+		"{'duration_ms':3000,'cgroups':[" CG0 "]}",
+		"{'duration':'3s','cgroups':[" CG0 "]}",
+		"{'duration_us':3000000,'cgroups':[" CG0 "]}",
+		"{'cgroups':[" CG0 "]}",
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct scenario s;
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		json_t *d = doc(forms[i]);
+
+		scenario_doc_set_duration_ms(d, 1500);
+		if (scenario_parse(d, &s, &err))
+			fail_msg("%s: %s", forms[i], err.buf);
+		assert_int_equal(s.duration_ms, 1500);
+		assert_null(json_object_get(d, "duration"));
+		assert_null(json_object_get(d, "duration_us"));
+		scenario_release(&s);
+		json_decref(d);
+	}
+	strbuf_release(&err);
+}
+
 static void test_duration(void **state)
 {
 	struct scenario s;
@@ -1545,6 +1574,7 @@ int main(void)
 		cmocka_unit_test(test_top_level),
 		cmocka_unit_test(test_requires_checks_errors),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_doc_set_duration),
 		cmocka_unit_test(test_cgroup_fields),
 		cmocka_unit_test(test_cgroup_errors),
 		cmocka_unit_test(test_work_defaults),
