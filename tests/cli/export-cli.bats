@@ -191,6 +191,12 @@ member() {
 	run --separate-stderr "$BB" sh s.run --duration '5s;reboot'
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"expected a duration"* ]]
+	# An empty value is a mistake, not "the exported duration".
+	for a in "--duration=" "--duration ''"; do
+		eval "run --separate-stderr \"\$BB\" sh s.run $a"
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "s.run: --duration '': expected a duration such as 10s or 1500ms" ]
+	done
 }
 
 @test "run file: no writable temp dir, a truncated file, no tar: one clear line, exit 2" {
