@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* What a VM run defaults to, so that an export of the same options runs
@@ -85,7 +86,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'o': o->output = optarg; break;
 		case 'i': strvec_push(&o->includes, optarg); break;
 		case OPT_CGROUP: strvec_push(&o->cgroups, optarg); break;
-		case OPT_SCHEDULER: o->scheduler = optarg; break;
+		case OPT_SCHEDULER:
+			/* As ktstr-verify says it: "eevdf" is no sched_ext
+			 * scheduler to look up, it is what no --scheduler means. */
+			if (!*optarg || !strcasecmp(optarg, "eevdf"))
+				usage_error("--scheduler '%s': expected a sched_ext scheduler's "
+					    "name or path; EEVDF is the kernel's default, so leave "
+					    "out --scheduler to export under it", optarg);
+			o->scheduler = optarg;
+			break;
 		case OPT_SCHED_ARG: strvec_push(&o->sched_args, optarg); break;
 		case OPT_DURATION:
 			o->duration_ms = scenario_duration_arg(optarg);

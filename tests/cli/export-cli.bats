@@ -120,6 +120,10 @@ member() {
 		[[ "$stderr" == "ktstr-export: "* ]]
 	done
 	[ -z "$(ls -A "$TEST_TMP" | grep -v '^scx_fake$')" ]
+	# EEVDF is what no --scheduler means, not a name to look up.
+	run --separate-stderr ktstr-export --scheduler eevdf
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-export: --scheduler 'eevdf': expected a sched_ext scheduler's name or path; EEVDF is the kernel's default, so leave out --scheduler to export under it"* ]]
 	# A scheduler whose name the preamble could not quote.
 	mkdir q
 	cp /bin/true "q/it's"
