@@ -2,6 +2,7 @@
  * under a scheduler, to run on a machine without ktstr (lib/export). */
 #include "diag.h"
 #include "dirs.h"
+#include "elfdeps.h"
 #include "export.h"
 #include "fsutil.h"
 #include "kernel.h"
@@ -224,6 +225,11 @@ int main(int argc, char **argv)
 	if (!agent || access(agent, R_OK) < 0)
 		die(KTSTR_EXIT_USAGE, "the static agent %s is missing; build it (make)",
 		    agent ? agent : "ktstr-agent");
+	/* An empty or half-written agent (a build in progress) would be
+	 * bundled and fail only on the target, as "the archive has no agent". */
+	if (!elf_is_program(agent))
+		die(KTSTR_EXIT_USAGE, "the static agent %s is not an x86-64 ELF program (empty "
+		    "or half-written?); rebuild it (make)", agent);
 	if (o.scheduler) {
 		sched_host = resolve_scheduler(&o);
 		sched_rel = xasprintf("sched/%s", path_basename(sched_host));

@@ -133,6 +133,26 @@ member() {
 	[ -z "$(ls -A "$TEST_TMP" | grep -v '^scx_fake$' | grep -v '^q$')" ]
 }
 
+@test "export: an empty or non-ELF agent is refused, naming it and make" {
+	# A copy of the program beside its own libexec, as a rebuild leaves it
+	# for a moment: the agent there exists but is no program.
+	local exe
+	exe=$(command -v ktstr-export)
+	mkdir -p k/bin k/libexec/ktstr
+	cp "$exe" k/bin/ktstr-export
+	ln -s "$(cd "$(dirname "$exe")/.." && pwd)/share" k/share
+	: >k/libexec/ktstr/ktstr-agent
+	chmod +x k/libexec/ktstr/ktstr-agent
+	for body in "" "#!/bin/sh"; do
+		printf '%s' "$body" >k/libexec/ktstr/ktstr-agent
+		run --separate-stderr k/bin/ktstr-export -o a.run
+		echo "status=$status stderr=$stderr"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "ktstr-export: the static agent "*"k/bin/../libexec/ktstr/ktstr-agent is not an x86-64 ELF program"*"rebuild it (make)" ]]
+		[ ! -e a.run ]
+	done
+}
+
 @test "export: -o a directory, and a scheduler that cannot be exec'd, are named as such" {
 	# rename() onto a directory used to fail only after the archive was
 	# written, as "Is a directory; check the disk" (or EBUSY for ".").
