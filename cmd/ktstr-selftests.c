@@ -243,7 +243,7 @@ struct run {
 	size_t ngroups;
 	struct vm *vms;
 	unsigned slots;
-	size_t passed, skipped, failed;
+	size_t passed, skipped, failed, errors;
 	struct junit_case *jc;
 	size_t njc;
 	struct strvec jtext;
@@ -435,7 +435,8 @@ static void human_line(const struct st_test *t)
 {
 	size_t i = t->output.n > ST_TAIL_LINES ? t->output.n - ST_TAIL_LINES : 0;
 
-	printf("%-4s ", t->result == ST_PASS ? "PASS" : t->result == ST_SKIP ? "SKIP" : "FAIL");
+	printf("%-4s ", t->result == ST_PASS ? "PASS" : t->result == ST_SKIP ? "SKIP" :
+	       t->result == ST_FAIL ? "FAIL" : "ERROR");
 	if (t->duration_ms >= 0)
 		printf("[%7.2fs] ", (double)t->duration_ms / 1000);
 	else
@@ -459,7 +460,9 @@ static void junit_add(struct run *r, const struct st_test *t)
 	c->suite = "sched_ext selftests";
 	strvec_push(&r->jtext, t->name);
 	c->name = r->jtext.v[r->jtext.n - 1];
-	c->status = t->result == ST_PASS ? JUNIT_PASS : t->result == ST_SKIP ? JUNIT_SKIP : JUNIT_FAIL;
+	/* Interrupted: an <error>, as ktstr-test reports a case a signal stopped. */
+	c->status = t->result == ST_PASS ? JUNIT_PASS : t->result == ST_SKIP ? JUNIT_SKIP :
+		    t->result == ST_FAIL ? JUNIT_FAIL : JUNIT_ERROR;
 	c->secs = t->duration_ms >= 0 ? (double)t->duration_ms / 1000 : 0;
 	if (t->reason && t->result != ST_PASS) {
 		strvec_push(&r->jtext, t->reason);
@@ -475,8 +478,9 @@ static void junit_add(struct run *r, const struct st_test *t)
 	strbuf_release(&detail);
 }
 
-/* A VM ended: read it, report its tests. */
-static void vm_finish(struct run *r, struct vm *v, int status)
+/* A VM ended (or was stopped by a signal: interrupted): read it, report
+ * its tests. */
+static void vm_finish(struct run *r, struct vm *v, int status, bool interrupted)
 {
 	struct st_parser p;
 	char *why;
@@ -487,20 +491,24 @@ static void vm_finish(struct run *r, struct vm *v, int status)
 	progress_clear();
 	st_parser_init(&p, &v->g->tests);
 	why = vm_read(v, status, &p);
-	st_parser_finish(&p, why);
+	if (interrupted)
+		st_parser_finish_interrupted(&p);
+	else
+		st_parser_finish(&p, why);
 	for (i = 0; i < p.n; i++) {
 		const struct st_test *t = &p.tests[i];
 
 		r->passed += t->result == ST_PASS;
 		r->skipped += t->result == ST_SKIP;
 		r->failed += t->result == ST_FAIL;
+		r->errors += t->result == ST_ERROR;
 		if (r->o.json)
 			jsonl_emit(stdout, test_record(r, v, t));
 		else
 			human_line(t);
 		junit_add(r, t);
 	}
-	if (why && !r->o.json)
+	if (why && !interrupted && !r->o.json)
 		diag("VM %zu: %s", (size_t)(v - r->vms), why);
 	free(why);
 	st_parser_release(&p);
@@ -543,7 +551,8 @@ static size_t reap(struct run *r)
 
 		if (v->pid <= 0 || v->done || waitpid(v->pid, &status, WNOHANG) != v->pid)
 			continue;
-		vm_finish(r, v, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		vm_finish(r, v, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+			  false);
 		n++;
 	}
 	return n;
@@ -556,11 +565,11 @@ static void stop_all(struct run *r)
 	for (i = 0; i < r->ngroups; i++)
 		if (r->vms[i].pid > 0 && !r->vms[i].done)
 			kill(r->vms[i].pid, SIGTERM);
+	/* What they finished counts; the rest is reported interrupted. */
 	for (i = 0; i < r->ngroups; i++)
 		if (r->vms[i].pid > 0 && !r->vms[i].done) {
 			waitpid(r->vms[i].pid, NULL, 0);
-			r->vms[i].done = true;
-			hostlock_release(&r->vms[i].lock);
+			vm_finish(r, &r->vms[i], 0, true);
 		}
 }
 
@@ -601,9 +610,13 @@ static void summary(struct run *r)
 	json_t *rec;
 
 	if (!r->o.json) {
-		printf("\nselftests on %s: %zu passed, %zu skipped, %zu failed of %zu in %zu VM%s, "
-		       "%.1fs\n", r->kf.image, r->passed, r->skipped, r->failed, r->sel.n,
-		       r->ngroups, r->ngroups == 1 ? "" : "s", (double)wall / 1000);
+		printf("\nselftests on %s: %zu passed, %zu skipped, %zu failed", r->kf.image,
+		       r->passed, r->skipped, r->failed);
+		if (got_signal || r->errors)
+			printf(", %zu interrupted", r->errors);
+		printf(" of %zu in %zu VM%s, %.1fs%s\n", r->sel.n, r->ngroups,
+		       r->ngroups == 1 ? "" : "s", (double)wall / 1000,
+		       got_signal ? " (interrupted)" : "");
 		return;
 	}
 	rec = jsonl_record("selftests_summary");
@@ -615,6 +628,7 @@ static void summary(struct run *r)
 	json_set_int(rec, "passed", (long long)r->passed);
 	json_set_int(rec, "skipped", (long long)r->skipped);
 	json_set_int(rec, "failed", (long long)r->failed);
+	json_set_int(rec, "errors", (long long)r->errors);
 	json_set_int(rec, "vms", (long long)r->ngroups);
 	json_set_int(rec, "wall_ms", wall);
 	json_set_str(rec, "junit", r->o.junit);

@@ -60,7 +60,8 @@ void st_groups_free(struct st_group *g, size_t n);
  * path): one invocation per family, bracketed by the markers. */
 void st_script(const struct st_group *g, const char *runner, struct strbuf *out);
 
-enum st_result { ST_PASS, ST_SKIP, ST_FAIL };
+/* ST_ERROR: no result, as the run was stopped (a signal) first. */
+enum st_result { ST_PASS, ST_SKIP, ST_FAIL, ST_ERROR };
 const char *st_result_name(enum st_result r);
 
 struct st_test {
@@ -91,6 +92,9 @@ void st_parser_line(struct st_parser *p, const char *line);
 /* No more output: tests without a result fail, with why (the VM's end,
  * or NULL: "the runner reported no result"). */
 void st_parser_finish(struct st_parser *p, const char *why);
+/* The same when a signal stopped the run: tests without a result are
+ * ST_ERROR, "interrupted before it finished"; those read keep theirs. */
+void st_parser_finish_interrupted(struct st_parser *p);
 void st_parser_release(struct st_parser *p);
 
 #endif

@@ -21,7 +21,7 @@
 
 const char *st_result_name(enum st_result r)
 {
-	return r == ST_PASS ? "pass" : r == ST_SKIP ? "skip" : "fail";
+	return r == ST_PASS ? "pass" : r == ST_SKIP ? "skip" : r == ST_FAIL ? "fail" : "error";
 }
 
 void st_parser_init(struct st_parser *p, const struct strvec *tests)
@@ -212,7 +212,7 @@ void st_parser_line(struct st_parser *p, const char *line)
 	}
 }
 
-void st_parser_finish(struct st_parser *p, const char *why)
+static void finish(struct st_parser *p, enum st_result res, const char *why)
 {
 	size_t i;
 
@@ -224,9 +224,19 @@ void st_parser_finish(struct st_parser *p, const char *why)
 		if (t->done)
 			continue;
 		t->done = true;
-		t->result = ST_FAIL;
-		t->reason = xstrdup(why ? why : "the runner reported no result for it");
+		t->result = res;
+		t->reason = xstrdup(why);
 	}
+}
+
+void st_parser_finish(struct st_parser *p, const char *why)
+{
+	finish(p, ST_FAIL, why ? why : "the runner reported no result for it");
+}
+
+void st_parser_finish_interrupted(struct st_parser *p)
+{
+	finish(p, ST_ERROR, "interrupted before it finished");
 }
 
 void st_parser_release(struct st_parser *p)

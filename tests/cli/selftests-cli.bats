@@ -255,3 +255,49 @@ EOF
 	rec pass_d | jq -e '.result == "fail" and
 		(.reason | test("boot_timeout: no agent after 42 s"))'
 }
+
+@test "selftests-cli: Ctrl-C reports what finished, the rest as interrupted, and says so" {
+	fake_runner
+	fake_vm
+	# pass_d finishes, then fail_b's invocation hangs until the signal.
+	cat >"$TEST_TMP/bin/ktstr-vm" <<EOF
+#!/bin/sh
+for l in "@@ktstr-selftest begin pass_d 1.0" "===== START =====" "TEST: pass_d" \
+	"OUTPUT:" "ok 1 pass_d # " "=====  END  =====" "@@ktstr-selftest end pass_d 0 2.0" \
+	"@@ktstr-selftest begin fail_b 2.0"; do
+	printf '{"type":"output","stream":"stdout","line":"%s"}\n' "\$l"
+done
+touch "$TEST_TMP/vm.started"
+exec sleep 30
+EOF
+	local json pid
+	for json in --json ""; do
+		rm -f "$TEST_TMP/vm.started"
+		KTSTR_CACHE_DIR=$FAKE_CACHE "$ST" --kernel "$FAKE_KEY" --runner "$R" \
+			-t pass_d -t fail_b --junit "$TEST_TMP/j.xml" $json \
+			>"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+		pid=$!
+		for _ in $(seq 100); do [ -e "$TEST_TMP/vm.started" ] && break; sleep 0.1; done
+		kill -INT "$pid"
+		status=0
+		wait "$pid" || status=$?
+		output=$(cat "$TEST_TMP/out")
+		echo "json=$json status=$status"; echo "$output"; cat "$TEST_TMP/err"
+		[ "$status" -eq 130 ]
+		[ -z "$json" ] || rec fail_b | jq -e '.result == "error" and
+			.reason == "interrupted before it finished"'
+		[ -z "$json" ] || rec selftests_summary | jq -e '.passed == 1 and .errors == 1 and
+			.interrupted'
+	done
+	[[ "$output" == *"PASS "*"pass_d"* ]]
+	[[ "$output" == *"ERROR "*"fail_b: interrupted before it finished"* ]]
+	[[ "$output" == *"1 passed, 0 skipped, 0 failed, 1 interrupted of 2 in 1 VM, "*"s (interrupted)" ]]
+	python3 - "$TEST_TMP/j.xml" <<'PY'
+import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1]).documentElement
+assert d.getAttribute("tests") == "2" and d.getAttribute("errors") == "1", d.toxml()
+cases = {c.getAttribute("name"): c for c in d.getElementsByTagName("testcase")}
+e = cases["fail_b"].getElementsByTagName("error")[0]
+assert e.getAttribute("message") == "interrupted before it finished"
+PY
+}

@@ -280,6 +280,30 @@ static void test_parse_crash(void **state)
 	strvec_clear(&want);
 }
 
+/* A signal stopped the VM mid-way: what finished keeps its result, the
+ * rest is an error (interrupted), never a failure of the test. */
+static void test_parse_interrupted(void **state)
+{
+	struct strvec want = names("minimal", "numa", "total_bw");
+	struct st_parser p;
+
+	(void)state;
+	st_parser_init(&p, &want);
+	feed(&p, ST_MARK " begin minimal 1.0\n"
+		 "===== START =====\nTEST: minimal\nOUTPUT:\nok 1 minimal # \n=====  END  =====\n"
+		 ST_MARK " end minimal 0 2.0\n"
+		 ST_MARK " begin numa 2.0\n"
+		 "===== START =====\nTEST: numa\nOUTPUT:\n");
+	st_parser_finish_interrupted(&p);
+	assert_int_equal(p.tests[0].result, ST_PASS);
+	assert_int_equal(p.tests[1].result, ST_ERROR);
+	assert_string_equal(p.tests[1].reason, "interrupted before it finished");
+	assert_int_equal(p.tests[2].result, ST_ERROR);
+	assert_string_equal(st_result_name(ST_ERROR), "error");
+	st_parser_release(&p);
+	strvec_clear(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_parse_results),
 		cmocka_unit_test(test_parse_family),
 		cmocka_unit_test(test_parse_crash),
+		cmocka_unit_test(test_parse_interrupted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
