@@ -45,7 +45,8 @@ static const char usage_text[] =
 "  -j, --jobs N             split the tests over N VMs run at once (default 1)\n"
 "  -t, --test PATTERN       run the tests matching PATTERN (a name or a glob;\n"
 "                           repeatable; default every test)\n"
-"      --list               print the runner's test names and exit\n"
+"      --list               print the names of the tests -t chooses and exit\n"
+"                           (--json: selftest_plan records)\n"
 "      --runner PATH        the selftests runner binary (KTSTR_SELFTESTS_RUNNER;\n"
 "                           default: the scheduler cache's, for this kernel)\n"
 "      --junit FILE         write a JUnit XML report\n"
@@ -196,10 +197,11 @@ static char *find_runner(const struct opts *o, const struct kernel_found *kf)
 	if (o->runner) {
 		if (access(o->runner, X_OK) == 0)
 			return xstrdup(o->runner);
-		die(KTSTR_EXIT_USAGE, "%s%s: not an executable file; pass the selftests runner "
-		    "that build-schedulers builds (<cache>/schedulers/KEY/selftests/runner)",
+		die(KTSTR_EXIT_USAGE, "%s%s: %s; pass the selftests runner that build-schedulers "
+		    "builds (<cache>/schedulers/KEY/selftests/runner)",
 		    env_get("KTSTR_SELFTESTS_RUNNER") == o->runner ? "KTSTR_SELFTESTS_RUNNER="
-		    : "--runner ", o->runner);
+		    : "--runner ", o->runner,
+		    path_exists(o->runner) ? "not an executable file" : "no such file");
 	}
 	if ((p = cached_runner(kf->key)))
 		return p;
@@ -668,6 +670,25 @@ static int write_junit(struct run *r)
 	return rc;
 }
 
+/* --list: the tests -t chose, by name, or with --json where each would
+ * run (selftest_plan records). */
+static void list_plan(const struct run *r)
+{
+	size_t g, i;
+
+	for (i = 0; !r->o.json && i < r->sel.n; i++)
+		printf("%s\n", r->sel.v[i]);
+	for (g = 0; r->o.json && g < r->ngroups; g++)
+		for (i = 0; i < r->groups[g].tests.n; i++) {
+			json_t *rec = jsonl_record("selftest_plan");
+
+			json_set_str(rec, "name", r->groups[g].tests.v[i]);
+			json_set_int(rec, "vm", (long long)g);
+			json_set_str(rec, "append", r->groups[g].append);
+			jsonl_emit(stdout, rec);
+		}
+}
+
 /* Kernel, runner, test list, plan.  Exits on a setup error. */
 static void prepare(struct run *r)
 {
@@ -678,8 +699,6 @@ static void prepare(struct run *r)
 		die(KTSTR_EXIT_USAGE, "%s", err.buf);
 	r->runner = find_runner(&r->o, &r->kf);
 	list_tests(r->runner, &r->all);
-	if (r->o.list)
-		return;
 	if (st_select(&r->all, &r->o.pats, &r->sel, &err) < 0)
 		usage_error("%s", err.buf);
 	r->ngroups = st_plan(&r->all, &r->sel, r->o.jobs, topo_cpus(&r->o.topo), &r->groups);
@@ -731,15 +750,13 @@ int main(int argc, char **argv)
 	struct run r = { .o = { .pats = STRVEC_INIT }, .all = STRVEC_INIT, .sel = STRVEC_INIT,
 			 .jtext = STRVEC_INIT };
 	int rc = KTSTR_EXIT_PASS;
-	size_t i;
 
 	diag_init(argv[0]);
 	parse_args(argc, argv, &r.o);
 	check_junit(&r.o);
 	prepare(&r);
 	if (r.o.list) {
-		for (i = 0; i < r.all.n; i++)
-			printf("%s\n", r.all.v[i]);
+		list_plan(&r);
 		stdout_flush("the test list");
 		release(&r);
 		return 0;

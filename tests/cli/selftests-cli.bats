@@ -110,7 +110,11 @@ st() {
 	[[ "$stderr" == *"no selftests runner for kernel $FAKE_KEY"*"--runner PATH"* ]]
 	st --runner "$TEST_TMP/nope" --list
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"--runner $TEST_TMP/nope: not an executable file"* ]]
+	[[ "$stderr" == *"--runner $TEST_TMP/nope: no such file; pass the selftests runner"* ]]
+	: >"$TEST_TMP/noexec"
+	st --runner "$TEST_TMP/noexec" --list
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--runner $TEST_TMP/noexec: not an executable file"* ]]
 	export KTSTR_SELFTESTS_RUNNER=$TEST_TMP/nope
 	st --list
 	unset KTSTR_SELFTESTS_RUNNER
@@ -129,6 +133,16 @@ st() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = pass_a ]
 	[ "${#lines[@]}" -eq 6 ]
+	# -t chooses, as for a run; --json says where each would run.
+	st --runner "$R" --list -t 'pass_*' -t skip_nohz
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'pass_a\npass_ab\nskip_nohz\npass_d')" ]
+	st --runner "$R" --list --json -t pass_d -t 'pass_a*'
+	[ "$status" -eq 0 ]
+	[ "$(jq -sc '[.[] | [.type, .name, .vm, .append]]' <<<"$output")" = \
+		'[["selftest_plan","pass_a",0,null],["selftest_plan","pass_ab",0,null],["selftest_plan","pass_d",0,null]]' ]
+	st --runner "$R" --list -t nothing_like_it
+	[ "$status" -eq 2 ]
 	mkdir -p "$FAKE_CACHE/.schedulers/$FAKE_KEY/selftests"
 	cp "$R" "$FAKE_CACHE/.schedulers/$FAKE_KEY/selftests/runner"
 	st --list
