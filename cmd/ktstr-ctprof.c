@@ -128,6 +128,9 @@ static void parse_args(int argc, char **argv, const struct option *longopts,
 		default: usage_error("unknown option");
 		}
 	}
+	/* Caught here: later it is a write error that names no file. */
+	if (c->output && !*c->output)
+		usage_error("-o '': expected a file name, or - for stdout");
 	/* Group first: which metrics are valid depends on it. */
 	if (group_by && ctprof_group_by_parse(group_by, &c->r.by))
 		usage_error("--group-by: unknown key '%s'; valid: %s", group_by,
@@ -138,9 +141,15 @@ static void parse_args(int argc, char **argv, const struct option *longopts,
 		char *list = xstrdup(metrics), *tok, *save = NULL;
 
 		c->metrics = xcalloc(ctprof_n_metrics, sizeof(*c->metrics));
+		bool any = false;
+
 		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			c->metrics[pick_metric(tok, "--metrics", c->r.by)] = true;
+			c->metrics[pick_metric(tok, "--metrics", c->r.by)] = any = true;
 		free(list);
+		/* None would print groups with no columns. */
+		if (!any)
+			usage_error("--metrics '%s': expected metric names, comma-separated (see "
+				    "'ktstr-ctprof metric-list')", metrics);
 		c->r.metrics = c->metrics;
 	}
 }

@@ -279,6 +279,10 @@ good_capture() {
 	expect_error "--top '0'" show x --top 0
 	expect_error "unknown option" capture --bogus
 	expect_error "capture: unexpected argument 'extra'" capture extra
+	# Empty values: no metric would print bare groups, no file names none.
+	expect_error "--metrics '': expected metric names, comma-separated" show x -m ''
+	expect_error "--metrics ',': expected metric names" compare x y --metrics ,
+	expect_error "-o '': expected a file name, or - for stdout" capture -o ''
 }
 
 @test "--help, --version and the man page" {
