@@ -102,6 +102,7 @@ struct opts {
 	unsigned jobs;
 	long retries;			/* -1: not given */
 	bool raw, json;
+	bool scheds_from_env;		/* scheds came from KTSTR_VERIFIER_SCHEDULER */
 };
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -157,8 +158,10 @@ static void apply_env(struct opts *o)
 {
 	const char *s;
 
-	if (!o->scheds.n && (s = env_get("KTSTR_VERIFIER_SCHEDULER")))
+	if (!o->scheds.n && (s = env_get("KTSTR_VERIFIER_SCHEDULER"))) {
 		verify_split_list(s, &o->scheds);
+		o->scheds_from_env = true;
+	}
 	if (!o->raw && env_get("KTSTR_VERIFIER_RAW"))
 		o->raw = true;
 	if (!o->result_dir)
@@ -207,10 +210,17 @@ static int resolve_schedulers(struct verify_run *r)
 			    "share/ktstr/build-schedulers (or ktstr-build --sched)");
 	free(keys);
 	for (i = 0; i < r->o.scheds.n; i++) {
-		char *p = scheduler_resolve(r->o.scheds.v[i], r->kernels[0].key, &err);
+		const char *spec = r->o.scheds.v[i];
+		char *p = scheduler_resolve(spec, r->kernels[0].key, &err);
+		size_t flag = strlen("--scheduler ") + strlen(spec);
 
 		if (!p) {
-			diag("%s", err.buf);
+			/* Its line names --scheduler; the value came from the variable. */
+			if (r->o.scheds_from_env && err.len > flag &&
+			    !strncmp(err.buf, "--scheduler ", 12) && !strncmp(err.buf + flag, ": ", 2))
+				diag("KTSTR_VERIFIER_SCHEDULER: %s%s", spec, err.buf + flag);
+			else
+				diag("%s", err.buf);
 			strbuf_release(&err);
 			return -1;
 		}
@@ -333,17 +343,17 @@ static json_t *cell_record(const struct verify_run *r, const struct case_report 
 static void write_result(struct verify_run *r, const char *name, const json_t *doc)
 {
 	char *path = path_join(r->o.result_dir, name);
-	char *text = json_dumps(doc, JSON_COMPACT);
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_addf(&sb, "%s\n", text);
+	/* As the records on stdout: json_dumps' 17 digits print 0.0007 as
+	 * 0.00069999999999999999. */
+	jsonl_encode(&sb, doc);
 	if (write_file_atomic(path, sb.buf, sb.len, 0644) < 0) {
 		progress_clear();
 		diag("--result-dir: cannot write %s: %s", path, strerror(errno));
 		r->write_errors++;
 	}
 	strbuf_release(&sb);
-	free(text);
 	free(path);
 }
 
@@ -446,6 +456,7 @@ static int run_cells(struct verify_run *r)
 	struct runner_opts ro = {
 		.jobs = r->o.jobs, .runs = 1, .retries = (unsigned)r->o.retries,
 		.report = report_cb, .cb = r, .kernels = r->kernels, .n_kernels = r->nk,
+		.noun = "cell",
 	};
 	int rc;
 

@@ -361,8 +361,10 @@ static void on_signals(struct run_state *s)
 	while (read(s->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (!s->stopping) {
 			progress_clear();
-			diag("%s: stopping %zu running case%s; finished sidecars are kept",
-			     strsignal((int)si.ssi_signo), s->nrun, s->nrun == 1 ? "" : "s");
+			/* Sidecars only when the program writes them (not verify). */
+			diag("%s: stopping %zu running %s%s%s", strsignal((int)si.ssi_signo),
+			     s->nrun, s->o->noun ? s->o->noun : "case", s->nrun == 1 ? "" : "s",
+			     s->o->dirs ? "; finished sidecars are kept" : "");
 		}
 		s->stopping = true;
 		s->tot->interrupted_by_signal = true;

@@ -56,6 +56,8 @@ struct runner_opts {
 	const struct sidecar_dir *const *dirs;
 	const struct gauntlet_kernel *kernels;
 	size_t n_kernels;
+	/* What a case is called in messages ("cell"); NULL: "case". */
+	const char *noun;
 };
 
 struct runner_totals {

@@ -119,9 +119,10 @@ static struct prog_rows prog_rows(const struct verify_summary *s)
 	return r;
 }
 
+/* To 4 decimals: one instruction of the limit is 0.0001%. */
 static double pct_of_limit(long long insns)
 {
-	return 100.0 * (double)insns / (double)VERIFY_LIMIT_INSNS;
+	return round(1e6 * (double)insns / (double)VERIFY_LIMIT_INSNS) / 1e4;
 }
 
 /* ---- the record --------------------------------------------------------- */

@@ -109,6 +109,11 @@ EOF
 	verify --kernel "$FAKE_IMAGE" --scheduler scx_no_such_thing
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"scx_no_such_thing: not found"* ]]
+	[[ "$stderr" == "ktstr-verify: --scheduler scx_no_such_thing: "* ]]
+	# ... and from the variable, the line names the variable
+	KTSTR_VERIFIER_SCHEDULER=scx_no_such_thing verify --kernel "$FAKE_IMAGE"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ktstr-verify: KTSTR_VERIFIER_SCHEDULER: scx_no_such_thing: not found"* ]]
 	# a preset beyond this host's capacity
 	verify --kernel "$FAKE_IMAGE" --scheduler /bin/true --preset max-cpu --accel tcg
 	[ "$status" -eq 2 ]
@@ -159,6 +164,9 @@ EOF
 	[ "$(ls "$TEST_TMP/res" | tr '\n' ' ')" = "scx_bad__6.14.2__tiny-2llc.json scx_good__6.14.2__tiny-2llc.json summary.json " ]
 	[ "$(jq -c . "$TEST_TMP/res/scx_bad__6.14.2__tiny-2llc.json")" = "$bad" ]
 	[ "$(jq -c . "$TEST_TMP/res/summary.json" | jq -c 'del(.wall_ms)')" = "$(jq -c 'del(.wall_ms)' <<<"$sum")" ]
+	# percentages as printed on stdout, not json_dumps' 17 digits (0.031199999999999999)
+	[ "$(grep -o '"max_pct_of_limit":[^,}]*' "$TEST_TMP/res/summary.json" | tr '\n' ' ')" = \
+		'"max_pct_of_limit":0.0312 "max_pct_of_limit":0.0027 ' ]
 	# --raw (here as KTSTR_VERIFIER_RAW) keeps every line; the human report shows the log
 	KTSTR_VERIFIER_RAW=1 verify --kernel "$FAKE_IMAGE" --scheduler "$TEST_TMP/s/scx_bad" \
 		--preset tiny-1llc
@@ -227,6 +235,8 @@ EOF
 	cat "$TEST_TMP/out" "$TEST_TMP/err"
 	[ "$rc" -eq 130 ]
 	[ -z "$(ls -A "$TEST_TMP/tmp")" ]
+	# verify has cells and writes no sidecars
+	grep -qx 'ktstr-verify: Interrupt: stopping 1 running cell' "$TEST_TMP/err"
 	[ "$(jq -r 'select(.type == "verifier_cell") | [.result, .reason] | @tsv' "$TEST_TMP/out")" = \
 		"$(printf 'error\tinterrupted before the cell finished')" ]
 	[ "$(jq -r 'select(.type == "verifier_summary") | .errors' "$TEST_TMP/out")" = 1 ]
