@@ -1325,6 +1325,11 @@ static int cmd_compare(int argc, char **argv)
 	nruns = list_history(&roots, &runs);
 	resolve_run(&o, &roots, runs, nruns, o.args[0], &da);
 	resolve_run(&o, &roots, runs, nruns, o.args[1], &db);
+	/* Two names for one run (its id and its label, say) are a slip. */
+	if (same_list(&da, &db))
+		diag("compare: '%s' and '%s' are the same run, so every case is compared"
+		     " with itself; name two runs ('ktstr-stats list' shows them)",
+		     o.args[0], o.args[1]);
 	load_run(&o, o.args[0], &da, &a);
 	load_run(&o, o.args[1], &db, &b);
 	need_sidecars(&o, o.args[0], &da, &a);

@@ -407,6 +407,16 @@ derive_run() {
 	[[ "$output" == *"| inconclusive runs | 0 | 4 |"* ]]
 }
 
+@test "compare: a run against itself, by any two of its names, is said" {
+	stats compare "$BASE" "$BASE" --dir "$ROOT"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ktstr-stats: compare: '$BASE' and '$BASE' are the same run, so every case is compared with itself; name two runs ('ktstr-stats list' shows them)" ]
+	stats compare "$BASE" "$ROOT/$BASE" --dir "$ROOT"
+	[[ "$stderr" == *"are the same run"* ]]
+	stats compare "$BASE" "$SAME" --dir "$ROOT"
+	[ -z "$stderr" ]
+}
+
 @test "compare: runs of different accelerators are compared with a warning" {
 	derive_run "$SAME" 6.14.2-ffffffffffff '.run_id = "20250106T100000Z-0000000f" | .accel = "tcg"'
 	stats compare "$BASE" 6.14.2-ffffffffffff --dir "$ROOT"
