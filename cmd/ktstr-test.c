@@ -181,9 +181,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NO_SKIP: o->no_skip = "--no-skip-mode"; break;
 		case OPT_NO_PERF: o->no_perf = true; break;
 		case OPT_LABEL:
-			if (!*optarg || strchr(optarg, '\n'))
-				usage_error("--label '%s': expected a non-empty one-line name",
-					    optarg);
+			if (sidecar_label_check(optarg, &err) < 0)
+				usage_error("--label '%s': %s", optarg, err.buf);
 			o->label = optarg;
 			break;
 		case OPT_SCHED: strvec_push(&o->scheds, optarg); break;

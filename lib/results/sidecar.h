@@ -261,6 +261,10 @@ bool sidecar_dir_has_sidecars(const char *dir);
  * caller frees them. */
 long sidecar_find_run(const struct sidecar_run *v, size_t n, const char *arg,
 		      char **path, char **note, struct strbuf *err);
+/* Can sidecar_find_run find a run by this label?  Not when it reads as a
+ * path ('/', "." or ".."), is empty or spans lines.  0, or -1 with why
+ * in err. */
+int sidecar_label_check(const char *label, struct strbuf *err);
 
 /* clean: remove every run but the keep newest (keep < 0: none by count)
  * and every run directory with no sidecar file, skipping runs a runner

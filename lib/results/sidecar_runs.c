@@ -594,6 +594,21 @@ found:
 	return first;
 }
 
+int sidecar_label_check(const char *label, struct strbuf *err)
+{
+	if (!*label || strchr(label, '\n')) {
+		strbuf_addstr(err, "expected a non-empty one-line name");
+		return -1;
+	}
+	if (strchr(label, '/') || !strcmp(label, ".") || !strcmp(label, "..")) {
+		strbuf_addstr(err, "ktstr-stats takes a name with '/' (or . and ..) for a "
+			      "path and could never find the run by it; use another "
+			      "character, e.g. '-'");
+		return -1;
+	}
+	return 0;
+}
+
 /* Move dir out of sight, then delete it: a listing never sees half a
  * run.  0, or -1 (left in place). */
 static int remove_run(const char *root, const char *dir)

@@ -196,6 +196,20 @@ teardown() {
 	[ -z "$output" ]
 }
 
+@test "ktstr-test --label: a label ktstr-stats would take for a path is exit 2 before any case" {
+	for bad in feature/x . ..; do
+		run --separate-stderr ktest --label "$bad" "$FIX/suite-extra"
+		[ "$status" -eq 2 ]
+		assert_one_line_error ktstr-test "$stderr"
+		[[ "$stderr" == "ktstr-test: --label '$bad': ktstr-stats takes a name with '/'"* ]]
+		[ ! -e "$KTSTR_RUNS_ROOT" ]
+	done
+	run --separate-stderr ktest --label feature-x "$FIX/suite-extra"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$BIN/ktstr-stats" show feature-x --json
+	[ "$status" -eq 0 ]
+}
+
 # The host reservation follows the accelerator's threads: one CPU per VM
 # under tcg, a CPU per vCPU (up to all usable) under tcg-mt.
 @test "ktstr-test --accel tcg-mt: the same cases as tcg, each reserving a host CPU per vCPU" {
