@@ -658,8 +658,8 @@ static void print_shard(const struct suite_run *r, const char *id_source)
 }
 
 /* The run id: KTSTR_RUN_ID, else for a shard the one its CI engine gives
- * every shard alike (so ktstr-stats merges their roots), else a new one.
- * 0, or -1 said. */
+ * every shard alike (so ktstr-stats merges their roots), else a new one
+ * (none for --list, which makes no run).  0, or -1 said. */
 static int shared_run_id(struct suite_run *r)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -677,7 +677,7 @@ static int shared_run_id(struct suite_run *r)
 		     " alike in every shard), so ktstr-stats lists each as its own run",
 		     r->o.shard_k, r->o.shard_n);
 	if (!r->run_id) {
-		r->run_id = sidecar_new_run_id();
+		r->run_id = r->o.list ? NULL : sidecar_new_run_id();
 		src = "new";
 	}
 	print_shard(r, src);
@@ -912,6 +912,9 @@ static int run_suite(struct suite_run *r, int argc, char **argv)
 	if (load_tests(r, argc, argv) < 0 || resolve_variants(r) < 0 || plan_cases(r) < 0)
 		return KTSTR_EXIT_USAGE;
 	if (r->o.list) {
+		/* The shard record leads the plan, as it leads a run. */
+		if (shared_run_id(r) < 0)
+			return KTSTR_EXIT_USAGE;
 		print_plan(r->cases, r->ncases, r->o.json);
 		return KTSTR_EXIT_PASS;
 	}

@@ -52,6 +52,22 @@ suite_list() {
 	KTSTR_SHARD=2/3 suite_list | diff "$TEST_TMP/want" -
 }
 
+@test "shard: --list --json leads with the shard record, as a run does" {
+	run --separate-stderr suite_list --json --shard 1/2
+	[ "$status" -eq 0 ]
+	jq -e -s '.[0] | .type == "shard" and .index == 1 and .total == 2 and
+		.source == "--shard" and .run_id == null and .run_id_source == "new"' <<<"$output"
+	jq -e -s '.[1:] | length > 0 and all(.type == "case_plan")' <<<"$output"
+	CI_NODE_INDEX=2 CI_NODE_TOTAL=2 CI_PIPELINE_ID=77 run --separate-stderr \
+		suite_list --json --shard auto
+	[ "$status" -eq 0 ]
+	jq -e -s '.[0] | .type == "shard" and .index == 2 and .run_id == "gitlab-77" and
+		.run_id_source == "CI_PIPELINE_ID"' <<<"$output"
+	# No shard, no record.
+	run --separate-stderr suite_list --json
+	jq -e -s 'all(.type == "case_plan")' <<<"$output"
+}
+
 @test "shard auto: no index, or values that disagree, is one line and exit 2" {
 	run --separate-stderr ktest --list --shard auto "$FIX/suite"
 	[ "$status" -eq 2 ]
