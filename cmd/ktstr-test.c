@@ -797,10 +797,13 @@ static void print_summary(struct suite_run *r)
 	json_t *rec;
 
 	if (!r->o.json) {
-		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped%s%s\n",
+		printf("Summary [%8.2fs] %zu passed, %zu failed, %zu error%s, %zu skipped",
 		       tot->secs, tot->passed, tot->failed, tot->errors,
-		       tot->errors == 1 ? "" : "s", tot->skipped,
-		       tot->sidecar_errors ? " (sidecars NOT kept: see above)" : "",
+		       tot->errors == 1 ? "" : "s", tot->skipped);
+		/* As the HTML page counts them (JUnit: errors of type interrupted). */
+		if (tot->interrupted)
+			printf(", %zu interrupted", tot->interrupted);
+		printf("%s%s\n", tot->sidecar_errors ? " (sidecars NOT kept: see above)" : "",
 		       tot->interrupted_by_signal ? " (interrupted)" : "");
 		print_comparison(r, false);
 		fflush(stdout);

@@ -310,11 +310,11 @@ bool caserun_read(struct caserun *r, int fd)
 	return r->out_fd >= 0 || r->err_fd >= 0;
 }
 
-void caserun_interrupt(struct caserun *r)
+void caserun_interrupt(struct caserun *r, int sig)
 {
 	r->interrupted = true;
 	if (r->pid > 0 && r->exit_code < 0)
-		kill(r->pid, SIGTERM);
+		kill(r->pid, sig);
 }
 
 /* Whether a check other than "vm" failed: such a failure is the

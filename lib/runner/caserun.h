@@ -99,8 +99,9 @@ char *caserun_infra_reason(const struct caserun *r);
 /* The run's result as reported: "error" for an infrastructure error,
  * else the verdict's. */
 const char *caserun_result_name(const struct caserun *r);
-/* Ask the child to stop (SIGTERM); the case then counts as interrupted. */
-void caserun_interrupt(struct caserun *r);
+/* Ask the child to stop with sig, the one that stopped the run, so its
+ * reason names what the user sent; the case then counts as interrupted. */
+void caserun_interrupt(struct caserun *r, int sig);
 /* The sidecar document for a finished case. */
 json_t *caserun_sidecar(const struct caserun *r, const struct caserun_ctx *ctx);
 /* A sidecar for a case that never ran (plan-time skip). */

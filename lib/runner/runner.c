@@ -371,7 +371,7 @@ static void on_signals(struct run_state *s)
 		s->tot->signal = (int)si.ssi_signo;
 		for (i = 0; i < s->o->jobs; i++)
 			if (s->running[i].c)
-				caserun_interrupt(&s->running[i]);
+				caserun_interrupt(&s->running[i], (int)si.ssi_signo);
 	}
 }
 
@@ -410,7 +410,7 @@ static void finish_all(struct run_state *s)
 
 	for (i = 0; i < o->jobs; i++)
 		if (s->running[i].c) {
-			caserun_interrupt(&s->running[i]);
+			caserun_interrupt(&s->running[i], SIGTERM);
 			finish_one(&s->running[i], s->ctx, o, s->tot, &s->q, false);
 		}
 	for (i = 0; i < s->q.n; i++) {

@@ -206,6 +206,9 @@ void suite_junit_add(struct suite_junit *j, const struct case_report *rep, const
 		}
 	if (rep->outcome == CASE_ERROR)
 		jc->type = r && r->infra ? "infrastructure" : "error";
+	/* JUnit has no "interrupted": an error, told apart by its type. */
+	if (rep->outcome == CASE_INTERRUPTED)
+		jc->type = "interrupted";
 	if (!jc->message && (rep->reason || rep->outcome == CASE_FAIL))
 		jc->message = keep(j, xstrdup(rep->reason ? rep->reason : "check failed"));
 	if (detail->len)

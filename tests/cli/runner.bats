@@ -210,6 +210,51 @@ teardown() {
 	[ "$status" -eq 0 ]
 }
 
+# A stand-in ktstr-vm that runs until a signal and says which one it got,
+# beside a copy of ktstr-test (which runs the ktstr-vm next to it).
+signal_vm() {
+	mkdir -p "$TEST_TMP/bin" "$TEST_TMP/t"
+	cp "$BIN/ktstr-test" "$TEST_TMP/bin/"
+	ln -s "$BATS_TEST_DIRNAME/../../share" "$TEST_TMP/share"
+	# python3: a shell cannot trap SIGINT that a background job ignores.
+	cat >"$TEST_TMP/bin/ktstr-vm" <<EOF
+#!/usr/bin/env python3
+import json, signal, sys, time
+def bye(sig, _):
+    name = signal.Signals(sig).name
+    print(json.dumps({"type": "vm_exit", "reason": "interrupted", "message": "got " + name}))
+    sys.exit(128 + sig)
+signal.signal(signal.SIGINT, bye)
+signal.signal(signal.SIGTERM, bye)
+print('{"type":"vm_start","topology":"1,1,2,1","scheduler":null}', flush=True)
+open("$TEST_TMP/started", "w").close()
+while True:
+    time.sleep(0.1)
+EOF
+	chmod +x "$TEST_TMP/bin/ktstr-vm"
+	echo '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"]}' >"$TEST_TMP/t/s.json"
+}
+
+@test "ktstr-test: Ctrl-C reaches ktstr-vm as SIGINT; the reason, summary and JUnit say interrupted" {
+	signal_vm
+	for sig in INT TERM; do
+		rm -f "$TEST_TMP/started"
+		"$TEST_TMP/bin/ktstr-test" --kernel "$KERNEL" --junit "$TEST_TMP/$sig.xml" \
+			"$TEST_TMP/t" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+		pid=$!
+		for i in $(seq 100); do [ -e "$TEST_TMP/started" ] && break; sleep 0.1; done
+		kill -"$sig" "$pid"
+		rc=0
+		wait "$pid" || rc=$?
+		cat "$TEST_TMP/out" "$TEST_TMP/err" "$TEST_TMP/$sig.xml"
+		[ "$rc" -eq "$([ "$sig" = INT ] && echo 130 || echo 143)" ]
+		grep -q "^INTR " "$TEST_TMP/out"
+		grep -q "0 skipped, 1 interrupted (interrupted)$" "$TEST_TMP/out"
+		grep -q "<error message=\"the run was interrupted before scenario_end (got SIG$sig)\" type=\"interrupted\"" \
+			"$TEST_TMP/$sig.xml"
+	done
+}
+
 # The host reservation follows the accelerator's threads: one CPU per VM
 # under tcg, a CPU per vCPU (up to all usable) under tcg-mt.
 @test "ktstr-test --accel tcg-mt: the same cases as tcg, each reserving a host CPU per vCPU" {

@@ -74,7 +74,7 @@ static void test_junit_fail_error(void **state)
 	rep.run = NULL;
 	suite_junit_add(&j, &rep, "suite t1/tiny", &block);
 	assert_int_equal(j.v[3].status, JUNIT_ERROR);
-	assert_null(j.v[3].type);
+	assert_string_equal(j.v[3].type, "interrupted");
 	strbuf_release(&block);
 	suite_junit_release(&j);
 }
