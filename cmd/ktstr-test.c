@@ -94,7 +94,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 nothing failed; 1 a case failed; 2 no case failed but one\n"
 "ended in an error (after its retries), a sidecar could not be written, or\n"
-"bad usage, a bad test file or no kernel; 130 interrupted.\n";
+"bad usage (an -E matching no case), a bad test file or no kernel; 3 the\n"
+"budget fits no case; 130 interrupted.  An empty shard exits 0.\n";
 
 enum {
 	OPT_SHARD = 0x100, OPT_BUDGET, OPT_RUNS, OPT_JUNIT, OPT_LIST, OPT_JSON,
@@ -498,6 +499,7 @@ struct suite_run {
 	const struct sidecar_dir **dirp;
 	const char **klabels, **slabels;
 	char *runs_root, *workdir, *commit, *run_id, *label;
+	const char *emptied_by;		/* "shard" or "budget": what left no case */
 	struct caserun_ctx ctx;
 	struct report_state st;
 	struct runner_totals tot;
@@ -585,7 +587,7 @@ static void print_budget(const struct budget_report *b, bool json)
 {
 	json_t *rec;
 
-	diag("budget %.0fs: %zu of %zu cases selected (est %.1fs), covering %zu of "
+	diag("budget %gs: %zu of %zu cases selected (est %.1fs), covering %zu of "
 	     "%zu features", b->budget_secs, b->selected, b->total, b->selected_secs,
 	     b->features_covered, b->features_total);
 	if (!json)
@@ -627,16 +629,26 @@ static int plan_cases(struct suite_run *r)
 		strbuf_release(&err);
 		return -1;
 	}
-	for (i = 0; i < r->o.filters.n; i++)
+	/* A filter that matches nothing is a typo, not an empty run. */
+	for (i = 0; i < r->o.filters.n; i++) {
 		r->ncases = gauntlet_filter(r->cases, r->ncases, r->o.filters.v[i]);
-	if (r->o.shard_n)
-		r->ncases = gauntlet_shard(r->cases, r->ncases, r->o.shard_k, r->o.shard_n);
+		if (!r->ncases) {
+			diag("-E '%s': no case%s matches it; 'ktstr-test --list' names the cases",
+			     r->o.filters.v[i], i ? " left by the -E before it" : "");
+			return -1;
+		}
+	}
+	if (r->o.shard_n && r->ncases &&
+	    !(r->ncases = gauntlet_shard(r->cases, r->ncases, r->o.shard_k, r->o.shard_n)))
+		r->emptied_by = "shard";
 	r->runs_root = sidecar_runs_root();
-	if (r->o.budget > 0) {
+	if (r->o.budget > 0 && r->ncases) {
 		if (r->runs_root)
 			budget_apply_history(r->cases, r->ncases, r->runs_root);
 		r->ncases = budget_select(r->cases, r->ncases, r->o.budget, &brep);
 		print_budget(&brep, r->o.json);
+		if (!r->ncases)
+			r->emptied_by = "budget";
 	}
 	return 0;
 }
@@ -904,6 +916,25 @@ static int check_reports(const struct suite_run *r)
 	return rc;
 }
 
+/* No case to run (a filter matching nothing was refused earlier): a
+ * shard of a fleet left empty is normal, a budget that fits nothing is
+ * no pass.  The exit code. */
+static int nothing_to_run(const struct suite_run *r)
+{
+	if (r->emptied_by && !strcmp(r->emptied_by, "shard")) {
+		diag("shard %u of %u: no case falls to this shard (fewer cases than "
+		     "shards); nothing to run", r->o.shard_k, r->o.shard_n);
+		return KTSTR_EXIT_PASS;
+	}
+	if (r->emptied_by) {
+		diag("budget %gs: no case fits in it, so nothing ran; give a larger "
+		     "--budget or KTSTR_BUDGET_SECS", r->o.budget);
+		return KTSTR_EXIT_SKIP;
+	}
+	diag("no case to run: the tests expand to none");
+	return KTSTR_EXIT_SKIP;
+}
+
 /* Plan, set up and run the cases; the exit code. */
 static int run_suite(struct suite_run *r, int argc, char **argv)
 {
@@ -919,12 +950,10 @@ static int run_suite(struct suite_run *r, int argc, char **argv)
 		if (shared_run_id(r) < 0)
 			return KTSTR_EXIT_USAGE;
 		print_plan(r->cases, r->ncases, r->o.json);
-		return KTSTR_EXIT_PASS;
+		return r->ncases ? KTSTR_EXIT_PASS : nothing_to_run(r);
 	}
-	if (!r->ncases) {
-		diag("no case left to run (filters, shard or budget removed them all)");
-		return KTSTR_EXIT_PASS;
-	}
+	if (!r->ncases)
+		return nothing_to_run(r);
 	if (check_reports(r) < 0 || prepare_run(r) < 0)
 		return KTSTR_EXIT_USAGE;
 	gmtime_r(&(time_t){ time(NULL) }, &tm);

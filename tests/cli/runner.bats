@@ -210,6 +210,31 @@ teardown() {
 	[ "$status" -eq 0 ]
 }
 
+@test "ktstr-test: an empty plan: -E matching nothing is 2, a too small budget 3, an empty shard 0" {
+	for mode in --list --json; do
+		run --separate-stderr ktest $mode -E zzz "$FIX/suite-extra"
+		[ "$status" -eq 2 ]
+		assert_one_line_error ktstr-test "$stderr"
+		[ "$stderr" = "ktstr-test: -E 'zzz': no case matches it; 'ktstr-test --list' names the cases" ]
+		run --separate-stderr ktest $mode -E huge -E zzz "$FIX/suite-extra"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "ktstr-test: -E 'zzz': no case left by the -E before it matches it;"* ]]
+	done
+	mkdir -p "$TEST_TMP/one"
+	echo '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"]}' >"$TEST_TMP/one/s.json"
+	for mode in --list --json; do
+		run --separate-stderr ktest $mode --budget 0.5 "$TEST_TMP/one"
+		[ "$status" -eq 3 ]
+		[[ "$stderr" == *"budget 0.5s: 0 of 1 cases selected"* ]]
+		[[ "$stderr" == *"ktstr-test: budget 0.5s: no case fits in it, so nothing ran; give a larger --budget"* ]]
+		run --separate-stderr ktest $mode --shard 2/2 "$TEST_TMP/one"
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"ktstr-test: shard 2 of 2: no case falls to this shard"* ]]
+	done
+	[ ! -e "$KTSTR_RUNS_ROOT" ]
+	assert_no_qemu
+}
+
 # A stand-in ktstr-vm that runs until a signal and says which one it got,
 # beside a copy of ktstr-test (which runs the ktstr-vm next to it).
 signal_vm() {
