@@ -938,6 +938,7 @@ static int nothing_to_run(const struct suite_run *r)
 /* Plan, set up and run the cases; the exit code. */
 static int run_suite(struct suite_run *r, int argc, char **argv)
 {
+	struct strbuf err = STRBUF_INIT;
 	struct runner_opts ro;
 	char started[40];
 	struct tm tm;
@@ -945,6 +946,13 @@ static int run_suite(struct suite_run *r, int argc, char **argv)
 
 	if (load_tests(r, argc, argv) < 0 || resolve_variants(r) < 0 || plan_cases(r) < 0)
 		return KTSTR_EXIT_USAGE;
+	/* A scheduler ktstr-vm would not find is a typo, not a VM's error. */
+	if (suite_scheds_check(r->cases, r->ncases, r->nk ? r->kernels[0].key : NULL,
+			       &err) < 0) {
+		diag("%s", err.buf);
+		strbuf_release(&err);
+		return KTSTR_EXIT_USAGE;
+	}
 	if (r->o.list) {
 		/* The shard record leads the plan, as it leads a run. */
 		if (shared_run_id(r) < 0)

@@ -3,6 +3,7 @@
 #include "dirs.h"
 #include "fsutil.h"
 #include "kernel.h"
+#include "vm_request.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,47 @@ void suite_sidecar_dirs_close(struct sidecar_dir *dirs, const struct sidecar_dir
 		sidecar_dir_close(&dirs[i]);
 	free(dirs);
 	free(dirp);
+}
+
+int suite_scheds_check(const struct gcase *c, size_t n, const char *default_key,
+		       struct strbuf *err)
+{
+	struct strvec done = STRVEC_INIT;
+	struct strbuf why = STRBUF_INIT;
+	const char *key, *sched, *msg;
+	size_t i;
+	char *p;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		sched = gcase_scheduler(&c[i]);
+		if (!sched || c[i].skip_reason)
+			continue;
+		key = c[i].kernel && c[i].kernel->key ? c[i].kernel->key : default_key;
+		/* Once per scheduler and kernel: a suite repeats them a lot. */
+		p = xasprintf("%s\t%s", key ? key : "", sched);
+		if (!strvec_push_unique(&done, p)) {
+			free(p);
+			continue;
+		}
+		free(p);
+		p = scheduler_resolve(sched, key, &why);
+		if (p) {
+			free(p);
+			continue;
+		}
+		/* A test file's value is not --scheduler: name the file. */
+		msg = why.buf;
+		if (c[i].sched)
+			strbuf_addstr(err, msg);
+		else
+			strbuf_addf(err, "%s: $.scheduler: %s", c[i].test->path,
+				    strncmp(msg, "--scheduler ", 12) ? msg : msg + 12);
+		rc = -1;
+	}
+	strvec_clear(&done);
+	strbuf_release(&why);
+	return rc;
 }
 
 /* ---- JUnit -------------------------------------------------------------- */

@@ -20,6 +20,14 @@ int suite_kernels_resolve(const struct strvec *names, const char *list,
 			  struct gauntlet_kernel **v, size_t *n, struct strbuf *err);
 void suite_kernels_free(struct gauntlet_kernel *v, size_t n);
 
+/* The scheduler of every case in c[0..n) that will run, resolved as
+ * ktstr-vm resolves it for the case's kernel (default_key: the key of a
+ * case with no kernel of its own), so a name that is not built, not in
+ * PATH or a bad path stops the run before any case.  0, or -1 with one
+ * line in err naming --scheduler or the test file's $.scheduler. */
+int suite_scheds_check(const struct gcase *c, size_t n, const char *default_key,
+		       struct strbuf *err);
+
 /* The ktstr-vm beside this program, else "ktstr-vm" from PATH. */
 char *suite_vm_prog(void);
 /* Likewise for another ktstr program (name: "ktstr-stats"). */

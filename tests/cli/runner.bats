@@ -15,6 +15,7 @@ setup() {
 	common_setup
 	KERNEL=$FAKE_IMAGE
 	runner_env
+	fake_scx_simple
 }
 
 teardown() {
@@ -207,6 +208,35 @@ teardown() {
 	run --separate-stderr ktest --label feature-x "$FIX/suite-extra"
 	[ "$status" -eq 0 ]
 	run --separate-stderr "$BIN/ktstr-stats" show feature-x --json
+	[ "$status" -eq 0 ]
+}
+
+@test "ktstr-test: a scheduler that ktstr-vm would not find is exit 2 before any case, --list too" {
+	mkdir -p "$TEST_TMP/own"
+	echo '{"scenario": "steady", "scheduler": "scx_nothere", "duration": "2s", "presets": ["tiny-1llc"]}' \
+		>"$TEST_TMP/own/x.json"
+	for mode in --list --json; do
+		run --separate-stderr ktest $mode --scheduler scx_nothere "$FIX/suite-ab"
+		[ "$status" -eq 2 ]
+		assert_one_line_error ktstr-test "$stderr"
+		[[ "$stderr" == "ktstr-test: --scheduler scx_nothere: not found in the ktstr scheduler cache or PATH;"* ]]
+		run --separate-stderr ktest $mode "$TEST_TMP/own"
+		[ "$status" -eq 2 ]
+		assert_one_line_error ktstr-test "$stderr"
+		[[ "$stderr" == "ktstr-test: $TEST_TMP/own/x.json: \$.scheduler: scx_nothere: not found in"* ]]
+		run --separate-stderr ktest $mode --scheduler "$TEST_TMP/own/x.json" "$FIX/suite-ab"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "ktstr-test: --scheduler $TEST_TMP/own/x.json: not an executable file;"* ]]
+		[ -z "$output" ]
+	done
+	[ ! -e "$KTSTR_RUNS_ROOT" ]
+	# eevdf and a found name plan as before; a case that will not run
+	# (a plan-time skip) needs no scheduler.
+	run --separate-stderr ktest --list --scheduler eevdf --scheduler scx_simple "$FIX/suite-ab"
+	[ "$status" -eq 0 ]
+	printf '%s\n' '{"scenario": "steady", "scheduler": "scx_nothere", "topology": {"min_cpus": 4096}}' \
+		>"$TEST_TMP/own/x.json"
+	run --separate-stderr ktest --list "$TEST_TMP/own"
 	[ "$status" -eq 0 ]
 }
 

@@ -9,6 +9,14 @@ runner_env() {
 		KTSTR_NO_PERF_MODE KTSTR_CI KTSTR_PROJECT_COMMIT
 }
 
+# For the planning suites (tests/cli), which boot no VM: a stand-in for
+# the fixtures' scx_simple, so the up-front scheduler check finds it in a
+# test's private cache.
+fake_scx_simple() {
+	export KTSTR_SCHEDULER_BIN_SCX_SIMPLE
+	KTSTR_SCHEDULER_BIN_SCX_SIMPLE=$(type -P true)
+}
+
 ktest() {
 	"$BIN/ktstr-test" --kernel "$KERNEL" "$@"
 }
