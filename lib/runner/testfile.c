@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_TEST_NAME 64
 
@@ -728,10 +729,18 @@ static int add_test(const char *file, const char *suite, struct ktest **out, siz
 		    size_t *alloc, struct strbuf *err)
 {
 	struct ktest t;
+	struct stat st = { 0 };
 	size_t i;
 
+	/* The same file again, by any path: already loaded. */
+	if (stat(file, &st) == 0)
+		for (i = 0; i < *n; i++)
+			if ((*out)[i].dev == st.st_dev && (*out)[i].ino == st.st_ino)
+				return 0;
 	if (ktest_load(file, suite, &t, err))
 		return -1;
+	t.dev = st.st_dev;
+	t.ino = st.st_ino;
 	for (i = 0; i < *n; i++) {
 		if (!strcmp((*out)[i].suite, t.suite) && !strcmp((*out)[i].name, t.name)) {
 			strbuf_addf(err, "%s: test name '%s' is already used by %s in suite "

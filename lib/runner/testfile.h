@@ -75,6 +75,7 @@ struct ktest {
 	char *suite;		/* the suite directory's base name, or the
 				 * file's directory when given one file */
 	char *path;		/* the test file */
+	unsigned long long dev, ino;	/* its identity (ktest_load_paths) */
 	char *description;	/* or NULL */
 	char *scenario_ref;	/* canned name or absolute path; NULL when inline */
 	json_t *scenario_doc;	/* the scenario JSON (loaded even when
@@ -115,8 +116,10 @@ int ktest_from_json(const json_t *root, const char *path, const char *suite, str
 void ktest_release(struct ktest *t);
 
 /* Load every test in paths: a file is one test; a directory is a suite of
- * its "*.json" files (not recursive, sorted by name).  Duplicate test
- * names within one suite are an error naming both files; so are a
+ * its "*.json" files (not recursive, sorted by name).  A file reached
+ * twice (a path given twice, a suite and one of its files) is loaded
+ * once, as a test named twice is meant once.  Duplicate test names of
+ * different files within one suite are an error naming both files; so are a
  * directory without any "*.json" and a path that does not exist.  Returns
  * 0 or -1 (err set; tests loaded so far are kept in *out for release). */
 int ktest_load_paths(const char *const *paths, size_t npaths,

@@ -575,6 +575,30 @@ static void test_suite_dir(void **state)
 	free(sdir);
 }
 
+/* A file reached twice (a suite given twice, a file of it given too, by
+ * another spelling) is one test, not a clash of names. */
+static void test_suite_dir_twice(void **state)
+{
+	const char *dir = *state;
+	char *sdir = xasprintf("%s/smoke", dir), *file = xasprintf("%s/./smoke/a.json", dir);
+	const char *paths[3] = { sdir, file, sdir };
+	struct strbuf err = STRBUF_INIT;
+	struct ktest *v;
+	size_t n;
+
+	free(put(dir, "smoke/a.json", "{'scenario': 'steady'}"));
+	free(put(dir, "smoke/b.json", "{'scenario': 'steady'}"));
+	if (ktest_load_paths(paths, 3, &v, &n, &err))
+		fail_msg("ktest_load_paths: %s", err.buf);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "a");
+	assert_string_equal(v[1].name, "b");
+	ktest_free_all(v, n);
+	strbuf_release(&err);
+	free(sdir);
+	free(file);
+}
+
 static void test_suite_errors(void **state)
 {
 	const char *dir = *state;
@@ -650,6 +674,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_duration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_scheduler, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suite_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suite_dir_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suite_errors, setup, teardown),
 	};
 
