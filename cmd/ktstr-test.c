@@ -899,7 +899,8 @@ static int write_html(struct suite_run *r, int rc, const char *started)
 
 /* The reports are written after the run: --html DIR and --junit FILE
  * must be writable before the first VM starts, not found otherwise an
- * hour of VMs later.  0, or -1 said. */
+ * hour of VMs later; so must the CPU lock directory every case takes
+ * its locks in.  0, or -1 said. */
 static int check_reports(const struct suite_run *r)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -910,6 +911,9 @@ static int check_reports(const struct suite_run *r)
 		rc = -1;
 	} else if (r->o.junit && path_creatable(r->o.junit, &err) < 0) {
 		diag("--junit %s: %s; name a file you can write", r->o.junit, err.buf);
+		rc = -1;
+	} else if (hostlock_dir_check(&err) < 0) {
+		diag("%s", err.buf);
 		rc = -1;
 	}
 	strbuf_release(&err);

@@ -40,6 +40,34 @@ char *hostlock_dir(void)
 	return path_join(base ? base : "/tmp", "ktstr-locks");
 }
 
+int hostlock_dir_check(struct strbuf *err)
+{
+	const char *base = env_get("KTSTR_LOCK_DIR");
+	char *dir, *parent;
+	bool orphan;
+
+	if (hostlock_bypassed())
+		return 0;
+	parent = base ? path_dirname(base) : NULL;
+	orphan = base && !path_exists(base) && !is_directory(parent);
+	free(parent);
+	if (orphan || (base && path_exists(base) && !is_directory(base))) {
+		strbuf_addf(err, "KTSTR_LOCK_DIR=%s: %s; name a directory that every ktstr "
+			    "run on this host shares, or unset it (default /tmp)", base,
+			    orphan ? "its parent directory does not exist" : "not a directory");
+		return -1;
+	}
+	dir = hostlock_dir();
+	if (mkdir_p(dir, 0777) < 0) {
+		strbuf_addf(err, "lock directory %s: %s; set KTSTR_LOCK_DIR to a writable "
+			    "directory", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	return 0;
+}
+
 void hostlock_release(struct hostlock *h)
 {
 	unsigned i;
@@ -192,13 +220,9 @@ int hostlock_try_on(struct hostlock *h, unsigned slots, bool whole_llcs,
 		h->set = *usable;
 		return 1;
 	}
-	dir = hostlock_dir();
-	if (mkdir_p(dir, 0777) < 0) {
-		strbuf_addf(err, "lock directory %s: %s; set KTSTR_LOCK_DIR to a writable "
-			    "directory", dir, strerror(errno));
-		free(dir);
+	if (hostlock_dir_check(err) < 0)
 		return -1;
-	}
+	dir = hostlock_dir();
 	w.dir = dir;
 	g = llc_groups(usable, llc_of, w.slots, &ng);
 	h->cpus = xcalloc(CPU_SETSIZE, sizeof(*h->cpus));

@@ -33,6 +33,13 @@ bool hostlock_bypassed(void);
 unsigned hostlock_usable_cpus(void);
 /* <KTSTR_LOCK_DIR or /tmp>/ktstr-locks; caller frees. */
 char *hostlock_dir(void);
+/* Make hostlock_dir() ready: KTSTR_LOCK_DIR may be made, but only in a
+ * directory that exists (a mistyped path is not made whole: its locks
+ * would be shared with no other run), and must be a directory;
+ * ktstr-locks is made in it.  0 (also when bypassed), or -1 with one line
+ * in err naming the variable.  hostlock_try checks the same; a runner
+ * calls it before its first case. */
+int hostlock_dir_check(struct strbuf *err);
 
 /* Try, without blocking, to reserve slots CPUs among the usable ones;
  * with whole_llcs, whole host LLCs (every CPU in them) until slots are

@@ -265,6 +265,21 @@ teardown() {
 	assert_no_qemu
 }
 
+@test "ktstr-test: a KTSTR_LOCK_DIR that is a file or in no directory is one line and exit 2 before any case" {
+	mkdir -p "$TEST_TMP/one"
+	echo '{"scenario": "steady", "duration": "2s", "presets": ["tiny-1llc"]}' >"$TEST_TMP/one/s.json"
+	touch "$TEST_TMP/file"
+	for bad in "$TEST_TMP/nope/locks" "$TEST_TMP/file"; do
+		KTSTR_LOCK_DIR=$bad run --separate-stderr ktest "$TEST_TMP/one"
+		[ "$status" -eq 2 ]
+		assert_one_line_error ktstr-test "$stderr"
+		[[ "$stderr" == "ktstr-test: KTSTR_LOCK_DIR=$bad: "*"; name a directory that every ktstr run"* ]]
+		[ -z "$output" ]
+	done
+	[ ! -e "$TEST_TMP/nope" ]
+	[ ! -e "$KTSTR_RUNS_ROOT" ]
+}
+
 # A stand-in ktstr-vm that runs until a signal and says which one it got,
 # beside a copy of ktstr-test (which runs the ktstr-vm next to it).
 signal_vm() {

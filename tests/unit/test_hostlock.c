@@ -95,6 +95,45 @@ static void test_bad_dir(void **state)
 	strbuf_release(&err);
 }
 
+/* KTSTR_LOCK_DIR is made only in a directory that exists: a path whose
+ * parent is missing is an error naming the variable, and nothing is
+ * created. */
+static void test_dir_check(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *missing = path_join(dir, "nope"), *file = path_join(dir, "plainfile2");
+	char *locks = path_join(dir, "ktstr-locks"), *deep = path_join(missing, "locks");
+
+	setenv("KTSTR_LOCK_DIR", deep, 1);
+	assert_int_equal(hostlock_dir_check(&err), -1);
+	assert_non_null(strstr(err.buf, "KTSTR_LOCK_DIR="));
+	assert_non_null(strstr(err.buf, ": its parent directory does not exist; "));
+	assert_false(path_exists(missing));
+	strbuf_reset(&err);
+	/* one level is made, as the test suites' own lock dirs are */
+	setenv("KTSTR_LOCK_DIR", missing, 1);
+	assert_int_equal(hostlock_dir_check(&err), 0);
+	assert_true(is_directory(missing));
+	strbuf_reset(&err);
+	assert_int_equal(write_file_atomic(file, "x", 1, 0644), 0);
+	setenv("KTSTR_LOCK_DIR", file, 1);
+	assert_int_equal(hostlock_dir_check(&err), -1);
+	assert_non_null(strstr(err.buf, ": not a directory; "));
+	/* bypassed: no locks, nothing to check */
+	setenv("KTSTR_BYPASS_LLC_LOCKS", "1", 1);
+	assert_int_equal(hostlock_dir_check(&err), 0);
+	unsetenv("KTSTR_BYPASS_LLC_LOCKS");
+	rm_rf(locks);
+	setenv("KTSTR_LOCK_DIR", dir, 1);
+	assert_int_equal(hostlock_dir_check(&err), 0);
+	assert_true(is_directory(locks));
+	free(missing);
+	free(deep);
+	free(file);
+	free(locks);
+	strbuf_release(&err);
+}
+
 /* Eight CPUs in three LLCs, {0-3}, {4,5} and {6,7}, as hostllc_map reads
  * them (test_hostllc.c reads this layout from a fake sysfs). */
 static void fake_host(int llc_of[CPU_SETSIZE], cpu_set_t *usable)
@@ -156,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_exclusive),
 		cmocka_unit_test(test_bypass),
 		cmocka_unit_test(test_bad_dir),
+		cmocka_unit_test(test_dir_check),
 		cmocka_unit_test(test_llc_fit),
 	};
 
