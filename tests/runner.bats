@@ -451,8 +451,10 @@ PY
 	run ktest --list --scheduler scx_simple "$FIX/suite-ab"
 	[ "$output" = $'suite-ab steady_ab/tiny-1llc\nsuite-ab steady_own/tiny-1llc' ]
 	# Two builds of one scheduler are told apart by their directories.
+	# (runnable files: the schedulers are looked up before the plan)
 	mkdir -p "$TEST_TMP/old" "$TEST_TMP/new"
-	touch "$TEST_TMP/old/scx_x" "$TEST_TMP/new/scx_x"
+	printf '#!/bin/sh\n' | tee "$TEST_TMP/old/scx_x" >"$TEST_TMP/new/scx_x"
+	chmod +x "$TEST_TMP/old/scx_x" "$TEST_TMP/new/scx_x"
 	run ktest --list --scheduler "$TEST_TMP/old/scx_x" --scheduler "$TEST_TMP/new/scx_x" \
 		--filter steady_ab "$FIX/suite-ab"
 	[ "$output" = $'suite-ab steady_ab/tiny-1llc/new-scx_x\nsuite-ab steady_ab/tiny-1llc/old-scx_x' ]
