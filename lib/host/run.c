@@ -70,6 +70,13 @@ pid_t run_spawn(const char *const argv[], const struct run_opts *o)
 			sched_setaffinity(0, sizeof(*o->affinity), o->affinity);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* A shell starts a background job with SIGINT and SIGQUIT
+		 * ignored, and an ignored signal survives exec: a runner
+		 * started that way forwards the user's SIGINT to children that
+		 * would drop it (it only reaches the runner because it blocks
+		 * it for its signalfd).  Children start as from a terminal. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		child_fd(o->stdin_fd, 0);
 		child_fd(o->stdout_fd, 1);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,25 @@ static void test_capture_stdin_null(void **state)
 
 	assert_int_equal(run_capture(argv, &out, NULL), 0);
 	assert_string_equal(out.buf, "done\n");
+	strbuf_release(&out);
+}
+
+/* A runner started as a shell's background job has SIGINT and SIGQUIT
+ * ignored; its children must not inherit that, or the SIGINT it forwards
+ * is dropped. */
+static void test_spawn_resets_ignored_signals(void **state)
+{
+	const char *argv[] = { "grep", "^SigIgn:", "/proc/self/status", NULL };
+	struct strbuf out = STRBUF_INIT;
+	unsigned long long ign;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	assert_int_equal(run_capture(argv, &out, NULL), 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	assert_int_equal(sscanf(out.buf, "SigIgn: %llx", &ign), 1);
+	assert_int_equal(ign & ((1ull << (SIGINT - 1)) | (1ull << (SIGQUIT - 1))), 0);
 	strbuf_release(&out);
 }
 
@@ -460,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_capture_large_both),
 		cmocka_unit_test(test_capture_stdin_null),
 		cmocka_unit_test(test_capture_signal),
+		cmocka_unit_test(test_spawn_resets_ignored_signals),
 		PP(test_capture_missing),
 		PP(test_capture_no_fd_leak),
 		PP(test_spawn_missing),
