@@ -642,9 +642,12 @@ static int plan_cases(struct suite_run *r)
 	    !(r->ncases = gauntlet_shard(r->cases, r->ncases, r->o.shard_k, r->o.shard_n)))
 		r->emptied_by = "shard";
 	r->runs_root = sidecar_runs_root();
+	/* Measured wall times for a budget and for --list's est_secs, which
+	 * otherwise showed the static estimate beside a history that knew
+	 * better. */
+	if ((r->o.budget > 0 || r->o.list) && r->ncases && r->runs_root)
+		budget_apply_history(r->cases, r->ncases, r->runs_root);
 	if (r->o.budget > 0 && r->ncases) {
-		if (r->runs_root)
-			budget_apply_history(r->cases, r->ncases, r->runs_root);
 		r->ncases = budget_select(r->cases, r->ncases, r->o.budget, &brep);
 		print_budget(&brep, r->o.json);
 		if (!r->ncases)

@@ -106,6 +106,9 @@ teardown() {
 		 .[0].est_secs == 3.5) and
 		(map(select(.case != "suite steady_eevdf/tiny-1llc")) | length == 8 and
 		 all(.[]; .est_secs > 3.5))' <<<"$output"
+	# --list shows the measured time without a budget too.
+	run --separate-stderr ktest --list --json "$FIX/suite"
+	jq -e -s '[.[] | select(.case == "suite steady_eevdf/tiny-1llc")] | .[0].est_secs == 3.5' <<<"$output"
 	# 5 s buys the measured case alone, beside the skip.
 	run --separate-stderr ktest --list --budget 5 "$FIX/suite"
 	[ "$status" -eq 0 ]
