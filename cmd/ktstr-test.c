@@ -499,7 +499,7 @@ struct suite_run {
 	const struct sidecar_dir **dirp;
 	const char **klabels, **slabels;
 	char *runs_root, *workdir, *commit, *run_id, *label;
-	const char *emptied_by;		/* "shard" or "budget": what left no case */
+	enum { EMPTIED_NOT, EMPTIED_BY_SHARD, EMPTIED_BY_BUDGET } emptied_by;	/* what left no case */
 	struct caserun_ctx ctx;
 	struct report_state st;
 	struct runner_totals tot;
@@ -640,7 +640,7 @@ static int plan_cases(struct suite_run *r)
 	}
 	if (r->o.shard_n && r->ncases &&
 	    !(r->ncases = gauntlet_shard(r->cases, r->ncases, r->o.shard_k, r->o.shard_n)))
-		r->emptied_by = "shard";
+		r->emptied_by = EMPTIED_BY_SHARD;
 	r->runs_root = sidecar_runs_root();
 	/* Measured wall times for a budget and for --list's est_secs, which
 	 * otherwise showed the static estimate beside a history that knew
@@ -651,7 +651,7 @@ static int plan_cases(struct suite_run *r)
 		r->ncases = budget_select(r->cases, r->ncases, r->o.budget, &brep);
 		print_budget(&brep, r->o.json);
 		if (!r->ncases)
-			r->emptied_by = "budget";
+			r->emptied_by = EMPTIED_BY_BUDGET;
 	}
 	return 0;
 }
@@ -928,12 +928,12 @@ static int check_reports(const struct suite_run *r)
  * no pass.  The exit code. */
 static int nothing_to_run(const struct suite_run *r)
 {
-	if (r->emptied_by && !strcmp(r->emptied_by, "shard")) {
+	if (r->emptied_by == EMPTIED_BY_SHARD) {
 		diag("shard %u of %u: no case falls to this shard (fewer cases than "
 		     "shards); nothing to run", r->o.shard_k, r->o.shard_n);
 		return KTSTR_EXIT_PASS;
 	}
-	if (r->emptied_by) {
+	if (r->emptied_by == EMPTIED_BY_BUDGET) {
 		diag("budget %gs: no case fits in it, so nothing ran; give a larger "
 		     "--budget or KTSTR_BUDGET_SECS", r->o.budget);
 		return KTSTR_EXIT_SKIP;
