@@ -42,19 +42,24 @@ char *hostlock_dir(void)
 
 int hostlock_dir_check(struct strbuf *err)
 {
-	const char *base = env_get("KTSTR_LOCK_DIR");
-	char *dir, *parent;
-	bool orphan;
+	const char *base = env_get("KTSTR_LOCK_DIR"), *why = NULL;
+	char *dir;
 
 	if (hostlock_bypassed())
 		return 0;
-	parent = base ? path_dirname(base) : NULL;
-	orphan = base && !path_exists(base) && !is_directory(parent);
-	free(parent);
-	if (orphan || (base && path_exists(base) && !is_directory(base))) {
+	/* Made when missing, but only inside an existing directory. */
+	if (base && path_exists(base) && !is_directory(base)) {
+		why = "not a directory";
+	} else if (base && !path_exists(base)) {
+		char *parent = path_dirname(base);
+
+		if (!is_directory(parent))
+			why = "its parent directory does not exist";
+		free(parent);
+	}
+	if (why) {
 		strbuf_addf(err, "KTSTR_LOCK_DIR=%s: %s; name a directory that every ktstr "
-			    "run on this host shares, or unset it (default /tmp)", base,
-			    orphan ? "its parent directory does not exist" : "not a directory");
+			    "run on this host shares, or unset it (default /tmp)", base, why);
 		return -1;
 	}
 	dir = hostlock_dir();
