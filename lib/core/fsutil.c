@@ -322,8 +322,7 @@ bool is_regular_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* What execve would run: an executable regular file, not a directory. */
-static bool is_executable(const char *path)
+bool is_executable_file(const char *path)
 {
 	return is_regular_file(path) && access(path, X_OK) == 0;
 }
@@ -333,7 +332,7 @@ char *path_search(const char *name, const char *path_var)
 	const char *p, *end;
 
 	if (strchr(name, '/'))
-		return is_executable(name) ? xstrdup(name) : NULL;
+		return is_executable_file(name) ? xstrdup(name) : NULL;
 	if (!path_var || !*path_var)
 		path_var = "/usr/local/bin:/usr/bin:/bin";
 	for (p = path_var; ; p = end + 1) {
@@ -343,7 +342,7 @@ char *path_search(const char *name, const char *path_var)
 		/* An empty entry is the current directory. */
 		cand = end == p ? xasprintf("./%s", name)
 				: xasprintf("%.*s/%s", (int)(end - p), p, name);
-		if (is_executable(cand))
+		if (is_executable_file(cand))
 			return cand;
 		free(cand);
 		if (!*end)

@@ -57,6 +57,8 @@ char *path_search(const char *name, const char *path_var);
 
 bool path_exists(const char *path);
 bool is_regular_file(const char *path);
+/* What execve would run: an executable regular file, not a directory. */
+bool is_executable_file(const char *path);
 bool is_directory(const char *path);
 /* "a/b" with exactly one slash between; caller frees. */
 char *path_join(const char *a, const char *b);

@@ -1,5 +1,6 @@
 #include "payload_host.h"
 #include "diag.h"
+#include "fsutil.h"
 #include "initramfs.h"
 #include "jsonl.h"
 #include "payload.h"
@@ -45,13 +46,6 @@ static void collect(const struct scenario *s, struct payload_host_plan *p)
 				host_add(p, &s->steps[i].ops[j].payload, i + 1);
 }
 
-static bool is_exec_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
 /* Two paths name the same file; a path that cannot be read counts as the
  * same, as the initramfs build reports the -i that does not exist. */
 static bool same_file(const char *a, const char *b)
@@ -71,7 +65,7 @@ static int find_bare(struct payload_host *h, const struct strvec *user, struct s
 
 	for (i = 0; i < user->n; i++) {
 		char *name = initramfs_include_name(user->v[i]);
-		bool match = name && !strcmp(name, h->program) && is_exec_file(user->v[i]);
+		bool match = name && !strcmp(name, h->program) && is_executable_file(user->v[i]);
 
 		free(name);
 		if (match) {
@@ -82,7 +76,7 @@ static int find_bare(struct payload_host *h, const struct strvec *user, struct s
 	}
 	h->path = find_program(h->program);
 	h->source = "PATH";
-	if (h->path && is_exec_file(h->path))
+	if (h->path && is_executable_file(h->path))
 		return 0;
 	if (pkg)
 		strbuf_addf(err, "payload '%s': program '%s' not found in PATH; install the "
@@ -100,7 +94,7 @@ static int resolve_one(struct payload_host *h, const struct strvec *user, struct
 	if (!strchr(h->program, '/'))
 		return find_bare(h, user, err);
 	h->source = "path";
-	if (!is_exec_file(h->program)) {
+	if (!is_executable_file(h->program)) {
 		strbuf_addf(err, "payload '%s': program '%s' %s on this host; ktstr-vm packs it "
 			    "into the guest from there, so fix the path%s", h->name, h->program,
 			    access(h->program, F_OK) ? "does not exist" :

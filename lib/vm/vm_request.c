@@ -81,13 +81,6 @@ char *scheduler_env_name(const char *name)
 	return v;
 }
 
-static bool is_exec_file(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-}
-
 /* Whether the kernel can exec p as a scheduler: an ELF binary or a #!
  * script (a wrapper that starts the real one).  Anything else would only
  * fail in the guest, or on an exported reproducer's target, as an exec
@@ -155,7 +148,7 @@ static char *from_cache(const char *name, const char *kernel_key)
 		return NULL;
 	if (kernel_key) {
 		best.path = xasprintf("%s/%s/%s", root, kernel_key, name);
-		if (is_exec_file(best.path))
+		if (is_executable_file(best.path))
 			goto out;
 		free(best.path);
 		best.path = NULL;
@@ -169,7 +162,7 @@ static char *from_cache(const char *name, const char *kernel_key)
 		if (de->d_name[0] == '.')
 			continue;
 		c.path = xasprintf("%s/%s/%s", root, de->d_name, name);
-		if (!is_exec_file(c.path) || stat(c.path, &st)) {
+		if (!is_executable_file(c.path) || stat(c.path, &st)) {
 			free(c.path);
 			continue;
 		}
@@ -199,13 +192,13 @@ char *scheduler_resolve(const char *spec, const char *kernel_key, struct strbuf 
 
 	if (strchr(spec, '/')) {
 		p = path_expand_tilde(spec);
-		if (is_exec_file(p) && !is_runnable_format(p)) {
+		if (is_executable_file(p) && !is_runnable_format(p)) {
 			strbuf_addf(err, "--scheduler %s: neither an ELF binary nor a #! script; "
 				    "pass the path of a built scheduler binary", spec);
 			free(p);
 			return NULL;
 		}
-		if (is_exec_file(p))
+		if (is_executable_file(p))
 			return p;
 		strbuf_addf(err, "--scheduler %s: %s; pass the path of a built "
 			    "scheduler binary", spec,
@@ -217,10 +210,10 @@ char *scheduler_resolve(const char *spec, const char *kernel_key, struct strbuf 
 	v = env_get(var);
 	if (v || (v = env_get("KTSTR_SCHEDULER"))) {
 		p = path_expand_tilde(v);
-		if (!is_exec_file(p) || !is_runnable_format(p)) {
+		if (!is_executable_file(p) || !is_runnable_format(p)) {
 			strbuf_addf(err, "%s=%s is not %s; fix or unset it",
 				    env_get(var) ? var : "KTSTR_SCHEDULER", v,
-				    is_exec_file(p) ? "an ELF binary or a #! script" :
+				    is_executable_file(p) ? "an ELF binary or a #! script" :
 				    "an executable file");
 			free(p);
 			p = NULL;
